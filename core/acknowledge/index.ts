@@ -1,0 +1,181 @@
+import { DateTime } from 'luxon';
+import type { Case, Timing } from '../model';
+import { phoneInfo } from '../phone';
+import type { Profile } from '../profile/schema';
+import { describeOpening, holidayOn, nextOpening } from '../profile/timing';
+import { renderTemplate } from './render';
+import { countSegments } from './segments';
+
+export { countSegments } from './segments';
+export { renderTemplate, sanitizeCallerText } from './render';
+
+export type LineType = 'mobile' | 'landline' | 'voip' | 'fixedVoip' | 'nonFixedVoip' | 'tollFree' | 'unknown';
+
+/** What the store and the provider know about this caller, gathered before deciding. */
+export interface AckContext {
+	now: string;
+	optedOut: boolean;
+	/** When this caller was last acknowledged by this business, if ever. */
+	lastAckAt?: string;
+	/** Times of messages sent to this caller in the last 24 hours (for state limits). */
+	sentToCallerLast24h: string[];
+	/** Messages this business sent in the last hour. */
+	businessSentLastHour: number;
+	lineType?: LineType;
+}
+
+export type AckPlan =
+	| { action: 'send'; to: string; from: string; channel: 'sms' | 'whatsapp'; body: string; segments: number; encoding: string; variant: string; reasons: string[] }
+	| { action: 'defer'; sendAt: string; reason: string; body: string; variant: string; reasons: string[] }
+	| { action: 'skip'; reason: SkipReason; detail: string };
+
+export type SkipReason =
+	| 'disabled' | 'opted-out' | 'country-not-allowed' | 'short-abandoned' | 'already-acknowledged' | 'landline' | 'cap-reached' | 'empty-template';
+
+/** State texting rules that are stricter than the federal window. */
+const STATE_RULES: Record<string, { start: number; end: number; maxPer24h?: number }> = {
+	FL: { start: 8 * 60, end: 20 * 60, maxPer24h: 3 },
+	OK: { start: 8 * 60, end: 20 * 60, maxPer24h: 3 },
+};
+const FEDERAL = { start: 8 * 60, end: 21 * 60 };
+
+function minutes(hhmm: string): number {
+	const [h, m] = hhmm.split(':').map(Number);
+	return h * 60 + m;
+}
+
+/**
+ * The earliest time a message may reach this caller at or after `now`, in the caller's local time
+ * (from the number; the business's zone when the number does not tell). Returns `now` when allowed.
+ */
+export function quietHoursRelease(profile: Profile, caller: string, now: string, sentLast24h: string[]): { at: string; why?: string } {
+	const info = phoneInfo(caller);
+	const zone = info.zone ?? profile.timeZone;
+	const rule = (info.region && STATE_RULES[info.region]) || undefined;
+	const q = profile.acknowledgment.quietHours;
+	// The allowed window is the narrower of the law's and the business's own setting.
+	let start = FEDERAL.start;
+	let end = FEDERAL.end;
+	if (rule) {
+		start = Math.max(start, rule.start);
+		end = Math.min(end, rule.end);
+	}
+	if (q.enabled) {
+		start = Math.max(start, minutes(q.end));
+		end = Math.min(end, minutes(q.start));
+	}
+	let at = DateTime.fromISO(now).setZone(zone);
+	let why: string | undefined;
+	if (rule?.maxPer24h && sentLast24h.length >= rule.maxPer24h) {
+		const sorted = [...sentLast24h].sort();
+		const freeAt = DateTime.fromISO(sorted[sorted.length - rule.maxPer24h]).plus({ hours: 24 }).setZone(zone);
+		if (freeAt > at) {
+			at = freeAt;
+			why = `${info.region} allows ${rule.maxPer24h} messages in 24 hours`;
+		}
+	}
+	const minute = at.hour * 60 + at.minute;
+	if (minute < start || minute >= end) {
+		const day = minute >= end ? at.plus({ days: 1 }) : at;
+		const open = DateTime.fromObject({ year: day.year, month: day.month, day: day.day, hour: Math.floor(start / 60), minute: start % 60 }, { zone });
+		const label = `${String(Math.floor(start / 60)).padStart(2, '0')}:${String(start % 60).padStart(2, '0')}-${String(Math.floor(end / 60)).padStart(2, '0')}:${String(end % 60).padStart(2, '0')}`;
+		why = `${why ? `${why}; ` : ''}quiet hours: messages to ${info.region ?? info.country ?? 'this caller'} only ${label} caller's local time (${zone})`;
+		return { at: open.toUTC().toISO()!, why };
+	}
+	return why ? { at: at.toUTC().toISO()!, why } : { at: now };
+}
+
+/** Picks the template for when the call came in; an emergency line overrides after hours when set. */
+function variantFor(profile: Profile, timing: Timing): { name: string; template: string } {
+	const m = profile.messages;
+	if (timing === 'holiday' && m.holiday) return { name: 'holiday', template: m.holiday };
+	if (timing === 'weekend' && m.weekend) return { name: 'weekend', template: m.weekend };
+	if (timing === 'business-hours') return { name: 'business-hours', template: m.businessHours };
+	return { name: 'after-hours', template: m.afterHours };
+}
+
+export function messageView(profile: Profile, c: Pick<Case, 'caller' | 'calledNumber'> & { timing?: Timing }, now: string): Record<string, unknown> {
+	const local = DateTime.fromISO(now).setZone(profile.timeZone);
+	const opening = nextOpening(profile, now);
+	return {
+		business: { name: profile.name, phone: profile.phone ?? '', id: profile.businessId },
+		caller: c.caller,
+		timing: c.timing,
+		nextOpen: describeOpening(profile, opening, now),
+		holidayName: holidayOn(profile, local)?.name ?? '',
+		bookingUrl: profile.bookingUrl ?? '',
+		emergencyLine: profile.emergencyLine ?? '',
+	};
+}
+
+/** Renders the acknowledgment and guarantees it identifies the business and carries opt-out words. */
+export function renderAcknowledgment(profile: Profile, c: Pick<Case, 'caller' | 'calledNumber'> & { timing?: Timing }, now: string): { body: string; variant: string } {
+	const v = variantFor(profile, c.timing ?? 'business-hours');
+	let body = renderTemplate(v.template, messageView(profile, c, now), `messages.${v.name}`);
+	if (body && !body.includes(profile.name)) body = `${profile.name}: ${body}`;
+	if (body && !/\bSTOP\b/.test(body)) body = `${body} Reply STOP to opt out.`;
+	return { body, variant: v.name };
+}
+
+/**
+ * Decides whether, what and when to text a caller whose call was missed. Every guard that stops a message
+ * says why; quiet hours and state limits defer the message to a computed time instead of dropping it.
+ */
+export function planAcknowledgment(profile: Profile, c: Case, ctx: AckContext): AckPlan {
+	const cfg = profile.acknowledgment;
+	if (!cfg.enabled) return { action: 'skip', reason: 'disabled', detail: 'acknowledgments are turned off in the business profile' };
+	if (ctx.optedOut) return { action: 'skip', reason: 'opted-out', detail: `${c.caller} replied STOP to ${profile.name}; only START re-subscribes them` };
+	const info = phoneInfo(c.caller);
+	if (!info.country || !cfg.allowedCountries.includes(info.country)) {
+		return {
+			action: 'skip',
+			reason: 'country-not-allowed',
+			detail: `${info.country ?? 'unknown country'} is not in acknowledgment.allowedCountries (${cfg.allowedCountries.join(', ')}); this blocks SMS pumping to premium numbers`,
+		};
+	}
+	const last = c.calls[c.calls.length - 1];
+	if (last && last.reason === 'short-abandoned' && !cfg.textShortCalls && c.calls.every((k) => k.reason === 'short-abandoned')) {
+		return { action: 'skip', reason: 'short-abandoned', detail: `the call lasted ${last.durationSec} s, under ${cfg.minCallSeconds} s: likely a pocket dial or robocall` };
+	}
+	if (ctx.lastAckAt) {
+		const age = DateTime.fromISO(ctx.now).diff(DateTime.fromISO(ctx.lastAckAt), 'minutes').minutes;
+		if (age < cfg.windowMinutes) {
+			return { action: 'skip', reason: 'already-acknowledged', detail: `already texted ${Math.max(0, Math.round(age))} min ago; one acknowledgment per ${cfg.windowMinutes} min` };
+		}
+	}
+	if (cfg.checkLineType && ctx.lineType === 'landline') {
+		return { action: 'skip', reason: 'landline', detail: 'the caller is on a landline, which cannot receive texts: call them back' };
+	}
+	if (ctx.businessSentLastHour >= cfg.hourlyCap) {
+		return { action: 'skip', reason: 'cap-reached', detail: `${profile.name} sent ${ctx.businessSentLastHour} messages in the last hour (cap ${cfg.hourlyCap}); a burst like this is often SMS pumping` };
+	}
+	const { body, variant } = renderAcknowledgment(profile, c, ctx.now);
+	if (!body) return { action: 'skip', reason: 'empty-template', detail: `the ${variant} message is empty in the business profile` };
+	const reasons = [`${variant} message`];
+	const release = quietHoursRelease(profile, c.caller, ctx.now, ctx.sentToCallerLast24h);
+	if (release.at !== ctx.now) {
+		return { action: 'defer', sendAt: release.at, reason: release.why ?? 'quiet hours', body, variant, reasons };
+	}
+	const seg = countSegments(body);
+	const channel = cfg.channel === 'same-as-call' ? c.channel : cfg.channel;
+	return {
+		action: 'send',
+		to: c.caller,
+		from: cfg.from ?? c.calledNumber,
+		channel,
+		body,
+		segments: seg.segments,
+		encoding: seg.encoding,
+		variant,
+		reasons: [...reasons, `${seg.segments} segment${seg.segments > 1 ? 's' : ''} (${seg.encoding})`],
+	};
+}
+
+/** STOP and its synonyms, START and HELP, as carriers and Twilio treat them. */
+export function keywordOf(body: string): 'stop' | 'start' | 'help' | undefined {
+	const word = body.trim().toUpperCase().replace(/[.!]+$/, '');
+	if (['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT', 'OPT OUT', 'STOP ALL'].includes(word)) return 'stop';
+	if (['START', 'UNSTOP', 'YES', 'OPTIN', 'OPT IN', 'SUBSCRIBE'].includes(word)) return 'start';
+	if (['HELP', 'INFO'].includes(word)) return 'help';
+	return undefined;
+}

@@ -1,0 +1,27 @@
+/**
+ * Missed Call Recovery core: the loop (detect, acknowledge, classify, route, recover) as framework-free
+ * TypeScript. The n8n and Node-RED nodes are thin adapters over these exports.
+ */
+export * from './model';
+export * from './errors';
+export { redactPayload, scrubSecrets } from './redact';
+export { tryE164, toE164, phoneInfo, maskPhone, stripChannel, type PhoneInfo } from './phone';
+export { normalize, GenericMappingSchema, type GenericMapping, type NormalizeOptions, type Normalized } from './normalize';
+export { parseProfile, ProfileSchema, DEFAULT_MESSAGES, DAYS, type Profile, type ProfileInput, type RosterMember } from './profile/schema';
+export { timingOf, isOpenAt, nextOpening, describeOpening, isOnCall, addBusinessMinutes } from './profile/timing';
+export {
+	planAcknowledgment, renderAcknowledgment, quietHoursRelease, keywordOf, countSegments, renderTemplate, sanitizeCallerText, messageView,
+	type AckPlan, type AckContext, type LineType, type SkipReason,
+} from './acknowledge';
+export { classify, type Classification, type ClassifyInput } from './classify';
+export { PRESETS, TRADES, SAFETY_WORDS, type Trade, type TradePreset } from './classify/presets';
+export { route, escalate, deadlineFor, type RouteDecision, type EscalationDecision, type Owner, type RouteState } from './route';
+export * as cases from './track/case';
+export { MOVES } from './track/case';
+export { computeMetrics, scorecard, percentiles, type Metrics, type Scorecard, type CheckResult } from './track/metrics';
+export { openStore, StoreConfigSchema, SqlStore, SCHEMA_VERSION, type StoreConfig, type RecoveryStore, type CaseFilter, type MessageRecord } from './store';
+export { ProviderError, withRetry, classifyFailure, FINAL_CODES, DEFAULT_RETRY, type MessagingProvider, type SendRequest, type CallRequest, type RetryPolicy, type FailureKind } from './provider';
+export { TwilioProvider, validateAccount, type TwilioAccount } from './twilio/client';
+export { validateTwilioSignature, signTwilioRequest, publicUrl, type SignatureCheck, type SignatureResult } from './twilio/signature';
+export { forwardTwiml, voicemailTwiml, emptyTwiml, hangupTwiml, messageTwiml, bridgeTwiml } from './twilio/twiml';
+export { RecoveryLoop, type LoopDeps, type AckOutcome } from './loop';

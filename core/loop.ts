@@ -1,0 +1,321 @@
+import { DateTime } from 'luxon';
+import { messageView, planAcknowledgment, renderTemplate, sanitizeCallerText, type AckPlan, type LineType } from './acknowledge';
+import { classify, type Classification } from './classify';
+import { ConcurrentUpdateError, RecoveryInputError } from './errors';
+import type { Attempt, Case, InboundMessage, MessageStatus, MissedCall, Outcome, VoicemailEvent } from './model';
+import { maskPhone } from './phone';
+import type { Profile } from './profile/schema';
+import { timingOf } from './profile/timing';
+import { DEFAULT_RETRY, ProviderError, withRetry, type MessagingProvider, type RetryPolicy } from './provider';
+import { escalate, route, type RouteDecision } from './route';
+import type { RecoveryStore } from './store/types';
+import {
+	applyClassification, applyEscalation, applyRoute, attachVoicemail, foldCall, newCase, recordAck, recordAttempt, recordOutcome, recordReply,
+} from './track/case';
+
+export interface LoopDeps {
+	store: RecoveryStore;
+	provider?: MessagingProvider;
+	/** The profile for a business id; throws or returns undefined when unknown. */
+	profileFor: (businessId: string) => Profile | undefined;
+	now?: () => Date;
+	retry?: RetryPolicy;
+	/** Where Twilio posts delivery status for messages we send. */
+	statusCallbackUrl?: string;
+	log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+export interface AckOutcome {
+	case: Case;
+	plan: AckPlan | { action: 'none'; reason: string };
+	sent?: { sid: string };
+	error?: string;
+}
+
+const LABELS: Record<string, string> = { emergency: 'EMERGENCY', high: 'HIGH', normal: 'Normal', low: 'Low' };
+
+/**
+ * The recovery loop as a service: each stage reads the case from the store, decides with the pure stage
+ * functions, performs the effect, and saves. Adapters (n8n, Node-RED, the demo) call these, one per node.
+ */
+export class RecoveryLoop {
+	constructor(readonly deps: LoopDeps) {}
+
+	private now(): string {
+		return (this.deps.now?.() ?? new Date()).toISOString();
+	}
+
+	profile(businessId: string): Profile {
+		const p = this.deps.profileFor(businessId);
+		if (!p) throw new RecoveryInputError('businessId', businessId, 'No business profile has this id: configure the business, or map the called number to one.');
+		return p;
+	}
+
+	private provider(): MessagingProvider {
+		if (!this.deps.provider) throw new RecoveryInputError('provider', undefined, 'Sending needs a Twilio account: add the credential to the node.');
+		return this.deps.provider;
+	}
+
+	/** Reads, changes and saves a case, re-reading when another process saved first. */
+	async mutate(caseId: string, change: (c: Case) => Case | Promise<Case>): Promise<Case> {
+		for (let i = 0; i < 8; i++) {
+			const current = await this.deps.store.getCase(caseId);
+			if (!current) throw new RecoveryInputError('caseId', caseId, 'No case has this id: pass the caseId from the Recovery Tracker or trigger output.');
+			const next = await change(current);
+			if (next === current) return current;
+			try {
+				return await this.deps.store.saveCase(next);
+			} catch (e) {
+				if (!(e instanceof ConcurrentUpdateError)) throw e;
+			}
+		}
+		throw new ConcurrentUpdateError(caseId);
+	}
+
+	/** Detect: stores the case before anything else happens. A duplicate delivery changes nothing. */
+	async detect(event: MissedCall): Promise<{ case: Case; created: boolean; duplicate: boolean; event: MissedCall }> {
+		const at = this.now();
+		const r = await this.deps.store.openOrJoinCase(event, (existing) => (existing ? foldCall(existing, event, at) : newCase(event, at)));
+		const repeat = r.case.calls.length - 1;
+		return { ...r, event: { ...event, repeat } };
+	}
+
+	/** Attaches a voicemail or its transcript to the case of its call; re-classifies when words arrive. */
+	async voicemail(v: VoicemailEvent): Promise<Case | undefined> {
+		const found = await this.deps.store.findCaseByEvent(`${v.provider}:${v.callSid}`);
+		if (!found) return undefined;
+		return this.mutate(found.caseId, (c) => attachVoicemail(c, v.callSid, v.voicemail, v.eventId, this.now()));
+	}
+
+	private async lineType(profile: Profile, caller: string): Promise<LineType | undefined> {
+		if (!profile.acknowledgment.checkLineType || !this.deps.provider) return undefined;
+		try {
+			return await withRetry(() => this.deps.provider!.lookupLineType(caller), { ...(this.deps.retry ?? DEFAULT_RETRY), retries: 1 });
+		} catch (e) {
+			// A failed lookup must not stop the text: the send itself reports a landline (21614).
+			this.deps.log?.('warn', `line type lookup for ${maskPhone(caller)} failed: ${(e as Error).message}`);
+			return undefined;
+		}
+	}
+
+	/**
+	 * Acknowledge: decides with every guard, sends with retries, and records the result on the case.
+	 * A send that keeps failing is flagged on the case with a retry time, never dropped.
+	 */
+	async acknowledge(caseId: string, opts: { force?: boolean } = {}): Promise<AckOutcome> {
+		const current = await this.deps.store.getCase(caseId);
+		if (!current) throw new RecoveryInputError('caseId', caseId, 'No case has this id.');
+		if (!opts.force && (current.ack.status === 'sent' || current.ack.status === 'skipped')) {
+			return { case: current, plan: { action: 'none', reason: `already ${current.ack.status}` } };
+		}
+		const profile = this.profile(current.businessId);
+		const now = this.now();
+		const [optedOut, stats, lineType] = await Promise.all([
+			this.deps.store.isOptedOut(current.businessId, current.caller),
+			this.deps.store.messageStats(current.businessId, current.caller, now),
+			this.lineType(profile, current.caller),
+		]);
+		const plan = planAcknowledgment(profile, current, { now, optedOut, lastAckAt: stats.lastAckAt, sentToCallerLast24h: stats.sentToCallerLast24h, businessSentLastHour: stats.businessSentLastHour, lineType });
+		const key = `ack:${current.ack.tries}:${current.ack.status}:${current.ack.sendAt ?? ''}`;
+		if (plan.action === 'skip') {
+			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'skipped', reason: `${plan.reason}: ${plan.detail}` }, key, now));
+			return { case: c, plan };
+		}
+		if (plan.action === 'defer') {
+			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'deferred', sendAt: plan.sendAt, reason: plan.reason, body: plan.body }, key, now));
+			return { case: c, plan };
+		}
+		return this.sendAck(caseId, plan, key);
+	}
+
+	private async sendAck(caseId: string, plan: Extract<AckPlan, { action: 'send' }>, key: string): Promise<AckOutcome> {
+		const c0 = (await this.deps.store.getCase(caseId))!;
+		try {
+			const sent = await withRetry(
+				() => this.provider().sendMessage({ to: plan.to, from: plan.from, body: plan.body, channel: plan.channel, statusCallback: this.deps.statusCallbackUrl }),
+				this.deps.retry,
+				(e, n, wait) => this.deps.log?.('warn', `acknowledgment to ${maskPhone(plan.to)} failed (${e.message}); retry ${n} in ${wait} ms`),
+			);
+			const at = this.now();
+			await this.deps.store.recordMessage({ businessId: c0.businessId, to: plan.to, kind: 'ack', at, sid: sent.sid, status: sent.status, caseId });
+			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'sent', messageSid: sent.sid, body: plan.body, channel: plan.channel, segments: plan.segments }, key, at));
+			return { case: c, plan, sent };
+		} catch (e) {
+			const err = e as ProviderError;
+			const at = this.now();
+			if (err instanceof ProviderError && !err.retryable) {
+				if (err.kind === 'opted-out') await this.deps.store.setOptOut(c0.businessId, plan.to, true, `provider error ${err.code}`, at);
+				const reason = err.kind === 'opted-out' ? 'opted-out' : err.kind === 'landline' ? 'landline' : err.kind;
+				const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'skipped', reason: `${reason}: ${err.message}` }, key, at));
+				return { case: c, plan, error: err.message };
+			}
+			// Retries ran out: flag the case and schedule another try; the deferred-ack sweep picks it up.
+			const retryAt = DateTime.fromISO(at).plus({ minutes: Math.min(60, 5 * 2 ** c0.ack.tries) }).toUTC().toISO()!;
+			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'failed', error: { code: err.code, message: err.message }, retryAt }, key, at));
+			return { case: c, plan, error: err.message };
+		}
+	}
+
+	/** Classify: from every word the caller left (voicemail transcripts, replies), repeats, timing. */
+	async classify(caseId: string, extraTexts: string[] = []): Promise<{ case: Case; classification: Classification }> {
+		let classification!: Classification;
+		const c = await this.mutate(caseId, (c) => {
+			const profile = this.profile(c.businessId);
+			const first = c.calls[0];
+			const last = c.calls[c.calls.length - 1];
+			const texts = [...c.calls.map((k) => k.voicemail?.transcript ?? ''), ...c.replies.map((r) => r.body), ...extraTexts].filter(Boolean);
+			const vmSec = Math.max(0, ...c.calls.map((k) => k.voicemail?.durationSec ?? 0));
+			const timing = timingOf(profile, first.startedAt);
+			classification = classify(profile, {
+				texts,
+				callCount: c.calls.length,
+				minutesBetweenCalls: c.calls.length > 1 ? (Date.parse(last.startedAt) - Date.parse(first.startedAt)) / 60000 : undefined,
+				timing,
+				reason: last.reason,
+				voicemailSec: vmSec || undefined,
+				knownCustomer: profile.classification.knownCustomers.includes(c.caller),
+			});
+			const key = `classify:${classification.urgency}:${classification.serviceType}:${texts.length}:${c.calls.length}`;
+			return applyClassification(c, classification, key, this.now());
+		});
+		return { case: c, classification };
+	}
+
+	/** Route: exactly one owner and a deadline, or an explicit "nobody available". */
+	async route(caseId: string): Promise<{ case: Case; decision: RouteDecision }> {
+		const current = await this.deps.store.getCase(caseId);
+		if (!current) throw new RecoveryInputError('caseId', caseId, 'No case has this id.');
+		if (current.owner && current.state !== 'detected') {
+			return { case: current, decision: { kind: 'assigned', owner: current.owner, dueAt: current.dueAt!, escalationLevel: current.escalationLevel, strategy: 'kept', reasons: ['already owned'] } };
+		}
+		const profile = this.profile(current.businessId);
+		const now = this.now();
+		const openCounts = await this.deps.store.openCountsByOwner(current.businessId);
+		const urgency = current.urgency ?? 'normal';
+		const timing = current.timing ?? timingOf(profile, current.calls[0].startedAt);
+		const needsTurn = profile.routing.strategy !== 'least-loaded' && profile.roster.filter((m) => m.active).length > 1;
+		const roundRobin = needsTurn ? await this.deps.store.nextRoundRobin(current.businessId, `${profile.routing.strategy}:${current.serviceType ?? ''}`) : 0;
+		const decision = route(profile, { urgency, serviceType: current.serviceType, timing, now }, { openCounts, roundRobin });
+		const c = await this.mutate(caseId, (c) => applyRoute(c, decision, `route:${decision.kind}:${c.escalationLevel}`, now));
+		return { case: c, decision };
+	}
+
+	/** The text an owner gets about a case. */
+	ownerAlertText(c: Case): string {
+		const profile = this.profile(c.businessId);
+		const transcript = sanitizeCallerText(c.calls.map((k) => k.voicemail?.transcript).filter(Boolean).join(' '), 160);
+		const due = c.dueAt ? DateTime.fromISO(c.dueAt).setZone(profile.timeZone).toFormat('h:mm a ccc') : 'soon';
+		return renderTemplate(profile.messages.ownerAlert, {
+			...messageView(profile, c, this.now()),
+			urgencyLabel: LABELS[c.urgency ?? 'normal'],
+			serviceType: c.serviceType ?? 'general',
+			timingLabel: c.timing ?? 'unknown timing',
+			dueLocal: due,
+			transcript,
+			caseShort: c.caseId.slice(0, 8),
+			ownerName: c.owner?.name ?? '',
+		}, 'messages.ownerAlert');
+	}
+
+	/** Texts the owner; failures are recorded on the case, never thrown away. */
+	async alertOwner(caseId: string, kind: 'owner-alert' | 'escalation' = 'owner-alert'): Promise<{ case: Case; sent?: { sid: string }; error?: string }> {
+		const c = await this.deps.store.getCase(caseId);
+		if (!c) throw new RecoveryInputError('caseId', caseId, 'No case has this id.');
+		if (!c.owner?.phone) return { case: c, error: 'the owner has no phone number in the roster' };
+		const body = this.ownerAlertText(c);
+		const from = this.profile(c.businessId).acknowledgment.from ?? c.calledNumber;
+		const at = this.now();
+		try {
+			const sent = await withRetry(() => this.provider().sendMessage({ to: c.owner!.phone!, from, body, channel: 'sms' }), this.deps.retry);
+			await this.deps.store.recordMessage({ businessId: c.businessId, to: c.owner.phone, kind, at, sid: sent.sid, status: sent.status, caseId });
+			return { case: c, sent };
+		} catch (e) {
+			await this.deps.store.recordMessage({ businessId: c.businessId, to: c.owner.phone, kind, at, status: 'failed', caseId, errorCode: (e as ProviderError).code });
+			const flagged = await this.mutate(caseId, (x) => (x.flags.includes('owner-alert-failed') ? x : { ...x, flags: [...x.flags, 'owner-alert-failed'] }));
+			return { case: flagged, error: (e as Error).message };
+		}
+	}
+
+	async recordAttempt(caseId: string, attempt: Omit<Attempt, 'at'> & { at?: string }, key?: string): Promise<Case> {
+		const a: Attempt = { ...attempt, at: attempt.at ?? this.now() };
+		return this.mutate(caseId, (c) => recordAttempt(c, a, key ?? `attempt:${a.at}:${a.channel}:${a.result}`));
+	}
+
+	async recordOutcome(caseId: string, outcome: { kind: Outcome; value?: number; note?: string }, key?: string): Promise<Case> {
+		const at = this.now();
+		return this.mutate(caseId, (c) => recordOutcome(c, outcome, key ?? `outcome:${outcome.kind}`, at));
+	}
+
+	/**
+	 * An SMS from a caller: STOP/START/HELP change the opt-out list (and are confirmed, as carriers require);
+	 * anything else is a reply that re-engages the caller's open case.
+	 */
+	async inbound(m: InboundMessage): Promise<{ action: 'opted-out' | 'opted-in' | 'help' | 'reply' | 'duplicate' | 'no-case'; case?: Case; replyText?: string }> {
+		if (!(await this.deps.store.claimKey(m.eventId, m.businessId, m.receivedAt))) return { action: 'duplicate' };
+		const profile = this.profile(m.businessId);
+		const view = messageView(profile, { caller: m.from, calledNumber: m.to }, m.receivedAt);
+		if (m.keyword === 'stop') {
+			await this.deps.store.setOptOut(m.businessId, m.from, true, 'STOP reply', m.receivedAt);
+			const open = await this.deps.store.findOpenCase(m.businessId, m.from);
+			let c: Case | undefined;
+			if (open) c = await this.mutate(open.caseId, (x) => (x.flags.includes('opted-out') ? x : { ...x, flags: [...x.flags, 'opted-out'] }));
+			return { action: 'opted-out', case: c, replyText: renderTemplate(profile.messages.optOutConfirm, view, 'messages.optOutConfirm') };
+		}
+		if (m.keyword === 'start') {
+			await this.deps.store.setOptOut(m.businessId, m.from, false, 'START reply', m.receivedAt);
+			return { action: 'opted-in', replyText: renderTemplate(profile.messages.optInConfirm, view, 'messages.optInConfirm') };
+		}
+		if (m.keyword === 'help') return { action: 'help', replyText: renderTemplate(profile.messages.help, view, 'messages.help') };
+		const open = await this.deps.store.findOpenCase(m.businessId, m.from);
+		if (!open) return { action: 'no-case' };
+		const c = await this.mutate(open.caseId, (x) => recordReply(x, m.body, m.eventId, m.receivedAt));
+		return { action: 'reply', case: c };
+	}
+
+	/** Delivery status: an undelivered acknowledgment is flagged; 21610 records an opt-out. */
+	async messageStatus(s: MessageStatus): Promise<{ case?: Case }> {
+		const rec = await this.deps.store.updateMessageStatus(s.messageSid, s.status, s.errorCode);
+		if (!rec) return {};
+		if (s.errorCode === 21610) await this.deps.store.setOptOut(rec.businessId, rec.to, true, 'provider error 21610', s.at);
+		if (!rec.caseId || (s.status !== 'failed' && s.status !== 'undelivered')) return {};
+		const c = await this.mutate(rec.caseId, (x) => (x.flags.includes('message-undelivered') ? x : { ...x, flags: [...x.flags, 'message-undelivered'] }));
+		return { case: c };
+	}
+
+	/** Escalates overdue cases; each case is claimed by one sweeper only, whichever process runs it. */
+	async sweepOverdue(opts: { businessId?: string; limit?: number; leaseSeconds?: number } = {}): Promise<Case[]> {
+		const now = this.now();
+		const lease = DateTime.fromISO(now).plus({ seconds: opts.leaseSeconds ?? 120 }).toUTC().toISO()!;
+		const claimed = await this.deps.store.claimOverdue(now, lease, opts);
+		const out: Case[] = [];
+		for (const c of claimed) {
+			const profile = this.deps.profileFor(c.businessId);
+			if (!profile) continue;
+			const d = escalate(profile, c, now);
+			out.push(await this.mutate(c.caseId, (x) => applyEscalation(x, d, `escalate:${x.escalationLevel}:${x.dueAt}`, now)));
+		}
+		return out;
+	}
+
+	/** Sends acknowledgments whose quiet hours ended, and retries failed ones whose time came. */
+	async sendDueAcks(limit = 100): Promise<AckOutcome[]> {
+		const now = this.now();
+		const lease = DateTime.fromISO(now).plus({ minutes: 5 }).toUTC().toISO()!;
+		const due = await this.deps.store.claimDueAcks(now, lease, limit);
+		const out: AckOutcome[] = [];
+		for (const c of due) out.push(await this.acknowledge(c.caseId));
+		return out;
+	}
+
+	/** The whole loop for one event, as the quick-start template runs it. */
+	async run(event: MissedCall): Promise<{ case: Case; duplicate: boolean; ack?: AckOutcome; classification?: Classification; decision?: RouteDecision; alert?: { sent?: { sid: string }; error?: string } }> {
+		const d = await this.detect(event);
+		if (d.duplicate) return { case: d.case, duplicate: true };
+		const ack = await this.acknowledge(d.case.caseId);
+		const k = await this.classify(d.case.caseId);
+		const r = await this.route(d.case.caseId);
+		const alert = r.decision.kind === 'assigned' && d.created ? await this.alertOwner(d.case.caseId) : undefined;
+		const c = (await this.deps.store.getCase(d.case.caseId))!;
+		return { case: c, duplicate: false, ack, classification: k.classification, decision: r.decision, alert };
+	}
+}

@@ -1,0 +1,178 @@
+import { z } from 'zod';
+
+export const PROVIDERS = ['twilio', 'vonage', 'telnyx', 'plivo', 'aircall', 'openphone', 'ringcentral', 'generic'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+export const MISSED_REASONS = [
+	'no-answer', 'busy', 'failed', 'canceled', 'voicemail', 'short-abandoned', 'after-hours', 'overflow',
+] as const;
+export type MissedReason = (typeof MISSED_REASONS)[number];
+
+export const URGENCIES = ['emergency', 'high', 'normal', 'low'] as const;
+export type Urgency = (typeof URGENCIES)[number];
+
+export const TIMINGS = ['business-hours', 'after-hours', 'weekend', 'holiday'] as const;
+export type Timing = (typeof TIMINGS)[number];
+
+export const CASE_STATES = ['detected', 'acknowledged', 'ack-skipped', 'assigned', 'contacted', 'recovered', 'lost'] as const;
+export type CaseState = (typeof CASE_STATES)[number];
+
+export const OUTCOMES = ['booked', 'called-back', 'replied', 'lost', 'spam', 'opted-out'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+const isoTime = z.string().datetime({ offset: true, message: 'Expected an ISO 8601 time such as 2026-11-25T14:03:00Z' });
+const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'Expected an E.164 phone number such as +14155550100');
+
+export const VoicemailSchema = z.object({
+	url: z.string().optional(),
+	durationSec: z.number().nonnegative().optional(),
+	transcript: z.string().max(5000).optional(),
+});
+export type Voicemail = z.infer<typeof VoicemailSchema>;
+
+/** One missed call, as every provider's webhook becomes it. */
+export const MissedCallSchema = z.object({
+	type: z.literal('missed-call').default('missed-call'),
+	eventId: z.string().min(3).max(200),
+	provider: z.enum(PROVIDERS),
+	callSid: z.string().min(1).max(120),
+	from: e164,
+	to: e164.or(z.literal('')),
+	businessId: z.string().min(1).max(120),
+	reason: z.enum(MISSED_REASONS),
+	startedAt: isoTime,
+	durationSec: z.number().nonnegative().default(0),
+	voicemail: VoicemailSchema.optional(),
+	repeat: z.number().int().nonnegative().default(0),
+	channel: z.enum(['sms', 'whatsapp']).default('sms'),
+	raw: z.unknown().optional(),
+});
+export type MissedCall = z.infer<typeof MissedCallSchema>;
+
+/** An SMS (or WhatsApp) message from a caller: a recovery signal, or STOP/START/HELP. */
+export const InboundMessageSchema = z.object({
+	type: z.literal('inbound-message').default('inbound-message'),
+	eventId: z.string(),
+	provider: z.enum(PROVIDERS),
+	messageSid: z.string(),
+	from: e164,
+	to: e164,
+	businessId: z.string(),
+	body: z.string().max(5000),
+	channel: z.enum(['sms', 'whatsapp']).default('sms'),
+	keyword: z.enum(['stop', 'start', 'help']).optional(),
+	receivedAt: isoTime,
+	raw: z.unknown().optional(),
+});
+export type InboundMessage = z.infer<typeof InboundMessageSchema>;
+
+/** Delivery news for a message we sent. */
+export const MessageStatusSchema = z.object({
+	type: z.literal('message-status').default('message-status'),
+	eventId: z.string(),
+	provider: z.enum(PROVIDERS),
+	messageSid: z.string(),
+	to: z.string(),
+	status: z.string(),
+	errorCode: z.number().int().optional(),
+	businessId: z.string(),
+	at: isoTime,
+	raw: z.unknown().optional(),
+});
+export type MessageStatus = z.infer<typeof MessageStatusSchema>;
+
+/** A voicemail recording or its transcription that belongs to a call already seen. */
+export const VoicemailEventSchema = z.object({
+	type: z.literal('voicemail').default('voicemail'),
+	eventId: z.string(),
+	provider: z.enum(PROVIDERS),
+	callSid: z.string(),
+	from: z.string(),
+	to: z.string(),
+	businessId: z.string(),
+	voicemail: VoicemailSchema,
+	at: isoTime,
+	raw: z.unknown().optional(),
+});
+export type VoicemailEvent = z.infer<typeof VoicemailEventSchema>;
+
+export const AttemptSchema = z.object({
+	at: isoTime,
+	channel: z.enum(['sms', 'whatsapp', 'call', 'email', 'other']),
+	by: z.string().max(120),
+	result: z.enum(['sent', 'failed', 'no-answer', 'voicemail', 'reached', 'replied', 'booked']),
+	note: z.string().max(1000).optional(),
+});
+export type Attempt = z.infer<typeof AttemptSchema>;
+
+export const AckSchema = z.object({
+	status: z.enum(['pending', 'sent', 'skipped', 'deferred', 'failed']),
+	reason: z.string().optional(),
+	body: z.string().optional(),
+	channel: z.enum(['sms', 'whatsapp']).optional(),
+	messageSid: z.string().optional(),
+	segments: z.number().int().optional(),
+	sendAt: isoTime.optional(),
+	tries: z.number().int().default(0),
+	error: z.object({ code: z.number().optional(), message: z.string() }).optional(),
+});
+export type Ack = z.infer<typeof AckSchema>;
+
+export const CaseCallSchema = z.object({
+	eventId: z.string(),
+	callSid: z.string(),
+	reason: z.enum(MISSED_REASONS),
+	startedAt: isoTime,
+	durationSec: z.number(),
+	voicemail: VoicemailSchema.optional(),
+});
+
+export const HistoryEntrySchema = z.object({
+	at: isoTime,
+	key: z.string(),
+	move: z.string(),
+	from: z.enum(CASE_STATES),
+	to: z.enum(CASE_STATES),
+	note: z.string().optional(),
+});
+export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
+
+export const CaseSchema = z.object({
+	caseId: z.string(),
+	businessId: z.string(),
+	caller: e164,
+	calledNumber: z.string(),
+	channel: z.enum(['sms', 'whatsapp']).default('sms'),
+	state: z.enum(CASE_STATES),
+	calls: z.array(CaseCallSchema),
+	urgency: z.enum(URGENCIES).optional(),
+	serviceType: z.string().optional(),
+	timing: z.enum(TIMINGS).optional(),
+	score: z.number().optional(),
+	reasons: z.array(z.string()).default([]),
+	owner: z.object({ id: z.string(), name: z.string(), phone: z.string().optional() }).nullable().default(null),
+	nobodyAvailable: z.boolean().default(false),
+	dueAt: isoTime.nullable().default(null),
+	escalationLevel: z.number().int().default(0),
+	ack: AckSchema.default({ status: 'pending', tries: 0 }),
+	attempts: z.array(AttemptSchema).default([]),
+	replies: z.array(z.object({ at: isoTime, body: z.string() })).default([]),
+	outcome: z.object({ kind: z.enum(OUTCOMES), value: z.number().optional(), note: z.string().optional() }).nullable().default(null),
+	flags: z.array(z.string()).default([]),
+	stamps: z.object({
+		detectedAt: isoTime,
+		acknowledgedAt: isoTime.optional(),
+		classifiedAt: isoTime.optional(),
+		assignedAt: isoTime.optional(),
+		firstContactAt: isoTime.optional(),
+		closedAt: isoTime.optional(),
+	}),
+	history: z.array(HistoryEntrySchema).default([]),
+	version: z.number().int().default(0),
+});
+export type Case = z.infer<typeof CaseSchema>;
+
+export const OPEN_STATES: readonly CaseState[] = ['detected', 'acknowledged', 'ack-skipped', 'assigned', 'contacted'];
+export function isOpen(state: CaseState): boolean {
+	return OPEN_STATES.includes(state);
+}

@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import { RecoveryInputError } from '../errors';
+import type { InboundMessage, MessageStatus, MissedCall, MissedReason, Provider, VoicemailEvent } from '../model';
+import { stripChannel, tryE164 } from '../phone';
+import { redactPayload } from '../redact';
+import { keywordOf } from '../acknowledge';
+
+export interface NormalizeOptions {
+	/** The business when the called number does not tell (single-client installs). */
+	businessId?: string;
+	/** Maps the called number (E.164) to a business id, for agencies serving many clients from one trigger. */
+	businessFor?: (calledNumber: string) => string | undefined;
+	/** Calls shorter than this are short-abandoned. */
+	minCallSeconds?: number;
+	/** Country for national-format numbers. */
+	defaultCountry?: string;
+	/** Clock, for providers whose payload carries no time. */
+	now?: () => Date;
+}
+
+export type Normalized =
+	| { kind: 'missed-call'; event: MissedCall }
+	| { kind: 'not-missed'; callSid: string; reason: string }
+	| { kind: 'incoming-call'; callSid: string; from: string; to: string; businessId: string }
+	| { kind: 'voicemail'; event: VoicemailEvent }
+	| { kind: 'inbound-message'; event: InboundMessage }
+	| { kind: 'message-status'; event: MessageStatus }
+	| { kind: 'ignored'; reason: string };
+
+export const str = z.union([z.string(), z.number().transform(String)]);
+export const num = z.union([z.number(), z.string().regex(/^\s*-?\d+(\.\d+)?\s*$/, 'Expected a number of seconds').transform(Number)]);
+
+export function businessOf(opts: NormalizeOptions, to: string): string {
+	return (to && opts.businessFor?.(to)) || opts.businessId || 'default';
+}
+
+export function isoOf(value: unknown, opts: NormalizeOptions): string {
+	if (typeof value === 'number' && Number.isFinite(value)) {
+		// Unix seconds or milliseconds.
+		const ms = value > 1e12 ? value : value * 1000;
+		const d = new Date(ms);
+		if (!Number.isNaN(d.getTime())) return d.toISOString();
+	}
+	if (typeof value === 'string' && value) {
+		const d = /^\d+$/.test(value) ? new Date(Number(value) * (value.length > 11 ? 1 : 1000)) : new Date(value);
+		if (!Number.isNaN(d.getTime())) return d.toISOString();
+	}
+	return (opts.now?.() ?? new Date()).toISOString();
+}
+
+/** Caller numbers must be textable; a withheld caller id cannot be recovered by text and is said so. */
+export function callerNumber(raw: unknown, field: string, opts: NormalizeOptions): { e164?: string; channel: 'sms' | 'whatsapp'; why?: string } {
+	if (raw === undefined || raw === null || raw === '') {
+		throw new RecoveryInputError(field, raw, 'The webhook must carry the caller number; check that the provider sends this field.');
+	}
+	const text = String(raw);
+	const { channel } = stripChannel(text);
+	const e164 = tryE164(text, opts.defaultCountry);
+	if (!e164) {
+		const withheld = /anonymous|restricted|unknown|private|unavailable|^client:|^sip:/i.test(text) || text.replace(/\D/g, '').length < 4;
+		return { channel, why: withheld ? `caller id withheld (${text.slice(0, 40)}): nothing to text back` : `caller number "${text.slice(0, 40)}" is not a phone number` };
+	}
+	return { e164, channel };
+}
+
+export function calledNumber(raw: unknown, opts: NormalizeOptions): string {
+	return tryE164(raw === undefined || raw === null ? '' : String(raw), opts.defaultCountry) ?? '';
+}
+
+export function missed(
+	provider: Provider,
+	args: {
+		callSid: string;
+		from: unknown;
+		to: unknown;
+		reason: MissedReason;
+		startedAt: unknown;
+		durationSec?: number;
+		voicemail?: MissedCall['voicemail'];
+		raw: unknown;
+		fromField: string;
+	},
+	opts: NormalizeOptions,
+): Normalized {
+	const caller = callerNumber(args.from, args.fromField, opts);
+	if (!caller.e164) return { kind: 'ignored', reason: caller.why! };
+	const to = calledNumber(args.to, opts);
+	const duration = args.durationSec ?? 0;
+	let reason = args.reason;
+	const min = opts.minCallSeconds ?? 8;
+	if ((reason === 'canceled' || reason === 'no-answer') && duration > 0 && duration < min) reason = 'short-abandoned';
+	const event: MissedCall = {
+		type: 'missed-call',
+		eventId: `${provider}:${args.callSid}`,
+		provider,
+		callSid: args.callSid,
+		from: caller.e164,
+		to,
+		businessId: businessOf(opts, to),
+		reason,
+		startedAt: isoOf(args.startedAt, opts),
+		durationSec: duration,
+		repeat: 0,
+		channel: caller.channel,
+		raw: redactPayload(args.raw),
+	};
+	if (args.voicemail) event.voicemail = args.voicemail;
+	return { kind: 'missed-call', event };
+}
+
+export function inbound(provider: Provider, args: { messageSid: string; from: unknown; to: unknown; body: string; at?: unknown; raw: unknown }, opts: NormalizeOptions): Normalized {
+	const caller = callerNumber(args.from, 'From', opts);
+	if (!caller.e164) return { kind: 'ignored', reason: caller.why! };
+	const to = calledNumber(args.to, opts);
+	const keyword = keywordOf(args.body);
+	const event: InboundMessage = {
+		type: 'inbound-message',
+		eventId: `${provider}:${args.messageSid}`,
+		provider,
+		messageSid: args.messageSid,
+		from: caller.e164,
+		to: to || caller.e164,
+		businessId: businessOf(opts, to),
+		body: args.body.slice(0, 5000),
+		channel: caller.channel,
+		receivedAt: isoOf(args.at, opts),
+		raw: redactPayload(args.raw),
+	};
+	if (keyword) event.keyword = keyword;
+	return { kind: 'inbound-message', event };
+}
+
+export function get(obj: unknown, path: string): unknown {
+	let cur: unknown = obj;
+	for (const key of path.split('.')) {
+		if (cur === null || typeof cur !== 'object') return undefined;
+		cur = (cur as Record<string, unknown>)[key];
+	}
+	return cur;
+}

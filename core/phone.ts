@@ -1,0 +1,79 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import metadata from 'libphonenumber-js/metadata.min.json';
+import { RecoveryInputError } from './errors';
+import { areaCodeInfo, COUNTRY_ZONES } from './data/us-area-codes';
+
+export interface PhoneInfo {
+	e164: string;
+	country?: string;
+	/** Two-letter US state or territory from the area code, when known. */
+	region?: string;
+	/** IANA time zone of the number, when it can be known from the number alone. */
+	zone?: string;
+}
+
+/** Strips the channel prefix Twilio puts on WhatsApp and other channels. */
+export function stripChannel(raw: string): { channel: 'sms' | 'whatsapp'; number: string } {
+	const m = /^(whatsapp|sms|mms):/i.exec(raw.trim());
+	if (!m) return { channel: 'sms', number: raw.trim() };
+	return { channel: m[1].toLowerCase() === 'whatsapp' ? 'whatsapp' : 'sms', number: raw.trim().slice(m[0].length) };
+}
+
+/**
+ * Normalizes a phone number to E.164. National numbers use the default country (the business's).
+ * Returns undefined for what cannot be a phone number (anonymous callers, SIP URIs, garbage).
+ */
+export function tryE164(raw: unknown, defaultCountry: string = 'US'): string | undefined {
+	if (typeof raw !== 'string' && typeof raw !== 'number') return undefined;
+	const text = stripChannel(String(raw)).number;
+	if (!text || text.length > 40) return undefined;
+	// Digits with a country code but no plus, as Vonage and Telnyx send them (e.g. "14155550100").
+	const candidate = /^\d{11,15}$/.test(text) && !text.startsWith('0') ? `+${text}` : text;
+	try {
+		const parsed = parsePhoneNumberFromString(candidate, defaultCountry as CountryCode);
+		if (!parsed || !parsed.isPossible()) {
+			// A national number that looked international by accident ("4155550100" without plus is handled above for 11+ digits).
+			if (candidate !== text) {
+				const again = parsePhoneNumberFromString(text, defaultCountry as CountryCode);
+				return again && again.isPossible() ? again.number : undefined;
+			}
+			return undefined;
+		}
+		return parsed.number;
+	} catch {
+		return undefined;
+	}
+}
+
+/** Like tryE164 but throws an error naming the field when the number is unusable. */
+export function toE164(raw: unknown, field: string, defaultCountry = 'US'): string {
+	const out = tryE164(raw, defaultCountry);
+	if (!out) {
+		throw new RecoveryInputError(
+			field,
+			raw,
+			'Expected a phone number in E.164 form such as +14155550100 (or a national number of the business\'s country).',
+		);
+	}
+	return out;
+}
+
+export function phoneInfo(e164: string): PhoneInfo {
+	const parsed = parsePhoneNumberFromString(e164);
+	if (!parsed) return { e164 };
+	// Numbers in reserved ranges have no country of their own: take the calling code's main country.
+	const country = parsed.country ?? (metadata as { country_calling_codes: Record<string, string[]> }).country_calling_codes[parsed.countryCallingCode]?.[0];
+	if (parsed.countryCallingCode === '1') {
+		const area = Number(parsed.nationalNumber.slice(0, 3));
+		const info = areaCodeInfo(area);
+		if (info) return { e164, country: info.state === 'PR' ? 'PR' : country, region: info.state, zone: info.zone };
+		return { e164, country };
+	}
+	return { e164, country, zone: country ? COUNTRY_ZONES[country] : undefined };
+}
+
+/** Masks the middle of a number for logs and status text: +1415***0100. */
+export function maskPhone(e164: string): string {
+	if (e164.length < 8) return '***';
+	return `${e164.slice(0, 5)}***${e164.slice(-4)}`;
+}

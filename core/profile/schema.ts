@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import { IANAZone } from 'luxon';
+import Mustache from 'mustache';
+import { parseOrThrow, RecoveryInputError } from '../errors';
+import { TRADES } from '../classify/presets';
+
+const hhmm = z
+	.string()
+	.regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'Expected a time of day as HH:MM, 24-hour, such as 08:00 or 17:30');
+const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'Expected an E.164 phone number such as +14155550100');
+
+export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Day = (typeof DAYS)[number];
+
+const span = z
+	.object({ open: hhmm, close: hhmm })
+	.refine((s) => s.open < s.close, { message: 'open must be before close on the same day (split overnight hours into two days)' });
+
+const template = z.string().max(1600).superRefine((t, ctx) => {
+	try {
+		Mustache.parse(t);
+	} catch (e) {
+		ctx.addIssue({ code: 'custom', message: `Template does not parse: ${(e as Error).message}. Check the {{ }} pairs` });
+	}
+});
+
+const onCallShift = z.object({
+	days: z.array(z.enum(DAYS)).min(1),
+	from: hhmm,
+	to: hhmm,
+});
+
+export const RosterMemberSchema = z.object({
+	id: z.string().min(1).max(60),
+	name: z.string().min(1).max(120),
+	phone: e164.optional(),
+	email: z.string().email().optional(),
+	skills: z.array(z.string()).default([]),
+	onCall: z.array(onCallShift).default([]),
+	active: z.boolean().default(true),
+	maxOpen: z.number().int().positive().optional(),
+});
+export type RosterMember = z.infer<typeof RosterMemberSchema>;
+
+export const DEFAULT_MESSAGES = {
+	businessHours:
+		'Hi, this is {{business.name}}. Sorry we missed your call! We will call you back shortly. Reply here with what you need{{#bookingUrl}} or book at {{bookingUrl}}{{/bookingUrl}}. Reply STOP to opt out.',
+	afterHours:
+		'Hi, this is {{business.name}}. We are closed right now and open again {{nextOpen}}. Reply with what you need and we will get back to you first thing{{#emergencyLine}}; for emergencies call {{emergencyLine}}{{/emergencyLine}}. Reply STOP to opt out.',
+	weekend: '',
+	holiday:
+		'Hi, this is {{business.name}}. We are closed for {{holidayName}} and open again {{nextOpen}}. Reply with what you need and we will call you back. Reply STOP to opt out.',
+	help: '{{business.name}}: reply with what you need and we will call you back{{#business.phone}}, or call {{business.phone}}{{/business.phone}}. Reply STOP to opt out.',
+	optOutConfirm: 'You have been unsubscribed from {{business.name}} and will receive no more messages. Reply START to resubscribe.',
+	optInConfirm: 'You are subscribed to {{business.name}} again. Reply STOP to opt out.',
+	ownerAlert:
+		'[{{urgencyLabel}}] Missed call from {{caller}} ({{serviceType}}, {{timingLabel}}). Call back by {{dueLocal}}.{{#transcript}} Voicemail: "{{transcript}}"{{/transcript}} Case {{caseShort}}',
+	voicemailPrompt: 'Sorry, we could not take your call at {{business.name}}. Please leave a message after the tone and we will call you back.',
+};
+
+export const ProfileSchema = z.object({
+	businessId: z.string().min(1).max(120).regex(/^[A-Za-z0-9._:-]+$/, 'Use letters, digits, dot, dash, colon or underscore'),
+	name: z.string().min(1).max(120),
+	timeZone: z.string().refine((tz) => IANAZone.isValidZone(tz), {
+		message: 'Expected an IANA time zone such as America/Chicago or Europe/London',
+	}),
+	country: z.string().length(2).default('US'),
+	/** The business's public number, quoted in HELP replies. */
+	phone: e164.optional(),
+	/** Where forward-and-detect mode rings the business. */
+	forwardTo: e164.optional(),
+	ringSeconds: z.number().int().min(5).max(120).default(20),
+	/** The provider numbers that belong to this business (the called number picks the business). */
+	numbers: z.array(e164).default([]),
+	emergencyLine: e164.optional(),
+	bookingUrl: z.string().url().optional(),
+	trade: z.enum(TRADES).default('general'),
+	hours: z
+		.object(Object.fromEntries(DAYS.map((d) => [d, z.array(span).default([])])) as Record<Day, z.ZodDefault<z.ZodArray<typeof span>>>)
+		.default({
+			mon: [{ open: '08:00', close: '17:00' }],
+			tue: [{ open: '08:00', close: '17:00' }],
+			wed: [{ open: '08:00', close: '17:00' }],
+			thu: [{ open: '08:00', close: '17:00' }],
+			fri: [{ open: '08:00', close: '17:00' }],
+			sat: [],
+			sun: [],
+		}),
+	holidays: z
+		.array(z.object({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'Expected a date as YYYY-MM-DD'), name: z.string().default('the holiday') }))
+		.default([]),
+	roster: z.array(RosterMemberSchema).default([]),
+	routing: z
+		.object({
+			strategy: z.enum(['on-call', 'round-robin', 'skills', 'least-loaded']).default('round-robin'),
+			/** Member ids tried in order when the strategy finds nobody. */
+			fallback: z.array(z.string()).default([]),
+			/** Member ids, level 1 first: who a case goes to when its deadline passes unclaimed. */
+			escalation: z.array(z.string()).default([]),
+			deadlineMinutes: z
+				.object({
+					emergency: z.number().positive().default(15),
+					high: z.number().positive().default(60),
+					normal: z.number().positive().default(240),
+					low: z.number().positive().default(1440),
+				})
+				.default({}),
+			/** Normal and low deadlines count from the next opening when a call comes in while closed. */
+			businessClockFor: z.array(z.enum(['emergency', 'high', 'normal', 'low'])).default(['normal', 'low']),
+		})
+		.default({}),
+	acknowledgment: z
+		.object({
+			enabled: z.boolean().default(true),
+			channel: z.enum(['sms', 'whatsapp', 'same-as-call']).default('same-as-call'),
+			/** A messaging service or sender; default: the number that was called. */
+			from: z.string().optional(),
+			/** One acknowledgment per caller within this window, however often they call. */
+			windowMinutes: z.number().int().min(1).max(10080).default(720),
+			/** Calls shorter than this (ring or talk) count as short-abandoned. */
+			minCallSeconds: z.number().min(0).max(60).default(8),
+			textShortCalls: z.boolean().default(false),
+			allowedCountries: z.array(z.string().length(2)).default(['US', 'CA']),
+			hourlyCap: z.number().int().min(1).max(10000).default(100),
+			checkLineType: z.boolean().default(true),
+			quietHours: z
+				.object({
+					enabled: z.boolean().default(true),
+					start: hhmm.default('21:00'),
+					end: hhmm.default('08:00'),
+				})
+				.default({}),
+		})
+		.default({}),
+	messages: z
+		.object(Object.fromEntries(Object.entries(DEFAULT_MESSAGES).map(([k, v]) => [k, template.default(v)])) as Record<
+			keyof typeof DEFAULT_MESSAGES,
+			z.ZodDefault<typeof template>
+		>)
+		.default({}),
+	classification: z
+		.object({
+			emergencyWords: z.array(z.string()).default([]),
+			highWords: z.array(z.string()).default([]),
+			lowWords: z.array(z.string()).default([]),
+			knownCustomers: z.array(e164).default([]),
+			repeatWindowMinutes: z.number().positive().default(30),
+		})
+		.default({}),
+});
+export type Profile = z.infer<typeof ProfileSchema>;
+export type ProfileInput = z.input<typeof ProfileSchema>;
+
+/** Validates a business profile; an error names the field, the value and the fix. */
+export function parseProfile(input: unknown): Profile {
+	const profile = parseOrThrow(ProfileSchema, input, 'Business profile');
+	const ids = new Set(profile.roster.map((m) => m.id));
+	const refs: [string, string[]][] = [
+		['routing.fallback', profile.routing.fallback],
+		['routing.escalation', profile.routing.escalation],
+	];
+	for (const [field, list] of refs) {
+		list.forEach((id, i) => {
+			if (!ids.has(id)) {
+				throw new RecoveryInputError(`${field}.${i}`, id, 'No roster member has this id: add them to the roster or remove the id.', 'Business profile');
+			}
+		});
+	}
+	return profile;
+}

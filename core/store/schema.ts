@@ -1,0 +1,78 @@
+/**
+ * Versioned schema. Each migration runs once, in order, inside a transaction; the store records the version.
+ * Times are ISO-8601 UTC strings (fixed width, so they sort and compare as text in both databases).
+ */
+export interface Migration {
+	version: number;
+	statements: (dialect: 'sqlite' | 'postgres') => string[];
+}
+
+export const MIGRATIONS: Migration[] = [
+	{
+		version: 1,
+		statements: (d) => [
+			`CREATE TABLE IF NOT EXISTS mcr_cases (
+				case_id TEXT PRIMARY KEY,
+				business_id TEXT NOT NULL,
+				caller TEXT NOT NULL,
+				state TEXT NOT NULL,
+				is_open INTEGER NOT NULL,
+				owner_id TEXT,
+				due_at TEXT,
+				ack_due_at TEXT,
+				claimed_until TEXT,
+				detected_at TEXT NOT NULL,
+				version INTEGER NOT NULL,
+				doc TEXT NOT NULL
+			)`,
+			// One open case per caller and business: repeat calls fold into it, even across processes.
+			`CREATE UNIQUE INDEX IF NOT EXISTS mcr_cases_open_caller ON mcr_cases (business_id, caller) WHERE is_open = 1`,
+			`CREATE INDEX IF NOT EXISTS mcr_cases_due ON mcr_cases (due_at) WHERE is_open = 1`,
+			`CREATE INDEX IF NOT EXISTS mcr_cases_ack_due ON mcr_cases (ack_due_at) WHERE ack_due_at IS NOT NULL`,
+			`CREATE INDEX IF NOT EXISTS mcr_cases_business_detected ON mcr_cases (business_id, detected_at)`,
+			`CREATE INDEX IF NOT EXISTS mcr_cases_owner_open ON mcr_cases (business_id, owner_id) WHERE is_open = 1`,
+			`CREATE TABLE IF NOT EXISTS mcr_case_calls (
+				event_id TEXT PRIMARY KEY,
+				case_id TEXT NOT NULL,
+				business_id TEXT NOT NULL,
+				at TEXT NOT NULL
+			)`,
+			`CREATE INDEX IF NOT EXISTS mcr_case_calls_case ON mcr_case_calls (case_id)`,
+			`CREATE TABLE IF NOT EXISTS mcr_keys (
+				key TEXT PRIMARY KEY,
+				business_id TEXT NOT NULL,
+				at TEXT NOT NULL
+			)`,
+			`CREATE TABLE IF NOT EXISTS mcr_opt_outs (
+				business_id TEXT NOT NULL,
+				phone TEXT NOT NULL,
+				opted_out INTEGER NOT NULL,
+				source TEXT NOT NULL,
+				at TEXT NOT NULL,
+				PRIMARY KEY (business_id, phone)
+			)`,
+			`CREATE TABLE IF NOT EXISTS mcr_messages (
+				id ${d === 'postgres' ? 'BIGSERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT'},
+				business_id TEXT NOT NULL,
+				to_number TEXT NOT NULL,
+				kind TEXT NOT NULL,
+				sid TEXT,
+				status TEXT NOT NULL,
+				error_code INTEGER,
+				case_id TEXT,
+				at TEXT NOT NULL
+			)`,
+			`CREATE INDEX IF NOT EXISTS mcr_messages_to ON mcr_messages (business_id, to_number, at)`,
+			`CREATE INDEX IF NOT EXISTS mcr_messages_business_at ON mcr_messages (business_id, at)`,
+			`CREATE INDEX IF NOT EXISTS mcr_messages_sid ON mcr_messages (sid)`,
+			`CREATE TABLE IF NOT EXISTS mcr_round_robin (
+				business_id TEXT NOT NULL,
+				pool TEXT NOT NULL,
+				counter INTEGER NOT NULL,
+				PRIMARY KEY (business_id, pool)
+			)`,
+		],
+	},
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1,0 +1,260 @@
+import { ConcurrentUpdateError } from '../errors';
+import { CaseSchema, isOpen, type Case, type MissedCall } from '../model';
+import type { SqlDriver } from './driver';
+import { MIGRATIONS } from './schema';
+import type { CallerMessageStats, CaseFilter, MessageRecord, OpenCaseResult, RecoveryStore } from './types';
+
+type Row = Record<string, unknown>;
+
+function iso(value: string | Date): string {
+	return new Date(value).toISOString();
+}
+
+function caseColumns(c: Case): unknown[] {
+	const ackDue = c.ack.status === 'deferred' && c.ack.sendAt ? iso(c.ack.sendAt) : c.ack.status === 'failed' && c.ack.sendAt ? iso(c.ack.sendAt) : null;
+	return [
+		c.state,
+		isOpen(c.state) ? 1 : 0,
+		c.owner?.id ?? null,
+		c.dueAt && isOpen(c.state) ? iso(c.dueAt) : null,
+		ackDue,
+		JSON.stringify(c),
+	];
+}
+
+function parseDoc(row: Row | undefined): Case | undefined {
+	if (!row) return undefined;
+	const c = JSON.parse(String(row.doc)) as Case;
+	c.version = Number(row.version);
+	return c;
+}
+
+/**
+ * The store over any SQL driver. The two dialects differ only where noted: PostgreSQL locks rows
+ * (FOR UPDATE, SKIP LOCKED) because several processes share it; SQLite serializes writers itself.
+ */
+export class SqlStore implements RecoveryStore {
+	readonly kind: 'sqlite' | 'postgres';
+	private readonly lock: string;
+	private readonly skipLocked: string;
+
+	constructor(private readonly db: SqlDriver) {
+		this.kind = db.dialect;
+		this.lock = db.dialect === 'postgres' ? ' FOR UPDATE' : '';
+		this.skipLocked = db.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+	}
+
+	/** Creates or upgrades the schema; safe to call from several processes at once. */
+	async migrate(): Promise<number> {
+		return this.db.transaction(async (tx) => {
+			if (tx.dialect === 'postgres') await tx.all('SELECT pg_advisory_xact_lock(7423001)');
+			await tx.run('CREATE TABLE IF NOT EXISTS mcr_schema (version INTEGER NOT NULL)');
+			const rows = await tx.all<{ version: number }>('SELECT version FROM mcr_schema');
+			let current = rows.length ? Number(rows[0].version) : 0;
+			for (const m of MIGRATIONS) {
+				if (m.version <= current) continue;
+				for (const sql of m.statements(tx.dialect)) await tx.run(sql);
+				current = m.version;
+			}
+			if (rows.length) await tx.run('UPDATE mcr_schema SET version = ?', [current]);
+			else await tx.run('INSERT INTO mcr_schema (version) VALUES (?)', [current]);
+			return current;
+		});
+	}
+
+	async openOrJoinCase(event: MissedCall, build: (existing: Case | undefined) => Case): Promise<OpenCaseResult> {
+		for (let attempt = 0; attempt < 5; attempt++) {
+			const result = await this.db.transaction(async (tx): Promise<OpenCaseResult | 'retry'> => {
+				const seen = await tx.all('SELECT case_id FROM mcr_case_calls WHERE event_id = ?', [event.eventId]);
+				if (seen.length) {
+					const rows = await tx.all('SELECT doc, version FROM mcr_cases WHERE case_id = ?', [seen[0].case_id]);
+					return { case: parseDoc(rows[0])!, created: false, duplicate: true };
+				}
+				const open = await tx.all(`SELECT doc, version FROM mcr_cases WHERE business_id = ? AND caller = ? AND is_open = 1${this.lock}`, [event.businessId, event.from]);
+				const existing = parseDoc(open[0]);
+				const next = CaseSchema.parse(build(existing));
+				if (existing) {
+					next.version = existing.version + 1;
+					const n = await tx.run(
+						'UPDATE mcr_cases SET state = ?, is_open = ?, owner_id = ?, due_at = ?, ack_due_at = ?, doc = ?, version = ? WHERE case_id = ? AND version = ?',
+						[...caseColumns(next), next.version, existing.caseId, existing.version],
+					);
+					if (n !== 1) return 'retry';
+				} else {
+					next.version = 1;
+					const n = await tx.run(
+						`INSERT INTO mcr_cases (state, is_open, owner_id, due_at, ack_due_at, doc, version, case_id, business_id, caller, detected_at)
+						 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+						[...caseColumns(next), next.version, next.caseId, next.businessId, next.caller, iso(next.stamps.detectedAt)],
+					);
+					// Another process opened this caller's case between our read and insert: fold into theirs.
+					if (n !== 1) return 'retry';
+				}
+				const claimed = await tx.run('INSERT INTO mcr_case_calls (event_id, case_id, business_id, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
+					event.eventId,
+					next.caseId,
+					event.businessId,
+					iso(next.stamps.detectedAt),
+				]);
+				if (claimed !== 1) throw new DuplicateRace();
+				return { case: next, created: !existing, duplicate: false };
+			}).catch((e) => {
+				if (e instanceof DuplicateRace) return 'retry' as const;
+				throw e;
+			});
+			if (result !== 'retry') return result;
+		}
+		throw new ConcurrentUpdateError(`(open case for ${event.eventId})`);
+	}
+
+	async getCase(caseId: string): Promise<Case | undefined> {
+		return parseDoc((await this.db.all('SELECT doc, version FROM mcr_cases WHERE case_id = ?', [caseId]))[0]);
+	}
+
+	async findCaseByEvent(eventId: string): Promise<Case | undefined> {
+		const rows = await this.db.all('SELECT c.doc, c.version FROM mcr_case_calls k JOIN mcr_cases c ON c.case_id = k.case_id WHERE k.event_id = ?', [eventId]);
+		return parseDoc(rows[0]);
+	}
+
+	async findOpenCase(businessId: string, caller: string): Promise<Case | undefined> {
+		return parseDoc((await this.db.all('SELECT doc, version FROM mcr_cases WHERE business_id = ? AND caller = ? AND is_open = 1', [businessId, caller]))[0]);
+	}
+
+	async saveCase(c: Case): Promise<Case> {
+		const next = { ...c, version: c.version + 1 };
+		const n = await this.db.run(
+			'UPDATE mcr_cases SET state = ?, is_open = ?, owner_id = ?, due_at = ?, ack_due_at = ?, doc = ?, version = ?, claimed_until = NULL WHERE case_id = ? AND version = ?',
+			[...caseColumns(next), next.version, c.caseId, c.version],
+		);
+		if (n !== 1) throw new ConcurrentUpdateError(c.caseId);
+		return next;
+	}
+
+	async listCases(f: CaseFilter): Promise<Case[]> {
+		const where: string[] = [];
+		const params: unknown[] = [];
+		const add = (clause: string, ...values: unknown[]) => {
+			where.push(clause);
+			params.push(...values);
+		};
+		if (f.businessId) add('business_id = ?', f.businessId);
+		if (f.from) add('detected_at >= ?', iso(f.from));
+		if (f.to) add('detected_at < ?', iso(f.to));
+		if (f.caller) add('caller = ?', f.caller);
+		if (f.ownerId) add('owner_id = ?', f.ownerId);
+		if (f.states?.length) add(`state IN (${f.states.map(() => '?').join(', ')})`, ...f.states);
+		const limit = Math.min(Math.max(f.limit ?? 10000, 1), 100000);
+		const sql = `SELECT doc, version FROM mcr_cases${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY detected_at DESC LIMIT ${limit}`;
+		return (await this.db.all(sql, params)).map((r) => parseDoc(r)!);
+	}
+
+	async listOverdue(now: string, opts: { businessId?: string; limit?: number } = {}): Promise<Case[]> {
+		const params: unknown[] = [iso(now)];
+		const extra = opts.businessId ? ' AND business_id = ?' : '';
+		if (opts.businessId) params.push(opts.businessId);
+		const rows = await this.db.all(`SELECT doc, version FROM mcr_cases WHERE is_open = 1 AND due_at <= ?${extra} ORDER BY due_at LIMIT ${Math.min(opts.limit ?? 100, 1000)}`, params);
+		return rows.map((r) => parseDoc(r)!);
+	}
+
+	async claimOverdue(now: string, leaseUntil: string, opts: { businessId?: string; limit?: number } = {}): Promise<Case[]> {
+		const params: unknown[] = [iso(leaseUntil), iso(now), iso(now)];
+		const extra = opts.businessId ? ' AND business_id = ?' : '';
+		if (opts.businessId) params.push(opts.businessId);
+		const limit = Math.min(opts.limit ?? 100, 1000);
+		const rows = await this.db.all(
+			`UPDATE mcr_cases SET claimed_until = ? WHERE case_id IN (
+				SELECT case_id FROM mcr_cases WHERE is_open = 1 AND due_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)${extra}
+				ORDER BY due_at LIMIT ${limit}${this.skipLocked}
+			) RETURNING doc, version`,
+			params,
+		);
+		return rows.map((r) => parseDoc(r)!);
+	}
+
+	async claimDueAcks(now: string, leaseUntil: string, limit = 100): Promise<Case[]> {
+		const rows = await this.db.all(
+			`UPDATE mcr_cases SET claimed_until = ? WHERE case_id IN (
+				SELECT case_id FROM mcr_cases WHERE ack_due_at IS NOT NULL AND ack_due_at <= ? AND is_open = 1 AND (claimed_until IS NULL OR claimed_until < ?)
+				ORDER BY ack_due_at LIMIT ${Math.min(limit, 1000)}${this.skipLocked}
+			) RETURNING doc, version`,
+			[iso(leaseUntil), iso(now), iso(now)],
+		);
+		return rows.map((r) => parseDoc(r)!);
+	}
+
+	async openCountsByOwner(businessId: string): Promise<Record<string, number>> {
+		const rows = await this.db.all<{ owner_id: string; n: number }>(
+			'SELECT owner_id, COUNT(*) AS n FROM mcr_cases WHERE business_id = ? AND is_open = 1 AND owner_id IS NOT NULL GROUP BY owner_id',
+			[businessId],
+		);
+		return Object.fromEntries(rows.map((r) => [r.owner_id, Number(r.n)]));
+	}
+
+	async nextRoundRobin(businessId: string, pool: string): Promise<number> {
+		const rows = await this.db.all<{ counter: number }>(
+			`INSERT INTO mcr_round_robin (business_id, pool, counter) VALUES (?, ?, 0)
+			 ON CONFLICT (business_id, pool) DO UPDATE SET counter = mcr_round_robin.counter + 1 RETURNING counter`,
+			[businessId, pool],
+		);
+		return Number(rows[0].counter);
+	}
+
+	async claimKey(key: string, businessId: string, at: string): Promise<boolean> {
+		return (await this.db.run('INSERT INTO mcr_keys (key, business_id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [key, businessId, iso(at)])) === 1;
+	}
+
+	async setOptOut(businessId: string, phone: string, optedOut: boolean, source: string, at: string): Promise<void> {
+		await this.db.run(
+			`INSERT INTO mcr_opt_outs (business_id, phone, opted_out, source, at) VALUES (?, ?, ?, ?, ?)
+			 ON CONFLICT (business_id, phone) DO UPDATE SET opted_out = excluded.opted_out, source = excluded.source, at = excluded.at`,
+			[businessId, phone, optedOut ? 1 : 0, source, iso(at)],
+		);
+	}
+
+	async isOptedOut(businessId: string, phone: string): Promise<boolean> {
+		const rows = await this.db.all<{ opted_out: number }>('SELECT opted_out FROM mcr_opt_outs WHERE business_id = ? AND phone = ?', [businessId, phone]);
+		return rows.length > 0 && Number(rows[0].opted_out) === 1;
+	}
+
+	async recordMessage(m: MessageRecord): Promise<void> {
+		await this.db.run('INSERT INTO mcr_messages (business_id, to_number, kind, sid, status, error_code, case_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+			m.businessId, m.to, m.kind, m.sid ?? null, m.status, m.errorCode ?? null, m.caseId ?? null, iso(m.at),
+		]);
+	}
+
+	async updateMessageStatus(sid: string, status: string, errorCode?: number): Promise<MessageRecord | undefined> {
+		const rows = await this.db.all<Row>('UPDATE mcr_messages SET status = ?, error_code = ? WHERE sid = ? RETURNING business_id, to_number, kind, sid, status, error_code, case_id, at', [status, errorCode ?? null, sid]);
+		const r = rows[0];
+		if (!r) return undefined;
+		return {
+			businessId: String(r.business_id), to: String(r.to_number), kind: r.kind as MessageRecord['kind'], sid: String(r.sid), status: String(r.status),
+			errorCode: r.error_code == null ? undefined : Number(r.error_code), caseId: r.case_id == null ? undefined : String(r.case_id), at: String(r.at),
+		};
+	}
+
+	async messageStats(businessId: string, to: string, now: string): Promise<CallerMessageStats> {
+		const t = new Date(now).getTime();
+		const dayAgo = new Date(t - 24 * 3600e3).toISOString();
+		const hourAgo = new Date(t - 3600e3).toISOString();
+		const sent = "status NOT IN ('failed', 'undelivered', 'skipped')";
+		const [last, recent, hour] = await Promise.all([
+			this.db.all<{ at: string }>(`SELECT at FROM mcr_messages WHERE business_id = ? AND to_number = ? AND kind = 'ack' AND ${sent} ORDER BY at DESC LIMIT 1`, [businessId, to]),
+			this.db.all<{ at: string }>(`SELECT at FROM mcr_messages WHERE business_id = ? AND to_number = ? AND at > ? AND ${sent} ORDER BY at`, [businessId, to, dayAgo]),
+			this.db.all<{ n: number }>(`SELECT COUNT(*) AS n FROM mcr_messages WHERE business_id = ? AND at > ? AND kind = 'ack' AND ${sent}`, [businessId, hourAgo]),
+		]);
+		return { lastAckAt: last[0]?.at, sentToCallerLast24h: recent.map((r) => r.at), businessSentLastHour: Number(hour[0]?.n ?? 0) };
+	}
+
+	async countCases(businessId?: string): Promise<number> {
+		const rows = businessId
+			? await this.db.all<{ n: number }>('SELECT COUNT(*) AS n FROM mcr_cases WHERE business_id = ?', [businessId])
+			: await this.db.all<{ n: number }>('SELECT COUNT(*) AS n FROM mcr_cases');
+		return Number(rows[0].n);
+	}
+
+	close(): Promise<void> {
+		return this.db.close();
+	}
+}
+
+class DuplicateRace extends Error {}

@@ -1,0 +1,73 @@
+import type { Case, CaseState, MissedCall } from '../model';
+
+export interface CaseFilter {
+	businessId?: string;
+	/** Detected at or after (ISO). */
+	from?: string;
+	/** Detected before (ISO). */
+	to?: string;
+	states?: CaseState[];
+	caller?: string;
+	ownerId?: string;
+	limit?: number;
+}
+
+export interface MessageRecord {
+	businessId: string;
+	to: string;
+	kind: 'ack' | 'owner-alert' | 'help' | 'opt-out-confirm' | 'opt-in-confirm' | 'follow-up' | 'escalation';
+	at: string;
+	sid?: string;
+	status: string;
+	caseId?: string;
+	errorCode?: number;
+}
+
+export interface CallerMessageStats {
+	lastAckAt?: string;
+	sentToCallerLast24h: string[];
+	businessSentLastHour: number;
+}
+
+export interface OpenCaseResult {
+	case: Case;
+	/** A new case was opened for this call. */
+	created: boolean;
+	/** The exact event was seen before: nothing changed. */
+	duplicate: boolean;
+}
+
+/**
+ * Everything the loop persists. Implementations: SQLite (embedded, default) and PostgreSQL (shared by
+ * several n8n workers or Node-RED instances). Idempotency and "one open case per caller" are enforced
+ * by constraints, not by read-then-write, so concurrent processes cannot double up.
+ */
+export interface RecoveryStore {
+	readonly kind: 'sqlite' | 'postgres';
+	/** Opens a case for the call, or folds it into the caller's open case. `build` runs inside the transaction. */
+	openOrJoinCase(event: MissedCall, build: (existing: Case | undefined) => Case): Promise<OpenCaseResult>;
+	getCase(caseId: string): Promise<Case | undefined>;
+	findCaseByEvent(eventId: string): Promise<Case | undefined>;
+	findOpenCase(businessId: string, caller: string): Promise<Case | undefined>;
+	/** Saves a case whose `version` is the one read; throws ConcurrentUpdateError if someone saved first. */
+	saveCase(c: Case): Promise<Case>;
+	listCases(filter: CaseFilter): Promise<Case[]>;
+	/** Open cases past their deadline, oldest deadline first, without claiming them. */
+	listOverdue(now: string, opts?: { businessId?: string; limit?: number }): Promise<Case[]>;
+	/** Claims overdue cases for one sweeper: each is returned to one caller only until `leaseUntil`. */
+	claimOverdue(now: string, leaseUntil: string, opts?: { businessId?: string; limit?: number }): Promise<Case[]>;
+	/** Cases whose deferred acknowledgment is due. */
+	claimDueAcks(now: string, leaseUntil: string, limit?: number): Promise<Case[]>;
+	openCountsByOwner(businessId: string): Promise<Record<string, number>>;
+	/** Advances and returns the round-robin counter of a pool, atomically. */
+	nextRoundRobin(businessId: string, pool: string): Promise<number>;
+	/** Records a transition or event key; false when it was recorded before (a duplicate). */
+	claimKey(key: string, businessId: string, at: string): Promise<boolean>;
+	setOptOut(businessId: string, phone: string, optedOut: boolean, source: string, at: string): Promise<void>;
+	isOptedOut(businessId: string, phone: string): Promise<boolean>;
+	recordMessage(m: MessageRecord): Promise<void>;
+	updateMessageStatus(sid: string, status: string, errorCode?: number): Promise<MessageRecord | undefined>;
+	messageStats(businessId: string, to: string, now: string): Promise<CallerMessageStats>;
+	countCases(businessId?: string): Promise<number>;
+	close(): Promise<void>;
+}

@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { IllegalTransitionError, RecoveryInputError } from '../errors';
+import { OUTCOMES, type Attempt, type Case, type CaseState, type MissedCall, type Outcome } from '../model';
+import type { Classification } from '../classify';
+import type { EscalationDecision, RouteDecision } from '../route';
+
+/** The moves each state allows. `recovered` and `lost` are final: a new call opens a new case. */
+export const MOVES: Record<CaseState, readonly CaseState[]> = {
+	detected: ['acknowledged', 'ack-skipped', 'assigned', 'contacted', 'recovered', 'lost'],
+	acknowledged: ['assigned', 'contacted', 'recovered', 'lost'],
+	'ack-skipped': ['assigned', 'contacted', 'recovered', 'lost'],
+	assigned: ['assigned', 'contacted', 'recovered', 'lost'],
+	contacted: ['contacted', 'recovered', 'lost'],
+	recovered: [],
+	lost: [],
+};
+
+const HISTORY_LIMIT = 200;
+
+export function hasApplied(c: Case, key: string): boolean {
+	return c.history.some((h) => h.key === key);
+}
+
+function record(c: Case, key: string, move: string, to: CaseState, at: string, note?: string): Case {
+	const entry = { at, key, move, from: c.state, to, ...(note ? { note } : {}) };
+	const history = [...c.history, entry];
+	return { ...c, state: to, history: history.length > HISTORY_LIMIT ? history.slice(-HISTORY_LIMIT) : history };
+}
+
+/** Applies a move once per key: the same key again returns the case unchanged, an illegal move throws. */
+export function transition(c: Case, to: CaseState, key: string, at: string, note?: string): Case {
+	if (hasApplied(c, key)) return c;
+	if (!MOVES[c.state].includes(to)) throw new IllegalTransitionError(c.caseId, c.state, to, MOVES[c.state]);
+	return record(c, key, to, to, at, note);
+}
+
+/** Records an attribute change (classification, a deferred acknowledgment) in the history without moving. */
+function note(c: Case, key: string, move: string, at: string, text?: string): Case {
+	if (c.state === 'recovered' || c.state === 'lost') throw new IllegalTransitionError(c.caseId, c.state, move, []);
+	return record(c, key, move, c.state, at, text);
+}
+
+export function newCase(event: MissedCall, at: string): Case {
+	return {
+		caseId: randomUUID(),
+		businessId: event.businessId,
+		caller: event.from,
+		calledNumber: event.to,
+		channel: event.channel,
+		state: 'detected',
+		calls: [{ eventId: event.eventId, callSid: event.callSid, reason: event.reason, startedAt: event.startedAt, durationSec: event.durationSec, ...(event.voicemail ? { voicemail: event.voicemail } : {}) }],
+		reasons: [],
+		owner: null,
+		nobodyAvailable: false,
+		dueAt: null,
+		escalationLevel: 0,
+		ack: { status: 'pending', tries: 0 },
+		attempts: [],
+		replies: [],
+		outcome: null,
+		flags: [],
+		stamps: { detectedAt: at },
+		history: [{ at, key: `detect:${event.eventId}`, move: 'detected', from: 'detected', to: 'detected' }],
+		version: 0,
+	};
+}
+
+/** A repeat call joins the open case: the call is added, the state stays where it is. */
+export function foldCall(c: Case, event: MissedCall, at: string): Case {
+	if (c.calls.some((k) => k.eventId === event.eventId)) return c;
+	const calls = [...c.calls, { eventId: event.eventId, callSid: event.callSid, reason: event.reason, startedAt: event.startedAt, durationSec: event.durationSec, ...(event.voicemail ? { voicemail: event.voicemail } : {}) }];
+	return note({ ...c, calls }, `detect:${event.eventId}`, 'repeat-call', at, `call ${calls.length} from this caller`);
+}
+
+export function attachVoicemail(c: Case, callSid: string, vm: { url?: string; durationSec?: number; transcript?: string }, key: string, at: string): Case {
+	if (hasApplied(c, key)) return c;
+	const calls = c.calls.map((k) =>
+		k.callSid === callSid ? { ...k, reason: 'voicemail' as const, voicemail: { ...k.voicemail, ...Object.fromEntries(Object.entries(vm).filter(([, v]) => v !== undefined)) } } : k,
+	);
+	return note({ ...c, calls }, key, vm.transcript !== undefined ? 'transcript' : 'voicemail', at);
+}
+
+export type AckResult =
+	| { status: 'sent'; messageSid: string; body: string; channel: 'sms' | 'whatsapp'; segments: number }
+	| { status: 'skipped'; reason: string }
+	| { status: 'deferred'; sendAt: string; reason: string; body: string }
+	| { status: 'failed'; error: { code?: number; message: string }; retryAt?: string };
+
+export function recordAck(c: Case, r: AckResult, key: string, at: string): Case {
+	if (hasApplied(c, key)) return c;
+	const tries = c.ack.tries + (r.status === 'sent' || r.status === 'failed' ? 1 : 0);
+	switch (r.status) {
+		case 'sent': {
+			const next = { ...c, ack: { status: 'sent' as const, messageSid: r.messageSid, body: r.body, channel: r.channel, segments: r.segments, tries }, stamps: { ...c.stamps, acknowledgedAt: at }, flags: c.flags.filter((f) => f !== 'ack-failed') };
+			return c.state === 'detected' ? transition(next, 'acknowledged', key, at) : note(next, key, 'acknowledged', at);
+		}
+		case 'skipped': {
+			const next = { ...c, ack: { status: 'skipped' as const, reason: r.reason, tries } };
+			return c.state === 'detected' ? transition(next, 'ack-skipped', key, at, r.reason) : note(next, key, 'ack-skipped', at, r.reason);
+		}
+		case 'deferred':
+			return note({ ...c, ack: { status: 'deferred', sendAt: r.sendAt, reason: r.reason, body: r.body, tries } }, key, 'ack-deferred', at, `${r.reason}; sends at ${r.sendAt}`);
+		case 'failed': {
+			const flags = c.flags.includes('ack-failed') ? c.flags : [...c.flags, 'ack-failed'];
+			return note({ ...c, flags, ack: { status: 'failed', error: r.error, tries, ...(r.retryAt ? { sendAt: r.retryAt } : {}) } }, key, 'ack-failed', at, r.error.message);
+		}
+	}
+}
+
+export function applyClassification(c: Case, k: Classification, key: string, at: string): Case {
+	if (hasApplied(c, key)) return c;
+	return note({ ...c, urgency: k.urgency, serviceType: k.serviceType, timing: k.timing, score: k.score, reasons: k.reasons, stamps: { ...c.stamps, classifiedAt: at } }, key, 'classified', at, `${k.urgency}, ${k.serviceType}`);
+}
+
+export function applyRoute(c: Case, d: RouteDecision, key: string, at: string): Case {
+	if (hasApplied(c, key)) return c;
+	if (d.kind === 'nobody-available') {
+		const flags = c.flags.includes('nobody-available') ? c.flags : [...c.flags, 'nobody-available'];
+		return note({ ...c, owner: null, nobodyAvailable: true, dueAt: d.dueAt, flags }, key, 'nobody-available', at, d.reasons[d.reasons.length - 1]);
+	}
+	const next = { ...c, owner: d.owner, nobodyAvailable: false, dueAt: d.dueAt, escalationLevel: d.escalationLevel, flags: c.flags.filter((f) => f !== 'nobody-available'), stamps: { ...c.stamps, assignedAt: c.stamps.assignedAt ?? at } };
+	if (c.state === 'contacted') return note(next, key, 'assigned', at, d.owner.name);
+	return transition(next, 'assigned', key, at, d.owner.name);
+}
+
+export function applyEscalation(c: Case, d: EscalationDecision, key: string, at: string): Case {
+	if (hasApplied(c, key)) return c;
+	if (d.kind === 'exhausted') {
+		const flags = c.flags.includes('escalation-exhausted') ? c.flags : [...c.flags, 'escalation-exhausted'];
+		return note({ ...c, flags }, key, 'escalation-exhausted', at);
+	}
+	const next = { ...c, owner: d.owner, dueAt: d.dueAt, escalationLevel: d.level, nobodyAvailable: false };
+	return c.state === 'contacted' ? note(next, key, `escalated-${d.level}`, at, d.owner.name) : transition(next, 'assigned', key, at, `escalated to ${d.owner.name}`);
+}
+
+const CONTACT_RESULTS: Attempt['result'][] = ['reached', 'replied', 'booked'];
+
+export function recordAttempt(c: Case, a: Attempt, key: string): Case {
+	if (hasApplied(c, key)) return c;
+	const next = { ...c, attempts: [...c.attempts, a] };
+	if (!CONTACT_RESULTS.includes(a.result)) return note(next, key, `attempt-${a.result}`, a.at, a.note);
+	next.stamps = { ...c.stamps, firstContactAt: c.stamps.firstContactAt ?? a.at };
+	return transition(next, 'contacted', key, a.at, `${a.channel} ${a.result} by ${a.by}`);
+}
+
+export function recordReply(c: Case, body: string, key: string, at: string): Case {
+	if (hasApplied(c, key)) return c;
+	const next = { ...c, replies: [...c.replies, { at, body: body.slice(0, 1000) }] };
+	return recordAttempt(next, { at, channel: 'sms', by: 'caller', result: 'replied' }, key);
+}
+
+const RECOVERED: Outcome[] = ['booked', 'called-back', 'replied'];
+
+export function recordOutcome(c: Case, outcome: { kind: Outcome; value?: number; note?: string }, key: string, at: string): Case {
+	if (hasApplied(c, key)) return c;
+	if (!OUTCOMES.includes(outcome.kind)) throw new RecoveryInputError('outcome', outcome.kind, `Use one of: ${OUTCOMES.join(', ')}.`);
+	if (outcome.value !== undefined && (!Number.isFinite(outcome.value) || outcome.value < 0)) {
+		throw new RecoveryInputError('value', outcome.value, 'The recovered value is an amount of money of 0 or more, such as 350.');
+	}
+	const to: CaseState = RECOVERED.includes(outcome.kind) ? 'recovered' : 'lost';
+	return transition({ ...c, outcome, stamps: { ...c.stamps, closedAt: at } }, to, key, at, outcome.kind);
+}

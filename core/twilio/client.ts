@@ -1,0 +1,160 @@
+import twilio from 'twilio';
+import type { LineType } from '../acknowledge';
+import { RecoveryInputError } from '../errors';
+import { classifyFailure, ProviderError, type CallRequest, type MessagingProvider, type SendRequest } from '../provider';
+import { scrubSecrets } from '../redact';
+
+export interface TwilioAccount {
+	accountSid: string;
+	/** Auth Token, or leave empty and give an API key and secret. */
+	authToken?: string;
+	apiKey?: string;
+	apiSecret?: string;
+	/**
+	 * Base URL that replaces every `https://*.twilio.com` host: the project's local Twilio-compatible server
+	 * in tests and demos. Unset in production.
+	 */
+	apiBaseUrl?: string;
+	timeoutMs?: number;
+}
+
+type RequestOpts = Parameters<InstanceType<typeof twilio.RequestClient>['request']>[0];
+
+/**
+ * The SDK's own HTTP client, with the host swapped for the configured base URL. Requests can reach only that
+ * base URL (or Twilio itself when unset): the URI the SDK builds is rewritten, never followed elsewhere.
+ */
+class BaseUrlRequestClient extends twilio.RequestClient {
+	constructor(private readonly base: URL | undefined, timeout: number) {
+		super({ timeout, autoRetry: false });
+	}
+
+	request<T>(opts: RequestOpts) {
+		const uri = new URL(opts.uri);
+		if (!/(^|\.)twilio\.com$/.test(uri.hostname)) {
+			throw new ProviderError(`Refusing a request to ${uri.hostname}: only the Twilio API is reachable from this client`, 'rejected', false);
+		}
+		if (this.base) {
+			const basePath = this.base.pathname.replace(/\/$/, '');
+			opts = { ...opts, uri: `${this.base.origin}${basePath}${uri.pathname}${uri.search}`, allowRedirects: false };
+		}
+		return super.request<T>(opts as never);
+	}
+}
+
+export function validateAccount(a: TwilioAccount): URL | undefined {
+	if (!/^AC[0-9a-fA-F]{32}$/.test(a.accountSid ?? '')) {
+		throw new RecoveryInputError('accountSid', a.accountSid ? `${String(a.accountSid).slice(0, 6)}...` : a.accountSid, 'It starts with AC followed by 32 hex characters: copy it from the Twilio Console.', 'Twilio account');
+	}
+	if (!a.authToken && !(a.apiKey && a.apiSecret)) {
+		throw new RecoveryInputError('authToken', undefined, 'Give the Auth Token, or an API key (SK...) and its secret.', 'Twilio account');
+	}
+	if (a.apiKey && !/^SK[0-9a-fA-F]{32}$/.test(a.apiKey)) {
+		throw new RecoveryInputError('apiKey', `${a.apiKey.slice(0, 4)}...`, 'An API key SID starts with SK followed by 32 hex characters.', 'Twilio account');
+	}
+	if (!a.apiBaseUrl) return undefined;
+	let url: URL;
+	try {
+		url = new URL(a.apiBaseUrl);
+	} catch {
+		throw new RecoveryInputError('apiBaseUrl', a.apiBaseUrl, 'Give a full URL such as http://127.0.0.1:3999, or leave it empty for Twilio itself.', 'Twilio account');
+	}
+	if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+		throw new RecoveryInputError('apiBaseUrl', a.apiBaseUrl, 'Only http and https URLs are allowed.', 'Twilio account');
+	}
+	return url;
+}
+
+/** The loop's provider on the official Twilio SDK. Errors come back classified and free of secrets. */
+export class TwilioProvider implements MessagingProvider {
+	readonly client: twilio.Twilio;
+	private readonly secrets: (string | undefined)[];
+
+	constructor(private readonly account: TwilioAccount) {
+		const base = validateAccount(account);
+		const httpClient = new BaseUrlRequestClient(base, account.timeoutMs ?? 15000);
+		this.client = account.apiKey
+			? twilio(account.apiKey, account.apiSecret, { accountSid: account.accountSid, httpClient })
+			: twilio(account.accountSid, account.authToken, { httpClient });
+		this.secrets = [account.authToken, account.apiSecret];
+	}
+
+	private wrap(e: unknown, what: string): ProviderError {
+		if (e instanceof ProviderError) return e;
+		const err = e as { status?: number; code?: number | string; message?: string };
+		const code = typeof err.code === 'number' ? err.code : undefined;
+		const status = typeof err.status === 'number' ? err.status : undefined;
+		const network = typeof err.code === 'string' ? ` (${err.code})` : '';
+		const message = scrubSecrets(`Twilio ${what} failed${code ? ` with error ${code}` : ''}${status ? ` (HTTP ${status})` : network}: ${err.message ?? String(e)}`, this.secrets);
+		return classifyFailure(status, code, message);
+	}
+
+	async sendMessage(req: SendRequest): Promise<{ sid: string; status: string }> {
+		const prefix = req.channel === 'whatsapp' ? 'whatsapp:' : '';
+		const from = req.from.startsWith('MG') ? undefined : `${prefix}${req.from}`;
+		try {
+			const m = await this.client.messages.create({
+				to: `${prefix}${req.to}`,
+				body: req.body,
+				...(from ? { from } : { messagingServiceSid: req.from }),
+				...(req.statusCallback ? { statusCallback: req.statusCallback } : {}),
+			});
+			return { sid: m.sid, status: m.status };
+		} catch (e) {
+			throw this.wrap(e, 'message send');
+		}
+	}
+
+	async lookupLineType(phone: string): Promise<LineType> {
+		try {
+			const r = await this.client.lookups.v2.phoneNumbers(phone).fetch({ fields: 'line_type_intelligence' });
+			const type = (r.lineTypeIntelligence as { type?: string } | null)?.type;
+			const known: LineType[] = ['mobile', 'landline', 'voip', 'fixedVoip', 'nonFixedVoip', 'tollFree'];
+			return known.includes(type as LineType) ? (type as LineType) : 'unknown';
+		} catch (e) {
+			throw this.wrap(e, 'line type lookup');
+		}
+	}
+
+	async placeCall(req: CallRequest): Promise<{ sid: string }> {
+		try {
+			const c = await this.client.calls.create({ to: req.to, from: req.from, twiml: req.twiml });
+			return { sid: c.sid };
+		} catch (e) {
+			throw this.wrap(e, 'call');
+		}
+	}
+
+	/** Checks the credentials by fetching the account; used by credential tests in both editors. */
+	async verify(): Promise<{ ok: true; friendlyName: string } | { ok: false; message: string }> {
+		try {
+			const a = await this.client.api.v2010.accounts(this.account.accountSid).fetch();
+			return { ok: true, friendlyName: a.friendlyName };
+		} catch (e) {
+			return { ok: false, message: this.wrap(e, 'account check').message };
+		}
+	}
+
+	/** Reads a number's Voice URL and status callback, to set them on activation and restore them after. */
+	async getNumberWebhooks(phone: string): Promise<{ sid: string; voiceUrl: string; statusCallback: string; smsUrl: string } | undefined> {
+		try {
+			const list = await this.client.incomingPhoneNumbers.list({ phoneNumber: phone, limit: 1 });
+			const n = list[0];
+			return n ? { sid: n.sid, voiceUrl: n.voiceUrl, statusCallback: n.statusCallback, smsUrl: n.smsUrl } : undefined;
+		} catch (e) {
+			throw this.wrap(e, 'number lookup');
+		}
+	}
+
+	async setNumberWebhooks(sid: string, hooks: { voiceUrl?: string; statusCallback?: string; smsUrl?: string }): Promise<void> {
+		try {
+			await this.client.incomingPhoneNumbers(sid).update({
+				...(hooks.voiceUrl !== undefined ? { voiceUrl: hooks.voiceUrl, voiceMethod: 'POST' } : {}),
+				...(hooks.statusCallback !== undefined ? { statusCallback: hooks.statusCallback, statusCallbackMethod: 'POST' } : {}),
+				...(hooks.smsUrl !== undefined ? { smsUrl: hooks.smsUrl, smsMethod: 'POST' } : {}),
+			});
+		} catch (e) {
+			throw this.wrap(e, 'number update');
+		}
+	}
+}

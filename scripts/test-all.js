@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// The one test command (npm test, and .ci/run): type check, lint, unit and contract tests, then the
+// end-to-end suites in real runtimes. Each step's output streams through; the first failure stops the run.
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+
+const steps = [
+	['type check', bin('tsc'), ['-p', 'tsconfig.test.json']],
+	['lint', bin('eslint'), ['.']],
+	['build', 'npm', ['run', 'build', '--silent']],
+	['unit, property and store contract tests', bin('jest'), ['--ci']],
+];
+
+const only = process.argv.slice(2);
+for (const [name, cmd, args] of steps) {
+	if (only.length && !only.some((o) => name.includes(o))) continue;
+	const started = Date.now();
+	console.log(`\n=== ${name} ===`);
+	const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env });
+	const secs = ((Date.now() - started) / 1000).toFixed(1);
+	if (r.status !== 0) {
+		console.error(`\n✗ ${name} failed after ${secs} s`);
+		process.exit(r.status ?? 1);
+	}
+	console.log(`✓ ${name} (${secs} s)`);
+}
