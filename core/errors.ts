@@ -67,10 +67,19 @@ function fixFor(issue: ZodIssue): string {
 	switch (issue.code) {
 		case 'invalid_type':
 			return issue.received === 'undefined'
-				? `It is required: send a ${issue.expected}.`
+				? `It is required (a ${issue.expected}).`
 				: `Expected a ${issue.expected}, got a ${issue.received}.`;
 		case 'invalid_enum_value':
 			return `Use one of: ${issue.options.join(', ')}.`;
+		case 'invalid_union': {
+			const nested = issue.unionErrors.flatMap((e) => e.issues);
+			const missing = nested.some((i) => i.code === 'invalid_type' && i.received === 'undefined');
+			if (missing) return 'It is required.';
+			const specific = nested.find((i) => i.code !== 'invalid_type');
+			if (specific) return fixFor(specific);
+			const expected = [...new Set(nested.filter((i) => i.code === 'invalid_type').map((i) => (i as { expected: string }).expected))];
+			return `Expected ${expected.join(' or ')}.`;
+		}
 		case 'too_small':
 		case 'too_big':
 		case 'invalid_string':
