@@ -187,7 +187,7 @@ export class TwilioSim {
 		if (url.pathname.startsWith('/__sim/')) return this.control(url.pathname.slice(7), req.method ?? 'GET', params, send);
 		if (!this.authorized(req)) return send(401, errorBody(20003, 401));
 		const p = url.pathname;
-		const acct = /^\/2010-04-01\/Accounts\/(AC\w+)(\/.*)?$/.exec(p);
+		const acct = /^\/2010-04-01\/Accounts\/(AC[0-9a-fA-F]{32})(.*)$/.exec(p);
 		if (acct && acct[1] !== this.account.accountSid) return send(404, errorBody(20404, 404));
 		const rest = acct?.[2] ?? '';
 		const kind: SimFailure['match'] = rest.startsWith('/Messages') ? 'Messages' : rest.startsWith('/Calls') ? 'Calls' : p.startsWith('/v2/PhoneNumbers') ? 'Lookups' : 'any';

@@ -1,0 +1,179 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { normalize, openStore, RecoveryLoop, TwilioProvider, type MessagingProvider, type MissedCall, type RecoveryStore } from '../../core';
+import { TwilioSim } from '../../sim/twilio-server';
+import { ACCOUNT_SID, AUTH_TOKEN, chicago, plumber } from '../helpers/fixtures';
+
+describe('the recovery loop end to end in core: SQLite store, official SDK, local Twilio-compatible server', () => {
+	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
+	let dir: string;
+	let store: RecoveryStore;
+	let loop: RecoveryLoop;
+	let clock: Date;
+	let provider: MessagingProvider;
+	const profile = plumber();
+	let seq = 0;
+
+	function missed(from: string, extra: Partial<MissedCall> = {}): MissedCall {
+		seq++;
+		const n = normalize('twilio', { AccountSid: ACCOUNT_SID, CallSid: `CA${String(seq).padStart(32, '0')}`, From: from, To: '+13125550199', DialCallStatus: 'no-answer', DialCallDuration: '0' }, { businessId: 'acme-plumbing', now: () => clock });
+		if (n.kind !== 'missed-call') throw new Error(n.kind);
+		return { ...n.event, ...extra };
+	}
+
+	beforeAll(async () => {
+		await sim.start();
+	});
+	afterAll(() => sim.stop());
+	beforeEach(async () => {
+		sim.reset();
+		dir = mkdtempSync(join(tmpdir(), 'mcr-loop-'));
+		store = await openStore({ type: 'sqlite', file: join(dir, 'c.db') });
+		clock = new Date(chicago('2026-11-25T12:00'));
+		const twilio = new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: sim.url });
+		// The case must be in the store before any message leaves: checked at the moment of sending.
+		provider = {
+			sendMessage: async (req) => {
+				const open = await store.findOpenCase('acme-plumbing', req.to);
+				if (req.to !== '+13125550111' && req.to !== '+13125550112' && req.to !== '+13125550113' && !open) throw new Error(`message to ${req.to} before its case was stored`);
+				return twilio.sendMessage(req);
+			},
+			lookupLineType: (p) => twilio.lookupLineType(p),
+			placeCall: (r) => twilio.placeCall(r),
+		};
+		loop = new RecoveryLoop({ store, provider, profileFor: (id) => (id === 'acme-plumbing' ? profile : undefined), now: () => clock, retry: { retries: 2, baseMs: 1, maxMs: 2 } });
+	});
+	afterEach(async () => {
+		await store.close();
+		rmSync(dir, { recursive: true, force: true });
+	});
+
+	const toCaller = (n: string) => sim.messages.filter((m) => m.to === n);
+
+	test('a missed call is stored, acknowledged, classified, routed and the owner alerted', async () => {
+		const r = await loop.run(missed('+13125550123'));
+		expect(r.duplicate).toBe(false);
+		expect(toCaller('+13125550123')).toHaveLength(1);
+		expect(toCaller('+13125550123')[0].body).toContain('Acme Plumbing');
+		expect(r.case).toMatchObject({ state: 'assigned', urgency: 'normal', serviceType: 'leak', timing: 'business-hours', ack: { status: 'sent' } });
+		expect(r.case.owner).not.toBeNull();
+		expect(r.case.dueAt).toBe(chicago('2026-11-25T16:00'));
+		const alert = sim.messages.find((m) => m.to === r.case.owner!.phone);
+		expect(alert?.body).toMatch(/^\[Normal\] Missed call from \+13125550123 \(leak, business-hours\)\. Call back by 4:00 PM Wed\./);
+	});
+
+	test('the same webhook delivered twice makes one case and one text', async () => {
+		const e = missed('+13125550123');
+		await loop.run(e);
+		const again = await loop.run(e);
+		expect(again.duplicate).toBe(true);
+		expect(toCaller('+13125550123')).toHaveLength(1);
+		expect(await store.countCases()).toBe(1);
+	});
+
+	test('a repeat call joins the case, raises urgency, and sends no second text', async () => {
+		await loop.run(missed('+13125550123'));
+		clock = new Date(clock.getTime() + 4 * 60000);
+		const second = missed('+13125550123');
+		const d = await loop.detect(second);
+		expect(d.event.repeat).toBe(1);
+		const ack = await loop.acknowledge(d.case.caseId);
+		expect(ack.plan.action).toBe('none');
+		const k = await loop.classify(d.case.caseId);
+		expect(k.classification.urgency).toBe('high');
+		expect(toCaller('+13125550123')).toHaveLength(1);
+	});
+
+	test('STOP is honoured: no message of any kind afterwards, until START', async () => {
+		const first = await loop.run(missed('+13125550123'));
+		const stop = normalize('twilio', { MessageSid: 'SM' + 'd'.repeat(32), From: '+13125550123', To: '+13125550199', Body: 'STOP', SmsStatus: 'received' }, { businessId: 'acme-plumbing', now: () => clock });
+		if (stop.kind !== 'inbound-message') throw new Error();
+		const r = await loop.inbound(stop.event);
+		expect(r.action).toBe('opted-out');
+		expect(r.replyText).toContain('unsubscribed from Acme Plumbing');
+		await loop.recordOutcome(first.case.caseId, { kind: 'lost' });
+		clock = new Date(clock.getTime() + 24 * 3600e3);
+		const later = await loop.run(missed('+13125550123'));
+		expect(later.case.ack).toMatchObject({ status: 'skipped' });
+		expect(later.case.ack.reason).toMatch(/^opted-out/);
+		expect(toCaller('+13125550123')).toHaveLength(1);
+		const start = normalize('twilio', { MessageSid: 'SM' + 'e'.repeat(32), From: '+13125550123', To: '+13125550199', Body: 'START', SmsStatus: 'received' }, { businessId: 'acme-plumbing' });
+		if (start.kind !== 'inbound-message') throw new Error();
+		expect((await loop.inbound(start.event)).action).toBe('opted-in');
+		expect(await store.isOptedOut('acme-plumbing', '+13125550123')).toBe(false);
+	});
+
+	test('Twilio error 21610 records an opt-out; a landline is not texted', async () => {
+		sim.optedOut.add('+13125550124');
+		const a = await loop.run(missed('+13125550124'));
+		expect(a.case.ack.reason).toMatch(/^opted-out: Twilio message send failed with error 21610/);
+		expect(await store.isOptedOut('acme-plumbing', '+13125550124')).toBe(true);
+		sim.lineTypes.set('+13125550125', 'landline');
+		const b = await loop.run(missed('+13125550125'));
+		expect(b.case.ack.reason).toMatch(/^landline/);
+		expect(toCaller('+13125550125')).toHaveLength(0);
+	});
+
+	test('a send that keeps failing is flagged with a retry time, then sent when the provider recovers', async () => {
+		sim.fail({ code: 20500, status: 503, times: 3 });
+		const r = await loop.run(missed('+13125550126'));
+		expect(r.case.ack).toMatchObject({ status: 'failed', error: { code: 20500 } });
+		expect(r.case.flags).toContain('ack-failed');
+		expect(toCaller('+13125550126')).toHaveLength(0);
+		clock = new Date(Date.parse(r.case.ack.sendAt!) + 1000);
+		const retried = await loop.sendDueAcks();
+		expect(retried).toHaveLength(1);
+		expect(retried[0].case.ack.status).toBe('sent');
+		expect(retried[0].case.flags).not.toContain('ack-failed');
+		expect(toCaller('+13125550126')).toHaveLength(1);
+	});
+
+	test('a 21:30 call from a Chicago number is deferred to 08:00 and sent then', async () => {
+		clock = new Date(chicago('2026-11-25T21:30'));
+		const r = await loop.run(missed('+13125550127'));
+		expect(r.case.ack).toMatchObject({ status: 'deferred', sendAt: chicago('2026-11-26T08:00') });
+		expect(toCaller('+13125550127')).toHaveLength(0);
+		expect(r.case.owner?.id).toBe('ana'); // on call tonight
+		clock = new Date(chicago('2026-11-26T08:00'));
+		await loop.sendDueAcks();
+		expect(toCaller('+13125550127')).toHaveLength(1);
+		expect(toCaller('+13125550127')[0].body).toContain('open again today at 8:00 AM');
+	});
+
+	test('a voicemail transcript re-classifies the case as an emergency', async () => {
+		const e = missed('+13125550128');
+		const r = await loop.run(e);
+		const vm = normalize('twilio', { CallSid: e.callSid, From: e.from, To: e.to, TranscriptionText: 'Water everywhere in the basement!', TranscriptionStatus: 'completed', TranscriptionSid: 'TR1' }, { businessId: 'acme-plumbing' });
+		if (vm.kind !== 'voicemail') throw new Error();
+		await loop.voicemail(vm.event);
+		const k = await loop.classify(r.case.caseId);
+		expect(k.case.urgency).toBe('emergency');
+		expect(k.case.reasons.join(' ')).toContain('"water everywhere"');
+	});
+
+	test('a reply re-engages; an outcome closes the loop', async () => {
+		const r = await loop.run(missed('+13125550129'));
+		const sms = normalize('twilio', { MessageSid: 'SM' + 'f'.repeat(32), From: '+13125550129', To: '+13125550199', Body: 'Can someone come tomorrow?', SmsStatus: 'received' }, { businessId: 'acme-plumbing' });
+		if (sms.kind !== 'inbound-message') throw new Error();
+		const reply = await loop.inbound(sms.event);
+		expect(reply).toMatchObject({ action: 'reply', case: { state: 'contacted' } });
+		expect((await loop.inbound(sms.event)).action).toBe('duplicate');
+		const done = await loop.recordOutcome(r.case.caseId, { kind: 'booked', value: 350 });
+		expect(done).toMatchObject({ state: 'recovered', outcome: { kind: 'booked', value: 350 } });
+	});
+
+	test('overdue cases climb the escalation ladder once per deadline', async () => {
+		const r = await loop.run(missed('+13125550130'));
+		clock = new Date(Date.parse(r.case.dueAt!) + 60000);
+		const swept = await loop.sweepOverdue();
+		expect(swept).toHaveLength(1);
+		expect(swept[0]).toMatchObject({ escalationLevel: 1 });
+		expect(swept[0].owner!.id).not.toBe(r.case.owner!.id);
+		expect(await loop.sweepOverdue()).toHaveLength(0);
+	});
+
+	test('an unknown business is a clear error', async () => {
+		await expect(loop.run(missed('+13125550131', { businessId: 'ghost' }))).rejects.toThrow(/businessId is "ghost"\. No business profile has this id/);
+	});
+});

@@ -1,0 +1,178 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cases, ConcurrentUpdateError, openStore, SCHEMA_VERSION, type MissedCall, type RecoveryStore } from '../../core';
+import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from '../helpers/postgres';
+
+const at = '2026-11-25T18:00:00.000Z';
+function call(n: number, from = '+13125550123', businessId = 'acme'): MissedCall {
+	return { type: 'missed-call', eventId: `twilio:CA${n}`, provider: 'twilio', callSid: `CA${n}`, from, to: '+13125550199', businessId, reason: 'no-answer', startedAt: at, durationSec: 0, repeat: 0, channel: 'sms' };
+}
+const build = (ev: MissedCall) => (existing: Parameters<Parameters<RecoveryStore['openOrJoinCase']>[1]>[0]) => (existing ? cases.foldCall(existing, ev, at) : cases.newCase(ev, at));
+
+interface Harness {
+	open(): Promise<RecoveryStore>;
+	cleanup(): Promise<void>;
+}
+
+function sqliteHarness(): Harness {
+	const dir = mkdtempSync(join(tmpdir(), 'mcr-store-'));
+	return { open: () => openStore({ type: 'sqlite', file: join(dir, 'cases.db') }), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function postgresHarness(): Harness {
+	const schema = uniqueSchema('mcr_contract');
+	return { open: () => openStore({ type: 'postgres', connectionString: PG_URL, schema }), cleanup: () => dropSchema(schema) };
+}
+
+/** The same contract for every store: what the loop relies on. */
+function contract(name: string, makeHarness: () => Harness, before?: () => Promise<void>) {
+	describe(`${name} store contract`, () => {
+		let h: Harness;
+		let store: RecoveryStore;
+		beforeAll(async () => {
+			await before?.();
+		});
+		beforeEach(async () => {
+			h = makeHarness();
+			store = await h.open();
+		});
+		afterEach(async () => {
+			await store.close();
+			await h.cleanup();
+		});
+
+		test('a case is stored when opened and read back whole', async () => {
+			const r = await store.openOrJoinCase(call(1), build(call(1)));
+			expect(r).toMatchObject({ created: true, duplicate: false });
+			const back = await store.getCase(r.case.caseId);
+			expect(back).toMatchObject({ caseId: r.case.caseId, caller: '+13125550123', state: 'detected', version: 1 });
+			expect(await store.findCaseByEvent('twilio:CA1')).toMatchObject({ caseId: r.case.caseId });
+		});
+
+		test('the same event twice changes nothing; a repeat call folds into the open case', async () => {
+			const a = await store.openOrJoinCase(call(1), build(call(1)));
+			const dup = await store.openOrJoinCase(call(1), build(call(1)));
+			expect(dup).toMatchObject({ duplicate: true, created: false });
+			expect(dup.case.version).toBe(1);
+			const repeat = await store.openOrJoinCase(call(2), build(call(2)));
+			expect(repeat).toMatchObject({ duplicate: false, created: false });
+			expect(repeat.case.caseId).toBe(a.case.caseId);
+			expect(repeat.case.calls).toHaveLength(2);
+			expect(await store.countCases('acme')).toBe(1);
+		});
+
+		test('concurrent deliveries of the same calls make one case per caller', async () => {
+			const events = [1, 2, 3, 1, 2, 3, 4, 4].map((n) => call(n));
+			const results = await Promise.all(events.map((e) => store.openOrJoinCase(e, build(e))));
+			expect(new Set(results.map((r) => r.case.caseId)).size).toBe(1);
+			expect(results.filter((r) => r.duplicate)).toHaveLength(4);
+			const c = (await store.findOpenCase('acme', '+13125550123'))!;
+			expect(c.calls.map((k) => k.callSid).sort()).toEqual(['CA1', 'CA2', 'CA3', 'CA4']);
+		});
+
+		test('saving with a stale version is refused', async () => {
+			const { case: c } = await store.openOrJoinCase(call(1), build(call(1)));
+			const saved = await store.saveCase({ ...c, urgency: 'high' });
+			expect(saved.version).toBe(2);
+			await expect(store.saveCase({ ...c, urgency: 'low' })).rejects.toBeInstanceOf(ConcurrentUpdateError);
+			expect((await store.getCase(c.caseId))!.urgency).toBe('high');
+		});
+
+		test('a closed case frees the caller: the next call opens a new case', async () => {
+			const { case: c } = await store.openOrJoinCase(call(1), build(call(1)));
+			await store.saveCase(cases.recordOutcome(c, { kind: 'booked' }, 'o', at));
+			const next = await store.openOrJoinCase(call(2), build(call(2)));
+			expect(next.created).toBe(true);
+			expect(next.case.caseId).not.toBe(c.caseId);
+		});
+
+		test('overdue: listed by deadline, and each claimed by one sweeper only', async () => {
+			for (let i = 0; i < 5; i++) {
+				const { case: c } = await store.openOrJoinCase(call(10 + i, `+1312555010${i}`), build(call(10 + i, `+1312555010${i}`)));
+				await store.saveCase(cases.applyRoute(c, { kind: 'assigned', owner: { id: 'ana', name: 'Ana' }, dueAt: i < 3 ? '2026-11-25T18:30:00.000Z' : '2026-11-25T23:00:00.000Z', escalationLevel: 0, strategy: 'x', reasons: [] }, 'r', at));
+			}
+			const now = '2026-11-25T19:00:00.000Z';
+			expect(await store.listOverdue(now)).toHaveLength(3);
+			const [a, b] = await Promise.all([store.claimOverdue(now, '2026-11-25T19:02:00.000Z', { limit: 2 }), store.claimOverdue(now, '2026-11-25T19:02:00.000Z', { limit: 2 })]);
+			const ids = [...a, ...b].map((c) => c.caseId);
+			expect(ids).toHaveLength(3);
+			expect(new Set(ids).size).toBe(3);
+			expect(await store.claimOverdue(now, '2026-11-25T19:02:00.000Z')).toHaveLength(0);
+			// After the lease, an unhandled case can be claimed again.
+			expect(await store.claimOverdue('2026-11-25T19:03:00.000Z', '2026-11-25T19:05:00.000Z')).toHaveLength(3);
+		});
+
+		test('deferred acknowledgments come due', async () => {
+			const { case: c } = await store.openOrJoinCase(call(1), build(call(1)));
+			await store.saveCase(cases.recordAck(c, { status: 'deferred', sendAt: '2026-11-26T14:00:00.000Z', reason: 'quiet hours', body: 'x' }, 'a', at));
+			expect(await store.claimDueAcks('2026-11-26T13:59:00.000Z', '2026-11-26T14:04:00.000Z')).toHaveLength(0);
+			expect(await store.claimDueAcks('2026-11-26T14:00:00.000Z', '2026-11-26T14:05:00.000Z')).toHaveLength(1);
+		});
+
+		test('round-robin counters advance atomically and survive reopening', async () => {
+			const turns = await Promise.all(Array.from({ length: 10 }, () => store.nextRoundRobin('acme', 'pool')));
+			expect([...turns].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+			expect(await store.nextRoundRobin('acme', 'other')).toBe(0);
+		});
+
+		test('opt-outs per business, and START undoes them', async () => {
+			await store.setOptOut('acme', '+13125550123', true, 'STOP', at);
+			expect(await store.isOptedOut('acme', '+13125550123')).toBe(true);
+			expect(await store.isOptedOut('other', '+13125550123')).toBe(false);
+			await store.setOptOut('acme', '+13125550123', false, 'START', at);
+			expect(await store.isOptedOut('acme', '+13125550123')).toBe(false);
+		});
+
+		test('message stats: last acknowledgment, texts in 24 h, business sends in the hour', async () => {
+			await store.recordMessage({ businessId: 'acme', to: '+13125550123', kind: 'ack', at: '2026-11-25T17:30:00.000Z', sid: 'SM1', status: 'queued' });
+			await store.recordMessage({ businessId: 'acme', to: '+13125550123', kind: 'ack', at: '2026-11-24T10:00:00.000Z', sid: 'SM0', status: 'delivered' });
+			await store.recordMessage({ businessId: 'acme', to: '+13125550124', kind: 'ack', at: '2026-11-25T17:45:00.000Z', sid: 'SM2', status: 'failed' });
+			const s = await store.messageStats('acme', '+13125550123', at);
+			expect(s).toEqual({ lastAckAt: '2026-11-25T17:30:00.000Z', sentToCallerLast24h: ['2026-11-25T17:30:00.000Z'], businessSentLastHour: 1 });
+			const updated = await store.updateMessageStatus('SM1', 'undelivered', 30007);
+			expect(updated).toMatchObject({ to: '+13125550123', status: 'undelivered', errorCode: 30007 });
+			expect((await store.messageStats('acme', '+13125550123', at)).lastAckAt).toBe('2026-11-24T10:00:00.000Z');
+		});
+
+		test('keys are claimed once', async () => {
+			expect(await store.claimKey('twilio:SM1', 'acme', at)).toBe(true);
+			expect(await store.claimKey('twilio:SM1', 'acme', at)).toBe(false);
+		});
+
+		test('cases list by business, period and state; open counts by owner', async () => {
+			for (let i = 0; i < 4; i++) {
+				const ev = call(20 + i, `+1312555020${i}`, i === 3 ? 'other' : 'acme');
+				const { case: c } = await store.openOrJoinCase(ev, build(ev));
+				if (i < 2) await store.saveCase(cases.applyRoute(c, { kind: 'assigned', owner: { id: i === 0 ? 'ana' : 'cy', name: 'X' }, dueAt: at, escalationLevel: 0, strategy: 'x', reasons: [] }, 'r', at));
+			}
+			expect(await store.listCases({ businessId: 'acme' })).toHaveLength(3);
+			expect(await store.listCases({ businessId: 'acme', states: ['assigned'] })).toHaveLength(2);
+			expect(await store.listCases({ businessId: 'acme', from: '2026-11-26T00:00:00.000Z' })).toHaveLength(0);
+			expect(await store.openCountsByOwner('acme')).toEqual({ ana: 1, cy: 1 });
+		});
+
+		test('reopening migrates nothing twice and keeps the data', async () => {
+			await store.openOrJoinCase(call(1), build(call(1)));
+			const again = await h.open();
+			try {
+				expect(await again.countCases()).toBe(1);
+			} finally {
+				await again.close();
+			}
+			expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(1);
+		});
+	});
+}
+
+contract('SQLite', sqliteHarness);
+contract('PostgreSQL', postgresHarness, requirePostgres);
+
+test('a PostgreSQL store that cannot connect says where and what to check, without the password', async () => {
+	await expect(openStore({ type: 'postgres', host: '127.0.0.1', port: 1, database: 'x', user: 'u', password: 'hunter2-secret' })).rejects.toThrow(/Could not open the PostgreSQL store at 127\.0\.0\.1:1\/x: .*Check the server is running/);
+	await openStore({ type: 'postgres', host: '127.0.0.1', port: 1, password: 'hunter2-secret' }).catch((e: Error) => expect(e.message).not.toContain('hunter2'));
+});
+
+test('store settings are validated', async () => {
+	await expect(openStore({ type: 'mysql' } as never)).rejects.toThrow(/Store settings: type is "mysql"/);
+});
