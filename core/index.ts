@@ -25,3 +25,4 @@ export { TwilioProvider, validateAccount, type TwilioAccount } from './twilio/cl
 export { validateTwilioSignature, signTwilioRequest, publicUrl, type SignatureCheck, type SignatureResult } from './twilio/signature';
 export { forwardTwiml, voicemailTwiml, emptyTwiml, hangupTwiml, messageTwiml, bridgeTwiml } from './twilio/twiml';
 export { RecoveryLoop, type LoopDeps, type AckOutcome } from './loop';
+export { answerWebhook, type TriggerConfig, type TriggerEvent, type WebhookAnswer, type WebhookRequest } from './trigger';

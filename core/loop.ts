@@ -2,12 +2,12 @@ import { DateTime } from 'luxon';
 import { messageView, planAcknowledgment, renderTemplate, sanitizeCallerText, type AckPlan, type LineType } from './acknowledge';
 import { classify, type Classification } from './classify';
 import { ConcurrentUpdateError, RecoveryInputError } from './errors';
-import type { Attempt, Case, InboundMessage, MessageStatus, MissedCall, Outcome, VoicemailEvent } from './model';
+import { URGENCIES, type Attempt, type Case, type InboundMessage, type MessageStatus, type MissedCall, type Outcome, type VoicemailEvent } from './model';
 import { maskPhone } from './phone';
 import type { Profile } from './profile/schema';
 import { timingOf } from './profile/timing';
 import { DEFAULT_RETRY, ProviderError, withRetry, type MessagingProvider, type RetryPolicy } from './provider';
-import { escalate, route, type RouteDecision } from './route';
+import { deadlineFor, escalate, route, type RouteDecision } from './route';
 import type { RecoveryStore } from './store/types';
 import {
 	applyClassification, applyEscalation, applyRoute, attachVoicemail, foldCall, newCase, recordAck, recordAttempt, recordOutcome, recordReply,
@@ -157,8 +157,9 @@ export class RecoveryLoop {
 	}
 
 	/** Classify: from every word the caller left (voicemail transcripts, replies), repeats, timing. */
-	async classify(caseId: string, extraTexts: string[] = []): Promise<{ case: Case; classification: Classification }> {
+	async classify(caseId: string, extraTexts: string[] = []): Promise<{ case: Case; classification: Classification; raised: boolean }> {
 		let classification!: Classification;
+		let raised = false;
 		const c = await this.mutate(caseId, (c) => {
 			const profile = this.profile(c.businessId);
 			const first = c.calls[0];
@@ -176,9 +177,16 @@ export class RecoveryLoop {
 				knownCustomer: profile.classification.knownCustomers.includes(c.caller),
 			});
 			const key = `classify:${classification.urgency}:${classification.serviceType}:${texts.length}:${c.calls.length}`;
-			return applyClassification(c, classification, key, this.now());
+			const next = applyClassification(c, classification, key, this.now());
+			raised = next !== c && !!c.urgency && URGENCIES.indexOf(classification.urgency) < URGENCIES.indexOf(c.urgency);
+			// An owned case whose urgency rose gets the tighter deadline of its new urgency, counted from detection.
+			if (raised && next.owner && next.dueAt) {
+				const tighter = deadlineFor(profile, classification.urgency, next.stamps.detectedAt);
+				if (tighter < next.dueAt) return { ...next, dueAt: tighter, reasons: [...next.reasons, `urgency rose from ${c.urgency}: deadline moved to ${tighter}`] };
+			}
+			return next;
 		});
-		return { case: c, classification };
+		return { case: c, classification, raised };
 	}
 
 	/** Route: exactly one owner and a deadline, or an explicit "nobody available". */

@@ -43,9 +43,9 @@ function phraseRegex(phrase: string): RegExp {
 
 function findWords(text: string, words: readonly string[]): string[] {
 	if (!text) return [];
-	const found: string[] = [];
-	for (const w of words) if (w && phraseRegex(w).test(text)) found.push(w);
-	return found;
+	const found = new Set<string>();
+	for (const w of words) if (w && !found.has(w.toLowerCase()) && phraseRegex(w).test(text)) found.add(w.toLowerCase());
+	return [...found];
 }
 
 function quote(words: string[]): string {

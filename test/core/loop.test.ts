@@ -177,3 +177,31 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		await expect(loop.run(missed('+13125550131', { businessId: 'ghost' }))).rejects.toThrow(/businessId is "ghost"\. No business profile has this id/);
 	});
 });
+
+describe('urgency raised after routing', () => {
+	test('a transcript that arrives after the owner was assigned tightens the deadline to the new urgency', async () => {
+		const { mkdtempSync: mk } = await import('node:fs');
+		const d = mk(join(tmpdir(), 'mcr-raise-'));
+		const store = await openStore({ type: 'sqlite', file: join(d, 'c.db') });
+		const profile = plumber();
+		const clock = new Date(chicago('2026-11-25T12:00'));
+		const loop = new RecoveryLoop({ store, profileFor: () => profile, now: () => clock });
+		try {
+			const n = normalize('twilio', { CallSid: 'CA' + '7'.repeat(32), From: '+13125550140', To: '+13125550199', DialCallStatus: 'no-answer' }, { businessId: 'acme-plumbing', now: () => clock });
+			if (n.kind !== 'missed-call') throw new Error();
+			const { case: c } = await loop.detect(n.event);
+			await loop.classify(c.caseId);
+			const routed = await loop.route(c.caseId);
+			expect(routed.case.dueAt).toBe(chicago('2026-11-25T16:00'));
+			await loop.voicemail({ type: 'voicemail', eventId: 'twilio:x:transcription:TR', provider: 'twilio', callSid: n.event.callSid, from: n.event.from, to: n.event.to, businessId: 'acme-plumbing', voicemail: { transcript: 'there is a burst pipe' }, at: clock.toISOString() });
+			const k = await loop.classify(c.caseId);
+			expect(k.raised).toBe(true);
+			expect(k.case.urgency).toBe('emergency');
+			expect(k.case.dueAt).toBe(chicago('2026-11-25T12:15'));
+			expect(k.case.reasons[k.case.reasons.length - 1]).toMatch(/urgency rose from normal: deadline moved/);
+		} finally {
+			await store.close();
+			rmSync(d, { recursive: true, force: true });
+		}
+	});
+});

@@ -1,0 +1,134 @@
+import type { Case, InboundMessage, MessageStatus, MissedCall, Provider, VoicemailEvent } from './model';
+import { normalize, type GenericMapping, type NormalizeOptions } from './normalize';
+import type { RecoveryLoop } from './loop';
+import { messageView, renderTemplate } from './acknowledge';
+import { validateTwilioSignature } from './twilio/signature';
+import { emptyTwiml, forwardTwiml, messageTwiml, voicemailTwiml } from './twilio/twiml';
+import { RecoveryInputError } from './errors';
+
+export interface TriggerConfig {
+	provider: Provider;
+	/** forward: we are the number's Voice URL and ring the business; status: another system answers and posts call status. */
+	mode: 'forward' | 'status';
+	/** Offer voicemail after a missed forward (forward mode), and accept its recording and transcription. */
+	voicemail: boolean;
+	/** Check X-Twilio-Signature (Twilio and TeXML providers). Off only for local experiments. */
+	validateSignature: boolean;
+	authToken?: string;
+	normalize: NormalizeOptions;
+	mapping?: GenericMapping;
+	/** Answer inbound SMS keywords (STOP, START, HELP) with their confirmation text. */
+	replyToKeywords: boolean;
+}
+
+export interface WebhookRequest {
+	/** The full URL the provider called (the public URL behind a proxy), with its query string. */
+	url: string;
+	headers: Record<string, string | string[] | undefined>;
+	/** Parsed body: form fields or JSON. */
+	body: unknown;
+	rawBody?: string;
+}
+
+export type TriggerEvent =
+	| { type: 'missed-call'; event: MissedCall; case: Case; created: boolean }
+	| { type: 'voicemail'; event: VoicemailEvent; case?: Case }
+	| { type: 'inbound-message'; event: InboundMessage; action: string; case?: Case }
+	| { type: 'message-status'; event: MessageStatus; case?: Case };
+
+export interface WebhookAnswer {
+	status: number;
+	contentType: string;
+	body: string;
+	/** What the workflow should receive; absent for forgeries, duplicates and non-events. */
+	emit?: TriggerEvent;
+	/** Why nothing was emitted, for logs and node status. */
+	note?: string;
+}
+
+const XML = 'text/xml; charset=utf-8';
+
+function header(h: WebhookRequest['headers'], name: string): string | undefined {
+	const v = h[name] ?? h[name.toLowerCase()];
+	return Array.isArray(v) ? v[0] : v;
+}
+
+function withStep(url: string, step: string): string {
+	const u = new URL(url);
+	u.searchParams.set('step', step);
+	return u.toString();
+}
+
+/** TwiML-speaking providers answer calls with XML; the others just need a 200. */
+function speaksTwiml(p: Provider): boolean {
+	return p === 'twilio' || p === 'telnyx';
+}
+
+/**
+ * One provider webhook in, one answer out: the signature checked first, the payload normalized, the case
+ * opened or folded in the store (so a duplicate delivery changes nothing and emits nothing), and the call
+ * answered with the right TwiML for the mode.
+ */
+export async function answerWebhook(req: WebhookRequest, cfg: TriggerConfig, loop: RecoveryLoop): Promise<WebhookAnswer> {
+	const twiml = speaksTwiml(cfg.provider);
+	const ok = (body = twiml ? emptyTwiml() : '', note?: string): WebhookAnswer => ({ status: 200, contentType: twiml ? XML : 'text/plain', body, note });
+	if (cfg.validateSignature && twiml) {
+		const check = validateTwilioSignature({
+			authToken: cfg.authToken ?? '',
+			signature: header(req.headers, 'x-twilio-signature'),
+			url: req.url,
+			params: typeof req.body === 'object' && req.body ? (req.body as Record<string, unknown>) : {},
+			rawBody: req.rawBody,
+		});
+		if (!check.valid) return { status: 403, contentType: 'text/plain', body: 'Forbidden: invalid signature', note: `refused: ${check.reason}` };
+	}
+	let n;
+	try {
+		n = normalize(cfg.provider, req.body, cfg.normalize, cfg.mapping);
+	} catch (e) {
+		if (e instanceof RecoveryInputError) return { status: 400, contentType: 'text/plain', body: `Bad request: ${e.message}`, note: e.message };
+		throw e;
+	}
+	switch (n.kind) {
+		case 'incoming-call': {
+			if (cfg.mode !== 'forward') return ok(undefined, 'incoming call in status mode: nothing to do');
+			const profile = loop.deps.profileFor(n.businessId);
+			if (!profile?.forwardTo) {
+				// Nowhere to ring: treat the call as missed now, offering voicemail.
+				return ok(undefined, `no forwardTo number for ${n.businessId}: set it in the business profile`);
+			}
+			return ok(forwardTwiml({ forwardTo: profile.forwardTo, actionUrl: withStep(req.url, 'dial'), timeoutSec: profile.ringSeconds, callerId: n.from || undefined }), 'forwarded');
+		}
+		case 'missed-call': {
+			const d = await loop.detect(n.event);
+			let body = twiml ? emptyTwiml() : '';
+			if (cfg.mode === 'forward' && cfg.voicemail && twiml) {
+				const profile = loop.deps.profileFor(n.event.businessId);
+				const prompt = profile ? renderTemplate(profile.messages.voicemailPrompt, messageView(profile, { caller: n.event.from, calledNumber: n.event.to }, new Date().toISOString()), 'messages.voicemailPrompt') : 'Please leave a message after the tone.';
+				body = voicemailTwiml({ prompt, actionUrl: withStep(req.url, 'record'), transcribeUrl: withStep(req.url, 'transcription') });
+			}
+			if (d.duplicate) return { ...ok(body), note: `duplicate delivery of ${n.event.eventId}: ignored` };
+			return { ...ok(body), emit: { type: 'missed-call', event: d.event, case: d.case, created: d.created } };
+		}
+		case 'voicemail': {
+			const c = await loop.voicemail(n.event);
+			if (!(await loop.deps.store.claimKey(n.event.eventId, n.event.businessId, n.event.at))) return ok(undefined, 'duplicate voicemail callback');
+			return { ...ok(twiml ? emptyTwiml() : ''), emit: { type: 'voicemail', event: n.event, case: c } };
+		}
+		case 'inbound-message': {
+			const r = await loop.inbound(n.event);
+			if (r.action === 'duplicate') return ok(twiml ? messageTwiml() : '', 'duplicate message');
+			const reply = cfg.replyToKeywords && r.replyText && twiml ? messageTwiml(r.replyText) : twiml ? messageTwiml() : '';
+			return { ...ok(reply), emit: { type: 'inbound-message', event: n.event, action: r.action, case: r.case } };
+		}
+		case 'message-status': {
+			if (!(await loop.deps.store.claimKey(n.event.eventId, n.event.businessId, n.event.at))) return ok('', 'duplicate status');
+			const r = await loop.messageStatus(n.event);
+			return { ...ok(''), emit: { type: 'message-status', event: n.event, case: r.case } };
+		}
+		case 'not-missed':
+			return ok(undefined, n.reason);
+		case 'ignored':
+			return ok(undefined, n.reason);
+	}
+}
