@@ -58,7 +58,20 @@ export function toE164(raw: unknown, field: string, defaultCountry = 'US'): stri
 	return out;
 }
 
+const infoCache = new Map<string, PhoneInfo>();
+
+/** Country, US state and time zone of a number; remembered, since the same callers come back. */
 export function phoneInfo(e164: string): PhoneInfo {
+	let info = infoCache.get(e164);
+	if (!info) {
+		info = computePhoneInfo(e164);
+		if (infoCache.size >= 10000) infoCache.delete(infoCache.keys().next().value as string);
+		infoCache.set(e164, info);
+	}
+	return info;
+}
+
+function computePhoneInfo(e164: string): PhoneInfo {
 	const parsed = parsePhoneNumberFromString(e164);
 	if (!parsed) return { e164 };
 	// Numbers in reserved ranges have no country of their own: take the calling code's main country.

@@ -94,15 +94,27 @@ function variantFor(profile: Profile, timing: Timing): { name: string; template:
 	return { name: 'after-hours', template: m.afterHours };
 }
 
-export function messageView(profile: Profile, c: Pick<Case, 'caller' | 'calledNumber'> & { timing?: Timing }, now: string): Record<string, unknown> {
+/** The time-dependent words of a message change once a minute at most: computed once per profile and minute. */
+const timeWords = new WeakMap<Profile, { minute: string; nextOpen: string; holidayName: string }>();
+
+function timeWordsFor(profile: Profile, now: string): { nextOpen: string; holidayName: string } {
+	const minute = now.slice(0, 16);
+	const cached = timeWords.get(profile);
+	if (cached && cached.minute === minute) return cached;
 	const local = DateTime.fromISO(now).setZone(profile.timeZone);
-	const opening = nextOpening(profile, now);
+	const words = { minute, nextOpen: describeOpening(profile, nextOpening(profile, now), now), holidayName: holidayOn(profile, local)?.name ?? '' };
+	timeWords.set(profile, words);
+	return words;
+}
+
+export function messageView(profile: Profile, c: Pick<Case, 'caller' | 'calledNumber'> & { timing?: Timing }, now: string): Record<string, unknown> {
+	const { nextOpen, holidayName } = timeWordsFor(profile, new Date(now).toISOString());
 	return {
 		business: { name: profile.name, phone: profile.phone ?? '', id: profile.businessId },
 		caller: c.caller,
 		timing: c.timing,
-		nextOpen: describeOpening(profile, opening, now),
-		holidayName: holidayOn(profile, local)?.name ?? '',
+		nextOpen,
+		holidayName,
 		bookingUrl: profile.bookingUrl ?? '',
 		emergencyLine: profile.emergencyLine ?? '',
 	};

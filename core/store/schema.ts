@@ -73,6 +73,18 @@ export const MIGRATIONS: Migration[] = [
 			)`,
 		],
 	},
+	{
+		// Per-minute send counters: the hourly cap reads at most 60 rows instead of every message of the hour.
+		version: 2,
+		statements: () => [
+			`CREATE TABLE IF NOT EXISTS mcr_send_counts (
+				business_id TEXT NOT NULL,
+				minute TEXT NOT NULL,
+				n INTEGER NOT NULL,
+				PRIMARY KEY (business_id, minute)
+			)`,
+		],
+	},
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

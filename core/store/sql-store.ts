@@ -6,6 +6,9 @@ import type { CallerMessageStats, CaseFilter, MessageRecord, OpenCaseResult, Rec
 
 type Row = Record<string, unknown>;
 
+/** Message statuses that mean nothing reached the phone. */
+const FAILED = ['failed', 'undelivered', 'skipped'];
+
 function iso(value: string | Date): string {
 	return new Date(value).toISOString();
 }
@@ -217,9 +220,16 @@ export class SqlStore implements RecoveryStore {
 	}
 
 	async recordMessage(m: MessageRecord): Promise<void> {
+		const at = iso(m.at);
 		await this.db.run('INSERT INTO mcr_messages (business_id, to_number, kind, sid, status, error_code, case_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
-			m.businessId, m.to, m.kind, m.sid ?? null, m.status, m.errorCode ?? null, m.caseId ?? null, iso(m.at),
+			m.businessId, m.to, m.kind, m.sid ?? null, m.status, m.errorCode ?? null, m.caseId ?? null, at,
 		]);
+		if (m.kind === 'ack' && !FAILED.includes(m.status)) {
+			await this.db.run(
+				'INSERT INTO mcr_send_counts (business_id, minute, n) VALUES (?, ?, 1) ON CONFLICT (business_id, minute) DO UPDATE SET n = mcr_send_counts.n + 1',
+				[m.businessId, at.slice(0, 16)],
+			);
+		}
 	}
 
 	async updateMessageStatus(sid: string, status: string, errorCode?: number): Promise<MessageRecord | undefined> {
@@ -236,11 +246,11 @@ export class SqlStore implements RecoveryStore {
 		const t = new Date(now).getTime();
 		const dayAgo = new Date(t - 24 * 3600e3).toISOString();
 		const hourAgo = new Date(t - 3600e3).toISOString();
-		const sent = "status NOT IN ('failed', 'undelivered', 'skipped')";
+		const sent = `status NOT IN (${FAILED.map((f) => `'${f}'`).join(', ')})`;
 		const [last, recent, hour] = await Promise.all([
 			this.db.all<{ at: string }>(`SELECT at FROM mcr_messages WHERE business_id = ? AND to_number = ? AND kind = 'ack' AND ${sent} ORDER BY at DESC LIMIT 1`, [businessId, to]),
 			this.db.all<{ at: string }>(`SELECT at FROM mcr_messages WHERE business_id = ? AND to_number = ? AND at > ? AND ${sent} ORDER BY at`, [businessId, to, dayAgo]),
-			this.db.all<{ n: number }>(`SELECT COUNT(*) AS n FROM mcr_messages WHERE business_id = ? AND at > ? AND kind = 'ack' AND ${sent}`, [businessId, hourAgo]),
+			this.db.all<{ n: number }>('SELECT COALESCE(SUM(n), 0) AS n FROM mcr_send_counts WHERE business_id = ? AND minute > ?', [businessId, hourAgo.slice(0, 16)]),
 		]);
 		return { lastAckAt: last[0]?.at, sentToCallerLast24h: recent.map((r) => r.at), businessSentLastHour: Number(hour[0]?.n ?? 0) };
 	}

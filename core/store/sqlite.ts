@@ -57,6 +57,7 @@ export class SqliteDriver implements SqlDriver {
 		// NORMAL in WAL mode: a commit survives a process crash; only an OS crash can lose the last commits.
 		db.exec('PRAGMA synchronous = NORMAL');
 		db.exec('PRAGMA busy_timeout = 5000');
+		db.exec('PRAGMA wal_autocheckpoint = 8000');
 		db.exec('PRAGMA foreign_keys = ON');
 	}
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ProviderError, TwilioProvider, validateTwilioSignature, withRetry, forwardTwiml, voicemailTwiml, signTwilioRequest, publicUrl } from '../../core';
@@ -118,7 +119,7 @@ describe('webhook signatures', () => {
 
 	test('JSON bodies are checked with bodySHA256', () => {
 		const body = JSON.stringify({ CallSid: 'CA1' });
-		const hash = require('node:crypto').createHash('sha256').update(body).digest('hex');
+		const hash = createHash('sha256').update(body).digest('hex');
 		const jsonUrl = `https://hooks.example.com/w?bodySHA256=${hash}`;
 		const sig = signTwilioRequest(AUTH_TOKEN, jsonUrl, {});
 		expect(validateTwilioSignature({ authToken: AUTH_TOKEN, signature: sig, url: jsonUrl, rawBody: body }).valid).toBe(true);
@@ -139,9 +140,9 @@ describe('the local server plays a whole missed call', () => {
 				const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${req.url}`;
 				seen.push({ path: req.url!, params, valid: validateTwilioSignature({ authToken: AUTH_TOKEN, signature: req.headers['x-twilio-signature'] as string, url, params }).valid });
 				res.writeHead(200, { 'content-type': 'text/xml' });
-				if (req.url === '/voice') return res.end(forwardTwiml({ forwardTo: '+13125550101', actionUrl: '/dial', timeoutSec: 20 }));
-				if (req.url === '/dial') return res.end(voicemailTwiml({ prompt: 'Leave a message', actionUrl: '/record', transcribeUrl: '/transcribe' }));
-				res.end('<Response/>');
+				if (req.url === '/voice') res.end(forwardTwiml({ forwardTo: '+13125550101', actionUrl: '/dial', timeoutSec: 20 }));
+				else if (req.url === '/dial') res.end(voicemailTwiml({ prompt: 'Leave a message', actionUrl: '/record', transcribeUrl: '/transcribe' }));
+				else res.end('<Response/>');
 			});
 		});
 		await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
