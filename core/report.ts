@@ -1,0 +1,41 @@
+import type { Metrics, Scorecard } from './track/metrics';
+
+const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+function dur(sec: number | null): string {
+	if (sec === null) return '–';
+	if (sec < 90) return `${Math.round(sec)} s`;
+	if (sec < 5400) return `${Math.round(sec / 60)} min`;
+	return `${(sec / 3600).toFixed(1)} h`;
+}
+
+/**
+ * The recovery report as one self-contained HTML page (no scripts, no outside assets), readable on a phone.
+ * Every value is escaped: business names and owner names come from user input.
+ */
+export function renderReport(opts: { title: string; metrics: Metrics; scorecard: Scorecard; periodLabel: string }): string {
+	const { metrics: m, scorecard: s } = opts;
+	const f = m.funnel;
+	const steps: [string, number][] = [['Missed', f.missed], ['Acknowledged', f.acknowledged], ['Owned', f.owned], ['Contacted', f.contacted], ['Recovered', f.recovered]];
+	const max = Math.max(1, f.missed);
+	const checks = s.checks
+		.map((c) => `<li class="${c.status}"><b>${esc(c.name)}</b> <span class="badge">${esc(c.status)}</span><br><small>${esc(c.why)}</small></li>`)
+		.join('');
+	const owners = Object.entries(m.perOwner)
+		.map(([, o]) => `<tr><td>${esc(o.name)}</td><td>${o.cases}</td><td>${o.open}</td><td>${o.contacted}</td><td>${o.recovered}</td><td>${o.overdue}</td></tr>`)
+		.join('');
+	const urg = Object.entries(m.perUrgency)
+		.map(([u, x]) => `<tr><td>${esc(u)}</td><td>${x.cases}</td><td>${x.contacted}</td><td>${x.contactedInTime}</td><td>${dur(x.firstContact.p50)}</td><td>${x.recovered}</td></tr>`)
+		.join('');
+	return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(opts.title)}</title>
+<style>body{font:15px/1.4 system-ui,sans-serif;margin:0;padding:16px;color:#111;background:#f6f7f9}h1{font-size:20px;margin:0 0 4px}section{background:#fff;border-radius:10px;padding:14px;margin:12px 0;box-shadow:0 1px 2px #0001}
+.score{font-size:44px;font-weight:700;color:#0f766e}ul{padding-left:18px}li{margin:6px 0}.badge{font-size:12px;padding:1px 6px;border-radius:8px;background:#eee}.pass .badge{background:#d1fae5}.partial .badge{background:#fef3c7}.fail .badge{background:#fee2e2}
+.bar{height:22px;background:#0f766e;border-radius:4px;color:#fff;padding-left:6px;font-size:13px;white-space:nowrap;min-width:24px}table{border-collapse:collapse;width:100%;font-size:14px}td,th{padding:4px 6px;border-bottom:1px solid #eee;text-align:left}.kpi{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:8px}.kpi div{background:#f0fdfa;border-radius:8px;padding:8px}</style></head>
+<body><h1>${esc(opts.title)}</h1><div>${esc(opts.periodLabel)}</div>
+<section><div class="score" data-score="${s.score ?? ''}">${s.score ?? '–'}<small style="font-size:16px"> / 5</small></div><div>${esc(s.band)}</div><ul class="checks">${checks}</ul></section>
+<section><h2>Recovery funnel</h2>${steps.map(([n, v]) => `<div style="margin:4px 0">${esc(n)}<div class="bar" style="width:${Math.round((v / max) * 100)}%">${v}</div></div>`).join('')}</section>
+<section class="kpi"><div>Time to acknowledge<br><b>${dur(m.timeToAcknowledge.p50)}</b> median, ${dur(m.timeToAcknowledge.p90)} p90</div><div>Time to first contact<br><b>${dur(m.timeToFirstContact.p50)}</b> median, ${dur(m.timeToFirstContact.p90)} p90</div><div>Overdue<br><b>${m.overdue}</b></div><div>Unowned<br><b>${m.unowned}</b></div><div>Recovery rate<br><b>${m.recoveryRate === null ? '–' : `${Math.round(m.recoveryRate * 100)}%`}</b></div><div>Recovered value<br><b>${m.recoveredValue}</b></div></section>
+<section><h2>Per owner</h2><table><tr><th>Owner</th><th>Cases</th><th>Open</th><th>Contacted</th><th>Recovered</th><th>Overdue</th></tr>${owners || '<tr><td colspan="6">No owned cases</td></tr>'}</table></section>
+<section><h2>Per urgency</h2><table><tr><th>Urgency</th><th>Cases</th><th>Contacted</th><th>In time</th><th>Median first contact</th><th>Recovered</th></tr>${urg}</table></section>
+</body></html>`;
+}

@@ -1,0 +1,89 @@
+import type { IAuthenticateGeneric, ICredentialTestRequest, ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
+
+export class MissedCallRecoveryTwilioApi implements ICredentialType {
+	name = 'missedCallRecoveryTwilioApi';
+	displayName = 'Missed Call Recovery: Twilio Account';
+	icon: Icon = 'file:missedCallRecovery.svg';
+	documentationUrl = 'https://www.twilio.com/docs/iam/api-keys';
+	properties: INodeProperties[] = [
+		{
+			displayName: 'Account SID',
+			name: 'accountSid',
+			type: 'string',
+			default: '',
+			required: true,
+			placeholder: 'ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+			description: 'From the Twilio Console home page',
+		},
+		{
+			displayName: 'Authenticate With',
+			name: 'authType',
+			type: 'options',
+			options: [
+				{ name: 'Auth Token', value: 'authToken' },
+				{ name: 'API Key', value: 'apiKey' },
+			],
+			default: 'authToken',
+		},
+		{
+			displayName: 'Auth Token',
+			name: 'authToken',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			hint: 'Also checks the signature of every webhook Twilio sends to the Missed Call Trigger',
+			displayOptions: { show: { authType: ['authToken'] } },
+		},
+		{
+			displayName: 'API Key SID',
+			name: 'apiKeySid',
+			type: 'string',
+			default: '',
+			placeholder: 'SKxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+			displayOptions: { show: { authType: ['apiKey'] } },
+		},
+		{
+			displayName: 'API Key Secret',
+			name: 'apiKeySecret',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			displayOptions: { show: { authType: ['apiKey'] } },
+		},
+		{
+			displayName: 'Webhook Auth Token',
+			name: 'webhookAuthToken',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description: 'Twilio signs webhooks with the Auth Token, never with an API key: give it here to check signatures',
+			displayOptions: { show: { authType: ['apiKey'] } },
+		},
+		{
+			displayName: 'API Base URL',
+			name: 'apiBaseUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'http://127.0.0.1:3999',
+			description: 'Leave empty for Twilio. Set it only to point at a Twilio-compatible test server.',
+		},
+	];
+
+	authenticate: IAuthenticateGeneric = {
+		type: 'generic',
+		properties: {
+			auth: {
+				username: '={{ $credentials.authType === "apiKey" ? $credentials.apiKeySid : $credentials.accountSid }}',
+				password: '={{ $credentials.authType === "apiKey" ? $credentials.apiKeySecret : $credentials.authToken }}',
+			},
+		},
+	};
+
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL: '={{ $credentials.apiBaseUrl || "https://api.twilio.com" }}',
+			url: '=/2010-04-01/Accounts/{{ $credentials.accountSid }}.json',
+			method: 'GET',
+		},
+	};
+}

@@ -1,0 +1,45 @@
+import type { IDataObject, INodeExecutionData, INodeType, INodeTypeDescription, IPollFunctions } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+import { asNodeError, loopFor } from '../shared/n8n';
+
+export class RecoveryOverdueTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Recovery Overdue Trigger',
+		name: 'recoveryOverdueTrigger',
+		icon: 'file:recoveryOverdueTrigger.svg',
+		group: ['trigger'],
+		version: 1,
+		subtitle: 'Cases past their deadline',
+		description: 'Starts the workflow for each case whose deadline passed unclaimed, after moving it one rung up the escalation ladder; also sends acknowledgments deferred by quiet hours or failed sends',
+		defaults: { name: 'Recovery Overdue Trigger' },
+		polling: true,
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{ name: 'missedCallRecoveryWorkspace', required: true },
+			{ name: 'missedCallRecoveryTwilioApi', required: false },
+		],
+		properties: [
+			{ displayName: 'Business ID', name: 'businessId', type: 'string', default: '', description: 'Only this business (empty: every business in the workspace)' },
+			{ displayName: 'Escalate', name: 'escalate', type: 'boolean', default: true, description: 'Whether to move each overdue case to the next person on the escalation ladder before emitting it' },
+			{ displayName: 'Send Deferred Acknowledgments', name: 'sendDeferred', type: 'boolean', default: true, description: 'Whether to send texts held back by quiet hours, and retry failed ones whose time came (needs the Twilio credential)' },
+			{ displayName: 'Max Cases per Poll', name: 'limit', type: 'number', default: 100, typeOptions: { minValue: 1, maxValue: 1000 } },
+		],
+	};
+
+	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
+		try {
+			const { loop } = await loopFor(this, { twilio: 'optional' });
+			if ((this.getNodeParameter('sendDeferred', true) as boolean) && loop.deps.provider) await loop.sendDueAcks();
+			const businessId = (this.getNodeParameter('businessId', '') as string) || undefined;
+			const limit = this.getNodeParameter('limit', 100) as number;
+			const cases = (this.getNodeParameter('escalate', true) as boolean)
+				? await loop.sweepOverdue({ businessId, limit })
+				: await loop.deps.store.claimOverdue(new Date().toISOString(), new Date(Date.now() + 3600e3).toISOString(), { businessId, limit });
+			if (!cases.length) return null;
+			return [cases.map((c) => ({ json: { caseId: c.caseId, case: c as unknown as IDataObject, owner: c.owner as unknown as IDataObject, escalationLevel: c.escalationLevel, dueAt: c.dueAt } }))];
+		} catch (e) {
+			throw asNodeError(this.getNode(), e);
+		}
+	}
+}

@@ -1,0 +1,133 @@
+import { NodeApiError, NodeOperationError, type ICredentialDataDecryptedObject, type IExecuteFunctions, type INode, type IPollFunctions, type IWebhookFunctions, type JsonObject, type IHookFunctions } from 'n8n-workflow';
+import { IllegalTransitionError, ProviderError, RecoveryInputError, type RecoveryLoop, type StoreConfig, type TwilioAccount } from '../../core';
+import { defaultUserDir, loopOver, parseBusinesses, resolveSqlitePath, sharedProvider, sharedStore, type Businesses } from './runtime';
+
+type Ctx = IExecuteFunctions | IWebhookFunctions | IPollFunctions | IHookFunctions;
+
+export const WORKSPACE = 'missedCallRecoveryWorkspace';
+export const TWILIO = 'missedCallRecoveryTwilioApi';
+
+export function storeConfigFrom(c: ICredentialDataDecryptedObject): StoreConfig {
+	if (c.storeType === 'postgres') {
+		return {
+			type: 'postgres',
+			host: String(c.host || 'localhost'),
+			port: Number(c.port || 5432),
+			database: String(c.database || ''),
+			user: String(c.user || ''),
+			password: c.password ? String(c.password) : undefined,
+			ssl: !!c.ssl,
+			schema: c.schema ? String(c.schema) : undefined,
+		};
+	}
+	return { type: 'sqlite', file: resolveSqlitePath(String(c.sqliteFile || 'missed-call-recovery.db'), defaultUserDir()) };
+}
+
+export function twilioAccountFrom(c: ICredentialDataDecryptedObject): TwilioAccount & { webhookAuthToken?: string } {
+	const apiKey = c.authType === 'apiKey';
+	return {
+		accountSid: String(c.accountSid ?? '').trim(),
+		authToken: apiKey ? undefined : String(c.authToken ?? ''),
+		apiKey: apiKey ? String(c.apiKeySid ?? '').trim() : undefined,
+		apiSecret: apiKey ? String(c.apiKeySecret ?? '') : undefined,
+		apiBaseUrl: c.apiBaseUrl ? String(c.apiBaseUrl).trim() : undefined,
+		webhookAuthToken: apiKey ? String(c.webhookAuthToken ?? '') : String(c.authToken ?? ''),
+	};
+}
+
+export function asNodeError(node: INode, e: unknown, itemIndex?: number): NodeOperationError | NodeApiError {
+	if (e instanceof NodeOperationError || e instanceof NodeApiError) return e;
+	if (e instanceof RecoveryInputError) return new NodeOperationError(node, e.message, { itemIndex, description: e.fix });
+	if (e instanceof IllegalTransitionError) return new NodeOperationError(node, e.message, { itemIndex, description: 'Check the case state with the Recovery Tracker\'s Get operation before moving it.' });
+	if (e instanceof ProviderError) {
+		return new NodeApiError(node, { message: e.message, code: e.code, status: e.status } as unknown as JsonObject, {
+			itemIndex,
+			message: e.message,
+			description: e.kind === 'auth' ? 'Check the Account SID and Auth Token (or API key) in the Twilio credential.' : `Twilio answered with ${e.code ?? e.status ?? 'an error'}.`,
+			httpCode: e.status ? String(e.status) : undefined,
+		});
+	}
+	return new NodeOperationError(node, e instanceof Error ? e.message : String(e), { itemIndex });
+}
+
+export interface N8nLoop {
+	loop: RecoveryLoop;
+	businesses: Businesses;
+	webhookAuthToken?: string;
+}
+
+/** The loop over the workspace credential's store and businesses, with Twilio when the node sends. */
+export async function loopFor(ctx: Ctx, opts: { twilio: 'required' | 'optional' | 'none' }): Promise<N8nLoop> {
+	const node = ctx.getNode();
+	let ws: ICredentialDataDecryptedObject;
+	try {
+		ws = await ctx.getCredentials(WORKSPACE);
+	} catch {
+		throw new NodeOperationError(node, 'This node needs a Missed Call Recovery Workspace credential', { description: 'Add the credential: it holds the store and the business profiles every node reads.' });
+	}
+	try {
+		const businesses = parseBusinesses(ws.businesses);
+		const store = await sharedStore(storeConfigFrom(ws));
+		let provider;
+		let webhookAuthToken: string | undefined;
+		if (opts.twilio !== 'none') {
+			const tw = await ctx.getCredentials(TWILIO).catch(() => undefined);
+			if (!tw && opts.twilio === 'required') {
+				throw new NodeOperationError(node, 'This node needs a Missed Call Recovery: Twilio Account credential', { description: 'Add it: the node sends texts through Twilio.' });
+			}
+			if (tw) {
+				const account = twilioAccountFrom(tw);
+				webhookAuthToken = account.webhookAuthToken;
+				provider = sharedProvider(account);
+			}
+		}
+		return { loop: loopOver(store, businesses, provider), businesses, webhookAuthToken };
+	} catch (e) {
+		throw asNodeError(node, e);
+	}
+}
+
+export function caseIdOf(ctx: IExecuteFunctions, i: number): string {
+	const id = ctx.getNodeParameter('caseId', i, '') as string;
+	if (!id) {
+		throw new NodeOperationError(ctx.getNode(), 'Case ID is empty', {
+			itemIndex: i,
+			description: 'Connect this node after the Missed Call Trigger, or set Case ID to an expression such as {{ $json.caseId }}.',
+		});
+	}
+	return id;
+}
+
+/**
+ * Runs one stage per item: each item keeps its pairing, lands on the output the stage picks, and an error
+ * becomes an output item when the node continues on fail.
+ */
+export async function eachItem(
+	ctx: IExecuteFunctions,
+	outputs: number,
+	stage: (i: number, item: import('n8n-workflow').INodeExecutionData) => Promise<{ output: number; json: import('n8n-workflow').IDataObject }[]>,
+): Promise<import('n8n-workflow').INodeExecutionData[][]> {
+	const items = ctx.getInputData();
+	const out: import('n8n-workflow').INodeExecutionData[][] = Array.from({ length: outputs }, () => []);
+	for (let i = 0; i < items.length; i++) {
+		try {
+			for (const r of await stage(i, items[i])) out[r.output].push({ json: r.json, pairedItem: { item: i } });
+		} catch (e) {
+			if (ctx.continueOnFail()) {
+				out[0].push({ json: { ...items[i].json, error: e instanceof Error ? e.message : String(e) }, pairedItem: { item: i } });
+				continue;
+			}
+			throw asNodeError(ctx.getNode(), e, i);
+		}
+	}
+	return out;
+}
+
+export const caseIdProperty = {
+	displayName: 'Case ID',
+	name: 'caseId',
+	type: 'string' as const,
+	default: '={{ $json.caseId }}',
+	required: true,
+	description: 'The case to work on; the Missed Call Trigger and every Missed Call Recovery node put it on the item as caseId',
+};

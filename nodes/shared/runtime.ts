@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { openStore, parseProfile, RecoveryInputError, RecoveryLoop, TwilioProvider, type Profile, type RecoveryStore, type StoreConfig, type TwilioAccount } from '../../core';
+
+/**
+ * What both runtimes' nodes share: one store per configuration per process (opened once, migrated once),
+ * the business profiles parsed once, and a RecoveryLoop over them.
+ */
+
+export interface Businesses {
+	list: Profile[];
+	byId: Map<string, Profile>;
+	byNumber: Map<string, Profile>;
+}
+
+const profileCache = new Map<string, Businesses>();
+
+/** One profile or a list of them (an agency's clients), as JSON text or parsed. Errors name the business and field. */
+export function parseBusinesses(input: unknown): Businesses {
+	const text = typeof input === 'string' ? input : JSON.stringify(input ?? null);
+	const cached = profileCache.get(text);
+	if (cached) return cached;
+	let raw: unknown;
+	try {
+		raw = typeof input === 'string' ? JSON.parse(input) : input;
+	} catch (e) {
+		throw new RecoveryInputError('businesses', text.slice(0, 40), `It must be JSON: one business profile object, or a list of them (${(e as Error).message}).`);
+	}
+	const items = Array.isArray(raw) ? raw : [raw];
+	if (!items.length || items.some((x) => !x || typeof x !== 'object')) {
+		throw new RecoveryInputError('businesses', raw, 'Give one business profile object, or a list of them, each with businessId, name and timeZone.');
+	}
+	const list = items.map((item, i) => {
+		try {
+			return parseProfile(item);
+		} catch (e) {
+			if (e instanceof RecoveryInputError && items.length > 1) throw new RecoveryInputError(`businesses[${i}].${e.field}`, e.value, e.fix, 'Business profile');
+			throw e;
+		}
+	});
+	const byId = new Map(list.map((p) => [p.businessId, p]));
+	if (byId.size !== list.length) throw new RecoveryInputError('businesses', list.map((p) => p.businessId).join(', '), 'Each business needs its own businessId.');
+	const byNumber = new Map<string, Profile>();
+	for (const p of list) for (const n of p.numbers) byNumber.set(n, p);
+	const out = { list, byId, byNumber };
+	if (profileCache.size > 100) profileCache.clear();
+	profileCache.set(text, out);
+	return out;
+}
+
+const stores = new Map<string, Promise<RecoveryStore>>();
+
+function storeKey(c: StoreConfig): string {
+	return createHash('sha256').update(JSON.stringify(c)).digest('hex');
+}
+
+/** A relative SQLite path lives in the runtime's user folder, never in whatever directory the process started in. */
+export function resolveSqlitePath(file: string, userDir: string): string {
+	if (file === ':memory:' || isAbsolute(file)) return file;
+	return join(userDir, file);
+}
+
+export function defaultUserDir(): string {
+	return process.env.N8N_USER_FOLDER ? join(process.env.N8N_USER_FOLDER, '.n8n') : join(homedir(), '.n8n');
+}
+
+/** Opens the store once per process and configuration; later calls share it. */
+export function sharedStore(config: StoreConfig): Promise<RecoveryStore> {
+	const key = storeKey(config);
+	let s = stores.get(key);
+	if (!s) {
+		s = openStore(config);
+		stores.set(key, s);
+		s.catch(() => stores.delete(key));
+	}
+	return s;
+}
+
+/** Closes a shared store (Node-RED config node close, tests). */
+export async function closeSharedStore(config: StoreConfig): Promise<void> {
+	const key = storeKey(config);
+	const s = stores.get(key);
+	stores.delete(key);
+	if (s) await (await s).close().catch(() => undefined);
+}
+
+const providers = new Map<string, TwilioProvider>();
+
+export function sharedProvider(account: TwilioAccount): TwilioProvider {
+	const key = createHash('sha256').update(JSON.stringify(account)).digest('hex');
+	let p = providers.get(key);
+	if (!p) {
+		p = new TwilioProvider(account);
+		if (providers.size > 50) providers.clear();
+		providers.set(key, p);
+	}
+	return p;
+}
+
+export function loopOver(store: RecoveryStore, businesses: Businesses, provider?: TwilioProvider, extra: { statusCallbackUrl?: string; log?: (l: 'info' | 'warn' | 'error', m: string) => void } = {}): RecoveryLoop {
+	return new RecoveryLoop({ store, provider, profileFor: (id) => businesses.byId.get(id), ...extra });
+}
+
+/** The business a called number belongs to; a single-business install answers for every number. */
+export function businessResolver(b: Businesses): { businessId?: string; businessFor: (to: string) => string | undefined } {
+	return { businessId: b.list.length === 1 ? b.list[0].businessId : undefined, businessFor: (to) => b.byNumber.get(to)?.businessId };
+}
+
+export const SAMPLE_PROFILE = {
+	businessId: 'acme-plumbing',
+	name: 'Acme Plumbing',
+	timeZone: 'America/Chicago',
+	phone: '+13125550100',
+	forwardTo: '+13125550101',
+	numbers: ['+13125550199'],
+	trade: 'plumbing',
+	hours: { mon: [{ open: '08:00', close: '17:00' }], tue: [{ open: '08:00', close: '17:00' }], wed: [{ open: '08:00', close: '17:00' }], thu: [{ open: '08:00', close: '17:00' }], fri: [{ open: '08:00', close: '17:00' }], sat: [], sun: [] },
+	holidays: [{ date: '2026-12-25', name: 'Christmas' }],
+	roster: [
+		{ id: 'ana', name: 'Ana', phone: '+13125550111', skills: ['leak', 'drain'], onCall: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '17:00', to: '08:00' }] },
+		{ id: 'ben', name: 'Ben', phone: '+13125550112', skills: ['water-heater'], onCall: [{ days: ['sat', 'sun'], from: '00:00', to: '24:00' }] },
+	],
+	routing: { strategy: 'round-robin', fallback: ['ana'], escalation: ['ben'] },
+};
