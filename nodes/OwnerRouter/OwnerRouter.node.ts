@@ -27,7 +27,7 @@ export class OwnerRouter implements INodeType {
 				name: 'alertOwner',
 				type: 'boolean',
 				default: true,
-				description: 'Whether to text the new owner the case summary (urgency, service, deadline, voicemail words); needs the Twilio credential',
+				description: 'Whether to text the new owner the case summary (urgency, service, deadline, voicemail words), and the owner again when a voicemail raises the urgency; needs the Twilio credential',
 			},
 		],
 	};
@@ -38,7 +38,9 @@ export class OwnerRouter implements INodeType {
 			const caseId = caseIdOf(this, i);
 			const r = await loop.route(caseId);
 			let alert: IDataObject | undefined;
-			if (r.decision.kind === 'assigned' && r.decision.strategy !== 'kept' && (this.getNodeParameter('alertOwner', i, true) as boolean) && loop.deps.provider) {
+			// A new owner hears about the case; a kept owner hears again only when the urgency rose (a voicemail said more).
+			const worthTelling = r.decision.kind === 'assigned' && (r.decision.strategy !== 'kept' || item.json.raised === true);
+			if (worthTelling && (this.getNodeParameter('alertOwner', i, true) as boolean) && loop.deps.provider) {
 				const a = await loop.alertOwner(caseId);
 				alert = { messageSid: a.sent?.sid, error: a.error };
 			}

@@ -22,6 +22,7 @@ export class RecoveryOverdueTrigger implements INodeType {
 		properties: [
 			{ displayName: 'Business ID', name: 'businessId', type: 'string', default: '', description: 'Only this business (empty: every business in the workspace)' },
 			{ displayName: 'Escalate', name: 'escalate', type: 'boolean', default: true, description: 'Whether to move each overdue case to the next person on the escalation ladder before emitting it' },
+			{ displayName: 'Text the New Owner', name: 'alertOwner', type: 'boolean', default: true, description: 'Whether to text the person a case escalates to (needs the Twilio credential)', displayOptions: { show: { escalate: [true] } } },
 			{ displayName: 'Send Deferred Acknowledgments', name: 'sendDeferred', type: 'boolean', default: true, description: 'Whether to send texts held back by quiet hours, and retry failed ones whose time came (needs the Twilio credential)' },
 			{ displayName: 'Max Cases per Poll', name: 'limit', type: 'number', default: 100, typeOptions: { minValue: 1, maxValue: 1000 } },
 		],
@@ -37,6 +38,9 @@ export class RecoveryOverdueTrigger implements INodeType {
 				? await loop.sweepOverdue({ businessId, limit })
 				: await loop.deps.store.claimOverdue(new Date().toISOString(), new Date(Date.now() + 3600e3).toISOString(), { businessId, limit });
 			if (!cases.length) return null;
+			if ((this.getNodeParameter('escalate', true) as boolean) && (this.getNodeParameter('alertOwner', true) as boolean) && loop.deps.provider) {
+				for (const c of cases) if (c.owner && c.escalationLevel > 0) await loop.alertOwner(c.caseId, 'escalation');
+			}
 			return [cases.map((c) => ({ json: { caseId: c.caseId, case: c as unknown as IDataObject, owner: c.owner as unknown as IDataObject, escalationLevel: c.escalationLevel, dueAt: c.dueAt } }))];
 		} catch (e) {
 			throw asNodeError(this.getNode(), e);

@@ -1,0 +1,17 @@
+/** The business the end-to-end tests play calls against: open around the clock so the text goes out at once. */
+export const E2E_PROFILE = {
+	businessId: 'e2e-plumbing',
+	name: 'E2E Plumbing',
+	timeZone: 'America/Chicago',
+	phone: '+13125550100',
+	forwardTo: '+13125550101',
+	numbers: ['+13125550199'],
+	trade: 'plumbing',
+	hours: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, [{ open: '00:00', close: '24:00' }]])),
+	roster: [
+		{ id: 'ana', name: 'Ana', phone: '+13125550111', skills: ['leak', 'drain'] },
+		{ id: 'ben', name: 'Ben', phone: '+13125550112', skills: ['water-heater'] },
+	],
+	routing: { strategy: 'round-robin', fallback: ['ana'], escalation: ['ben', 'ana'], deadlineMinutes: { emergency: 0.2, high: 0.5, normal: 1, low: 1 } },
+	acknowledgment: { quietHours: { enabled: false } },
+};

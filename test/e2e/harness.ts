@@ -1,0 +1,85 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(__dirname, '..', '..');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const runtimes = require(join(ROOT, 'scripts', 'runtimes.js')) as {
+	install(names: string[]): void;
+	paths(): { node24: string; node24Dir: string; n8nBin: string; nodered4Bin: string; nodered5Bin: string; cache: string };
+	envFor24(): NodeJS.ProcessEnv;
+};
+
+/** `npm pack` of the built project, once per test run: the same tarball a user installs. */
+export function packOnce(outDir: string): string {
+	mkdirSync(outDir, { recursive: true });
+	const existing = readdirSync(outDir).find((f) => f.endsWith('.tgz'));
+	if (existing) return join(outDir, existing);
+	if (!existsSync(join(ROOT, 'dist', 'nodes'))) execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+	const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', outDir], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
+	return join(outDir, name);
+}
+
+/** Installs the packed tarball into a runtime's folder as its users would, without optional native builds. */
+export function installTarball(dir: string, tarball: string, env: NodeJS.ProcessEnv = process.env): void {
+	mkdirSync(dir, { recursive: true });
+	if (!existsSync(join(dir, 'package.json'))) writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }));
+	execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=optional', '--omit=dev', tarball], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+export function freePort(): Promise<number> {
+	return new Promise((res) => {
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const srv = require('node:net').createServer();
+		srv.listen(0, '127.0.0.1', () => {
+			const port = srv.address().port;
+			srv.close(() => res(port));
+		});
+	});
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60000, everyMs = 250): Promise<T> {
+	const end = Date.now() + timeoutMs;
+	let last: unknown;
+	while (Date.now() < end) {
+		try {
+			const v = await fn();
+			if (v) return v;
+		} catch (e) {
+			last = e;
+		}
+		await new Promise((r) => setTimeout(r, everyMs));
+	}
+	throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+export interface Proc {
+	child: ChildProcess;
+	log: () => string;
+	stop: () => Promise<void>;
+}
+
+/** The environment a runtime gets: jest's own variables (NODE_ENV=test, worker ids) make n8n exit at start. */
+export function runtimeEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+	const clean: NodeJS.ProcessEnv = {};
+	for (const [k, v] of Object.entries(env)) if (!/^(JEST_|NODE_ENV$|NODE_OPTIONS$)/.test(k)) clean[k] = v;
+	return { ...clean, NODE_ENV: 'production' };
+}
+
+export function start(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Proc {
+	const child = spawn(cmd, args, { env: runtimeEnv(env), cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+	let out = '';
+	child.stdout!.on('data', (d) => (out += d));
+	child.stderr!.on('data', (d) => (out += d));
+	return {
+		child,
+		log: () => out,
+		stop: () =>
+			new Promise<void>((res) => {
+				if (child.exitCode !== null) return res();
+				child.once('exit', () => res());
+				child.kill('SIGTERM');
+				setTimeout(() => child.kill('SIGKILL'), 8000).unref();
+			}),
+	};
+}

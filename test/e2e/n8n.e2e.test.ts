@@ -1,0 +1,143 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openStore, type RecoveryStore } from '../../core';
+import { TwilioSim } from '../../sim/twilio-server';
+import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
+import { E2E_PROFILE } from './e2e-profile';
+import { freePort, installTarball, packOnce, ROOT, runtimeEnv, runtimes, start, waitFor, type Proc } from './harness';
+
+const WORKFLOW_ID = 'mcrQuickStart0001';
+const WEBHOOK_ID = '5b1f3c2e-7d4a-4c8e-9f10-0a1b2c3d4e5f';
+
+describe('inside a real n8n 2.x: the packed package as a community package, the quick-start workflow activated by the CLI', () => {
+	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
+	let dir: string;
+	let n8n: Proc;
+	let port: number;
+	let hook: string;
+	let store: RecoveryStore;
+	const storeFile = () => join(dir, 'cases.db');
+	const toCaller = (n: string) => sim.messages.filter((m) => m.to === n);
+
+	beforeAll(async () => {
+		runtimes.install(['n8n']);
+		const p = runtimes.paths();
+		dir = mkdtempSync(join(tmpdir(), 'mcr-n8n-'));
+		const tarball = packOnce(join(tmpdir(), `mcr-pack-${process.pid}`));
+		const user = join(dir, 'user');
+		installTarball(join(user, '.n8n', 'nodes'), tarball, runtimes.envFor24());
+		await sim.start();
+		port = await freePort();
+		hook = `http://127.0.0.1:${port}/webhook/${WEBHOOK_ID}/missed-call`;
+		writeFileSync(join(dir, 'creds.json'), JSON.stringify([
+			{ id: 'mcrWorkspace0001', name: 'Missed Call Recovery Workspace', type: 'missedCallRecoveryWorkspace', data: { storeType: 'sqlite', sqliteFile: storeFile(), businesses: JSON.stringify(E2E_PROFILE) } },
+			{ id: 'mcrTwilio0000001', name: 'Twilio (Missed Call Recovery)', type: 'missedCallRecoveryTwilioApi', data: { accountSid: ACCOUNT_SID, authType: 'authToken', authToken: AUTH_TOKEN, apiBaseUrl: sim.url } },
+		]));
+		const wf = JSON.parse(readFileSync(join(ROOT, 'workflows', 'quick-start-text-back.json'), 'utf8').replace(/REPLACE_WORKSPACE_CREDENTIAL_ID/g, 'mcrWorkspace0001').replace(/REPLACE_TWILIO_CREDENTIAL_ID/g, 'mcrTwilio0000001'));
+		writeFileSync(join(dir, 'wf.json'), JSON.stringify({ ...wf, id: WORKFLOW_ID }));
+		const env = {
+			...runtimes.envFor24(),
+			N8N_USER_FOLDER: user, N8N_PORT: String(port), WEBHOOK_URL: `http://127.0.0.1:${port}/`, N8N_ENCRYPTION_KEY: 'e2e-encryption-key-0123456789',
+			N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'false', N8N_DIAGNOSTICS_ENABLED: 'false', N8N_VERSION_NOTIFICATIONS_ENABLED: 'false', N8N_TEMPLATES_ENABLED: 'false',
+			N8N_PERSONALIZATION_ENABLED: 'false', N8N_RUNNERS_BROKER_PORT: String(await freePort()), N8N_LOG_LEVEL: 'info', DB_SQLITE_POOL_SIZE: '2', N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
+		};
+		const cli = (args: string[]) => require('node:child_process').execFileSync(p.node24, [p.n8nBin, ...args], { env: runtimeEnv(env), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+		cli(['import:credentials', `--input=${join(dir, 'creds.json')}`]);
+		cli(['import:workflow', `--input=${join(dir, 'wf.json')}`]);
+		cli(['publish:workflow', `--id=${WORKFLOW_ID}`]);
+		n8n = start(p.node24, [p.n8nBin, 'start'], env);
+		await waitFor('n8n to answer /healthz', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 180000, 1000).catch((e) => {
+			throw new Error(`${e.message}\n--- n8n log ---\n${n8n.log().slice(-4000)}`);
+		});
+		await waitFor('the workflow to activate', async () => /Activated workflow|Start Active Workflows|Finished building workflow dependency index/.test(n8n.log()) && (await fetch(hook, { method: 'POST' })).status !== 404, 60000, 500).catch((e) => {
+			throw new Error(`${e.message}\n--- n8n log ---\n${n8n.log().slice(-4000)}`);
+		});
+		store = await openStore({ type: 'sqlite', file: storeFile() });
+	}, 900000);
+
+	afterAll(async () => {
+		await store?.close();
+		await n8n?.stop();
+		await sim.stop();
+		if (dir) rmSync(dir, { recursive: true, force: true });
+	});
+
+	test('a missed call: TwiML forward, then voicemail TwiML, an acknowledgment at Twilio, the owner texted, and the case stored', async () => {
+		const r = await sim.placeCall({ webhookUrl: hook, from: '+13125550123', to: '+13125550199', say: 'water everywhere in the basement' });
+		expect(r.exchanges[0]).toMatchObject({ status: 200 });
+		expect(r.exchanges[0].contentType).toMatch(/text\/xml/);
+		expect(r.exchanges[0].body).toMatch(/<Dial action="http:\/\/127\.0\.0\.1:\d+\/webhook\/[^"]+\?step=dial" method="POST" timeout="20"[^>]*><Number>\+13125550101<\/Number><\/Dial>/);
+		expect(r.exchanges[1].body).toMatch(/<Say[^>]*>Sorry, we could not take your call at E2E Plumbing/);
+		expect(r.exchanges[1].body).toMatch(/<Record action="[^"]+step=record"/);
+		const ack = await waitFor('the acknowledgment', async () => toCaller('+13125550123')[0], 30000);
+		expect(ack.body).toContain('E2E Plumbing');
+		expect(ack.from).toBe('+13125550199');
+		const c = await waitFor('the routed case', async () => {
+			const x = await store.findOpenCase('e2e-plumbing', '+13125550123');
+			return x?.owner && x.urgency === 'emergency' ? x : undefined;
+		}, 30000);
+		expect(c).toMatchObject({ serviceType: 'leak', ack: { status: 'sent' }, state: 'assigned' });
+		expect(c.dueAt).toBeTruthy();
+		expect(c.calls[0].voicemail?.transcript).toBe('water everywhere in the basement');
+		await waitFor('the owner alert', async () => sim.messages.find((m) => m.to === c.owner!.phone && m.body.includes('EMERGENCY')), 30000);
+		const db = new Database(join(dir, 'user', '.n8n', 'database.sqlite'), { readonly: true });
+		try {
+			const runs = await waitFor('successful executions', async () => {
+				const rows = db.prepare('SELECT status FROM execution_entity WHERE workflowId = ?').all(WORKFLOW_ID) as { status: string }[];
+				return rows.length >= 2 ? rows : undefined;
+			}, 30000);
+			expect(runs.every((x) => x.status === 'success')).toBe(true);
+		} finally {
+			db.close();
+		}
+	});
+
+	test('a forged signature gets 403 and opens no case', async () => {
+		const before = await store.countCases();
+		const r = await sim.placeCall({ webhookUrl: hook, from: '+13125550124', to: '+13125550199', signWith: 'not-the-auth-token' });
+		expect(r.exchanges[0].status).toBe(403);
+		const unsigned = await sim.placeCall({ webhookUrl: hook, from: '+13125550124', to: '+13125550199', unsigned: true });
+		expect(unsigned.exchanges[0].status).toBe(403);
+		await new Promise((res) => setTimeout(res, 1000));
+		expect(await store.countCases()).toBe(before);
+		expect(toCaller('+13125550124')).toHaveLength(0);
+	});
+
+	test('the same callback delivered twice: one case, one text', async () => {
+		await sim.placeCall({ webhookUrl: hook, from: '+13125550125', to: '+13125550199', deliverTwice: true });
+		await waitFor('the acknowledgment', async () => toCaller('+13125550125')[0], 30000);
+		await new Promise((res) => setTimeout(res, 2000));
+		expect(toCaller('+13125550125')).toHaveLength(1);
+		expect((await store.listCases({ caller: '+13125550125' })).length).toBe(1);
+	});
+
+	test('STOP is confirmed, recorded, and the caller gets nothing more', async () => {
+		const stop = await sim.sendSms(hook, '+13125550123', '+13125550199', 'STOP');
+		expect(stop.status).toBe(200);
+		expect(stop.body).toMatch(/<Message>You have been unsubscribed from E2E Plumbing/);
+		await waitFor('the opt-out', async () => store.isOptedOut('e2e-plumbing', '+13125550123'), 10000);
+		const open = (await store.findOpenCase('e2e-plumbing', '+13125550123'))!;
+		await store.saveCase({ ...open, state: 'lost', outcome: { kind: 'opted-out' } });
+		const before = toCaller('+13125550123').length;
+		await sim.placeCall({ webhookUrl: hook, from: '+13125550123', to: '+13125550199' });
+		const next = await waitFor('the new case with its skipped acknowledgment', async () => {
+			const c = await store.findOpenCase('e2e-plumbing', '+13125550123');
+			return c && c.ack.status === 'skipped' ? c : undefined;
+		}, 30000);
+		expect(next.ack.reason).toMatch(/^opted-out/);
+		expect(toCaller('+13125550123')).toHaveLength(before);
+	});
+
+	test('an overdue case is picked up by the polling trigger and escalated up the ladder', async () => {
+		const c = (await store.listCases({ caller: '+13125550125' }))[0];
+		expect(c.owner).toBeTruthy();
+		const escalated = await waitFor('the overdue trigger to escalate the case', async () => {
+			const x = await store.getCase(c.caseId);
+			return x && x.escalationLevel >= 1 ? x : undefined;
+		}, 150000, 2000);
+		expect(escalated.owner?.id).not.toBe(c.owner!.id);
+		await waitFor('the escalation text', async () => sim.messages.find((m) => m.to === escalated.owner!.phone && m.body.includes(c.caseId.slice(0, 8))), 30000);
+	}, 200000);
+});
