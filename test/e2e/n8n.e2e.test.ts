@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +44,7 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 			N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'false', N8N_DIAGNOSTICS_ENABLED: 'false', N8N_VERSION_NOTIFICATIONS_ENABLED: 'false', N8N_TEMPLATES_ENABLED: 'false',
 			N8N_PERSONALIZATION_ENABLED: 'false', N8N_RUNNERS_BROKER_PORT: String(await freePort()), N8N_LOG_LEVEL: 'info', DB_SQLITE_POOL_SIZE: '2', N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
 		};
-		const cli = (args: string[]) => require('node:child_process').execFileSync(p.node24, [p.n8nBin, ...args], { env: runtimeEnv(env), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+		const cli = (args: string[]) => execFileSync(p.node24, [p.n8nBin, ...args], { env: runtimeEnv(env), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 		cli(['import:credentials', `--input=${join(dir, 'creds.json')}`]);
 		cli(['import:workflow', `--input=${join(dir, 'wf.json')}`]);
 		cli(['publish:workflow', `--id=${WORKFLOW_ID}`]);

@@ -1,0 +1,79 @@
+import { answerWebhook, maskPhone, type TriggerConfig } from '../../core';
+import { businessResolver } from '../shared/runtime';
+import { describeError, loopForNode, readRawBody, removeRoute, type Msg, type NodeRedNode, type RED } from '../shared/node-red';
+
+interface Config {
+	name?: string;
+	path: string;
+	provider: TriggerConfig['provider'];
+	mode: 'forward' | 'status';
+	voicemail: boolean;
+	validateSignature: boolean;
+	publicUrl?: string;
+	minCallSeconds?: number | string;
+	replyToKeywords: boolean;
+	mapping?: string;
+	store: string;
+	business: string;
+	twilio?: string;
+}
+
+const OUTPUTS = ['missed-call', 'voicemail', 'inbound-message', 'message-status'];
+
+export = function register(RED: RED) {
+	function MissedCallTriggerNode(this: NodeRedNode, config: Config) {
+		RED.nodes.createNode(this, config);
+		const path = `/${(config.path || 'missed-call').replace(/^\/+/, '')}`;
+		const twiml = config.provider === 'twilio' || config.provider === 'telnyx';
+		this.status({ fill: 'grey', shape: 'ring', text: `listening on ${path}` });
+		const handler = async (req: Parameters<Parameters<RED['httpNode']['post']>[1]>[0], res: Parameters<Parameters<RED['httpNode']['post']>[1]>[1]) => {
+			try {
+				const raw = await readRawBody(req);
+				const type = String(req.headers['content-type'] ?? '');
+				const body = type.includes('json') ? JSON.parse(raw || '{}') : Object.fromEntries(new URLSearchParams(raw));
+				const { loop, businesses, webhookAuthToken } = await loopForNode(RED, config, { twilio: 'optional' });
+				const validate = twiml && config.validateSignature !== false;
+				if (validate && !webhookAuthToken) {
+					res.writeHead(403, { 'content-type': 'text/plain' }).end('Forbidden: no Auth Token configured to check signatures');
+					this.status({ fill: 'red', shape: 'ring', text: 'refused: no Twilio account to check signatures' });
+					return;
+				}
+				const originalUrl = req.originalUrl ?? req.url ?? path;
+				const url = config.publicUrl ? `${config.publicUrl.replace(/\/$/, '')}${originalUrl}` : `${req.protocol ?? 'http'}://${req.headers.host}${originalUrl}`;
+				const cfg: TriggerConfig = {
+					provider: config.provider || 'twilio',
+					mode: twiml ? config.mode || 'forward' : 'status',
+					voicemail: config.voicemail !== false,
+					validateSignature: validate,
+					authToken: webhookAuthToken,
+					normalize: { ...businessResolver(businesses), minCallSeconds: Number(config.minCallSeconds ?? 8) || 8, defaultCountry: businesses.list[0]?.country },
+					mapping: config.provider === 'generic' && config.mapping ? JSON.parse(config.mapping) : undefined,
+					replyToKeywords: config.replyToKeywords !== false,
+				};
+				const answer = await answerWebhook({ url, headers: req.headers, body, rawBody: raw }, cfg, loop);
+				res.writeHead(answer.status, { 'content-type': answer.contentType }).end(answer.body);
+				if (!answer.emit) {
+					if (answer.status === 403) this.warn(`refused a webhook: ${answer.note}`);
+					this.status({ fill: answer.status >= 400 ? 'red' : 'grey', shape: 'ring', text: (answer.note ?? `answered ${answer.status}`).slice(0, 60) });
+					return;
+				}
+				const e = answer.emit;
+				const msg: Msg = { payload: { type: e.type, caseId: e.case?.caseId ?? null, event: e.event, case: e.case ?? null, ...('created' in e ? { created: e.created } : {}), ...('action' in e ? { action: e.action } : {}) }, caseId: e.case?.caseId, topic: e.type };
+				const outputs: (Msg | null)[] = OUTPUTS.map(() => null);
+				outputs[OUTPUTS.indexOf(e.type)] = msg;
+				this.status({ fill: 'green', shape: 'dot', text: `${e.type} ${'from' in e.event ? maskPhone(String(e.event.from)) : ''}`.trim() });
+				this.send(outputs);
+			} catch (err) {
+				if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal error');
+				this.status({ fill: 'red', shape: 'ring', text: describeError(err).slice(0, 60) });
+				this.error(describeError(err), { payload: { path } });
+			}
+		};
+		RED.httpNode.post(path, (req, res) => void handler(req, res));
+		this.on('close', (_removed, done) => {
+			removeRoute(RED.httpNode, path);
+			done();
+		});
+	}
+	RED.nodes.registerType('missed-call-trigger', MissedCallTriggerNode);
+};

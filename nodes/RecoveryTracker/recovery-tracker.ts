@@ -1,0 +1,80 @@
+import { computeMetrics, MissedCallSchema, OUTCOMES, parseOrThrow, RecoveryInputError, renderReport, scorecard, type Outcome } from '../../core';
+import { caseIdOfMsg, loopForNode, onInput, type Msg, type NodeRedNode, type RED } from '../shared/node-red';
+
+const OPERATIONS = ['open', 'attempt', 'outcome', 'get', 'overdue', 'metrics', 'report'];
+
+interface Config {
+	store: string;
+	business: string;
+	operation: string;
+	channel?: string;
+	result?: string;
+	outcome?: string;
+	days?: number | string;
+	businessId?: string;
+}
+
+export = function register(RED: RED) {
+	function RecoveryTrackerNode(this: NodeRedNode, config: Config) {
+		RED.nodes.createNode(this, config);
+		onInput(this, async (msg) => {
+			const { loop, businesses } = await loopForNode(RED, config, { twilio: 'none' });
+			const operation = (typeof msg.operation === 'string' && msg.operation) || config.operation || 'get';
+			if (!OPERATIONS.includes(operation)) throw new RecoveryInputError('msg.operation', operation, `Use one of: ${OPERATIONS.join(', ')}.`);
+			const p = (msg.payload && typeof msg.payload === 'object' ? msg.payload : {}) as Record<string, unknown>;
+			const str = (k: string, fallback?: string) => (typeof p[k] === 'string' ? (p[k] as string) : fallback);
+			switch (operation) {
+				case 'open': {
+					const d = await loop.detect(parseOrThrow(MissedCallSchema, p.event ?? p, 'Missed call event'));
+					msg.caseId = d.case.caseId;
+					msg.payload = { caseId: d.case.caseId, case: d.case, created: d.created, duplicate: d.duplicate };
+					return { outputs: [msg], status: d.duplicate ? 'duplicate' : d.created ? 'case opened' : 'repeat call folded' };
+				}
+				case 'attempt': {
+					const c = await loop.recordAttempt(caseIdOfMsg(msg), { channel: (str('channel', config.channel) ?? 'call') as 'call', result: (str('result', config.result) ?? 'reached') as 'reached', by: str('by', 'unknown')!, note: str('note') });
+					msg.payload = { caseId: c.caseId, case: c };
+					return { outputs: [msg], status: `attempt: ${c.attempts[c.attempts.length - 1]?.result}` };
+				}
+				case 'outcome': {
+					const kind = (str('outcome', config.outcome) ?? 'booked') as Outcome;
+					if (!OUTCOMES.includes(kind)) throw new RecoveryInputError('outcome', kind, `Use one of: ${OUTCOMES.join(', ')}.`);
+					const value = typeof p.value === 'number' ? p.value : undefined;
+					const c = await loop.recordOutcome(caseIdOfMsg(msg), { kind, value, note: str('note') });
+					msg.payload = { caseId: c.caseId, case: c };
+					return { outputs: [msg], status: `${c.state}: ${kind}` };
+				}
+				case 'get': {
+					const id = caseIdOfMsg(msg);
+					const c = await loop.deps.store.getCase(id);
+					if (!c) throw new RecoveryInputError('msg.caseId', id, 'No case has this id.');
+					msg.payload = { caseId: c.caseId, case: c };
+					return { outputs: [msg], status: c.state };
+				}
+				case 'overdue': {
+					const list = await loop.deps.store.listOverdue(new Date().toISOString(), { businessId: str('businessId', config.businessId || undefined) });
+					msg.payload = list;
+					return { outputs: [msg], status: `${list.length} overdue`, fill: list.length ? 'yellow' : 'green' };
+				}
+				default: {
+					const q = (msg.req && typeof msg.req === 'object' ? (msg.req as { query?: Record<string, string> }).query : undefined) ?? {};
+					const businessId = q.business || str('businessId', config.businessId || undefined) || undefined;
+					const days = Math.min(366, Math.max(1, Number(q.days ?? p.days ?? config.days ?? 7) || 7));
+					const now = new Date();
+					const from = new Date(now.getTime() - days * 86400e3).toISOString();
+					const cases = await loop.deps.store.listCases({ businessId, from, limit: 100000 });
+					const metrics = computeMetrics(cases, { now: now.toISOString(), from, businessId, deadlines: businessId ? businesses.byId.get(businessId)?.routing.deadlineMinutes : undefined });
+					if (operation === 'metrics') {
+						msg.payload = { businessId: businessId ?? null, metrics };
+						return { outputs: [msg], status: `${metrics.funnel.missed} cases` };
+					}
+					const card = scorecard(cases, metrics);
+					const name = businessId ? (businesses.byId.get(businessId)?.name ?? businessId) : 'All businesses';
+					const html = renderReport({ title: `${name}: missed call recovery`, metrics, scorecard: card, periodLabel: `Last ${days} day${days > 1 ? 's' : ''}` });
+					const out: Msg = msg.req ? { ...msg, payload: html, headers: { 'content-type': 'text/html; charset=utf-8' } } : { ...msg, payload: { businessId: businessId ?? null, score: card.score, band: card.band, checks: card.checks, metrics, html } };
+					return { outputs: [out], status: `score ${card.score ?? '-'} / 5` };
+				}
+			}
+		});
+	}
+	RED.nodes.registerType('recovery-tracker', RecoveryTrackerNode);
+};
