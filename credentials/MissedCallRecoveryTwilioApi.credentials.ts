@@ -3,7 +3,7 @@ import type { IAuthenticateGeneric, ICredentialTestRequest, ICredentialType, INo
 export class MissedCallRecoveryTwilioApi implements ICredentialType {
 	name = 'missedCallRecoveryTwilioApi';
 	displayName = 'Missed Call Recovery: Twilio Account';
-	icon: Icon = 'file:missedCallRecovery.svg';
+	icon: Icon = { light: 'file:missedCallRecovery.svg', dark: 'file:missedCallRecovery.dark.svg' };
 	documentationUrl = 'https://www.twilio.com/docs/iam/api-keys';
 	properties: INodeProperties[] = [
 		{

@@ -8,7 +8,7 @@ import { SAMPLE_PROFILE } from '../nodes/shared/runtime';
 export class MissedCallRecoveryWorkspace implements ICredentialType {
 	name = 'missedCallRecoveryWorkspace';
 	displayName = 'Missed Call Recovery: Workspace';
-	icon: Icon = 'file:missedCallRecovery.svg';
+	icon: Icon = { light: 'file:missedCallRecovery.svg', dark: 'file:missedCallRecovery.dark.svg' };
 	documentationUrl = 'https://github.com/recovery-loop/n8n-nodes-missed-call-recovery#the-workspace-credential';
 	properties: INodeProperties[] = [
 		{

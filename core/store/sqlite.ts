@@ -26,7 +26,7 @@ function openDatabase(file: string): { db: Database; engine: string } {
 		return { db: new BetterSqlite(file), engine: 'better-sqlite3' };
 	} catch (e) {
 		throw new Error(
-			`The SQLite store needs Node.js 22.5 or later (built-in node:sqlite) or the better-sqlite3 package; neither loaded (${(e as Error).message}). ` +
+			`The SQLite store needs Node.js 22.5 or later (built-in node:sqlite) or the better-sqlite3 package; neither loaded (${(e as Error).message.split('\n')[0]}). ` +
 				'Upgrade Node.js, run "npm install better-sqlite3" beside the pack, or use the PostgreSQL store.',
 		);
 	}

@@ -1,12 +1,12 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { caseIdOf, caseIdProperty, eachItem, loopFor } from '../shared/n8n';
+import { caseIdOf, caseIdProperty, eachItem, loopFor, workspaceTest } from '../shared/n8n';
 
 export class Acknowledge implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Acknowledge Missed Caller',
 		name: 'acknowledge',
-		icon: 'file:acknowledge.svg',
+		icon: { light: 'file:acknowledge.svg', dark: 'file:acknowledge.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: 'Text the caller back',
@@ -17,7 +17,7 @@ export class Acknowledge implements INodeType {
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Sent', 'Not Sent'],
 		credentials: [
-			{ name: 'missedCallRecoveryWorkspace', required: true },
+			{ name: 'missedCallRecoveryWorkspace', required: true, testedBy: 'workspaceTest' },
 			{ name: 'missedCallRecoveryTwilioApi', required: true },
 		],
 		properties: [
@@ -37,6 +37,8 @@ export class Acknowledge implements INodeType {
 			},
 		],
 	};
+
+	methods = { credentialTest: { workspaceTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const { loop } = await loopFor(this, { twilio: 'required' });

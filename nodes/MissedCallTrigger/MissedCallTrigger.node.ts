@@ -2,7 +2,7 @@ import type { IDataObject, IHookFunctions, INodeExecutionData, INodeType, INodeT
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import { answerWebhook, maskPhone, PROVIDERS, type TriggerConfig } from '../../core';
 import { businessResolver } from '../shared/runtime';
-import { loopFor, asNodeError, TWILIO, twilioAccountFrom } from '../shared/n8n';
+import { loopFor, asNodeError, TWILIO, twilioAccountFrom, workspaceTest } from '../shared/n8n';
 import { sharedProvider } from '../shared/runtime';
 
 const OUTPUTS = ['missed-call', 'voicemail', 'inbound-message', 'message-status'] as const;
@@ -11,7 +11,7 @@ export class MissedCallTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Missed Call Trigger',
 		name: 'missedCallTrigger',
-		icon: 'file:missedCallTrigger.svg',
+		icon: { light: 'file:missedCallTrigger.svg', dark: 'file:missedCallTrigger.dark.svg' },
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{ $parameter["mode"] === "forward" ? "Forward and detect" : "Status callback" }}',
@@ -21,7 +21,7 @@ export class MissedCallTrigger implements INodeType {
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Missed Call', 'Voicemail', 'Reply or Keyword', 'Message Status'],
 		credentials: [
-			{ name: 'missedCallRecoveryWorkspace', required: true },
+			{ name: 'missedCallRecoveryWorkspace', required: true, testedBy: 'workspaceTest' },
 			{ name: 'missedCallRecoveryTwilioApi', required: false, displayOptions: { show: { provider: ['twilio', 'telnyx'] } } },
 		],
 		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'missed-call' }],
@@ -107,6 +107,8 @@ export class MissedCallTrigger implements INodeType {
 			},
 		],
 	};
+
+	methods = { credentialTest: { workspaceTest } };
 
 	webhookMethods = {
 		default: {

@@ -1,6 +1,6 @@
 import { answerWebhook, maskPhone, type TriggerConfig } from '../../core';
 import { businessResolver } from '../shared/runtime';
-import { describeError, loopForNode, readRawBody, removeRoute, type Msg, type NodeRedNode, type RED } from '../shared/node-red';
+import { describeError, loopForNode, readBody, removeRoute, type Msg, type NodeRedNode, type RED } from '../shared/node-red';
 
 interface Config {
 	name?: string;
@@ -28,9 +28,9 @@ export = function register(RED: RED) {
 		this.status({ fill: 'grey', shape: 'ring', text: `listening on ${path}` });
 		const handler = async (req: Parameters<Parameters<RED['httpNode']['post']>[1]>[0], res: Parameters<Parameters<RED['httpNode']['post']>[1]>[1]) => {
 			try {
-				const raw = await readRawBody(req);
+				const { raw, parsed } = await readBody(req);
 				const type = String(req.headers['content-type'] ?? '');
-				const body = type.includes('json') ? JSON.parse(raw || '{}') : Object.fromEntries(new URLSearchParams(raw));
+				const body = parsed ?? (type.includes('json') ? JSON.parse(raw || '{}') : Object.fromEntries(new URLSearchParams(raw)));
 				const { loop, businesses, webhookAuthToken } = await loopForNode(RED, config, { twilio: 'optional' });
 				const validate = twiml && config.validateSignature !== false;
 				if (validate && !webhookAuthToken) {

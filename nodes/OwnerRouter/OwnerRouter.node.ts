@@ -1,12 +1,12 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { caseIdOf, caseIdProperty, eachItem, loopFor } from '../shared/n8n';
+import { caseIdOf, caseIdProperty, eachItem, loopFor, workspaceTest } from '../shared/n8n';
 
 export class OwnerRouter implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Owner Router',
 		name: 'ownerRouter',
-		icon: 'file:ownerRouter.svg',
+		icon: { light: 'file:ownerRouter.svg', dark: 'file:ownerRouter.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: 'One owner, one deadline',
@@ -17,7 +17,7 @@ export class OwnerRouter implements INodeType {
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Assigned', 'Nobody Available'],
 		credentials: [
-			{ name: 'missedCallRecoveryWorkspace', required: true },
+			{ name: 'missedCallRecoveryWorkspace', required: true, testedBy: 'workspaceTest' },
 			{ name: 'missedCallRecoveryTwilioApi', required: false },
 		],
 		properties: [
@@ -31,6 +31,8 @@ export class OwnerRouter implements INodeType {
 			},
 		],
 	};
+
+	methods = { credentialTest: { workspaceTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const { loop } = await loopFor(this, { twilio: 'optional' });

@@ -1,12 +1,12 @@
 import type { IDataObject, INodeExecutionData, INodeType, INodeTypeDescription, IPollFunctions } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { asNodeError, loopFor } from '../shared/n8n';
+import { asNodeError, loopFor, workspaceTest } from '../shared/n8n';
 
 export class RecoveryOverdueTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Recovery Overdue Trigger',
 		name: 'recoveryOverdueTrigger',
-		icon: 'file:recoveryOverdueTrigger.svg',
+		icon: { light: 'file:recoveryOverdueTrigger.svg', dark: 'file:recoveryOverdueTrigger.dark.svg' },
 		group: ['trigger'],
 		version: 1,
 		subtitle: 'Cases past their deadline',
@@ -16,7 +16,7 @@ export class RecoveryOverdueTrigger implements INodeType {
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
-			{ name: 'missedCallRecoveryWorkspace', required: true },
+			{ name: 'missedCallRecoveryWorkspace', required: true, testedBy: 'workspaceTest' },
 			{ name: 'missedCallRecoveryTwilioApi', required: false },
 		],
 		properties: [
@@ -27,6 +27,8 @@ export class RecoveryOverdueTrigger implements INodeType {
 			{ displayName: 'Max Cases per Poll', name: 'limit', type: 'number', default: 100, typeOptions: { minValue: 1, maxValue: 1000 } },
 		],
 	};
+
+	methods = { credentialTest: { workspaceTest } };
 
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 		try {

@@ -1,8 +1,7 @@
-import type { ICredentialsDecrypted, ICredentialTestFunctions, IDataObject, IExecuteFunctions, INodeCredentialTestResult, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
-import { computeMetrics, MissedCallSchema, openStore, OUTCOMES, parseOrThrow, renderReport, scorecard, type Outcome } from '../../core';
-import { caseIdOf, caseIdProperty, eachItem, loopFor, storeConfigFrom } from '../shared/n8n';
-import { parseBusinesses } from '../shared/runtime';
+import { computeMetrics, MissedCallSchema, OUTCOMES, parseOrThrow, renderReport, scorecard, type Outcome } from '../../core';
+import { caseIdOf, caseIdProperty, eachItem, loopFor, workspaceTest } from '../shared/n8n';
 
 const show = (...operation: string[]) => ({ show: { operation } });
 
@@ -10,7 +9,7 @@ export class RecoveryTracker implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Recovery Tracker',
 		name: 'recoveryTracker',
-		icon: 'file:recoveryTracker.svg',
+		icon: { light: 'file:recoveryTracker.svg', dark: 'file:recoveryTracker.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{ $parameter["operation"] }}',
@@ -81,22 +80,7 @@ export class RecoveryTracker implements INodeType {
 		],
 	};
 
-	methods = {
-		credentialTest: {
-			async workspaceTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
-				try {
-					const data = credential.data ?? {};
-					const b = parseBusinesses(data.businesses);
-					const store = await openStore(storeConfigFrom(data));
-					const n = await store.countCases();
-					await store.close();
-					return { status: 'OK', message: `${b.list.length} business${b.list.length > 1 ? 'es' : ''}, store ready with ${n} case(s)` };
-				} catch (e) {
-					return { status: 'Error', message: (e as Error).message };
-				}
-			},
-		},
-	};
+	methods = { credentialTest: { workspaceTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const { loop, businesses } = await loopFor(this, { twilio: 'none' });

@@ -1,13 +1,13 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { URGENCIES } from '../../core';
-import { caseIdOf, caseIdProperty, eachItem, loopFor } from '../shared/n8n';
+import { caseIdOf, caseIdProperty, eachItem, loopFor, workspaceTest } from '../shared/n8n';
 
 export class UrgencyClassifier implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Urgency Classifier',
 		name: 'urgencyClassifier',
-		icon: 'file:urgencyClassifier.svg',
+		icon: { light: 'file:urgencyClassifier.svg', dark: 'file:urgencyClassifier.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: 'Emergency, high, normal or low',
@@ -17,7 +17,7 @@ export class UrgencyClassifier implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Emergency', 'High', 'Normal', 'Low'],
-		credentials: [{ name: 'missedCallRecoveryWorkspace', required: true }],
+		credentials: [{ name: 'missedCallRecoveryWorkspace', required: true, testedBy: 'workspaceTest' }],
 		properties: [
 			caseIdProperty,
 			{
@@ -30,6 +30,8 @@ export class UrgencyClassifier implements INodeType {
 			},
 		],
 	};
+
+	methods = { credentialTest: { workspaceTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const { loop } = await loopFor(this, { twilio: 'none' });

@@ -1,5 +1,5 @@
-import { NodeApiError, NodeOperationError, type ICredentialDataDecryptedObject, type IExecuteFunctions, type INode, type IPollFunctions, type IWebhookFunctions, type JsonObject, type IHookFunctions } from 'n8n-workflow';
-import { IllegalTransitionError, ProviderError, RecoveryInputError, type RecoveryLoop, type StoreConfig, type TwilioAccount } from '../../core';
+import { NodeApiError, NodeOperationError, type ICredentialsDecrypted, type ICredentialTestFunctions, type INodeCredentialTestResult, type ICredentialDataDecryptedObject, type IExecuteFunctions, type INode, type IPollFunctions, type IWebhookFunctions, type JsonObject, type IHookFunctions } from 'n8n-workflow';
+import { IllegalTransitionError, openStore, ProviderError, RecoveryInputError, type RecoveryLoop, type StoreConfig, type TwilioAccount } from '../../core';
 import { defaultUserDir, loopOver, parseBusinesses, resolveSqlitePath, sharedProvider, sharedStore, type Businesses } from './runtime';
 
 type Ctx = IExecuteFunctions | IWebhookFunctions | IPollFunctions | IHookFunctions;
@@ -131,3 +131,17 @@ export const caseIdProperty = {
 	required: true,
 	description: 'The case to work on; the Missed Call Trigger and every Missed Call Recovery node put it on the item as caseId',
 };
+
+/** The Workspace credential's test, shared by every node that uses it: the profiles parse and the store opens. */
+export async function workspaceTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+	try {
+		const data = credential.data ?? {};
+		const b = parseBusinesses(data.businesses);
+		const store = await openStore(storeConfigFrom(data));
+		const n = await store.countCases();
+		await store.close();
+		return { status: 'OK', message: `${b.list.length} business${b.list.length > 1 ? 'es' : ''}, store ready with ${n} case(s)` };
+	} catch (e) {
+		return { status: 'Error', message: (e as Error).message };
+	}
+}

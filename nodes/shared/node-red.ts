@@ -135,9 +135,19 @@ export function removeRoute(app: HttpApp, path: string, method = 'post'): void {
 	}
 }
 
-export function readRawBody(req: IncomingMessage, limit = 256 * 1024): Promise<string> {
-	const pre = (req as unknown as { body?: unknown; rawBody?: Buffer }).rawBody;
-	if (pre) return Promise.resolve(pre.toString('utf8'));
+/**
+ * The request body as text, and parsed when a body parser already ran: with httpAdminRoot and httpNodeRoot
+ * both at "/", Node-RED's admin app parses every request before the node's route sees it.
+ */
+export function readBody(req: IncomingMessage, limit = 256 * 1024): Promise<{ raw: string; parsed?: unknown }> {
+	const r = req as unknown as { body?: unknown; rawBody?: Buffer; _body?: boolean; readableEnded?: boolean };
+	if (r.rawBody) return Promise.resolve({ raw: r.rawBody.toString('utf8'), parsed: r.body });
+	if (r._body || r.readableEnded) {
+		const parsed = r.body ?? {};
+		const type = String(req.headers['content-type'] ?? '');
+		const raw = type.includes('json') ? JSON.stringify(parsed) : new URLSearchParams(parsed as Record<string, string>).toString();
+		return Promise.resolve({ raw, parsed });
+	}
 	return new Promise((resolve, reject) => {
 		let size = 0;
 		const chunks: Buffer[] = [];
@@ -148,7 +158,7 @@ export function readRawBody(req: IncomingMessage, limit = 256 * 1024): Promise<s
 				req.destroy();
 			} else chunks.push(c);
 		});
-		req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+		req.on('end', () => resolve({ raw: Buffer.concat(chunks).toString('utf8') }));
 		req.on('error', reject);
 	});
 }

@@ -21,10 +21,12 @@ export function packOnce(outDir: string): string {
 }
 
 /** Installs the packed tarball into a runtime's folder as its users would, without optional native builds. */
-export function installTarball(dir: string, tarball: string, env: NodeJS.ProcessEnv = process.env): void {
+export function installTarball(dir: string, tarball: string, env: NodeJS.ProcessEnv = process.env, opts: { optional?: boolean } = {}): void {
 	mkdirSync(dir, { recursive: true });
-	if (!existsSync(join(dir, 'package.json'))) writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }));
-	execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=optional', '--omit=dev', tarball], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
+	// npm 11 runs no install script unless allowed: better-sqlite3 builds only where it is wanted (Node 20).
+	if (!existsSync(join(dir, 'package.json'))) writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {}, allowScripts: { 'better-sqlite3': true } }));
+	const args = ['install', '--no-audit', '--no-fund', '--omit=dev', ...(opts.optional ? [] : ['--omit=optional']), tarball];
+	execFileSync('npm', args, { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 export function freePort(): Promise<number> {

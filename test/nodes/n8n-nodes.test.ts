@@ -1,0 +1,150 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NodeOperationError } from 'n8n-workflow';
+import { openStore, signTwilioRequest, type RecoveryStore } from '../../core';
+import { Acknowledge } from '../../nodes/Acknowledge/Acknowledge.node';
+import { MissedCallTrigger } from '../../nodes/MissedCallTrigger/MissedCallTrigger.node';
+import { OwnerRouter } from '../../nodes/OwnerRouter/OwnerRouter.node';
+import { RecoveryOverdueTrigger } from '../../nodes/RecoveryOverdueTrigger/RecoveryOverdueTrigger.node';
+import { RecoveryTracker } from '../../nodes/RecoveryTracker/RecoveryTracker.node';
+import { UrgencyClassifier } from '../../nodes/UrgencyClassifier/UrgencyClassifier.node';
+import { TwilioSim } from '../../sim/twilio-server';
+import { E2E_PROFILE } from '../e2e/e2e-profile';
+import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
+import { fakeContext } from './n8n-context';
+
+const WEBHOOK = 'https://n8n.example.com/webhook/abc/missed-call';
+
+describe('n8n nodes, each with its real code over a real store and the local Twilio-compatible server', () => {
+	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
+	let dir: string;
+	let creds: Record<string, Record<string, unknown>>;
+	let store: RecoveryStore;
+
+	beforeAll(async () => {
+		await sim.start();
+		dir = mkdtempSync(join(tmpdir(), 'mcr-n8n-unit-'));
+		creds = {
+			missedCallRecoveryWorkspace: { storeType: 'sqlite', sqliteFile: join(dir, 'cases.db'), businesses: JSON.stringify(E2E_PROFILE) },
+			missedCallRecoveryTwilioApi: { accountSid: ACCOUNT_SID, authType: 'authToken', authToken: AUTH_TOKEN, apiBaseUrl: sim.url },
+		};
+		store = await openStore({ type: 'sqlite', file: join(dir, 'cases.db') });
+	});
+	afterAll(async () => {
+		await store.close();
+		await sim.stop();
+		rmSync(dir, { recursive: true, force: true });
+	});
+
+	async function post(params: Record<string, string>, opts: { query?: string; token?: string; nodeParams?: Record<string, unknown> } = {}) {
+		const url = `${WEBHOOK}${opts.query ?? ''}`;
+		const { ctx, response } = fakeContext({
+			params: { provider: 'twilio', mode: 'forward', voicemail: true, validateSignature: true, options: {}, ...opts.nodeParams },
+			credentials: creds,
+			webhookUrl: WEBHOOK,
+			request: { body: params, headers: { 'x-twilio-signature': signTwilioRequest(opts.token ?? AUTH_TOKEN, url, params) }, originalUrl: `/webhook/abc/missed-call${opts.query ?? ''}` },
+		});
+		const out = await new MissedCallTrigger().webhook.call(ctx);
+		return { out, response };
+	}
+
+	const call = (sid: string, from: string) => ({ AccountSid: ACCOUNT_SID, CallSid: sid, From: from, To: '+13125550199', Direction: 'inbound' });
+
+	test('trigger: the first request is answered with a Dial to the business, and starts nothing', async () => {
+		const { out, response } = await post({ ...call('CA' + '1'.repeat(32), '+13125550123'), CallStatus: 'ringing' });
+		expect(response.statusCode).toBe(200);
+		expect(response.contentType).toMatch(/text\/xml/);
+		expect(response.body).toContain('<Number>+13125550101</Number>');
+		expect(response.body).toContain(`action="${WEBHOOK}?step=dial"`);
+		expect(out.workflowData).toBeUndefined();
+	});
+
+	test('trigger: the missed Dial result is stored, answered with voicemail and emitted on the Missed Call output', async () => {
+		const { out, response } = await post({ ...call('CA' + '1'.repeat(32), '+13125550123'), DialCallStatus: 'no-answer' }, { query: '?step=dial' });
+		expect(response.body).toContain('<Record');
+		const items = out.workflowData!;
+		expect(items.map((o) => o.length)).toEqual([1, 0, 0, 0]);
+		expect(items[0][0].json).toMatchObject({ type: 'missed-call', created: true, event: { from: '+13125550123', reason: 'no-answer' } });
+		expect(await store.getCase(items[0][0].json.caseId as string)).toBeTruthy();
+		const again = await post({ ...call('CA' + '1'.repeat(32), '+13125550123'), DialCallStatus: 'no-answer' }, { query: '?step=dial' });
+		expect(again.out.workflowData).toBeUndefined();
+	});
+
+	test('trigger: a forged request gets 403 and no execution; a public URL override is what is checked', async () => {
+		const forged = await post({ ...call('CA' + '2'.repeat(32), '+13125550124'), DialCallStatus: 'busy' }, { token: 'forged' });
+		expect(forged.response.statusCode).toBe(403);
+		expect(forged.out.workflowData).toBeUndefined();
+		const params = { ...call('CA' + '3'.repeat(32), '+13125550124'), DialCallStatus: 'busy' };
+		const { ctx, response } = fakeContext({
+			params: { provider: 'twilio', mode: 'forward', voicemail: false, validateSignature: true, options: { publicUrl: 'https://public.example.org' } },
+			credentials: creds,
+			webhookUrl: 'http://10.0.0.5:5678/webhook/abc/missed-call',
+			request: { body: params, headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, 'https://public.example.org/webhook/abc/missed-call', params) }, originalUrl: '/webhook/abc/missed-call' },
+		});
+		const out = await new MissedCallTrigger().webhook.call(ctx);
+		expect(response.statusCode).toBe(200);
+		expect(out.workflowData![0]).toHaveLength(1);
+	});
+
+	test('the stages: acknowledge, classify onto the urgency output, route with an owner alert, keeping pairedItem', async () => {
+		const c = (await store.findOpenCase('e2e-plumbing', '+13125550123'))!;
+		const items = [{ json: { caseId: c.caseId, other: 'kept' } }];
+		const params = (name: string) => ({ caseId: c.caseId, force: false, extraText: 'there is a burst pipe', alertOwner: true } as Record<string, unknown>)[name];
+		const ack = await new Acknowledge().execute.call(fakeContext({ params, credentials: creds, items }).ctx);
+		expect(ack[0][0]).toMatchObject({ json: { other: 'kept', acknowledgment: { status: 'sent' } }, pairedItem: { item: 0 } });
+		expect(sim.messages.filter((m) => m.to === '+13125550123')).toHaveLength(1);
+		const k = await new UrgencyClassifier().execute.call(fakeContext({ params, credentials: creds, items }).ctx);
+		expect(k.map((o) => o.length)).toEqual([1, 0, 0, 0]);
+		expect(k[0][0].json).toMatchObject({ urgency: 'emergency', serviceType: 'leak' });
+		const r = await new OwnerRouter().execute.call(fakeContext({ params, credentials: creds, items }).ctx);
+		expect(r[0][0].json).toMatchObject({ routing: { kind: 'assigned' }, ownerAlert: { messageSid: expect.stringMatching(/^SM/) } });
+	});
+
+	test('tracker: attempt, outcome, get, metrics and the report', async () => {
+		const c = (await store.findOpenCase('e2e-plumbing', '+13125550123'))!;
+		const run = (params: Record<string, unknown>) => new RecoveryTracker().execute.call(fakeContext({ params: { caseId: c.caseId, ...params }, credentials: creds }).ctx);
+		expect((await run({ operation: 'attempt', channel: 'call', result: 'reached', by: 'ana', note: '' }))[0][0].json).toMatchObject({ case: { state: 'contacted' } });
+		expect((await run({ operation: 'outcome', outcome: 'booked', value: 420, note: '' }))[0][0].json).toMatchObject({ case: { state: 'recovered', outcome: { kind: 'booked', value: 420 } } });
+		expect((await run({ operation: 'get' }))[0][0].json).toMatchObject({ caseId: c.caseId });
+		const m = (await run({ operation: 'metrics', businessId: 'e2e-plumbing', days: 1 }))[0][0].json as { metrics: { funnel: { recovered: number } } };
+		expect(m.metrics.funnel.recovered).toBe(1);
+		const rep = (await run({ operation: 'report', businessId: 'e2e-plumbing', days: 1 }))[0][0].json as { html: string; score: number };
+		expect(rep.html).toContain('E2E Plumbing: missed call recovery');
+		expect(rep.score).toBeGreaterThanOrEqual(1);
+	});
+
+	test('errors name what to fix; continue on fail turns them into items', async () => {
+		const bad = fakeContext({ params: { caseId: 'no-such-case', force: false }, credentials: creds });
+		const err = await new Acknowledge().execute.call(bad.ctx).catch((e) => e);
+		expect(err).toBeInstanceOf(NodeOperationError);
+		expect(err.message).toMatch(/caseId is "no-such-case"\. No case has this id/);
+		const soft = await new Acknowledge().execute.call(fakeContext({ params: { caseId: 'no-such-case' }, credentials: creds, continueOnFail: true }).ctx);
+		expect(soft[0][0].json.error).toMatch(/No case has this id/);
+		const noCred = await new UrgencyClassifier().execute.call(fakeContext({ params: { caseId: 'x' }, credentials: {} }).ctx).catch((e) => e);
+		expect(noCred.message).toMatch(/needs a Missed Call Recovery Workspace credential/);
+		const badProfile = await new UrgencyClassifier().execute.call(fakeContext({ params: { caseId: 'x' }, credentials: { missedCallRecoveryWorkspace: { ...creds.missedCallRecoveryWorkspace, businesses: '{"businessId":"b","name":"B","timeZone":"Nowhere/City"}' } } }).ctx).catch((e) => e);
+		expect(badProfile.message).toMatch(/timeZone is "Nowhere\/City"\. Expected an IANA time zone/);
+		const empty = await new OwnerRouter().execute.call(fakeContext({ params: { caseId: '' }, credentials: creds }).ctx).catch((e) => e);
+		expect(empty.message).toBe('Case ID is empty');
+	});
+
+	test('a Twilio failure on the owner alert is reported on the item without the token', async () => {
+		await post({ ...call('CA' + '4'.repeat(32), '+13125550126'), DialCallStatus: 'no-answer' }, { query: '?step=dial' });
+		const c = (await store.findOpenCase('e2e-plumbing', '+13125550126'))!;
+		const wrong = { ...creds, missedCallRecoveryTwilioApi: { ...creds.missedCallRecoveryTwilioApi, authToken: 'wrong-token-abc' } };
+		const routed = await new OwnerRouter().execute.call(fakeContext({ params: { caseId: c.caseId, alertOwner: true }, credentials: wrong }).ctx);
+		expect(JSON.stringify(routed)).not.toContain('wrong-token-abc');
+		expect(routed[0][0].json.ownerAlert).toMatchObject({ error: expect.stringMatching(/error 20003/) });
+	});
+
+	test('overdue trigger: nothing to do returns null; an overdue case is escalated and emitted', async () => {
+		const poll = (params: Record<string, unknown>) => new RecoveryOverdueTrigger().poll.call(fakeContext({ params: { businessId: '', escalate: true, alertOwner: true, sendDeferred: true, limit: 100, ...params }, credentials: creds }).ctx);
+		const c = (await store.findOpenCase('e2e-plumbing', '+13125550126'))!;
+		await store.saveCase({ ...c, dueAt: new Date(Date.now() - 60000).toISOString() });
+		const out = await poll({});
+		expect(out![0].map((i) => i.json.caseId)).toContain(c.caseId);
+		expect(out![0].find((i) => i.json.caseId === c.caseId)!.json.escalationLevel).toBe(1);
+		expect(await poll({})).toBeNull();
+	});
+});
