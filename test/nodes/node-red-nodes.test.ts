@@ -9,7 +9,7 @@ import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 const helper = require('node-red-node-test-helper');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const nodes = ['RecoveryConfig/recovery-config', 'Acknowledge/mcr-acknowledge', 'UrgencyClassifier/urgency-classifier', 'OwnerRouter/owner-router', 'RecoveryTracker/recovery-tracker', 'RecoveryOverdueTrigger/recovery-overdue'].map((p) => require(`../../nodes/${p}`));
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 helper.init(require.resolve('node-red'));
 
 type Node = { on(e: string, f: (msg: Record<string, unknown>) => void): void; receive(msg: Record<string, unknown>): void; status: jest.Mock | ((...a: unknown[]) => void) };
