@@ -12,6 +12,7 @@ const steps = [
 	['lint', bin('eslint'), ['.']],
 	['build', 'npm', ['run', 'build', '--silent']],
 	['unit, property and store contract tests', bin('jest'), ['--ci']],
+	["n8n's community package scan of the packed tarball", 'node', ['scripts/scan-package.mjs']],
 	// Installs n8n 2.x, Node 24 and Node-RED 4.x and 5.x into a cache outside the repo the first time (about 7 minutes).
 	['runtimes for end-to-end tests', 'node', ['scripts/runtimes.js']],
 	['end-to-end tests in real n8n and Node-RED', bin('jest'), ['--ci', '-c', 'jest.e2e.config.js']],

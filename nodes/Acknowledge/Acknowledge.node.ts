@@ -17,7 +17,7 @@ export class Acknowledge implements INodeType {
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Sent', 'Not Sent'],
 		credentials: [
-			{ name: 'missedCallRecoveryWorkspace', required: true, testedBy: 'workspaceTest' },
+			{ name: 'missedCallRecoveryWorkspaceApi', required: true, testedBy: 'workspaceTest' },
 			{ name: 'missedCallRecoveryTwilioApi', required: true },
 		],
 		properties: [

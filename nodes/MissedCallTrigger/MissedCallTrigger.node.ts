@@ -21,7 +21,7 @@ export class MissedCallTrigger implements INodeType {
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Missed Call', 'Voicemail', 'Reply or Keyword', 'Message Status'],
 		credentials: [
-			{ name: 'missedCallRecoveryWorkspace', required: true, testedBy: 'workspaceTest' },
+			{ name: 'missedCallRecoveryWorkspaceApi', required: true, testedBy: 'workspaceTest' },
 			{ name: 'missedCallRecoveryTwilioApi', required: false, displayOptions: { show: { provider: ['twilio', 'telnyx'] } } },
 		],
 		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'missed-call' }],

@@ -17,7 +17,7 @@ export class OwnerRouter implements INodeType {
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Assigned', 'Nobody Available'],
 		credentials: [
-			{ name: 'missedCallRecoveryWorkspace', required: true, testedBy: 'workspaceTest' },
+			{ name: 'missedCallRecoveryWorkspaceApi', required: true, testedBy: 'workspaceTest' },
 			{ name: 'missedCallRecoveryTwilioApi', required: false },
 		],
 		properties: [

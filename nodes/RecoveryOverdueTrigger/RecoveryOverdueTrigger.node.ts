@@ -16,7 +16,7 @@ export class RecoveryOverdueTrigger implements INodeType {
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
-			{ name: 'missedCallRecoveryWorkspace', required: true, testedBy: 'workspaceTest' },
+			{ name: 'missedCallRecoveryWorkspaceApi', required: true, testedBy: 'workspaceTest' },
 			{ name: 'missedCallRecoveryTwilioApi', required: false },
 		],
 		properties: [

@@ -18,7 +18,7 @@ export class RecoveryTracker implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'missedCallRecoveryWorkspace', required: true, testedBy: 'workspaceTest' }],
+		credentials: [{ name: 'missedCallRecoveryWorkspaceApi', required: true, testedBy: 'workspaceTest' }],
 		properties: [
 			{
 				displayName: 'Operation',

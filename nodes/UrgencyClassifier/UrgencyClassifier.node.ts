@@ -17,7 +17,7 @@ export class UrgencyClassifier implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Emergency', 'High', 'Normal', 'Low'],
-		credentials: [{ name: 'missedCallRecoveryWorkspace', required: true, testedBy: 'workspaceTest' }],
+		credentials: [{ name: 'missedCallRecoveryWorkspaceApi', required: true, testedBy: 'workspaceTest' }],
 		properties: [
 			caseIdProperty,
 			{

@@ -4,7 +4,7 @@ import { defaultUserDir, loopOver, parseBusinesses, resolveSqlitePath, sharedPro
 
 type Ctx = IExecuteFunctions | IWebhookFunctions | IPollFunctions | IHookFunctions;
 
-export const WORKSPACE = 'missedCallRecoveryWorkspace';
+export const WORKSPACE = 'missedCallRecoveryWorkspaceApi';
 export const TWILIO = 'missedCallRecoveryTwilioApi';
 
 export function storeConfigFrom(c: ICredentialDataDecryptedObject): StoreConfig {

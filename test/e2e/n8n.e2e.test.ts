@@ -33,7 +33,7 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		port = await freePort();
 		hook = `http://127.0.0.1:${port}/webhook/${WEBHOOK_ID}/missed-call`;
 		writeFileSync(join(dir, 'creds.json'), JSON.stringify([
-			{ id: 'mcrWorkspace0001', name: 'Missed Call Recovery Workspace', type: 'missedCallRecoveryWorkspace', data: { storeType: 'sqlite', sqliteFile: storeFile(), businesses: JSON.stringify(E2E_PROFILE) } },
+			{ id: 'mcrWorkspace0001', name: 'Missed Call Recovery Workspace', type: 'missedCallRecoveryWorkspaceApi', data: { storeType: 'sqlite', sqliteFile: storeFile(), businesses: JSON.stringify(E2E_PROFILE) } },
 			{ id: 'mcrTwilio0000001', name: 'Twilio (Missed Call Recovery)', type: 'missedCallRecoveryTwilioApi', data: { accountSid: ACCOUNT_SID, authType: 'authToken', authToken: AUTH_TOKEN, apiBaseUrl: sim.url } },
 		]));
 		const wf = JSON.parse(readFileSync(join(ROOT, 'workflows', 'quick-start-text-back.json'), 'utf8').replace(/REPLACE_WORKSPACE_CREDENTIAL_ID/g, 'mcrWorkspace0001').replace(/REPLACE_TWILIO_CREDENTIAL_ID/g, 'mcrTwilio0000001'));

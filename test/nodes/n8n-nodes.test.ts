@@ -26,7 +26,7 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 		await sim.start();
 		dir = mkdtempSync(join(tmpdir(), 'mcr-n8n-unit-'));
 		creds = {
-			missedCallRecoveryWorkspace: { storeType: 'sqlite', sqliteFile: join(dir, 'cases.db'), businesses: JSON.stringify(E2E_PROFILE) },
+			missedCallRecoveryWorkspaceApi: { storeType: 'sqlite', sqliteFile: join(dir, 'cases.db'), businesses: JSON.stringify(E2E_PROFILE) },
 			missedCallRecoveryTwilioApi: { accountSid: ACCOUNT_SID, authType: 'authToken', authToken: AUTH_TOKEN, apiBaseUrl: sim.url },
 		};
 		store = await openStore({ type: 'sqlite', file: join(dir, 'cases.db') });
@@ -123,7 +123,7 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 		expect(soft[0][0].json.error).toMatch(/No case has this id/);
 		const noCred = await new UrgencyClassifier().execute.call(fakeContext({ params: { caseId: 'x' }, credentials: {} }).ctx).catch((e) => e);
 		expect(noCred.message).toMatch(/needs a Missed Call Recovery Workspace credential/);
-		const badProfile = await new UrgencyClassifier().execute.call(fakeContext({ params: { caseId: 'x' }, credentials: { missedCallRecoveryWorkspace: { ...creds.missedCallRecoveryWorkspace, businesses: '{"businessId":"b","name":"B","timeZone":"Nowhere/City"}' } } }).ctx).catch((e) => e);
+		const badProfile = await new UrgencyClassifier().execute.call(fakeContext({ params: { caseId: 'x' }, credentials: { missedCallRecoveryWorkspaceApi: { ...creds.missedCallRecoveryWorkspaceApi, businesses: '{"businessId":"b","name":"B","timeZone":"Nowhere/City"}' } } }).ctx).catch((e) => e);
 		expect(badProfile.message).toMatch(/timeZone is "Nowhere\/City"\. Expected an IANA time zone/);
 		const empty = await new OwnerRouter().execute.call(fakeContext({ params: { caseId: '' }, credentials: creds }).ctx).catch((e) => e);
 		expect(empty.message).toBe('Case ID is empty');

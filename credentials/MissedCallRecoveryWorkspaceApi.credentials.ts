@@ -5,8 +5,8 @@ import { SAMPLE_PROFILE } from '../nodes/shared/runtime';
  * Where cases live and who the businesses are: entered once, read by every Missed Call Recovery node.
  * An agency puts all its clients' profiles here; the called number picks the business.
  */
-export class MissedCallRecoveryWorkspace implements ICredentialType {
-	name = 'missedCallRecoveryWorkspace';
+export class MissedCallRecoveryWorkspaceApi implements ICredentialType {
+	name = 'missedCallRecoveryWorkspaceApi';
 	displayName = 'Missed Call Recovery: Workspace';
 	icon: Icon = { light: 'file:missedCallRecovery.svg', dark: 'file:missedCallRecovery.dark.svg' };
 	documentationUrl = 'https://github.com/recovery-loop/n8n-nodes-missed-call-recovery#the-workspace-credential';
