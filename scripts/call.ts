@@ -3,7 +3,14 @@
  * what the caller got, how the call was classified and why, who owns it, and the case.
  *   npm run call -- --from +13125550123 --say "water everywhere in the basement" [--answered] [--twice]
  */
-const SIM = process.env.MCR_SIM_URL ?? `http://127.0.0.1:${process.env.MCR_SIM_PORT ?? 3999}`;
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { openStore, type Case } from '../core';
+
+// npm start writes where things are; the core-only demo (npm run start:core) uses the defaults.
+const DEMO_FILE = join(resolve(__dirname, '..', '..'), '.demo', 'demo.json');
+const demo = existsSync(DEMO_FILE) && !process.env.MCR_CORE_DEMO ? (JSON.parse(readFileSync(DEMO_FILE, 'utf8')) as { store: string; sim: string; webhook: string; businessId: string }) : undefined;
+const SIM = process.env.MCR_SIM_URL ?? demo?.sim ?? `http://127.0.0.1:${process.env.MCR_SIM_PORT ?? 3999}`;
 const HOOK = process.env.MCR_DEMO_URL ?? `http://127.0.0.1:${process.env.MCR_DEMO_PORT ?? 3100}`;
 
 function arg(name: string, fallback?: string): string | undefined {
@@ -15,7 +22,7 @@ async function main() {
 	const from = arg('from', '+13125550123')!;
 	const to = arg('to', '+13125550199')!;
 	const say = arg('say');
-	const webhookUrl = arg('webhook', `${HOOK}/twilio/voice`)!;
+	const webhookUrl = arg('webhook', demo?.webhook ?? `${HOOK}/twilio/voice`)!;
 	const r = await fetch(`${SIM}/__sim/place-call`, {
 		method: 'POST',
 		headers: { 'content-type': 'application/json' },
@@ -27,14 +34,23 @@ async function main() {
 	const played = (await r.json()) as { callSid: string; exchanges: { url: string; status: number; body: string }[] };
 	console.log(`Call ${played.callSid} from ${from} to ${to}: the forwarded phone did not answer.`);
 	for (const x of played.exchanges) console.log(`  -> ${new URL(x.url).pathname}${new URL(x.url).search}  ${x.status}  ${x.body.replace(/\s+/g, ' ').slice(0, 140)}`);
-	let data: { case: Record<string, unknown> & { ack: { body?: string; status: string; reason?: string }; owner?: { name: string }; reasons: string[]; urgency?: string; serviceType?: string; dueAt?: string; caseId: string; state: string }; messages: { to: string; body: string }[] } | undefined;
-	for (let i = 0; i < 40; i++) {
-		const c = await fetch(`${HOOK}/api/case?caller=${encodeURIComponent(from)}`);
-		if (c.ok) {
-			data = (await c.json()) as typeof data;
-			if (data!.case.owner || data!.case.state !== 'detected') break;
+	let data: { case: Case; messages: { to: string; body: string }[] } | undefined;
+	const store = demo ? await openStore({ type: 'sqlite', file: demo.store }) : undefined;
+	try {
+		for (let i = 0; i < 50; i++) {
+			if (store) {
+				const [c] = await store.listCases({ businessId: demo!.businessId, caller: from, limit: 1 });
+				const messages = (await (await fetch(`${SIM}/__sim/messages`)).json()) as { to: string; body: string }[];
+				if (c) data = { case: c, messages: messages.filter((m) => m.to === from || m.to === c.owner?.phone) };
+			} else {
+				const c = await fetch(`${HOOK}/api/case?caller=${encodeURIComponent(from)}`);
+				if (c.ok) data = (await c.json()) as typeof data;
+			}
+			if (data && (data.case.owner || data.case.nobodyAvailable) && (!say || data.case.calls.some((k) => k.voicemail?.transcript))) break;
+			await new Promise((res) => setTimeout(res, 150));
 		}
-		await new Promise((res) => setTimeout(res, 100));
+	} finally {
+		await store?.close();
 	}
 	if (!data) throw new Error('No case was opened for this call: was it answered (--answered)?');
 	const c = data.case;
@@ -44,8 +60,7 @@ async function main() {
 	console.log(`\nClassification: ${c.urgency ?? '?'} / ${c.serviceType ?? '?'}`);
 	for (const reason of c.reasons) console.log(`  - ${reason}`);
 	console.log(`\nOwner: ${c.owner?.name ?? 'nobody available'}${c.dueAt ? `, call back by ${c.dueAt}` : ''}`);
-	const alert = data.messages.find((m) => !m.to.endsWith(from));
-	if (alert) console.log(`  alert: "${alert.body}"`);
+	for (const alert of data.messages.filter((m) => !m.to.endsWith(from))) console.log(`  text to ${alert.to}: "${alert.body}"`);
 	console.log(`\nCase ${c.caseId}: ${c.state}`);
 	console.log(JSON.stringify({ ...c, history: undefined }, null, 2));
 }

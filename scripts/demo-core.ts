@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage } from 'node:http';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { answerWebhook, openStore, parseProfile, RecoveryLoop, TwilioProvider, computeMetrics, scorecard, type TriggerConfig } from '../core';
 import { TwilioSim } from '../sim/twilio-server';
@@ -27,6 +27,8 @@ function readBody(req: IncomingMessage): Promise<string> {
 async function main() {
 	const dir = resolve(process.env.MCR_DEMO_DIR ?? join(process.cwd(), '.demo'));
 	mkdirSync(dir, { recursive: true });
+	// npm run call reads .demo/demo.json to find a running Node-RED demo; this one is the core-only demo.
+	rmSync(join(dir, 'demo.json'), { force: true });
 	const profile = parseProfile(DEMO_PROFILE);
 	const sim = new TwilioSim(DEMO_ACCOUNT);
 	await sim.start(SIM_PORT);
