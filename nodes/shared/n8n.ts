@@ -1,6 +1,6 @@
 import { NodeApiError, NodeOperationError, type ICredentialsDecrypted, type ICredentialTestFunctions, type INodeCredentialTestResult, type ICredentialDataDecryptedObject, type IExecuteFunctions, type INode, type IPollFunctions, type IWebhookFunctions, type JsonObject, type IHookFunctions } from 'n8n-workflow';
 import { IllegalTransitionError, openStore, ProviderError, RecoveryInputError, type RecoveryLoop, type StoreConfig, type TwilioAccount } from '../../core';
-import { defaultUserDir, loopOver, parseBusinesses, resolveSqlitePath, sharedProvider, sharedStore, type Businesses } from './runtime';
+import { defaultUserDir, loopOver, parseBusinesses, sharedProvider, sharedStore, storeConfigFromFields, type Businesses } from './runtime';
 
 type Ctx = IExecuteFunctions | IWebhookFunctions | IPollFunctions | IHookFunctions;
 
@@ -8,19 +8,7 @@ export const WORKSPACE = 'missedCallRecoveryWorkspaceApi';
 export const TWILIO = 'missedCallRecoveryTwilioApi';
 
 export function storeConfigFrom(c: ICredentialDataDecryptedObject): StoreConfig {
-	if (c.storeType === 'postgres') {
-		return {
-			type: 'postgres',
-			host: String(c.host || 'localhost'),
-			port: Number(c.port || 5432),
-			database: String(c.database || ''),
-			user: String(c.user || ''),
-			password: c.password ? String(c.password) : undefined,
-			ssl: !!c.ssl,
-			schema: c.schema ? String(c.schema) : undefined,
-		};
-	}
-	return { type: 'sqlite', file: resolveSqlitePath(String(c.sqliteFile || 'missed-call-recovery.db'), defaultUserDir()) };
+	return storeConfigFromFields(c, c.password ? String(c.password) : undefined, defaultUserDir());
 }
 
 export function twilioAccountFrom(c: ICredentialDataDecryptedObject): TwilioAccount & { webhookAuthToken?: string } {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IllegalTransitionError, ProviderError, RecoveryInputError, type RecoveryLoop, type StoreConfig, type TwilioAccount } from '../../core';
-import { closeSharedStore, loopOver, parseBusinesses, resolveSqlitePath, sharedProvider, sharedStore, type Businesses } from './runtime';
+import { closeSharedStore, loopOver, parseBusinesses, sharedProvider, sharedStore, storeConfigFromFields, type Businesses } from './runtime';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 
@@ -54,19 +54,7 @@ export interface BusinessConfigNode extends NodeRedNode {
 }
 
 export function storeConfigOf(config: Record<string, unknown>, credentials: Record<string, string | undefined> | undefined, userDir: string | undefined): StoreConfig {
-	if (config.storeType === 'postgres') {
-		return {
-			type: 'postgres',
-			host: String(config.host || 'localhost'),
-			port: Number(config.port || 5432),
-			database: String(config.database || ''),
-			user: String(config.user || ''),
-			password: credentials?.password || undefined,
-			ssl: !!config.ssl,
-			schema: config.schema ? String(config.schema) : undefined,
-		};
-	}
-	return { type: 'sqlite', file: resolveSqlitePath(String(config.sqliteFile || 'missed-call-recovery.db'), userDir ?? join(homedir(), '.node-red')) };
+	return storeConfigFromFields(config, credentials?.password, userDir ?? join(homedir(), '.node-red'));
 }
 
 export { closeSharedStore };

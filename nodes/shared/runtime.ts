@@ -55,6 +55,23 @@ function storeKey(c: StoreConfig): string {
 	return createHash('sha256').update(JSON.stringify(c)).digest('hex');
 }
 
+/** Store settings from an editor's fields (n8n credential or Node-RED config node), the same in both runtimes. */
+export function storeConfigFromFields(f: Record<string, unknown>, password: string | undefined, userDir: string): StoreConfig {
+	if (f.storeType === 'postgres') {
+		return {
+			type: 'postgres',
+			host: String(f.host || 'localhost'),
+			port: Number(f.port || 5432),
+			database: String(f.database || ''),
+			user: String(f.user || ''),
+			password: password || undefined,
+			ssl: !!f.ssl,
+			schema: f.schema ? String(f.schema) : undefined,
+		};
+	}
+	return { type: 'sqlite', file: resolveSqlitePath(String(f.sqliteFile || 'missed-call-recovery.db'), userDir) };
+}
+
 /** A relative SQLite path lives in the runtime's user folder, never in whatever directory the process started in. */
 export function resolveSqlitePath(file: string, userDir: string): string {
 	if (file === ':memory:' || isAbsolute(file)) return file;
