@@ -147,4 +147,22 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 		expect(out![0].find((i) => i.json.caseId === c.caseId)!.json.escalationLevel).toBe(1);
 		expect(await poll({})).toBeNull();
 	});
+
+	test('trigger: "Set Up the Number for Me" points the number at the webhook on activation and restores it on deactivation', async () => {
+		const pn = sim.addNumber('+13125550199', { voiceUrl: 'https://old.example/voice', smsUrl: 'https://old.example/sms' });
+		const staticData: Record<string, unknown> = {};
+		const hook = () => fakeContext({ params: { provider: 'twilio', configureNumber: true, phoneNumber: '+13125550199', mode: 'forward' }, credentials: creds, webhookUrl: WEBHOOK, staticData }).ctx;
+		const methods = new MissedCallTrigger().webhookMethods.default;
+		expect(await methods.checkExists.call(hook())).toBe(false);
+		await methods.create.call(hook());
+		expect(sim.numbers.get(pn)).toMatchObject({ voice_url: WEBHOOK, sms_url: WEBHOOK });
+		expect(await methods.checkExists.call(hook())).toBe(true);
+		await methods.delete.call(hook());
+		expect(sim.numbers.get(pn)).toMatchObject({ voice_url: 'https://old.example/voice', sms_url: 'https://old.example/sms' });
+		const off = fakeContext({ params: { provider: 'twilio', configureNumber: false }, credentials: creds }).ctx;
+		expect(await methods.checkExists.call(off)).toBe(true);
+		const missing = fakeContext({ params: { provider: 'twilio', configureNumber: true, phoneNumber: '+13125550100', mode: 'forward' }, credentials: creds, webhookUrl: WEBHOOK, staticData: {} }).ctx;
+		await expect(methods.create.call(missing)).rejects.toThrow(/The Twilio account has no number \+13125550100/);
+	});
 });
+
