@@ -89,27 +89,31 @@ export async function answerWebhook(req: WebhookRequest, cfg: TriggerConfig, loo
 		if (e instanceof RecoveryInputError) return { status: 400, contentType: 'text/plain', body: `Bad request: ${e.message}`, note: e.message };
 		throw e;
 	}
+	const missedCall = async (event: MissedCall): Promise<WebhookAnswer> => {
+		const d = await loop.detect(event);
+		let body = twiml ? emptyTwiml() : '';
+		if (cfg.mode === 'forward' && cfg.voicemail && twiml) {
+			const profile = loop.deps.profileFor(event.businessId);
+			const prompt = profile ? renderTemplate(profile.messages.voicemailPrompt, messageView(profile, { caller: event.from, calledNumber: event.to }, new Date().toISOString()), 'messages.voicemailPrompt') : 'Please leave a message after the tone.';
+			body = voicemailTwiml({ prompt, actionUrl: withStep(req.url, 'record'), transcribeUrl: withStep(req.url, 'transcription') });
+		}
+		if (d.duplicate) return { ...ok(body), note: `duplicate delivery of ${event.eventId}: ignored` };
+		return { ...ok(body), emit: { type: 'missed-call', event: d.event, case: d.case, created: d.created } };
+	};
 	switch (n.kind) {
 		case 'incoming-call': {
 			if (cfg.mode !== 'forward') return ok(undefined, 'incoming call in status mode: nothing to do');
 			const profile = loop.deps.profileFor(n.businessId);
 			if (!profile?.forwardTo) {
-				// Nowhere to ring: treat the call as missed now, offering voicemail.
-				return ok(undefined, `no forwardTo number for ${n.businessId}: set it in the business profile`);
+				// Nowhere to ring: the call is missed now. Open its case and offer voicemail rather than lose it.
+				const asMissed = normalize(cfg.provider, { ...(req.body as Record<string, unknown>), DialCallStatus: 'no-answer', DialCallDuration: '0' }, cfg.normalize, cfg.mapping);
+				if (asMissed.kind !== 'missed-call') return ok(undefined, `no forwardTo number for ${n.businessId}, and the caller cannot be texted: ${'reason' in asMissed ? asMissed.reason : asMissed.kind}`);
+				return missedCall(asMissed.event);
 			}
 			return ok(forwardTwiml({ forwardTo: profile.forwardTo, actionUrl: withStep(req.url, 'dial'), timeoutSec: profile.ringSeconds, callerId: n.from || undefined }), 'forwarded');
 		}
-		case 'missed-call': {
-			const d = await loop.detect(n.event);
-			let body = twiml ? emptyTwiml() : '';
-			if (cfg.mode === 'forward' && cfg.voicemail && twiml) {
-				const profile = loop.deps.profileFor(n.event.businessId);
-				const prompt = profile ? renderTemplate(profile.messages.voicemailPrompt, messageView(profile, { caller: n.event.from, calledNumber: n.event.to }, new Date().toISOString()), 'messages.voicemailPrompt') : 'Please leave a message after the tone.';
-				body = voicemailTwiml({ prompt, actionUrl: withStep(req.url, 'record'), transcribeUrl: withStep(req.url, 'transcription') });
-			}
-			if (d.duplicate) return { ...ok(body), note: `duplicate delivery of ${n.event.eventId}: ignored` };
-			return { ...ok(body), emit: { type: 'missed-call', event: d.event, case: d.case, created: d.created } };
-		}
+		case 'missed-call':
+			return missedCall(n.event);
 		case 'voicemail': {
 			const c = await loop.voicemail(n.event);
 			if (!(await loop.deps.store.claimKey(n.event.eventId, n.event.businessId, n.event.at))) return ok(undefined, 'duplicate voicemail callback');

@@ -113,3 +113,22 @@ test('after a full run the auth token appears nowhere: not in the store file, th
 		rmSync(dir, { recursive: true, force: true });
 	}
 });
+
+test('forward mode with no forwardTo in the profile: the call is missed at once, its case opened and voicemail offered', async () => {
+	const dir = mkdtempSync(join(tmpdir(), 'mcr-nofwd-'));
+	const store = await openStore({ type: 'sqlite', file: join(dir, 'c.db') });
+	try {
+		const profile = plumber({ forwardTo: undefined });
+		const loop = new RecoveryLoop({ store, profileFor: () => profile });
+		const cfg: TriggerConfig = { provider: 'twilio', mode: 'forward', voicemail: true, validateSignature: true, authToken: AUTH_TOKEN, normalize: { businessId: 'acme-plumbing' }, replyToKeywords: true };
+		const params = { CallSid: 'CA' + '9'.repeat(32), From: '+13125550150', To: '+13125550199', CallStatus: 'ringing', Direction: 'inbound' };
+		const a = await answerWebhook({ url: URL_, headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, URL_, params) }, body: params }, cfg, loop);
+		expect(a.status).toBe(200);
+		expect(a.body).toContain('<Record');
+		expect(a.emit).toMatchObject({ type: 'missed-call', created: true, event: { from: '+13125550150', reason: 'no-answer' } });
+		expect(await store.countCases()).toBe(1);
+	} finally {
+		await store.close();
+		rmSync(dir, { recursive: true, force: true });
+	}
+});
