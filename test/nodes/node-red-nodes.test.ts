@@ -73,12 +73,16 @@ describe('Node-RED nodes with node-red-node-test-helper', () => {
 		expect(sim.messages.filter((m) => m.to === '+13125550161')).toHaveLength(1);
 	});
 
-	test('words in msg.text send the message out of the Emergency output', async () => {
+	test('words in msg.text send the message out of the Emergency output, and the status says so', async () => {
 		const caseId = await newCase('+13125550162');
 		await helper.load(nodes, [...config(), { id: 'cls', type: 'urgency-classifier', store: 'st', business: 'bz', wires: [['e'], [], [], []] }, { id: 'e', type: 'helper' }], creds);
 		const got = new Promise<Record<string, unknown>>((res) => (helper.getNode('e') as Node).on('input', res));
-		(helper.getNode('cls') as Node).receive({ caseId, text: 'smell gas in the kitchen' });
+		const cls = helper.getNode('cls') as Node & { status: (s: unknown) => void };
+		const status = jest.spyOn(cls, 'status');
+		cls.receive({ caseId, text: 'smell gas in the kitchen' });
 		expect((await got).payload).toMatchObject({ urgency: 'emergency' });
+		expect(status).toHaveBeenCalledWith({ fill: 'blue', shape: 'dot', text: 'working' });
+		expect(status).toHaveBeenLastCalledWith({ fill: 'yellow', shape: 'dot', text: expect.stringMatching(/^emergency, /) });
 	});
 
 	test('errors reach a Catch node with the failing message and a message that says what to fix', async () => {
