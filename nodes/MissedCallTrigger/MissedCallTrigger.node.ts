@@ -155,7 +155,9 @@ export class MissedCallTrigger implements INodeType {
 			const { loop, businesses, webhookAuthToken } = await loopFor(this, { twilio: 'optional' });
 			const webhookUrl = new URL(this.getNodeWebhookUrl('default')!);
 			const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
-			const base = options.publicUrl ? `${options.publicUrl.replace(/\/$/, '')}${webhookUrl.pathname}` : `${webhookUrl.origin}${webhookUrl.pathname}`;
+			// In the editor's test mode Twilio calls /webhook-test/...: check the signature against the URL it called.
+			const path = req.originalUrl.startsWith('/webhook-test/') ? webhookUrl.pathname.replace('/webhook/', '/webhook-test/') : webhookUrl.pathname;
+			const base = options.publicUrl ? `${options.publicUrl.replace(/\/$/, '')}${path}` : `${webhookUrl.origin}${path}`;
 			const validate = (provider === 'twilio' || provider === 'telnyx') && (this.getNodeParameter('validateSignature', true) as boolean);
 			const cfg: TriggerConfig = {
 				provider,

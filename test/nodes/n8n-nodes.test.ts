@@ -164,5 +164,19 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 		const missing = fakeContext({ params: { provider: 'twilio', configureNumber: true, phoneNumber: '+13125550100', mode: 'forward' }, credentials: creds, webhookUrl: WEBHOOK, staticData: {} }).ctx;
 		await expect(methods.create.call(missing)).rejects.toThrow(/The Twilio account has no number \+13125550100/);
 	});
+
+	test('trigger: in the editor\'s test mode the signature is checked against the /webhook-test/ URL Twilio called', async () => {
+		const params = { ...call('CA' + '8'.repeat(32), '+13125550127'), DialCallStatus: 'busy' };
+		const testUrl = 'https://n8n.example.com/webhook-test/abc/missed-call';
+		const { ctx, response } = fakeContext({
+			params: { provider: 'twilio', mode: 'forward', voicemail: false, validateSignature: true, options: {} },
+			credentials: creds,
+			webhookUrl: WEBHOOK,
+			request: { body: params, headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, testUrl, params) }, originalUrl: '/webhook-test/abc/missed-call' },
+		});
+		const out = await new MissedCallTrigger().webhook.call(ctx);
+		expect(response.statusCode).toBe(200);
+		expect(out.workflowData![0]).toHaveLength(1);
+	});
 });
 
