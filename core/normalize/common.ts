@@ -130,10 +130,18 @@ export function inbound(provider: Provider, args: { messageSid: string; from: un
 	return { kind: 'inbound-message', event };
 }
 
+/**
+ * A table lookup that only sees the table's own keys: a provider sending "valueOf" or "__proto__" as a
+ * status must not find Object.prototype's members.
+ */
+export function lookup<T>(table: Record<string, T>, key: string | undefined | null): T | undefined {
+	return key !== undefined && key !== null && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
+}
+
 export function get(obj: unknown, path: string): unknown {
 	let cur: unknown = obj;
 	for (const key of path.split('.')) {
-		if (cur === null || typeof cur !== 'object') return undefined;
+		if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, key)) return undefined;
 		cur = (cur as Record<string, unknown>)[key];
 	}
 	return cur;

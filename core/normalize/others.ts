@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseOrThrow, RecoveryInputError } from '../errors';
 import type { MissedReason } from '../model';
 import { redactPayload } from '../redact';
-import { businessOf, calledNumber, get, inbound, isoOf, missed, num, str, type NormalizeOptions, type Normalized } from './common';
+import { businessOf, calledNumber, get, inbound, isoOf, lookup, missed, num, str, type NormalizeOptions, type Normalized } from './common';
 import { normalizeTwilio } from './twilio';
 
 /** Vonage Voice API event webhook. */
@@ -18,7 +18,7 @@ export function normalizeVonage(payload: Record<string, unknown>, opts: Normaliz
 		'Vonage call event',
 	);
 	if (p.direction && p.direction !== 'inbound') return { kind: 'ignored', reason: `outbound call ${p.status}` };
-	const reason = MISSED[p.status];
+	const reason = lookup(MISSED, p.status);
 	if (!reason) {
 		if (p.status === 'completed') {
 			const d = p.duration ?? 0;
@@ -52,7 +52,7 @@ export function normalizeTelnyx(payload: Record<string, unknown>, opts: Normaliz
 		'data.payload',
 	);
 	if (c.direction && c.direction !== 'incoming') return { kind: 'ignored', reason: 'outgoing call' };
-	const reason = MISSED[c.hangup_cause];
+	const reason = lookup(MISSED, c.hangup_cause);
 	const duration = c.start_time && c.end_time ? Math.max(0, (Date.parse(c.end_time) - Date.parse(c.start_time)) / 1000) : 0;
 	if (!reason) return { kind: 'not-missed', callSid: c.call_session_id ?? c.call_control_id, reason: `hangup cause ${c.hangup_cause}` };
 	return missed('telnyx', { callSid: c.call_session_id ?? c.call_control_id, from: c.from, to: c.to, reason, startedAt: c.start_time ?? d.occurred_at, durationSec: Math.round(duration), raw: payload, fromField: 'data.payload.from' }, opts);
@@ -73,7 +73,7 @@ export function normalizePlivo(payload: Record<string, unknown>, opts: Normalize
 	const status = p.DialStatus ?? p.CallStatus;
 	if (!status) throw new RecoveryInputError('CallStatus', undefined, 'A Plivo call callback carries CallStatus or DialStatus.', 'Plivo call callback');
 	if (p.Direction && p.Direction !== 'inbound') return { kind: 'ignored', reason: `outbound call ${status}` };
-	const reason = MISSED[status];
+	const reason = lookup(MISSED, status);
 	if (!reason) return { kind: 'not-missed', callSid: p.CallUUID, reason: `call ${status}` };
 	return missed('plivo', { callSid: p.CallUUID, from: p.From, to: p.To, reason, startedAt: p.StartTime, durationSec: p.DialBLegDuration ?? p.Duration ?? 0, raw: payload, fromField: 'From' }, opts);
 }
@@ -98,7 +98,7 @@ export function normalizeAircall(payload: Record<string, unknown>, opts: Normali
 	if (d.direction && d.direction !== 'inbound') return { kind: 'ignored', reason: 'outbound call' };
 	const isMissed = !!d.missed_call_reason || d.status === 'missed' || d.status === 'voicemail' || d.status === 'abandoned' || !!d.voicemail || (d.answered_at === null && d.status === 'done');
 	if (!isMissed) return { kind: 'not-missed', callSid: d.id, reason: 'the call was answered' };
-	let reason: MissedReason = (d.missed_call_reason && REASONS[d.missed_call_reason]) || (d.status === 'abandoned' ? 'canceled' : 'no-answer');
+	let reason: MissedReason = lookup(REASONS, d.missed_call_reason) || (d.status === 'abandoned' ? 'canceled' : 'no-answer');
 	if (d.voicemail) reason = 'voicemail';
 	return missed('aircall', { callSid: d.id, from: d.raw_digits, to: d.number?.digits, reason, startedAt: d.started_at ?? p.timestamp, durationSec: d.duration ?? 0, voicemail: d.voicemail ? { url: d.voicemail } : undefined, raw: payload, fromField: 'data.raw_digits' }, opts);
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseOrThrow, RecoveryInputError } from '../errors';
 import type { MissedReason, Provider } from '../model';
 import { redactPayload } from '../redact';
-import { businessOf, calledNumber, callerNumber, inbound, isoOf, missed, num, str, type NormalizeOptions, type Normalized } from './common';
+import { businessOf, calledNumber, callerNumber, inbound, isoOf, lookup, missed, num, str, type NormalizeOptions, type Normalized } from './common';
 
 const MISSED: Record<string, MissedReason> = { 'no-answer': 'no-answer', busy: 'busy', failed: 'failed', canceled: 'canceled' };
 
@@ -87,7 +87,7 @@ export function normalizeTwilio(payload: Record<string, unknown>, opts: Normaliz
 		'Twilio voice webhook',
 	);
 	if (p.DialCallStatus !== undefined) {
-		const reason = MISSED[p.DialCallStatus];
+		const reason = lookup(MISSED, p.DialCallStatus);
 		if (!reason) return { kind: 'not-missed', callSid: p.CallSid, reason: `the forwarded call was ${p.DialCallStatus} (${p.DialCallDuration ?? 0} s)` };
 		return missed(provider, { callSid: p.CallSid, from: p.From, to: p.To, reason, startedAt: p.Timestamp, durationSec: p.DialCallDuration ?? 0, raw: payload, fromField: 'From' }, opts);
 	}
@@ -101,7 +101,7 @@ export function normalizeTwilio(payload: Record<string, unknown>, opts: Normaliz
 		const to = calledNumber(p.To, opts);
 		return { kind: 'incoming-call', callSid: p.CallSid, from: caller.e164 ?? String(p.From ?? ''), to, businessId: businessOf(opts, to) };
 	}
-	const reason = MISSED[status];
+	const reason = lookup(MISSED, status);
 	if (reason) {
 		return missed(provider, { callSid: p.CallSid, from: p.From, to: p.To, reason, startedAt: p.Timestamp, durationSec: p.CallDuration ?? 0, raw: payload, fromField: 'From' }, opts);
 	}

@@ -161,3 +161,16 @@ describe('property: every normalizer answers any input with an event or a clear 
 		});
 	}
 });
+
+test('status values that name Object.prototype members are not statuses (found by the fuzzer)', () => {
+	const opts = { businessId: 'acme' };
+	const base = { CallSid: 'CA' + '5'.repeat(32), From: '+13125550123', To: '+13125550199' };
+	for (const s of ['valueOf', 'constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+		expect(normalize('twilio', { ...base, DialCallStatus: s }, opts).kind).toBe('not-missed');
+		expect(normalize('twilio', { ...base, CallStatus: s }, opts).kind).toBe('ignored');
+		expect(normalize('vonage', { uuid: 'u', status: s, from: '13125550123' }, opts).kind).toBe('ignored');
+		expect(normalize('plivo', { CallUUID: 'p', From: '13125550123', CallStatus: s }, opts).kind).toBe('not-missed');
+		expect(normalize('aircall', { event: 'call.ended', data: { id: 1, direction: 'inbound', status: 'done', answered_at: null, missed_call_reason: s, raw_digits: '+13125550123' } }, opts)).toMatchObject({ kind: 'missed-call', event: { reason: 'no-answer' } });
+	}
+	expect(() => normalize('generic', { id: 1, from: '+13125550123', status: 'missed' }, opts, { callId: 'constructor.name' })).toThrow(/constructor\.name is missing/);
+});
