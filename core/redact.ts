@@ -9,7 +9,8 @@ export function redactPayload<T>(value: T, depth = 0): T {
 	if (value && typeof value === 'object') {
 		const out: Record<string, unknown> = {};
 		for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-			out[k] = SECRET_KEY.test(k) ? '[redacted]' : redactPayload(v, depth + 1);
+			// defineProperty, not assignment: a "__proto__" key from a payload stays data, never a prototype.
+			Object.defineProperty(out, k, { value: SECRET_KEY.test(k) ? '[redacted]' : redactPayload(v, depth + 1), enumerable: true, writable: true, configurable: true });
 		}
 		return out as T;
 	}

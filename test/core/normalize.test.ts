@@ -174,3 +174,13 @@ test('status values that name Object.prototype members are not statuses (found b
 	}
 	expect(() => normalize('generic', { id: 1, from: '+13125550123', status: 'missed' }, opts, { callId: 'constructor.name' })).toThrow(/constructor\.name is missing/);
 });
+
+test('a "__proto__" field in a payload is kept as data in raw, never as the prototype', () => {
+	const payload = JSON.parse('{"CallSid":"CA1","From":"+13125550123","To":"+13125550199","CallStatus":"busy","__proto__":{"polluted":true}}');
+	const n = normalize('twilio', payload, { businessId: 'acme' });
+	if (n.kind !== 'missed-call') throw new Error(n.kind);
+	const raw = n.event.raw as Record<string, unknown>;
+	expect(Object.getPrototypeOf(raw)).toBe(Object.prototype);
+	expect((raw as { polluted?: boolean }).polluted).toBeUndefined();
+	expect(Object.prototype.hasOwnProperty.call(raw, '__proto__')).toBe(true);
+});
