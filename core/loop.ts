@@ -125,11 +125,12 @@ export class RecoveryLoop {
 			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'deferred', sendAt: plan.sendAt, reason: plan.reason, body: plan.body }, key, now));
 			return { case: c, plan };
 		}
-		return this.sendAck(caseId, plan, key);
+		return this.sendAck(current, plan, key);
 	}
 
-	private async sendAck(caseId: string, plan: Extract<AckPlan, { action: 'send' }>, key: string): Promise<AckOutcome> {
-		const c0 = (await this.deps.store.getCase(caseId))!;
+	/** Sends for the case just read by acknowledge(); the saves below re-read it, so a concurrent change is not lost. */
+	private async sendAck(c0: Case, plan: Extract<AckPlan, { action: 'send' }>, key: string): Promise<AckOutcome> {
+		const caseId = c0.caseId;
 		try {
 			const sent = await withRetry(
 				() => this.provider().sendMessage({ to: plan.to, from: plan.from, body: plan.body, channel: plan.channel, statusCallback: this.deps.statusCallbackUrl }),

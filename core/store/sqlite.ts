@@ -47,7 +47,6 @@ export class SqliteDriver implements SqlDriver {
 	private readonly db: Database;
 	private readonly statements = new Map<string, Statement>();
 	private queue: Promise<unknown> = Promise.resolve();
-	private inTransaction = false;
 
 	constructor(file: string) {
 		const { db, engine } = openDatabase(file);
@@ -98,7 +97,6 @@ export class SqliteDriver implements SqlDriver {
 	transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
 		return this.serialize(async () => {
 			this.db.exec('BEGIN IMMEDIATE');
-			this.inTransaction = true;
 			try {
 				const out = await fn(this.direct());
 				this.db.exec('COMMIT');
@@ -106,8 +104,6 @@ export class SqliteDriver implements SqlDriver {
 			} catch (e) {
 				this.db.exec('ROLLBACK');
 				throw e;
-			} finally {
-				this.inTransaction = false;
 			}
 		});
 	}
@@ -116,9 +112,5 @@ export class SqliteDriver implements SqlDriver {
 		await this.queue;
 		this.statements.clear();
 		this.db.close();
-	}
-
-	get busy(): boolean {
-		return this.inTransaction;
 	}
 }
