@@ -22,6 +22,7 @@ export { computeMetrics, scorecard, percentiles, type Metrics, type Scorecard, t
 export { openStore, StoreConfigSchema, SqlStore, SCHEMA_VERSION, type StoreConfig, type RecoveryStore, type CaseFilter, type MessageRecord } from './store';
 export { ProviderError, withRetry, classifyFailure, FINAL_CODES, DEFAULT_RETRY, type MessagingProvider, type SendRequest, type CallRequest, type RetryPolicy, type FailureKind } from './provider';
 export { TwilioProvider, validateAccount, type TwilioAccount } from './twilio/client';
+export { verifyWebhook, safeEqual, sign as signWebhook, SIGNATURE_SCHEMES, SIGNATURE_TOLERANCE_SEC, type VerifyResult, type WebhookProof } from './signatures';
 export { validateTwilioSignature, signTwilioRequest, publicUrl, type SignatureCheck, type SignatureResult } from './twilio/signature';
 export { forwardTwiml, voicemailTwiml, emptyTwiml, hangupTwiml, messageTwiml, bridgeTwiml } from './twilio/twiml';
 export { RecoveryLoop, type LoopDeps, type AckOutcome } from './loop';

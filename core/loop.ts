@@ -115,7 +115,7 @@ export class RecoveryLoop {
 			this.deps.store.messageStats(current.businessId, current.caller, now),
 			this.lineType(profile, current.caller),
 		]);
-		const plan = planAcknowledgment(profile, current, { now, optedOut, lastAckAt: stats.lastAckAt, sentToCallerLast24h: stats.sentToCallerLast24h, businessSentLastHour: stats.businessSentLastHour, lineType });
+		const plan = planAcknowledgment(profile, current, { now, optedOut, lastAckAt: stats.lastAckAt, sentToCallerLast24h: stats.sentToCallerLast24h, businessSentLastHour: stats.businessSentLastHour, businessSentLastDay: stats.businessSentLastDay, lineType });
 		const key = `ack:${current.ack.tries}:${current.ack.status}:${current.ack.sendAt ?? ''}`;
 		if (plan.action === 'skip') {
 			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'skipped', reason: `${plan.reason}: ${plan.detail}` }, key, now));

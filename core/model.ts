@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const PROVIDERS = ['twilio', 'vonage', 'telnyx', 'plivo', 'aircall', 'openphone', 'ringcentral', 'generic'] as const;
+export const PROVIDERS = ['twilio', 'vonage', 'telnyx', 'plivo', 'aircall', 'openphone', 'ringcentral', 'dialpad', 'generic'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
 export const MISSED_REASONS = [

@@ -2,7 +2,7 @@ import type { Case, InboundMessage, MessageStatus, MissedCall, Provider, Voicema
 import { normalize, type GenericMapping, type NormalizeOptions } from './normalize';
 import type { RecoveryLoop } from './loop';
 import { messageView, renderTemplate } from './acknowledge';
-import { validateTwilioSignature } from './twilio/signature';
+import { verifyWebhook } from './signatures';
 import { emptyTwiml, forwardTwiml, messageTwiml, voicemailTwiml } from './twilio/twiml';
 import { RecoveryInputError } from './errors';
 
@@ -12,9 +12,10 @@ export interface TriggerConfig {
 	mode: 'forward' | 'status';
 	/** Offer voicemail after a missed forward (forward mode), and accept its recording and transcription. */
 	voicemail: boolean;
-	/** Check X-Twilio-Signature (Twilio and TeXML providers). Off only for local experiments. */
+	/** Check the provider's signature or token (see core/signatures.ts). Off only for local experiments. */
 	validateSignature: boolean;
-	authToken?: string;
+	/** The provider's secret: Twilio Auth Token, Telnyx public key, Vonage signature secret, webhook token… */
+	secret?: string;
 	normalize: NormalizeOptions;
 	mapping?: GenericMapping;
 	/** Answer inbound SMS keywords (STOP, START, HELP) with their confirmation text. */
@@ -48,11 +49,6 @@ export interface WebhookAnswer {
 
 const XML = 'text/xml; charset=utf-8';
 
-function header(h: WebhookRequest['headers'], name: string): string | undefined {
-	const v = h[name] ?? h[name.toLowerCase()];
-	return Array.isArray(v) ? v[0] : v;
-}
-
 function withStep(url: string, step: string): string {
 	const u = new URL(url);
 	u.searchParams.set('step', step);
@@ -72,19 +68,22 @@ function speaksTwiml(p: Provider): boolean {
 export async function answerWebhook(req: WebhookRequest, cfg: TriggerConfig, loop: RecoveryLoop): Promise<WebhookAnswer> {
 	const twiml = speaksTwiml(cfg.provider);
 	const ok = (body = twiml ? emptyTwiml() : '', note?: string): WebhookAnswer => ({ status: 200, contentType: twiml ? XML : 'text/plain', body, note });
-	if (cfg.validateSignature && twiml) {
-		const check = validateTwilioSignature({
-			authToken: cfg.authToken ?? '',
-			signature: header(req.headers, 'x-twilio-signature'),
-			url: req.url,
-			params: typeof req.body === 'object' && req.body ? (req.body as Record<string, unknown>) : {},
-			rawBody: req.rawBody,
-		});
-		if (!check.valid) return { status: 403, contentType: 'text/plain', body: 'Forbidden: invalid signature', note: `refused: ${check.reason}` };
+	let body = req.body;
+	if (cfg.validateSignature) {
+		const now = loop.deps.now?.() ?? new Date();
+		const check = verifyWebhook(cfg.provider, req, cfg.secret, now);
+		if (!check.valid) {
+			// Counted, never executed; the request's content is not kept. A failing count must not turn a 403 into a 500.
+			await loop.deps.store.recordRefusal(cfg.provider, now.toISOString()).catch(() => undefined);
+			return { status: 403, contentType: 'text/plain', body: 'Forbidden: invalid signature', note: `refused: ${check.reason}` };
+		}
+		if (check.body !== undefined) body = check.body;
+	} else if (cfg.provider === 'dialpad' && typeof body === 'string') {
+		return { status: 400, contentType: 'text/plain', body: 'Bad request: a signed Dialpad event needs its secret to be read', note: 'Dialpad sent a JWT; turn on signature checks and give the webhook secret' };
 	}
 	let n;
 	try {
-		n = normalize(cfg.provider, req.body, cfg.normalize, cfg.mapping);
+		n = normalize(cfg.provider, body, cfg.normalize, cfg.mapping);
 	} catch (e) {
 		if (e instanceof RecoveryInputError) return { status: 400, contentType: 'text/plain', body: `Bad request: ${e.message}`, note: e.message };
 		throw e;
@@ -94,7 +93,7 @@ export async function answerWebhook(req: WebhookRequest, cfg: TriggerConfig, loo
 		let body = twiml ? emptyTwiml() : '';
 		if (cfg.mode === 'forward' && cfg.voicemail && twiml) {
 			const profile = loop.deps.profileFor(event.businessId);
-			const prompt = profile ? renderTemplate(profile.messages.voicemailPrompt, messageView(profile, { caller: event.from, calledNumber: event.to }, new Date().toISOString()), 'messages.voicemailPrompt') : 'Please leave a message after the tone.';
+			const prompt = profile ? renderTemplate(profile.messages.voicemailPrompt, messageView(profile, { caller: event.from, calledNumber: event.to }, (loop.deps.now?.() ?? new Date()).toISOString()), 'messages.voicemailPrompt') : 'Please leave a message after the tone.';
 			body = voicemailTwiml({ prompt, actionUrl: withStep(req.url, 'record'), transcribeUrl: withStep(req.url, 'transcription') });
 		}
 		if (d.duplicate) return { ...ok(body), note: `duplicate delivery of ${event.eventId}: ignored` };
@@ -106,7 +105,7 @@ export async function answerWebhook(req: WebhookRequest, cfg: TriggerConfig, loo
 			const profile = loop.deps.profileFor(n.businessId);
 			if (!profile?.forwardTo) {
 				// Nowhere to ring: the call is missed now. Open its case and offer voicemail rather than lose it.
-				const asMissed = normalize(cfg.provider, { ...(req.body as Record<string, unknown>), DialCallStatus: 'no-answer', DialCallDuration: '0' }, cfg.normalize, cfg.mapping);
+				const asMissed = normalize(cfg.provider, { ...(body as Record<string, unknown>), DialCallStatus: 'no-answer', DialCallDuration: '0' }, cfg.normalize, cfg.mapping);
 				if (asMissed.kind !== 'missed-call') return ok(undefined, `no forwardTo number for ${n.businessId}, and the caller cannot be texted: ${'reason' in asMissed ? asMissed.reason : asMissed.kind}`);
 				return missedCall(asMissed.event);
 			}

@@ -37,7 +37,7 @@ async function main() {
 	const provider = new TwilioProvider({ ...DEMO_ACCOUNT, apiBaseUrl: sim.url });
 	const loop = new RecoveryLoop({ store, provider, profileFor: (id) => (id === profile.businessId ? profile : undefined), log: (lvl, m) => console.log(`[${lvl}] ${m}`) });
 	const cfg: TriggerConfig = {
-		provider: 'twilio', mode: 'forward', voicemail: true, validateSignature: true, authToken: DEMO_ACCOUNT.authToken,
+		provider: 'twilio', mode: 'forward', voicemail: true, validateSignature: true, secret: DEMO_ACCOUNT.authToken,
 		normalize: { businessId: profile.businessId, minCallSeconds: 8 }, replyToKeywords: true,
 	};
 	const hookBase = `http://127.0.0.1:${HOOK_PORT}`;

@@ -19,8 +19,9 @@ export interface AckContext {
 	lastAckAt?: string;
 	/** Times of messages sent to this caller in the last 24 hours (for state limits). */
 	sentToCallerLast24h: string[];
-	/** Messages this business sent in the last hour. */
+	/** Messages this business sent in the last hour, and in the last 24 hours. */
 	businessSentLastHour: number;
+	businessSentLastDay?: number;
 	lineType?: LineType;
 }
 
@@ -30,7 +31,10 @@ export type AckPlan =
 	| { action: 'skip'; reason: SkipReason; detail: string };
 
 export type SkipReason =
-	| 'disabled' | 'opted-out' | 'country-not-allowed' | 'short-abandoned' | 'already-acknowledged' | 'landline' | 'cap-reached' | 'empty-template';
+	| 'disabled' | 'opted-out' | 'country-not-allowed' | 'short-abandoned' | 'already-acknowledged' | 'landline' | 'cap-reached' | 'caller-cap-reached' | 'empty-template';
+
+/** Skips that point at SMS pumping (texts steered to numbers that pay the attacker): counted apart on the report. */
+export const PUMPING_SKIPS: readonly SkipReason[] = ['country-not-allowed', 'cap-reached', 'caller-cap-reached'];
 
 /** State texting rules that are stricter than the federal window. */
 const STATE_RULES: Record<string, { start: number; end: number; maxPer24h?: number }> = {
@@ -160,6 +164,12 @@ export function planAcknowledgment(profile: Profile, c: Case, ctx: AckContext): 
 	}
 	if (ctx.businessSentLastHour >= cfg.hourlyCap) {
 		return { action: 'skip', reason: 'cap-reached', detail: `${profile.name} sent ${ctx.businessSentLastHour} messages in the last hour (cap ${cfg.hourlyCap}); a burst like this is often SMS pumping` };
+	}
+	if ((ctx.businessSentLastDay ?? 0) >= cfg.dailyCap) {
+		return { action: 'skip', reason: 'cap-reached', detail: `${profile.name} sent ${ctx.businessSentLastDay} messages in the last 24 hours (cap ${cfg.dailyCap}); raise acknowledgment.dailyCap if this volume is real` };
+	}
+	if (ctx.sentToCallerLast24h.length >= cfg.perCallerDailyCap) {
+		return { action: 'skip', reason: 'caller-cap-reached', detail: `${c.caller} already got ${ctx.sentToCallerLast24h.length} texts from ${profile.name} in 24 hours (cap ${cfg.perCallerDailyCap})` };
 	}
 	const { body, variant } = renderAcknowledgment(profile, c, ctx.now);
 	if (!body) return { action: 'skip', reason: 'empty-template', detail: `the ${variant} message is empty in the business profile` };

@@ -1,7 +1,7 @@
 import { RecoveryInputError } from '../errors';
 import { PROVIDERS, type Provider } from '../model';
 import type { NormalizeOptions, Normalized } from './common';
-import { normalizeAircall, normalizeGeneric, normalizeOpenPhone, normalizePlivo, normalizeRingCentral, normalizeTelnyx, normalizeVonage, type GenericMapping } from './others';
+import { normalizeAircall, normalizeDialpad, normalizeGeneric, normalizeOpenPhone, normalizePlivo, normalizeRingCentral, normalizeTelnyx, normalizeVonage, type GenericMapping } from './others';
 import { normalizeTwilio } from './twilio';
 
 export type { NormalizeOptions, Normalized } from './common';
@@ -42,6 +42,8 @@ export function normalize(provider: Provider, payload: unknown, opts: NormalizeO
 			return normalizeOpenPhone(p, opts);
 		case 'ringcentral':
 			return normalizeRingCentral(p, opts);
+		case 'dialpad':
+			return normalizeDialpad(p, opts);
 		case 'generic':
 			return normalizeGeneric(p, opts, mapping);
 	}

@@ -125,6 +125,42 @@ export function normalizeOpenPhone(payload: Record<string, unknown>, opts: Norma
 	return missed('openphone', { callSid: c.id, from: c.from, to, reason: vm ? 'voicemail' : 'no-answer', startedAt: c.createdAt, durationSec: 0, voicemail: vm, raw: payload, fromField: 'data.object.from' }, opts);
 }
 
+/**
+ * Dialpad call events (a call event subscription): `missed` and `voicemail` states, and a `hangup` that was
+ * never connected. With a webhook secret Dialpad posts the event as a signed JWT; `verifyWebhook` unwraps it.
+ */
+export function normalizeDialpad(payload: Record<string, unknown>, opts: NormalizeOptions): Normalized {
+	const p = parseOrThrow(
+		z.object({
+			call_id: str,
+			state: str,
+			direction: str.optional(),
+			external_number: str.optional(),
+			internal_number: str.optional(),
+			date_started: num.optional(),
+			date_connected: num.nullish(),
+			duration: num.nullish(),
+			voicemail_link: str.nullish(),
+		}).passthrough(),
+		payload,
+		'Dialpad call event',
+	);
+	if (p.direction && p.direction !== 'inbound') return { kind: 'ignored', reason: `outbound call ${p.state}` };
+	const vm = p.voicemail_link ? { url: p.voicemail_link } : undefined;
+	const durationSec = Math.round((p.duration ?? 0) / 1000);
+	const base = { callSid: p.call_id, from: p.external_number, to: p.internal_number, startedAt: p.date_started, durationSec, raw: payload, fromField: 'external_number' };
+	if (p.state === 'missed') return missed('dialpad', { ...base, reason: 'no-answer' }, opts);
+	if (p.state === 'voicemail' || p.state === 'voicemail_uploaded') return missed('dialpad', { ...base, reason: 'voicemail', voicemail: vm }, opts);
+	if (p.state === 'hangup') {
+		if (p.date_connected) {
+			if (durationSec < (opts.minCallSeconds ?? 8)) return missed('dialpad', { ...base, reason: 'short-abandoned' }, opts);
+			return { kind: 'not-missed', callSid: p.call_id, reason: `the call was answered (${durationSec} s)` };
+		}
+		return missed('dialpad', { ...base, reason: 'canceled' }, opts);
+	}
+	return { kind: 'ignored', reason: `Dialpad call state ${p.state}` };
+}
+
 /** RingCentral telephony session notifications (`missedCall`) and call-log records (result Missed or Voicemail). */
 export function normalizeRingCentral(payload: Record<string, unknown>, opts: NormalizeOptions): Normalized {
 	const party = z.object({ phoneNumber: str.optional() }).passthrough();

@@ -121,7 +121,11 @@ export const ProfileSchema = z.object({
 			minCallSeconds: z.number().min(0).max(60).default(8),
 			textShortCalls: z.boolean().default(false),
 			allowedCountries: z.array(z.string().length(2)).default(['US', 'CA']),
+			/** Texts this business may send in any hour, and in any 24 hours: a burst beyond them is stopped (SMS pumping). */
 			hourlyCap: z.number().int().min(1).max(10000).default(100),
+			dailyCap: z.number().int().min(1).max(100000).default(500),
+			/** Texts of any kind one caller may get from this business in 24 hours. */
+			perCallerDailyCap: z.number().int().min(1).max(50).default(5),
 			checkLineType: z.boolean().default(true),
 			quietHours: z
 				.object({

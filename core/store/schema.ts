@@ -85,6 +85,18 @@ export const MIGRATIONS: Migration[] = [
 			)`,
 		],
 	},
+	{
+		// Refused webhooks (forged, unsigned, replayed), counted per day and provider: never executed, never stored as data.
+		version: 3,
+		statements: () => [
+			`CREATE TABLE IF NOT EXISTS mcr_refusals (
+				day TEXT NOT NULL,
+				provider TEXT NOT NULL,
+				n INTEGER NOT NULL,
+				PRIMARY KEY (day, provider)
+			)`,
+		],
+	},
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

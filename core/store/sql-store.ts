@@ -247,12 +247,13 @@ export class SqlStore implements RecoveryStore {
 		const dayAgo = new Date(t - 24 * 3600e3).toISOString();
 		const hourAgo = new Date(t - 3600e3).toISOString();
 		const sent = `status NOT IN (${FAILED.map((f) => `'${f}'`).join(', ')})`;
-		const [last, recent, hour] = await Promise.all([
+		const [last, recent, hour, day] = await Promise.all([
 			this.db.all<{ at: string }>(`SELECT at FROM mcr_messages WHERE business_id = ? AND to_number = ? AND kind = 'ack' AND ${sent} ORDER BY at DESC LIMIT 1`, [businessId, to]),
 			this.db.all<{ at: string }>(`SELECT at FROM mcr_messages WHERE business_id = ? AND to_number = ? AND at > ? AND ${sent} ORDER BY at`, [businessId, to, dayAgo]),
 			this.db.all<{ n: number }>('SELECT COALESCE(SUM(n), 0) AS n FROM mcr_send_counts WHERE business_id = ? AND minute > ?', [businessId, hourAgo.slice(0, 16)]),
+			this.db.all<{ n: number }>('SELECT COALESCE(SUM(n), 0) AS n FROM mcr_send_counts WHERE business_id = ? AND minute > ?', [businessId, dayAgo.slice(0, 16)]),
 		]);
-		return { lastAckAt: last[0]?.at, sentToCallerLast24h: recent.map((r) => r.at), businessSentLastHour: Number(hour[0]?.n ?? 0) };
+		return { lastAckAt: last[0]?.at, sentToCallerLast24h: recent.map((r) => r.at), businessSentLastHour: Number(hour[0]?.n ?? 0), businessSentLastDay: Number(day[0]?.n ?? 0) };
 	}
 
 	async countCases(businessId?: string): Promise<number> {
@@ -260,6 +261,15 @@ export class SqlStore implements RecoveryStore {
 			? await this.db.all<{ n: number }>('SELECT COUNT(*) AS n FROM mcr_cases WHERE business_id = ?', [businessId])
 			: await this.db.all<{ n: number }>('SELECT COUNT(*) AS n FROM mcr_cases');
 		return Number(rows[0].n);
+	}
+
+	async recordRefusal(provider: string, at: string): Promise<void> {
+		await this.db.run('INSERT INTO mcr_refusals (day, provider, n) VALUES (?, ?, 1) ON CONFLICT (day, provider) DO UPDATE SET n = mcr_refusals.n + 1', [iso(at).slice(0, 10), provider]);
+	}
+
+	async refusals(fromDay = '0000-00-00', toDay = '9999-99-99'): Promise<Record<string, number>> {
+		const rows = await this.db.all<{ provider: string; n: number }>('SELECT provider, SUM(n) AS n FROM mcr_refusals WHERE day >= ? AND day <= ? GROUP BY provider', [fromDay, toDay]);
+		return Object.fromEntries(rows.map((r) => [String(r.provider), Number(r.n)]));
 	}
 
 	close(): Promise<void> {

@@ -27,6 +27,7 @@ export interface CallerMessageStats {
 	lastAckAt?: string;
 	sentToCallerLast24h: string[];
 	businessSentLastHour: number;
+	businessSentLastDay: number;
 }
 
 export interface OpenCaseResult {
@@ -69,5 +70,9 @@ export interface RecoveryStore {
 	updateMessageStatus(sid: string, status: string, errorCode?: number): Promise<MessageRecord | undefined>;
 	messageStats(businessId: string, to: string, now: string): Promise<CallerMessageStats>;
 	countCases(businessId?: string): Promise<number>;
+	/** Counts a refused webhook (bad or missing signature) for the day; the request itself is not kept. */
+	recordRefusal(provider: string, at: string): Promise<void>;
+	/** Refused webhooks per provider between two days (inclusive, YYYY-MM-DD). */
+	refusals(fromDay?: string, toDay?: string): Promise<Record<string, number>>;
 	close(): Promise<void>;
 }

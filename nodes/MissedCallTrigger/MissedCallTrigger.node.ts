@@ -2,9 +2,10 @@ import type { IDataObject, IHookFunctions, INodeExecutionData, INodeType, INodeT
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import { answerWebhook, maskPhone, PROVIDERS, type TriggerConfig } from '../../core';
 import { businessResolver } from '../shared/runtime';
-import { loopFor, asNodeError, TWILIO, twilioAccountFrom, workspaceTest } from '../shared/n8n';
+import { loopFor, asNodeError, TWILIO, twilioAccountFrom, webhookSecretTest, workspaceTest } from '../shared/n8n';
 import { sharedProvider } from '../shared/runtime';
 
+const WEBHOOK_SECRET = 'missedCallRecoveryWebhookSecretApi';
 const OUTPUTS = ['missed-call', 'voicemail', 'inbound-message', 'message-status'] as const;
 
 export class MissedCallTrigger implements INodeType {
@@ -22,7 +23,8 @@ export class MissedCallTrigger implements INodeType {
 		outputNames: ['Missed Call', 'Voicemail', 'Reply or Keyword', 'Message Status'],
 		credentials: [
 			{ name: 'missedCallRecoveryWorkspaceApi', required: true, testedBy: 'workspaceTest' },
-			{ name: 'missedCallRecoveryTwilioApi', required: false, displayOptions: { show: { provider: ['twilio', 'telnyx'] } } },
+			{ name: 'missedCallRecoveryTwilioApi', required: false, displayOptions: { show: { provider: ['twilio'] } } },
+			{ name: 'missedCallRecoveryWebhookSecretApi', required: true, testedBy: 'webhookSecretTest', displayOptions: { show: { provider: PROVIDERS.filter((p) => p !== 'twilio'), validateSignature: [true] } } },
 		],
 		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'missed-call' }],
 		properties: [
@@ -30,7 +32,7 @@ export class MissedCallTrigger implements INodeType {
 				displayName: 'Provider',
 				name: 'provider',
 				type: 'options',
-				options: PROVIDERS.map((p) => ({ name: p === 'openphone' ? 'OpenPhone (Quo)' : p === 'ringcentral' ? 'RingCentral' : p === 'generic' ? 'Other (JSON Mapping)' : p[0].toUpperCase() + p.slice(1), value: p })),
+				options: PROVIDERS.map((p) => ({ name: p === 'openphone' ? 'OpenPhone (Quo)' : p === 'ringcentral' ? 'RingCentral' : p === 'dialpad' ? 'Dialpad' : p === 'generic' ? 'Other (JSON Mapping)' : p[0].toUpperCase() + p.slice(1), value: p })),
 				default: 'twilio',
 				description: 'Whose webhooks arrive here',
 			},
@@ -58,8 +60,7 @@ export class MissedCallTrigger implements INodeType {
 				name: 'validateSignature',
 				type: 'boolean',
 				default: true,
-				description: 'Whether to refuse any request without a valid X-Twilio-Signature (HTTP 403, no execution). Turn off only for local experiments.',
-				displayOptions: { show: { provider: ['twilio', 'telnyx'] } },
+				description: 'Whether to refuse any request the provider did not sign (HTTP 403, no execution, counted on the report). Twilio: the Auth Token of the Twilio Account credential. Others: the Webhook Secret credential. Turn off only for local experiments.',
 			},
 			{
 				displayName: 'Set Up the Number for Me',
@@ -108,7 +109,7 @@ export class MissedCallTrigger implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { workspaceTest } };
+	methods = { credentialTest: { workspaceTest, webhookSecretTest } };
 
 	webhookMethods = {
 		default: {
@@ -158,21 +159,18 @@ export class MissedCallTrigger implements INodeType {
 			// In the editor's test mode Twilio calls /webhook-test/...: check the signature against the URL it called.
 			const path = req.originalUrl.startsWith('/webhook-test/') ? webhookUrl.pathname.replace('/webhook/', '/webhook-test/') : webhookUrl.pathname;
 			const base = options.publicUrl ? `${options.publicUrl.replace(/\/$/, '')}${path}` : `${webhookUrl.origin}${path}`;
-			const validate = (provider === 'twilio' || provider === 'telnyx') && (this.getNodeParameter('validateSignature', true) as boolean);
+			const validate = this.getNodeParameter('validateSignature', true) as boolean;
+			const secret = !validate ? undefined : provider === 'twilio' ? webhookAuthToken : String((await this.getCredentials(WEBHOOK_SECRET)).secret ?? '');
 			const cfg: TriggerConfig = {
 				provider,
 				mode: provider === 'twilio' || provider === 'telnyx' ? (this.getNodeParameter('mode', 'forward') as 'forward' | 'status') : 'status',
 				voicemail: this.getNodeParameter('voicemail', true) as boolean,
 				validateSignature: validate,
-				authToken: webhookAuthToken,
+				secret,
 				normalize: { ...businessResolver(businesses), minCallSeconds: options.minCallSeconds ?? 8, defaultCountry: businesses.list[0]?.country },
 				mapping: provider === 'generic' ? JSON.parse((this.getNodeParameter('mapping', '{}') as string) || '{}') : undefined,
 				replyToKeywords: options.replyToKeywords ?? true,
 			};
-			if (validate && !webhookAuthToken) {
-				res.status(403).type('text/plain').send('Forbidden: no Auth Token configured to check signatures');
-				return { noWebhookResponse: true };
-			}
 			answer = await answerWebhook({ url: `${base}${query}`, headers: req.headers, body: req.body, rawBody: (req as unknown as { rawBody?: Buffer }).rawBody?.toString('utf8') }, cfg, loop);
 		} catch (e) {
 			// The provider must get an answer, and the error must surface in n8n without leaking anything.

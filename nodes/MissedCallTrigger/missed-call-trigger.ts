@@ -21,7 +21,7 @@ interface Config {
 const OUTPUTS = ['missed-call', 'voicemail', 'inbound-message', 'message-status'];
 
 export = function register(RED: RED) {
-	function MissedCallTriggerNode(this: NodeRedNode, config: Config) {
+	function MissedCallTriggerNode(this: NodeRedNode & { credentials?: { secret?: string } }, config: Config) {
 		RED.nodes.createNode(this, config);
 		const path = `/${(config.path || 'missed-call').replace(/^\/+/, '')}`;
 		const twiml = config.provider === 'twilio' || config.provider === 'telnyx';
@@ -32,20 +32,18 @@ export = function register(RED: RED) {
 				const type = String(req.headers['content-type'] ?? '');
 				const body = parsed ?? (type.includes('json') ? JSON.parse(raw || '{}') : Object.fromEntries(new URLSearchParams(raw)));
 				const { loop, businesses, webhookAuthToken } = await loopForNode(RED, config, { twilio: 'optional' });
-				const validate = twiml && config.validateSignature !== false;
-				if (validate && !webhookAuthToken) {
-					res.writeHead(403, { 'content-type': 'text/plain' }).end('Forbidden: no Auth Token configured to check signatures');
-					this.status({ fill: 'red', shape: 'ring', text: 'refused: no Twilio account to check signatures' });
-					return;
-				}
+				const provider = config.provider || 'twilio';
+				const validate = config.validateSignature !== false;
+				// Twilio signs with the account's Auth Token; every other provider's secret is this node's own credential.
+				const secret = provider === 'twilio' ? webhookAuthToken : this.credentials?.secret;
 				const originalUrl = req.originalUrl ?? req.url ?? path;
 				const url = config.publicUrl ? `${config.publicUrl.replace(/\/$/, '')}${originalUrl}` : `${req.protocol ?? 'http'}://${req.headers.host}${originalUrl}`;
 				const cfg: TriggerConfig = {
-					provider: config.provider || 'twilio',
+					provider,
 					mode: twiml ? config.mode || 'forward' : 'status',
 					voicemail: config.voicemail !== false,
 					validateSignature: validate,
-					authToken: webhookAuthToken,
+					secret,
 					normalize: { ...businessResolver(businesses), minCallSeconds: Number(config.minCallSeconds ?? 8) || 8, defaultCountry: businesses.list[0]?.country },
 					mapping: config.provider === 'generic' && config.mapping ? JSON.parse(config.mapping) : undefined,
 					replyToKeywords: config.replyToKeywords !== false,
@@ -75,5 +73,5 @@ export = function register(RED: RED) {
 			done();
 		});
 	}
-	RED.nodes.registerType('missed-call-trigger', MissedCallTriggerNode);
+	RED.nodes.registerType('missed-call-trigger', MissedCallTriggerNode, { credentials: { secret: { type: 'password' } } });
 };

@@ -121,6 +121,14 @@ export const caseIdProperty = {
 };
 
 /** The Workspace credential's test, shared by every node that uses it: the profiles parse and the store opens. */
+/** A webhook secret cannot be tried against the provider; it is checked for the shapes providers issue. */
+export async function webhookSecretTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+	const secret = String(credential.data?.secret ?? '');
+	if (secret.length < 16) return { status: 'Error', message: `The secret is ${secret.length} characters long: copy the whole key or token from the provider, or choose a random token of 16 characters or more` };
+	if (/\s/.test(secret)) return { status: 'Error', message: 'The secret contains spaces or line breaks: copy it again without them' };
+	return { status: 'OK', message: 'The secret has a usable shape; the first signed webhook proves it' };
+}
+
 export async function workspaceTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
 	try {
 		const data = credential.data ?? {};

@@ -41,10 +41,17 @@ describe('acknowledgment', () => {
 		[{ lineType: 'landline' as const }, 'landline'],
 		[{ lastAckAt: chicago('2026-11-25T11:30') }, 'already-acknowledged'],
 		[{ businessSentLastHour: 100 }, 'cap-reached'],
+		[{ businessSentLastDay: 500 }, 'cap-reached'],
+		[{ sentToCallerLast24h: ['a', 'b', 'c', 'd', 'e'].map((_, i) => chicago(`2026-11-25T0${i}:00`)) }, 'caller-cap-reached'],
 	])('context %j is skipped as %s, with a reason', (extra, reason) => {
 		const plan = planAcknowledgment(p, caseFor('+13125550123', noon), ctx(noon, extra));
 		expect(plan).toMatchObject({ action: 'skip', reason });
 		expect(plan.action === 'skip' && plan.detail.length).toBeGreaterThan(15);
+	});
+
+	test('just under each cap still sends: the caps are limits, not off-by-one refusals', () => {
+		const under = ctx(noon, { businessSentLastHour: 99, businessSentLastDay: 499, sentToCallerLast24h: ['a', 'b', 'c', 'd'].map((_, i) => chicago(`2026-11-25T0${i}:00`)) });
+		expect(planAcknowledgment(p, caseFor('+13125550123', noon), under).action).toBe('send');
 	});
 
 	test('a caller from outside the allowed countries is not texted (SMS pumping guard)', () => {

@@ -126,7 +126,39 @@ describe('other providers', () => {
 });
 
 describe('property: every normalizer answers any input with an event or a clear error, never a crash', () => {
-	const providers = ['twilio', 'vonage', 'telnyx', 'plivo', 'aircall', 'openphone', 'ringcentral', 'generic'] as const;
+	const providers = ['twilio', 'vonage', 'telnyx', 'plivo', 'aircall', 'openphone', 'ringcentral', 'dialpad', 'generic'] as const;
+	// A real-looking payload per provider, with random leaves replaced: reaches the deep paths random objects never do.
+	const samples: Record<string, Record<string, unknown>> = {
+		twilio: { CallSid: 'CA1', From: '+13125550123', To: '+13125550199', DialCallStatus: 'no-answer', DialCallDuration: '0', CallStatus: 'completed' },
+		vonage: { uuid: 'v1', status: 'unanswered', from: '13125550123', to: '13125550199', direction: 'inbound', duration: '0' },
+		telnyx: { data: { event_type: 'call.hangup', occurred_at: '2026-11-25T14:59:50Z', payload: { call_control_id: 'c1', from: '+13125550123', to: '+13125550199', hangup_cause: 'timeout' } } },
+		plivo: { CallUUID: 'p1', From: '13125550123', To: '13125550199', CallStatus: 'no-answer', Direction: 'inbound', Duration: '0' },
+		aircall: { event: 'call.ended', data: { id: 7, direction: 'inbound', status: 'done', missed_call_reason: 'agents_did_not_answer', raw_digits: '+1 312-555-0123', number: { digits: '+13125550199' }, duration: 0 } },
+		openphone: { type: 'call.missed', data: { object: { id: 'o1', from: '+13125550123', to: '+13125550199', direction: 'incoming', voicemail: { url: 'https://x', transcript: 'hi' } } } },
+		ringcentral: { body: { telephonySessionId: 's1', parties: [{ direction: 'Inbound', missedCall: true, from: { phoneNumber: '+13125550123' }, to: { phoneNumber: '+13125550199' } }] } },
+		dialpad: { call_id: 1, state: 'hangup', direction: 'inbound', external_number: '+13125550123', internal_number: '+13125550199', date_connected: null, duration: 0 },
+		generic: { id: 'g1', from: '+13125550123', to: '+13125550199', status: 'missed' },
+	};
+	function leaves(o: unknown, path: string[] = [], out: string[][] = []): string[][] {
+		if (o && typeof o === 'object') for (const [k, v] of Object.entries(o)) leaves(v, [...path, k], out);
+		else out.push(path);
+		return out;
+	}
+	function setAt(o: Record<string, unknown>, path: string[], v: unknown): Record<string, unknown> {
+		const copy = structuredClone(o);
+		let cur = copy as Record<string, unknown>;
+		for (const k of path.slice(0, -1)) cur = cur[k] as Record<string, unknown>;
+		if (v === undefined) delete cur[path[path.length - 1]];
+		else cur[path[path.length - 1]] = v;
+		return copy;
+	}
+	const leafValue = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('missed', 'voicemail', 'busy', 'completed', 'no-answer', '__proto__', 'constructor', 'valueOf', '+447700900123', 'anonymous', '', '1e309'));
+	const mutated = (provider: string) =>
+		fc.array(fc.tuple(fc.nat(), leafValue), { minLength: 0, maxLength: 4 }).map((edits) => {
+			const sample = samples[provider];
+			const paths = leaves(sample);
+			return edits.reduce((acc, [i, v]) => setAt(acc, paths[i % paths.length], v), sample);
+		});
 	const twilioLike = fc.record(
 		{
 			CallSid: fc.oneof(fc.string(), fc.constant('CA123')),
@@ -141,13 +173,16 @@ describe('property: every normalizer answers any input with an event or a clear 
 		{ requiredKeys: [] },
 	);
 	for (const provider of providers) {
-		test(`${provider}: 1,500 generated payloads`, () => {
+		test(`${provider}: 10,000 generated payloads`, () => {
+			const mapping = provider === 'generic' ? { callId: 'id', from: 'from', to: 'to', status: 'status', missedValues: ['missed'] } : undefined;
+			let events = 0;
 			fc.assert(
-				fc.property(fc.oneof(twilioLike, fc.object({ maxDepth: 4 }), fc.dictionary(fc.string(), fc.jsonValue())), (payload) => {
+				fc.property(fc.oneof({ arbitrary: mutated(provider), weight: 3 }, twilioLike, fc.object({ maxDepth: 4 }), fc.dictionary(fc.string(), fc.jsonValue())), (payload) => {
 					try {
-						const n = normalize(provider, payload, opts);
+						const n = normalize(provider, payload, opts, mapping);
 						expect(['missed-call', 'not-missed', 'incoming-call', 'voicemail', 'inbound-message', 'message-status', 'ignored']).toContain(n.kind);
 						if (n.kind === 'missed-call') {
+							events++;
 							expect(n.event.from).toMatch(/^\+[1-9]\d{6,14}$/);
 							expect(n.event.eventId.startsWith(`${provider === 'telnyx' && 'CallSid' in payload ? 'telnyx' : provider}:`)).toBe(true);
 						}
@@ -156,8 +191,10 @@ describe('property: every normalizer answers any input with an event or a clear 
 						expect((e as Error).message.length).toBeGreaterThan(10);
 					}
 				}),
-				{ numRuns: 1500 },
+				{ numRuns: 10000 },
 			);
+			// The generator reaches the real path, not only the error exits.
+			expect(events).toBeGreaterThan(500);
 		});
 	}
 });
@@ -183,4 +220,24 @@ test('a "__proto__" field in a payload is kept as data in raw, never as the prot
 	expect(Object.getPrototypeOf(raw)).toBe(Object.prototype);
 	expect((raw as { polluted?: boolean }).polluted).toBeUndefined();
 	expect(Object.prototype.hasOwnProperty.call(raw, '__proto__')).toBe(true);
+});
+
+describe('Dialpad call events', () => {
+	const base = { call_id: 42, direction: 'inbound', external_number: '+13125550123', internal_number: '+13125550199', date_started: 1795000000000 };
+	test.each([
+		[{ state: 'missed' }, 'missed-call', 'no-answer'],
+		[{ state: 'voicemail', voicemail_link: 'https://dialpad.example/vm/1' }, 'missed-call', 'voicemail'],
+		[{ state: 'hangup', date_connected: null, duration: 0 }, 'missed-call', 'canceled'],
+		[{ state: 'hangup', date_connected: 1795000005000, duration: 3000 }, 'missed-call', 'short-abandoned'],
+		[{ state: 'hangup', date_connected: 1795000005000, duration: 95000 }, 'not-missed', undefined],
+		[{ state: 'ringing' }, 'ignored', undefined],
+		[{ state: 'missed', direction: 'outbound' }, 'ignored', undefined],
+	])('%j is %s (%s)', (extra, kind, reason) => {
+		const n = normalize('dialpad', { ...base, ...extra }, { businessId: 'acme-plumbing' });
+		expect(n.kind).toBe(kind);
+		if (reason) expect(n).toMatchObject({ event: { reason, from: '+13125550123', to: '+13125550199', eventId: 'dialpad:42' } });
+	});
+	test('a missing call id names the field', () => {
+		expect(() => normalize('dialpad', { state: 'missed' }, {})).toThrow(/call_id/);
+	});
 });

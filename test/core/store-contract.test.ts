@@ -129,7 +129,7 @@ function contract(name: string, makeHarness: () => Harness, before?: () => Promi
 			await store.recordMessage({ businessId: 'acme', to: '+13125550123', kind: 'ack', at: '2026-11-24T10:00:00.000Z', sid: 'SM0', status: 'delivered' });
 			await store.recordMessage({ businessId: 'acme', to: '+13125550124', kind: 'ack', at: '2026-11-25T17:45:00.000Z', sid: 'SM2', status: 'failed' });
 			const s = await store.messageStats('acme', '+13125550123', at);
-			expect(s).toEqual({ lastAckAt: '2026-11-25T17:30:00.000Z', sentToCallerLast24h: ['2026-11-25T17:30:00.000Z'], businessSentLastHour: 1 });
+			expect(s).toEqual({ lastAckAt: '2026-11-25T17:30:00.000Z', sentToCallerLast24h: ['2026-11-25T17:30:00.000Z'], businessSentLastHour: 1, businessSentLastDay: 1 });
 			const updated = await store.updateMessageStatus('SM1', 'undelivered', 30007);
 			expect(updated).toMatchObject({ to: '+13125550123', status: 'undelivered', errorCode: 30007 });
 			expect((await store.messageStats('acme', '+13125550123', at)).lastAckAt).toBe('2026-11-24T10:00:00.000Z');

@@ -12,7 +12,7 @@ describe('the webhook handler under hostile input', () => {
 	let dir: string;
 	let store: RecoveryStore;
 	let loop: RecoveryLoop;
-	const cfg: TriggerConfig = { provider: 'twilio', mode: 'forward', voicemail: true, validateSignature: true, authToken: AUTH_TOKEN, normalize: { businessId: 'acme-plumbing' }, replyToKeywords: true };
+	const cfg: TriggerConfig = { provider: 'twilio', mode: 'forward', voicemail: true, validateSignature: true, secret: AUTH_TOKEN, normalize: { businessId: 'acme-plumbing' }, replyToKeywords: true };
 
 	beforeAll(async () => {
 		dir = mkdtempSync(join(tmpdir(), 'mcr-trust-'));
@@ -79,7 +79,7 @@ test('after a full run the auth token appears nowhere: not in the store file, th
 	const store = await openStore({ type: 'sqlite', file: join(dir, 'c.db') });
 	try {
 		const loop = new RecoveryLoop({ store, provider: new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: sim.url }), profileFor: () => plumber(), retry: { retries: 1, baseMs: 1, maxMs: 1 } });
-		const cfg: TriggerConfig = { provider: 'twilio', mode: 'forward', voicemail: true, validateSignature: true, authToken: AUTH_TOKEN, normalize: { businessId: 'acme-plumbing' }, replyToKeywords: true };
+		const cfg: TriggerConfig = { provider: 'twilio', mode: 'forward', voicemail: true, validateSignature: true, secret: AUTH_TOKEN, normalize: { businessId: 'acme-plumbing' }, replyToKeywords: true };
 		const errors: string[] = [];
 		for (let i = 0; i < 20; i++) {
 			if (i % 5 === 0) sim.fail({ code: 20500, status: 500, times: 2 });
@@ -120,7 +120,7 @@ test('forward mode with no forwardTo in the profile: the call is missed at once,
 	try {
 		const profile = plumber({ forwardTo: undefined });
 		const loop = new RecoveryLoop({ store, profileFor: () => profile });
-		const cfg: TriggerConfig = { provider: 'twilio', mode: 'forward', voicemail: true, validateSignature: true, authToken: AUTH_TOKEN, normalize: { businessId: 'acme-plumbing' }, replyToKeywords: true };
+		const cfg: TriggerConfig = { provider: 'twilio', mode: 'forward', voicemail: true, validateSignature: true, secret: AUTH_TOKEN, normalize: { businessId: 'acme-plumbing' }, replyToKeywords: true };
 		const params = { CallSid: 'CA' + '9'.repeat(32), From: '+13125550150', To: '+13125550199', CallStatus: 'ringing', Direction: 'inbound' };
 		const a = await answerWebhook({ url: URL_, headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, URL_, params) }, body: params }, cfg, loop);
 		expect(a.status).toBe(200);
