@@ -27,4 +27,4 @@ export { validateTwilioSignature, signTwilioRequest, publicUrl, type SignatureCh
 export { forwardTwiml, voicemailTwiml, emptyTwiml, hangupTwiml, messageTwiml, bridgeTwiml } from './twilio/twiml';
 export { RecoveryLoop, type LoopDeps, type AckOutcome } from './loop';
 export { answerWebhook, type TriggerConfig, type TriggerEvent, type WebhookAnswer, type WebhookRequest } from './trigger';
-export { renderReport } from './report';
+export { renderReport, buildReport, REPORT_PERIODS, type ReportProtection, type ReportFilter } from './report';

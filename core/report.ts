@@ -1,4 +1,7 @@
-import type { Metrics, Scorecard } from './track/metrics';
+import { PUMPING_SKIPS } from './acknowledge';
+import type { RecoveryStore } from './store/types';
+import { computeMetrics, scorecard, type Metrics, type Scorecard } from './track/metrics';
+import type { Urgency } from './model';
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -13,8 +16,36 @@ function dur(sec: number | null): string {
  * The recovery report as one self-contained HTML page (no scripts, no outside assets), readable on a phone.
  * Every value is escaped: business names and owner names come from user input.
  */
-export function renderReport(opts: { title: string; metrics: Metrics; scorecard: Scorecard; periodLabel: string }): string {
+export interface ReportProtection {
+	/** Acknowledgments held back because they looked like SMS pumping, by guard. */
+	pumpingBlocked: Record<string, number>;
+	/** Webhook requests refused for a bad or missing signature (whole install: a forgery names no trustworthy business). */
+	refusedWebhooks: Record<string, number>;
+	optedOut: number;
+}
+
+export interface ReportFilter {
+	businesses: { businessId: string; name: string }[];
+	businessId?: string;
+	days: number;
+}
+
+export const REPORT_PERIODS = [1, 7, 30, 90] as const;
+
+export function renderReport(opts: { title: string; metrics: Metrics; scorecard: Scorecard; periodLabel: string; protection?: ReportProtection; filter?: ReportFilter }): string {
 	const { metrics: m, scorecard: s } = opts;
+	const pr = opts.protection;
+	const pumping = pr ? Object.values(pr.pumpingBlocked).reduce((a, b) => a + b, 0) : 0;
+	const refused = pr ? Object.values(pr.refusedWebhooks).reduce((a, b) => a + b, 0) : 0;
+	const list = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${esc(k)} ${v}`).join(', ');
+	const protection = pr
+		? `<section class="protect"><h2>Protection</h2>${pumping ? `<p class="alert" data-pumping="${pumping}"><b>${pumping} text${pumping > 1 ? 's' : ''} held back as likely SMS pumping</b> (${list(pr.pumpingBlocked)}): calls from numbers outside the allowed countries, or a burst past the hourly, daily or per-caller cap. Nothing was sent to them.</p>` : '<p data-pumping="0">No texts held back as SMS pumping.</p>'}
+<p data-refused="${refused}">${refused ? `<b>${refused} forged or unsigned webhook request${refused > 1 ? 's' : ''} refused</b> (${list(pr.refusedWebhooks)}), none of them run.` : 'No forged or unsigned webhook requests.'}</p><p>Callers who opted out (STOP) and were not texted: ${pr.optedOut}.</p></section>`
+		: '';
+	const f0 = opts.filter;
+	const filter = f0
+		? `<form method="get" class="filter"><label>Business <select name="business"><option value="">All businesses</option>${f0.businesses.map((b) => `<option value="${esc(b.businessId)}"${b.businessId === f0.businessId ? ' selected' : ''}>${esc(b.name)}</option>`).join('')}</select></label> <label>Period <select name="days">${REPORT_PERIODS.map((d) => `<option value="${d}"${d === f0.days ? ' selected' : ''}>${d === 1 ? 'Last 24 hours' : `Last ${d} days`}</option>`).join('')}</select></label> <button type="submit">Show</button></form>`
+		: '';
 	const f = m.funnel;
 	const steps: [string, number][] = [['Missed', f.missed], ['Acknowledged', f.acknowledged], ['Owned', f.owned], ['Contacted', f.contacted], ['Recovered', f.recovered]];
 	const max = Math.max(1, f.missed);
@@ -30,12 +61,44 @@ export function renderReport(opts: { title: string; metrics: Metrics; scorecard:
 	return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(opts.title)}</title>
 <style>body{font:15px/1.4 system-ui,sans-serif;margin:0;padding:16px;color:#111;background:#f6f7f9}h1{font-size:20px;margin:0 0 4px}section{background:#fff;border-radius:10px;padding:14px;margin:12px 0;box-shadow:0 1px 2px #0001}
 .score{font-size:44px;font-weight:700;color:#0f766e}ul{padding-left:18px}li{margin:6px 0}.badge{font-size:12px;padding:1px 6px;border-radius:8px;background:#eee}.pass .badge{background:#d1fae5}.partial .badge{background:#fef3c7}.fail .badge{background:#fee2e2}
-.bar{height:22px;background:#0f766e;border-radius:4px;color:#fff;padding-left:6px;font-size:13px;white-space:nowrap;min-width:24px}table{border-collapse:collapse;width:100%;font-size:14px}td,th{padding:4px 6px;border-bottom:1px solid #eee;text-align:left}.kpi{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:8px}.kpi div{background:#f0fdfa;border-radius:8px;padding:8px}</style></head>
-<body><h1>${esc(opts.title)}</h1><div>${esc(opts.periodLabel)}</div>
+.bar{height:22px;background:#0f766e;border-radius:4px;color:#fff;padding-left:6px;font-size:13px;white-space:nowrap;min-width:24px}table{border-collapse:collapse;width:100%;font-size:14px}td,th{padding:4px 6px;border-bottom:1px solid #eee;text-align:left}.kpi{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:8px}.kpi div{background:#f0fdfa;border-radius:8px;padding:8px}.alert{background:#fee2e2;border-radius:8px;padding:8px}.filter{margin:8px 0}.filter select,.filter button{font:inherit;padding:4px;margin:2px 0}</style></head>
+<body><h1>${esc(opts.title)}</h1><div>${esc(opts.periodLabel)}</div>${filter}
 <section><div class="score" data-score="${s.score ?? ''}">${s.score ?? '–'}<small style="font-size:16px"> / 5</small></div><div>${esc(s.band)}</div><ul class="checks">${checks}</ul></section>
 <section><h2>Recovery funnel</h2>${steps.map(([n, v]) => `<div style="margin:4px 0">${esc(n)}<div class="bar" style="width:${Math.round((v / max) * 100)}%">${v}</div></div>`).join('')}</section>
 <section class="kpi"><div>Time to acknowledge<br><b>${dur(m.timeToAcknowledge.p50)}</b> median, ${dur(m.timeToAcknowledge.p90)} p90</div><div>Time to first contact<br><b>${dur(m.timeToFirstContact.p50)}</b> median, ${dur(m.timeToFirstContact.p90)} p90</div><div>Overdue<br><b>${m.overdue}</b></div><div>Unowned<br><b>${m.unowned}</b></div><div>Recovery rate<br><b>${m.recoveryRate === null ? '–' : `${Math.round(m.recoveryRate * 100)}%`}</b></div><div>Recovered value<br><b>${m.recoveredValue}</b></div></section>
 <section><h2>Per owner</h2><table><tr><th>Owner</th><th>Cases</th><th>Open</th><th>Contacted</th><th>Recovered</th><th>Overdue</th></tr>${owners || '<tr><td colspan="6">No owned cases</td></tr>'}</table></section>
 <section><h2>Per urgency</h2><table><tr><th>Urgency</th><th>Cases</th><th>Contacted</th><th>In time</th><th>Median first contact</th><th>Recovered</th></tr>${urg}</table></section>
-</body></html>`;
+${protection}</body></html>`;
+}
+
+/**
+ * Reads the cases of one business (or all) for a period and builds the report: metrics, the 1-5 scorecard,
+ * the protection figures and the HTML page. Both runtimes' Recovery Tracker call this.
+ */
+export async function buildReport(
+	store: RecoveryStore,
+	businesses: { businessId: string; name: string; routing?: { deadlineMinutes: Record<Urgency, number> } }[],
+	opts: { businessId?: string; days: number; now?: Date },
+): Promise<{ metrics: Metrics; scorecard: Scorecard; protection: ReportProtection; html: string; businessId?: string; days: number }> {
+	const now = opts.now ?? new Date();
+	const days = Math.min(366, Math.max(1, Math.round(Number(opts.days) || 7)));
+	const businessId = opts.businessId && businesses.some((b) => b.businessId === opts.businessId) ? opts.businessId : undefined;
+	const from = new Date(now.getTime() - days * 86400e3).toISOString();
+	const cases = await store.listCases({ businessId, from, limit: 100000 });
+	const profile = businesses.find((b) => b.businessId === businessId);
+	const metrics = computeMetrics(cases, { now: now.toISOString(), from, businessId, deadlines: profile?.routing?.deadlineMinutes });
+	const card = scorecard(cases, metrics);
+	const pumpingBlocked = Object.fromEntries(Object.entries(metrics.ackSkips).filter(([k]) => (PUMPING_SKIPS as readonly string[]).includes(k)));
+	const refusedWebhooks = await store.refusals(from.slice(0, 10), now.toISOString().slice(0, 10));
+	const protection: ReportProtection = { pumpingBlocked, refusedWebhooks, optedOut: metrics.ackSkips['opted-out'] ?? 0 };
+	const name = profile?.name ?? 'All businesses';
+	const html = renderReport({
+		title: `${name}: missed call recovery`,
+		metrics,
+		scorecard: card,
+		periodLabel: `${days === 1 ? 'Last 24 hours' : `Last ${days} days`}, to ${now.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+		protection,
+		filter: { businesses: businesses.map((b) => ({ businessId: b.businessId, name: b.name })), businessId, days },
+	});
+	return { metrics, scorecard: card, protection, html, businessId, days };
 }

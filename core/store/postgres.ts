@@ -18,6 +18,31 @@ export interface PostgresOptions {
 	/** A schema of its own, so the pack's tables stay apart in a shared database. */
 	schema?: string;
 	max?: number;
+	/** Waits between retries when the database is out of reach for a moment (default about 10 s in all). */
+	retryDelaysMs?: number[];
+}
+
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
+
+/** Errors that mean the database was out of reach (restarting, failing over, a dropped link), not that the statement was wrong. */
+export function isTransient(e: unknown): boolean {
+	const code = String((e as { code?: unknown })?.code ?? '');
+	if (TRANSIENT_CODES.has(code)) return true;
+	return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection refused/i.test(String((e as Error)?.message ?? ''));
+}
+
+export const DEFAULT_STORE_RETRY_MS = [50, 100, 200, 400, 800, 1500, 2000, 2500, 2500];
+
+/** Runs a store operation again while the database is briefly unavailable; other errors pass straight through. */
+export async function retryTransient<T>(fn: () => Promise<T>, delays: number[] = DEFAULT_STORE_RETRY_MS): Promise<T> {
+	for (let attempt = 0; ; attempt++) {
+		try {
+			return await fn();
+		} catch (e) {
+			if (!isTransient(e) || attempt >= delays.length) throw e;
+			await new Promise((r) => setTimeout(r, delays[attempt]));
+		}
+	}
 }
 
 /** PostgreSQL for several n8n workers or Node-RED instances sharing cases. */
@@ -68,25 +93,37 @@ export class PostgresDriver implements SqlDriver {
 	}
 
 	all<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
-		return this.on(this.pool).all<T>(sql, params);
+		return retryTransient(() => this.on(this.pool).all<T>(sql, params), this.opts.retryDelaysMs);
 	}
 
 	run(sql: string, params?: unknown[]): Promise<number> {
-		return this.on(this.pool).run(sql, params);
+		return retryTransient(() => this.on(this.pool).run(sql, params), this.opts.retryDelaysMs);
 	}
 
-	async transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
+	/** A transaction that lost its connection was rolled back by the server: it is run again whole. */
+	transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
+		return retryTransient(() => this.once(fn), this.opts.retryDelaysMs);
+	}
+
+	private async once<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
 		const client = await this.pool.connect();
+		let broken: Error | undefined;
+		// A checked-out client whose link drops emits 'error'; the failing query reports it, so it must not crash the host.
+		const onError = (e: Error) => (broken = e);
+		client.on('error', onError);
 		try {
 			await client.query('BEGIN');
 			const out = await fn(this.on(client));
 			await client.query('COMMIT');
 			return out;
 		} catch (e) {
-			await client.query('ROLLBACK').catch(() => undefined);
+			if (isTransient(e)) broken = e as Error;
+			else await client.query('ROLLBACK').catch((r: Error) => (broken = r));
 			throw e;
 		} finally {
-			client.release();
+			// A client whose connection broke is discarded, not handed to the next caller.
+			client.off('error', onError);
+			client.release(broken);
 		}
 	}
 

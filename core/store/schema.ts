@@ -97,6 +97,12 @@ export const MIGRATIONS: Migration[] = [
 			)`,
 		],
 	},
+	{
+		// Who claimed an event or key: when a commit's answer is lost with the connection and the write is
+		// run again, the writer recognises its own claim instead of mistaking it for a duplicate.
+		version: 4,
+		statements: () => [`ALTER TABLE mcr_case_calls ADD COLUMN claim TEXT`, `ALTER TABLE mcr_keys ADD COLUMN claim TEXT`],
+	},
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ConcurrentUpdateError } from '../errors';
 import { CaseSchema, isOpen, type Case, type MissedCall } from '../model';
 import type { SqlDriver } from './driver';
@@ -66,12 +67,16 @@ export class SqlStore implements RecoveryStore {
 	}
 
 	async openOrJoinCase(event: MissedCall, build: (existing: Case | undefined) => Case): Promise<OpenCaseResult> {
+		const claim = randomUUID();
 		for (let attempt = 0; attempt < 5; attempt++) {
 			const result = await this.db.transaction(async (tx): Promise<OpenCaseResult | 'retry'> => {
-				const seen = await tx.all('SELECT case_id FROM mcr_case_calls WHERE event_id = ?', [event.eventId]);
+				const seen = await tx.all<{ case_id: string; claim: string | null }>('SELECT case_id, claim FROM mcr_case_calls WHERE event_id = ?', [event.eventId]);
 				if (seen.length) {
 					const rows = await tx.all('SELECT doc, version FROM mcr_cases WHERE case_id = ?', [seen[0].case_id]);
-					return { case: parseDoc(rows[0])!, created: false, duplicate: true };
+					const c = parseDoc(rows[0])!;
+					// Our own write, committed before the connection dropped and run again: not a duplicate.
+					if (seen[0].claim === claim) return { case: c, created: c.calls.length === 1 && c.calls[0].eventId === event.eventId, duplicate: false };
+					return { case: c, created: false, duplicate: true };
 				}
 				const open = await tx.all(`SELECT doc, version FROM mcr_cases WHERE business_id = ? AND caller = ? AND is_open = 1${this.lock}`, [event.businessId, event.from]);
 				const existing = parseDoc(open[0]);
@@ -93,11 +98,12 @@ export class SqlStore implements RecoveryStore {
 					// Another process opened this caller's case between our read and insert: fold into theirs.
 					if (n !== 1) return 'retry';
 				}
-				const claimed = await tx.run('INSERT INTO mcr_case_calls (event_id, case_id, business_id, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
+				const claimed = await tx.run('INSERT INTO mcr_case_calls (event_id, case_id, business_id, at, claim) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING', [
 					event.eventId,
 					next.caseId,
 					event.businessId,
 					iso(next.stamps.detectedAt),
+					claim,
 				]);
 				if (claimed !== 1) throw new DuplicateRace();
 				return { case: next, created: !existing, duplicate: false };
@@ -203,7 +209,11 @@ export class SqlStore implements RecoveryStore {
 	}
 
 	async claimKey(key: string, businessId: string, at: string): Promise<boolean> {
-		return (await this.db.run('INSERT INTO mcr_keys (key, business_id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [key, businessId, iso(at)])) === 1;
+		const claim = randomUUID();
+		if ((await this.db.run('INSERT INTO mcr_keys (key, business_id, at, claim) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [key, businessId, iso(at), claim])) === 1) return true;
+		// The insert may have committed on a connection that dropped before answering, then run again: ours is ours.
+		const rows = await this.db.all<{ claim: string | null }>('SELECT claim FROM mcr_keys WHERE key = ?', [key]);
+		return rows[0]?.claim === claim;
 	}
 
 	async setOptOut(businessId: string, phone: string, optedOut: boolean, source: string, at: string): Promise<void> {

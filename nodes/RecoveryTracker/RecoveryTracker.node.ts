@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
-import { computeMetrics, MissedCallSchema, OUTCOMES, parseOrThrow, renderReport, scorecard, type Outcome } from '../../core';
+import { buildReport, MissedCallSchema, OUTCOMES, parseOrThrow, type Outcome } from '../../core';
 import { caseIdOf, caseIdProperty, eachItem, loopFor, workspaceTest } from '../shared/n8n';
 
 const show = (...operation: string[]) => ({ show: { operation } });
@@ -121,16 +121,10 @@ export class RecoveryTracker implements INodeType {
 				default: {
 					const businessId = (this.getNodeParameter('businessId', i, '') as string) || undefined;
 					const days = this.getNodeParameter('days', i, 7) as number;
-					const now = new Date();
-					const from = new Date(now.getTime() - days * 86400e3).toISOString();
-					const cases = await loop.deps.store.listCases({ businessId, from, limit: 100000 });
-					const deadlines = businessId ? businesses.byId.get(businessId)?.routing.deadlineMinutes : undefined;
-					const metrics = computeMetrics(cases, { now: now.toISOString(), from, businessId, deadlines });
-					if (operation === 'metrics') return [{ output: 0, json: { businessId: businessId ?? null, metrics: metrics as unknown as IDataObject } }];
-					const card = scorecard(cases, metrics);
-					const name = businessId ? (businesses.byId.get(businessId)?.name ?? businessId) : 'All businesses';
-					const html = renderReport({ title: `${name}: missed call recovery`, metrics, scorecard: card, periodLabel: `Last ${days} day${days > 1 ? 's' : ''}, to ${now.toISOString().slice(0, 16).replace('T', ' ')} UTC` });
-					return [{ output: 0, json: { businessId: businessId ?? null, score: card.score, band: card.band, checks: card.checks as unknown as IDataObject[], metrics: metrics as unknown as IDataObject, html } }];
+					const r = await buildReport(loop.deps.store, businesses.list, { businessId, days });
+					const common = { businessId: r.businessId ?? null, metrics: r.metrics as unknown as IDataObject, protection: r.protection as unknown as IDataObject };
+					if (operation === 'metrics') return [{ output: 0, json: common }];
+					return [{ output: 0, json: { ...common, score: r.scorecard.score, band: r.scorecard.band, checks: r.scorecard.checks as unknown as IDataObject[], html: r.html } }];
 				}
 			}
 		});

@@ -1,4 +1,4 @@
-import { computeMetrics, MissedCallSchema, OUTCOMES, parseOrThrow, RecoveryInputError, renderReport, scorecard, type Outcome } from '../../core';
+import { buildReport, MissedCallSchema, OUTCOMES, parseOrThrow, RecoveryInputError, type Outcome } from '../../core';
 import { caseIdOfMsg, loopForNode, onInput, type Msg, type NodeRedNode, type RED } from '../shared/node-red';
 
 const OPERATIONS = ['open', 'attempt', 'outcome', 'get', 'overdue', 'metrics', 'report'];
@@ -58,19 +58,14 @@ export = function register(RED: RED) {
 				default: {
 					const q = (msg.req && typeof msg.req === 'object' ? (msg.req as { query?: Record<string, string> }).query : undefined) ?? {};
 					const businessId = q.business || str('businessId', config.businessId || undefined) || undefined;
-					const days = Math.min(366, Math.max(1, Number(q.days ?? p.days ?? config.days ?? 7) || 7));
-					const now = new Date();
-					const from = new Date(now.getTime() - days * 86400e3).toISOString();
-					const cases = await loop.deps.store.listCases({ businessId, from, limit: 100000 });
-					const metrics = computeMetrics(cases, { now: now.toISOString(), from, businessId, deadlines: businessId ? businesses.byId.get(businessId)?.routing.deadlineMinutes : undefined });
+					const days = Number(q.days ?? p.days ?? config.days ?? 7) || 7;
+					const r = await buildReport(loop.deps.store, businesses.list, { businessId, days });
 					if (operation === 'metrics') {
-						msg.payload = { businessId: businessId ?? null, metrics };
-						return { outputs: [msg], status: `${metrics.funnel.missed} cases` };
+						msg.payload = { businessId: r.businessId ?? null, metrics: r.metrics, protection: r.protection };
+						return { outputs: [msg], status: `${r.metrics.funnel.missed} cases` };
 					}
-					const card = scorecard(cases, metrics);
-					const name = businessId ? (businesses.byId.get(businessId)?.name ?? businessId) : 'All businesses';
-					const html = renderReport({ title: `${name}: missed call recovery`, metrics, scorecard: card, periodLabel: `Last ${days} day${days > 1 ? 's' : ''}` });
-					const out: Msg = msg.req ? { ...msg, payload: html, headers: { 'content-type': 'text/html; charset=utf-8' } } : { ...msg, payload: { businessId: businessId ?? null, score: card.score, band: card.band, checks: card.checks, metrics, html } };
+					const card = r.scorecard;
+					const out: Msg = msg.req ? { ...msg, payload: r.html, headers: { 'content-type': 'text/html; charset=utf-8' } } : { ...msg, payload: { businessId: r.businessId ?? null, score: card.score, band: card.band, checks: card.checks, metrics: r.metrics, protection: r.protection, html: r.html } };
 					return { outputs: [out], status: `score ${card.score ?? '-'} / 5` };
 				}
 			}

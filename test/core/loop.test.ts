@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { normalize, openStore, RecoveryLoop, TwilioProvider, type MessagingProvider, type MissedCall, type RecoveryStore } from '../../core';
+import { answerWebhook, buildReport, normalize, openStore, RecoveryLoop, TwilioProvider, type MessagingProvider, type MissedCall, type RecoveryStore } from '../../core';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN, chicago, plumber } from '../helpers/fixtures';
 
@@ -61,6 +61,24 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		expect(r.case.dueAt).toBe(chicago('2026-11-25T16:00'));
 		const alert = sim.messages.find((m) => m.to === r.case.owner!.phone);
 		expect(alert?.body).toMatch(/^\[Normal\] Missed call from \+13125550123 \(leak, business-hours\)\. Call back by 4:00 PM Wed\./);
+	});
+
+	test('an SMS pumping burst is held back and surfaced on the report, beside refused forgeries', async () => {
+		const capped = plumber({ acknowledgment: { hourlyCap: 5, checkLineType: false } });
+		const l = new RecoveryLoop({ ...loop.deps, profileFor: () => capped });
+		// Premium-rate style numbers abroad, then a burst of US numbers past the hourly cap.
+		for (let i = 0; i < 10; i++) await l.run(missed(`+44704${String(100000 + i)}`));
+		for (let i = 0; i < 8; i++) await l.run(missed(`+1312555${String(2000 + i)}`));
+		expect(sim.messages.filter((m) => m.to.startsWith('+44'))).toHaveLength(0);
+		expect(sim.messages.filter((m) => m.to.startsWith('+1312555200'))).toHaveLength(5);
+		const forged = await answerWebhook({ url: 'https://hooks.example.com/missed-call', headers: { 'x-twilio-signature': 'forged' }, body: { CallSid: 'CA1', From: '+13125550123', DialCallStatus: 'no-answer' } }, { provider: 'twilio', mode: 'forward', voicemail: false, validateSignature: true, secret: AUTH_TOKEN, normalize: { businessId: 'acme-plumbing' }, replyToKeywords: true }, l);
+		expect(forged.status).toBe(403);
+		const r = await buildReport(store, [capped], { businessId: 'acme-plumbing', days: 1, now: clock });
+		expect(r.protection).toEqual({ pumpingBlocked: { 'country-not-allowed': 10, 'cap-reached': 3 }, refusedWebhooks: { twilio: 1 }, optedOut: 0 });
+		expect(r.html).toContain('data-pumping="13"');
+		expect(r.html).toContain('13 texts held back as likely SMS pumping');
+		expect(r.html).toContain('1 forged or unsigned webhook request refused');
+		expect(r.html).toMatch(/<option value="acme-plumbing" selected>Acme Plumbing<\/option>/);
 	});
 
 	test('the same webhook delivered twice makes one case and one text', async () => {
