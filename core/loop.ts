@@ -2,13 +2,14 @@ import { DateTime } from 'luxon';
 import { messageView, planAcknowledgment, renderTemplate, sanitizeCallerText, type AckPlan, type LineType } from './acknowledge';
 import { classify, type Classification } from './classify';
 import { ConcurrentUpdateError, RecoveryInputError } from './errors';
-import { URGENCIES, type Attempt, type Case, type InboundMessage, type MessageStatus, type MissedCall, type Outcome, type VoicemailEvent } from './model';
+import { isOpen, URGENCIES, type Attempt, type Case, type InboundMessage, type MessageStatus, type MissedCall, type Outcome, type VoicemailEvent } from './model';
 import { maskPhone } from './phone';
 import type { Profile } from './profile/schema';
 import { timingOf } from './profile/timing';
 import { DEFAULT_RETRY, ProviderError, withRetry, type MessagingProvider, type RetryPolicy } from './provider';
 import { deadlineFor, escalate, route, type RouteDecision } from './route';
 import type { RecoveryStore } from './store/types';
+import { bridgeTwiml } from './twilio/twiml';
 import {
 	applyClassification, applyEscalation, applyRoute, attachVoicemail, foldCall, newCase, recordAck, recordAttempt, recordOutcome, recordReply,
 } from './track/case';
@@ -241,6 +242,51 @@ export class RecoveryLoop {
 		} catch (e) {
 			await this.deps.store.recordMessage({ businessId: c.businessId, to: c.owner.phone, kind, at, status: 'failed', caseId, errorCode: (e as ProviderError).code });
 			const flagged = await this.mutate(caseId, (x) => (x.flags.includes('owner-alert-failed') ? x : { ...x, flags: [...x.flags, 'owner-alert-failed'] }));
+			return { case: flagged, error: (e as Error).message };
+		}
+	}
+
+	/**
+	 * The Owner Router's whole job, the same in both runtimes: route, then tell the owner (a new owner, or a kept one
+	 * when a voicemail raised the urgency), and, when asked, connect the caller by phone at once.
+	 */
+	async routeAndNotify(caseId: string, opts: { alertOwner: boolean; connectCaller: 'never' | 'emergency' | 'always'; raised?: boolean }): Promise<{ case: Case; decision: RouteDecision; ownerAlert?: { messageSid?: string; error?: string }; bridge?: { callSid?: string; error?: string } }> {
+		const r = await this.route(caseId);
+		const news = r.decision.kind === 'assigned' && (r.decision.strategy !== 'kept' || !!opts.raised);
+		let ownerAlert: { messageSid?: string; error?: string } | undefined;
+		let bridge: { callSid?: string; error?: string } | undefined;
+		if (news && opts.alertOwner && this.deps.provider) {
+			const a = await this.alertOwner(caseId);
+			ownerAlert = { messageSid: a.sent?.sid, error: a.error };
+		}
+		const wantsCall = opts.connectCaller === 'always' || (opts.connectCaller === 'emergency' && r.case.urgency === 'emergency');
+		if (news && wantsCall && this.deps.provider) {
+			const b = await this.connectCaller(caseId);
+			bridge = { callSid: b.call?.sid, error: b.error };
+		}
+		const c = (await this.deps.store.getCase(caseId)) ?? r.case;
+		return { case: c, decision: r.decision, ownerAlert, bridge };
+	}
+
+	/**
+	 * Connects the caller to the owner by phone: Twilio rings the owner, announces the case, and dials the caller
+	 * from the business number (an outbound bridge call). The call is recorded on the case as an attempt.
+	 */
+	async connectCaller(caseId: string): Promise<{ case: Case; call?: { sid: string }; error?: string }> {
+		const c = await this.deps.store.getCase(caseId);
+		if (!c) throw new RecoveryInputError('caseId', caseId, 'No case has this id.');
+		if (!c.owner?.phone) return { case: c, error: 'the owner has no phone number in the roster' };
+		if (!isOpen(c.state)) return { case: c, error: `the case is ${c.state}: nobody to connect` };
+		const profile = this.profile(c.businessId);
+		const spoken = c.caller.replace(/^\+1/, '').split('').join(' ');
+		const announce = `${c.urgency === 'emergency' ? 'Emergency. ' : ''}Missed call for ${profile.name} from ${spoken}${c.serviceType ? `, about ${c.serviceType.replace(/-/g, ' ')}` : ''}. Connecting you to the caller now.`;
+		const key = `bridge:${caseId}:${c.owner.id}`;
+		try {
+			const call = await withRetry(() => this.provider().placeCall({ to: c.owner!.phone!, from: c.calledNumber, twiml: bridgeTwiml({ announce, caller: c.caller, callerId: c.calledNumber }) }), this.deps.retry);
+			const updated = await this.recordAttempt(caseId, { channel: 'call', result: 'sent', by: c.owner.id, note: `bridge call ${call.sid}: owner rung, then the caller` }, key);
+			return { case: updated, call };
+		} catch (e) {
+			const flagged = await this.mutate(caseId, (x) => (x.flags.includes('bridge-failed') ? x : { ...x, flags: [...x.flags, 'bridge-failed'] }));
 			return { case: flagged, error: (e as Error).message };
 		}
 	}

@@ -29,6 +29,18 @@ export class OwnerRouter implements INodeType {
 				default: true,
 				description: 'Whether to text the new owner the case summary (urgency, service, deadline, voicemail words), and the owner again when a voicemail raises the urgency; needs the Twilio credential',
 			},
+			{
+				displayName: 'Connect the Caller by Phone',
+				name: 'connectCaller',
+				type: 'options',
+				options: [
+					{ name: 'Never', value: 'never', description: 'The owner calls back from the text' },
+					{ name: 'Emergencies', value: 'emergency', description: 'Twilio rings the owner, announces the case, then dials the caller from the business number' },
+					{ name: 'Every Case', value: 'always', description: 'Ring the owner and connect the caller for every routed case' },
+				],
+				default: 'never',
+				hint: 'An outbound bridge call through the Twilio credential; recorded on the case as a call attempt',
+			},
 		],
 	};
 
@@ -38,16 +50,14 @@ export class OwnerRouter implements INodeType {
 		const { loop } = await loopFor(this, { twilio: 'optional' });
 		return eachItem(this, 2, async (i, item) => {
 			const caseId = caseIdOf(this, i);
-			const r = await loop.route(caseId);
-			let alert: IDataObject | undefined;
 			// A new owner hears about the case; a kept owner hears again only when the urgency rose (a voicemail said more).
-			const worthTelling = r.decision.kind === 'assigned' && (r.decision.strategy !== 'kept' || item.json.raised === true);
-			if (worthTelling && (this.getNodeParameter('alertOwner', i, true) as boolean) && loop.deps.provider) {
-				const a = await loop.alertOwner(caseId);
-				alert = { messageSid: a.sent?.sid, error: a.error };
-			}
-			const c = (await loop.deps.store.getCase(caseId)) ?? r.case;
-			const json: IDataObject = { ...item.json, caseId, case: c as unknown as IDataObject, owner: c.owner as unknown as IDataObject, dueAt: c.dueAt, routing: { kind: r.decision.kind, reasons: r.decision.reasons }, ...(alert ? { ownerAlert: alert } : {}) };
+			const r = await loop.routeAndNotify(caseId, {
+				alertOwner: this.getNodeParameter('alertOwner', i, true) as boolean,
+				connectCaller: this.getNodeParameter('connectCaller', i, 'never') as 'never' | 'emergency' | 'always',
+				raised: item.json.raised === true,
+			});
+			const c = r.case;
+			const json: IDataObject = { ...item.json, caseId, case: c as unknown as IDataObject, owner: c.owner as unknown as IDataObject, dueAt: c.dueAt, routing: { kind: r.decision.kind, reasons: r.decision.reasons }, ...(r.ownerAlert ? { ownerAlert: r.ownerAlert } : {}), ...(r.bridge ? { bridgeCall: r.bridge } : {}) };
 			return [{ output: r.decision.kind === 'assigned' ? 0 : 1, json }];
 		});
 	}

@@ -81,6 +81,40 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		expect(r.html).toMatch(/<option value="acme-plumbing" selected>Acme Plumbing<\/option>/);
 	});
 
+	test('an after-hours emergency: the on-call owner is texted and rung, then the caller dialled from the business number', async () => {
+		clock = new Date(chicago('2026-11-25T22:30'));
+		const e = missed('+13125550144');
+		const d = await loop.detect(e);
+		await loop.acknowledge(d.case.caseId);
+		const vm = normalize('twilio', { CallSid: e.callSid, From: e.from, To: e.to, TranscriptionText: 'There is water everywhere in the basement, a pipe burst', TranscriptionStatus: 'completed', TranscriptionSid: 'TR9' }, { businessId: 'acme-plumbing' });
+		if (vm.kind !== 'voicemail') throw new Error(vm.kind);
+		await loop.voicemail(vm.event);
+		await loop.classify(d.case.caseId);
+		const r = await loop.routeAndNotify(d.case.caseId, { alertOwner: true, connectCaller: 'emergency' });
+		expect(r.case.urgency).toBe('emergency');
+		expect(r.case.owner?.id).toBe('ana');
+		expect(r.bridge?.callSid).toMatch(/^CA/);
+		const call = sim.calls.find((c) => c.sid === r.bridge!.callSid)!;
+		expect(call).toMatchObject({ to: '+13125550111', from: '+13125550199' });
+		expect(call.twiml).toContain('<Dial callerId="+13125550199"><Number>+13125550144</Number></Dial>');
+		expect(call.twiml).toMatch(/Emergency\. Missed call for Acme Plumbing from 3 1 2 5 5 5 0 1 4 4/);
+		expect(r.case.attempts).toEqual([expect.objectContaining({ channel: 'call', result: 'sent', by: 'ana' })]);
+		// Routing the same case again neither re-texts nor re-rings the owner.
+		const again = await loop.routeAndNotify(d.case.caseId, { alertOwner: true, connectCaller: 'emergency' });
+		expect(again.bridge).toBeUndefined();
+		expect(sim.calls).toHaveLength(1);
+	});
+
+	test('a routine case is not bridged when only emergencies are', async () => {
+		const d = await loop.detect(missed('+13125550145'));
+		await loop.classify(d.case.caseId);
+		const r = await loop.routeAndNotify(d.case.caseId, { alertOwner: true, connectCaller: 'emergency' });
+		expect(r.case.urgency).not.toBe('emergency');
+		expect(r.ownerAlert?.messageSid).toMatch(/^SM/);
+		expect(r.bridge).toBeUndefined();
+		expect(sim.calls).toHaveLength(0);
+	});
+
 	test('the same webhook delivered twice makes one case and one text', async () => {
 		const e = missed('+13125550123');
 		await loop.run(e);

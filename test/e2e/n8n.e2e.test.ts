@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -19,6 +19,7 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 	let port: number;
 	let hook: string;
 	let store: RecoveryStore;
+	let cli: (args: string[]) => string;
 	const storeFile = () => join(dir, 'cases.db');
 	const toCaller = (n: string) => sim.messages.filter((m) => m.to === n);
 
@@ -44,8 +45,9 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 			N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'false', N8N_DIAGNOSTICS_ENABLED: 'false', N8N_VERSION_NOTIFICATIONS_ENABLED: 'false', N8N_TEMPLATES_ENABLED: 'false',
 			N8N_PERSONALIZATION_ENABLED: 'false', N8N_RUNNERS_BROKER_PORT: String(await freePort()), N8N_LOG_LEVEL: 'info', DB_SQLITE_POOL_SIZE: '2', N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
 		};
-		const cli = (args: string[]) => execFileSync(p.node24, [p.n8nBin, ...args], { env: runtimeEnv(env), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+		cli = (args: string[]) => execFileSync(p.node24, [p.n8nBin, ...args], { env: runtimeEnv(env), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 		cli(['import:credentials', `--input=${join(dir, 'creds.json')}`]);
+		rmSync(join(dir, 'creds.json')); // the plain-text import file is ours, not n8n's: it goes once imported
 		cli(['import:workflow', `--input=${join(dir, 'wf.json')}`]);
 		cli(['publish:workflow', `--id=${WORKFLOW_ID}`]);
 		n8n = start(p.node24, [p.n8nBin, 'start'], env);
@@ -141,4 +143,22 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		expect(escalated.owner?.id).not.toBe(c.owner!.id);
 		await waitFor('the escalation text', async () => sim.messages.find((m) => m.to === escalated.owner!.phone && m.body.includes(c.caseId.slice(0, 8))), 30000);
 	}, 200000);
+
+	test('after the run the Auth Token is nowhere: not in exported workflows or credentials, n8n\'s database and executions, the store, the log or the texts', async () => {
+		const out = join(dir, 'export');
+		cli(['export:workflow', '--all', `--output=${join(out, 'workflows.json')}`]);
+		cli(['export:credentials', '--all', `--output=${join(out, 'credentials.json')}`]);
+		const workflows = readFileSync(join(out, 'workflows.json'), 'utf8');
+		expect(workflows).toContain('missedCallTrigger');
+		expect(readFileSync(join(out, 'credentials.json'), 'utf8')).toContain('missedCallRecoveryTwilioApi');
+		// n8n's own database holds every execution's data; the credential is stored encrypted.
+		const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+			.map((f) => join(dir, f))
+			.filter((f) => !f.includes('node_modules') && statSync(f).isFile());
+		expect(files.some((f) => f.endsWith('database.sqlite'))).toBe(true);
+		for (const f of files) expect({ file: f, leaked: readFileSync(f).toString('latin1').includes(AUTH_TOKEN) }).toEqual({ file: f, leaked: false });
+		expect(n8n.log()).toContain('Missed Call Trigger');
+		expect(n8n.log()).not.toContain(AUTH_TOKEN);
+		expect(JSON.stringify(sim.messages)).not.toContain(AUTH_TOKEN);
+	});
 });

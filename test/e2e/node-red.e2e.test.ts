@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type RecoveryStore } from '../../core';
@@ -132,5 +132,20 @@ describe.each(VERSIONS)('inside real $label: the packed package, the quick-start
 		const html = await r.text();
 		expect(html).toContain('E2E Plumbing: missed call recovery');
 		expect(html).toMatch(/data-score="[1-5]"/);
+	});
+
+	test('after the run the Auth Token is nowhere: not in the exported flow, the files on disk, the store, the log or the texts', async () => {
+		// What an agency exports and shares: the Admin API's flows and the editor's export (same JSON).
+		const exported = await (await fetch(`${base}/flows`, { headers: { 'node-red-api-version': 'v2' } })).text();
+		expect(exported).toContain('mcr-twilio-account');
+		expect(exported).not.toContain(AUTH_TOKEN);
+		const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+			.map((f) => join(dir, f))
+			.filter((f) => !f.includes('node_modules') && statSync(f).isFile());
+		expect(files.some((f) => f.endsWith('flows_cred.json'))).toBe(true);
+		for (const f of files) expect({ file: f, leaked: readFileSync(f).toString('latin1').includes(AUTH_TOKEN) }).toEqual({ file: f, leaked: false });
+		expect(red.log()).toContain('Started flows');
+		expect(red.log()).not.toContain(AUTH_TOKEN);
+		expect(JSON.stringify(sim.messages)).not.toContain(AUTH_TOKEN);
 	});
 });
