@@ -111,7 +111,7 @@ function timeWordsFor(profile: Profile, now: string): { nextOpen: string; holida
 	return words;
 }
 
-export function messageView(profile: Profile, c: Pick<Case, 'caller' | 'calledNumber'> & { timing?: Timing }, now: string): Record<string, unknown> {
+export function messageView(profile: Profile, c: Pick<Case, 'caller' | 'calledNumber'> & { timing?: Timing; caseId?: string }, now: string): Record<string, unknown> {
 	const { nextOpen, holidayName } = timeWordsFor(profile, new Date(now).toISOString());
 	return {
 		business: { name: profile.name, phone: profile.phone ?? '', id: profile.businessId },
@@ -119,13 +119,14 @@ export function messageView(profile: Profile, c: Pick<Case, 'caller' | 'calledNu
 		timing: c.timing,
 		nextOpen,
 		holidayName,
-		bookingUrl: profile.bookingUrl ?? '',
+		// "{caseId}" in the booking link carries the case to the calendar and back in its booking webhook.
+		bookingUrl: (profile.bookingUrl ?? '').replace(/\{caseId\}/g, c.caseId ? encodeURIComponent(c.caseId) : ''),
 		emergencyLine: profile.emergencyLine ?? '',
 	};
 }
 
 /** Renders the acknowledgment and guarantees it identifies the business and carries opt-out words. */
-export function renderAcknowledgment(profile: Profile, c: Pick<Case, 'caller' | 'calledNumber'> & { timing?: Timing }, now: string): { body: string; variant: string } {
+export function renderAcknowledgment(profile: Profile, c: Pick<Case, 'caller' | 'calledNumber'> & { timing?: Timing; caseId?: string }, now: string): { body: string; variant: string } {
 	const v = variantFor(profile, c.timing ?? 'business-hours');
 	let body = renderTemplate(v.template, messageView(profile, c, now), `messages.${v.name}`);
 	if (body && !body.includes(profile.name)) body = `${profile.name}: ${body}`;

@@ -30,6 +30,13 @@ describe('acknowledgment', () => {
 		expect(h.action === 'send' && h.body).toContain('closed for Christmas and open again Monday at 8:00 AM');
 	});
 
+	test('the booking link carries the case id, so the booking webhook can close the right case', () => {
+		const withLink = plumber({ bookingUrl: 'https://cal.com/acme-plumbing/visit?metadata[caseId]={caseId}' });
+		const c = caseFor('+13125550123', noon);
+		const plan = planAcknowledgment(withLink, c, ctx(noon));
+		expect(plan.action === 'send' && plan.body).toContain(`book at https://cal.com/acme-plumbing/visit?metadata[caseId]=${c.caseId}.`);
+	});
+
 	test('a template without the business name or STOP gets both added', () => {
 		const bare = plumber({ messages: { businessHours: 'We will call you back.' } });
 		const plan = planAcknowledgment(bare, caseFor('+13125550123', noon), ctx(noon));

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -7,13 +7,26 @@ import { openStore, type RecoveryStore } from '../../core';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 import { E2E_PROFILE } from './e2e-profile';
+import { SlackStandIn } from './slack-stand-in';
+import { calBooking, HubSpotStandIn } from './hubspot-stand-in';
+import { openChromium, screenshotPath } from './browser';
 import { freePort, installTarball, packOnce, ROOT, runtimeEnv, runtimes, start, waitFor, type Proc } from './harness';
 
 const WORKFLOW_ID = 'mcrQuickStart0001';
+const HUBSPOT_TOKEN = 'pat-na1-e2e00000-0000-0000-0000-000000000000';
+const OTHER_TEMPLATES = ['full-loop-crm-calendar', 'after-hours-emergency', 'voicemail-to-action', 'daily-report-and-overdue', 'agency-multi-client'];
 const WEBHOOK_ID = '5b1f3c2e-7d4a-4c8e-9f10-0a1b2c3d4e5f';
+
+/** Only the daily-report template keeps its overdue sweeper, so its Slack posts can be counted (sweepers share the cases). */
+function oneSweeper(w: { nodes: { name: string; type: string }[]; connections: Record<string, unknown> }) {
+	const gone = w.nodes.filter((n) => n.type.endsWith('.recoveryOverdueTrigger')).map((n) => n.name);
+	return { ...w, nodes: w.nodes.filter((n) => !gone.includes(n.name)), connections: Object.fromEntries(Object.entries(w.connections).filter(([k]) => !gone.includes(k))) };
+}
 
 describe('inside a real n8n 2.x: the packed package as a community package, the quick-start workflow activated by the CLI', () => {
 	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
+	const slack = new SlackStandIn();
+	const hubspot = new HubSpotStandIn(HUBSPOT_TOKEN);
 	let dir: string;
 	let n8n: Proc;
 	let port: number;
@@ -34,10 +47,11 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		port = await freePort();
 		hook = `http://127.0.0.1:${port}/webhook/${WEBHOOK_ID}/missed-call`;
 		writeFileSync(join(dir, 'creds.json'), JSON.stringify([
-			{ id: 'mcrWorkspace0001', name: 'Missed Call Recovery Workspace', type: 'missedCallRecoveryWorkspaceApi', data: { storeType: 'sqlite', sqliteFile: storeFile(), businesses: JSON.stringify(E2E_PROFILE) } },
+			{ id: 'mcrWorkspace0001', name: 'Missed Call Recovery Workspace', type: 'missedCallRecoveryWorkspaceApi', data: { storeType: 'sqlite', sqliteFile: storeFile(), businesses: JSON.stringify({ ...E2E_PROFILE, bookingUrl: 'https://cal.com/e2e-plumbing/visit?metadata[caseId]={caseId}' }) } },
+			{ id: 'mcrHubspot000001', name: 'HubSpot App Token', type: 'hubspotAppToken', data: { appToken: HUBSPOT_TOKEN } },
 			{ id: 'mcrTwilio0000001', name: 'Twilio (Missed Call Recovery)', type: 'missedCallRecoveryTwilioApi', data: { accountSid: ACCOUNT_SID, authType: 'authToken', authToken: AUTH_TOKEN, apiBaseUrl: sim.url } },
 		]));
-		const wf = JSON.parse(readFileSync(join(ROOT, 'workflows', 'quick-start-text-back.json'), 'utf8').replace(/REPLACE_WORKSPACE_CREDENTIAL_ID/g, 'mcrWorkspace0001').replace(/REPLACE_TWILIO_CREDENTIAL_ID/g, 'mcrTwilio0000001'));
+		const wf = oneSweeper(JSON.parse(readFileSync(join(ROOT, 'workflows', 'quick-start-text-back.json'), 'utf8').replace(/REPLACE_WORKSPACE_CREDENTIAL_ID/g, 'mcrWorkspace0001').replace(/REPLACE_TWILIO_CREDENTIAL_ID/g, 'mcrTwilio0000001')));
 		writeFileSync(join(dir, 'wf.json'), JSON.stringify({ ...wf, id: WORKFLOW_ID }));
 		const env = {
 			...runtimes.envFor24(),
@@ -50,6 +64,16 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		rmSync(join(dir, 'creds.json')); // the plain-text import file is ours, not n8n's: it goes once imported
 		cli(['import:workflow', `--input=${join(dir, 'wf.json')}`]);
 		cli(['publish:workflow', `--id=${WORKFLOW_ID}`]);
+		// Every other template, as shipped, with the credentials filled in and Slack pointed at the local stand-in.
+		await slack.start();
+		await hubspot.start();
+		for (const [i, t] of OTHER_TEMPLATES.entries()) {
+			const text = readFileSync(join(ROOT, 'workflows', `${t}.json`), 'utf8').replace(/REPLACE_WORKSPACE_CREDENTIAL_ID/g, 'mcrWorkspace0001').replace(/REPLACE_TWILIO_CREDENTIAL_ID/g, 'mcrTwilio0000001').replace(/https:\/\/hooks\.slack\.com\/services\/REPLACE\/WITH\/YOUR_WEBHOOK/g, slack.url).replace(/REPLACE_HUBSPOT_CREDENTIAL_ID/g, 'mcrHubspot000001').replace('"https://api.hubapi.com"', JSON.stringify(hubspot.url));
+			const w = JSON.parse(text);
+			writeFileSync(join(dir, `${t}.json`), JSON.stringify({ ...(t === 'daily-report-and-overdue' ? w : oneSweeper(w)), id: `mcrTemplate0000${i + 3}` }));
+			cli(['import:workflow', `--input=${join(dir, `${t}.json`)}`]);
+			cli(['publish:workflow', `--id=mcrTemplate0000${i + 3}`]);
+		}
 		n8n = start(p.node24, [p.n8nBin, 'start'], env);
 		await waitFor('n8n to answer /healthz', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 180000, 1000).catch((e) => {
 			throw new Error(`${e.message}\n--- n8n log ---\n${n8n.log().slice(-4000)}`);
@@ -64,6 +88,8 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		await store?.close();
 		await n8n?.stop();
 		await sim.stop();
+		await slack.stop();
+		await hubspot.stop();
 		if (dir) rmSync(dir, { recursive: true, force: true });
 	});
 
@@ -146,6 +172,7 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 
 	test('after the run the Auth Token is nowhere: not in exported workflows or credentials, n8n\'s database and executions, the store, the log or the texts', async () => {
 		const out = join(dir, 'export');
+		mkdirSync(out);
 		cli(['export:workflow', '--all', `--output=${join(out, 'workflows.json')}`]);
 		cli(['export:credentials', '--all', `--output=${join(out, 'credentials.json')}`]);
 		const workflows = readFileSync(join(out, 'workflows.json'), 'utf8');
@@ -161,4 +188,61 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		expect(n8n.log()).not.toContain(AUTH_TOKEN);
 		expect(JSON.stringify(sim.messages)).not.toContain(AUTH_TOKEN);
 	});
+
+	test('every template imports and activates: no unknown node types, their webhooks answer, the agency report page is served by n8n', async () => {
+		expect(n8n.log()).not.toMatch(/Unrecognized node type|could not be activated|Problem with workflow|There was a problem activating/i);
+		for (const id of ['2b0c1d3e-4f5a-4b6c-8d7e-f9a0b1c2d3e4', '3c1d2e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5', '4d2e3f5a-6b7c-4d8e-9fa0-b1c2d3e4f5a6', '6f4a5b7c-8d9e-4f0a-9b1c-d3e4f5a6b7c8']) {
+			expect((await fetch(`http://127.0.0.1:${port}/webhook/${id}/missed-call`, { method: 'POST' })).status).toBe(403);
+		}
+		const r = await fetch(`http://127.0.0.1:${port}/webhook/agency-report?business=e2e-plumbing&days=1`);
+		expect(r.status).toBe(200);
+		expect(r.headers.get('content-type')).toMatch(/text\/html/);
+		const html = await r.text();
+		expect(html).toContain('E2E Plumbing: missed call recovery');
+		expect(html).toMatch(/data-score="[1-5]"/);
+	});
+
+	test('the daily-report template posts overdue escalations to Slack in Slack\'s shape', async () => {
+		const post = await waitFor('an overdue post from n8n', async () => slack.posts.find((p) => p.text.startsWith('Overdue:')), 150000, 2000);
+		expect(post.text).not.toMatch(/\+1\d{10}/);
+		expect(slack.rejected).toEqual([]);
+	}, 160000);
+
+	test('full loop with CRM and calendar in n8n: HubSpot contact and task, Slack, and the Cal.com booking closes the case', async () => {
+		await sim.placeCall({ webhookUrl: `http://127.0.0.1:${port}/webhook/2b0c1d3e-4f5a-4b6c-8d7e-f9a0b1c2d3e4/missed-call`, from: '+13125550174', to: '+13125550199' });
+		const text = await waitFor('the text with the booking link', async () => toCaller('+13125550174')[0], 30000);
+		const caseId = decodeURIComponent(text.body.match(/metadata\[caseId\]=([\w%-]+)/)?.[1] ?? '');
+		expect(caseId).toMatch(/^[0-9a-f-]{36}$/);
+		const task = await waitFor('the HubSpot task', async () => hubspot.tasks.find((t) => t.properties.hs_task_body.includes(caseId)), 30000);
+		expect(hubspot.contacts.find((c) => c.id === task.contactId)?.properties.phone).toBe('+13125550174');
+		await waitFor('the Slack alert', async () => slack.posts.find((p) => p.text.includes(caseId.slice(0, 8)) && p.text.includes('Logged in HubSpot')), 30000);
+		const booked = await fetch(`http://127.0.0.1:${port}/webhook/booking`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(calBooking(caseId, '+13125550174')) });
+		expect(booked.status).toBe(200);
+		const c = await waitFor('the recovered case', async () => { const x = await store.getCase(caseId); return x?.state === 'recovered' ? x : undefined; }, 30000);
+		expect(c.outcome).toMatchObject({ kind: 'booked' });
+		expect(hubspot.rejected).toEqual([]);
+	}, 120000);
+
+	test('each workflow on the real n8n canvas, photographed for the catalogue', async () => {
+		const setup = await fetch(`http://127.0.0.1:${port}/rest/owner/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'owner@e2e.example', firstName: 'E2E', lastName: 'Owner', password: 'E2e-owner-password-1' }) });
+		expect(setup.status).toBe(200);
+		const auth = /n8n-auth=([^;]+)/.exec(setup.headers.get('set-cookie') ?? '')?.[1];
+		expect(auth).toBeTruthy();
+		const { context, close } = await openChromium({ width: 1400, height: 700 });
+		try {
+			await context.addCookies([{ name: 'n8n-auth', value: auth!, domain: '127.0.0.1', path: '/' }]);
+			const page = await context.newPage();
+			const ids: Record<string, string> = { 'quick-start-text-back': WORKFLOW_ID, ...Object.fromEntries(OTHER_TEMPLATES.map((t, i) => [t, `mcrTemplate0000${i + 3}`])) };
+			for (const [name, id] of Object.entries(ids)) {
+				await page.goto(`http://127.0.0.1:${port}/workflow/${id}`);
+				await page.waitForSelector('[data-test-id="canvas-node"]', { timeout: 60000 });
+				await page.waitForTimeout(1500);
+				const nodes = await page.locator('[data-test-id="canvas-node"]').count();
+				expect({ name, enough: nodes >= 4 }).toEqual({ name, enough: true });
+				await page.screenshot({ path: screenshotPath('workflows', name) });
+			}
+		} finally {
+			await close();
+		}
+	}, 180000);
 });

@@ -1,0 +1,199 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore, type RecoveryStore } from '../../core';
+import { TwilioSim } from '../../sim/twilio-server';
+import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
+import { E2E_PROFILE } from './e2e-profile';
+import { SlackStandIn } from './slack-stand-in';
+import { calBooking, HubSpotStandIn } from './hubspot-stand-in';
+import { openChromium, screenshotPath } from './browser';
+import { freePort, installTarball, packOnce, ROOT, runtimes, start, waitFor, type Proc } from './harness';
+
+const HVAC = {
+	...E2E_PROFILE,
+	businessId: 'northside-hvac',
+	name: 'Northside HVAC',
+	timeZone: 'America/New_York',
+	phone: '+16175550100',
+	forwardTo: '+16175550101',
+	numbers: ['+16175550199'],
+	trade: 'hvac',
+	roster: [{ id: 'dee', name: 'Dee', phone: '+16175550111', skills: ['no-heat'] }],
+	routing: { ...E2E_PROFILE.routing, fallback: ['dee'], escalation: ['dee'] },
+};
+
+const HUBSPOT_TOKEN = 'pat-na1-e2e00000-0000-0000-0000-000000000000';
+const TEMPLATES = ['full-loop-crm-calendar', 'quick-start-text-back', 'after-hours-emergency', 'voicemail-to-action', 'daily-report-and-overdue', 'agency-multi-client'];
+
+describe('every Node-RED template deployed together in real Node-RED 5 and played end to end', () => {
+	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
+	const slack = new SlackStandIn();
+	const hubspot = new HubSpotStandIn(HUBSPOT_TOKEN);
+	let dir: string;
+	let red: Proc;
+	let base: string;
+	let store: RecoveryStore;
+	const to = (n: string) => sim.messages.filter((m) => m.to === n);
+
+	beforeAll(async () => {
+		runtimes.install(['nodered5']);
+		dir = mkdtempSync(join(tmpdir(), 'mcr-nr-templates-'));
+		installTarball(dir, packOnce(join(tmpdir(), `mcr-pack-${process.pid}`)), runtimes.envFor24());
+		await sim.start();
+		await slack.start();
+		await hubspot.start();
+		const port = await freePort();
+		base = `http://127.0.0.1:${port}`;
+		writeFileSync(join(dir, 'settings.js'), `module.exports = { uiPort: ${port}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'e2e-secret', httpNodeRoot: '/', logging: { console: { level: 'info' } }, editorTheme: { tours: false } };\n`);
+		red = start(runtimes.paths().node24, [runtimes.paths().nodered5Bin, '-u', dir, '-s', join(dir, 'settings.js')], { ...runtimes.envFor24(), SLACK_WEBHOOK_URL: slack.url, HUBSPOT_BASE_URL: hubspot.url, HUBSPOT_TOKEN });
+		await waitFor('Node-RED 5 to answer', async () => (await fetch(`${base}/settings`)).ok, 120000, 500);
+		// Each template as shipped, with only what an agency fills in changed: credentials, the store file, the business.
+		const flows: Record<string, unknown>[] = [];
+		for (const t of TEMPLATES) {
+			for (const n of JSON.parse(readFileSync(join(ROOT, 'flows', `${t}.json`), 'utf8')) as Record<string, unknown>[]) {
+				if (n.type === 'mcr-twilio-account') Object.assign(n, { apiBaseUrl: sim.url, credentials: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN } });
+				if (n.type === 'mcr-store') Object.assign(n, { sqliteFile: 'cases.db' });
+				if (n.type === 'mcr-business') {
+					const shipped = JSON.parse(String(n.profile));
+					const mine = Array.isArray(shipped) ? [E2E_PROFILE, HVAC] : { ...E2E_PROFILE, bookingUrl: shipped.bookingUrl, routing: { ...E2E_PROFILE.routing, strategy: shipped.routing?.strategy ?? 'round-robin' }, roster: E2E_PROFILE.roster.map((r) => ({ ...r, onCall: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], from: '00:00', to: '24:00' }] })) };
+					Object.assign(n, { profile: JSON.stringify(mine) });
+				}
+				// One sweeper (the daily-report template's) so its Slack posts can be counted.
+				if (n.type === 'recovery-overdue') Object.assign(n, { intervalSeconds: String(n.id).startsWith('mcr5') ? 3 : 3600 });
+				if (n.type === 'delay') Object.assign(n, { timeout: '2', timeoutUnits: 'seconds' });
+				flows.push(n);
+			}
+		}
+		const deploy = await fetch(`${base}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' }, body: JSON.stringify({ flows }) });
+		expect(deploy.status).toBe(200);
+		for (const path of ['missed-call', 'after-hours', 'voicemail-action', 'agency']) await waitFor(`/${path}`, async () => (await fetch(`${base}/${path}`, { method: 'POST' })).status === 403, 30000, 300);
+		store = await openStore({ type: 'sqlite', file: join(dir, 'cases.db') });
+	}, 600000);
+
+	afterAll(async () => {
+		await store?.close();
+		await red?.stop();
+		await sim.stop();
+		await slack.stop();
+		await hubspot.stop();
+		if (dir) rmSync(dir, { recursive: true, force: true });
+	});
+
+	test('all six templates deploy with no unknown node types, every wire to a node that exists, and are offered under Import > Examples', async () => {
+		expect(red.log()).not.toMatch(/missing types|Unknown type|Waiting for missing/i);
+		const deployed = (await (await fetch(`${base}/flows`, { headers: { 'node-red-api-version': 'v2' } })).json()) as { flows: { id: string; wires?: string[][] }[] };
+		const ids = new Set(deployed.flows.map((n) => n.id));
+		for (const n of deployed.flows) for (const w of (n.wires ?? []).flat()) expect({ from: n.id, to: w, exists: ids.has(w) }).toEqual({ from: n.id, to: w, exists: true });
+		for (const t of TEMPLATES) expect((await fetch(`${base}/library/examples/flows/@recovery-loop/n8n-nodes-missed-call-recovery/${t}`)).status).toBe(200);
+		expect(readdirSync(join(ROOT, 'examples')).sort()).toEqual(TEMPLATES.map((t) => `${t}.json`).sort());
+	});
+
+	test('full loop with CRM and calendar: a HubSpot contact and task, the owner told in Slack, and the Cal.com booking closes the case', async () => {
+		await sim.placeCall({ webhookUrl: `${base}/full-loop`, from: '+13125550164', to: '+13125550199' });
+		const text = await waitFor('the text with the booking link', async () => to('+13125550164')[0], 20000);
+		const caseId = decodeURIComponent(text.body.match(/metadata\[caseId\]=([\w%-]+)/)?.[1] ?? '');
+		expect(caseId).toMatch(/^[0-9a-f-]{36}$/);
+		const task = await waitFor('the HubSpot task', async () => hubspot.tasks.find((t) => t.properties.hs_task_body.includes(caseId)), 20000);
+		expect(hubspot.contacts.find((c) => c.id === task.contactId)?.properties.phone).toBe('+13125550164');
+		expect(task.properties.hs_task_subject).toMatch(/^Call back \+13125550164/);
+		await waitFor('the Slack alert', async () => slack.posts.find((p) => p.text.includes(caseId.slice(0, 8)) && p.text.includes('Logged in HubSpot')), 20000);
+		const booked = await fetch(`${base}/booking`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(calBooking(caseId, '+13125550164')) });
+		expect(booked.status).toBe(200);
+		expect(await booked.text()).toBe('recorded');
+		const c = await waitFor('the recovered case', async () => { const x = await store.getCase(caseId); return x?.state === 'recovered' ? x : undefined; }, 20000);
+		expect(c.outcome).toMatchObject({ kind: 'booked' });
+		const other = await fetch(`${base}/booking`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ triggerEvent: 'BOOKING_CANCELLED', payload: {} }) });
+		expect(await other.text()).toBe('ignored');
+		expect(hubspot.rejected).toEqual([]);
+	});
+
+	test('after-hours emergency: the on-call owner is texted and rung, and the call dials the caller', async () => {
+		await sim.placeCall({ webhookUrl: `${base}/after-hours`, from: '+13125550161', to: '+13125550199', say: 'a pipe burst and there is water everywhere' });
+		const bridge = await waitFor('the bridge call', async () => sim.calls.find((c) => c.twiml?.includes('<Number>+13125550161</Number>')), 20000);
+		expect(['+13125550111', '+13125550112']).toContain(bridge.to);
+		expect(bridge.twiml).toMatch(/Emergency\. Missed call for E2E Plumbing/);
+		await waitFor('the owner alert', async () => sim.messages.find((m) => m.to === bridge.to && m.body.includes('EMERGENCY')), 20000);
+		const c = (await store.listCases({ caller: '+13125550161' }))[0];
+		expect(c.attempts).toEqual([expect.objectContaining({ channel: 'call', result: 'sent' })]);
+	});
+
+	test('voicemail to action: one owner text carries the caller\'s words; a caller with no voicemail is still routed', async () => {
+		await sim.placeCall({ webhookUrl: `${base}/voicemail-action`, from: '+13125550162', to: '+13125550199', say: 'my water heater is leaking in the garage' });
+		const withWords = await waitFor('the routed voicemail case', async () => (await store.listCases({ caller: '+13125550162' })).find((c) => c.owner), 20000);
+		await waitFor('the owner text with the words', async () => sim.messages.find((m) => m.to === withWords.owner!.phone && m.body.includes('water heater is leaking')), 20000);
+		await sim.placeCall({ webhookUrl: `${base}/voicemail-action`, from: '+13125550163', to: '+13125550199' });
+		const silent = await waitFor('the silent caller routed after the wait', async () => (await store.listCases({ caller: '+13125550163' })).find((c) => c.owner), 20000);
+		expect(silent.urgency).toBeTruthy();
+		await new Promise((r) => setTimeout(r, 3000));
+		const alerts = sim.messages.filter((m) => m.to === withWords.owner!.phone && m.body.includes(withWords.caseId.slice(0, 8)));
+		expect(alerts).toHaveLength(1);
+	});
+
+	test('agency multi-client: the called number picks the business, and each client has its own report', async () => {
+		await sim.placeCall({ webhookUrl: `${base}/agency`, from: '+16175550177', to: '+16175550199' });
+		await sim.placeCall({ webhookUrl: `${base}/agency`, from: '+13125550178', to: '+13125550199' });
+		expect((await waitFor('the HVAC text', async () => to('+16175550177')[0], 20000)).body).toContain('Northside HVAC');
+		expect((await waitFor('the plumbing text', async () => to('+13125550178')[0], 20000)).body).toContain('E2E Plumbing');
+		const hvac = await waitFor('the HVAC case', async () => (await store.listCases({ caller: '+16175550177' })).find((c) => c.owner), 20000);
+		expect(hvac).toMatchObject({ businessId: 'northside-hvac', owner: { id: 'dee' } });
+		const html = await (await fetch(`${base}/agency-report?business=northside-hvac&days=1`)).text();
+		expect(html).toContain('Northside HVAC: missed call recovery');
+		expect(html).toMatch(/<option value="northside-hvac" selected>Northside HVAC<\/option>/);
+	});
+
+	test('daily report and overdue: the scorecard and the overdue escalations reach Slack in Slack\'s shape', async () => {
+		const r = await fetch(`${base}/inject/mcr5.daily`, { method: 'POST' });
+		expect(r.status).toBe(200);
+		const card = await waitFor('the scorecard in Slack', async () => slack.posts.find((p) => p.blocks?.[0]?.type === 'header'), 20000);
+		expect(card.text).toMatch(/^Missed call recovery: [1-5–]\/5/);
+		// The cases above have short test deadlines: the sweeper escalates them and posts each one.
+		const overdue = await waitFor('an overdue post', async () => slack.posts.find((p) => p.text.startsWith('Overdue:')), 60000, 1000);
+		expect(overdue.text).not.toMatch(/\+1\d{10}/); // the caller's number is masked in chat
+		expect(slack.rejected).toEqual([]);
+	}, 90000);
+
+	test('the report page in headless Chromium at phone size: readable without sideways scrolling, filterable by business and period', async () => {
+		const { context, close } = await openChromium({ width: 390, height: 844 });
+		try {
+			const page = await context.newPage();
+			const res = await page.goto(`${base}/agency-report?business=northside-hvac&days=1`);
+			expect(res?.status()).toBe(200);
+			expect(await page.locator('h1').textContent()).toBe('Northside HVAC: missed call recovery');
+			expect(await page.locator('.score').textContent()).toMatch(/^[1-5–] \/ 5$/);
+			expect(await page.locator('.checks li').count()).toBe(5);
+			expect(await page.locator('section.protect').isVisible()).toBe(true);
+			const width = await page.evaluate('document.documentElement.scrollWidth') as number;
+			expect(width).toBeLessThanOrEqual(390);
+			await page.screenshot({ path: screenshotPath('report', 'report-phone'), fullPage: true });
+			// The filter is a plain form: no script needed, so it works in any phone browser.
+			await page.selectOption('select[name=business]', 'e2e-plumbing');
+			await page.selectOption('select[name=days]', '30');
+			await Promise.all([page.waitForURL(/business=e2e-plumbing&days=30/), page.click('button[type=submit]')]);
+			expect(await page.locator('h1').textContent()).toBe('E2E Plumbing: missed call recovery');
+			expect(await page.locator('body').textContent()).toContain('Last 30 days');
+			expect(Number(await page.locator('.bar').first().textContent())).toBeGreaterThan(0);
+		} finally {
+			await close();
+		}
+	}, 60000);
+
+	test('each flow on the real Node-RED canvas, photographed for the catalogue', async () => {
+		const { context, close } = await openChromium({ width: 1400, height: 620 });
+		try {
+			const page = await context.newPage();
+			const tabs: Record<string, string> = { 'full-loop-crm-calendar': 'mcr2.tab', 'quick-start-text-back': 'mcr.tab.quick', 'after-hours-emergency': 'mcr3.tab', 'voicemail-to-action': 'mcr4.tab', 'daily-report-and-overdue': 'mcr5.tab', 'agency-multi-client': 'mcr6.tab' };
+			await page.goto(`${base}/`);
+			await page.waitForSelector('#red-ui-workspace-chart', { timeout: 60000 });
+			for (const [name, tab] of Object.entries(tabs)) {
+				await page.evaluate(`RED.workspaces.show(${JSON.stringify(tab)})`);
+				await page.waitForTimeout(500);
+				const nodes = await page.locator('#red-ui-workspace-chart .red-ui-flow-node-group').count();
+				expect({ name, nodes: nodes > 3 }).toEqual({ name, nodes: true });
+				await page.locator('#red-ui-workspace').screenshot({ path: screenshotPath('flows', name) });
+			}
+		} finally {
+			await close();
+		}
+	}, 120000);
+});
