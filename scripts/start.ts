@@ -1,49 +1,28 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { TwilioSim } from '../sim/twilio-server';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DEMO_ACCOUNT, DEMO_PROFILE } from './demo-profile';
+import { banner, DEMO_DIR, packTarball, ROOT, runtimes, startSim, stopTogether, waitFor } from './demo-common';
 
 /**
  * The main job: real Node-RED 5 (on Node 24) with this pack installed from its packed tarball, the quick-start
  * flow deployed with the embedded SQLite store, and the local Twilio-compatible server. Prints what to open and
  * how to place a test call. Everything it makes lives in .demo/ (delete it to start over).
  */
-const ROOT = resolve(__dirname, '..', '..');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const runtimes = require(join(ROOT, 'scripts', 'runtimes.js')) as { install(n: string[]): void; paths(): { node24: string; nodered5Bin: string }; envFor24(): NodeJS.ProcessEnv };
-const SIM_PORT = Number(process.env.MCR_SIM_PORT ?? 3999);
 const RED_PORT = Number(process.env.MCR_RED_PORT ?? 1880);
 
-async function waitFor(what: string, fn: () => Promise<boolean>, ms: number) {
-	const end = Date.now() + ms;
-	while (Date.now() < end) {
-		if (await fn().catch(() => false)) return;
-		await new Promise((r) => setTimeout(r, 300));
-	}
-	throw new Error(`Timed out waiting for ${what}`);
-}
-
 async function main() {
-	const demo = join(ROOT, '.demo');
-	const userDir = join(demo, 'node-red');
+	const userDir = join(DEMO_DIR, 'node-red');
 	mkdirSync(userDir, { recursive: true });
 	console.log('Preparing Node-RED 5 on Node 24 (installed once into ~/.cache/missed-call-recovery-runtimes)...');
 	runtimes.install(['nodered5']);
 	const env24 = runtimes.envFor24();
-	// Install the pack as a user would: from its packed tarball.
-	const packDir = join(demo, 'pack');
-	rmSync(packDir, { recursive: true, force: true });
-	mkdirSync(packDir);
-	execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-	const tgz = join(packDir, readdirSync(packDir).find((f) => f.endsWith('.tgz'))!);
+	const tgz = packTarball();
 	if (!existsSync(join(userDir, 'package.json'))) writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-demo', private: true }));
 	execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--omit=optional', tgz], { cwd: userDir, env: env24, stdio: ['ignore', 'ignore', 'inherit'] });
-	writeFileSync(join(userDir, 'settings.js'), `module.exports = { uiPort: ${RED_PORT}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'local-demo-only', httpNodeRoot: '/', editorTheme: { tours: false }, logging: { console: { level: 'warn' } } };\n`);
+	writeFileSync(join(userDir, 'settings.js'), `module.exports = { uiPort: ${RED_PORT}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'local-demo-only', httpNodeRoot: '/', editorTheme: { tours: false }, telemetry: { enabled: false }, diagnostics: { enabled: false }, logging: { console: { level: 'warn' } } };\n`);
 
-	const sim = new TwilioSim(DEMO_ACCOUNT);
-	await sim.start(SIM_PORT);
-	sim.addNumber('+13125550199');
+	const sim = await startSim();
 	const red = spawn(runtimes.paths().node24, [runtimes.paths().nodered5Bin, '-u', userDir, '-s', join(userDir, 'settings.js')], { env: { ...env24, NODE_ENV: 'production' }, stdio: ['ignore', 'inherit', 'inherit'] });
 	const base = `http://127.0.0.1:${RED_PORT}`;
 	await waitFor('Node-RED', async () => (await fetch(`${base}/settings`)).ok, 120000);
@@ -57,34 +36,15 @@ async function main() {
 	}
 	const r = await fetch(`${base}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' }, body: JSON.stringify({ flows: flow }) });
 	if (!r.ok) throw new Error(`Deploying the quick-start flow failed: ${r.status} ${await r.text()}`);
-	writeFileSync(join(demo, 'demo.json'), JSON.stringify({ store: join(userDir, 'cases.db'), sim: sim.url, webhook: `${base}/missed-call`, businessId: DEMO_PROFILE.businessId }));
-
-	console.log(`
-Missed Call Recovery is running in Node-RED 5 with the quick-start flow.
-
-  Node-RED editor:                 ${base}/
-  Missed Call Trigger webhook:     ${base}/missed-call   (Voice URL and Messaging URL of ${DEMO_PROFILE.numbers?.[0]})
-  Recovery report:                 ${base}/recovery-report?business=${DEMO_PROFILE.businessId}&days=7
-  Local Twilio-compatible server:  ${sim.url}   (texts sent: ${sim.url}/__sim/messages)
-  Store (SQLite):                  ${join(userDir, 'cases.db')}
-
-Place a missed call in another terminal:
-
-  npm run call -- --from +13125550123 --say "water everywhere in the basement"
-
-Press Ctrl-C to stop.
-`);
-	const stop = async () => {
-		red.kill('SIGTERM');
-		await sim.stop();
-		process.exit(0);
-	};
-	process.on('SIGINT', stop);
-	process.on('SIGTERM', stop);
-	red.on('exit', (code) => {
-		console.error(`Node-RED exited (${code})`);
-		void sim.stop().then(() => process.exit(code ?? 1));
-	});
+	writeFileSync(join(DEMO_DIR, 'demo.json'), JSON.stringify({ store: join(userDir, 'cases.db'), sim: sim.url, webhook: `${base}/missed-call`, businessId: DEMO_PROFILE.businessId }));
+	console.log(banner('Node-RED 5', [
+		['Node-RED editor', `${base}/`],
+		['Missed Call Trigger webhook', `${base}/missed-call   (Voice URL and Messaging URL of ${DEMO_PROFILE.numbers?.[0]})`],
+		['Recovery report', `${base}/recovery-report?business=${DEMO_PROFILE.businessId}&days=7`],
+		['Local Twilio-compatible server', `${sim.url}   (texts sent: ${sim.url}/__sim/messages)`],
+		['Store (SQLite)', join(userDir, 'cases.db')],
+	]));
+	stopTogether(red, sim, 'Node-RED');
 }
 
 main().catch((e) => {

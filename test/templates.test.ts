@@ -38,6 +38,8 @@ describe('the templates', () => {
 		test('credentials are named placeholders, sticky notes say what to fill in, and no secret is inside', () => {
 			const text = JSON.stringify(wf);
 			expect(text).not.toMatch(SECRET_LIKE);
+			// n8n's expression sandbox refuses any property named "caller": the nodes give callerPhone instead.
+			expect(text).not.toMatch(/\.caller\b/);
 			for (const n of wf.nodes) for (const k of Object.values(n.credentials ?? {})) expect(k.id).toMatch(/^REPLACE_[A-Z_]+_CREDENTIAL_ID$/);
 			const notes = wf.nodes.filter((n) => n.type === 'n8n-nodes-base.stickyNote').map((n) => String(n.parameters.content));
 			expect(notes.join('\n')).toMatch(/credential/i);

@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { caseIdOf, caseIdProperty, eachItem, loopFor, workspaceTest } from '../shared/n8n';
+import { caseIdOf, caseIdProperty, eachItem, loopFor, workspaceTest, caseJson } from '../shared/n8n';
 
 export class Acknowledge implements INodeType {
 	description: INodeTypeDescription = {
@@ -47,8 +47,7 @@ export class Acknowledge implements INodeType {
 			const sent = r.case.ack.status === 'sent' && !!r.sent;
 			const json: IDataObject = {
 				...item.json,
-				caseId: r.case.caseId,
-				case: r.case as unknown as IDataObject,
+				...caseJson(r.case),
 				acknowledgment: { status: r.case.ack.status, reason: r.case.ack.reason ?? (r.plan.action === 'none' ? r.plan.reason : undefined), messageSid: r.sent?.sid, body: r.case.ack.body, sendAt: r.case.ack.sendAt, error: r.error },
 			};
 			return [{ output: sent ? 0 : 1, json }];

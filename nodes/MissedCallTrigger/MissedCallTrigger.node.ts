@@ -2,7 +2,7 @@ import type { IDataObject, IHookFunctions, INodeExecutionData, INodeType, INodeT
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import { answerWebhook, maskPhone, PROVIDERS, type TriggerConfig } from '../../core';
 import { businessResolver } from '../shared/runtime';
-import { loopFor, asNodeError, TWILIO, twilioAccountFrom, webhookSecretTest, workspaceTest } from '../shared/n8n';
+import { loopFor, asNodeError, TWILIO, twilioAccountFrom, webhookSecretTest, workspaceTest, caseJson } from '../shared/n8n';
 import { sharedProvider } from '../shared/runtime';
 
 const WEBHOOK_SECRET = 'missedCallRecoveryWebhookSecretApi';
@@ -183,7 +183,7 @@ export class MissedCallTrigger implements INodeType {
 			return { noWebhookResponse: true };
 		}
 		const e = answer.emit;
-		const json: IDataObject = { type: e.type, caseId: e.case?.caseId ?? null, event: e.event as unknown as IDataObject, case: (e.case ?? null) as unknown as IDataObject };
+		const json: IDataObject = { type: e.type, caseId: null, callerPhone: 'from' in e.event ? String(e.event.from) : null, event: e.event as unknown as IDataObject, case: null, ...(e.case ? caseJson(e.case) : {}) };
 		if (e.type === 'missed-call') json.created = e.created;
 		if (e.type === 'inbound-message') json.action = e.action;
 		this.logger?.info(`Missed Call Trigger: ${e.type} from ${maskPhone('from' in e.event ? String(e.event.from) : '')}`);

@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { caseIdOf, caseIdProperty, eachItem, loopFor, workspaceTest } from '../shared/n8n';
+import { caseIdOf, caseIdProperty, eachItem, loopFor, workspaceTest, caseJson } from '../shared/n8n';
 
 export class OwnerRouter implements INodeType {
 	description: INodeTypeDescription = {
@@ -57,7 +57,7 @@ export class OwnerRouter implements INodeType {
 				raised: item.json.raised === true,
 			});
 			const c = r.case;
-			const json: IDataObject = { ...item.json, caseId, case: c as unknown as IDataObject, owner: c.owner as unknown as IDataObject, dueAt: c.dueAt, routing: { kind: r.decision.kind, reasons: r.decision.reasons }, ...(r.ownerAlert ? { ownerAlert: r.ownerAlert } : {}), ...(r.bridge ? { bridgeCall: r.bridge } : {}) };
+			const json: IDataObject = { ...item.json, ...caseJson(c), owner: c.owner as unknown as IDataObject, dueAt: c.dueAt, routing: { kind: r.decision.kind, reasons: r.decision.reasons }, ...(r.ownerAlert ? { ownerAlert: r.ownerAlert } : {}), ...(r.bridge ? { bridgeCall: r.bridge } : {}) };
 			return [{ output: r.decision.kind === 'assigned' ? 0 : 1, json }];
 		});
 	}

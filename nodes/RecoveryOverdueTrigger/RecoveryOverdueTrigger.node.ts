@@ -1,6 +1,6 @@
 import type { IDataObject, INodeExecutionData, INodeType, INodeTypeDescription, IPollFunctions } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { asNodeError, loopFor, workspaceTest } from '../shared/n8n';
+import { asNodeError, loopFor, workspaceTest, caseJson } from '../shared/n8n';
 
 export class RecoveryOverdueTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -43,7 +43,7 @@ export class RecoveryOverdueTrigger implements INodeType {
 			if ((this.getNodeParameter('escalate', true) as boolean) && (this.getNodeParameter('alertOwner', true) as boolean) && loop.deps.provider) {
 				for (const c of cases) if (c.owner && c.escalationLevel > 0) await loop.alertOwner(c.caseId, 'escalation');
 			}
-			return [cases.map((c) => ({ json: { caseId: c.caseId, case: c as unknown as IDataObject, owner: c.owner as unknown as IDataObject, escalationLevel: c.escalationLevel, dueAt: c.dueAt } }))];
+			return [cases.map((c) => ({ json: { ...caseJson(c), owner: c.owner as unknown as IDataObject, escalationLevel: c.escalationLevel, dueAt: c.dueAt } }))];
 		} catch (e) {
 			throw asNodeError(this.getNode(), e);
 		}

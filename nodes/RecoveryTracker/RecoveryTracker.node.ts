@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import { buildReport, MissedCallSchema, OUTCOMES, parseOrThrow, type Outcome } from '../../core';
-import { caseIdOf, caseIdProperty, eachItem, loopFor, workspaceTest } from '../shared/n8n';
+import { caseIdOf, caseIdProperty, eachItem, loopFor, workspaceTest, caseJson } from '../shared/n8n';
 
 const show = (...operation: string[]) => ({ show: { operation } });
 
@@ -92,7 +92,7 @@ export class RecoveryTracker implements INodeType {
 					const raw = this.getNodeParameter('event', i);
 					const event = parseOrThrow(MissedCallSchema, typeof raw === 'string' ? JSON.parse(raw) : raw, 'Missed call event');
 					const d = await loop.detect(event);
-					return [{ output: 0, json: { ...keep, caseId: d.case.caseId, case: d.case as unknown as IDataObject, created: d.created, duplicate: d.duplicate } }];
+					return [{ output: 0, json: { ...keep, ...caseJson(d.case), created: d.created, duplicate: d.duplicate } }];
 				}
 				case 'attempt': {
 					const c = await loop.recordAttempt(caseIdOf(this, i), {
@@ -101,22 +101,22 @@ export class RecoveryTracker implements INodeType {
 						by: (this.getNodeParameter('by', i, '') as string) || 'unknown',
 						note: (this.getNodeParameter('note', i, '') as string) || undefined,
 					});
-					return [{ output: 0, json: { ...keep, caseId: c.caseId, case: c as unknown as IDataObject } }];
+					return [{ output: 0, json: { ...keep, ...caseJson(c) } }];
 				}
 				case 'outcome': {
 					const value = this.getNodeParameter('value', i, 0) as number;
 					const c = await loop.recordOutcome(caseIdOf(this, i), { kind: this.getNodeParameter('outcome', i) as Outcome, value: value || undefined, note: (this.getNodeParameter('note', i, '') as string) || undefined });
-					return [{ output: 0, json: { ...keep, caseId: c.caseId, case: c as unknown as IDataObject } }];
+					return [{ output: 0, json: { ...keep, ...caseJson(c) } }];
 				}
 				case 'get': {
 					const id = caseIdOf(this, i);
 					const c = await loop.deps.store.getCase(id);
 					if (!c) throw new NodeOperationError(this.getNode(), `No case has id ${id}`, { itemIndex: i, description: 'Pass the caseId from the trigger or another Missed Call Recovery node.' });
-					return [{ output: 0, json: { caseId: c.caseId, case: c as unknown as IDataObject } }];
+					return [{ output: 0, json: { ...caseJson(c) } }];
 				}
 				case 'overdue': {
 					const list = await loop.deps.store.listOverdue(new Date().toISOString(), { businessId: (this.getNodeParameter('businessId', i, '') as string) || undefined, limit: this.getNodeParameter('limit', i, 50) as number });
-					return list.map((c) => ({ output: 0, json: { caseId: c.caseId, case: c as unknown as IDataObject } }));
+					return list.map((c) => ({ output: 0, json: { ...caseJson(c) } }));
 				}
 				default: {
 					const businessId = (this.getNodeParameter('businessId', i, '') as string) || undefined;

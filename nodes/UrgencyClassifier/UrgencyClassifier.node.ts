@@ -1,7 +1,7 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { URGENCIES } from '../../core';
-import { caseIdOf, caseIdProperty, eachItem, loopFor, workspaceTest } from '../shared/n8n';
+import { caseIdOf, caseIdProperty, eachItem, loopFor, workspaceTest, caseJson } from '../shared/n8n';
 
 export class UrgencyClassifier implements INodeType {
 	description: INodeTypeDescription = {
@@ -42,7 +42,7 @@ export class UrgencyClassifier implements INodeType {
 			return [
 				{
 					output: URGENCIES.indexOf(k.urgency),
-					json: { ...item.json, caseId: r.case.caseId, case: r.case as unknown as IDataObject, urgency: k.urgency, serviceType: k.serviceType, timing: k.timing, score: k.score, reasons: k.reasons, raised: r.raised },
+					json: { ...item.json, ...caseJson(r.case), urgency: k.urgency, serviceType: k.serviceType, timing: k.timing, score: k.score, reasons: k.reasons, raised: r.raised },
 				},
 			];
 		});

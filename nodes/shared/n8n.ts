@@ -1,5 +1,5 @@
-import { NodeApiError, NodeOperationError, type ICredentialsDecrypted, type ICredentialTestFunctions, type INodeCredentialTestResult, type ICredentialDataDecryptedObject, type IExecuteFunctions, type INode, type IPollFunctions, type IWebhookFunctions, type JsonObject, type IHookFunctions } from 'n8n-workflow';
-import { IllegalTransitionError, openStore, ProviderError, RecoveryInputError, type RecoveryLoop, type StoreConfig, type TwilioAccount } from '../../core';
+import { NodeApiError, NodeOperationError, type ICredentialsDecrypted, type ICredentialTestFunctions, type INodeCredentialTestResult, type ICredentialDataDecryptedObject, type IExecuteFunctions, type INode, type IPollFunctions, type IWebhookFunctions, type JsonObject, type IHookFunctions, type IDataObject } from 'n8n-workflow';
+import { IllegalTransitionError, openStore, ProviderError, RecoveryInputError, type Case, type RecoveryLoop, type StoreConfig, type TwilioAccount } from '../../core';
 import { defaultUserDir, loopOver, parseBusinesses, sharedProvider, sharedStore, storeConfigFromFields, type Businesses } from './runtime';
 
 type Ctx = IExecuteFunctions | IWebhookFunctions | IPollFunctions | IHookFunctions;
@@ -140,4 +140,12 @@ export async function workspaceTest(this: ICredentialTestFunctions, credential: 
 	} catch (e) {
 		return { status: 'Error', message: (e as Error).message };
 	}
+}
+
+/**
+ * The case as n8n items carry it. `callerPhone` repeats the caller's number at the top level: n8n's expression
+ * sandbox refuses any property named "caller" (Function.caller), so `{{ $json.case.caller }}` cannot be written.
+ */
+export function caseJson(c: Case): IDataObject {
+	return { caseId: c.caseId, callerPhone: c.caller, case: c as unknown as IDataObject };
 }

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '..', '..');
@@ -84,4 +84,25 @@ export function start(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd?:
 				setTimeout(() => child.kill('SIGKILL'), 8000).unref();
 			}),
 	};
+}
+
+/** Starts Node-RED on a free port with a settings file of its own in `dir`; resolves once its Admin API answers. */
+export async function startNodeRed(o: { dir: string; node: string; bin: string; env: NodeJS.ProcessEnv; label: string }): Promise<{ red: Proc; base: string }> {
+	const port = await freePort();
+	writeFileSync(
+		join(o.dir, 'settings.js'),
+		`module.exports = { uiPort: ${port}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'e2e-secret', httpNodeRoot: '/', logging: { console: { level: 'info' } }, editorTheme: { tours: false }, telemetry: { enabled: false }, diagnostics: { enabled: false } };\n`,
+	);
+	const red = start(o.node, [o.bin, '-u', o.dir, '-s', join(o.dir, 'settings.js')], o.env);
+	const base = `http://127.0.0.1:${port}`;
+	await waitFor(`${o.label} to answer`, async () => (await fetch(`${base}/settings`)).ok, 120000, 500).catch((e) => {
+		throw new Error(`${e.message}\n--- log ---\n${red.log().slice(-3000)}`);
+	});
+	return { red, base };
+}
+
+/** Every file a runtime wrote under `dir` (its database, flows, credentials, logs), read byte for byte for `secret`. */
+export function filesLeaking(dir: string, secret: string): { files: string[]; leaking: string[] } {
+	const files = (readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[]).map((f) => join(dir, f)).filter((f) => !f.includes('node_modules') && statSync(f).isFile());
+	return { files, leaking: files.filter((f) => readFileSync(f).toString('latin1').includes(secret)) };
 }

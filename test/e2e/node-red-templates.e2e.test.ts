@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type RecoveryStore } from '../../core';
@@ -8,7 +8,7 @@ import { E2E_PROFILE } from './e2e-profile';
 import { SlackStandIn } from './slack-stand-in';
 import { calBooking, HubSpotStandIn } from './hubspot-stand-in';
 import { openChromium, screenshotPath } from './browser';
-import { freePort, installTarball, packOnce, ROOT, runtimes, start, waitFor, type Proc } from './harness';
+import { installTarball, packOnce, ROOT, runtimes, startNodeRed, waitFor, type Proc } from './harness';
 
 const HVAC = {
 	...E2E_PROFILE,
@@ -43,11 +43,7 @@ describe('every Node-RED template deployed together in real Node-RED 5 and playe
 		await sim.start();
 		await slack.start();
 		await hubspot.start();
-		const port = await freePort();
-		base = `http://127.0.0.1:${port}`;
-		writeFileSync(join(dir, 'settings.js'), `module.exports = { uiPort: ${port}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'e2e-secret', httpNodeRoot: '/', logging: { console: { level: 'info' } }, editorTheme: { tours: false } };\n`);
-		red = start(runtimes.paths().node24, [runtimes.paths().nodered5Bin, '-u', dir, '-s', join(dir, 'settings.js')], { ...runtimes.envFor24(), SLACK_WEBHOOK_URL: slack.url, HUBSPOT_BASE_URL: hubspot.url, HUBSPOT_TOKEN });
-		await waitFor('Node-RED 5 to answer', async () => (await fetch(`${base}/settings`)).ok, 120000, 500);
+		({ red, base } = await startNodeRed({ dir, node: runtimes.paths().node24, bin: runtimes.paths().nodered5Bin, env: { ...runtimes.envFor24(), SLACK_WEBHOOK_URL: slack.url, HUBSPOT_BASE_URL: hubspot.url, HUBSPOT_TOKEN }, label: 'Node-RED 5' }));
 		// Each template as shipped, with only what an agency fills in changed: credentials, the store file, the business.
 		const flows: Record<string, unknown>[] = [];
 		for (const t of TEMPLATES) {
@@ -179,12 +175,16 @@ describe('every Node-RED template deployed together in real Node-RED 5 and playe
 	}, 60000);
 
 	test('each flow on the real Node-RED canvas, photographed for the catalogue', async () => {
-		const { context, close } = await openChromium({ width: 1400, height: 620 });
+		const { context, close } = await openChromium({ width: 1720, height: 560 });
 		try {
 			const page = await context.newPage();
 			const tabs: Record<string, string> = { 'full-loop-crm-calendar': 'mcr2.tab', 'quick-start-text-back': 'mcr.tab.quick', 'after-hours-emergency': 'mcr3.tab', 'voicemail-to-action': 'mcr4.tab', 'daily-report-and-overdue': 'mcr5.tab', 'agency-multi-client': 'mcr6.tab' };
 			await page.goto(`${base}/`);
 			await page.waitForSelector('#red-ui-workspace-chart', { timeout: 60000 });
+			// The picture is of the canvas: no sidebar, no first-run prompt.
+			const prompt = page.getByRole('button', { name: /do not enable/i });
+			if (await prompt.isVisible().catch(() => false)) await prompt.click();
+			await page.addStyleTag({ content: '#red-ui-sidebar, #red-ui-sidebar-separator { display: none !important } #red-ui-workspace { right: 0 !important }' });
 			for (const [name, tab] of Object.entries(tabs)) {
 				await page.evaluate(`RED.workspaces.show(${JSON.stringify(tab)})`);
 				await page.waitForTimeout(500);

@@ -1,11 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type RecoveryStore } from '../../core';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 import { E2E_PROFILE } from './e2e-profile';
-import { freePort, installTarball, packOnce, ROOT, runtimes, start, waitFor, type Proc } from './harness';
+import { filesLeaking, installTarball, packOnce, ROOT, runtimes, startNodeRed, waitFor, type Proc } from './harness';
 
 const VERSIONS = [
 	// Node 20 has no node:sqlite: the pack's optional better-sqlite3 is installed (built from source) there.
@@ -28,14 +28,8 @@ describe.each(VERSIONS)('inside real $label: the packed package, the quick-start
 		const tarball = packOnce(join(tmpdir(), `mcr-pack-${process.pid}`));
 		installTarball(dir, tarball, v.env(), { optional: v.optional });
 		await sim.start();
-		const port = await freePort();
-		base = `http://127.0.0.1:${port}`;
+		({ red, base } = await startNodeRed({ dir, node: v.node(), bin: v.bin(), env: v.env(), label: v.label }));
 		hook = `${base}/missed-call`;
-		writeFileSync(join(dir, 'settings.js'), `module.exports = { uiPort: ${port}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'e2e-secret', httpNodeRoot: '/', logging: { console: { level: 'info' } }, editorTheme: { tours: false } };\n`);
-		red = start(v.node(), [v.bin(), '-u', dir, '-s', join(dir, 'settings.js')], v.env());
-		await waitFor(`${v.label} to answer`, async () => (await fetch(`${base}/settings`)).ok, 120000, 500).catch((e) => {
-			throw new Error(`${e.message}\n--- log ---\n${red.log().slice(-3000)}`);
-		});
 		// The nodes are in the palette with their help.
 		const types = await (await fetch(`${base}/nodes`, { headers: { accept: 'application/json' } })).json() as { module: string; types: string[] }[];
 		const mine = types.filter((t) => t.module === '@recovery-loop/n8n-nodes-missed-call-recovery').flatMap((t) => t.types);
@@ -139,11 +133,9 @@ describe.each(VERSIONS)('inside real $label: the packed package, the quick-start
 		const exported = await (await fetch(`${base}/flows`, { headers: { 'node-red-api-version': 'v2' } })).text();
 		expect(exported).toContain('mcr-twilio-account');
 		expect(exported).not.toContain(AUTH_TOKEN);
-		const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
-			.map((f) => join(dir, f))
-			.filter((f) => !f.includes('node_modules') && statSync(f).isFile());
+		const { files, leaking } = filesLeaking(dir, AUTH_TOKEN);
 		expect(files.some((f) => f.endsWith('flows_cred.json'))).toBe(true);
-		for (const f of files) expect({ file: f, leaked: readFileSync(f).toString('latin1').includes(AUTH_TOKEN) }).toEqual({ file: f, leaked: false });
+		expect(leaking).toEqual([]);
 		expect(red.log()).toContain('Started flows');
 		expect(red.log()).not.toContain(AUTH_TOKEN);
 		expect(JSON.stringify(sim.messages)).not.toContain(AUTH_TOKEN);

@@ -1,0 +1,71 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { TwilioSim } from '../sim/twilio-server';
+import { DEMO_ACCOUNT, DEMO_PROFILE } from './demo-profile';
+
+/** What `npm start` (Node-RED) and `npm run start:n8n` share: the runtimes, the packed pack, the local Twilio server. */
+export const ROOT = resolve(__dirname, '..', '..');
+export const DEMO_DIR = join(ROOT, '.demo');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const runtimes = require(join(ROOT, 'scripts', 'runtimes.js')) as {
+	install(n: string[]): void;
+	paths(): { node24: string; nodered5Bin: string; n8nBin: string };
+	envFor24(): NodeJS.ProcessEnv;
+};
+export const SIM_PORT = Number(process.env.MCR_SIM_PORT ?? 3999);
+
+export async function waitFor(what: string, fn: () => Promise<boolean>, ms: number): Promise<void> {
+	const end = Date.now() + ms;
+	while (Date.now() < end) {
+		if (await fn().catch(() => false)) return;
+		await new Promise((r) => setTimeout(r, 300));
+	}
+	throw new Error(`Timed out waiting for ${what}`);
+}
+
+/** Packs this repository as a user would get it from npm, and returns the tarball. */
+export function packTarball(): string {
+	const packDir = join(DEMO_DIR, 'pack');
+	rmSync(packDir, { recursive: true, force: true });
+	mkdirSync(packDir, { recursive: true });
+	execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+	return join(packDir, readdirSync(packDir).find((f) => f.endsWith('.tgz'))!);
+}
+
+export async function startSim(): Promise<TwilioSim> {
+	const sim = new TwilioSim(DEMO_ACCOUNT);
+	await sim.start(SIM_PORT);
+	for (const n of DEMO_PROFILE.numbers ?? []) sim.addNumber(n);
+	return sim;
+}
+
+export function banner(runtime: string, lines: [string, string][]): string {
+	const width = Math.max(...lines.map(([k]) => k.length)) + 2;
+	return `
+Missed Call Recovery is running in ${runtime} with the quick-start template.
+
+${lines.map(([k, v]) => `  ${`${k}:`.padEnd(width)} ${v}`).join('\n')}
+
+Place a missed call in another terminal:
+
+  npm run call -- --from +13125550123 --say "water everywhere in the basement"
+
+Press Ctrl-C to stop.
+`;
+}
+
+/** Stops the runtime and the local server together, whichever ends first. */
+export function stopTogether(child: import('node:child_process').ChildProcess, sim: TwilioSim, name: string): void {
+	const stop = async () => {
+		child.kill('SIGTERM');
+		await sim.stop();
+		process.exit(0);
+	};
+	process.on('SIGINT', stop);
+	process.on('SIGTERM', stop);
+	child.on('exit', (code) => {
+		console.error(`${name} exited (${code})`);
+		void sim.stop().then(() => process.exit(code ?? 1));
+	});
+}
