@@ -37,7 +37,7 @@ async function main() {
 	let data: { case: Case; messages: { to: string; body: string }[] } | undefined;
 	const store = demo ? await openStore({ type: 'sqlite', file: demo.store }) : undefined;
 	try {
-		for (let i = 0; i < 50; i++) {
+		for (let i = 0; i < 100; i++) {
 			if (store) {
 				const [c] = await store.listCases({ businessId: demo!.businessId, caller: from, limit: 1 });
 				const messages = (await (await fetch(`${SIM}/__sim/messages`)).json()) as { to: string; body: string }[];
@@ -46,7 +46,11 @@ async function main() {
 				const c = await fetch(`${HOOK}/api/case?caller=${encodeURIComponent(from)}`);
 				if (c.ok) data = (await c.json()) as typeof data;
 			}
-			if (data && (data.case.owner || data.case.nobodyAvailable) && (!say || data.case.calls.some((k) => k.voicemail?.transcript))) break;
+			// With a voicemail, wait for the classification and routing that follow its transcript.
+			const h = data?.case.history ?? [];
+			const heard = h.findIndex((e) => e.move === 'transcript');
+			const settled = !say || (heard >= 0 && h.slice(heard).some((e) => e.move === 'classified'));
+			if (data && (data.case.owner || data.case.nobodyAvailable) && settled) break;
 			await new Promise((res) => setTimeout(res, 150));
 		}
 	} finally {
