@@ -346,6 +346,12 @@ export class RecoveryLoop {
 		for (const c of claimed) {
 			const profile = this.deps.profileFor(c.businessId);
 			if (!profile) continue;
+			if (!c.owner && !c.dueAt && !c.nobodyAvailable) {
+				// Never routed: the process running the pipeline died between stages. Finish the job now.
+				if (!c.urgency) await this.classify(c.caseId);
+				out.push((await this.route(c.caseId)).case);
+				continue;
+			}
 			const d = escalate(profile, c, now);
 			out.push(await this.mutate(c.caseId, (x) => applyEscalation(x, d, `escalate:${x.escalationLevel}:${x.dueAt}`, now)));
 		}

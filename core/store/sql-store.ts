@@ -14,13 +14,30 @@ function iso(value: string | Date): string {
 	return new Date(value).toISOString();
 }
 
+/**
+ * Safety nets for a process that dies between stages (a killed worker, a crash): an acknowledgment still pending
+ * this long after detection is picked up by the due-acknowledgment sweep, and a case still unrouted this long
+ * after detection by the overdue sweep. A healthy pipeline finishes both in seconds.
+ */
+export const ACK_SAFETY_NET_MS = 2 * 60e3;
+export const ROUTE_SAFETY_NET_MS = 5 * 60e3;
+
+function after(at: string, ms: number): string {
+	return new Date(Date.parse(at) + ms).toISOString();
+}
+
 function caseColumns(c: Case): unknown[] {
-	const ackDue = c.ack.status === 'deferred' && c.ack.sendAt ? iso(c.ack.sendAt) : c.ack.status === 'failed' && c.ack.sendAt ? iso(c.ack.sendAt) : null;
+	const open = isOpen(c.state);
+	const ackDue =
+		(c.ack.status === 'deferred' || c.ack.status === 'failed') && c.ack.sendAt ? iso(c.ack.sendAt)
+		: c.ack.status === 'pending' && open ? after(c.stamps.detectedAt, ACK_SAFETY_NET_MS)
+		: null;
+	const dueAt = !open ? null : c.dueAt ? iso(c.dueAt) : !c.owner && !c.nobodyAvailable ? after(c.stamps.detectedAt, ROUTE_SAFETY_NET_MS) : null;
 	return [
 		c.state,
-		isOpen(c.state) ? 1 : 0,
+		open ? 1 : 0,
 		c.owner?.id ?? null,
-		c.dueAt && isOpen(c.state) ? iso(c.dueAt) : null,
+		dueAt,
 		ackDue,
 		JSON.stringify(c),
 	];

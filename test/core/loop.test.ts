@@ -115,6 +115,25 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		expect(sim.calls).toHaveLength(0);
 	});
 
+	test('a process that dies right after detection loses nothing: the sweeps acknowledge and route the case', async () => {
+		// The worker stored the case, then died before Acknowledge and Owner Router ran.
+		const d = await loop.detect(missed('+13125550146'));
+		expect(await loop.sendDueAcks()).toHaveLength(0);
+		expect(await loop.sweepOverdue()).toHaveLength(0);
+		clock = new Date(clock.getTime() + 2 * 60e3 + 1000);
+		const acks = await loop.sendDueAcks();
+		expect(acks.map((a) => a.case.caseId)).toEqual([d.case.caseId]);
+		expect(toCaller('+13125550146')).toHaveLength(1);
+		expect(await loop.sendDueAcks()).toHaveLength(0); // sent once, never again
+		clock = new Date(clock.getTime() + 3 * 60e3);
+		const swept = await loop.sweepOverdue();
+		expect(swept.map((c) => c.caseId)).toEqual([d.case.caseId]);
+		const c = (await store.getCase(d.case.caseId))!;
+		expect(c).toMatchObject({ state: 'assigned', urgency: 'normal' });
+		expect(c.owner).not.toBeNull();
+		expect(await loop.sweepOverdue()).toHaveLength(0);
+	});
+
 	test('the same webhook delivered twice makes one case and one text', async () => {
 		const e = missed('+13125550123');
 		await loop.run(e);
