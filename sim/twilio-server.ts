@@ -108,6 +108,8 @@ export function parseTwiml(xml: string): { verb: string; attrs: Record<string, s
 export class TwilioSim {
 	readonly messages: SimMessage[] = [];
 	readonly calls: SimCall[] = [];
+	/** Called for every message accepted, as it is stored (the benchmarks time arrivals with it). */
+	onMessage?: (m: SimMessage) => void;
 	readonly requests: { method: string; path: string; params: Record<string, string>; status: number; at: string }[] = [];
 	readonly lineTypes = new Map<string, string>();
 	readonly optedOut = new Set<string>();
@@ -286,6 +288,7 @@ export class TwilioSim {
 			statusCallback: params.StatusCallback, messagingServiceSid: params.MessagingServiceSid, dateCreated: rfc2822(), numSegments: segmentsOf(params.Body ?? ''),
 		};
 		this.messages.push(m);
+		this.onMessage?.(m);
 		send(201, this.messageResource(m));
 		if (m.statusCallback) void this.deliver(m);
 	}

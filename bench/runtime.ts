@@ -1,0 +1,239 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { signTwilioRequest } from '../core';
+import { TwilioSim } from '../sim/twilio-server';
+import { DEMO_ACCOUNT, DEMO_PROFILE } from '../scripts/demo-profile';
+import { packTarball, ROOT, runtimes, waitFor } from '../scripts/demo-common';
+
+/**
+ * Webhook to acknowledgment inside the real runtimes: the pack's quick-start template beside a baseline built from
+ * the runtime's own plain nodes (webhook in, one HTTP request to the same local Twilio-compatible server, respond),
+ * measured side by side in one run at 1, 10 and 50 concurrent callers. Latency is from the webhook request leaving
+ * the load generator to the text arriving at the Twilio-compatible server; throughput is texts per second.
+ */
+export interface LoadResult { concurrency: number; requests: number; perSec: number; p50Ms: number; p99Ms: number }
+
+const PROFILE = { ...DEMO_PROFILE, acknowledgment: { ...(DEMO_PROFILE.acknowledgment ?? {}), checkLineType: false, hourlyCap: 100000, dailyCap: 1000000, quietHours: { enabled: false } } };
+const LEVELS = [1, 10, 50];
+
+function pct(sorted: number[], q: number): number {
+	return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] * 10) / 10;
+}
+
+class Arrivals {
+	private waiting = new Map<string, (at: number) => void>();
+	constructor(sim: TwilioSim) {
+		sim.onMessage = (m) => {
+			const done = this.waiting.get(m.to);
+			if (done) {
+				this.waiting.delete(m.to);
+				done(performance.now());
+			}
+		};
+	}
+	next(to: string): Promise<number> {
+		return new Promise((r) => this.waiting.set(to, r));
+	}
+}
+
+let callerSeq = 2000000;
+
+async function load(concurrency: number, requests: number, arrivals: Arrivals, send: (caller: string) => Promise<Response>): Promise<LoadResult> {
+	const latencies: number[] = [];
+	let next = 0;
+	const started = performance.now();
+	await Promise.all(
+		Array.from({ length: concurrency }, async () => {
+			while (next < requests) {
+				next++;
+				const caller = `+1312${String(callerSeq++).padStart(7, '0')}`;
+				const arrived = arrivals.next(caller);
+				const t0 = performance.now();
+				const r = await send(caller);
+				if (r.status >= 300) throw new Error(`webhook answered ${r.status}: ${(await r.text()).slice(0, 200)}`);
+				await r.arrayBuffer();
+				latencies.push((await arrived) - t0);
+			}
+		}),
+	);
+	const seconds = (performance.now() - started) / 1000;
+	latencies.sort((a, b) => a - b);
+	return { concurrency, requests, perSec: Math.round(requests / seconds), p50Ms: pct(latencies, 0.5), p99Ms: pct(latencies, 0.99) };
+}
+
+function missedCallBody(caller: string): Record<string, string> {
+	return { AccountSid: DEMO_ACCOUNT.accountSid, CallSid: `CA${caller.slice(1).padEnd(32, '0')}`, From: caller, To: PROFILE.numbers![0], DialCallStatus: 'no-answer', DialCallDuration: '0', CallStatus: 'completed', Direction: 'inbound' };
+}
+
+function signedPost(url: string, params: Record<string, string>): Promise<Response> {
+	return fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signTwilioRequest(DEMO_ACCOUNT.authToken, url, params) }, body: new URLSearchParams(params).toString() });
+}
+
+/** Runs pack and baseline alternately at each concurrency, so both see the same machine state. */
+async function compare(arrivals: Arrivals, pack: (c: string) => Promise<Response>, baseline: (c: string) => Promise<Response>, per: (c: number) => number) {
+	await load(5, 40, arrivals, pack);
+	await load(5, 40, arrivals, baseline);
+	const out: { concurrency: number; pack: LoadResult; baseline: LoadResult; throughputRatio: number; p99Ratio: number }[] = [];
+	for (const c of LEVELS) {
+		const b = await load(c, per(c), arrivals, baseline);
+		const p = await load(c, per(c), arrivals, pack);
+		out.push({ concurrency: c, pack: p, baseline: b, throughputRatio: +(p.perSec / b.perSec).toFixed(2), p99Ratio: +(p.p99Ms / b.p99Ms).toFixed(2) });
+		console.log(`  ${String(c).padStart(2)} callers: pack ${p.perSec}/s p50 ${p.p50Ms} ms p99 ${p.p99Ms} ms | baseline ${b.perSec}/s p50 ${b.p50Ms} ms p99 ${b.p99Ms} ms | throughput ${(p.perSec / b.perSec).toFixed(2)}x, p99 ${(p.p99Ms / b.p99Ms).toFixed(2)}x`);
+	}
+	return out;
+}
+
+function stop(child: ChildProcess): Promise<void> {
+	return new Promise((r) => {
+		if (child.exitCode !== null) return r();
+		child.once('exit', () => r());
+		child.kill('SIGTERM');
+		setTimeout(() => child.kill('SIGKILL'), 8000).unref();
+	});
+}
+
+function freePort(): Promise<number> {
+	return new Promise((res) => {
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const srv = require('node:net').createServer();
+		srv.listen(0, '127.0.0.1', () => {
+			const port = srv.address().port;
+			srv.close(() => res(port));
+		});
+	});
+}
+
+function basicAuth(): string {
+	return `Basic ${Buffer.from(`${DEMO_ACCOUNT.accountSid}:${DEMO_ACCOUNT.authToken}`).toString('base64')}`;
+}
+
+export async function benchNodeRed(tarball: string): Promise<unknown> {
+	runtimes.install(['nodered5']);
+	const dir = mkdtempSync(join(tmpdir(), 'mcr-bench-nr-'));
+	const sim = new TwilioSim(DEMO_ACCOUNT);
+	await sim.start();
+	const arrivals = new Arrivals(sim);
+	let red: ChildProcess | undefined;
+	try {
+		writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'bench', private: true }));
+		execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--omit=optional', tarball], { cwd: dir, env: runtimes.envFor24(), stdio: ['ignore', 'ignore', 'inherit'] });
+		const port = await freePort();
+		writeFileSync(join(dir, 'settings.js'), `module.exports = { uiPort: ${port}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'bench', httpNodeRoot: '/', logging: { console: { level: 'warn' } }, editorTheme: { tours: false }, telemetry: { enabled: false } };\n`);
+		red = spawn(runtimes.paths().node24, [runtimes.paths().nodered5Bin, '-u', dir, '-s', join(dir, 'settings.js')], { env: { ...runtimes.envFor24(), NODE_ENV: 'production' }, stdio: 'ignore' });
+		const base = `http://127.0.0.1:${port}`;
+		await waitFor('Node-RED', async () => (await fetch(`${base}/settings`)).ok, 120000);
+		const flow = JSON.parse(readFileSync(join(ROOT, 'flows', 'quick-start-text-back.json'), 'utf8')) as Record<string, unknown>[];
+		for (const n of flow) {
+			if (n.type === 'mcr-twilio-account') Object.assign(n, { apiBaseUrl: sim.url, credentials: { accountSid: DEMO_ACCOUNT.accountSid, authToken: DEMO_ACCOUNT.authToken } });
+			if (n.type === 'mcr-store') Object.assign(n, { sqliteFile: 'cases.db' });
+			if (n.type === 'mcr-business') Object.assign(n, { profile: JSON.stringify(PROFILE) });
+			if (n.type === 'debug') Object.assign(n, { active: false });
+		}
+		// The baseline: Node-RED's own nodes only. Webhook in, one request to the Messages API, answer.
+		const baseline = [
+			{ id: 'bl.tab', type: 'tab', label: 'baseline' },
+			{ id: 'bl.in', type: 'http in', z: 'bl.tab', url: '/baseline', method: 'post', wires: [['bl.req.fmt']] },
+			{ id: 'bl.req.fmt', type: 'function', z: 'bl.tab', func: `msg.res_ = msg.res; msg.url = ${JSON.stringify(`${sim.url}/2010-04-01/Accounts/${DEMO_ACCOUNT.accountSid}/Messages.json`)}; msg.headers = { 'content-type': 'application/x-www-form-urlencoded', authorization: ${JSON.stringify(basicAuth())} }; msg.payload = 'To=' + encodeURIComponent(msg.payload.From) + '&From=' + encodeURIComponent(msg.payload.To) + '&Body=' + encodeURIComponent('Sorry we missed your call. Reply STOP to opt out.'); return msg;`, outputs: 1, wires: [['bl.req']] },
+			{ id: 'bl.req', type: 'http request', z: 'bl.tab', method: 'POST', ret: 'txt', url: '', wires: [['bl.out.fmt']] },
+			{ id: 'bl.out.fmt', type: 'function', z: 'bl.tab', func: "msg.payload = '<Response/>'; msg.headers = { 'content-type': 'text/xml' }; msg.statusCode = 200; return msg;", outputs: 1, wires: [['bl.out']] },
+			{ id: 'bl.out', type: 'http response', z: 'bl.tab', wires: [] },
+		];
+		const r = await fetch(`${base}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' }, body: JSON.stringify({ flows: [...flow, ...baseline] }) });
+		if (!r.ok) throw new Error(`deploy failed: ${r.status}`);
+		await waitFor('the trigger', async () => (await fetch(`${base}/missed-call`, { method: 'POST' })).status === 403, 30000);
+		console.log('Node-RED 5: webhook to acknowledgment, quick-start template vs baseline flow (http in, http request, http response)');
+		const hook = `${base}/missed-call?step=dial`;
+		return await compare(
+			arrivals,
+			(c) => signedPost(hook, missedCallBody(c)),
+			(c) => fetch(`${base}/baseline`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(missedCallBody(c)).toString() }),
+			(c) => (c === 1 ? 150 : 500),
+		);
+	} finally {
+		if (red) await stop(red);
+		await sim.stop();
+		rmSync(dir, { recursive: true, force: true });
+	}
+}
+
+export async function benchN8n(tarball: string): Promise<unknown> {
+	runtimes.install(['n8n']);
+	const dir = mkdtempSync(join(tmpdir(), 'mcr-bench-n8n-'));
+	const sim = new TwilioSim(DEMO_ACCOUNT);
+	await sim.start();
+	const arrivals = new Arrivals(sim);
+	let n8n: ChildProcess | undefined;
+	try {
+		const nodesDir = join(dir, '.n8n', 'nodes');
+		mkdirSync(nodesDir, { recursive: true });
+		writeFileSync(join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }));
+		execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--omit=optional', tarball], { cwd: nodesDir, env: runtimes.envFor24(), stdio: ['ignore', 'ignore', 'inherit'] });
+		const port = await freePort();
+		const env: NodeJS.ProcessEnv = {
+			...Object.fromEntries(Object.entries(runtimes.envFor24()).filter(([k]) => !/^(JEST_|NODE_OPTIONS$)/.test(k))),
+			NODE_ENV: 'production', N8N_USER_FOLDER: dir, N8N_PORT: String(port), WEBHOOK_URL: `http://127.0.0.1:${port}/`, N8N_ENCRYPTION_KEY: 'bench-encryption-key-0123456789',
+			N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'false', N8N_DIAGNOSTICS_ENABLED: 'false', N8N_VERSION_NOTIFICATIONS_ENABLED: 'false', N8N_TEMPLATES_ENABLED: 'false',
+			N8N_PERSONALIZATION_ENABLED: 'false', N8N_RUNNERS_BROKER_PORT: String(await freePort()), N8N_LOG_LEVEL: 'warn', N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
+			EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'none', EXECUTIONS_DATA_SAVE_ON_PROGRESS: 'false',
+		};
+		const cli = (args: string[]) => execFileSync(runtimes.paths().node24, [runtimes.paths().n8nBin, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+		writeFileSync(join(dir, 'creds.json'), JSON.stringify([
+			{ id: 'mcrWorkspace0001', name: 'Workspace', type: 'missedCallRecoveryWorkspaceApi', data: { storeType: 'sqlite', sqliteFile: join(dir, 'cases.db'), businesses: JSON.stringify(PROFILE) } },
+			{ id: 'mcrTwilio0000001', name: 'Twilio', type: 'missedCallRecoveryTwilioApi', data: { accountSid: DEMO_ACCOUNT.accountSid, authType: 'authToken', authToken: DEMO_ACCOUNT.authToken, apiBaseUrl: sim.url } },
+		]));
+		cli(['import:credentials', `--input=${join(dir, 'creds.json')}`]);
+		rmSync(join(dir, 'creds.json'));
+		const quick = JSON.parse(readFileSync(join(ROOT, 'workflows', 'quick-start-text-back.json'), 'utf8').replace(/REPLACE_WORKSPACE_CREDENTIAL_ID/g, 'mcrWorkspace0001').replace(/REPLACE_TWILIO_CREDENTIAL_ID/g, 'mcrTwilio0000001'));
+		const webhookId = (quick.nodes as { type: string; webhookId?: string }[]).find((n) => n.type.endsWith('.missedCallTrigger'))!.webhookId;
+		writeFileSync(join(dir, 'quick.json'), JSON.stringify({ ...quick, id: 'benchQuickStart01' }));
+		// The baseline: n8n's own nodes only. Webhook in, one HTTP Request to the Messages API, Respond to Webhook.
+		const baseline = {
+			id: 'benchBaseline0001', name: 'baseline', active: false, settings: { executionOrder: 'v1' }, pinData: {}, connections: { Webhook: { main: [[{ node: 'Send', type: 'main', index: 0 }]] }, Send: { main: [[{ node: 'Respond', type: 'main', index: 0 }]] } },
+			nodes: [
+				{ id: 'w', name: 'Webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: 'b0000000-0000-4000-8000-000000000001', parameters: { httpMethod: 'POST', path: 'baseline', responseMode: 'responseNode', options: {} } },
+				{ id: 's', name: 'Send', type: 'n8n-nodes-base.httpRequest', typeVersion: 4.2, position: [220, 0], parameters: { method: 'POST', url: `${sim.url}/2010-04-01/Accounts/${DEMO_ACCOUNT.accountSid}/Messages.json`, sendHeaders: true, headerParameters: { parameters: [{ name: 'Authorization', value: basicAuth() }] }, sendBody: true, contentType: 'form-urlencoded', bodyParameters: { parameters: [{ name: 'To', value: "={{ $('Webhook').item.json.body.From }}" }, { name: 'From', value: "={{ $('Webhook').item.json.body.To }}" }, { name: 'Body', value: 'Sorry we missed your call. Reply STOP to opt out.' }] }, options: {} } },
+				{ id: 'r', name: 'Respond', type: 'n8n-nodes-base.respondToWebhook', typeVersion: 1.1, position: [440, 0], parameters: { respondWith: 'text', responseBody: '<Response/>', options: {} } },
+			],
+		};
+		writeFileSync(join(dir, 'baseline.json'), JSON.stringify(baseline));
+		for (const [f, id] of [['quick.json', 'benchQuickStart01'], ['baseline.json', 'benchBaseline0001']]) {
+			cli(['import:workflow', `--input=${join(dir, f)}`]);
+			cli(['publish:workflow', `--id=${id}`]);
+		}
+		n8n = spawn(runtimes.paths().node24, [runtimes.paths().n8nBin, 'start'], { env, stdio: 'ignore' });
+		const base = `http://127.0.0.1:${port}`;
+		await waitFor('n8n', async () => (await fetch(`${base}/healthz`)).ok, 180000);
+		const hook = `${base}/webhook/${webhookId}/missed-call`;
+		await waitFor('the workflows', async () => (await fetch(hook, { method: 'POST' })).status === 403, 90000);
+		console.log('n8n (regular mode): webhook to acknowledgment, quick-start template vs baseline workflow (Webhook, HTTP Request, Respond to Webhook)');
+		return await compare(
+			arrivals,
+			(c) => signedPost(`${hook}?step=dial`, missedCallBody(c)),
+			(c) => fetch(`${base}/webhook/baseline`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(missedCallBody(c)).toString() }),
+			(c) => (c === 1 ? 60 : 200),
+		);
+	} finally {
+		if (n8n) await stop(n8n);
+		await sim.stop();
+		rmSync(dir, { recursive: true, force: true });
+	}
+}
+
+/** `node dist/bench/runtime.js`: both runtimes; also called by `npm run bench`. */
+export async function benchRuntimes(): Promise<Record<string, unknown>> {
+	const tarball = packTarball();
+	return { nodeRed5: await benchNodeRed(tarball), n8nRegular: await benchN8n(tarball) };
+}
+
+if (require.main === module) {
+	benchRuntimes().then(
+		(r) => console.log(JSON.stringify(r, null, 2)),
+		(e) => {
+			console.error(e);
+			process.exit(1);
+		},
+	);
+}
