@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { benchRuntimes } from './runtime';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -167,6 +168,8 @@ async function main() {
 		benchClassification();
 		await benchStores(dir);
 		await benchMemory(dir);
+		// Inside the real runtimes, beside each runtime's own plain-node baseline (skip with MCR_BENCH_RUNTIMES=0).
+		if (process.env.MCR_BENCH_RUNTIMES !== '0') results.runtimes = await benchRuntimes();
 	} finally {
 		rmSync(dir, { recursive: true, force: true });
 	}

@@ -16,7 +16,7 @@ import { packTarball, ROOT, runtimes, waitFor } from '../scripts/demo-common';
  */
 export interface LoadResult { concurrency: number; requests: number; perSec: number; p50Ms: number; p99Ms: number }
 
-const PROFILE = { ...DEMO_PROFILE, acknowledgment: { ...(DEMO_PROFILE.acknowledgment ?? {}), checkLineType: false, hourlyCap: 100000, dailyCap: 1000000, quietHours: { enabled: false } } };
+const PROFILE = { ...DEMO_PROFILE, acknowledgment: { ...(DEMO_PROFILE.acknowledgment ?? {}), checkLineType: false, hourlyCap: 10000, dailyCap: 100000, perCallerDailyCap: 50, quietHours: { enabled: false } } };
 const LEVELS = [1, 10, 50];
 
 function pct(sorted: number[], q: number): number {
