@@ -15,3 +15,17 @@ export const E2E_PROFILE = {
 	routing: { strategy: 'round-robin', fallback: ['ana'], escalation: ['ben', 'ana'], deadlineMinutes: { emergency: 0.2, high: 0.5, normal: 1, low: 1 } },
 	acknowledgment: { quietHours: { enabled: false } },
 };
+
+/** A second client of the same agency, for the multi-client template. */
+export const HVAC_PROFILE = {
+	...E2E_PROFILE,
+	businessId: 'northside-hvac',
+	name: 'Northside HVAC',
+	timeZone: 'America/New_York',
+	phone: '+16175550100',
+	forwardTo: '+16175550101',
+	numbers: ['+16175550199'],
+	trade: 'hvac',
+	roster: [{ id: 'dee', name: 'Dee', phone: '+16175550111', skills: ['no-heat'] }],
+	routing: { ...E2E_PROFILE.routing, fallback: ['dee'], escalation: ['dee'] },
+};

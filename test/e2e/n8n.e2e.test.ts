@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { openStore, type RecoveryStore } from '../../core';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
-import { E2E_PROFILE } from './e2e-profile';
+import { E2E_PROFILE, HVAC_PROFILE } from './e2e-profile';
 import { SlackStandIn } from './slack-stand-in';
 import { calBooking, HubSpotStandIn } from './hubspot-stand-in';
 import { openChromium, screenshotPath } from './browser';
@@ -47,7 +47,7 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		port = await freePort();
 		hook = `http://127.0.0.1:${port}/webhook/${WEBHOOK_ID}/missed-call`;
 		writeFileSync(join(dir, 'creds.json'), JSON.stringify([
-			{ id: 'mcrWorkspace0001', name: 'Missed Call Recovery Workspace', type: 'missedCallRecoveryWorkspaceApi', data: { storeType: 'sqlite', sqliteFile: storeFile(), businesses: JSON.stringify({ ...E2E_PROFILE, bookingUrl: 'https://cal.com/e2e-plumbing/visit?metadata[caseId]={caseId}' }) } },
+			{ id: 'mcrWorkspace0001', name: 'Missed Call Recovery Workspace', type: 'missedCallRecoveryWorkspaceApi', data: { storeType: 'sqlite', sqliteFile: storeFile(), businesses: JSON.stringify([{ ...E2E_PROFILE, bookingUrl: 'https://cal.com/e2e-plumbing/visit?metadata[caseId]={caseId}' }, HVAC_PROFILE]) } },
 			{ id: 'mcrHubspot000001', name: 'HubSpot App Token', type: 'hubspotAppToken', data: { appToken: HUBSPOT_TOKEN } },
 			{ id: 'mcrTwilio0000001', name: 'Twilio (Missed Call Recovery)', type: 'missedCallRecoveryTwilioApi', data: { accountSid: ACCOUNT_SID, authType: 'authToken', authToken: AUTH_TOKEN, apiBaseUrl: sim.url } },
 		]));
@@ -70,6 +70,7 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		for (const [i, t] of OTHER_TEMPLATES.entries()) {
 			const text = readFileSync(join(ROOT, 'workflows', `${t}.json`), 'utf8').replace(/REPLACE_WORKSPACE_CREDENTIAL_ID/g, 'mcrWorkspace0001').replace(/REPLACE_TWILIO_CREDENTIAL_ID/g, 'mcrTwilio0000001').replace(/https:\/\/hooks\.slack\.com\/services\/REPLACE\/WITH\/YOUR_WEBHOOK/g, slack.url).replace(/REPLACE_HUBSPOT_CREDENTIAL_ID/g, 'mcrHubspot000001').replace('"https://api.hubapi.com"', JSON.stringify(hubspot.url));
 			const w = JSON.parse(text);
+			for (const n of w.nodes) if (n.type === 'n8n-nodes-base.wait') n.parameters = { amount: 2, unit: 'seconds' };
 			writeFileSync(join(dir, `${t}.json`), JSON.stringify({ ...(t === 'daily-report-and-overdue' ? w : oneSweeper(w)), id: `mcrTemplate0000${i + 3}` }));
 			cli(['import:workflow', `--input=${join(dir, `${t}.json`)}`]);
 			cli(['publish:workflow', `--id=mcrTemplate0000${i + 3}`]);
@@ -244,4 +245,31 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 			await close();
 		}
 	}, 180000);
+
+	const hookOf = (id: string) => `http://127.0.0.1:${port}/webhook/${id}/missed-call`;
+
+	test('after-hours emergency in n8n: the owner is texted and rung, and the bridge call dials the caller', async () => {
+		await sim.placeCall({ webhookUrl: hookOf('3c1d2e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5'), from: '+13125550181', to: '+13125550199', say: 'a pipe burst and there is water everywhere' });
+		const bridge = await waitFor('the bridge call', async () => sim.calls.find((c) => c.twiml?.includes('<Number>+13125550181</Number>')), 30000);
+		expect(['+13125550111', '+13125550112']).toContain(bridge.to);
+		expect(bridge.twiml).toMatch(/Emergency\. Missed call for E2E Plumbing/);
+		await waitFor('the emergency text to the owner', async () => sim.messages.find((m) => m.to === bridge.to && m.body.includes('EMERGENCY') && m.body.includes('+13125550181')), 30000);
+	}, 60000);
+
+	test('voicemail to action in n8n: one owner text carries the caller\'s words', async () => {
+		await sim.placeCall({ webhookUrl: hookOf('4d2e3f5a-6b7c-4d8e-9fa0-b1c2d3e4f5a6'), from: '+13125550182', to: '+13125550199', say: 'my water heater is leaking in the garage' });
+		const c = await waitFor('the routed case', async () => (await store.listCases({ caller: '+13125550182' })).find((x) => x.owner), 30000);
+		await waitFor('the owner text with the words', async () => sim.messages.find((m) => m.to === c.owner!.phone && m.body.includes('water heater is leaking')), 30000);
+		await new Promise((r) => setTimeout(r, 5000)); // past the template's wait for callers who leave no voicemail
+		expect(sim.messages.filter((m) => m.to === c.owner!.phone && m.body.includes(c.caseId.slice(0, 8)))).toHaveLength(1);
+	}, 60000);
+
+	test('agency multi-client in n8n: the called number picks the business', async () => {
+		await sim.placeCall({ webhookUrl: hookOf('6f4a5b7c-8d9e-4f0a-9b1c-d3e4f5a6b7c8'), from: '+16175550183', to: '+16175550199' });
+		expect((await waitFor('the HVAC text', async () => toCaller('+16175550183')[0], 30000)).body).toContain('Northside HVAC');
+		const c = await waitFor('the HVAC case', async () => (await store.listCases({ caller: '+16175550183' })).find((x) => x.owner), 30000);
+		expect(c).toMatchObject({ businessId: 'northside-hvac', owner: { id: 'dee' } });
+		const html = await (await fetch(`http://127.0.0.1:${port}/webhook/agency-report?business=northside-hvac&days=1`)).text();
+		expect(html).toContain('Northside HVAC: missed call recovery');
+	}, 60000);
 });

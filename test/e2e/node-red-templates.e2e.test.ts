@@ -4,24 +4,11 @@ import { join } from 'node:path';
 import { openStore, type RecoveryStore } from '../../core';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
-import { E2E_PROFILE } from './e2e-profile';
+import { E2E_PROFILE, HVAC_PROFILE as HVAC } from './e2e-profile';
 import { SlackStandIn } from './slack-stand-in';
 import { calBooking, HubSpotStandIn } from './hubspot-stand-in';
 import { openChromium, screenshotPath } from './browser';
 import { installTarball, packOnce, ROOT, runtimes, startNodeRed, waitFor, type Proc } from './harness';
-
-const HVAC = {
-	...E2E_PROFILE,
-	businessId: 'northside-hvac',
-	name: 'Northside HVAC',
-	timeZone: 'America/New_York',
-	phone: '+16175550100',
-	forwardTo: '+16175550101',
-	numbers: ['+16175550199'],
-	trade: 'hvac',
-	roster: [{ id: 'dee', name: 'Dee', phone: '+16175550111', skills: ['no-heat'] }],
-	routing: { ...E2E_PROFILE.routing, fallback: ['dee'], escalation: ['dee'] },
-};
 
 const HUBSPOT_TOKEN = 'pat-na1-e2e00000-0000-0000-0000-000000000000';
 const TEMPLATES = ['full-loop-crm-calendar', 'quick-start-text-back', 'after-hours-emergency', 'voicemail-to-action', 'daily-report-and-overdue', 'agency-multi-client'];
