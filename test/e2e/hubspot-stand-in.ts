@@ -79,3 +79,99 @@ export function calBooking(caseId: string, phone: string): Record<string, unknow
 		},
 	};
 }
+
+type Handler = (req: { method: string; path: string; query: URLSearchParams; headers: Record<string, string | string[] | undefined>; body: Record<string, unknown> }) => { status: number; body: unknown } | string;
+
+/** A small JSON API stand-in: a handler answers with a response or names the rule the request broke (answered 400). */
+class JsonStandIn {
+	readonly rejected: string[] = [];
+	private server?: Server;
+	url = '';
+	constructor(private readonly handle: Handler) {}
+	async start(): Promise<void> {
+		this.server = createServer((req, res) => {
+			let raw = '';
+			req.on('data', (c) => (raw += c));
+			req.on('end', () => {
+				const u = new URL(req.url ?? '/', 'http://stand-in');
+				let body: Record<string, unknown> = {};
+				try {
+					body = raw ? JSON.parse(raw) : {};
+				} catch {
+					body = { __invalid: raw };
+				}
+				const out = String(req.headers['content-type']).startsWith('application/json') ? this.handle({ method: req.method ?? '', path: u.pathname, query: u.searchParams, headers: req.headers, body }) : 'Content-Type must be application/json';
+				if (typeof out === 'string') {
+					this.rejected.push(`${req.method} ${u.pathname}: ${out}`);
+					res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ success: false, error: out, statusCode: 400, message: out }));
+				} else res.writeHead(out.status, { 'content-type': 'application/json' }).end(JSON.stringify(out.body));
+			});
+		});
+		await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
+		this.url = `http://127.0.0.1:${(this.server!.address() as { port: number }).port}`;
+	}
+	stop(): Promise<void> {
+		return new Promise((r) => this.server?.close(() => r()) ?? r());
+	}
+}
+
+/** Pipedrive API v1 (persons, activities): api_token in the query, phone as a list of labelled values, call activities. */
+export class PipedriveStandIn extends JsonStandIn {
+	readonly persons: { id: number; name: string; phone: string }[] = [];
+	readonly activities: { id: number; personId: number; subject: string; note: string }[] = [];
+	constructor(token: string) {
+		let next = 100;
+		super(({ method, path, query, body }) => {
+			if (query.get('api_token') !== token) return 'unauthorized: api_token missing or wrong';
+			if (method !== 'POST') return `${method} not allowed`;
+			if (path === '/api/v1/persons') {
+				const phone = (body.phone as { value?: string; primary?: boolean }[] | undefined)?.[0];
+				if (typeof body.name !== 'string' || !body.name) return 'name is required';
+				if (!phone || !/^\+[1-9]\d{6,14}$/.test(String(phone.value))) return 'phone must be a list of { value, primary, label }';
+				const p = { id: next++, name: body.name, phone: String(phone.value) };
+				this.persons.push(p);
+				return { status: 201, body: { success: true, data: { id: p.id, name: p.name, phone: [{ value: p.phone, primary: true, label: 'mobile' }] } } };
+			}
+			if (path === '/api/v1/activities') {
+				if (body.type !== 'call') return `type ${String(body.type)} is not an activity type of this account`;
+				if (!/^\d{4}-\d{2}-\d{2}$/.test(String(body.due_date)) || !/^\d{2}:\d{2}$/.test(String(body.due_time))) return 'due_date must be YYYY-MM-DD and due_time HH:MM';
+				if (!this.persons.some((p) => p.id === body.person_id)) return `person_id ${String(body.person_id)} does not exist`;
+				const a = { id: next++, personId: Number(body.person_id), subject: String(body.subject), note: String(body.note ?? '') };
+				this.activities.push(a);
+				return { status: 201, body: { success: true, data: { id: a.id, subject: a.subject, person_id: a.personId, done: false } } };
+			}
+			return `${path} is not a Pipedrive endpoint this stand-in knows`;
+		});
+	}
+}
+
+/** GoHighLevel API v2 (contacts upsert, contact tasks): bearer token, the Version header, the location id. */
+export class HighLevelStandIn extends JsonStandIn {
+	readonly contacts: { id: string; phone: string; locationId: string }[] = [];
+	readonly tasks: { id: string; contactId: string; title: string; body: string }[] = [];
+	constructor(token: string, locationId: string) {
+		let next = 1;
+		super(({ method, path, headers, body }) => {
+			if (headers.authorization !== `Bearer ${token}`) return 'Invalid JWT';
+			if (headers.version !== '2021-07-28') return 'the Version header must be 2021-07-28';
+			if (method !== 'POST') return `${method} not allowed`;
+			if (path === '/contacts/upsert') {
+				if (body.locationId !== locationId) return `locationId ${String(body.locationId)} is not this sub-account`;
+				if (!/^\+[1-9]\d{6,14}$/.test(String(body.phone))) return 'phone must be E.164';
+				const existing = this.contacts.find((c) => c.phone === body.phone);
+				const c = existing ?? { id: `ct${next++}`, phone: String(body.phone), locationId };
+				if (!existing) this.contacts.push(c);
+				return { status: existing ? 200 : 201, body: { new: !existing, contact: { id: c.id, phone: c.phone, locationId } } };
+			}
+			const m = /^\/contacts\/([^/]+)\/tasks$/.exec(path);
+			if (m) {
+				if (!this.contacts.some((c) => c.id === m[1])) return `contact ${m[1]} not found`;
+				if (typeof body.title !== 'string' || Number.isNaN(Date.parse(String(body.dueDate))) || typeof body.completed !== 'boolean') return 'title, dueDate (ISO) and completed are required';
+				const t = { id: `tk${next++}`, contactId: m[1], title: body.title, body: String(body.body ?? '') };
+				this.tasks.push(t);
+				return { status: 201, body: { task: { id: t.id, title: t.title, contactId: t.contactId, dueDate: body.dueDate, completed: false } } };
+			}
+			return `${path} is not a GoHighLevel endpoint this stand-in knows`;
+		});
+	}
+}

@@ -8,12 +8,20 @@ import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 import { E2E_PROFILE, HVAC_PROFILE } from './e2e-profile';
 import { SlackStandIn } from './slack-stand-in';
-import { calBooking, HubSpotStandIn } from './hubspot-stand-in';
+import { calBooking, HighLevelStandIn, HubSpotStandIn, PipedriveStandIn } from './hubspot-stand-in';
 import { openChromium, screenshotPath } from './browser';
 import { filesLeaking, freePort, installTarball, packOnce, ROOT, runtimeEnv, runtimes, start, waitFor, type Proc } from './harness';
 
 const WORKFLOW_ID = 'mcrQuickStart0001';
 const HUBSPOT_TOKEN = 'pat-na1-e2e00000-0000-0000-0000-000000000000';
+const PIPEDRIVE_TOKEN = 'e2e0pipedrive0token0000000000000000000000';
+const HIGHLEVEL_TOKEN = 'pit-e2e00000-0000-0000-0000-000000000000';
+const HIGHLEVEL_LOCATION = 'e2eLocation0001';
+/** The CRM template imported once more per other CRM, with its Settings node's crm set as an agency would. */
+const CRM_VARIANTS = [
+	{ crm: 'pipedrive', label: 'Pipedrive', id: 'mcrTemplatePd001', hook: '2b0c1d3e-4f5a-4b6c-8d7e-f9a0b1c2d301', booking: '2b0c1d3e-4f5a-4b6c-8d7e-f9a0b1c2d302' },
+	{ crm: 'gohighlevel', label: 'GoHighLevel', id: 'mcrTemplateGhl01', hook: '2b0c1d3e-4f5a-4b6c-8d7e-f9a0b1c2d303', booking: '2b0c1d3e-4f5a-4b6c-8d7e-f9a0b1c2d304' },
+];
 const OTHER_TEMPLATES = ['full-loop-crm-calendar', 'after-hours-emergency', 'voicemail-to-action', 'daily-report-and-overdue', 'agency-multi-client'];
 const WEBHOOK_ID = '5b1f3c2e-7d4a-4c8e-9f10-0a1b2c3d4e5f';
 
@@ -27,6 +35,8 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
 	const slack = new SlackStandIn();
 	const hubspot = new HubSpotStandIn(HUBSPOT_TOKEN);
+	const pipedrive = new PipedriveStandIn(PIPEDRIVE_TOKEN);
+	const highlevel = new HighLevelStandIn(HIGHLEVEL_TOKEN, HIGHLEVEL_LOCATION);
 	let dir: string;
 	let n8n: Proc;
 	let port: number;
@@ -49,6 +59,8 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		writeFileSync(join(dir, 'creds.json'), JSON.stringify([
 			{ id: 'mcrWorkspace0001', name: 'Missed Call Recovery Workspace', type: 'missedCallRecoveryWorkspaceApi', data: { storeType: 'sqlite', sqliteFile: storeFile(), businesses: JSON.stringify([{ ...E2E_PROFILE, bookingUrl: 'https://cal.com/e2e-plumbing/visit?metadata[caseId]={caseId}' }, HVAC_PROFILE]) } },
 			{ id: 'mcrHubspot000001', name: 'HubSpot App Token', type: 'hubspotAppToken', data: { appToken: HUBSPOT_TOKEN } },
+			{ id: 'mcrPipedrive0001', name: 'Pipedrive API Token', type: 'pipedriveApi', data: { apiToken: PIPEDRIVE_TOKEN } },
+			{ id: 'mcrHighLevel0001', name: 'GoHighLevel Private Integration Token', type: 'httpHeaderAuth', data: { name: 'Authorization', value: `Bearer ${HIGHLEVEL_TOKEN}` } },
 			{ id: 'mcrTwilio0000001', name: 'Twilio (Missed Call Recovery)', type: 'missedCallRecoveryTwilioApi', data: { accountSid: ACCOUNT_SID, authType: 'authToken', authToken: AUTH_TOKEN, apiBaseUrl: sim.url } },
 		]));
 		const wf = oneSweeper(JSON.parse(readFileSync(join(ROOT, 'workflows', 'quick-start-text-back.json'), 'utf8').replace(/REPLACE_WORKSPACE_CREDENTIAL_ID/g, 'mcrWorkspace0001').replace(/REPLACE_TWILIO_CREDENTIAL_ID/g, 'mcrTwilio0000001')));
@@ -67,13 +79,28 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		// Every other template, as shipped, with the credentials filled in and Slack pointed at the local stand-in.
 		await slack.start();
 		await hubspot.start();
+		await pipedrive.start();
+		await highlevel.start();
 		for (const [i, t] of OTHER_TEMPLATES.entries()) {
-			const text = readFileSync(join(ROOT, 'workflows', `${t}.json`), 'utf8').replace(/REPLACE_WORKSPACE_CREDENTIAL_ID/g, 'mcrWorkspace0001').replace(/REPLACE_TWILIO_CREDENTIAL_ID/g, 'mcrTwilio0000001').replace(/https:\/\/hooks\.slack\.com\/services\/REPLACE\/WITH\/YOUR_WEBHOOK/g, slack.url).replace(/REPLACE_HUBSPOT_CREDENTIAL_ID/g, 'mcrHubspot000001').replace('"https://api.hubapi.com"', JSON.stringify(hubspot.url));
+			const text = readFileSync(join(ROOT, 'workflows', `${t}.json`), 'utf8').replace(/REPLACE_WORKSPACE_CREDENTIAL_ID/g, 'mcrWorkspace0001').replace(/REPLACE_TWILIO_CREDENTIAL_ID/g, 'mcrTwilio0000001').replace(/https:\/\/hooks\.slack\.com\/services\/REPLACE\/WITH\/YOUR_WEBHOOK/g, slack.url).replace(/REPLACE_HUBSPOT_CREDENTIAL_ID/g, 'mcrHubspot000001').replace('"https://api.hubapi.com"', JSON.stringify(hubspot.url))
+				.replace(/REPLACE_PIPEDRIVE_CREDENTIAL_ID/g, 'mcrPipedrive0001').replace('"https://api.pipedrive.com"', JSON.stringify(pipedrive.url))
+				.replace(/REPLACE_HIGHLEVEL_CREDENTIAL_ID/g, 'mcrHighLevel0001').replace('"https://services.leadconnectorhq.com"', JSON.stringify(highlevel.url)).replace('REPLACE_WITH_YOUR_LOCATION_ID', HIGHLEVEL_LOCATION);
 			const w = JSON.parse(text);
 			for (const n of w.nodes) if (n.type === 'n8n-nodes-base.wait') n.parameters = { amount: 2, unit: 'seconds' };
 			writeFileSync(join(dir, `${t}.json`), JSON.stringify({ ...(t === 'daily-report-and-overdue' ? w : oneSweeper(w)), id: `mcrTemplate0000${i + 3}` }));
 			cli(['import:workflow', `--input=${join(dir, `${t}.json`)}`]);
 			cli(['publish:workflow', `--id=mcrTemplate0000${i + 3}`]);
+			if (t !== 'full-loop-crm-calendar') continue;
+			for (const v of CRM_VARIANTS) {
+				const variant = JSON.parse(text.replace('2b0c1d3e-4f5a-4b6c-8d7e-f9a0b1c2d3e4', v.hook).replace('2b0c1d3e-4f5a-4b6c-8d7e-f9a0b1c2d3e5', v.booking));
+				for (const n of variant.nodes) {
+					if (n.name === 'Settings') n.parameters.assignments.assignments.find((a: { name: string }) => a.name === 'crm').value = v.crm;
+					if (n.name === 'Cal.com Booking') n.parameters.path = `booking-${v.crm}`;
+				}
+				writeFileSync(join(dir, `${v.id}.json`), JSON.stringify({ ...oneSweeper(variant), id: v.id, name: `${variant.name} (${v.label})` }));
+				cli(['import:workflow', `--input=${join(dir, `${v.id}.json`)}`]);
+				cli(['publish:workflow', `--id=${v.id}`]);
+			}
 		}
 		n8n = start(p.node24, [p.n8nBin, 'start'], env);
 		await waitFor('n8n to answer /healthz', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 180000, 1000).catch((e) => {
@@ -91,6 +118,8 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		await sim.stop();
 		await slack.stop();
 		await hubspot.stop();
+		await pipedrive.stop();
+		await highlevel.stop();
 		if (dir && !process.env.MCR_E2E_KEEP) rmSync(dir, { recursive: true, force: true });
 		else if (dir) console.log(`kept ${dir}`);
 	});
@@ -272,4 +301,23 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		const html = await (await fetch(`http://127.0.0.1:${port}/webhook/agency-report?business=northside-hvac&days=1`)).text();
 		expect(html).toContain('Northside HVAC: missed call recovery');
 	}, 60000);
+
+	test.each(CRM_VARIANTS)('full loop with $label in n8n: the caller and a callback in the CRM, Slack told, the booking closes the case', async (v) => {
+		const from = v.crm === 'pipedrive' ? '+13125550175' : '+13125550176';
+		await sim.placeCall({ webhookUrl: hookOf(v.hook), from, to: '+13125550199' });
+		const text = await waitFor('the text with the booking link', async () => toCaller(from)[0], 30000);
+		const caseId = decodeURIComponent(text.body.match(/metadata\[caseId\]=([\w%-]+)/)?.[1] ?? '');
+		if (v.crm === 'pipedrive') {
+			const a = await waitFor('the Pipedrive call activity', async () => pipedrive.activities.find((x) => x.note.includes(caseId)), 30000);
+			expect(pipedrive.persons.find((p) => p.id === a.personId)?.phone).toBe(from);
+		} else {
+			const t = await waitFor('the GoHighLevel task', async () => highlevel.tasks.find((x) => x.body.includes(caseId)), 30000);
+			expect(highlevel.contacts.find((c) => c.id === t.contactId)?.phone).toBe(from);
+		}
+		await waitFor('the Slack alert', async () => slack.posts.find((p) => p.text.includes(caseId.slice(0, 8)) && p.text.includes(`Logged in ${v.label}`)), 30000);
+		const booked = await fetch(`http://127.0.0.1:${port}/webhook/booking-${v.crm}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(calBooking(caseId, from)) });
+		expect(booked.status).toBe(200);
+		await waitFor('the recovered case', async () => (await store.getCase(caseId))?.state === 'recovered', 30000);
+		expect([...pipedrive.rejected, ...highlevel.rejected]).toEqual([]);
+	}, 90000);
 });

@@ -62,7 +62,7 @@ describe('two Node-RED instances on one PostgreSQL store: a burst with duplicate
 		await sim.stop();
 		for (const d of dirs) rmSync(d, { recursive: true, force: true });
 		await dropSchema(schema);
-	});
+	}, 120000);
 
 	test('1,000 calls, 300 callers, 20% duplicates, one instance killed and restarted: every call in exactly one case, one text per caller, every case owned', async () => {
 		const caller = (i: number) => `+1312555${String(5000 + (i % CALLERS)).padStart(4, '0')}`;
@@ -89,6 +89,7 @@ describe('two Node-RED instances on one PostgreSQL store: a burst with duplicate
 		};
 		let next = 0;
 		let killedAt = -1;
+		let restarted: Promise<void> | undefined;
 		await Promise.all(
 			Array.from({ length: 20 }, async () => {
 				while (next < deliveries.length) {
@@ -96,13 +97,14 @@ describe('two Node-RED instances on one PostgreSQL store: a burst with duplicate
 					if (next === 500 && killedAt < 0) {
 						killedAt = next;
 						reds[1].proc!.child.kill('SIGKILL'); // mid-run, with executions in flight
-						setTimeout(() => void up(1), 2000);
+						restarted = new Promise((r) => setTimeout(r, 2000)).then(() => up(1));
 					}
 					await post(d);
 				}
 			}),
 		);
 		expect(killedAt).toBeGreaterThan(0);
+		await restarted; // the killed instance is back, and takes its share of the sweeps from here
 		// Sends cut off by the kill are picked up by the sweeps' safety nets (2 minutes for texts, 5 for routing).
 		const cases = await waitFor('every caller texted and every case owned', async () => {
 			const all = await store.listCases({ businessId: 'e2e-plumbing', limit: 10000 });

@@ -6,17 +6,23 @@ import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 import { E2E_PROFILE, HVAC_PROFILE as HVAC } from './e2e-profile';
 import { SlackStandIn } from './slack-stand-in';
-import { calBooking, HubSpotStandIn } from './hubspot-stand-in';
+import { calBooking, HighLevelStandIn, HubSpotStandIn, PipedriveStandIn } from './hubspot-stand-in';
 import { openChromium, screenshotPath } from './browser';
 import { installTarball, packOnce, ROOT, runtimes, startNodeRed, waitFor, type Proc } from './harness';
 
 const HUBSPOT_TOKEN = 'pat-na1-e2e00000-0000-0000-0000-000000000000';
+const PIPEDRIVE_TOKEN = 'e2e0pipedrive0token0000000000000000000000';
+const HIGHLEVEL_TOKEN = 'pit-e2e00000-0000-0000-0000-000000000000';
+const HIGHLEVEL_LOCATION = 'e2eLocation0001';
+const CRMS = ['hubspot', 'pipedrive', 'gohighlevel'];
 const TEMPLATES = ['full-loop-crm-calendar', 'quick-start-text-back', 'after-hours-emergency', 'voicemail-to-action', 'daily-report-and-overdue', 'agency-multi-client'];
 
 describe('every Node-RED template deployed together in real Node-RED 5 and played end to end', () => {
 	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
 	const slack = new SlackStandIn();
 	const hubspot = new HubSpotStandIn(HUBSPOT_TOKEN);
+	const pipedrive = new PipedriveStandIn(PIPEDRIVE_TOKEN);
+	const highlevel = new HighLevelStandIn(HIGHLEVEL_TOKEN, HIGHLEVEL_LOCATION);
 	let dir: string;
 	let red: Proc;
 	let base: string;
@@ -30,11 +36,18 @@ describe('every Node-RED template deployed together in real Node-RED 5 and playe
 		await sim.start();
 		await slack.start();
 		await hubspot.start();
-		({ red, base } = await startNodeRed({ dir, node: runtimes.paths().node24, bin: runtimes.paths().nodered5Bin, env: { ...runtimes.envFor24(), SLACK_WEBHOOK_URL: slack.url, HUBSPOT_BASE_URL: hubspot.url, HUBSPOT_TOKEN }, label: 'Node-RED 5' }));
+		await pipedrive.start();
+		await highlevel.start();
+		({ red, base } = await startNodeRed({ dir, node: runtimes.paths().node24, bin: runtimes.paths().nodered5Bin, env: { ...runtimes.envFor24(), SLACK_WEBHOOK_URL: slack.url, HUBSPOT_BASE_URL: hubspot.url, HUBSPOT_TOKEN, PIPEDRIVE_BASE_URL: pipedrive.url, PIPEDRIVE_TOKEN, HIGHLEVEL_BASE_URL: highlevel.url, HIGHLEVEL_TOKEN, HIGHLEVEL_LOCATION_ID: HIGHLEVEL_LOCATION }, label: 'Node-RED 5' }));
 		// Each template as shipped, with only what an agency fills in changed: credentials, the store file, the business.
 		const flows: Record<string, unknown>[] = [];
-		for (const t of TEMPLATES) {
-			for (const n of JSON.parse(readFileSync(join(ROOT, 'flows', `${t}.json`), 'utf8')) as Record<string, unknown>[]) {
+		// The CRM template once per CRM, as three agencies would set its tab's CRM variable.
+		const copies = TEMPLATES.flatMap((t) => (t === 'full-loop-crm-calendar' ? CRMS.map((crm) => ({ t, crm })) : [{ t, crm: '' }]));
+		for (const { t, crm } of copies) {
+			let text = readFileSync(join(ROOT, 'flows', `${t}.json`), 'utf8');
+			if (crm && crm !== 'hubspot') text = text.replace(/"mcr2\./g, `"mcr2${crm}.`).replace('"path": "full-loop"', `"path": "full-loop-${crm}"`).replace('"url": "/booking"', `"url": "/booking-${crm}"`);
+			for (const n of JSON.parse(text) as Record<string, unknown>[]) {
+				if (n.type === 'tab' && crm) Object.assign(n, { env: [{ name: 'CRM', value: crm, type: 'str' }] });
 				if (n.type === 'mcr-twilio-account') Object.assign(n, { apiBaseUrl: sim.url, credentials: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN } });
 				if (n.type === 'mcr-store') Object.assign(n, { sqliteFile: 'cases.db' });
 				if (n.type === 'mcr-business') {
@@ -60,6 +73,8 @@ describe('every Node-RED template deployed together in real Node-RED 5 and playe
 		await sim.stop();
 		await slack.stop();
 		await hubspot.stop();
+		await pipedrive.stop();
+		await highlevel.stop();
 		if (dir) rmSync(dir, { recursive: true, force: true });
 	});
 
@@ -89,6 +104,27 @@ describe('every Node-RED template deployed together in real Node-RED 5 and playe
 		const other = await fetch(`${base}/booking`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ triggerEvent: 'BOOKING_CANCELLED', payload: {} }) });
 		expect(await other.text()).toBe('ignored');
 		expect(hubspot.rejected).toEqual([]);
+	});
+
+	test.each([
+		['pipedrive', 'Pipedrive', '+13125550165'],
+		['gohighlevel', 'GoHighLevel', '+13125550166'],
+	])('full loop with %s: the caller and a callback in the CRM, Slack told, the booking closes the case', async (crm, label, from) => {
+		await sim.placeCall({ webhookUrl: `${base}/full-loop-${crm}`, from, to: '+13125550199' });
+		const text = await waitFor('the text with the booking link', async () => to(from)[0], 20000);
+		const caseId = decodeURIComponent(text.body.match(/metadata\[caseId\]=([\w%-]+)/)?.[1] ?? '');
+		if (crm === 'pipedrive') {
+			const a = await waitFor('the Pipedrive call activity', async () => pipedrive.activities.find((x) => x.note.includes(caseId)), 20000);
+			expect(pipedrive.persons.find((p) => p.id === a.personId)?.phone).toBe(from);
+		} else {
+			const t = await waitFor('the GoHighLevel task', async () => highlevel.tasks.find((x) => x.body.includes(caseId)), 20000);
+			expect(highlevel.contacts.find((c) => c.id === t.contactId)?.phone).toBe(from);
+		}
+		await waitFor('the Slack alert', async () => slack.posts.find((p) => p.text.includes(caseId.slice(0, 8)) && p.text.includes(`Logged in ${label}`)), 20000);
+		const booked = await fetch(`${base}/booking-${crm}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(calBooking(caseId, from)) });
+		expect(await booked.text()).toBe('recorded');
+		await waitFor('the recovered case', async () => (await store.getCase(caseId))?.state === 'recovered', 20000);
+		expect([...pipedrive.rejected, ...highlevel.rejected]).toEqual([]);
 	});
 
 	test('after-hours emergency: the on-call owner is texted and rung, and the call dials the caller', async () => {
