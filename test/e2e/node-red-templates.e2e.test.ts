@@ -198,7 +198,7 @@ describe('every Node-RED template deployed together in real Node-RED 5 and playe
 	}, 60000);
 
 	test('each flow on the real Node-RED canvas, photographed for the catalogue', async () => {
-		const { context, close } = await openChromium({ width: 1720, height: 560 });
+		const { context, close } = await openChromium({ width: 1720, height: 720 });
 		try {
 			const page = await context.newPage();
 			const tabs: Record<string, string> = { 'full-loop-crm-calendar': 'mcr2.tab', 'quick-start-text-back': 'mcr.tab.quick', 'after-hours-emergency': 'mcr3.tab', 'voicemail-to-action': 'mcr4.tab', 'daily-report-and-overdue': 'mcr5.tab', 'agency-multi-client': 'mcr6.tab' };
