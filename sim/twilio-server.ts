@@ -32,7 +32,7 @@ export interface SimMessage {
 
 export interface SimCall { sid: string; to: string; from: string; twiml?: string; url?: string; status: string; dateCreated: string }
 
-export interface SimFailure { match: 'Messages' | 'Calls' | 'Lookups' | 'any'; status: number; code: number; message?: string; times: number; dropConnection?: boolean }
+export interface SimFailure { match: 'Messages' | 'Calls' | 'Lookups' | 'any'; status: number; code: number; message?: string; times: number; dropConnection?: boolean; /** Accept the request and never answer (a provider timeout). */ hang?: boolean }
 
 export interface Exchange { url: string; params: Record<string, string>; status: number; contentType: string; body: string }
 
@@ -151,7 +151,7 @@ export class TwilioSim {
 
 	/** The next `times` matching requests fail with this status and Twilio error code. */
 	fail(f: Partial<SimFailure> & { code: number }): void {
-		this.failures.push({ match: f.match ?? 'Messages', status: f.status ?? ERRORS[f.code]?.status ?? 500, code: f.code, times: f.times ?? 1, message: f.message, dropConnection: f.dropConnection });
+		this.failures.push({ match: f.match ?? 'Messages', status: f.status ?? ERRORS[f.code]?.status ?? 500, code: f.code, times: f.times ?? 1, message: f.message, dropConnection: f.dropConnection, hang: f.hang });
 	}
 
 	addNumber(phone: string, hooks: { voiceUrl?: string; statusCallback?: string; smsUrl?: string } = {}): string {
@@ -195,6 +195,12 @@ export class TwilioSim {
 		const kind: SimFailure['match'] = rest.startsWith('/Messages') ? 'Messages' : rest.startsWith('/Calls') ? 'Calls' : p.startsWith('/v2/PhoneNumbers') ? 'Lookups' : 'any';
 		const failure = this.takeFailure(kind);
 		if (failure) {
+			if (failure.hang) {
+				this.requests.push({ method: req.method ?? 'GET', path: p, params, status: 0, at: new Date().toISOString() });
+				// Never answered; the socket goes when the client gives up (or after a minute).
+				setTimeout(() => req.socket.destroy(), 60000).unref();
+				return;
+			}
 			if (failure.dropConnection) {
 				this.requests.push({ method: req.method ?? 'GET', path: p, params, status: 0, at: new Date().toISOString() });
 				req.socket.destroy();

@@ -75,6 +75,16 @@ describe('Twilio client on the official SDK, against the local Twilio-compatible
 		expect(err).toMatchObject({ kind: 'transient', retryable: true, status: 500 });
 	});
 
+	test('a provider that never answers times out, is retried, and a send that keeps timing out surfaces a retryable error', async () => {
+		const impatient = new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: sim.url, timeoutMs: 300 });
+		sim.fail({ code: 0, hang: true, times: 1 });
+		await expect(withRetry(() => impatient.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'x', channel: 'sms' }), fast)).resolves.toHaveProperty('sid');
+		sim.fail({ code: 0, hang: true, times: 10 });
+		const err = await withRetry(() => impatient.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'x', channel: 'sms' }), fast).catch((e) => e);
+		expect(err).toMatchObject({ retryable: true });
+		expect(String(err.message)).not.toContain(AUTH_TOKEN);
+	});
+
 	test('line type lookup uses Lookup v2', async () => {
 		sim.lineTypes.set('+13125550177', 'landline');
 		expect(await provider.lookupLineType('+13125550177')).toBe('landline');
