@@ -14,7 +14,17 @@ import { packTarball, ROOT, runtimes, waitFor } from '../scripts/demo-common';
  * measured side by side in one run at 1, 10 and 50 concurrent callers. Latency is from the webhook request leaving
  * the load generator to the text arriving at the Twilio-compatible server; throughput is texts per second.
  */
-export interface LoadResult { concurrency: number; requests: number; perSec: number; p50Ms: number; p99Ms: number }
+export interface LoadResult { concurrency: number; requests: number; perSec: number; p50Ms: number; p99Ms: number; runtimeCpuMsPerCall?: number }
+
+/** CPU time (user + system, ms) a process has used so far, from /proc; undefined where /proc is missing. */
+function cpuMs(pid: number | undefined): number | undefined {
+	try {
+		const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+		return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100/s on Linux)
+	} catch {
+		return undefined;
+	}
+}
 
 const PROFILE = { ...DEMO_PROFILE, acknowledgment: { ...(DEMO_PROFILE.acknowledgment ?? {}), checkLineType: false, hourlyCap: 10000, dailyCap: 100000, perCallerDailyCap: 50, quietHours: { enabled: false } } };
 const LEVELS = [1, 10, 50];
@@ -41,8 +51,9 @@ class Arrivals {
 
 let callerSeq = 2000000;
 
-async function load(concurrency: number, requests: number, arrivals: Arrivals, send: (caller: string) => Promise<Response>): Promise<LoadResult> {
+async function load(concurrency: number, requests: number, arrivals: Arrivals, send: (caller: string) => Promise<Response>, pid?: number): Promise<LoadResult> {
 	const latencies: number[] = [];
+	const cpu0 = cpuMs(pid);
 	let next = 0;
 	const started = performance.now();
 	await Promise.all(
@@ -60,8 +71,10 @@ async function load(concurrency: number, requests: number, arrivals: Arrivals, s
 		}),
 	);
 	const seconds = (performance.now() - started) / 1000;
+	const cpu1 = cpuMs(pid);
 	latencies.sort((a, b) => a - b);
-	return { concurrency, requests, perSec: Math.round(requests / seconds), p50Ms: pct(latencies, 0.5), p99Ms: pct(latencies, 0.99) };
+	const runtimeCpuMsPerCall = cpu0 !== undefined && cpu1 !== undefined ? +((cpu1 - cpu0) / requests).toFixed(2) : undefined;
+	return { concurrency, requests, perSec: Math.round(requests / seconds), p50Ms: pct(latencies, 0.5), p99Ms: pct(latencies, 0.99), runtimeCpuMsPerCall };
 }
 
 function missedCallBody(caller: string): Record<string, string> {
@@ -72,16 +85,22 @@ function signedPost(url: string, params: Record<string, string>): Promise<Respon
 	return fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signTwilioRequest(DEMO_ACCOUNT.authToken, url, params) }, body: new URLSearchParams(params).toString() });
 }
 
-/** Runs pack and baseline alternately at each concurrency, so both see the same machine state. */
-async function compare(arrivals: Arrivals, pack: (c: string) => Promise<Response>, baseline: (c: string) => Promise<Response>, per: (c: number) => number) {
-	await load(5, 40, arrivals, pack);
-	await load(5, 40, arrivals, baseline);
-	const out: { concurrency: number; pack: LoadResult; baseline: LoadResult; throughputRatio: number; p99Ratio: number }[] = [];
+type Send = (caller: string) => Promise<Response>;
+
+/**
+ * Runs the pack's template, the baseline and (where given) the pack's trigger and Acknowledge alone, in turn at each
+ * concurrency, so all see the same machine state. The runtime's own CPU per call is read from /proc beside each.
+ */
+async function compare(arrivals: Arrivals, pid: number | undefined, v: { pack: Send; baseline: Send; ackOnly?: Send }, per: (c: number) => number) {
+	for (const send of [v.pack, v.baseline, v.ackOnly]) if (send) await load(5, 40, arrivals, send);
+	const out: { concurrency: number; pack: LoadResult; baseline: LoadResult; ackOnly?: LoadResult; throughputRatio: number; p99Ratio: number; ackOnlyThroughputRatio?: number }[] = [];
+	const line = (name: string, r: LoadResult) => `${name} ${r.perSec}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms${r.runtimeCpuMsPerCall !== undefined ? ` (${r.runtimeCpuMsPerCall} ms CPU/call)` : ''}`;
 	for (const c of LEVELS) {
-		const b = await load(c, per(c), arrivals, baseline);
-		const p = await load(c, per(c), arrivals, pack);
-		out.push({ concurrency: c, pack: p, baseline: b, throughputRatio: +(p.perSec / b.perSec).toFixed(2), p99Ratio: +(p.p99Ms / b.p99Ms).toFixed(2) });
-		console.log(`  ${String(c).padStart(2)} callers: pack ${p.perSec}/s p50 ${p.p50Ms} ms p99 ${p.p99Ms} ms | baseline ${b.perSec}/s p50 ${b.p50Ms} ms p99 ${b.p99Ms} ms | throughput ${(p.perSec / b.perSec).toFixed(2)}x, p99 ${(p.p99Ms / b.p99Ms).toFixed(2)}x`);
+		const b = await load(c, per(c), arrivals, v.baseline, pid);
+		const p = await load(c, per(c), arrivals, v.pack, pid);
+		const a = v.ackOnly ? await load(c, per(c), arrivals, v.ackOnly, pid) : undefined;
+		out.push({ concurrency: c, pack: p, baseline: b, ...(a ? { ackOnly: a, ackOnlyThroughputRatio: +(a.perSec / b.perSec).toFixed(2) } : {}), throughputRatio: +(p.perSec / b.perSec).toFixed(2), p99Ratio: +(p.p99Ms / b.p99Ms).toFixed(2) });
+		console.log(`  ${String(c).padStart(2)} callers: ${line('template', p)} | ${line('baseline', b)}${a ? ` | ${line('trigger+ack only', a)}` : ''} | template/baseline throughput ${(p.perSec / b.perSec).toFixed(2)}x, p99 ${(p.p99Ms / b.p99Ms).toFixed(2)}x`);
 	}
 	return out;
 }
@@ -106,6 +125,11 @@ function freePort(): Promise<number> {
 	});
 }
 
+/** MCR_BENCH_CPU_PROF=<dir>: the runtime writes a V8 CPU profile there on exit (for finding where time goes). */
+function profileArgs(): string[] {
+	return process.env.MCR_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MCR_BENCH_CPU_PROF}`] : [];
+}
+
 function basicAuth(): string {
 	return `Basic ${Buffer.from(`${DEMO_ACCOUNT.accountSid}:${DEMO_ACCOUNT.authToken}`).toString('base64')}`;
 }
@@ -122,7 +146,7 @@ export async function benchNodeRed(tarball: string): Promise<unknown> {
 		execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--omit=optional', tarball], { cwd: dir, env: runtimes.envFor24(), stdio: ['ignore', 'ignore', 'inherit'] });
 		const port = await freePort();
 		writeFileSync(join(dir, 'settings.js'), `module.exports = { uiPort: ${port}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'bench', httpNodeRoot: '/', logging: { console: { level: 'warn' } }, editorTheme: { tours: false }, telemetry: { enabled: false } };\n`);
-		red = spawn(runtimes.paths().node24, [runtimes.paths().nodered5Bin, '-u', dir, '-s', join(dir, 'settings.js')], { env: { ...runtimes.envFor24(), NODE_ENV: 'production' }, stdio: 'ignore' });
+		red = spawn(runtimes.paths().node24, [...profileArgs(), runtimes.paths().nodered5Bin, '-u', dir, '-s', join(dir, 'settings.js')], { env: { ...runtimes.envFor24(), NODE_ENV: 'production' }, stdio: 'ignore' });
 		const base = `http://127.0.0.1:${port}`;
 		await waitFor('Node-RED', async () => (await fetch(`${base}/settings`)).ok, 120000);
 		const flow = JSON.parse(readFileSync(join(ROOT, 'flows', 'quick-start-text-back.json'), 'utf8')) as Record<string, unknown>[];
@@ -141,15 +165,27 @@ export async function benchNodeRed(tarball: string): Promise<unknown> {
 			{ id: 'bl.out.fmt', type: 'function', z: 'bl.tab', func: "msg.payload = '<Response/>'; msg.headers = { 'content-type': 'text/xml' }; msg.statusCode = 200; return msg;", outputs: 1, wires: [['bl.out']] },
 			{ id: 'bl.out', type: 'http response', z: 'bl.tab', wires: [] },
 		];
-		const r = await fetch(`${base}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' }, body: JSON.stringify({ flows: [...flow, ...baseline] }) });
+		// The pack's trigger and Acknowledge alone (the baseline's job with the pack's nodes), on the same config nodes.
+		const trigger = flow.find((n) => n.type === 'missed-call-trigger')!;
+		const ack = flow.find((n) => n.type === 'mcr-acknowledge')!;
+		const ackOnly = [
+			{ id: 'ao.tab', type: 'tab', label: 'trigger and acknowledge only' },
+			{ ...trigger, id: 'ao.trigger', z: 'ao.tab', path: '/missed-call-ack', wires: [['ao.ack'], [], [], []] },
+			{ ...ack, id: 'ao.ack', z: 'ao.tab', wires: [[], []] },
+		];
+		const r = await fetch(`${base}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' }, body: JSON.stringify({ flows: [...flow, ...baseline, ...ackOnly] }) });
 		if (!r.ok) throw new Error(`deploy failed: ${r.status}`);
 		await waitFor('the trigger', async () => (await fetch(`${base}/missed-call`, { method: 'POST' })).status === 403, 30000);
 		console.log('Node-RED 5: webhook to acknowledgment, quick-start template vs baseline flow (http in, http request, http response)');
 		const hook = `${base}/missed-call?step=dial`;
 		return await compare(
 			arrivals,
-			(c) => signedPost(hook, missedCallBody(c)),
-			(c) => fetch(`${base}/baseline`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(missedCallBody(c)).toString() }),
+			red.pid,
+			{
+				pack: (c) => signedPost(hook, missedCallBody(c)),
+				baseline: (c) => fetch(`${base}/baseline`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(missedCallBody(c)).toString() }),
+				ackOnly: (c) => signedPost(`${base}/missed-call-ack?step=dial`, missedCallBody(c)),
+			},
 			(c) => (c === 1 ? 150 : 500),
 		);
 	} finally {
@@ -203,7 +239,7 @@ export async function benchN8n(tarball: string): Promise<unknown> {
 			cli(['import:workflow', `--input=${join(dir, f)}`]);
 			cli(['publish:workflow', `--id=${id}`]);
 		}
-		n8n = spawn(runtimes.paths().node24, [runtimes.paths().n8nBin, 'start'], { env, stdio: 'ignore' });
+		n8n = spawn(runtimes.paths().node24, [...profileArgs(), runtimes.paths().n8nBin, 'start'], { env, stdio: 'ignore' });
 		const base = `http://127.0.0.1:${port}`;
 		await waitFor('n8n', async () => (await fetch(`${base}/healthz`)).ok, 180000);
 		const hook = `${base}/webhook/${webhookId}/missed-call`;
@@ -211,8 +247,11 @@ export async function benchN8n(tarball: string): Promise<unknown> {
 		console.log('n8n (regular mode): webhook to acknowledgment, quick-start template vs baseline workflow (Webhook, HTTP Request, Respond to Webhook)');
 		return await compare(
 			arrivals,
-			(c) => signedPost(`${hook}?step=dial`, missedCallBody(c)),
-			(c) => fetch(`${base}/webhook/baseline`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(missedCallBody(c)).toString() }),
+			n8n.pid,
+			{
+				pack: (c) => signedPost(`${hook}?step=dial`, missedCallBody(c)),
+				baseline: (c) => fetch(`${base}/webhook/baseline`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(missedCallBody(c)).toString() }),
+			},
 			(c) => (c === 1 ? 60 : 200),
 		);
 	} finally {
@@ -225,7 +264,11 @@ export async function benchN8n(tarball: string): Promise<unknown> {
 /** `node dist/bench/runtime.js`: both runtimes; also called by `npm run bench`. */
 export async function benchRuntimes(): Promise<Record<string, unknown>> {
 	const tarball = packTarball();
-	return { nodeRed5: await benchNodeRed(tarball), n8nRegular: await benchN8n(tarball) };
+	const only = process.env.MCR_BENCH_ONLY; // node-red or n8n, to measure one runtime while working on it
+	return {
+		...(only !== 'n8n' ? { nodeRed5: await benchNodeRed(tarball) } : {}),
+		...(only !== 'node-red' ? { n8nRegular: await benchN8n(tarball) } : {}),
+	};
 }
 
 if (require.main === module) {

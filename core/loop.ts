@@ -8,7 +8,7 @@ import type { Profile } from './profile/schema';
 import { timingOf } from './profile/timing';
 import { DEFAULT_RETRY, ProviderError, withRetry, type MessagingProvider, type RetryPolicy } from './provider';
 import { deadlineFor, escalate, route, type RouteDecision } from './route';
-import type { RecoveryStore } from './store/types';
+import type { MessageRecord, RecoveryStore } from './store/types';
 import { bridgeTwiml } from './twilio/twiml';
 import {
 	applyClassification, applyEscalation, applyRoute, attachVoicemail, foldCall, newCase, recordAck, recordAttempt, recordOutcome, recordReply,
@@ -57,15 +57,22 @@ export class RecoveryLoop {
 		return this.deps.provider;
 	}
 
-	/** Reads, changes and saves a case, re-reading when another process saved first. */
-	async mutate(caseId: string, change: (c: Case) => Case | Promise<Case>): Promise<Case> {
+	/**
+	 * Reads, changes and saves a case, re-reading when another process saved first. `known` is a copy this stage
+	 * has just read (saves a read; a stale copy only costs a retry, the save checks the version); `messages` are
+	 * recorded in the same commit as the change.
+	 */
+	async mutate(caseId: string, change: (c: Case) => Case | Promise<Case>, opts: { known?: Case; messages?: MessageRecord[] } = {}): Promise<Case> {
 		for (let i = 0; i < 8; i++) {
-			const current = await this.deps.store.getCase(caseId);
+			const current = i === 0 && opts.known?.caseId === caseId ? opts.known : await this.deps.store.getCase(caseId);
 			if (!current) throw new RecoveryInputError('caseId', caseId, 'No case has this id: pass the caseId from the Recovery Tracker or trigger output.');
 			const next = await change(current);
-			if (next === current) return current;
+			if (next === current) {
+				for (const m of opts.messages ?? []) await this.deps.store.recordMessage(m);
+				return current;
+			}
 			try {
-				return await this.deps.store.saveCase(next);
+				return await this.deps.store.saveCase(next, { messages: opts.messages });
 			} catch (e) {
 				if (!(e instanceof ConcurrentUpdateError)) throw e;
 			}
@@ -119,17 +126,17 @@ export class RecoveryLoop {
 		const plan = planAcknowledgment(profile, current, { now, optedOut, lastAckAt: stats.lastAckAt, sentToCallerLast24h: stats.sentToCallerLast24h, businessSentLastHour: stats.businessSentLastHour, businessSentLastDay: stats.businessSentLastDay, lineType });
 		const key = `ack:${current.ack.tries}:${current.ack.status}:${current.ack.sendAt ?? ''}`;
 		if (plan.action === 'skip') {
-			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'skipped', reason: `${plan.reason}: ${plan.detail}` }, key, now));
+			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'skipped', reason: `${plan.reason}: ${plan.detail}` }, key, now), { known: current });
 			return { case: c, plan };
 		}
 		if (plan.action === 'defer') {
-			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'deferred', sendAt: plan.sendAt, reason: plan.reason, body: plan.body }, key, now));
+			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'deferred', sendAt: plan.sendAt, reason: plan.reason, body: plan.body }, key, now), { known: current });
 			return { case: c, plan };
 		}
 		return this.sendAck(current, plan, key);
 	}
 
-	/** Sends for the case just read by acknowledge(); the saves below re-read it, so a concurrent change is not lost. */
+	/** Sends for the case just read by acknowledge(); a save that finds a newer version re-reads, so a concurrent change is not lost. */
 	private async sendAck(c0: Case, plan: Extract<AckPlan, { action: 'send' }>, key: string): Promise<AckOutcome> {
 		const caseId = c0.caseId;
 		try {
@@ -139,8 +146,8 @@ export class RecoveryLoop {
 				(e, n, wait) => this.deps.log?.('warn', `acknowledgment to ${maskPhone(plan.to)} failed (${e.message}); retry ${n} in ${wait} ms`),
 			);
 			const at = this.now();
-			await this.deps.store.recordMessage({ businessId: c0.businessId, to: plan.to, kind: 'ack', at, sid: sent.sid, status: sent.status, caseId });
-			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'sent', messageSid: sent.sid, body: plan.body, channel: plan.channel, segments: plan.segments }, key, at));
+			const message: MessageRecord = { businessId: c0.businessId, to: plan.to, kind: 'ack', at, sid: sent.sid, status: sent.status, caseId };
+			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'sent', messageSid: sent.sid, body: plan.body, channel: plan.channel, segments: plan.segments }, key, at), { known: c0, messages: [message] });
 			return { case: c, plan, sent };
 		} catch (e) {
 			const err = e as ProviderError;
@@ -148,12 +155,12 @@ export class RecoveryLoop {
 			if (err instanceof ProviderError && !err.retryable) {
 				if (err.kind === 'opted-out') await this.deps.store.setOptOut(c0.businessId, plan.to, true, `provider error ${err.code}`, at);
 				const reason = err.kind === 'opted-out' ? 'opted-out' : err.kind === 'landline' ? 'landline' : err.kind;
-				const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'skipped', reason: `${reason}: ${err.message}` }, key, at));
+				const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'skipped', reason: `${reason}: ${err.message}` }, key, at), { known: c0 });
 				return { case: c, plan, error: err.message };
 			}
 			// Retries ran out: flag the case and schedule another try; the deferred-ack sweep picks it up.
 			const retryAt = DateTime.fromISO(at).plus({ minutes: Math.min(60, 5 * 2 ** c0.ack.tries) }).toUTC().toISO()!;
-			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'failed', error: { code: err.code, message: err.message }, retryAt }, key, at));
+			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'failed', error: { code: err.code, message: err.message }, retryAt }, key, at), { known: c0 });
 			return { case: c, plan, error: err.message };
 		}
 	}
@@ -200,13 +207,15 @@ export class RecoveryLoop {
 		}
 		const profile = this.profile(current.businessId);
 		const now = this.now();
-		const openCounts = await this.deps.store.openCountsByOwner(current.businessId);
+		// Open cases per owner matter only to least-loaded routing and to owners with a cap; counting them reads every open case.
+		const needsCounts = profile.routing.strategy === 'least-loaded' || profile.roster.some((m) => m.maxOpen !== undefined);
+		const openCounts = needsCounts ? await this.deps.store.openCountsByOwner(current.businessId) : {};
 		const urgency = current.urgency ?? 'normal';
 		const timing = current.timing ?? timingOf(profile, current.calls[0].startedAt);
 		const needsTurn = profile.routing.strategy !== 'least-loaded' && profile.roster.filter((m) => m.active).length > 1;
 		const roundRobin = needsTurn ? await this.deps.store.nextRoundRobin(current.businessId, `${profile.routing.strategy}:${current.serviceType ?? ''}`) : 0;
 		const decision = route(profile, { urgency, serviceType: current.serviceType, timing, now }, { openCounts, roundRobin });
-		const c = await this.mutate(caseId, (c) => applyRoute(c, decision, `route:${decision.kind}:${c.escalationLevel}`, now));
+		const c = await this.mutate(caseId, (c) => applyRoute(c, decision, `route:${decision.kind}:${c.escalationLevel}`, now), { known: current });
 		return { case: c, decision };
 	}
 
@@ -228,8 +237,8 @@ export class RecoveryLoop {
 	}
 
 	/** Texts the owner; failures are recorded on the case, never thrown away. */
-	async alertOwner(caseId: string, kind: 'owner-alert' | 'escalation' = 'owner-alert'): Promise<{ case: Case; sent?: { sid: string }; error?: string }> {
-		const c = await this.deps.store.getCase(caseId);
+	async alertOwner(caseId: string, kind: 'owner-alert' | 'escalation' = 'owner-alert', known?: Case): Promise<{ case: Case; sent?: { sid: string }; error?: string }> {
+		const c = known?.caseId === caseId ? known : await this.deps.store.getCase(caseId);
 		if (!c) throw new RecoveryInputError('caseId', caseId, 'No case has this id.');
 		if (!c.owner?.phone) return { case: c, error: 'the owner has no phone number in the roster' };
 		const body = this.ownerAlertText(c);
@@ -241,7 +250,7 @@ export class RecoveryLoop {
 			return { case: c, sent };
 		} catch (e) {
 			await this.deps.store.recordMessage({ businessId: c.businessId, to: c.owner.phone, kind, at, status: 'failed', caseId, errorCode: (e as ProviderError).code });
-			const flagged = await this.mutate(caseId, (x) => (x.flags.includes('owner-alert-failed') ? x : { ...x, flags: [...x.flags, 'owner-alert-failed'] }));
+			const flagged = await this.mutate(caseId, (x) => (x.flags.includes('owner-alert-failed') ? x : { ...x, flags: [...x.flags, 'owner-alert-failed'] }), { known: c });
 			return { case: flagged, error: (e as Error).message };
 		}
 	}
@@ -252,19 +261,21 @@ export class RecoveryLoop {
 	 */
 	async routeAndNotify(caseId: string, opts: { alertOwner: boolean; connectCaller: 'never' | 'emergency' | 'always'; raised?: boolean }): Promise<{ case: Case; decision: RouteDecision; ownerAlert?: { messageSid?: string; error?: string }; bridge?: { callSid?: string; error?: string } }> {
 		const r = await this.route(caseId);
+		let c = r.case;
 		const news = r.decision.kind === 'assigned' && (r.decision.strategy !== 'kept' || !!opts.raised);
 		let ownerAlert: { messageSid?: string; error?: string } | undefined;
 		let bridge: { callSid?: string; error?: string } | undefined;
 		if (news && opts.alertOwner && this.deps.provider) {
-			const a = await this.alertOwner(caseId);
+			const a = await this.alertOwner(caseId, 'owner-alert', c);
+			c = a.case;
 			ownerAlert = { messageSid: a.sent?.sid, error: a.error };
 		}
-		const wantsCall = opts.connectCaller === 'always' || (opts.connectCaller === 'emergency' && r.case.urgency === 'emergency');
+		const wantsCall = opts.connectCaller === 'always' || (opts.connectCaller === 'emergency' && c.urgency === 'emergency');
 		if (news && wantsCall && this.deps.provider) {
-			const b = await this.connectCaller(caseId);
+			const b = await this.connectCaller(caseId, c);
+			c = b.case;
 			bridge = { callSid: b.call?.sid, error: b.error };
 		}
-		const c = (await this.deps.store.getCase(caseId)) ?? r.case;
 		return { case: c, decision: r.decision, ownerAlert, bridge };
 	}
 
@@ -272,8 +283,8 @@ export class RecoveryLoop {
 	 * Connects the caller to the owner by phone: Twilio rings the owner, announces the case, and dials the caller
 	 * from the business number (an outbound bridge call). The call is recorded on the case as an attempt.
 	 */
-	async connectCaller(caseId: string): Promise<{ case: Case; call?: { sid: string }; error?: string }> {
-		const c = await this.deps.store.getCase(caseId);
+	async connectCaller(caseId: string, known?: Case): Promise<{ case: Case; call?: { sid: string }; error?: string }> {
+		const c = known?.caseId === caseId ? known : await this.deps.store.getCase(caseId);
 		if (!c) throw new RecoveryInputError('caseId', caseId, 'No case has this id.');
 		if (!c.owner?.phone) return { case: c, error: 'the owner has no phone number in the roster' };
 		if (!isOpen(c.state)) return { case: c, error: `the case is ${c.state}: nobody to connect` };
@@ -283,10 +294,11 @@ export class RecoveryLoop {
 		const key = `bridge:${caseId}:${c.owner.id}`;
 		try {
 			const call = await withRetry(() => this.provider().placeCall({ to: c.owner!.phone!, from: c.calledNumber, twiml: bridgeTwiml({ announce, caller: c.caller, callerId: c.calledNumber }) }), this.deps.retry);
-			const updated = await this.recordAttempt(caseId, { channel: 'call', result: 'sent', by: c.owner.id, note: `bridge call ${call.sid}: owner rung, then the caller` }, key);
+			const a: Attempt = { channel: 'call', result: 'sent', by: c.owner.id, note: `bridge call ${call.sid}: owner rung, then the caller`, at: this.now() };
+			const updated = await this.mutate(caseId, (x) => recordAttempt(x, a, key), { known: c });
 			return { case: updated, call };
 		} catch (e) {
-			const flagged = await this.mutate(caseId, (x) => (x.flags.includes('bridge-failed') ? x : { ...x, flags: [...x.flags, 'bridge-failed'] }));
+			const flagged = await this.mutate(caseId, (x) => (x.flags.includes('bridge-failed') ? x : { ...x, flags: [...x.flags, 'bridge-failed'] }), { known: c });
 			return { case: flagged, error: (e as Error).message };
 		}
 	}

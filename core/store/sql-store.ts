@@ -43,6 +43,18 @@ function caseColumns(c: Case): unknown[] {
 	];
 }
 
+/** A message row, and for a sent acknowledgment the business's per-minute and per-hour send counters (the caps read them). */
+async function insertMessage(db: SqlDriver, m: MessageRecord): Promise<void> {
+	const at = iso(m.at);
+	await db.run('INSERT INTO mcr_messages (business_id, to_number, kind, sid, status, error_code, case_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+		m.businessId, m.to, m.kind, m.sid ?? null, m.status, m.errorCode ?? null, m.caseId ?? null, at,
+	]);
+	if (m.kind === 'ack' && !FAILED.includes(m.status)) {
+		await db.run('INSERT INTO mcr_send_counts (business_id, minute, n) VALUES (?, ?, 1) ON CONFLICT (business_id, minute) DO UPDATE SET n = mcr_send_counts.n + 1', [m.businessId, at.slice(0, 16)]);
+		await db.run('INSERT INTO mcr_send_hours (business_id, hour, n) VALUES (?, ?, 1) ON CONFLICT (business_id, hour) DO UPDATE SET n = mcr_send_hours.n + 1', [m.businessId, at.slice(0, 13)]);
+	}
+}
+
 function parseDoc(row: Row | undefined): Case | undefined {
 	if (!row) return undefined;
 	const c = JSON.parse(String(row.doc)) as Case;
@@ -146,13 +158,19 @@ export class SqlStore implements RecoveryStore {
 		return parseDoc((await this.db.all('SELECT doc, version FROM mcr_cases WHERE business_id = ? AND caller = ? AND is_open = 1', [businessId, caller]))[0]);
 	}
 
-	async saveCase(c: Case): Promise<Case> {
+	async saveCase(c: Case, opts: { messages?: MessageRecord[] } = {}): Promise<Case> {
 		const next = { ...c, version: c.version + 1 };
-		const n = await this.db.run(
-			'UPDATE mcr_cases SET state = ?, is_open = ?, owner_id = ?, due_at = ?, ack_due_at = ?, doc = ?, version = ?, claimed_until = NULL WHERE case_id = ? AND version = ?',
-			[...caseColumns(next), next.version, c.caseId, c.version],
-		);
-		if (n !== 1) throw new ConcurrentUpdateError(c.caseId);
+		const write = async (db: SqlDriver) => {
+			const n = await db.run(
+				'UPDATE mcr_cases SET state = ?, is_open = ?, owner_id = ?, due_at = ?, ack_due_at = ?, doc = ?, version = ?, claimed_until = NULL WHERE case_id = ? AND version = ?',
+				[...caseColumns(next), next.version, c.caseId, c.version],
+			);
+			if (n !== 1) throw new ConcurrentUpdateError(c.caseId);
+			for (const m of opts.messages ?? []) await insertMessage(db, m);
+		};
+		// One commit for the case and the messages its change reports: both land, or neither.
+		if (opts.messages?.length) await this.db.transaction(write);
+		else await write(this.db);
 		return next;
 	}
 
@@ -247,16 +265,8 @@ export class SqlStore implements RecoveryStore {
 	}
 
 	async recordMessage(m: MessageRecord): Promise<void> {
-		const at = iso(m.at);
-		await this.db.run('INSERT INTO mcr_messages (business_id, to_number, kind, sid, status, error_code, case_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
-			m.businessId, m.to, m.kind, m.sid ?? null, m.status, m.errorCode ?? null, m.caseId ?? null, at,
-		]);
-		if (m.kind === 'ack' && !FAILED.includes(m.status)) {
-			await this.db.run(
-				'INSERT INTO mcr_send_counts (business_id, minute, n) VALUES (?, ?, 1) ON CONFLICT (business_id, minute) DO UPDATE SET n = mcr_send_counts.n + 1',
-				[m.businessId, at.slice(0, 16)],
-			);
-		}
+		if (m.kind === 'ack' && !FAILED.includes(m.status)) await this.db.transaction((tx) => insertMessage(tx, m));
+		else await insertMessage(this.db, m);
 	}
 
 	async updateMessageStatus(sid: string, status: string, errorCode?: number): Promise<MessageRecord | undefined> {
@@ -274,13 +284,18 @@ export class SqlStore implements RecoveryStore {
 		const dayAgo = new Date(t - 24 * 3600e3).toISOString();
 		const hourAgo = new Date(t - 3600e3).toISOString();
 		const sent = `status NOT IN (${FAILED.map((f) => `'${f}'`).join(', ')})`;
-		const [last, recent, hour, day] = await Promise.all([
+		const [last, recent, counts] = await Promise.all([
 			this.db.all<{ at: string }>(`SELECT at FROM mcr_messages WHERE business_id = ? AND to_number = ? AND kind = 'ack' AND ${sent} ORDER BY at DESC LIMIT 1`, [businessId, to]),
 			this.db.all<{ at: string }>(`SELECT at FROM mcr_messages WHERE business_id = ? AND to_number = ? AND at > ? AND ${sent} ORDER BY at`, [businessId, to, dayAgo]),
-			this.db.all<{ n: number }>('SELECT COALESCE(SUM(n), 0) AS n FROM mcr_send_counts WHERE business_id = ? AND minute > ?', [businessId, hourAgo.slice(0, 16)]),
-			this.db.all<{ n: number }>('SELECT COALESCE(SUM(n), 0) AS n FROM mcr_send_counts WHERE business_id = ? AND minute > ?', [businessId, dayAgo.slice(0, 16)]),
+			// The hour from per-minute counters (at most 60 rows); the day from per-hour counters (at most 25 rows,
+			// counting the whole of the hour 24 hours ago, so the daily cap errs on the safe side).
+			this.db.all<{ hour: number; day: number }>(
+				`SELECT (SELECT COALESCE(SUM(n), 0) FROM mcr_send_counts WHERE business_id = ? AND minute > ?) AS hour,
+				        (SELECT COALESCE(SUM(n), 0) FROM mcr_send_hours WHERE business_id = ? AND hour >= ?) AS day`,
+				[businessId, hourAgo.slice(0, 16), businessId, dayAgo.slice(0, 13)],
+			),
 		]);
-		return { lastAckAt: last[0]?.at, sentToCallerLast24h: recent.map((r) => r.at), businessSentLastHour: Number(hour[0]?.n ?? 0), businessSentLastDay: Number(day[0]?.n ?? 0) };
+		return { lastAckAt: last[0]?.at, sentToCallerLast24h: recent.map((r) => r.at), businessSentLastHour: Number(counts[0]?.hour ?? 0), businessSentLastDay: Number(counts[0]?.day ?? 0) };
 	}
 
 	async countCases(businessId?: string): Promise<number> {

@@ -50,8 +50,11 @@ export interface RecoveryStore {
 	getCase(caseId: string): Promise<Case | undefined>;
 	findCaseByEvent(eventId: string): Promise<Case | undefined>;
 	findOpenCase(businessId: string, caller: string): Promise<Case | undefined>;
-	/** Saves a case whose `version` is the one read; throws ConcurrentUpdateError if someone saved first. */
-	saveCase(c: Case): Promise<Case>;
+	/**
+	 * Saves a case whose `version` is the one read; throws ConcurrentUpdateError if someone saved first.
+	 * `messages` are recorded in the same transaction (a sent text and the case that says so land together).
+	 */
+	saveCase(c: Case, opts?: { messages?: MessageRecord[] }): Promise<Case>;
 	listCases(filter: CaseFilter): Promise<Case[]>;
 	/** Open cases past their deadline, oldest deadline first, without claiming them. */
 	listOverdue(now: string, opts?: { businessId?: string; limit?: number }): Promise<Case[]>;

@@ -75,12 +75,19 @@ export async function loopFor(ctx: Ctx, opts: { twilio: 'required' | 'optional' 
 	}
 }
 
+/**
+ * The case an item is about: the Case ID parameter when set, else the `caseId` the trigger and every Missed Call
+ * Recovery node put on their items. Left empty (the default), the node needs no expression, which n8n 2.x evaluates
+ * in an isolated VM at a real cost per item.
+ */
 export function caseIdOf(ctx: IExecuteFunctions, i: number): string {
-	const id = ctx.getNodeParameter('caseId', i, '') as string;
+	const set = ctx.getNodeParameter('caseId', i, '') as string;
+	const fromItem = ctx.getInputData()[i]?.json?.caseId;
+	const id = set || (typeof fromItem === 'string' ? fromItem : '');
 	if (!id) {
-		throw new NodeOperationError(ctx.getNode(), 'Case ID is empty', {
+		throw new NodeOperationError(ctx.getNode(), 'No case ID: the incoming item has no caseId and Case ID is empty', {
 			itemIndex: i,
-			description: 'Connect this node after the Missed Call Trigger, or set Case ID to an expression such as {{ $json.caseId }}.',
+			description: 'Connect this node after the Missed Call Trigger or another Missed Call Recovery node, or set Case ID to an expression that gives the case id (for example from a CRM field).',
 		});
 	}
 	return id;
@@ -115,9 +122,9 @@ export const caseIdProperty = {
 	displayName: 'Case ID',
 	name: 'caseId',
 	type: 'string' as const,
-	default: '={{ $json.caseId }}',
-	required: true,
-	description: 'The case to work on; the Missed Call Trigger and every Missed Call Recovery node put it on the item as caseId',
+	default: '',
+	placeholder: 'From the incoming item',
+	description: 'Leave empty to work on the caseId of the incoming item (the Missed Call Trigger and every Missed Call Recovery node put it there). Set it only when the case ID comes from elsewhere, such as a CRM field or a booking.',
 };
 
 /** The Workspace credential's test, shared by every node that uses it: the profiles parse and the store opens. */

@@ -90,7 +90,8 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 	test('the stages: acknowledge, classify onto the urgency output, route with an owner alert, keeping pairedItem', async () => {
 		const c = (await store.findOpenCase('e2e-plumbing', '+13125550123'))!;
 		const items = [{ json: { caseId: c.caseId, other: 'kept' } }];
-		const params = (name: string) => ({ caseId: c.caseId, force: false, extraText: 'there is a burst pipe', alertOwner: true } as Record<string, unknown>)[name];
+		// Case ID left empty (the default): each node reads the item's caseId, with no expression to evaluate.
+		const params = (name: string) => ({ caseId: '', force: false, extraText: 'there is a burst pipe', alertOwner: true } as Record<string, unknown>)[name];
 		const ack = await new Acknowledge().execute.call(fakeContext({ params, credentials: creds, items }).ctx);
 		expect(ack[0][0]).toMatchObject({ json: { other: 'kept', acknowledgment: { status: 'sent' } }, pairedItem: { item: 0 } });
 		expect(sim.messages.filter((m) => m.to === '+13125550123')).toHaveLength(1);
@@ -126,7 +127,7 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 		const badProfile = await new UrgencyClassifier().execute.call(fakeContext({ params: { caseId: 'x' }, credentials: { missedCallRecoveryWorkspaceApi: { ...creds.missedCallRecoveryWorkspaceApi, businesses: '{"businessId":"b","name":"B","timeZone":"Nowhere/City"}' } } }).ctx).catch((e) => e);
 		expect(badProfile.message).toMatch(/timeZone is "Nowhere\/City"\. Expected an IANA time zone/);
 		const empty = await new OwnerRouter().execute.call(fakeContext({ params: { caseId: '' }, credentials: creds }).ctx).catch((e) => e);
-		expect(empty.message).toBe('Case ID is empty');
+		expect(empty.message).toBe('No case ID: the incoming item has no caseId and Case ID is empty');
 	});
 
 	test('a Twilio failure on the owner alert is reported on the item without the token', async () => {
