@@ -2,7 +2,7 @@ import type { IDataObject, IHookFunctions, INodeExecutionData, INodeType, INodeT
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import { answerWebhook, maskPhone, PROVIDERS, type TriggerConfig } from '../../core';
 import { businessResolver } from '../shared/runtime';
-import { loopFor, asNodeError, TWILIO, twilioAccountFrom, webhookSecretTest, workspaceTest, caseJson } from '../shared/n8n';
+import { credentialsOf, forgetWebhookCredentials, loopFor, asNodeError, TWILIO, twilioAccountFrom, webhookSecretTest, workspaceTest, caseJson } from '../shared/n8n';
 import { sharedProvider } from '../shared/runtime';
 
 const WEBHOOK_SECRET = 'missedCallRecoveryWebhookSecretApi';
@@ -114,6 +114,8 @@ export class MissedCallTrigger implements INodeType {
 	webhookMethods = {
 		default: {
 			async checkExists(this: IHookFunctions): Promise<boolean> {
+				// Activation: the next webhook call reads the credentials afresh.
+				forgetWebhookCredentials();
 				if (this.getNodeParameter('provider') !== 'twilio' || !this.getNodeParameter('configureNumber', false)) return true;
 				const account = twilioAccountFrom(await this.getCredentials(TWILIO));
 				const hooks = await sharedProvider(account).getNumberWebhooks(this.getNodeParameter('phoneNumber') as string);
@@ -160,7 +162,7 @@ export class MissedCallTrigger implements INodeType {
 			const path = req.originalUrl.startsWith('/webhook-test/') ? webhookUrl.pathname.replace('/webhook/', '/webhook-test/') : webhookUrl.pathname;
 			const base = options.publicUrl ? `${options.publicUrl.replace(/\/$/, '')}${path}` : `${webhookUrl.origin}${path}`;
 			const validate = this.getNodeParameter('validateSignature', true) as boolean;
-			const secret = !validate ? undefined : provider === 'twilio' ? webhookAuthToken : String((await this.getCredentials(WEBHOOK_SECRET)).secret ?? '');
+			const secret = !validate ? undefined : provider === 'twilio' ? webhookAuthToken : String((await credentialsOf(this, WEBHOOK_SECRET)).secret ?? '');
 			const cfg: TriggerConfig = {
 				provider,
 				mode: provider === 'twilio' || provider === 'telnyx' ? (this.getNodeParameter('mode', 'forward') as 'forward' | 'status') : 'status',

@@ -44,12 +44,38 @@ export interface N8nLoop {
 	webhookAuthToken?: string;
 }
 
+/**
+ * Credentials for the trigger's webhook calls, kept for a short while. n8n 2.x resolves a credential asked for
+ * outside an execution (a webhook call) in a freshly created isolated VM, which costs more than the rest of the
+ * webhook's work; the trigger needs two or three per call. A changed credential takes effect within this time,
+ * or at once when the workflow is activated again. Kept in memory only, like the clients built from them.
+ */
+export const WEBHOOK_CREDENTIAL_TTL_MS = 30_000;
+const webhookCredentials = new Map<string, { until: number; data: Promise<ICredentialDataDecryptedObject> }>();
+
+export function forgetWebhookCredentials(): void {
+	webhookCredentials.clear();
+}
+
+export async function credentialsOf(ctx: Ctx, type: string): Promise<ICredentialDataDecryptedObject> {
+	const ref = ctx.getNode().credentials?.[type];
+	if (!('getRequestObject' in ctx) || !ref?.id) return ctx.getCredentials(type);
+	const key = `${type}:${ref.id}`;
+	const now = Date.now();
+	const hit = webhookCredentials.get(key);
+	if (hit && hit.until > now) return hit.data;
+	const data = ctx.getCredentials(type);
+	webhookCredentials.set(key, { until: now + WEBHOOK_CREDENTIAL_TTL_MS, data });
+	data.catch(() => webhookCredentials.delete(key));
+	return data;
+}
+
 /** The loop over the workspace credential's store and businesses, with Twilio when the node sends. */
 export async function loopFor(ctx: Ctx, opts: { twilio: 'required' | 'optional' | 'none' }): Promise<N8nLoop> {
 	const node = ctx.getNode();
 	let ws: ICredentialDataDecryptedObject;
 	try {
-		ws = await ctx.getCredentials(WORKSPACE);
+		ws = await credentialsOf(ctx, WORKSPACE);
 	} catch {
 		throw new NodeOperationError(node, 'This node needs a Missed Call Recovery Workspace credential', { description: 'Add the credential: it holds the store and the business profiles every node reads.' });
 	}
@@ -59,7 +85,7 @@ export async function loopFor(ctx: Ctx, opts: { twilio: 'required' | 'optional' 
 		let provider;
 		let webhookAuthToken: string | undefined;
 		if (opts.twilio !== 'none') {
-			const tw = await ctx.getCredentials(TWILIO).catch(() => undefined);
+			const tw = await credentialsOf(ctx, TWILIO).catch(() => undefined);
 			if (!tw && opts.twilio === 'required') {
 				throw new NodeOperationError(node, 'This node needs a Missed Call Recovery: Twilio Account credential', { description: 'Add it: the node sends texts through Twilio.' });
 			}
