@@ -235,7 +235,17 @@ export async function benchN8n(tarball: string): Promise<unknown> {
 			],
 		};
 		writeFileSync(join(dir, 'baseline.json'), JSON.stringify(baseline));
-		for (const [f, id] of [['quick.json', 'benchQuickStart01'], ['baseline.json', 'benchBaseline0001']]) {
+		// The pack's trigger and Acknowledge alone (the baseline's job with the pack's nodes), on the same credentials.
+		type N = { name: string; type: string; webhookId?: string };
+		const qTrigger = (quick.nodes as N[]).find((n) => n.type.endsWith('.missedCallTrigger'))!;
+		const qAck = (quick.nodes as N[]).find((n) => n.type.endsWith('.acknowledge'))!;
+		const ackOnly = {
+			id: 'benchAckOnly00001', name: 'trigger and acknowledge only', active: false, settings: { executionOrder: 'v1' }, pinData: {},
+			nodes: [{ ...qTrigger, id: 'ao-t', webhookId: 'a0000000-0000-4000-8000-000000000001' }, { ...qAck, id: 'ao-a' }],
+			connections: { [qTrigger.name]: { main: [[{ node: qAck.name, type: 'main', index: 0 }], [], [], []] } },
+		};
+		writeFileSync(join(dir, 'ack-only.json'), JSON.stringify(ackOnly));
+		for (const [f, id] of [['quick.json', 'benchQuickStart01'], ['baseline.json', 'benchBaseline0001'], ['ack-only.json', 'benchAckOnly00001']]) {
 			cli(['import:workflow', `--input=${join(dir, f)}`]);
 			cli(['publish:workflow', `--id=${id}`]);
 		}
@@ -251,6 +261,7 @@ export async function benchN8n(tarball: string): Promise<unknown> {
 			{
 				pack: (c) => signedPost(`${hook}?step=dial`, missedCallBody(c)),
 				baseline: (c) => fetch(`${base}/webhook/baseline`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(missedCallBody(c)).toString() }),
+				ackOnly: (c) => signedPost(`${base}/webhook/a0000000-0000-4000-8000-000000000001/missed-call?step=dial`, missedCallBody(c)),
 			},
 			(c) => (c === 1 ? 60 : 200),
 		);

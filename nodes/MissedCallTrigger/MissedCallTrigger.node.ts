@@ -2,7 +2,7 @@ import type { IDataObject, IHookFunctions, INodeExecutionData, INodeType, INodeT
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import { answerWebhook, maskPhone, PROVIDERS, type TriggerConfig } from '../../core';
 import { businessResolver } from '../shared/runtime';
-import { credentialsOf, forgetWebhookCredentials, loopFor, asNodeError, TWILIO, twilioAccountFrom, webhookSecretTest, workspaceTest, caseJson } from '../shared/n8n';
+import { credentialsOf, forgetCredentials, loopFor, asNodeError, TWILIO, twilioAccountFrom, webhookSecretTest, workspaceTest, caseJson } from '../shared/n8n';
 import { sharedProvider } from '../shared/runtime';
 
 const WEBHOOK_SECRET = 'missedCallRecoveryWebhookSecretApi';
@@ -14,7 +14,10 @@ export class MissedCallTrigger implements INodeType {
 		name: 'missedCallTrigger',
 		icon: { light: 'file:missedCallTrigger.svg', dark: 'file:missedCallTrigger.dark.svg' },
 		group: ['trigger'],
-		version: 1,
+		// Version 2 behaves as 1; n8n reads a version-1 webhook node's body options through an expression on every
+		// call (an isolated VM in n8n 2.x), and skips that from version 2 on.
+		version: [1, 2],
+		defaultVersion: 2,
 		subtitle: '={{ $parameter["mode"] === "forward" ? "Forward and detect" : "Status callback" }}',
 		description: 'Starts the workflow when a call is missed: checks the provider signature, answers with TwiML, drops duplicate deliveries and emits one clean event per missed call',
 		defaults: { name: 'Missed Call Trigger' },
@@ -115,7 +118,7 @@ export class MissedCallTrigger implements INodeType {
 		default: {
 			async checkExists(this: IHookFunctions): Promise<boolean> {
 				// Activation: the next webhook call reads the credentials afresh.
-				forgetWebhookCredentials();
+				forgetCredentials();
 				if (this.getNodeParameter('provider') !== 'twilio' || !this.getNodeParameter('configureNumber', false)) return true;
 				const account = twilioAccountFrom(await this.getCredentials(TWILIO));
 				const hooks = await sharedProvider(account).getNumberWebhooks(this.getNodeParameter('phoneNumber') as string);

@@ -45,28 +45,31 @@ export interface N8nLoop {
 }
 
 /**
- * Credentials for the trigger's webhook calls, kept for a short while. n8n 2.x resolves a credential asked for
- * outside an execution (a webhook call) in a freshly created isolated VM, which costs more than the rest of the
- * webhook's work; the trigger needs two or three per call. A changed credential takes effect within this time,
- * or at once when the workflow is activated again. Kept in memory only, like the clients built from them.
+ * Credentials kept for a short while per workflow. n8n 2.x reads a credential from its database, decrypts it and
+ * resolves its fields on every request, and for a webhook call (outside an execution) in a freshly created isolated
+ * VM: together more than the rest of a stage's work, and a call passes four nodes that need five or more reads.
+ * A changed credential takes effect within this time, at once when the workflow is activated again, and always
+ * at once in manual (editor) runs, which read afresh. Kept in memory only, like the clients built from them.
  */
-export const WEBHOOK_CREDENTIAL_TTL_MS = 30_000;
-const webhookCredentials = new Map<string, { until: number; data: Promise<ICredentialDataDecryptedObject> }>();
+export const CREDENTIAL_TTL_MS = 30_000;
+const credentialCache = new Map<string, { until: number; data: Promise<ICredentialDataDecryptedObject> }>();
 
-export function forgetWebhookCredentials(): void {
-	webhookCredentials.clear();
+export function forgetCredentials(): void {
+	credentialCache.clear();
 }
 
 export async function credentialsOf(ctx: Ctx, type: string): Promise<ICredentialDataDecryptedObject> {
 	const ref = ctx.getNode().credentials?.[type];
-	if (!('getRequestObject' in ctx) || !ref?.id) return ctx.getCredentials(type);
-	const key = `${type}:${ref.id}`;
+	const workflowId = ctx.getWorkflow?.()?.id;
+	if (!ref?.id || !workflowId || ctx.getMode?.() === 'manual') return ctx.getCredentials(type);
+	const key = `${workflowId}:${type}:${ref.id}`;
 	const now = Date.now();
-	const hit = webhookCredentials.get(key);
+	const hit = credentialCache.get(key);
 	if (hit && hit.until > now) return hit.data;
+	if (credentialCache.size > 1000) credentialCache.clear();
 	const data = ctx.getCredentials(type);
-	webhookCredentials.set(key, { until: now + WEBHOOK_CREDENTIAL_TTL_MS, data });
-	data.catch(() => webhookCredentials.delete(key));
+	credentialCache.set(key, { until: now + CREDENTIAL_TTL_MS, data });
+	data.catch(() => credentialCache.delete(key));
 	return data;
 }
 

@@ -13,6 +13,7 @@ import { TwilioSim } from '../../sim/twilio-server';
 import { E2E_PROFILE } from '../e2e/e2e-profile';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 import { fakeContext } from './n8n-context';
+import { CREDENTIAL_TTL_MS, credentialsOf, forgetCredentials } from '../../nodes/shared/n8n';
 
 const WEBHOOK = 'https://n8n.example.com/webhook/abc/missed-call';
 
@@ -181,3 +182,44 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 	});
 });
 
+
+describe('credentials kept for a short while', () => {
+	function ctxWith(mode: string, workflowId: string, reads: { n: number }, value: () => string) {
+		return {
+			getNode: () => ({ credentials: { missedCallRecoveryTwilioApi: { id: 'cred1', name: 'Twilio' } } }),
+			getWorkflow: () => ({ id: workflowId }),
+			getMode: () => mode,
+			getCredentials: async () => {
+				reads.n++;
+				return { authToken: value() };
+			},
+		} as never;
+	}
+
+	test('one read per workflow and credential within the time; manual runs, other workflows and activation read afresh', async () => {
+		jest.useFakeTimers({ now: Date.parse('2026-11-26T12:00:00Z'), doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+		try {
+			forgetCredentials();
+			let token = 'first';
+			const reads = { n: 0 };
+			const live = ctxWith('webhook', 'wf1', reads, () => token);
+			expect((await credentialsOf(live, 'missedCallRecoveryTwilioApi')).authToken).toBe('first');
+			token = 'second';
+			expect((await credentialsOf(live, 'missedCallRecoveryTwilioApi')).authToken).toBe('first');
+			expect(reads.n).toBe(1);
+			// The editor's manual runs always see the credential as it is now.
+			expect((await credentialsOf(ctxWith('manual', 'wf1', reads, () => token), 'missedCallRecoveryTwilioApi')).authToken).toBe('second');
+			// Another workflow has its own entry (its own permission check).
+			expect((await credentialsOf(ctxWith('webhook', 'wf2', reads, () => token), 'missedCallRecoveryTwilioApi')).authToken).toBe('second');
+			expect(reads.n).toBe(3);
+			jest.setSystemTime(Date.now() + CREDENTIAL_TTL_MS + 1);
+			expect((await credentialsOf(live, 'missedCallRecoveryTwilioApi')).authToken).toBe('second');
+			token = 'third';
+			forgetCredentials();
+			expect((await credentialsOf(live, 'missedCallRecoveryTwilioApi')).authToken).toBe('third');
+			expect(reads.n).toBe(5);
+		} finally {
+			jest.useRealTimers();
+		}
+	});
+});
