@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { messageView, planAcknowledgment, renderTemplate, sanitizeCallerText, type AckPlan, type LineType } from './acknowledge';
 import { classify, type Classification } from './classify';
@@ -8,6 +9,8 @@ import type { Profile } from './profile/schema';
 import { timingOf } from './profile/timing';
 import { DEFAULT_RETRY, ProviderError, withRetry, type MessagingProvider, type RetryPolicy } from './provider';
 import { deadlineFor, escalate, route, type RouteDecision } from './route';
+import { countSegments } from './acknowledge/segments';
+import { ACK_SAFETY_NET_MS } from './store/sql-store';
 import type { MessageRecord, RecoveryStore } from './store/types';
 import { bridgeTwiml } from './twilio/twiml';
 import {
@@ -116,6 +119,10 @@ export class RecoveryLoop {
 		if (!opts.force && (current.ack.status === 'sent' || current.ack.status === 'skipped')) {
 			return { case: current, plan: { action: 'none', reason: `already ${current.ack.status}` } };
 		}
+		if (current.ack.status === 'sending') {
+			const settled = await this.settleUnfinishedSend(current, !!opts.force);
+			if (settled) return settled;
+		}
 		const profile = this.profile(current.businessId);
 		const now = this.now();
 		const [optedOut, stats, lineType] = await Promise.all([
@@ -136,18 +143,69 @@ export class RecoveryLoop {
 		return this.sendAck(current, plan, key);
 	}
 
-	/** Sends for the case just read by acknowledge(); a save that finds a newer version re-reads, so a concurrent change is not lost. */
+	/**
+	 * A send that started and was never recorded (the process died while it was out, or is still out). Recent: left
+	 * alone. Older: the provider is asked whether the text left; if it did it is recorded, never sent twice; if it did
+	 * not, undefined (send it now); if the provider cannot tell, the case is flagged and asked again on the next sweep.
+	 */
+	private async settleUnfinishedSend(c: Case, force: boolean): Promise<AckOutcome | undefined> {
+		const ack = c.ack;
+		const now = this.now();
+		if (!force && Date.parse(now) - Date.parse(ack.since ?? c.stamps.detectedAt) < ACK_SAFETY_NET_MS) {
+			return { case: c, plan: { action: 'none', reason: `a send started at ${ack.since} is still in progress` } };
+		}
+		const provider = this.provider();
+		if (!provider.findSentMessage || !ack.body || !ack.from) return undefined;
+		try {
+			const found = await withRetry(() => provider.findSentMessage!({ to: c.caller, from: ack.from!, body: ack.body!, channel: ack.channel ?? 'sms', since: ack.since ?? c.stamps.detectedAt }), this.deps.retry);
+			if (!found) {
+				this.deps.log?.('warn', `acknowledgment to ${maskPhone(c.caller)} was cut off before it left: sending it now`);
+				return undefined;
+			}
+			const message: MessageRecord = { businessId: c.businessId, to: c.caller, kind: 'ack', at: now, sid: found.sid, status: found.status, caseId: c.caseId };
+			const key = `ack:${ack.tries}:confirmed:${found.sid}`;
+			const done = await this.mutate(c.caseId, (x) => (x.ack.status === 'sending' ? recordAck(x, { status: 'sent', messageSid: found.sid, body: ack.body!, channel: ack.channel ?? 'sms', segments: countSegments(ack.body!).segments }, key, now) : x), { known: c, messages: [message] });
+			return { case: done, plan: { action: 'none', reason: `the cut-off send had left (${found.sid}): recorded, not sent again` }, sent: found };
+		} catch (e) {
+			const flagged = await this.mutate(c.caseId, (x) => (x.flags.includes('ack-unconfirmed') ? x : { ...x, flags: [...x.flags, 'ack-unconfirmed'] }), { known: c });
+			return { case: flagged, plan: { action: 'none', reason: 'a cut-off send could not be confirmed with the provider: asked again on the next sweep' }, error: (e as Error).message };
+		}
+	}
+
+	/**
+	 * Sends for the case just read by acknowledge(). The case says "sending" before the text goes out, in its own
+	 * commit, so a crash mid-send leaves a trace the sweep settles with the provider (at most one text, never none).
+	 */
 	private async sendAck(c0: Case, plan: Extract<AckPlan, { action: 'send' }>, key: string): Promise<AckOutcome> {
 		const caseId = c0.caseId;
+		const claim = randomUUID();
+		const marked = await this.mutate(
+			caseId,
+			(c) => (c.ack.status === c0.ack.status && c.ack.tries === c0.ack.tries ? recordAck(c, { status: 'sending', body: plan.body, channel: plan.channel, from: plan.from, claim }, `${key}:sending`, this.now()) : c),
+			{ known: c0 },
+		);
+		if (marked.ack.claim !== claim) return { case: marked, plan: { action: 'none', reason: `another run got there first (${marked.ack.status})` } };
 		try {
+			// Every try after the first asks the provider first whether an earlier one left after all (a request that
+			// timed out or lost its connection may have been created): a retry never sends the same text twice.
+			const provider = this.provider();
+			let askFirst = c0.ack.status === 'failed';
+			const attempt = async () => {
+				if (askFirst && provider.findSentMessage) {
+					const found = await provider.findSentMessage({ to: plan.to, from: plan.from, body: plan.body, channel: plan.channel, since: marked.ack.since ?? this.now() });
+					if (found) return found;
+				}
+				askFirst = true;
+				return provider.sendMessage({ to: plan.to, from: plan.from, body: plan.body, channel: plan.channel, statusCallback: this.deps.statusCallbackUrl });
+			};
 			const sent = await withRetry(
-				() => this.provider().sendMessage({ to: plan.to, from: plan.from, body: plan.body, channel: plan.channel, statusCallback: this.deps.statusCallbackUrl }),
+				attempt,
 				this.deps.retry,
 				(e, n, wait) => this.deps.log?.('warn', `acknowledgment to ${maskPhone(plan.to)} failed (${e.message}); retry ${n} in ${wait} ms`),
 			);
 			const at = this.now();
 			const message: MessageRecord = { businessId: c0.businessId, to: plan.to, kind: 'ack', at, sid: sent.sid, status: sent.status, caseId };
-			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'sent', messageSid: sent.sid, body: plan.body, channel: plan.channel, segments: plan.segments }, key, at), { known: c0, messages: [message] });
+			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'sent', messageSid: sent.sid, body: plan.body, channel: plan.channel, segments: plan.segments }, key, at), { known: marked, messages: [message] });
 			return { case: c, plan, sent };
 		} catch (e) {
 			const err = e as ProviderError;
@@ -155,12 +213,12 @@ export class RecoveryLoop {
 			if (err instanceof ProviderError && !err.retryable) {
 				if (err.kind === 'opted-out') await this.deps.store.setOptOut(c0.businessId, plan.to, true, `provider error ${err.code}`, at);
 				const reason = err.kind === 'opted-out' ? 'opted-out' : err.kind === 'landline' ? 'landline' : err.kind;
-				const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'skipped', reason: `${reason}: ${err.message}` }, key, at), { known: c0 });
+				const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'skipped', reason: `${reason}: ${err.message}` }, key, at), { known: marked });
 				return { case: c, plan, error: err.message };
 			}
 			// Retries ran out: flag the case and schedule another try; the deferred-ack sweep picks it up.
 			const retryAt = DateTime.fromISO(at).plus({ minutes: Math.min(60, 5 * 2 ** c0.ack.tries) }).toUTC().toISO()!;
-			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'failed', error: { code: err.code, message: err.message }, retryAt }, key, at), { known: c0 });
+			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'failed', error: { code: err.code, message: err.message }, retryAt }, key, at), { known: marked });
 			return { case: c, plan, error: err.message };
 		}
 	}

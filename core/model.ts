@@ -106,7 +106,12 @@ export const AttemptSchema = z.object({
 export type Attempt = z.infer<typeof AttemptSchema>;
 
 export const AckSchema = z.object({
-	status: z.enum(['pending', 'sent', 'skipped', 'deferred', 'failed']),
+	// sending: a send has started and its result is not recorded yet (the process may have died while it was out).
+	status: z.enum(['pending', 'sending', 'sent', 'skipped', 'deferred', 'failed']),
+	/** When the unfinished send started, from which number, and which attempt holds it (status sending). */
+	since: isoTime.optional(),
+	from: z.string().optional(),
+	claim: z.string().optional(),
 	reason: z.string().optional(),
 	body: z.string().optional(),
 	channel: z.enum(['sms', 'whatsapp']).optional(),

@@ -21,6 +21,11 @@ export interface CallRequest {
  */
 export interface MessagingProvider {
 	sendMessage(req: SendRequest): Promise<{ sid: string; status: string }>;
+	/**
+	 * A message this account created to `to` from `from` with this body since `since`, if any: how a send cut off
+	 * by a crash is told apart from one that never left, so it is neither lost nor sent twice.
+	 */
+	findSentMessage?(req: { to: string; from: string; body: string; channel: 'sms' | 'whatsapp'; since: string }): Promise<{ sid: string; status: string } | undefined>;
 	lookupLineType(phone: string): Promise<LineType>;
 	placeCall(req: CallRequest): Promise<{ sid: string }>;
 }

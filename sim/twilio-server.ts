@@ -213,7 +213,8 @@ export class TwilioSim {
 		}
 		if (acct && rest === '/Messages.json' && req.method === 'POST') return this.createMessage(params, send);
 		if (acct && rest === '/Messages.json' && req.method === 'GET') {
-			const list = this.messages.filter((m) => (!params.To || m.to === params.To) && (!params.From || m.from === params.From));
+			// Newest first, as Twilio lists them.
+			const list = this.messages.filter((m) => (!params.To || m.to === params.To) && (!params.From || m.from === params.From)).reverse().slice(0, Number(params.PageSize) || 50);
 			return send(200, { messages: list.map((m) => this.messageResource(m)), end: list.length - 1, first_page_uri: p, next_page_uri: null, page: 0, page_size: 50, previous_page_uri: null, start: 0, uri: p });
 		}
 		const msg = /^\/Messages\/(SM\w+)\.json$/.exec(rest);

@@ -31,6 +31,7 @@ function caseColumns(c: Case): unknown[] {
 	const ackDue =
 		(c.ack.status === 'deferred' || c.ack.status === 'failed') && c.ack.sendAt ? iso(c.ack.sendAt)
 		: c.ack.status === 'pending' && open ? after(c.stamps.detectedAt, ACK_SAFETY_NET_MS)
+		: c.ack.status === 'sending' && open ? after(c.ack.since ?? c.stamps.detectedAt, ACK_SAFETY_NET_MS)
 		: null;
 	const dueAt = !open ? null : c.dueAt ? iso(c.dueAt) : !c.owner && !c.nobodyAvailable ? after(c.stamps.detectedAt, ROUTE_SAFETY_NET_MS) : null;
 	return [

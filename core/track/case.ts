@@ -81,6 +81,7 @@ export function attachVoicemail(c: Case, callSid: string, vm: { url?: string; du
 }
 
 export type AckResult =
+	| { status: 'sending'; body: string; channel: 'sms' | 'whatsapp'; from: string; claim: string }
 	| { status: 'sent'; messageSid: string; body: string; channel: 'sms' | 'whatsapp'; segments: number }
 	| { status: 'skipped'; reason: string }
 	| { status: 'deferred'; sendAt: string; reason: string; body: string }
@@ -90,8 +91,11 @@ export function recordAck(c: Case, r: AckResult, key: string, at: string): Case 
 	if (hasApplied(c, key)) return c;
 	const tries = c.ack.tries + (r.status === 'sent' || r.status === 'failed' ? 1 : 0);
 	switch (r.status) {
+		case 'sending':
+			// Stored before the text goes out: if the process dies mid-send, the sweep asks the provider what happened.
+			return note({ ...c, ack: { status: 'sending', since: c.ack.status === 'failed' && c.ack.since ? c.ack.since : at, body: r.body, channel: r.channel, from: r.from, claim: r.claim, tries } }, key, 'ack-sending', at);
 		case 'sent': {
-			const next = { ...c, ack: { status: 'sent' as const, messageSid: r.messageSid, body: r.body, channel: r.channel, segments: r.segments, tries }, stamps: { ...c.stamps, acknowledgedAt: at }, flags: c.flags.filter((f) => f !== 'ack-failed') };
+			const next = { ...c, ack: { status: 'sent' as const, messageSid: r.messageSid, body: r.body, channel: r.channel, segments: r.segments, tries }, stamps: { ...c.stamps, acknowledgedAt: at }, flags: c.flags.filter((f) => f !== 'ack-failed' && f !== 'ack-unconfirmed') };
 			return c.state === 'detected' ? transition(next, 'acknowledged', key, at) : note(next, key, 'acknowledged', at);
 		}
 		case 'skipped': {
@@ -102,7 +106,8 @@ export function recordAck(c: Case, r: AckResult, key: string, at: string): Case 
 			return note({ ...c, ack: { status: 'deferred', sendAt: r.sendAt, reason: r.reason, body: r.body, tries } }, key, 'ack-deferred', at, `${r.reason}; sends at ${r.sendAt}`);
 		case 'failed': {
 			const flags = c.flags.includes('ack-failed') ? c.flags : [...c.flags, 'ack-failed'];
-			return note({ ...c, flags, ack: { status: 'failed', error: r.error, tries, ...(r.retryAt ? { sendAt: r.retryAt } : {}) } }, key, 'ack-failed', at, r.error.message);
+			// `since` stays: the next try asks the provider whether any earlier try left after all (a timed-out send may have).
+			return note({ ...c, flags, ack: { status: 'failed', error: r.error, tries, ...(r.retryAt ? { sendAt: r.retryAt } : {}), ...(c.ack.since ? { since: c.ack.since, body: c.ack.body, from: c.ack.from, channel: c.ack.channel } : {}) } }, key, 'ack-failed', at, r.error.message);
 		}
 	}
 }

@@ -105,6 +105,19 @@ export class TwilioProvider implements MessagingProvider {
 		}
 	}
 
+	async findSentMessage(req: { to: string; from: string; body: string; channel: 'sms' | 'whatsapp'; since: string }): Promise<{ sid: string; status: string } | undefined> {
+		const prefix = req.channel === 'whatsapp' ? 'whatsapp:' : '';
+		const since = Date.parse(req.since) - 60e3; // clocks differ; the body and numbers must match too
+		try {
+			// Newest first; the few latest to this caller from this sender are enough.
+			const list = await this.client.messages.list({ to: `${prefix}${req.to}`, ...(req.from.startsWith('MG') ? {} : { from: `${prefix}${req.from}` }), limit: 20 });
+			const m = list.find((x) => x.body === req.body && (!x.dateCreated || x.dateCreated.getTime() >= since));
+			return m ? { sid: m.sid, status: m.status } : undefined;
+		} catch (e) {
+			throw this.wrap(e, 'message lookup');
+		}
+	}
+
 	async lookupLineType(phone: string): Promise<LineType> {
 		try {
 			const r = await this.client.lookups.v2.phoneNumbers(phone).fetch({ fields: 'line_type_intelligence' });

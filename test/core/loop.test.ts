@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { answerWebhook, buildReport, normalize, openStore, RecoveryLoop, TwilioProvider, type MessagingProvider, type MissedCall, type RecoveryStore } from '../../core';
+import { answerWebhook, buildReport, cases, normalize, openStore, ProviderError, RecoveryLoop, TwilioProvider, type MessagingProvider, type MissedCall, type RecoveryStore } from '../../core';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN, chicago, plumber } from '../helpers/fixtures';
 
@@ -12,6 +12,7 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 	let loop: RecoveryLoop;
 	let clock: Date;
 	let provider: MessagingProvider;
+	let twilio: TwilioProvider;
 	const profile = plumber();
 	let seq = 0;
 
@@ -31,7 +32,7 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		dir = mkdtempSync(join(tmpdir(), 'mcr-loop-'));
 		store = await openStore({ type: 'sqlite', file: join(dir, 'c.db') });
 		clock = new Date(chicago('2026-11-25T12:00'));
-		const twilio = new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: sim.url });
+		twilio = new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: sim.url });
 		// The case must be in the store before any message leaves: checked at the moment of sending.
 		provider = {
 			sendMessage: async (req) => {
@@ -39,6 +40,7 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 				if (req.to !== '+13125550111' && req.to !== '+13125550112' && req.to !== '+13125550113' && !open) throw new Error(`message to ${req.to} before its case was stored`);
 				return twilio.sendMessage(req);
 			},
+			findSentMessage: (r) => twilio.findSentMessage(r),
 			lookupLineType: (p) => twilio.lookupLineType(p),
 			placeCall: (r) => twilio.placeCall(r),
 		};
@@ -184,6 +186,77 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		const b = await loop.run(missed('+13125550125'));
 		expect(b.case.ack.reason).toMatch(/^landline/);
 		expect(toCaller('+13125550125')).toHaveLength(0);
+	});
+
+	/** The state a process leaves when it dies after marking the text as going out and before recording the result. */
+	async function diedMidSend(from: string, textLeft: boolean) {
+		const d = await loop.detect(missed(from));
+		const body = 'Sorry we missed your call at Acme Plumbing. Reply STOP to opt out.';
+		const c = await store.saveCase(cases.recordAck(d.case, { status: 'sending', body, channel: 'sms', from: '+13125550199', claim: 'crashed-worker' }, 'ack:0:pending::sending', clock.toISOString()));
+		const left = textLeft ? await twilio.sendMessage({ to: from, from: '+13125550199', body, channel: 'sms' }) : undefined;
+		return { c, left };
+	}
+
+	test('a crash after the text left: the sweep finds it at the provider and records it, and sends nothing more', async () => {
+		const { c, left } = await diedMidSend('+13125550147', true);
+		clock = new Date(clock.getTime() + 60e3);
+		expect(await loop.sendDueAcks()).toHaveLength(0); // not due yet
+		const early = await loop.acknowledge(c.caseId); // a slow run of the same case meanwhile leaves it alone
+		expect(early.plan).toMatchObject({ action: 'none', reason: expect.stringMatching(/still in progress/) });
+		clock = new Date(clock.getTime() + 61e3);
+		const [r] = await loop.sendDueAcks();
+		expect(r.sent?.sid).toBe(left!.sid);
+		expect(r.case.ack).toMatchObject({ status: 'sent', messageSid: left!.sid });
+		expect(r.case.state).toBe('acknowledged');
+		expect(toCaller('+13125550147')).toHaveLength(1);
+		expect(await loop.sendDueAcks()).toHaveLength(0);
+		expect((await store.messageStats('acme-plumbing', '+13125550147', clock.toISOString())).lastAckAt).toBeDefined();
+	});
+
+	test('a crash before the text left: the sweep asks the provider, finds nothing, and sends it once', async () => {
+		const { c } = await diedMidSend('+13125550148', false);
+		clock = new Date(clock.getTime() + 2 * 60e3 + 1000);
+		const [r] = await loop.sendDueAcks();
+		expect(r.case.caseId).toBe(c.caseId);
+		expect(r.case.ack.status).toBe('sent');
+		expect(toCaller('+13125550148')).toHaveLength(1);
+		expect(sim.requests.filter((q) => q.method === 'GET' && q.path.endsWith('/Messages.json'))).toHaveLength(1);
+	});
+
+	test('the provider cannot tell whether a cut-off text left: the case is flagged, nothing is sent, and it is asked again', async () => {
+		const { c } = await diedMidSend('+13125550149', false);
+		clock = new Date(clock.getTime() + 2 * 60e3 + 1000);
+		sim.fail({ match: 'Messages', code: 20500, status: 503, times: 3 });
+		const [r] = await loop.sendDueAcks();
+		expect(r.case.flags).toContain('ack-unconfirmed');
+		expect(r.case.ack.status).toBe('sending');
+		expect(toCaller('+13125550149')).toHaveLength(0);
+		clock = new Date(clock.getTime() + 6 * 60e3); // the sweep's lease ran out
+		const [again] = await loop.sendDueAcks();
+		expect(again.case.caseId).toBe(c.caseId);
+		expect(again.case.ack.status).toBe('sent');
+		expect(toCaller('+13125550149')).toHaveLength(1);
+	});
+
+	test('a send whose answer was lost is not sent twice by the retry', async () => {
+		let first = true;
+		const lossy: MessagingProvider = {
+			...provider,
+			sendMessage: async (req) => {
+				const sent = await twilio.sendMessage(req);
+				if (first) {
+					first = false;
+					throw new ProviderError('socket hang up (the message was created; its answer was lost)', 'transient', true);
+				}
+				return sent;
+			},
+		};
+		const l = new RecoveryLoop({ ...loop.deps, provider: lossy });
+		const d = await l.detect(missed('+13125550150'));
+		const r = await l.acknowledge(d.case.caseId);
+		expect(r.case.ack.status).toBe('sent');
+		expect(toCaller('+13125550150')).toHaveLength(1);
+		expect(r.sent?.sid).toBe(toCaller('+13125550150')[0].sid);
 	});
 
 	test('a send that keeps failing is flagged with a retry time, then sent when the provider recovers', async () => {
