@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { benchRuntimes } from './runtime';
+import { benchStoreScaling } from './scale';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -168,6 +169,12 @@ async function main() {
 		benchClassification();
 		await benchStores(dir);
 		await benchMemory(dir);
+		if (process.env.MCR_BENCH_SCALE !== '0') {
+			console.log('Store scaling: time per lifecycle as stored cases grow');
+			const scaling = await benchStoreScaling(dir, profile, PG_URL);
+			const growth = (points: unknown) => (Array.isArray(points) && points.length > 1 ? +(points[points.length - 1].msPerLifecycle / points[0].msPerLifecycle).toFixed(2) : undefined);
+			results.storeScaling = { ...scaling, growthLargestToSmallest: { sqlite: growth(scaling.sqlite), postgres: growth(scaling.postgres) } };
+		}
 		// Inside the real runtimes, beside each runtime's own plain-node baseline (skip with MCR_BENCH_RUNTIMES=0).
 		if (process.env.MCR_BENCH_RUNTIMES !== '0') results.runtimes = await benchRuntimes();
 	} finally {

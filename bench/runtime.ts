@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { signTwilioRequest } from '../core';
 import { TwilioSim } from '../sim/twilio-server';
 import { DEMO_ACCOUNT, DEMO_PROFILE } from '../scripts/demo-profile';
-import { packTarball, ROOT, runtimes, waitFor } from '../scripts/demo-common';
+import { freePort, packTarball, ROOT, runtimes, stopChild, waitFor } from '../scripts/demo-common';
 
 /**
  * Webhook to acknowledgment inside the real runtimes: the pack's quick-start template beside a baseline built from
@@ -85,7 +85,7 @@ function signedPost(url: string, params: Record<string, string>): Promise<Respon
 	return fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signTwilioRequest(DEMO_ACCOUNT.authToken, url, params) }, body: new URLSearchParams(params).toString() });
 }
 
-type Send = (caller: string) => Promise<Response>;
+export type Send = (caller: string) => Promise<Response>;
 
 /**
  * Runs the pack's template, the baseline and (where given) the pack's trigger and Acknowledge alone, in turn at each
@@ -105,26 +105,6 @@ async function compare(arrivals: Arrivals, pid: number | undefined, v: { pack: S
 	return out;
 }
 
-function stop(child: ChildProcess): Promise<void> {
-	return new Promise((r) => {
-		if (child.exitCode !== null) return r();
-		child.once('exit', () => r());
-		child.kill('SIGTERM');
-		setTimeout(() => child.kill('SIGKILL'), 8000).unref();
-	});
-}
-
-function freePort(): Promise<number> {
-	return new Promise((res) => {
-		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		const srv = require('node:net').createServer();
-		srv.listen(0, '127.0.0.1', () => {
-			const port = srv.address().port;
-			srv.close(() => res(port));
-		});
-	});
-}
-
 /** MCR_BENCH_CPU_PROF=<dir>: the runtime writes a V8 CPU profile there on exit (for finding where time goes). */
 function profileArgs(): string[] {
 	return process.env.MCR_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MCR_BENCH_CPU_PROF}`] : [];
@@ -134,13 +114,17 @@ function basicAuth(): string {
 	return `Basic ${Buffer.from(`${DEMO_ACCOUNT.accountSid}:${DEMO_ACCOUNT.authToken}`).toString('base64')}`;
 }
 
-export async function benchNodeRed(tarball: string): Promise<unknown> {
+/** A runtime running the quick-start template, the baseline and the trigger+Acknowledge-only flow, against `sim`. */
+export interface Running { label: string; pid: number | undefined; sends: { pack: Send; baseline: Send; ackOnly: Send }; stop(): Promise<void> }
+
+export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promise<Running> {
 	runtimes.install(['nodered5']);
 	const dir = mkdtempSync(join(tmpdir(), 'mcr-bench-nr-'));
-	const sim = new TwilioSim(DEMO_ACCOUNT);
-	await sim.start();
-	const arrivals = new Arrivals(sim);
 	let red: ChildProcess | undefined;
+	const cleanup = async () => {
+		if (red) await stopChild(red);
+		rmSync(dir, { recursive: true, force: true });
+	};
 	try {
 		writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'bench', private: true }));
 		execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--omit=optional', tarball], { cwd: dir, env: runtimes.envFor24(), stdio: ['ignore', 'ignore', 'inherit'] });
@@ -176,32 +160,45 @@ export async function benchNodeRed(tarball: string): Promise<unknown> {
 		const r = await fetch(`${base}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' }, body: JSON.stringify({ flows: [...flow, ...baseline, ...ackOnly] }) });
 		if (!r.ok) throw new Error(`deploy failed: ${r.status}`);
 		await waitFor('the trigger', async () => (await fetch(`${base}/missed-call`, { method: 'POST' })).status === 403, 30000);
-		console.log('Node-RED 5: webhook to acknowledgment, quick-start template vs baseline flow (http in, http request, http response)');
 		const hook = `${base}/missed-call?step=dial`;
-		return await compare(
-			arrivals,
-			red.pid,
-			{
+		return {
+			label: 'Node-RED 5',
+			pid: red.pid,
+			sends: {
 				pack: (c) => signedPost(hook, missedCallBody(c)),
 				baseline: (c) => fetch(`${base}/baseline`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(missedCallBody(c)).toString() }),
 				ackOnly: (c) => signedPost(`${base}/missed-call-ack?step=dial`, missedCallBody(c)),
 			},
-			(c) => (c === 1 ? 150 : 500),
-		);
-	} finally {
-		if (red) await stop(red);
-		await sim.stop();
-		rmSync(dir, { recursive: true, force: true });
+			stop: cleanup,
+		};
+	} catch (e) {
+		await cleanup();
+		throw e;
 	}
 }
 
-export async function benchN8n(tarball: string): Promise<unknown> {
-	runtimes.install(['n8n']);
-	const dir = mkdtempSync(join(tmpdir(), 'mcr-bench-n8n-'));
+export async function benchNodeRed(tarball: string): Promise<unknown> {
 	const sim = new TwilioSim(DEMO_ACCOUNT);
 	await sim.start();
 	const arrivals = new Arrivals(sim);
+	const r = await startNodeRedBench(tarball, sim);
+	try {
+		console.log('Node-RED 5: webhook to acknowledgment, quick-start template vs baseline flow (http in, http request, http response)');
+		return await compare(arrivals, r.pid, r.sends, (c) => (c === 1 ? 150 : 500));
+	} finally {
+		await r.stop();
+		await sim.stop();
+	}
+}
+
+export async function startN8nBench(tarball: string, sim: TwilioSim): Promise<Running> {
+	runtimes.install(['n8n']);
+	const dir = mkdtempSync(join(tmpdir(), 'mcr-bench-n8n-'));
 	let n8n: ChildProcess | undefined;
+	const cleanup = async () => {
+		if (n8n) await stopChild(n8n);
+		rmSync(dir, { recursive: true, force: true });
+	};
 	try {
 		const nodesDir = join(dir, '.n8n', 'nodes');
 		mkdirSync(nodesDir, { recursive: true });
@@ -254,21 +251,33 @@ export async function benchN8n(tarball: string): Promise<unknown> {
 		await waitFor('n8n', async () => (await fetch(`${base}/healthz`)).ok, 180000);
 		const hook = `${base}/webhook/${webhookId}/missed-call`;
 		await waitFor('the workflows', async () => (await fetch(hook, { method: 'POST' })).status === 403, 90000);
-		console.log('n8n (regular mode): webhook to acknowledgment, quick-start template vs baseline workflow (Webhook, HTTP Request, Respond to Webhook)');
-		return await compare(
-			arrivals,
-			n8n.pid,
-			{
+		return {
+			label: 'n8n (regular mode)',
+			pid: n8n.pid,
+			sends: {
 				pack: (c) => signedPost(`${hook}?step=dial`, missedCallBody(c)),
 				baseline: (c) => fetch(`${base}/webhook/baseline`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(missedCallBody(c)).toString() }),
 				ackOnly: (c) => signedPost(`${base}/webhook/a0000000-0000-4000-8000-000000000001/missed-call?step=dial`, missedCallBody(c)),
 			},
-			(c) => (c === 1 ? 60 : 200),
-		);
+			stop: cleanup,
+		};
+	} catch (e) {
+		await cleanup();
+		throw e;
+	}
+}
+
+export async function benchN8n(tarball: string): Promise<unknown> {
+	const sim = new TwilioSim(DEMO_ACCOUNT);
+	await sim.start();
+	const arrivals = new Arrivals(sim);
+	const r = await startN8nBench(tarball, sim);
+	try {
+		console.log('n8n (regular mode): webhook to acknowledgment, quick-start template vs baseline workflow (Webhook, HTTP Request, Respond to Webhook)');
+		return await compare(arrivals, r.pid, r.sends, (c) => (c === 1 ? 60 : 200));
 	} finally {
-		if (n8n) await stop(n8n);
+		await r.stop();
 		await sim.stop();
-		rmSync(dir, { recursive: true, force: true });
 	}
 }
 

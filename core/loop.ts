@@ -7,7 +7,7 @@ import { isOpen, URGENCIES, type Attempt, type Case, type InboundMessage, type M
 import { maskPhone } from './phone';
 import type { Profile } from './profile/schema';
 import { timingOf } from './profile/timing';
-import { DEFAULT_RETRY, ProviderError, withRetry, type MessagingProvider, type RetryPolicy } from './provider';
+import { DEFAULT_RETRY, ProviderError, withRetry, type MessagingProvider, type RetryPolicy, type SendRequest } from './provider';
 import { deadlineFor, escalate, route, type RouteDecision } from './route';
 import { countSegments } from './acknowledge/segments';
 import { ACK_SAFETY_NET_MS } from './store/sql-store';
@@ -186,22 +186,9 @@ export class RecoveryLoop {
 		);
 		if (marked.ack.claim !== claim) return { case: marked, plan: { action: 'none', reason: `another run got there first (${marked.ack.status})` } };
 		try {
-			// Every try after the first asks the provider first whether an earlier one left after all (a request that
-			// timed out or lost its connection may have been created): a retry never sends the same text twice.
-			const provider = this.provider();
-			let askFirst = c0.ack.status === 'failed';
-			const attempt = async () => {
-				if (askFirst && provider.findSentMessage) {
-					const found = await provider.findSentMessage({ to: plan.to, from: plan.from, body: plan.body, channel: plan.channel, since: marked.ack.since ?? this.now() });
-					if (found) return found;
-				}
-				askFirst = true;
-				return provider.sendMessage({ to: plan.to, from: plan.from, body: plan.body, channel: plan.channel, statusCallback: this.deps.statusCallbackUrl });
-			};
-			const sent = await withRetry(
-				attempt,
-				this.deps.retry,
-				(e, n, wait) => this.deps.log?.('warn', `acknowledgment to ${maskPhone(plan.to)} failed (${e.message}); retry ${n} in ${wait} ms`),
+			const sent = await this.sendOnce(
+				{ to: plan.to, from: plan.from, body: plan.body, channel: plan.channel, statusCallback: this.deps.statusCallbackUrl },
+				{ since: marked.ack.since ?? this.now(), askFirst: c0.ack.status === 'failed', what: 'acknowledgment' },
 			);
 			const at = this.now();
 			const message: MessageRecord = { businessId: c0.businessId, to: plan.to, kind: 'ack', at, sid: sent.sid, status: sent.status, caseId };
@@ -221,6 +208,27 @@ export class RecoveryLoop {
 			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'failed', error: { code: err.code, message: err.message }, retryAt }, key, at), { known: marked });
 			return { case: c, plan, error: err.message };
 		}
+	}
+
+	/**
+	 * Sends with retries, where every try after the first asks the provider first whether an earlier one left after
+	 * all (a request that timed out or lost its connection may have been created): a retry never sends a text twice.
+	 */
+	private async sendOnce(req: SendRequest, o: { since: string; askFirst: boolean; what: string }): Promise<{ sid: string; status: string }> {
+		const provider = this.provider();
+		let askFirst = o.askFirst;
+		return withRetry(
+			async () => {
+				if (askFirst && provider.findSentMessage) {
+					const found = await provider.findSentMessage({ to: req.to, from: req.from, body: req.body, channel: req.channel, since: o.since });
+					if (found) return found;
+				}
+				askFirst = true;
+				return provider.sendMessage(req);
+			},
+			this.deps.retry,
+			(e, n, wait) => this.deps.log?.('warn', `${o.what} to ${maskPhone(req.to)} failed (${e.message}); retry ${n} in ${wait} ms`),
+		);
 	}
 
 	/** Classify: from every word the caller left (voicemail transcripts, replies), repeats, timing. */
@@ -303,7 +311,7 @@ export class RecoveryLoop {
 		const from = this.profile(c.businessId).acknowledgment.from ?? c.calledNumber;
 		const at = this.now();
 		try {
-			const sent = await withRetry(() => this.provider().sendMessage({ to: c.owner!.phone!, from, body, channel: 'sms' }), this.deps.retry);
+			const sent = await this.sendOnce({ to: c.owner.phone, from, body, channel: 'sms' }, { since: at, askFirst: false, what: kind });
 			await this.deps.store.recordMessage({ businessId: c.businessId, to: c.owner.phone, kind, at, sid: sent.sid, status: sent.status, caseId });
 			return { case: c, sent };
 		} catch (e) {

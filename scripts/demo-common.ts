@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TwilioSim } from '../sim/twilio-server';
@@ -14,6 +15,27 @@ export const runtimes = require(join(ROOT, 'scripts', 'runtimes.js')) as {
 	envFor24(): NodeJS.ProcessEnv;
 };
 export const SIM_PORT = Number(process.env.MCR_SIM_PORT ?? 3999);
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+	return new Promise((res) => {
+		const srv = createServer();
+		srv.listen(0, '127.0.0.1', () => {
+			const port = (srv.address() as AddressInfo).port;
+			srv.close(() => res(port));
+		});
+	});
+}
+
+/** Stops a child process: SIGTERM, then SIGKILL after 8 s; resolves when it has exited. */
+export function stopChild(child: ChildProcess): Promise<void> {
+	return new Promise((r) => {
+		if (child.exitCode !== null || child.signalCode !== null) return r();
+		child.once('exit', () => r());
+		child.kill('SIGTERM');
+		setTimeout(() => child.kill('SIGKILL'), 8000).unref();
+	});
+}
 
 export async function waitFor(what: string, fn: () => Promise<boolean>, ms: number): Promise<void> {
 	const end = Date.now() + ms;

@@ -32,7 +32,22 @@ export interface SimMessage {
 
 export interface SimCall { sid: string; to: string; from: string; twiml?: string; url?: string; status: string; dateCreated: string }
 
-export interface SimFailure { match: 'Messages' | 'Calls' | 'Lookups' | 'any'; status: number; code: number; message?: string; times: number; dropConnection?: boolean; /** Accept the request and never answer (a provider timeout). */ hang?: boolean }
+export interface SimFailure {
+	match: 'Messages' | 'Calls' | 'Lookups' | 'any';
+	/** Only requests with this method (POST: sends; GET: lookups and lists). */
+	method?: 'GET' | 'POST';
+	/** Only messages or calls to numbers starting with this. */
+	toPrefix?: string;
+	status: number;
+	code: number;
+	message?: string;
+	times: number;
+	dropConnection?: boolean;
+	/** Accept the request and never answer (a provider timeout); nothing is created. */
+	hang?: boolean;
+	/** Create the message (it reaches the phone), then never answer: the answer is lost on the way back. */
+	lost?: boolean;
+}
 
 export interface Exchange { url: string; params: Record<string, string>; status: number; contentType: string; body: string }
 
@@ -149,9 +164,14 @@ export class TwilioSim {
 		this.lineTypes.clear();
 	}
 
+	/** Injected failures not yet taken by a request. */
+	failuresLeft(): number {
+		return this.failures.reduce((n, f) => n + f.times, 0);
+	}
+
 	/** The next `times` matching requests fail with this status and Twilio error code. */
 	fail(f: Partial<SimFailure> & { code: number }): void {
-		this.failures.push({ match: f.match ?? 'Messages', status: f.status ?? ERRORS[f.code]?.status ?? 500, code: f.code, times: f.times ?? 1, message: f.message, dropConnection: f.dropConnection, hang: f.hang });
+		this.failures.push({ match: f.match ?? 'Messages', method: f.method, toPrefix: f.toPrefix, status: f.status ?? ERRORS[f.code]?.status ?? 500, code: f.code, times: f.times ?? 1, message: f.message, dropConnection: f.dropConnection, hang: f.hang, lost: f.lost });
 	}
 
 	addNumber(phone: string, hooks: { voiceUrl?: string; statusCallback?: string; smsUrl?: string } = {}): string {
@@ -168,8 +188,8 @@ export class TwilioSim {
 		return !!this.account.apiKeys && this.account.apiKeys[user] === pass;
 	}
 
-	private takeFailure(kind: SimFailure['match']): SimFailure | undefined {
-		const f = this.failures.find((x) => x.times > 0 && (x.match === kind || x.match === 'any'));
+	private takeFailure(kind: SimFailure['match'], method: string, to: string | undefined): SimFailure | undefined {
+		const f = this.failures.find((x) => x.times > 0 && (x.match === kind || x.match === 'any') && (!x.method || x.method === method) && (!x.toPrefix || (to ?? '').startsWith(x.toPrefix)));
 		if (f) f.times--;
 		this.failures = this.failures.filter((x) => x.times > 0);
 		return f;
@@ -193,8 +213,14 @@ export class TwilioSim {
 		if (acct && acct[1] !== this.account.accountSid) return send(404, errorBody(20404, 404));
 		const rest = acct?.[2] ?? '';
 		const kind: SimFailure['match'] = rest.startsWith('/Messages') ? 'Messages' : rest.startsWith('/Calls') ? 'Calls' : p.startsWith('/v2/PhoneNumbers') ? 'Lookups' : 'any';
-		const failure = this.takeFailure(kind);
+		const failure = this.takeFailure(kind, req.method ?? 'GET', params.To);
 		if (failure) {
+			if (failure.lost && kind === 'Messages' && req.method === 'POST' && acct) {
+				this.requests.push({ method: 'POST', path: p, params, status: 0, at: new Date().toISOString() });
+				this.createMessage(params, () => undefined);
+				setTimeout(() => req.socket.destroy(), 60000).unref();
+				return;
+			}
 			if (failure.hang) {
 				this.requests.push({ method: req.method ?? 'GET', path: p, params, status: 0, at: new Date().toISOString() });
 				// Never answered; the socket goes when the client gives up (or after a minute).

@@ -29,16 +29,9 @@ export function installTarball(dir: string, tarball: string, env: NodeJS.Process
 	execFileSync('npm', args, { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-export function freePort(): Promise<number> {
-	return new Promise((res) => {
-		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		const srv = require('node:net').createServer();
-		srv.listen(0, '127.0.0.1', () => {
-			const port = srv.address().port;
-			srv.close(() => res(port));
-		});
-	});
-}
+import { freePort, stopChild } from '../../scripts/demo-common';
+
+export { freePort };
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60000, everyMs = 250): Promise<T> {
 	const end = Date.now() + timeoutMs;
@@ -76,13 +69,7 @@ export function start(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd?:
 	return {
 		child,
 		log: () => out,
-		stop: () =>
-			new Promise<void>((res) => {
-				if (child.exitCode !== null) return res();
-				child.once('exit', () => res());
-				child.kill('SIGTERM');
-				setTimeout(() => child.kill('SIGKILL'), 8000).unref();
-			}),
+		stop: () => stopChild(child),
 	};
 }
 
