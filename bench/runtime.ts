@@ -3,6 +3,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { Client } from 'pg';
 import { signTwilioRequest } from '../core';
 import { TwilioSim } from '../sim/twilio-server';
 import { DEMO_ACCOUNT, DEMO_PROFILE } from '../scripts/demo-profile';
@@ -16,11 +18,15 @@ import { freePort, packTarball, ROOT, runtimes, stopChild, waitFor } from '../sc
  */
 export interface LoadResult { concurrency: number; requests: number; perSec: number; p50Ms: number; p99Ms: number; runtimeCpuMsPerCall?: number }
 
-/** CPU time (user + system, ms) a process has used so far, from /proc; undefined where /proc is missing. */
-function cpuMs(pid: number | undefined): number | undefined {
+/** CPU time (user + system, ms) the processes have used so far, from /proc; undefined where /proc is missing. */
+function cpuMs(pids: number | number[] | undefined): number | undefined {
 	try {
-		const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-		return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100/s on Linux)
+		let ms = 0;
+		for (const pid of [pids ?? -1].flat()) {
+			const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+			ms += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100/s on Linux)
+		}
+		return ms;
 	} catch {
 		return undefined;
 	}
@@ -51,7 +57,7 @@ class Arrivals {
 
 let callerSeq = 2000000;
 
-async function load(concurrency: number, requests: number, arrivals: Arrivals, send: (caller: string) => Promise<Response>, pid?: number): Promise<LoadResult> {
+async function load(concurrency: number, requests: number, arrivals: Arrivals, send: (caller: string) => Promise<Response>, pid?: number | number[]): Promise<LoadResult> {
 	const latencies: number[] = [];
 	const cpu0 = cpuMs(pid);
 	let next = 0;
@@ -91,7 +97,7 @@ export type Send = (caller: string) => Promise<Response>;
  * Runs the pack's template, the baseline and (where given) the pack's trigger and Acknowledge alone, in turn at each
  * concurrency, so all see the same machine state. The runtime's own CPU per call is read from /proc beside each.
  */
-async function compare(arrivals: Arrivals, pid: number | undefined, v: { pack: Send; baseline: Send; ackOnly?: Send }, per: (c: number) => number) {
+async function compare(arrivals: Arrivals, pid: number | number[] | undefined, v: { pack: Send; baseline: Send; ackOnly?: Send }, per: (c: number) => number) {
 	for (const send of [v.pack, v.baseline, v.ackOnly]) if (send) await load(5, 40, arrivals, send);
 	const out: { concurrency: number; pack: LoadResult; baseline: LoadResult; ackOnly?: LoadResult; throughputRatio: number; p99Ratio: number; ackOnlyThroughputRatio?: number }[] = [];
 	const line = (name: string, r: LoadResult) => `${name} ${r.perSec}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms${r.runtimeCpuMsPerCall !== undefined ? ` (${r.runtimeCpuMsPerCall} ms CPU/call)` : ''}`;
@@ -115,7 +121,7 @@ function basicAuth(): string {
 }
 
 /** A runtime running the quick-start template, the baseline and the trigger+Acknowledge-only flow, against `sim`. */
-export interface Running { label: string; pid: number | undefined; sends: { pack: Send; baseline: Send; ackOnly: Send }; stop(): Promise<void> }
+export interface Running { label: string; pid: number | undefined; /** Every process that does the work (n8n queue mode: main and workers). */ pids?: number[]; sends: { pack: Send; baseline: Send; ackOnly: Send }; stop(): Promise<void> }
 
 export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promise<Running> {
 	runtimes.install(['nodered5']);
@@ -191,13 +197,31 @@ export async function benchNodeRed(tarball: string): Promise<unknown> {
 	}
 }
 
-export async function startN8nBench(tarball: string, sim: TwilioSim): Promise<Running> {
+/**
+ * n8n with the template, the baseline and the trigger+Acknowledge-only workflow. Regular mode: one process on SQLite.
+ * Queue mode: a main process and `workers` workers on the machine's PostgreSQL (n8n's data and the pack's store) and Redis.
+ */
+export async function startN8nBench(tarball: string, sim: TwilioSim, queue?: { workers: number; pgUrl: string; redisHost: string; redisPort: number }): Promise<Running> {
 	runtimes.install(['n8n']);
 	const dir = mkdtempSync(join(tmpdir(), 'mcr-bench-n8n-'));
 	let n8n: ChildProcess | undefined;
+	const workers: ChildProcess[] = [];
+	const pg = queue ? new URL(queue.pgUrl) : undefined;
+	const db = `mcr_bench_n8n_${process.pid}`;
+	const schema = `mcr_bench_store_${process.pid}`;
+	const admin = async (sql: string) => {
+		const c = new Client({ connectionString: queue!.pgUrl });
+		await c.connect();
+		await c.query(sql).finally(() => c.end());
+	};
 	const cleanup = async () => {
+		for (const w of workers) await stopChild(w);
 		if (n8n) await stopChild(n8n);
 		rmSync(dir, { recursive: true, force: true });
+		if (queue) {
+			await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined);
+			await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+		}
 	};
 	try {
 		const nodesDir = join(dir, '.n8n', 'nodes');
@@ -211,10 +235,18 @@ export async function startN8nBench(tarball: string, sim: TwilioSim): Promise<Ru
 			N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'false', N8N_DIAGNOSTICS_ENABLED: 'false', N8N_VERSION_NOTIFICATIONS_ENABLED: 'false', N8N_TEMPLATES_ENABLED: 'false',
 			N8N_PERSONALIZATION_ENABLED: 'false', N8N_RUNNERS_BROKER_PORT: String(await freePort()), N8N_LOG_LEVEL: 'warn', N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
 			EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'none', EXECUTIONS_DATA_SAVE_ON_PROGRESS: 'false',
+			...(queue && pg
+				? {
+						EXECUTIONS_MODE: 'queue', QUEUE_BULL_REDIS_HOST: queue.redisHost, QUEUE_BULL_REDIS_PORT: String(queue.redisPort), QUEUE_BULL_PREFIX: `mcr-bench-${process.pid}`,
+						DB_TYPE: 'postgresdb', DB_POSTGRESDB_HOST: pg.hostname, DB_POSTGRESDB_PORT: pg.port || '5432', DB_POSTGRESDB_DATABASE: db, DB_POSTGRESDB_USER: decodeURIComponent(pg.username) || 'postgres',
+					}
+				: {}),
 		};
+		if (queue) await admin(`CREATE DATABASE ${db}`);
+		const store = queue && pg ? { storeType: 'postgres', host: pg.hostname, port: Number(pg.port || 5432), database: pg.pathname.slice(1), user: decodeURIComponent(pg.username), schema } : { storeType: 'sqlite', sqliteFile: join(dir, 'cases.db') };
 		const cli = (args: string[]) => execFileSync(runtimes.paths().node24, [runtimes.paths().n8nBin, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
 		writeFileSync(join(dir, 'creds.json'), JSON.stringify([
-			{ id: 'mcrWorkspace0001', name: 'Workspace', type: 'missedCallRecoveryWorkspaceApi', data: { storeType: 'sqlite', sqliteFile: join(dir, 'cases.db'), businesses: JSON.stringify(PROFILE) } },
+			{ id: 'mcrWorkspace0001', name: 'Workspace', type: 'missedCallRecoveryWorkspaceApi', data: { ...store, businesses: JSON.stringify(PROFILE) } },
 			{ id: 'mcrTwilio0000001', name: 'Twilio', type: 'missedCallRecoveryTwilioApi', data: { accountSid: DEMO_ACCOUNT.accountSid, authType: 'authToken', authToken: DEMO_ACCOUNT.authToken, apiBaseUrl: sim.url } },
 		]));
 		cli(['import:credentials', `--input=${join(dir, 'creds.json')}`]);
@@ -251,9 +283,16 @@ export async function startN8nBench(tarball: string, sim: TwilioSim): Promise<Ru
 		await waitFor('n8n', async () => (await fetch(`${base}/healthz`)).ok, 180000);
 		const hook = `${base}/webhook/${webhookId}/missed-call`;
 		await waitFor('the workflows', async () => (await fetch(hook, { method: 'POST' })).status === 403, 90000);
+		for (let i = 0; i < (queue?.workers ?? 0); i++) {
+			const health = await freePort();
+			const w = spawn(runtimes.paths().node24, [runtimes.paths().n8nBin, 'worker', '--concurrency=10'], { env: { ...env, QUEUE_HEALTH_CHECK_ACTIVE: 'true', QUEUE_HEALTH_CHECK_PORT: String(health), N8N_RUNNERS_BROKER_PORT: String(await freePort()) }, stdio: 'ignore' });
+			workers.push(w);
+			await waitFor(`worker ${i + 1}`, async () => (await fetch(`http://127.0.0.1:${health}/healthz`)).ok, 120000);
+		}
 		return {
-			label: 'n8n (regular mode)',
+			label: queue ? `n8n (queue mode, ${queue.workers} workers)` : 'n8n (regular mode)',
 			pid: n8n.pid,
+			pids: [n8n.pid!, ...workers.map((w) => w.pid!)],
 			sends: {
 				pack: (c) => signedPost(`${hook}?step=dial`, missedCallBody(c)),
 				baseline: (c) => fetch(`${base}/webhook/baseline`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(missedCallBody(c)).toString() }),
@@ -267,14 +306,14 @@ export async function startN8nBench(tarball: string, sim: TwilioSim): Promise<Ru
 	}
 }
 
-export async function benchN8n(tarball: string): Promise<unknown> {
+export async function benchN8n(tarball: string, queue?: Parameters<typeof startN8nBench>[2]): Promise<unknown> {
 	const sim = new TwilioSim(DEMO_ACCOUNT);
 	await sim.start();
 	const arrivals = new Arrivals(sim);
-	const r = await startN8nBench(tarball, sim);
+	const r = await startN8nBench(tarball, sim, queue);
 	try {
-		console.log('n8n (regular mode): webhook to acknowledgment, quick-start template vs baseline workflow (Webhook, HTTP Request, Respond to Webhook)');
-		return await compare(arrivals, r.pid, r.sends, (c) => (c === 1 ? 60 : 200));
+		console.log(`${r.label}: webhook to acknowledgment, quick-start template vs baseline workflow (Webhook, HTTP Request, Respond to Webhook)${queue ? '; CPU summed over main and workers' : ''}`);
+		return await compare(arrivals, r.pids ?? r.pid, r.sends, (c) => (c === 1 ? 60 : 200));
 	} finally {
 		await r.stop();
 		await sim.stop();
@@ -288,7 +327,28 @@ export async function benchRuntimes(): Promise<Record<string, unknown>> {
 	return {
 		...(only !== 'n8n' ? { nodeRed5: await benchNodeRed(tarball) } : {}),
 		...(only !== 'node-red' ? { n8nRegular: await benchN8n(tarball) } : {}),
+		...(only !== 'node-red' ? { n8nQueue: await benchN8nQueue(tarball) } : {}),
 	};
+}
+
+/** Queue mode needs the machine's PostgreSQL and Redis; without them the figure is skipped with the reason. */
+async function benchN8nQueue(tarball: string): Promise<unknown> {
+	const pgUrl = process.env.MCR_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+	const redisHost = process.env.MCR_BENCH_REDIS_HOST ?? '127.0.0.1';
+	const redisPort = Number(process.env.MCR_BENCH_REDIS_PORT ?? 6379);
+	try {
+		const c = new Client({ connectionString: pgUrl, connectionTimeoutMillis: 3000 });
+		await c.connect();
+		await c.end();
+		await new Promise<void>((res, rej) => {
+			const s = createConnection({ host: redisHost, port: redisPort }, () => (s.end(), res()));
+			s.once('error', rej);
+		});
+	} catch (e) {
+		console.log(`n8n queue mode: skipped (${(e as Error).message})`);
+		return { skipped: (e as Error).message };
+	}
+	return benchN8n(tarball, { workers: 2, pgUrl, redisHost, redisPort });
 }
 
 if (require.main === module) {

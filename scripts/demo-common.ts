@@ -1,12 +1,13 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TwilioSim } from '../sim/twilio-server';
 import { DEMO_ACCOUNT, DEMO_PROFILE } from './demo-profile';
 
 /** What `npm start` (Node-RED) and `npm run start:n8n` share: the runtimes, the packed pack, the local Twilio server. */
-export const ROOT = resolve(__dirname, '..', '..');
+// scripts/ when run from source (tests), dist/scripts/ when built.
+export const ROOT = existsSync(join(__dirname, '..', 'package.json')) ? resolve(__dirname, '..') : resolve(__dirname, '..', '..');
 export const DEMO_DIR = join(ROOT, '.demo');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const runtimes = require(join(ROOT, 'scripts', 'runtimes.js')) as {

@@ -7,16 +7,11 @@ import { openStore, type RecoveryStore } from '../../core';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 import { E2E_PROFILE, HVAC_PROFILE } from './e2e-profile';
-import { SlackStandIn } from './slack-stand-in';
-import { calBooking, HighLevelStandIn, HubSpotStandIn, PipedriveStandIn } from './hubspot-stand-in';
+import { calBooking, HIGHLEVEL_LOCATION, HIGHLEVEL_TOKEN, HUBSPOT_TOKEN, PIPEDRIVE_TOKEN, StandIns } from './crm-stand-ins';
 import { openChromium, screenshotPath } from './browser';
 import { filesLeaking, freePort, installTarball, packOnce, ROOT, runtimeEnv, runtimes, start, waitFor, type Proc } from './harness';
 
 const WORKFLOW_ID = 'mcrQuickStart0001';
-const HUBSPOT_TOKEN = 'pat-na1-e2e00000-0000-0000-0000-000000000000';
-const PIPEDRIVE_TOKEN = 'e2e0pipedrive0token0000000000000000000000';
-const HIGHLEVEL_TOKEN = 'pit-e2e00000-0000-0000-0000-000000000000';
-const HIGHLEVEL_LOCATION = 'e2eLocation0001';
 /** The CRM template imported once more per other CRM, with its Settings node's crm set as an agency would. */
 const CRM_VARIANTS = [
 	{ crm: 'pipedrive', label: 'Pipedrive', id: 'mcrTemplatePd001', hook: '2b0c1d3e-4f5a-4b6c-8d7e-f9a0b1c2d301', booking: '2b0c1d3e-4f5a-4b6c-8d7e-f9a0b1c2d302' },
@@ -33,10 +28,8 @@ function oneSweeper(w: { nodes: { name: string; type: string }[]; connections: R
 
 describe('inside a real n8n 2.x: the packed package as a community package, the quick-start workflow activated by the CLI', () => {
 	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
-	const slack = new SlackStandIn();
-	const hubspot = new HubSpotStandIn(HUBSPOT_TOKEN);
-	const pipedrive = new PipedriveStandIn(PIPEDRIVE_TOKEN);
-	const highlevel = new HighLevelStandIn(HIGHLEVEL_TOKEN, HIGHLEVEL_LOCATION);
+	const standIns = new StandIns();
+	const { slack, hubspot, pipedrive, highlevel } = standIns;
 	let dir: string;
 	let n8n: Proc;
 	let port: number;
@@ -77,10 +70,7 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		cli(['import:workflow', `--input=${join(dir, 'wf.json')}`]);
 		cli(['publish:workflow', `--id=${WORKFLOW_ID}`]);
 		// Every other template, as shipped, with the credentials filled in and Slack pointed at the local stand-in.
-		await slack.start();
-		await hubspot.start();
-		await pipedrive.start();
-		await highlevel.start();
+		await standIns.start();
 		for (const [i, t] of OTHER_TEMPLATES.entries()) {
 			const text = readFileSync(join(ROOT, 'workflows', `${t}.json`), 'utf8').replace(/REPLACE_WORKSPACE_CREDENTIAL_ID/g, 'mcrWorkspace0001').replace(/REPLACE_TWILIO_CREDENTIAL_ID/g, 'mcrTwilio0000001').replace(/https:\/\/hooks\.slack\.com\/services\/REPLACE\/WITH\/YOUR_WEBHOOK/g, slack.url).replace(/REPLACE_HUBSPOT_CREDENTIAL_ID/g, 'mcrHubspot000001').replace('"https://api.hubapi.com"', JSON.stringify(hubspot.url))
 				.replace(/REPLACE_PIPEDRIVE_CREDENTIAL_ID/g, 'mcrPipedrive0001').replace('"https://api.pipedrive.com"', JSON.stringify(pipedrive.url))
@@ -116,10 +106,7 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		await store?.close();
 		await n8n?.stop();
 		await sim.stop();
-		await slack.stop();
-		await hubspot.stop();
-		await pipedrive.stop();
-		await highlevel.stop();
+		await standIns.stop();
 		if (dir && !process.env.MCR_E2E_KEEP) rmSync(dir, { recursive: true, force: true });
 		else if (dir) console.log(`kept ${dir}`);
 	});

@@ -5,24 +5,17 @@ import { openStore, type RecoveryStore } from '../../core';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 import { E2E_PROFILE, HVAC_PROFILE as HVAC } from './e2e-profile';
-import { SlackStandIn } from './slack-stand-in';
-import { calBooking, HighLevelStandIn, HubSpotStandIn, PipedriveStandIn } from './hubspot-stand-in';
+import { calBooking, HIGHLEVEL_LOCATION, HIGHLEVEL_TOKEN, HUBSPOT_TOKEN, PIPEDRIVE_TOKEN, StandIns } from './crm-stand-ins';
 import { openChromium, screenshotPath } from './browser';
 import { installTarball, packOnce, ROOT, runtimes, startNodeRed, waitFor, type Proc } from './harness';
 
-const HUBSPOT_TOKEN = 'pat-na1-e2e00000-0000-0000-0000-000000000000';
-const PIPEDRIVE_TOKEN = 'e2e0pipedrive0token0000000000000000000000';
-const HIGHLEVEL_TOKEN = 'pit-e2e00000-0000-0000-0000-000000000000';
-const HIGHLEVEL_LOCATION = 'e2eLocation0001';
 const CRMS = ['hubspot', 'pipedrive', 'gohighlevel'];
 const TEMPLATES = ['full-loop-crm-calendar', 'quick-start-text-back', 'after-hours-emergency', 'voicemail-to-action', 'daily-report-and-overdue', 'agency-multi-client'];
 
 describe('every Node-RED template deployed together in real Node-RED 5 and played end to end', () => {
 	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
-	const slack = new SlackStandIn();
-	const hubspot = new HubSpotStandIn(HUBSPOT_TOKEN);
-	const pipedrive = new PipedriveStandIn(PIPEDRIVE_TOKEN);
-	const highlevel = new HighLevelStandIn(HIGHLEVEL_TOKEN, HIGHLEVEL_LOCATION);
+	const standIns = new StandIns();
+	const { slack, hubspot, pipedrive, highlevel } = standIns;
 	let dir: string;
 	let red: Proc;
 	let base: string;
@@ -34,10 +27,7 @@ describe('every Node-RED template deployed together in real Node-RED 5 and playe
 		dir = mkdtempSync(join(tmpdir(), 'mcr-nr-templates-'));
 		installTarball(dir, packOnce(join(tmpdir(), `mcr-pack-${process.pid}`)), runtimes.envFor24());
 		await sim.start();
-		await slack.start();
-		await hubspot.start();
-		await pipedrive.start();
-		await highlevel.start();
+		await standIns.start();
 		({ red, base } = await startNodeRed({ dir, node: runtimes.paths().node24, bin: runtimes.paths().nodered5Bin, env: { ...runtimes.envFor24(), SLACK_WEBHOOK_URL: slack.url, HUBSPOT_BASE_URL: hubspot.url, HUBSPOT_TOKEN, PIPEDRIVE_BASE_URL: pipedrive.url, PIPEDRIVE_TOKEN, HIGHLEVEL_BASE_URL: highlevel.url, HIGHLEVEL_TOKEN, HIGHLEVEL_LOCATION_ID: HIGHLEVEL_LOCATION }, label: 'Node-RED 5' }));
 		// Each template as shipped, with only what an agency fills in changed: credentials, the store file, the business.
 		const flows: Record<string, unknown>[] = [];
@@ -71,10 +61,7 @@ describe('every Node-RED template deployed together in real Node-RED 5 and playe
 		await store?.close();
 		await red?.stop();
 		await sim.stop();
-		await slack.stop();
-		await hubspot.stop();
-		await pipedrive.stop();
-		await highlevel.stop();
+		await standIns.stop();
 		if (dir) rmSync(dir, { recursive: true, force: true });
 	});
 
