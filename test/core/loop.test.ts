@@ -223,6 +223,15 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		expect(sim.requests.filter((q) => q.method === 'GET' && q.path.endsWith('/Messages.json'))).toHaveLength(1);
 	});
 
+	test('two runs settling the same cut-off send at once: one sends, the other stands back', async () => {
+		const { c } = await diedMidSend('+13125550151', false);
+		clock = new Date(clock.getTime() + 2 * 60e3 + 1000);
+		const [a, b] = await Promise.all([loop.acknowledge(c.caseId), loop.acknowledge(c.caseId)]);
+		expect(toCaller('+13125550151')).toHaveLength(1);
+		expect([a.sent, b.sent].filter(Boolean)).toHaveLength(1);
+		expect((await store.getCase(c.caseId))!.ack).toMatchObject({ status: 'sent', messageSid: toCaller('+13125550151')[0].sid });
+	});
+
 	test('the provider cannot tell whether a cut-off text left: the case is flagged, nothing is sent, and it is asked again', async () => {
 		const { c } = await diedMidSend('+13125550149', false);
 		clock = new Date(clock.getTime() + 2 * 60e3 + 1000);
