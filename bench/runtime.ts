@@ -32,7 +32,7 @@ function cpuMs(pids: number | number[] | undefined): number | undefined {
 	}
 }
 
-const PROFILE = { ...DEMO_PROFILE, acknowledgment: { ...(DEMO_PROFILE.acknowledgment ?? {}), checkLineType: false, hourlyCap: 10000, dailyCap: 100000, perCallerDailyCap: 50, quietHours: { enabled: false } } };
+const PROFILE = { ...DEMO_PROFILE, acknowledgment: { ...(DEMO_PROFILE.acknowledgment ?? {}), checkLineType: false, hourlyCap: 10000, dailyCap: 100000, perCallerDailyCap: 50, quietHours: { enabled: false, replyToCaller: 'send' as const } } };
 const LEVELS = [1, 10, 50];
 
 function pct(sorted: number[], q: number): number {

@@ -27,7 +27,8 @@ export const DEMO_PROFILE: ProfileInput = {
 	],
 	routing: { strategy: 'round-robin', fallback: ['cy'], escalation: ['cy', 'ben'] },
 	// The demo runs at any hour: quiet hours would defer the text a person is waiting to see.
-	acknowledgment: { quietHours: { enabled: false } },
+	// The demo texts at once at any hour; a real business keeps the default (the law's hours, caller's local time).
+	acknowledgment: { quietHours: { enabled: false, replyToCaller: 'send' } },
 };
 
 export const DEMO_ACCOUNT = { accountSid: 'AC' + '0'.repeat(30) + 'de', authToken: 'demo-auth-token-not-a-secret' };

@@ -57,10 +57,12 @@ export function quietHoursRelease(profile: Profile, caller: string, now: string,
 	const zone = info.zone ?? profile.timeZone;
 	const rule = (info.region && STATE_RULES[info.region]) || undefined;
 	const q = profile.acknowledgment.quietHours;
-	// The allowed window is the narrower of the law's and the business's own setting.
-	let start = FEDERAL.start;
-	let end = FEDERAL.end;
-	if (rule) {
+	// The allowed window is the narrower of the law's and the business's own setting. A business that reads the law
+	// as not covering a reply to the caller's own call (replyToCaller: send) keeps only its own window.
+	const law = q.replyToCaller !== 'send';
+	let start = law ? FEDERAL.start : 0;
+	let end = law ? FEDERAL.end : 24 * 60;
+	if (rule && law) {
 		start = Math.max(start, rule.start);
 		end = Math.min(end, rule.end);
 	}

@@ -133,6 +133,13 @@ export const ProfileSchema = z.object({
 					enabled: z.boolean().default(true),
 					start: hhmm.default('21:00'),
 					end: hhmm.default('08:00'),
+					/**
+					 * The law's hours (US federal 08:00-21:00 caller's local time; Florida and Oklahoma 08:00-20:00) are written
+					 * for telephone solicitations; the text-back answers a call the customer has just made. `defer` (the default,
+					 * the cautious reading) holds it to those hours all the same; `send` texts at once at any hour, and leaves
+					 * only this business's own quiet hours above (when enabled) and the states' 3-in-24-hours limit. Ask counsel.
+					 */
+					replyToCaller: z.enum(['defer', 'send']).default('defer'),
 				})
 				.default({}),
 		})

@@ -94,6 +94,17 @@ describe('acknowledgment', () => {
 		expect(r.why).toMatch(/FL allows 3 messages in 24 hours/);
 	});
 
+	test('replyToCaller: send texts a caller at once at night; the business\'s own quiet hours and the 3-in-24-hours limit still hold', () => {
+		const late = chicago('2026-11-25T23:30');
+		const night = plumber({ acknowledgment: { quietHours: { enabled: false, replyToCaller: 'send' } } });
+		expect(planAcknowledgment(night, caseFor('+13125550123', late), ctx(late)).action).toBe('send');
+		expect(planAcknowledgment(p, caseFor('+13125550123', late), ctx(late)).action).toBe('defer'); // the default reads the law cautiously
+		const own = plumber({ acknowledgment: { quietHours: { enabled: true, start: '22:00', end: '07:00', replyToCaller: 'send' } } });
+		expect(planAcknowledgment(own, caseFor('+13125550123', late), ctx(late))).toMatchObject({ action: 'defer', sendAt: chicago('2026-11-26T07:00') });
+		const sent = ['2026-11-25T14:00:00.000Z', '2026-11-25T15:00:00.000Z', '2026-11-25T16:00:00.000Z'];
+		expect(quietHoursRelease(night, '+13055550123', '2026-11-25T18:00:00.000Z', sent)).toMatchObject({ at: '2026-11-26T14:00:00.000Z', why: expect.stringMatching(/FL allows 3/) });
+	});
+
 	test('GSM-7 and UCS-2 segments', () => {
 		expect(countSegments('a'.repeat(160))).toEqual({ encoding: 'GSM-7', units: 160, segments: 1 });
 		expect(countSegments('a'.repeat(161))).toEqual({ encoding: 'GSM-7', units: 161, segments: 2 });

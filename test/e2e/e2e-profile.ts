@@ -13,7 +13,8 @@ export const E2E_PROFILE = {
 		{ id: 'ben', name: 'Ben', phone: '+13125550112', skills: ['water-heater'] },
 	],
 	routing: { strategy: 'round-robin', fallback: ['ana'], escalation: ['ben', 'ana'], deadlineMinutes: { emergency: 0.2, high: 0.5, normal: 1, low: 1 } },
-	acknowledgment: { quietHours: { enabled: false } },
+	// Texts go at once at any hour, so the runs pass whatever the time of day (quiet hours are tested in core with a set clock).
+	acknowledgment: { quietHours: { enabled: false, replyToCaller: 'send' } },
 };
 
 /** A second client of the same agency, for the multi-client template. */
