@@ -8,7 +8,7 @@ import { Client } from 'pg';
 import { signTwilioRequest } from '../core';
 import { TwilioSim } from '../sim/twilio-server';
 import { DEMO_ACCOUNT, DEMO_PROFILE } from '../scripts/demo-profile';
-import { freePort, packTarball, ROOT, runtimes, stopChild, waitFor } from '../scripts/demo-common';
+import { freePort, localFlow, packTarball, ROOT, runtimes, stopChild, waitFor } from '../scripts/demo-common';
 
 /**
  * Webhook to acknowledgment inside the real runtimes: the pack's quick-start template beside a baseline built from
@@ -139,13 +139,7 @@ export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promis
 		red = spawn(runtimes.paths().node24, [...profileArgs(), runtimes.paths().nodered5Bin, '-u', dir, '-s', join(dir, 'settings.js')], { env: { ...runtimes.envFor24(), NODE_ENV: 'production' }, stdio: 'ignore' });
 		const base = `http://127.0.0.1:${port}`;
 		await waitFor('Node-RED', async () => (await fetch(`${base}/settings`)).ok, 120000);
-		const flow = JSON.parse(readFileSync(join(ROOT, 'flows', 'quick-start-text-back.json'), 'utf8')) as Record<string, unknown>[];
-		for (const n of flow) {
-			if (n.type === 'mcr-twilio-account') Object.assign(n, { apiBaseUrl: sim.url, credentials: { accountSid: DEMO_ACCOUNT.accountSid, authToken: DEMO_ACCOUNT.authToken } });
-			if (n.type === 'mcr-store') Object.assign(n, { sqliteFile: 'cases.db' });
-			if (n.type === 'mcr-business') Object.assign(n, { profile: JSON.stringify(PROFILE) });
-			if (n.type === 'debug') Object.assign(n, { active: false });
-		}
+		const flow = localFlow('quick-start-text-back', { simUrl: sim.url, account: DEMO_ACCOUNT, profile: PROFILE, each: (n) => n.type === 'debug' && (n.active = false) });
 		// The baseline: Node-RED's own nodes only. Webhook in, one request to the Messages API, answer.
 		const baseline = [
 			{ id: 'bl.tab', type: 'tab', label: 'baseline' },

@@ -1,6 +1,6 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TwilioSim } from '../sim/twilio-server';
 import { DEMO_ACCOUNT, DEMO_PROFILE } from './demo-profile';
@@ -54,6 +54,28 @@ export function packTarball(): string {
 	mkdirSync(packDir, { recursive: true });
 	execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 	return join(packDir, readdirSync(packDir).find((f) => f.endsWith('.tgz'))!);
+}
+
+type FlowNode = Record<string, unknown>;
+
+/**
+ * A Node-RED template (by name under flows/, or already parsed) made to run here: its Twilio account points at a local
+ * Twilio-compatible server, its store at `store` (a SQLite file in the user folder unless given), and every business
+ * node holds `profile` (or what it makes of the shipped one). `each` adjusts any node further. What the demo, the
+ * bench and the end-to-end suites deploy.
+ */
+export function localFlow(
+	flow: string | FlowNode[],
+	o: { simUrl: string; account: { accountSid: string; authToken: string }; profile: unknown | ((shipped: unknown) => unknown); store?: FlowNode; each?: (n: FlowNode) => void },
+): FlowNode[] {
+	const nodes = typeof flow === 'string' ? (JSON.parse(readFileSync(join(ROOT, 'flows', `${flow}.json`), 'utf8')) as FlowNode[]) : flow;
+	for (const n of nodes) {
+		if (n.type === 'mcr-twilio-account') Object.assign(n, { apiBaseUrl: o.simUrl, credentials: { accountSid: o.account.accountSid, authToken: o.account.authToken } });
+		if (n.type === 'mcr-store') Object.assign(n, o.store ?? { sqliteFile: 'cases.db' });
+		if (n.type === 'mcr-business') Object.assign(n, { profile: JSON.stringify(typeof o.profile === 'function' ? o.profile(JSON.parse(String(n.profile))) : o.profile, null, 2) });
+		o.each?.(n);
+	}
+	return nodes;
 }
 
 export async function startSim(): Promise<TwilioSim> {

@@ -1,8 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_ACCOUNT, DEMO_PROFILE } from './demo-profile';
-import { banner, DEMO_DIR, packTarball, ROOT, runtimes, startSim, stopTogether, waitFor } from './demo-common';
+import { banner, DEMO_DIR, localFlow, packTarball, runtimes, startSim, stopTogether, waitFor } from './demo-common';
 
 /**
  * The main job: real Node-RED 5 (on Node 24) with this pack installed from its packed tarball, the quick-start
@@ -27,13 +27,15 @@ async function main() {
 	const base = `http://127.0.0.1:${RED_PORT}`;
 	await waitFor('Node-RED', async () => (await fetch(`${base}/settings`)).ok, 120000);
 
-	const flow = JSON.parse(readFileSync(join(ROOT, 'flows', 'quick-start-text-back.json'), 'utf8')) as Record<string, unknown>[];
-	for (const n of flow) {
-		if (n.type === 'mcr-twilio-account') Object.assign(n, { apiBaseUrl: sim.url, credentials: { accountSid: DEMO_ACCOUNT.accountSid, authToken: DEMO_ACCOUNT.authToken } });
-		if (n.type === 'mcr-store') Object.assign(n, { sqliteFile: 'cases.db' });
-		if (n.type === 'mcr-business') Object.assign(n, { name: DEMO_PROFILE.name, profile: JSON.stringify(DEMO_PROFILE, null, 2) });
-		if (n.type === 'recovery-overdue') Object.assign(n, { intervalSeconds: 30 });
-	}
+	const flow = localFlow('quick-start-text-back', {
+		simUrl: sim.url,
+		account: DEMO_ACCOUNT,
+		profile: DEMO_PROFILE,
+		each: (n) => {
+			if (n.type === 'mcr-business') n.name = DEMO_PROFILE.name;
+			if (n.type === 'recovery-overdue') n.intervalSeconds = 30;
+		},
+	});
 	const r = await fetch(`${base}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' }, body: JSON.stringify({ flows: flow }) });
 	if (!r.ok) throw new Error(`Deploying the quick-start flow failed: ${r.status} ${await r.text()}`);
 	writeFileSync(join(DEMO_DIR, 'demo.json'), JSON.stringify({ store: join(userDir, 'cases.db'), sim: sim.url, webhook: `${base}/missed-call`, businessId: DEMO_PROFILE.businessId }));

@@ -32,6 +32,7 @@ export function installTarball(dir: string, tarball: string, env: NodeJS.Process
 import { freePort, stopChild } from '../../scripts/demo-common';
 
 export { freePort };
+export { localFlow } from '../../scripts/demo-common';
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60000, everyMs = 250): Promise<T> {
 	const end = Date.now() + timeoutMs;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type RecoveryStore } from '../../core';
@@ -6,7 +6,7 @@ import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from '../helpers/postgres';
 import { E2E_PROFILE } from './e2e-profile';
-import { installTarball, packOnce, ROOT, runtimes, startNodeRed, waitFor, type Proc } from './harness';
+import { installTarball, localFlow, packOnce, runtimes, startNodeRed, waitFor, type Proc } from './harness';
 
 const CALLS = 1000;
 const CALLERS = 300;
@@ -24,16 +24,14 @@ describe('two Node-RED instances on one PostgreSQL store: a burst with duplicate
 	const reds: { proc?: Proc; base?: string }[] = [{}, {}];
 	let store: RecoveryStore;
 
-	const flow = () => {
-		const f = JSON.parse(readFileSync(join(ROOT, 'flows', 'quick-start-text-back.json'), 'utf8')) as Record<string, unknown>[];
-		for (const n of f) {
-			if (n.type === 'mcr-twilio-account') Object.assign(n, { apiBaseUrl: sim.url, credentials: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN } });
-			if (n.type === 'mcr-store') Object.assign(n, { storeType: 'postgres', host: pg.hostname, port: Number(pg.port || 5432), database: pg.pathname.slice(1), user: decodeURIComponent(pg.username), schema });
-			if (n.type === 'mcr-business') Object.assign(n, { profile: JSON.stringify({ ...E2E_PROFILE, routing: { ...E2E_PROFILE.routing, deadlineMinutes: { emergency: 60, high: 60, normal: 60, low: 60 } }, acknowledgment: { ...E2E_PROFILE.acknowledgment, checkLineType: false, hourlyCap: 10000, dailyCap: 100000 } }) });
-			if (n.type === 'recovery-overdue') Object.assign(n, { intervalSeconds: 5 });
-		}
-		return f;
-	};
+	const flow = () =>
+		localFlow('quick-start-text-back', {
+			simUrl: sim.url,
+			account: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN },
+			store: { storeType: 'postgres', host: pg.hostname, port: Number(pg.port || 5432), database: pg.pathname.slice(1), user: decodeURIComponent(pg.username), schema },
+			profile: { ...E2E_PROFILE, routing: { ...E2E_PROFILE.routing, deadlineMinutes: { emergency: 60, high: 60, normal: 60, low: 60 } }, acknowledgment: { ...E2E_PROFILE.acknowledgment, checkLineType: false, hourlyCap: 10000, dailyCap: 100000 } },
+			each: (n) => n.type === 'recovery-overdue' && (n.intervalSeconds = 5),
+		});
 
 	async function up(i: number): Promise<void> {
 		const { red, base } = await startNodeRed({ dir: dirs[i], node: runtimes.paths().node24, bin: runtimes.paths().nodered5Bin, env: runtimes.envFor24(), label: `Node-RED instance ${i + 1}` });

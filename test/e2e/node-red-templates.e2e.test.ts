@@ -7,7 +7,7 @@ import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 import { E2E_PROFILE, HVAC_PROFILE as HVAC } from './e2e-profile';
 import { calBooking, HIGHLEVEL_LOCATION, HIGHLEVEL_TOKEN, HUBSPOT_TOKEN, PIPEDRIVE_TOKEN, StandIns } from './crm-stand-ins';
 import { openChromium, screenshotPath } from './browser';
-import { installTarball, packOnce, ROOT, runtimes, startNodeRed, waitFor, type Proc } from './harness';
+import { installTarball, localFlow, packOnce, ROOT, runtimes, startNodeRed, waitFor, type Proc } from './harness';
 
 const CRMS = ['hubspot', 'pipedrive', 'gohighlevel'];
 const TEMPLATES = ['full-loop-crm-calendar', 'quick-start-text-back', 'after-hours-emergency', 'voicemail-to-action', 'daily-report-and-overdue', 'agency-multi-client'];
@@ -36,20 +36,17 @@ describe('every Node-RED template deployed together in real Node-RED 5 and playe
 		for (const { t, crm } of copies) {
 			let text = readFileSync(join(ROOT, 'flows', `${t}.json`), 'utf8');
 			if (crm && crm !== 'hubspot') text = text.replace(/"mcr2\./g, `"mcr2${crm}.`).replace('"path": "full-loop"', `"path": "full-loop-${crm}"`).replace('"url": "/booking"', `"url": "/booking-${crm}"`);
-			for (const n of JSON.parse(text) as Record<string, unknown>[]) {
+			const profile = (shipped: unknown) => {
+				const s = shipped as { bookingUrl?: string; routing?: { strategy?: string } };
+				return Array.isArray(shipped) ? [E2E_PROFILE, HVAC] : { ...E2E_PROFILE, bookingUrl: s.bookingUrl, routing: { ...E2E_PROFILE.routing, strategy: s.routing?.strategy ?? 'round-robin' }, roster: E2E_PROFILE.roster.map((r) => ({ ...r, onCall: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], from: '00:00', to: '24:00' }] })) };
+			};
+			const each = (n: Record<string, unknown>) => {
 				if (n.type === 'tab' && crm) Object.assign(n, { env: [{ name: 'CRM', value: crm, type: 'str' }] });
-				if (n.type === 'mcr-twilio-account') Object.assign(n, { apiBaseUrl: sim.url, credentials: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN } });
-				if (n.type === 'mcr-store') Object.assign(n, { sqliteFile: 'cases.db' });
-				if (n.type === 'mcr-business') {
-					const shipped = JSON.parse(String(n.profile));
-					const mine = Array.isArray(shipped) ? [E2E_PROFILE, HVAC] : { ...E2E_PROFILE, bookingUrl: shipped.bookingUrl, routing: { ...E2E_PROFILE.routing, strategy: shipped.routing?.strategy ?? 'round-robin' }, roster: E2E_PROFILE.roster.map((r) => ({ ...r, onCall: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], from: '00:00', to: '24:00' }] })) };
-					Object.assign(n, { profile: JSON.stringify(mine) });
-				}
 				// One sweeper (the daily-report template's) so its Slack posts can be counted.
 				if (n.type === 'recovery-overdue') Object.assign(n, { intervalSeconds: String(n.id).startsWith('mcr5') ? 3 : 3600 });
 				if (n.type === 'delay') Object.assign(n, { timeout: '2', timeoutUnits: 'seconds' });
-				flows.push(n);
-			}
+			};
+			flows.push(...localFlow(JSON.parse(text), { simUrl: sim.url, account: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }, profile, each }));
 		}
 		const deploy = await fetch(`${base}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' }, body: JSON.stringify({ flows }) });
 		expect(deploy.status).toBe(200);

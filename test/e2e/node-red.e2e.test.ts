@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type RecoveryStore } from '../../core';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 import { E2E_PROFILE } from './e2e-profile';
-import { filesLeaking, installTarball, packOnce, ROOT, runtimes, startNodeRed, waitFor, type Proc } from './harness';
+import { filesLeaking, installTarball, localFlow, packOnce, runtimes, startNodeRed, waitFor, type Proc } from './harness';
 
 const VERSIONS = [
 	// Node 20 has no node:sqlite: the pack's optional better-sqlite3 is installed (built from source) there.
@@ -35,13 +35,7 @@ describe.each(VERSIONS)('inside real $label: the packed package, the quick-start
 		const mine = types.filter((t) => t.module === '@recovery-loop/n8n-nodes-missed-call-recovery').flatMap((t) => t.types);
 		expect(mine.sort()).toEqual(['mcr-acknowledge', 'mcr-business', 'mcr-store', 'mcr-twilio-account', 'missed-call-trigger', 'owner-router', 'recovery-overdue', 'recovery-tracker', 'urgency-classifier']);
 		// Deploy the example flow, with this run's credentials and store.
-		const flow = JSON.parse(readFileSync(join(ROOT, 'flows', 'quick-start-text-back.json'), 'utf8')) as Record<string, unknown>[];
-		for (const n of flow) {
-			if (n.type === 'mcr-twilio-account') Object.assign(n, { apiBaseUrl: sim.url, credentials: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN } });
-			if (n.type === 'mcr-store') Object.assign(n, { sqliteFile: 'cases.db' });
-			if (n.type === 'mcr-business') Object.assign(n, { profile: JSON.stringify(E2E_PROFILE) });
-			if (n.type === 'recovery-overdue') Object.assign(n, { intervalSeconds: 5 });
-		}
+		const flow = localFlow('quick-start-text-back', { simUrl: sim.url, account: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }, profile: E2E_PROFILE, each: (n) => n.type === 'recovery-overdue' && (n.intervalSeconds = 5) });
 		const deploy = await fetch(`${base}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' }, body: JSON.stringify({ flows: flow }) });
 		expect(deploy.status).toBe(200);
 		await waitFor('the trigger route', async () => (await fetch(hook, { method: 'POST' })).status === 403, 30000, 300);
