@@ -7,6 +7,7 @@ import { isOpen, URGENCIES, type Attempt, type Case, type InboundMessage, type M
 import { maskPhone } from './phone';
 import type { Profile } from './profile/schema';
 import { timingOf } from './profile/timing';
+import { zoneOf } from './profile/zone';
 import { DEFAULT_RETRY, ProviderError, withRetry, type MessagingProvider, type RetryPolicy, type SendRequest } from './provider';
 import { deadlineFor, escalate, route, type RouteDecision } from './route';
 import { countSegments } from './acknowledge/segments';
@@ -289,7 +290,7 @@ export class RecoveryLoop {
 	ownerAlertText(c: Case): string {
 		const profile = this.profile(c.businessId);
 		const transcript = sanitizeCallerText(c.calls.map((k) => k.voicemail?.transcript).filter(Boolean).join(' '), 160);
-		const due = c.dueAt ? DateTime.fromISO(c.dueAt).setZone(profile.timeZone).toFormat('h:mm a ccc') : 'soon';
+		const due = c.dueAt ? DateTime.fromISO(c.dueAt).setZone(zoneOf(profile.timeZone)).toFormat('h:mm a ccc') : 'soon';
 		return renderTemplate(profile.messages.ownerAlert, {
 			...messageView(profile, c, this.now()),
 			urgencyLabel: LABELS[c.urgency ?? 'normal'],

@@ -3,6 +3,7 @@ import type { Case, Timing } from '../model';
 import { phoneInfo } from '../phone';
 import type { Profile } from '../profile/schema';
 import { describeOpening, holidayOn, nextOpening } from '../profile/timing';
+import { zoneOf } from '../profile/zone';
 import { renderTemplate } from './render';
 import { countSegments } from './segments';
 
@@ -70,11 +71,11 @@ export function quietHoursRelease(profile: Profile, caller: string, now: string,
 		start = Math.max(start, minutes(q.end));
 		end = Math.min(end, minutes(q.start));
 	}
-	let at = DateTime.fromISO(now).setZone(zone);
+	let at = DateTime.fromISO(now).setZone(zoneOf(zone));
 	let why: string | undefined;
 	if (rule?.maxPer24h && sentLast24h.length >= rule.maxPer24h) {
 		const sorted = [...sentLast24h].sort();
-		const freeAt = DateTime.fromISO(sorted[sorted.length - rule.maxPer24h]).plus({ hours: 24 }).setZone(zone);
+		const freeAt = DateTime.fromISO(sorted[sorted.length - rule.maxPer24h]).plus({ hours: 24 }).setZone(zoneOf(zone));
 		if (freeAt > at) {
 			at = freeAt;
 			why = `${info.region} allows ${rule.maxPer24h} messages in 24 hours`;
@@ -83,7 +84,7 @@ export function quietHoursRelease(profile: Profile, caller: string, now: string,
 	const minute = at.hour * 60 + at.minute;
 	if (minute < start || minute >= end) {
 		const day = minute >= end ? at.plus({ days: 1 }) : at;
-		const open = DateTime.fromObject({ year: day.year, month: day.month, day: day.day, hour: Math.floor(start / 60), minute: start % 60 }, { zone });
+		const open = DateTime.fromObject({ year: day.year, month: day.month, day: day.day, hour: Math.floor(start / 60), minute: start % 60 }, { zone: zoneOf(zone) });
 		const label = `${String(Math.floor(start / 60)).padStart(2, '0')}:${String(start % 60).padStart(2, '0')}-${String(Math.floor(end / 60)).padStart(2, '0')}:${String(end % 60).padStart(2, '0')}`;
 		why = `${why ? `${why}; ` : ''}quiet hours: messages to ${info.region ?? info.country ?? 'this caller'} only ${label} caller's local time (${zone})`;
 		return { at: open.toUTC().toISO()!, why };
@@ -107,7 +108,7 @@ function timeWordsFor(profile: Profile, now: string): { nextOpen: string; holida
 	const minute = now.slice(0, 16);
 	const cached = timeWords.get(profile);
 	if (cached && cached.minute === minute) return cached;
-	const local = DateTime.fromISO(now).setZone(profile.timeZone);
+	const local = DateTime.fromISO(now).setZone(zoneOf(profile.timeZone));
 	const words = { minute, nextOpen: describeOpening(profile, nextOpening(profile, now), now), holidayName: holidayOn(profile, local)?.name ?? '' };
 	timeWords.set(profile, words);
 	return words;

@@ -1,10 +1,11 @@
 import { DateTime } from 'luxon';
 import type { Timing } from '../model';
+import { zoneOf } from './zone';
 import { DAYS, type Day, type Profile } from './schema';
 
 function at(iso: string | Date | DateTime, zone: string): DateTime {
 	const dt = iso instanceof DateTime ? iso : typeof iso === 'string' ? DateTime.fromISO(iso) : DateTime.fromJSDate(iso);
-	return dt.setZone(zone);
+	return dt.setZone(zoneOf(zone));
 }
 
 function dayKey(dt: DateTime): Day {
@@ -52,7 +53,7 @@ export function nextOpening(profile: Profile, when: string | Date | DateTime): D
 		const spans = [...profile.hours[dayKey(day)]].sort((a, b) => minutesOf(a.open) - minutesOf(b.open));
 		for (const s of spans) {
 			const [h, m] = s.open.split(':').map(Number);
-			const open = DateTime.fromObject({ year: day.year, month: day.month, day: day.day, hour: h, minute: m }, { zone: profile.timeZone });
+			const open = DateTime.fromObject({ year: day.year, month: day.month, day: day.day, hour: h, minute: m }, { zone: zoneOf(profile.timeZone) });
 			if (open >= start) return open;
 		}
 	}
@@ -62,7 +63,7 @@ export function nextOpening(profile: Profile, when: string | Date | DateTime): D
 /** "today at 8:00 AM", "tomorrow at 8:00 AM", "Monday at 8:00 AM" in the business's zone. */
 export function describeOpening(profile: Profile, opening: DateTime | undefined, now: string | Date | DateTime): string {
 	if (!opening) return 'soon';
-	const local = opening.setZone(profile.timeZone);
+	const local = opening.setZone(zoneOf(profile.timeZone));
 	const today = at(now, profile.timeZone).startOf('day');
 	const days = Math.round(local.startOf('day').diff(today, 'days').days);
 	const time = local.toFormat('h:mm a');
@@ -88,7 +89,7 @@ export function isOnCall(profile: Profile, shifts: Profile['roster'][number]['on
 
 /** Adds minutes of business time: the clock only runs while the business is open. */
 export function addBusinessMinutes(profile: Profile, from: DateTime, minutes: number): DateTime {
-	let cursor: DateTime = from.setZone(profile.timeZone);
+	let cursor: DateTime = from.setZone(zoneOf(profile.timeZone));
 	let left = minutes;
 	for (let guard = 0; guard < 400 && left > 0; guard++) {
 		const open = nextOpening(profile, cursor);

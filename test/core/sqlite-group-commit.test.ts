@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteDriver } from '../../core/store/sqlite';
+
+/** The SQLite driver's group commit: writes that queue up together share one COMMIT, each still atomic on its own. */
+describe('SQLite group commit', () => {
+	let dir: string;
+	let db: SqliteDriver;
+	beforeEach(async () => {
+		dir = mkdtempSync(join(tmpdir(), 'mcr-group-'));
+		db = new SqliteDriver(join(dir, 'g.db'));
+		await db.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+	});
+	afterEach(async () => {
+		await db.close();
+		rmSync(dir, { recursive: true, force: true });
+	});
+
+	const rows = async (d: SqliteDriver = db) => (await d.all<{ id: number; v: string }>('SELECT id, v FROM t ORDER BY id')).map((r) => `${r.id}:${r.v}`);
+
+	test('transactions arriving together share commits; one that throws is undone alone and gets its own error', async () => {
+		const before = { ...db.groups };
+		const results = await Promise.allSettled(
+			Array.from({ length: 20 }, (_, i) =>
+				db.transaction(async (tx) => {
+					await tx.run('INSERT INTO t (id, v) VALUES (?, ?)', [i, 'a']);
+					await tx.run('UPDATE t SET v = ? WHERE id = ?', ['b', i]);
+					if (i === 7) throw new Error('transaction 7 fails after writing');
+					return i;
+				}),
+			),
+		);
+		expect(results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<number>).value)).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+		expect((results[7] as PromiseRejectedResult).reason.message).toBe('transaction 7 fails after writing');
+		expect(await rows()).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19].map((i) => `${i}:b`));
+		expect(db.groups.transactions - before.transactions).toBe(20);
+		expect(db.groups.commits - before.commits).toBeLessThan(5);
+	});
+
+	test('a statement that breaks a constraint fails alone inside a group', async () => {
+		await db.run('INSERT INTO t (id, v) VALUES (1, ?)', ['x']);
+		const results = await Promise.allSettled([db.run('INSERT INTO t (id, v) VALUES (2, ?)', ['y']), db.run('INSERT INTO t (id, v) VALUES (1, ?)', ['dup']), db.run('INSERT INTO t (id, v) VALUES (3, ?)', ['z'])]);
+		expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+		expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/UNIQUE|constraint/i);
+		expect(await rows()).toEqual(['1:x', '2:y', '3:z']);
+	});
+
+	test('a caller is answered only once its write is committed: another connection already sees it', async () => {
+		const other = new SqliteDriver(join(dir, 'g.db'));
+		try {
+			await Promise.all(
+				Array.from({ length: 10 }, async (_, i) => {
+					await db.run('INSERT INTO t (id, v) VALUES (?, ?)', [i, 'c']);
+					expect(await rows(other)).toContain(`${i}:c`);
+				}),
+			);
+		} finally {
+			await other.close();
+		}
+	});
+
+	test('writes one after another each commit on their own', async () => {
+		const before = db.groups.commits;
+		for (let i = 0; i < 5; i++) await db.run('INSERT INTO t (id, v) VALUES (?, ?)', [i, 'd']);
+		expect(db.groups.commits - before).toBe(5);
+	});
+
+	test('when SQLite ends the whole transaction, every write in the group fails and none is kept', async () => {
+		const results = await Promise.allSettled([
+			db.run('INSERT INTO t (id, v) VALUES (1, ?)', ['e']),
+			db.transaction(async (tx) => {
+				await tx.run('ROLLBACK'); // what an I/O error or a full disk does to the transaction
+				throw new Error('disk full');
+			}),
+			db.run('INSERT INTO t (id, v) VALUES (2, ?)', ['e']),
+		]);
+		expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+		expect(await rows()).toEqual([]);
+		// The driver is usable afterwards.
+		await db.run('INSERT INTO t (id, v) VALUES (3, ?)', ['f']);
+		expect(await rows()).toEqual(['3:f']);
+	});
+});
