@@ -76,7 +76,7 @@ export class RecoveryLoop {
 				return current;
 			}
 			try {
-				return await this.deps.store.saveCase(next, { messages: opts.messages });
+				return await this.deps.store.saveCase(next, { messages: opts.messages, previous: current });
 			} catch (e) {
 				if (!(e instanceof ConcurrentUpdateError)) throw e;
 			}

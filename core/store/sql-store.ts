@@ -44,6 +44,9 @@ function caseColumns(c: Case): unknown[] {
 	];
 }
 
+/** The columns of caseColumns that indexes cover, with their positions. */
+const INDEXED_CASE_COLUMNS: [string, number][] = [['is_open', 1], ['owner_id', 2], ['due_at', 3], ['ack_due_at', 4]];
+
 /** A message row, and for a sent acknowledgment the business's per-minute and per-hour send counters (the caps read them). */
 async function insertMessage(db: SqlDriver, m: MessageRecord): Promise<void> {
 	const at = iso(m.at);
@@ -159,13 +162,20 @@ export class SqlStore implements RecoveryStore {
 		return parseDoc((await this.db.all('SELECT doc, version FROM mcr_cases WHERE business_id = ? AND caller = ? AND is_open = 1', [businessId, caller]))[0]);
 	}
 
-	async saveCase(c: Case, opts: { messages?: MessageRecord[] } = {}): Promise<Case> {
+	async saveCase(c: Case, opts: { messages?: MessageRecord[]; previous?: Case } = {}): Promise<Case> {
 		const next = { ...c, version: c.version + 1 };
+		const cols = caseColumns(next);
+		// The indexed columns that changed since the version read (all of them when that version is not at hand).
+		const was = opts.previous && opts.previous.caseId === c.caseId && opts.previous.version === c.version ? caseColumns(opts.previous) : undefined;
+		const set = ['state = ?', 'doc = ?', 'version = ?', 'claimed_until = NULL'];
+		const params: unknown[] = [cols[0], cols[5], next.version];
+		INDEXED_CASE_COLUMNS.forEach(([name, i]) => {
+			if (was && was[i] === cols[i]) return;
+			set.push(`${name} = ?`);
+			params.push(cols[i]);
+		});
 		const write = async (db: SqlDriver) => {
-			const n = await db.run(
-				'UPDATE mcr_cases SET state = ?, is_open = ?, owner_id = ?, due_at = ?, ack_due_at = ?, doc = ?, version = ?, claimed_until = NULL WHERE case_id = ? AND version = ?',
-				[...caseColumns(next), next.version, c.caseId, c.version],
-			);
+			const n = await db.run(`UPDATE mcr_cases SET ${set.join(', ')} WHERE case_id = ? AND version = ?`, [...params, c.caseId, c.version]);
 			if (n !== 1) throw new ConcurrentUpdateError(c.caseId);
 			for (const m of opts.messages ?? []) await insertMessage(db, m);
 		};

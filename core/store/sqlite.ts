@@ -38,6 +38,9 @@ function bind(params: unknown[]): unknown[] {
 
 type Work = { fn: (tx: SqlDriver) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void };
 
+/** The real setImmediate, taken before any test framework can swap in a fake one. */
+const nextTurn: (fn: () => void) => void = setImmediate;
+
 /** Writes that arrive while a commit is in progress share the next one, up to this many. */
 const MAX_GROUP = 64;
 
@@ -46,8 +49,8 @@ const MAX_GROUP = 64;
  * async callers in one process never interleave inside a transaction; other processes wait on SQLite's own lock
  * (busy_timeout).
  *
- * Group commit: the transactions (and single writes) that queue up while one commit is in progress run together
- * in the next one, each inside its own savepoint. One that throws is rolled back to its savepoint alone and gets
+ * Group commit: the transactions (and single writes) that queue up in one turn of the event loop, or while a
+ * commit is in progress, run together in the next one, each inside its own savepoint. One that throws is rolled back to its savepoint alone and gets
  * its error; the others commit. Every caller is answered only after the shared COMMIT, so what a caller was told
  * is stored is on disk exactly as with a commit of its own. At one writer at a time nothing changes (a group of
  * one is a plain transaction); under load, the fixed cost of BEGIN and COMMIT (the WAL write) is shared.
@@ -105,7 +108,10 @@ export class SqliteDriver implements SqlDriver {
 					if (this.waiting === fresh) this.waiting = undefined;
 					return this.commitGroup(fresh);
 				};
-				this.queue = this.queue.then(run, run);
+				// One turn of the event loop before the group closes: in a server every request is its own callback,
+				// so the writes of all requests handled in this turn join it.
+				const turn = () => new Promise<void>((r) => nextTurn(r));
+				this.queue = this.queue.then(turn, turn).then(run);
 			}
 			group.push({ fn, resolve: resolve as (v: unknown) => void, reject });
 		});

@@ -53,8 +53,11 @@ export interface RecoveryStore {
 	/**
 	 * Saves a case whose `version` is the one read; throws ConcurrentUpdateError if someone saved first.
 	 * `messages` are recorded in the same transaction (a sent text and the case that says so land together).
+	 * `previous` is the case as it was read (same version), when the caller has it: the store then rewrites only the
+	 * indexed columns that changed (SQLite writes an index's pages for every column named in an UPDATE, changed or
+	 * not; PostgreSQL can update in place when no indexed column changes).
 	 */
-	saveCase(c: Case, opts?: { messages?: MessageRecord[] }): Promise<Case>;
+	saveCase(c: Case, opts?: { messages?: MessageRecord[]; previous?: Case }): Promise<Case>;
 	listCases(filter: CaseFilter): Promise<Case[]>;
 	/** Open cases past their deadline, oldest deadline first, without claiming them. */
 	listOverdue(now: string, opts?: { businessId?: string; limit?: number }): Promise<Case[]>;

@@ -79,6 +79,23 @@ function contract(name: string, makeHarness: () => Harness, before?: () => Promi
 			expect((await store.getCase(c.caseId))!.urgency).toBe('high');
 		});
 
+		test('saving with the version read rewrites only what changed, and every index still finds the case', async () => {
+			const { case: c1 } = await store.openOrJoinCase(call(1), build(call(1)));
+			// Only the document changes: the deadline, owner and open flag stay as stored.
+			const c2 = await store.saveCase({ ...c1, urgency: 'high' }, { previous: c1 });
+			const routed = cases.applyRoute(c2, { kind: 'assigned', owner: { id: 'ana', name: 'Ana' }, dueAt: '2026-11-25T18:30:00.000Z', escalationLevel: 0, strategy: 'x', reasons: [] }, 'r', at);
+			const c3 = await store.saveCase(routed, { previous: c2 });
+			expect(await store.openCountsByOwner('acme')).toEqual({ ana: 1 });
+			expect((await store.listOverdue('2026-11-25T19:00:00.000Z')).map((c) => c.caseId)).toEqual([c1.caseId]);
+			expect((await store.listCases({ ownerId: 'ana' })).map((c) => c.urgency)).toEqual(['high']);
+			// A `previous` of another version is not trusted: everything is written (trusted, this one would write nothing indexed).
+			const closed = cases.recordOutcome(c3, { kind: 'booked' }, 'o', at);
+			await store.saveCase(closed, { previous: { ...closed, version: c1.version } });
+			expect(await store.openCountsByOwner('acme')).toEqual({});
+			expect(await store.listOverdue('2026-11-25T19:00:00.000Z')).toEqual([]);
+			expect((await store.openOrJoinCase(call(2), build(call(2)))).created).toBe(true);
+		});
+
 		test('a closed case frees the caller: the next call opens a new case', async () => {
 			const { case: c } = await store.openOrJoinCase(call(1), build(call(1)));
 			await store.saveCase(cases.recordOutcome(c, { kind: 'booked' }, 'o', at));
