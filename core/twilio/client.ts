@@ -3,6 +3,7 @@ import type { LineType } from '../acknowledge';
 import { RecoveryInputError } from '../errors';
 import { classifyFailure, ProviderError, type CallRequest, type MessagingProvider, type SendRequest } from '../provider';
 import { scrubSecrets } from '../redact';
+import { TwilioHttpClient } from './http';
 
 export interface TwilioAccount {
 	accountSid: string;
@@ -16,30 +17,6 @@ export interface TwilioAccount {
 	 */
 	apiBaseUrl?: string;
 	timeoutMs?: number;
-}
-
-type RequestOpts = Parameters<InstanceType<typeof twilio.RequestClient>['request']>[0];
-
-/**
- * The SDK's own HTTP client, with the host swapped for the configured base URL. Requests can reach only that
- * base URL (or Twilio itself when unset): the URI the SDK builds is rewritten, never followed elsewhere.
- */
-class BaseUrlRequestClient extends twilio.RequestClient {
-	constructor(private readonly base: URL | undefined, timeout: number) {
-		super({ timeout, autoRetry: false });
-	}
-
-	request<T>(opts: RequestOpts) {
-		const uri = new URL(opts.uri);
-		if (!/(^|\.)twilio\.com$/.test(uri.hostname)) {
-			throw new ProviderError(`Refusing a request to ${uri.hostname}: only the Twilio API is reachable from this client`, 'rejected', false);
-		}
-		if (this.base) {
-			const basePath = this.base.pathname.replace(/\/$/, '');
-			opts = { ...opts, uri: `${this.base.origin}${basePath}${uri.pathname}${uri.search}`, allowRedirects: false };
-		}
-		return super.request<T>(opts as never);
-	}
 }
 
 export function validateAccount(a: TwilioAccount): URL | undefined {
@@ -72,7 +49,8 @@ export class TwilioProvider implements MessagingProvider {
 
 	constructor(private readonly account: TwilioAccount) {
 		const base = validateAccount(account);
-		const httpClient = new BaseUrlRequestClient(base, account.timeoutMs ?? 15000);
+		// The SDK builds and reads every call; its bytes go over Node's own kept-alive connections, only to Twilio or the base URL.
+		const httpClient = new TwilioHttpClient(base, account.timeoutMs ?? 15000) as unknown as twilio.RequestClient;
 		this.client = account.apiKey
 			? twilio(account.apiKey, account.apiSecret, { accountSid: account.accountSid, httpClient })
 			: twilio(account.accountSid, account.authToken, { httpClient });

@@ -104,7 +104,13 @@ export async function closeSharedStore(config: StoreConfig): Promise<void> {
 
 const providers = new Map<string, TwilioProvider>();
 
+/** The same account object (a config node's, a cached credential's) finds its provider without hashing it again. */
+const providerOf = new WeakMap<TwilioAccount, TwilioProvider>();
+
+/** One provider, and so one set of kept-alive connections, per Twilio account and settings. */
 export function sharedProvider(account: TwilioAccount): TwilioProvider {
+	const known = providerOf.get(account);
+	if (known) return known;
 	const key = createHash('sha256').update(JSON.stringify(account)).digest('hex');
 	let p = providers.get(key);
 	if (!p) {
@@ -112,6 +118,7 @@ export function sharedProvider(account: TwilioAccount): TwilioProvider {
 		if (providers.size > 50) providers.clear();
 		providers.set(key, p);
 	}
+	providerOf.set(account, p);
 	return p;
 }
 

@@ -1,0 +1,103 @@
+import http from 'node:http';
+import https from 'node:https';
+import { ProviderError } from '../provider';
+
+/** What the Twilio SDK hands its HTTP client for one API call (its `httpClient` option). */
+export interface SdkRequest {
+	method: string;
+	uri: string;
+	username?: string;
+	password?: string;
+	authStrategy?: { getAuthString(): Promise<string> };
+	headers?: Record<string, string>;
+	params?: Record<string, unknown>;
+	data?: Record<string, unknown> | string;
+	timeout?: number;
+}
+
+/** What the SDK expects back: it checks the status, parses the JSON body and builds its own errors and objects. */
+export interface SdkResponse {
+	statusCode: number;
+	body: string;
+	headers: http.IncomingHttpHeaders;
+}
+
+/** Form or query encoding as the SDK's own client does it: arrays repeat the key, undefined is left out. */
+export function formEncode(data: Record<string, unknown> | undefined): string {
+	const out = new URLSearchParams();
+	for (const [k, v] of Object.entries(data ?? {})) {
+		if (v === undefined) continue;
+		for (const item of Array.isArray(v) ? v : [v]) out.append(k, item === null || item === undefined ? '' : String(item));
+	}
+	return out.toString();
+}
+
+/**
+ * The Twilio SDK's HTTP transport, on Node's own http and https with kept-alive connections: the SDK still builds
+ * every request (paths, parameters, authentication) and reads every answer (instances, error codes, paging); this
+ * only carries the bytes. It replaces the SDK's default axios transport, which cost about as much CPU per text as the
+ * runtime's whole webhook-to-request path (measured with V8 profiles of both runtimes; see docs/scaling.md).
+ *
+ * Requests go only to Twilio's own hosts, or to `base` when set (the local Twilio-compatible server): the URI the
+ * SDK builds is rewritten onto the base, never followed anywhere else, and redirects are never followed.
+ */
+export class TwilioHttpClient {
+	private readonly agent: http.Agent;
+
+	constructor(
+		private readonly base: URL | undefined,
+		private readonly timeoutMs: number,
+	) {
+		const secure = base ? base.protocol === 'https:' : true;
+		const options = { keepAlive: true, scheduling: 'lifo' as const };
+		this.agent = secure ? new https.Agent(options) : new http.Agent(options);
+	}
+
+	async request(opts: SdkRequest): Promise<SdkResponse> {
+		const target = new URL(opts.uri);
+		if (target.protocol !== 'https:' || !/(^|\.)twilio\.com$/.test(target.hostname)) {
+			throw new ProviderError(`Refusing a request to ${target.hostname}: only the Twilio API is reachable from this client`, 'rejected', false);
+		}
+		const query = formEncode(opts.params as Record<string, unknown> | undefined);
+		const search = [target.search.slice(1), query].filter(Boolean).join('&');
+		const path = `${this.base ? this.base.pathname.replace(/\/$/, '') : ''}${target.pathname}${search ? `?${search}` : ''}`;
+		const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+		if (opts.username && opts.password) headers.Authorization = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
+		else if (opts.authStrategy) headers.Authorization = await opts.authStrategy.getAuthString();
+		let body: string | undefined;
+		if (opts.data !== undefined && opts.data !== null) {
+			const type = Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '';
+			body = typeof opts.data === 'string' ? opts.data : type.includes('json') ? JSON.stringify(opts.data) : formEncode(opts.data);
+			headers['Content-Length'] = String(Buffer.byteLength(body));
+		}
+		const timeout = opts.timeout ?? this.timeoutMs;
+		const host = this.base ?? target;
+		const transport = host.protocol === 'https:' ? https : http;
+		return new Promise<SdkResponse>((resolve, reject) => {
+			const req = transport.request({ protocol: host.protocol, hostname: host.hostname, port: host.port || undefined, method: opts.method.toUpperCase(), path, headers, agent: this.agent }, (res) => {
+				const chunks: Buffer[] = [];
+				res.on('data', (c: Buffer) => chunks.push(c));
+				res.on('end', () => {
+					clearTimeout(timer);
+					resolve({ statusCode: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers });
+				});
+				res.on('error', (e) => {
+					clearTimeout(timer);
+					reject(e);
+				});
+			});
+			// The whole exchange, not just an idle socket: a provider that accepts and never answers is a timeout.
+			const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeout} ms`), { code: 'ETIMEDOUT' })), timeout);
+			req.on('error', (e) => {
+				clearTimeout(timer);
+				reject(e);
+			});
+			req.end(body);
+		});
+	}
+
+	/** Closes the kept-alive connections (a config node or credential that changed). */
+	close(): void {
+		this.agent.destroy();
+	}
+}
