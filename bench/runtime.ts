@@ -184,7 +184,7 @@ export async function benchNodeRed(tarball: string): Promise<unknown> {
 	const r = await startNodeRedBench(tarball, sim);
 	try {
 		console.log('Node-RED 5: webhook to acknowledgment, quick-start template vs baseline flow (http in, http request, http response)');
-		return await compare(arrivals, r.pid, r.sends, (c) => (c === 1 ? 150 : 500));
+		return await compare(arrivals, r.pid, r.sends, (c) => (c === 1 ? 400 : 2000));
 	} finally {
 		await r.stop();
 		await sim.stop();

@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import type { SqlDriver } from './driver';
 
 interface Statement {
@@ -29,6 +30,39 @@ function openDatabase(file: string): { db: Database; engine: string } {
 			`The SQLite store needs Node.js 22.5 or later (built-in node:sqlite) or the better-sqlite3 package; neither loaded (${(e as Error).message.split('\n')[0]}). ` +
 				'Upgrade Node.js, run "npm install better-sqlite3" beside the pack, or use the PostgreSQL store.',
 		);
+	}
+}
+
+/** How often the checkpoint thread copies what the WAL holds into the database file. */
+const CHECKPOINT_EVERY_MS = 250;
+
+/** The checkpoint thread: its own connection to the same file, a PASSIVE checkpoint (never blocks a writer) on a timer. */
+const CHECKPOINTER = `
+const { parentPort, workerData } = require('node:worker_threads');
+let db;
+if (workerData.engine === 'node:sqlite') db = new (require('node:sqlite').DatabaseSync)(workerData.file);
+else db = new (require(workerData.driver))(workerData.file);
+db.exec('PRAGMA busy_timeout = 1000');
+const checkpoint = () => { try { db.exec('PRAGMA wal_checkpoint(PASSIVE)'); } catch { /* busy: the next tick tries again */ } };
+const timer = setInterval(checkpoint, workerData.everyMs);
+parentPort.on('message', (m) => {
+	if (m !== 'close') return;
+	clearInterval(timer);
+	checkpoint();
+	db.close();
+	parentPort.close();
+});
+`;
+
+function startCheckpointer(file: string, engine: string): Worker | undefined {
+	try {
+		const driver = engine === 'node:sqlite' ? undefined : require.resolve('better-sqlite3');
+		const w = new Worker(CHECKPOINTER, { eval: true, workerData: { file, engine, driver, everyMs: CHECKPOINT_EVERY_MS } });
+		w.on('error', () => undefined); // the backstop checkpoint covers a thread that failed
+		w.unref();
+		return w;
+	} catch {
+		return undefined;
 	}
 }
 
@@ -65,6 +99,7 @@ export class SqliteDriver implements SqlDriver {
 	private waiting: Work[] | undefined;
 	/** Groups committed and the transactions in them, for the bench and tests. */
 	readonly groups = { commits: 0, transactions: 0 };
+	private readonly checkpointer: Worker | undefined;
 
 	constructor(file: string) {
 		const { db, engine } = openDatabase(file);
@@ -74,8 +109,11 @@ export class SqliteDriver implements SqlDriver {
 		// NORMAL in WAL mode: a commit survives a process crash; only an OS crash can lose the last commits.
 		db.exec('PRAGMA synchronous = NORMAL');
 		db.exec('PRAGMA busy_timeout = 5000');
-		db.exec('PRAGMA wal_autocheckpoint = 8000');
 		db.exec('PRAGMA foreign_keys = ON');
+		// Checkpoints (copying the WAL into the database file, with an fsync) run on a thread of their own, so no
+		// request waits for one; the connection's own automatic checkpoint stays as a backstop should that thread fall behind.
+		this.checkpointer = file === ':memory:' ? undefined : startCheckpointer(file, engine);
+		db.exec(`PRAGMA wal_autocheckpoint = ${this.checkpointer ? 20000 : 1000}`);
 	}
 
 	private stmt(sql: string): Statement {
@@ -181,6 +219,12 @@ export class SqliteDriver implements SqlDriver {
 	async close(): Promise<void> {
 		await this.queue;
 		this.statements.clear();
+		if (this.checkpointer) {
+			const exited = new Promise((r) => this.checkpointer!.once('exit', r));
+			this.checkpointer.postMessage('close');
+			await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+			await this.checkpointer.terminate();
+		}
 		this.db.close();
 	}
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteDriver } from '../../core/store/sqlite';
@@ -64,6 +64,17 @@ describe('SQLite group commit', () => {
 		const before = db.groups.commits;
 		for (let i = 0; i < 5; i++) await db.run('INSERT INTO t (id, v) VALUES (?, ?)', [i, 'd']);
 		expect(db.groups.commits - before).toBe(5);
+	});
+
+	test('checkpoints happen on their own thread: the database file fills from the WAL without any request doing it', async () => {
+		const file = join(dir, 'g.db');
+		const before = statSync(file).size;
+		const page = 'p'.repeat(4000);
+		for (let i = 0; i < 600; i++) await db.run('INSERT INTO t (id, v) VALUES (?, ?)', [i, page]);
+		// 2.4 MB written, far below the connection's own backstop (20,000 pages): only the thread moves it into the file.
+		const deadline = Date.now() + 5000;
+		while (statSync(file).size < before + 2e6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+		expect(statSync(file).size).toBeGreaterThan(before + 2e6);
 	});
 
 	test('when SQLite ends the whole transaction, every write in the group fails and none is kept', async () => {
