@@ -27,6 +27,11 @@ function after(at: string, ms: number): string {
 }
 
 function caseColumns(c: Case): unknown[] {
+	return [...indexedColumns(c), JSON.stringify(c)];
+}
+
+/** state, is_open, owner_id, due_at, ack_due_at: what the indexes and sweeps read, derived from the document. */
+function indexedColumns(c: Case): unknown[] {
 	const open = isOpen(c.state);
 	const ackDue =
 		(c.ack.status === 'deferred' || c.ack.status === 'failed') && c.ack.sendAt ? iso(c.ack.sendAt)
@@ -40,7 +45,6 @@ function caseColumns(c: Case): unknown[] {
 		c.owner?.id ?? null,
 		dueAt,
 		ackDue,
-		JSON.stringify(c),
 	];
 }
 
@@ -166,7 +170,7 @@ export class SqlStore implements RecoveryStore {
 		const next = { ...c, version: c.version + 1 };
 		const cols = caseColumns(next);
 		// The indexed columns that changed since the version read (all of them when that version is not at hand).
-		const was = opts.previous && opts.previous.caseId === c.caseId && opts.previous.version === c.version ? caseColumns(opts.previous) : undefined;
+		const was = opts.previous && opts.previous.caseId === c.caseId && opts.previous.version === c.version ? indexedColumns(opts.previous) : undefined;
 		const set = ['state = ?', 'doc = ?', 'version = ?', 'claimed_until = NULL'];
 		const params: unknown[] = [cols[0], cols[5], next.version];
 		INDEXED_CASE_COLUMNS.forEach(([name, i]) => {
