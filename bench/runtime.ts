@@ -277,6 +277,7 @@ export async function startN8nBench(tarball: string, sim: TwilioSim, queue?: { w
 		await waitFor('n8n', async () => (await fetch(`${base}/healthz`)).ok, 180000);
 		const hook = `${base}/webhook/${webhookId}/missed-call`;
 		await waitFor('the workflows', async () => (await fetch(hook, { method: 'POST' })).status === 403, 90000);
+		await waitFor('the trigger+Acknowledge workflow', async () => (await fetch(`${base}/webhook/a0000000-0000-4000-8000-000000000001/missed-call`, { method: 'POST' })).status === 403, 90000);
 		for (let i = 0; i < (queue?.workers ?? 0); i++) {
 			const health = await freePort();
 			const w = spawn(runtimes.paths().node24, [runtimes.paths().n8nBin, 'worker', '--concurrency=10'], { env: { ...env, QUEUE_HEALTH_CHECK_ACTIVE: 'true', QUEUE_HEALTH_CHECK_PORT: String(health), N8N_RUNNERS_BROKER_PORT: String(await freePort()) }, stdio: 'ignore' });
