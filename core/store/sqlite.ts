@@ -220,10 +220,16 @@ export class SqliteDriver implements SqlDriver {
 		await this.queue;
 		this.statements.clear();
 		if (this.checkpointer) {
-			const exited = new Promise((r) => this.checkpointer!.once('exit', r));
-			this.checkpointer.postMessage('close');
-			await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
-			await this.checkpointer.terminate();
+			// Held (ref) while it finishes: an unreferenced thread and timer would let a process with nothing else to do
+			// exit in the middle of close().
+			const w = this.checkpointer;
+			w.ref();
+			const exited = new Promise((r) => w.once('exit', r));
+			w.postMessage('close');
+			let timer: NodeJS.Timeout | undefined;
+			await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+			clearTimeout(timer);
+			await w.terminate();
 		}
 		this.db.close();
 	}

@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { SqliteDriver } from '../../core/store/sqlite';
 
@@ -75,6 +76,20 @@ describe('SQLite group commit', () => {
 		const deadline = Date.now() + 5000;
 		while (statSync(file).size < before + 2e6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 		expect(statSync(file).size).toBeGreaterThan(before + 2e6);
+	});
+
+	test('a process with nothing else to do stays alive until close() has finished', () => {
+		// Jest keeps its own handles open, so this runs in a plain Node process: the TypeScript source compiled on require.
+		const script = `
+			const fs = require('node:fs'); const ts = require('typescript');
+			require.extensions['.ts'] = (m, f) => m._compile(ts.transpileModule(fs.readFileSync(f, 'utf8'), { compilerOptions: { module: 'commonjs', target: 'es2022', esModuleInterop: true } }).outputText, f);
+			const { SqliteDriver } = require(${JSON.stringify(join(__dirname, '../../core/store/sqlite.ts'))});
+			const db = new SqliteDriver(process.argv[1]);
+			db.run('CREATE TABLE t (id INTEGER)').then(() => db.close()).then(() => console.log('closed'));
+		`;
+		const out = spawnSync(process.execPath, ['-e', script, join(dir, 'alone.db')], { encoding: 'utf8', timeout: 20000 });
+		expect(out.stderr).toBe('');
+		expect(out.stdout.trim()).toBe('closed');
 	});
 
 	test('when SQLite ends the whole transaction, every write in the group fails and none is kept', async () => {
