@@ -36,6 +36,15 @@ module.exports = tseslint.config(
 	{
 		// core/ is framework-free: it must never import n8n or Node-RED.
 		files: ['core/**/*.ts'],
-		rules: { 'no-restricted-imports': ['error', { patterns: ['n8n-*', 'node-red*', '@node-red/*'] }] },
+		rules: {
+			'no-restricted-imports': ['error', { patterns: ['n8n-*', 'node-red*', '@node-red/*'] }],
+			// A business's zone goes through zoneOf (core/profile/zone.ts): luxon's own IANA zone asks Intl for every
+			// offset, a tenth of the loop's CPU. A zone name handed to luxon directly would quietly bring that back.
+			'no-restricted-syntax': [
+				'error',
+				{ selector: "CallExpression[callee.property.name='setZone']:not([arguments.0.callee.name='zoneOf']):not([arguments.0.value=/^utc$/i])", message: 'Pass the zone through zoneOf() (core/profile/zone.ts).' },
+				{ selector: "CallExpression[callee.object.name='DateTime'] Property[key.name='zone']:not([value.callee.name='zoneOf']):not([value.value=/^utc$/i])", message: 'Pass the zone through zoneOf() (core/profile/zone.ts).' },
+			],
+		},
 	},
 );

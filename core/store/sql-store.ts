@@ -26,12 +26,22 @@ function after(at: string, ms: number): string {
 	return new Date(Date.parse(at) + ms).toISOString();
 }
 
-function caseColumns(c: Case): unknown[] {
-	return [...indexedColumns(c), JSON.stringify(c)];
+/** What the indexes and sweeps read, derived from the document; each key is its column's name. */
+interface IndexedColumns {
+	state: string;
+	is_open: number;
+	owner_id: string | null;
+	due_at: string | null;
+	ack_due_at: string | null;
 }
 
-/** state, is_open, owner_id, due_at, ack_due_at: what the indexes and sweeps read, derived from the document. */
-function indexedColumns(c: Case): unknown[] {
+/** The indexed columns an update may leave out when they did not change (state is always written with the document). */
+const INDEXED: readonly (keyof IndexedColumns)[] = ['is_open', 'owner_id', 'due_at', 'ack_due_at'];
+
+/** Every column a case write sets, in the order of CASE_VALUES. */
+const CASE_COLUMNS = ['state', ...INDEXED, 'doc'] as const;
+
+function indexedColumns(c: Case): IndexedColumns {
 	const open = isOpen(c.state);
 	const ackDue =
 		(c.ack.status === 'deferred' || c.ack.status === 'failed') && c.ack.sendAt ? iso(c.ack.sendAt)
@@ -39,17 +49,17 @@ function indexedColumns(c: Case): unknown[] {
 		: c.ack.status === 'sending' && open ? after(c.ack.since ?? c.stamps.detectedAt, ACK_SAFETY_NET_MS)
 		: null;
 	const dueAt = !open ? null : c.dueAt ? iso(c.dueAt) : !c.owner && !c.nobodyAvailable ? after(c.stamps.detectedAt, ROUTE_SAFETY_NET_MS) : null;
-	return [
-		c.state,
-		open ? 1 : 0,
-		c.owner?.id ?? null,
-		dueAt,
-		ackDue,
-	];
+	return { state: c.state, is_open: open ? 1 : 0, owner_id: c.owner?.id ?? null, due_at: dueAt, ack_due_at: ackDue };
 }
 
-/** The columns of caseColumns that indexes cover, with their positions. */
-const INDEXED_CASE_COLUMNS: [string, number][] = [['is_open', 1], ['owner_id', 2], ['due_at', 3], ['ack_due_at', 4]];
+/** The values of CASE_COLUMNS for a case. */
+function caseValues(c: Case): unknown[] {
+	const cols = indexedColumns(c);
+	return [cols.state, ...INDEXED.map((k) => cols[k]), JSON.stringify(c)];
+}
+
+const CASE_SET = CASE_COLUMNS.map((k) => `${k} = ?`).join(', ');
+const CASE_INSERT_COLUMNS = CASE_COLUMNS.join(', ');
 
 /** A message row, and for a sent acknowledgment the business's per-minute and per-hour send counters (the caps read them). */
 async function insertMessage(db: SqlDriver, m: MessageRecord): Promise<void> {
@@ -121,16 +131,16 @@ export class SqlStore implements RecoveryStore {
 				if (existing) {
 					next.version = existing.version + 1;
 					const n = await tx.run(
-						'UPDATE mcr_cases SET state = ?, is_open = ?, owner_id = ?, due_at = ?, ack_due_at = ?, doc = ?, version = ? WHERE case_id = ? AND version = ?',
-						[...caseColumns(next), next.version, existing.caseId, existing.version],
+						`UPDATE mcr_cases SET ${CASE_SET}, version = ? WHERE case_id = ? AND version = ?`,
+						[...caseValues(next), next.version, existing.caseId, existing.version],
 					);
 					if (n !== 1) return 'retry';
 				} else {
 					next.version = 1;
 					const n = await tx.run(
-						`INSERT INTO mcr_cases (state, is_open, owner_id, due_at, ack_due_at, doc, version, case_id, business_id, caller, detected_at)
-						 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-						[...caseColumns(next), next.version, next.caseId, next.businessId, next.caller, iso(next.stamps.detectedAt)],
+						`INSERT INTO mcr_cases (${CASE_INSERT_COLUMNS}, version, case_id, business_id, caller, detected_at)
+						 VALUES (${CASE_COLUMNS.map(() => '?').join(', ')}, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+						[...caseValues(next), next.version, next.caseId, next.businessId, next.caller, iso(next.stamps.detectedAt)],
 					);
 					// Another process opened this caller's case between our read and insert: fold into theirs.
 					if (n !== 1) return 'retry';
@@ -168,16 +178,16 @@ export class SqlStore implements RecoveryStore {
 
 	async saveCase(c: Case, opts: { messages?: MessageRecord[]; previous?: Case } = {}): Promise<Case> {
 		const next = { ...c, version: c.version + 1 };
-		const cols = caseColumns(next);
+		const cols = indexedColumns(next);
 		// The indexed columns that changed since the version read (all of them when that version is not at hand).
 		const was = opts.previous && opts.previous.caseId === c.caseId && opts.previous.version === c.version ? indexedColumns(opts.previous) : undefined;
 		const set = ['state = ?', 'doc = ?', 'version = ?', 'claimed_until = NULL'];
-		const params: unknown[] = [cols[0], cols[5], next.version];
-		INDEXED_CASE_COLUMNS.forEach(([name, i]) => {
-			if (was && was[i] === cols[i]) return;
+		const params: unknown[] = [cols.state, JSON.stringify(next), next.version];
+		for (const name of INDEXED) {
+			if (was && was[name] === cols[name]) continue;
 			set.push(`${name} = ?`);
-			params.push(cols[i]);
-		});
+			params.push(cols[name]);
+		}
 		const write = async (db: SqlDriver) => {
 			const n = await db.run(`UPDATE mcr_cases SET ${set.join(', ')} WHERE case_id = ? AND version = ?`, [...params, c.caseId, c.version]);
 			if (n !== 1) throw new ConcurrentUpdateError(c.caseId);

@@ -43,6 +43,8 @@ export function formEncode(data: Record<string, unknown> | undefined): string {
  */
 export class TwilioHttpClient {
 	private readonly agent: http.Agent;
+	/** http or https, chosen once: Twilio's hosts are https; a base URL says which it speaks. */
+	private readonly transport: typeof http | typeof https;
 
 	constructor(
 		private readonly base: URL | undefined,
@@ -50,6 +52,7 @@ export class TwilioHttpClient {
 	) {
 		const secure = base ? base.protocol === 'https:' : true;
 		const options = { keepAlive: true, scheduling: 'lifo' as const };
+		this.transport = secure ? https : http;
 		this.agent = secure ? new https.Agent(options) : new http.Agent(options);
 	}
 
@@ -72,9 +75,8 @@ export class TwilioHttpClient {
 		}
 		const timeout = opts.timeout ?? this.timeoutMs;
 		const host = this.base ?? target;
-		const transport = host.protocol === 'https:' ? https : http;
 		return new Promise<SdkResponse>((resolve, reject) => {
-			const req = transport.request({ protocol: host.protocol, hostname: host.hostname, port: host.port || undefined, method: opts.method.toUpperCase(), path, headers, agent: this.agent }, (res) => {
+			const req = this.transport.request({ protocol: host.protocol, hostname: host.hostname, port: host.port || undefined, method: opts.method.toUpperCase(), path, headers, agent: this.agent }, (res) => {
 				const chunks: Buffer[] = [];
 				res.on('data', (c: Buffer) => chunks.push(c));
 				res.on('end', () => {
