@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { parsePhoneNumberFromString, type CountryCode, type PhoneNumber } from 'libphonenumber-js';
 import metadata from 'libphonenumber-js/metadata.min.json';
 import { RecoveryInputError } from './errors';
 import { areaCodeInfo, COUNTRY_ZONES } from './data/us-area-codes';
@@ -19,6 +19,16 @@ export function stripChannel(raw: string): { channel: 'sms' | 'whatsapp'; number
 	return { channel: m[1].toLowerCase() === 'whatsapp' ? 'whatsapp' : 'sms', number: raw.trim().slice(m[0].length) };
 }
 
+/** Remembered answers, bounded: the business's own numbers, its owners and returning callers come up again and again. */
+function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+	if (cache.size >= 10000) cache.delete(cache.keys().next().value as string);
+	cache.set(key, value);
+	return value;
+}
+
+const e164Cache = new Map<string, string | undefined>();
+const infoCache = new Map<string, PhoneInfo>();
+
 /**
  * Normalizes a phone number to E.164. National numbers use the default country (the business's).
  * Returns undefined for what cannot be a phone number (anonymous callers, SIP URIs, garbage).
@@ -27,18 +37,22 @@ export function tryE164(raw: unknown, defaultCountry: string = 'US'): string | u
 	if (typeof raw !== 'string' && typeof raw !== 'number') return undefined;
 	const text = stripChannel(String(raw)).number;
 	if (!text || text.length > 40) return undefined;
+	const key = `${defaultCountry}|${text}`;
+	if (e164Cache.has(key)) return e164Cache.get(key);
+	return remember(e164Cache, key, parseE164(text, defaultCountry));
+}
+
+function parseE164(text: string, defaultCountry: string): string | undefined {
 	// Digits with a country code but no plus, as Vonage and Telnyx send them (e.g. "14155550100").
 	const candidate = /^\d{11,15}$/.test(text) && !text.startsWith('0') ? `+${text}` : text;
 	try {
-		const parsed = parsePhoneNumberFromString(candidate, defaultCountry as CountryCode);
-		if (!parsed || !parsed.isPossible()) {
-			// A national number that looked international by accident ("4155550100" without plus is handled above for 11+ digits).
-			if (candidate !== text) {
-				const again = parsePhoneNumberFromString(text, defaultCountry as CountryCode);
-				return again && again.isPossible() ? again.number : undefined;
-			}
-			return undefined;
-		}
+		let input = candidate;
+		let parsed = parsePhoneNumberFromString(input, defaultCountry as CountryCode);
+		// A national number that looked international by accident ("4155550100" without plus is handled above for 11+ digits).
+		if ((!parsed || !parsed.isPossible()) && candidate !== text) parsed = parsePhoneNumberFromString((input = text), defaultCountry as CountryCode);
+		if (!parsed || !parsed.isPossible()) return undefined;
+		// An international form parses as phoneInfo would parse it (the default country plays no part): keep what it knows.
+		if (input.startsWith('+') && !infoCache.has(parsed.number)) remember(infoCache, parsed.number, infoOf(parsed.number, parsed));
 		return parsed.number;
 	} catch {
 		return undefined;
@@ -58,21 +72,12 @@ export function toE164(raw: unknown, field: string, defaultCountry = 'US'): stri
 	return out;
 }
 
-const infoCache = new Map<string, PhoneInfo>();
-
 /** Country, US state and time zone of a number; remembered, since the same callers come back. */
 export function phoneInfo(e164: string): PhoneInfo {
-	let info = infoCache.get(e164);
-	if (!info) {
-		info = computePhoneInfo(e164);
-		if (infoCache.size >= 10000) infoCache.delete(infoCache.keys().next().value as string);
-		infoCache.set(e164, info);
-	}
-	return info;
+	return infoCache.get(e164) ?? remember(infoCache, e164, infoOf(e164, parsePhoneNumberFromString(e164)));
 }
 
-function computePhoneInfo(e164: string): PhoneInfo {
-	const parsed = parsePhoneNumberFromString(e164);
+function infoOf(e164: string, parsed: PhoneNumber | undefined): PhoneInfo {
 	if (!parsed) return { e164 };
 	// Numbers in reserved ranges have no country of their own: take the calling code's main country.
 	const country = parsed.country ?? (metadata as { country_calling_codes: Record<string, string[]> }).country_calling_codes[parsed.countryCallingCode]?.[0];

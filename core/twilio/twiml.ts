@@ -2,16 +2,34 @@ import twilio from 'twilio';
 
 const { VoiceResponse, MessagingResponse } = twilio.twiml;
 
+/**
+ * The same answer for the same options, built once: a business's forward and voicemail TwiML differ only by business
+ * and step, and the SDK's XML builder costs more than the rest of the trigger's reply. Bounded.
+ */
+function memo<O>(build: (opts: O) => string): (opts: O) => string {
+	const cache = new Map<string, string>();
+	return (opts) => {
+		const key = JSON.stringify(opts);
+		let xml = cache.get(key);
+		if (xml === undefined) {
+			xml = build(opts);
+			if (cache.size >= 1000) cache.delete(cache.keys().next().value as string);
+			cache.set(key, xml);
+		}
+		return xml;
+	};
+}
+
 /** Forward-and-detect: ring the business's real phone; the Dial action tells us if anyone answered. */
-export function forwardTwiml(opts: { forwardTo: string; actionUrl: string; timeoutSec: number; callerId?: string }): string {
+export const forwardTwiml = memo((opts: { forwardTo: string; actionUrl: string; timeoutSec: number; callerId?: string }): string => {
 	const r = new VoiceResponse();
 	const dial = r.dial({ action: opts.actionUrl, method: 'POST', timeout: opts.timeoutSec, ...(opts.callerId ? { callerId: opts.callerId } : {}) });
 	dial.number(opts.forwardTo);
 	return r.toString();
-}
+});
 
 /** After a missed forward: a short message and a voicemail whose recording and transcription come back to us. */
-export function voicemailTwiml(opts: { prompt: string; actionUrl: string; transcribeUrl?: string; maxLengthSec?: number; voice?: string }): string {
+export const voicemailTwiml = memo((opts: { prompt: string; actionUrl: string; transcribeUrl?: string; maxLengthSec?: number; voice?: string }): string => {
 	const r = new VoiceResponse();
 	r.say({ voice: (opts.voice ?? 'Polly.Joanna') as never }, opts.prompt);
 	r.record({
@@ -24,7 +42,7 @@ export function voicemailTwiml(opts: { prompt: string; actionUrl: string; transc
 	});
 	r.hangup();
 	return r.toString();
-}
+});
 
 export function hangupTwiml(): string {
 	const r = new VoiceResponse();
@@ -32,9 +50,11 @@ export function hangupTwiml(): string {
 	return r.toString();
 }
 
+const EMPTY = new VoiceResponse().toString();
+
 /** An empty response: Twilio does nothing more (status callbacks, Record actions). */
 export function emptyTwiml(): string {
-	return new VoiceResponse().toString();
+	return EMPTY;
 }
 
 export function messageTwiml(body?: string): string {

@@ -82,8 +82,14 @@ export function defaultUserDir(): string {
 	return process.env.N8N_USER_FOLDER ? join(process.env.N8N_USER_FOLDER, '.n8n') : join(homedir(), '.n8n');
 }
 
+/** The same settings object (a config node's) finds its store without hashing it for every message. */
+const storeOf = new WeakMap<StoreConfig, { key: string; store: Promise<RecoveryStore> }>();
+
 /** Opens the store once per process and configuration; later calls share it. */
 export function sharedStore(config: StoreConfig): Promise<RecoveryStore> {
+	const known = storeOf.get(config);
+	// Still the open one (not closed or failed since): no hash needed.
+	if (known && stores.get(known.key) === known.store) return known.store;
 	const key = storeKey(config);
 	let s = stores.get(key);
 	if (!s) {
@@ -91,6 +97,7 @@ export function sharedStore(config: StoreConfig): Promise<RecoveryStore> {
 		stores.set(key, s);
 		s.catch(() => stores.delete(key));
 	}
+	storeOf.set(config, { key, store: s });
 	return s;
 }
 

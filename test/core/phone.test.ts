@@ -59,3 +59,32 @@ describe('phone numbers', () => {
 		);
 	});
 });
+
+describe('remembered parses', () => {
+	// Fresh copies of the module, so neither sees the other's remembered answers.
+	function fresh(): typeof import('../../core/phone') {
+		let mod: typeof import('../../core/phone') | undefined;
+		jest.isolateModules(() => {
+			mod = jest.requireActual<typeof import('../../core/phone')>('../../core/phone');
+		});
+		return mod!;
+	}
+	const numbers = ['+14155550100', '+16045550100', '+17875550100', '+442071838750', '+61291234567', '+18005550100', '+12425550100', '14155550100', '4155550100', 'whatsapp:+5215512345678', '+999123', '6045550100', '7875550100'];
+
+	test('a number normalized first gets the same country, state and zone as one looked up cold', () => {
+		const cold = fresh();
+		const warm = fresh();
+		for (const n of numbers) {
+			const e164 = warm.tryE164(n, 'US');
+			expect(e164).toBe(cold.tryE164(n, 'US'));
+			if (e164) expect(warm.phoneInfo(e164)).toEqual(fresh().phoneInfo(e164));
+		}
+	});
+
+	test('a remembered answer depends on the default country', () => {
+		const m = fresh();
+		expect(m.tryE164('020 7183 8750', 'GB')).toBe('+442071838750');
+		expect(m.tryE164('020 7183 8750', 'US')).toBeUndefined();
+		expect(m.tryE164('020 7183 8750', 'GB')).toBe('+442071838750');
+	});
+});

@@ -170,4 +170,16 @@ describe('the local server plays a whole missed call', () => {
 			await sim.stop();
 		}
 	});
+
+	test('TwiML built once per set of options still answers each business with its own words and numbers', () => {
+		const a = voicemailTwiml({ prompt: 'You reached Acme Plumbing', actionUrl: '/a?step=record' });
+		const b = voicemailTwiml({ prompt: 'You reached Bolt Electric', actionUrl: '/b?step=record' });
+		expect(voicemailTwiml({ prompt: 'You reached Acme Plumbing', actionUrl: '/a?step=record' })).toBe(a);
+		expect(a).toContain('Acme Plumbing');
+		expect(b).toContain('Bolt Electric');
+		expect(b).not.toContain('/a?step');
+		expect(parseTwiml(forwardTwiml({ forwardTo: '+13125550101', actionUrl: '/a', timeoutSec: 5 }))[0]).toMatchObject({ attrs: { timeout: '5' } });
+		expect(parseTwiml(forwardTwiml({ forwardTo: '+13125550101', actionUrl: '/a', timeoutSec: 25 }))[0]).toMatchObject({ attrs: { timeout: '25' } });
+		expect(forwardTwiml({ forwardTo: '+13125550102', actionUrl: '/a', timeoutSec: 5 })).toContain('+13125550102');
+	});
 });
