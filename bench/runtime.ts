@@ -192,10 +192,21 @@ export async function benchNodeRed(tarball: string): Promise<unknown> {
 }
 
 /**
+ * n8n 2.x evaluates expressions in isolated V8 isolates and, by default, builds one for every webhook request and one
+ * for every execution, whether or not anything evaluates an expression (about 40 ms of CPU each, measured, most of it
+ * on threads other than the main one). Its own Webhook node is the one trigger exempted from the webhook request's
+ * isolate (n8n's `webhookPhaseNeedsIsolate`), so the baseline pays for one isolate per call and a workflow started by
+ * any other trigger, the pack's included, for two. n8n's own setting N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true (marked
+ * experimental in n8n 2.x) builds an isolate only when an expression needs it; the bench measures both.
+ */
+export const N8N_LAZY_ISOLATES = { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' };
+
+/**
  * n8n with the template, the baseline and the trigger+Acknowledge-only workflow. Regular mode: one process on SQLite.
  * Queue mode: a main process and `workers` workers on the machine's PostgreSQL (n8n's data and the pack's store) and Redis.
+ * `settings`: more of n8n's own environment settings (N8N_LAZY_ISOLATES), the same for all three workflows.
  */
-export async function startN8nBench(tarball: string, sim: TwilioSim, queue?: { workers: number; pgUrl: string; redisHost: string; redisPort: number }): Promise<Running> {
+export async function startN8nBench(tarball: string, sim: TwilioSim, queue?: { workers: number; pgUrl: string; redisHost: string; redisPort: number }, settings: Record<string, string> = {}): Promise<Running> {
 	runtimes.install(['n8n']);
 	const dir = mkdtempSync(join(tmpdir(), 'mcr-bench-n8n-'));
 	let n8n: ChildProcess | undefined;
@@ -228,7 +239,7 @@ export async function startN8nBench(tarball: string, sim: TwilioSim, queue?: { w
 			NODE_ENV: 'production', N8N_USER_FOLDER: dir, N8N_PORT: String(port), WEBHOOK_URL: `http://127.0.0.1:${port}/`, N8N_ENCRYPTION_KEY: 'bench-encryption-key-0123456789',
 			N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'false', N8N_DIAGNOSTICS_ENABLED: 'false', N8N_VERSION_NOTIFICATIONS_ENABLED: 'false', N8N_TEMPLATES_ENABLED: 'false',
 			N8N_PERSONALIZATION_ENABLED: 'false', N8N_RUNNERS_BROKER_PORT: String(await freePort()), N8N_LOG_LEVEL: 'warn', N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
-			EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'none', EXECUTIONS_DATA_SAVE_ON_PROGRESS: 'false',
+			EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'none', EXECUTIONS_DATA_SAVE_ON_PROGRESS: 'false', ...settings,
 			...(queue && pg
 				? {
 						EXECUTIONS_MODE: 'queue', QUEUE_BULL_REDIS_HOST: queue.redisHost, QUEUE_BULL_REDIS_PORT: String(queue.redisPort), QUEUE_BULL_PREFIX: `mcr-bench-${process.pid}`,
@@ -285,7 +296,7 @@ export async function startN8nBench(tarball: string, sim: TwilioSim, queue?: { w
 			await waitFor(`worker ${i + 1}`, async () => (await fetch(`http://127.0.0.1:${health}/healthz`)).ok, 120000);
 		}
 		return {
-			label: queue ? `n8n (queue mode, ${queue.workers} workers)` : 'n8n (regular mode)',
+			label: `${queue ? `n8n (queue mode, ${queue.workers} workers)` : 'n8n (regular mode)'}${settings.N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE === 'true' ? ', lazy expression isolates' : ''}`,
 			pid: n8n.pid,
 			pids: [n8n.pid!, ...workers.map((w) => w.pid!)],
 			sends: {
@@ -301,11 +312,11 @@ export async function startN8nBench(tarball: string, sim: TwilioSim, queue?: { w
 	}
 }
 
-export async function benchN8n(tarball: string, queue?: Parameters<typeof startN8nBench>[2]): Promise<unknown> {
+export async function benchN8n(tarball: string, queue?: Parameters<typeof startN8nBench>[2], settings: Record<string, string> = {}): Promise<unknown> {
 	const sim = new TwilioSim(DEMO_ACCOUNT);
 	await sim.start();
 	const arrivals = new Arrivals(sim);
-	const r = await startN8nBench(tarball, sim, queue);
+	const r = await startN8nBench(tarball, sim, queue, settings);
 	try {
 		console.log(`${r.label}: webhook to acknowledgment, quick-start template vs baseline workflow (Webhook, HTTP Request, Respond to Webhook)${queue ? '; CPU summed over main and workers' : ''}`);
 		return await compare(arrivals, r.pids ?? r.pid, r.sends, (c) => (c === 1 ? 60 : 200));
@@ -322,12 +333,14 @@ export async function benchRuntimes(): Promise<Record<string, unknown>> {
 	return {
 		...(only !== 'n8n' ? { nodeRed5: await benchNodeRed(tarball) } : {}),
 		...(only !== 'node-red' ? { n8nRegular: await benchN8n(tarball) } : {}),
+		...(only !== 'node-red' ? { n8nRegularLazyIsolates: await benchN8n(tarball, undefined, N8N_LAZY_ISOLATES) } : {}),
 		...(only !== 'node-red' ? { n8nQueue: await benchN8nQueue(tarball) } : {}),
+		...(only !== 'node-red' ? { n8nQueueLazyIsolates: await benchN8nQueue(tarball, N8N_LAZY_ISOLATES) } : {}),
 	};
 }
 
 /** Queue mode needs the machine's PostgreSQL and Redis; without them the figure is skipped with the reason. */
-async function benchN8nQueue(tarball: string): Promise<unknown> {
+async function benchN8nQueue(tarball: string, settings: Record<string, string> = {}): Promise<unknown> {
 	const pgUrl = process.env.MCR_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 	const redisHost = process.env.MCR_BENCH_REDIS_HOST ?? '127.0.0.1';
 	const redisPort = Number(process.env.MCR_BENCH_REDIS_PORT ?? 6379);
@@ -343,7 +356,7 @@ async function benchN8nQueue(tarball: string): Promise<unknown> {
 		console.log(`n8n queue mode: skipped (${(e as Error).message})`);
 		return { skipped: (e as Error).message };
 	}
-	return benchN8n(tarball, { workers: 2, pgUrl, redisHost, redisPort });
+	return benchN8n(tarball, { workers: 2, pgUrl, redisHost, redisPort }, settings);
 }
 
 if (require.main === module) {

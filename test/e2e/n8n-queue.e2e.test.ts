@@ -22,7 +22,7 @@ const WORKFLOW_ID = 'mcrQueueQuick001';
  * four texts are caught in flight (two never reach the provider, two reach it and lose their answer) and a worker
  * is killed and restarted. Nothing may be lost or doubled.
  */
-describe('n8n queue mode: main and two workers on Redis and PostgreSQL, a burst with duplicates and a killed worker', () => {
+describe('n8n queue mode (lazy expression isolates): main and two workers on Redis and PostgreSQL, a burst with duplicates and a killed worker', () => {
 	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
 	const schema = uniqueSchema('mcr_queue');
 	const n8nDb = `mcr_n8n_${process.pid}_${Date.now().toString(36)}`;
@@ -86,6 +86,9 @@ describe('n8n queue mode: main and two workers on Redis and PostgreSQL, a burst 
 			WEBHOOK_URL: `http://127.0.0.1:${port}/`,
 			N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'false', N8N_DIAGNOSTICS_ENABLED: 'false', N8N_VERSION_NOTIFICATIONS_ENABLED: 'false', N8N_TEMPLATES_ENABLED: 'false',
 			N8N_PERSONALIZATION_ENABLED: 'false', N8N_LOG_LEVEL: 'warn', N8N_COMMUNITY_PACKAGES_ENABLED: 'true', EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'none',
+			// As docs/scaling.md recommends for volume: an expression isolate only where an expression needs one (the
+			// regular-mode tests run n8n's default, an isolate for every webhook request and execution).
+			N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true',
 		};
 		const mainEnv = { ...env, N8N_USER_FOLDER: join(dir, 'main'), N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
 		// Both owners do every job here, so round-robin alone decides (skills would send every leak to Ana).
