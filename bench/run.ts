@@ -186,9 +186,15 @@ async function main() {
 	// A section this run skipped (MCR_BENCH_RUNTIMES=0, MCR_BENCH_SCALE=0) keeps the previous run's figures, marked with that run's time.
 	if (existsSync(out)) {
 		const previous = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown> & { machine?: { at?: string } };
+		const kept = (v: unknown) => ({ ...(v as object), measuredAt: (v as { measuredAt?: string }).measuredAt ?? previous.machine?.at });
 		for (const [k, v] of Object.entries(previous)) {
-			if (k in results || !v || typeof v !== 'object') continue;
-			results[k] = { ...(v as object), measuredAt: (v as { measuredAt?: string }).measuredAt ?? previous.machine?.at };
+			if (!v || typeof v !== 'object' || Array.isArray(v)) continue;
+			if (!(k in results)) results[k] = kept(v);
+			// A runtime this run skipped (MCR_BENCH_ONLY) keeps its previous figures beside the ones measured now.
+			else if (k === 'runtimes' && results.runtimes && typeof results.runtimes === 'object') {
+				const now = results.runtimes as Record<string, unknown>;
+				for (const [name, figures] of Object.entries(v)) if (!(name in now)) now[name] = Array.isArray(figures) ? { figures, measuredAt: previous.machine?.at } : kept(figures);
+			}
 		}
 	}
 	writeFileSync(out, JSON.stringify(results, null, 2) + '\n');

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { TwilioSim } from '../sim/twilio-server';
 import { DEMO_ACCOUNT } from '../scripts/demo-profile';
 import { packTarball, ROOT } from '../scripts/demo-common';
-import { startN8nBench, startNodeRedBench, type Running } from './runtime';
+import { SECOND_NUMBER, startN8nBench, startNodeRedBench, type Running } from './runtime';
+import { DEMO_PROFILE } from '../scripts/demo-profile';
 
 /**
  * npm run soak: steady missed calls into the quick-start template in Node-RED 5 and in n8n at the same time, for
@@ -35,6 +36,9 @@ function slope(points: [number, number][]): number {
 
 let callerSeq = 5000000;
 
+/** Each runtime's callers have their own area code, so its acknowledgments can be counted apart. */
+const AREA: Record<string, string> = { 'Node-RED 5': '+1415', 'n8n (regular mode)': '+1628' };
+
 async function drive(r: Running, rate: number, until: number, sim: TwilioSim) {
 	const samples: { minute: number; rssMB: number }[] = [];
 	let sent = 0;
@@ -45,15 +49,18 @@ async function drive(r: Running, rate: number, until: number, sim: TwilioSim) {
 		const mb = rssMB(r.pid);
 		if (mb !== undefined) samples.push({ minute: +((Date.now() - t0) / 60000).toFixed(2), rssMB: mb });
 	}, 10000);
-	const before = sim.messages.length;
+	const area = AREA[r.label];
+	const acksBefore = sim.messages.filter((m) => m.to.startsWith(area)).length;
 	while (Date.now() < until) {
 		const tick = Date.now();
 		if (inFlight < 50) {
 			inFlight++;
 			sent++;
-			const caller = `+1415${String(callerSeq++).padStart(7, '0')}`;
+			const caller = `${area}${String(callerSeq++).padStart(7, '0')}`;
+			// Calls alternate between two businesses: at 20 calls/s one business would pass the highest hourly cap a
+			// profile takes (10,000 texts) in under nine minutes, and the texts past it would be held back.
 			r.sends
-				.pack(caller)
+				.pack(caller, sent % 2 ? SECOND_NUMBER : DEMO_PROFILE.numbers![0])
 				.then(async (res) => {
 					await res.arrayBuffer();
 					if (res.status !== 200) failed++;
@@ -64,18 +71,22 @@ async function drive(r: Running, rate: number, until: number, sim: TwilioSim) {
 		await new Promise((res) => setTimeout(res, Math.max(0, 1000 / rate - (Date.now() - tick))));
 	}
 	clearInterval(sampler);
+	// The last calls' texts: a moment to arrive.
+	await new Promise((res) => setTimeout(res, 5000));
+	const acknowledged = sim.messages.filter((m) => m.to.startsWith(area)).length - acksBefore;
 	const half = samples.filter((s) => s.minute >= MINUTES / 2);
 	const trend = slope(half.map((s) => [s.minute, s.rssMB]));
 	const out = {
 		callsPerSec: rate,
 		calls: sent,
 		failedWebhooks: failed,
-		texts: sim.messages.length - before,
+		/** Texts that reached the callers (the owners' texts not counted): one per call unless one was held back. */
+		acknowledgments: acknowledged,
 		rssMB: { atMinute1: samples.find((s) => s.minute >= 1)?.rssMB, atEnd: samples[samples.length - 1]?.rssMB, max: Math.max(...samples.map((s) => s.rssMB)), min: Math.min(...samples.map((s) => s.rssMB)) },
 		secondHalfTrendMBPerMin: +trend.toFixed(2),
 		samples,
 	};
-	console.log(`${r.label}: ${sent} calls at ${rate}/s, ${failed} failed; RSS ${out.rssMB.atMinute1} MB at minute 1, ${out.rssMB.atEnd} MB at the end (min ${out.rssMB.min}, max ${out.rssMB.max}); second-half trend ${out.secondHalfTrendMBPerMin} MB/min`);
+	console.log(`${r.label}: ${sent} calls at ${rate}/s, ${failed} failed, ${acknowledged} callers texted; RSS ${out.rssMB.atMinute1} MB at minute 1, ${out.rssMB.atEnd} MB at the end (min ${out.rssMB.min}, max ${out.rssMB.max}); second-half trend ${out.secondHalfTrendMBPerMin} MB/min`);
 	return out;
 }
 
