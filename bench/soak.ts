@@ -1,10 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TwilioSim } from '../sim/twilio-server';
-import { DEMO_ACCOUNT } from '../scripts/demo-profile';
+import { DEMO_ACCOUNT, DEMO_PROFILE } from '../scripts/demo-profile';
 import { packTarball, ROOT } from '../scripts/demo-common';
 import { SECOND_NUMBER, startN8nBench, startNodeRedBench, type Running } from './runtime';
-import { DEMO_PROFILE } from '../scripts/demo-profile';
 
 /**
  * npm run soak: steady missed calls into the quick-start template in Node-RED 5 and in n8n at the same time, for

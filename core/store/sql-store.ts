@@ -38,7 +38,7 @@ interface IndexedColumns {
 /** The indexed columns an update may leave out when they did not change (state is always written with the document). */
 const INDEXED: readonly (keyof IndexedColumns)[] = ['is_open', 'owner_id', 'due_at', 'ack_due_at'];
 
-/** Every column a case write sets, in the order of CASE_VALUES. */
+/** Every column a case write sets, in the order caseValues gives their values. */
 const CASE_COLUMNS = ['state', ...INDEXED, 'doc'] as const;
 
 function indexedColumns(c: Case): IndexedColumns {
