@@ -9,6 +9,10 @@ interface Database {
 	exec(sql: string): void;
 	prepare(sql: string): Statement;
 	close(): void;
+	/** better-sqlite3's name for "a transaction is open". */
+	readonly inTransaction?: boolean;
+	/** node:sqlite's (Node 22.16 and 24 on). */
+	readonly isTransaction?: boolean;
 }
 
 /** `node:sqlite` where the runtime has it (Node 22.5+), else better-sqlite3: the same synchronous API. */
@@ -70,7 +74,8 @@ function bind(params: unknown[]): unknown[] {
 	return params.map((p) => (p === undefined ? null : typeof p === 'boolean' ? (p ? 1 : 0) : p));
 }
 
-type Work = { fn: (tx: SqlDriver) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void };
+/** `single`: one statement (a plain run or a write with RETURNING), not a transaction of several. */
+type Work = { fn: (tx: SqlDriver) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void; single?: boolean };
 
 /** The real setImmediate, taken before any test framework can swap in a fake one. */
 const nextTurn: (fn: () => void) => void = setImmediate;
@@ -84,8 +89,9 @@ const MAX_GROUP = 64;
  * (busy_timeout).
  *
  * Group commit: the transactions (and single writes) that queue up in one turn of the event loop, or while a
- * commit is in progress, run together in the next one, each inside its own savepoint. One that throws is rolled back to its savepoint alone and gets
- * its error; the others commit. Every caller is answered only after the shared COMMIT, so what a caller was told
+ * commit is in progress, run together in the next one, each transaction inside its own savepoint (a single statement
+ * needs none: SQLite undoes a failed statement by itself). One that throws is rolled back alone and gets its error; the
+ * others commit. Every caller is answered only after the shared COMMIT, so what a caller was told
  * is stored is on disk exactly as with a commit of its own. At one writer at a time nothing changes (a group of
  * one is a plain transaction); under load, the fixed cost of BEGIN and COMMIT (the WAL write) is shared.
  */
@@ -136,7 +142,7 @@ export class SqliteDriver implements SqlDriver {
 	}
 
 	/** Queues `fn` to run inside the next group's transaction; settles after that group's COMMIT. */
-	private write<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
+	private write<T>(fn: (tx: SqlDriver) => Promise<T>, single = false): Promise<T> {
 		return new Promise<T>((resolve, reject) => {
 			let group = this.waiting;
 			if (!group || group.length >= MAX_GROUP) {
@@ -151,7 +157,7 @@ export class SqliteDriver implements SqlDriver {
 				const turn = () => new Promise<void>((r) => nextTurn(r));
 				this.queue = this.queue.then(turn, turn).then(run);
 			}
-			group.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+			group.push({ fn, resolve: resolve as (v: unknown) => void, reject, single });
 		});
 	}
 
@@ -170,6 +176,19 @@ export class SqliteDriver implements SqlDriver {
 				settle.push(() => group[0].resolve(out));
 			} else {
 				for (const w of group) {
+					// A single statement needs no savepoint of its own: SQLite undoes a statement that fails (a broken
+					// constraint) by itself and the transaction goes on. Only when the engine can say whether the
+					// transaction is still open, so one that SQLite ended (I/O error, full disk) fails the group.
+					if (w.single && this.inTransaction() !== undefined) {
+						try {
+							const out = await w.fn(tx);
+							settle.push(() => w.resolve(out));
+						} catch (e) {
+							settle.push(() => w.reject(e));
+						}
+						if (!this.inTransaction()) throw new Error('SQLite ended the transaction in the middle of a group commit: no write of the group is kept');
+						continue;
+					}
 					this.stmt('SAVEPOINT mcr_group').run();
 					try {
 						const out = await w.fn(tx);
@@ -204,12 +223,17 @@ export class SqliteDriver implements SqlDriver {
 	}
 
 	all<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-		if (!sql.trimStart().toUpperCase().startsWith('SELECT')) return this.write((tx) => tx.all<T>(sql, params));
+		if (!sql.trimStart().toUpperCase().startsWith('SELECT')) return this.write((tx) => tx.all<T>(sql, params), true);
 		return this.direct().all<T>(sql, params);
 	}
 
 	run(sql: string, params: unknown[] = []): Promise<number> {
-		return this.write((tx) => tx.run(sql, params));
+		return this.write((tx) => tx.run(sql, params), true);
+	}
+
+	/** Whether the connection is inside a transaction; undefined where the engine cannot say (node:sqlite before 22.16). */
+	private inTransaction(): boolean | undefined {
+		return this.db.inTransaction ?? this.db.isTransaction;
 	}
 
 	transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {

@@ -107,4 +107,20 @@ describe('SQLite group commit', () => {
 		await db.run('INSERT INTO t (id, v) VALUES (3, ?)', ['f']);
 		expect(await rows()).toEqual(['3:f']);
 	});
+
+	test('a single statement runs without a savepoint of its own, yet one that ends the transaction still fails the whole group', async () => {
+		// A failing single statement is undone alone (the constraint test above); one that ends the transaction without
+		// failing (as SQLite does on an I/O error) must not let the writes after it run outside any transaction.
+		const results = await Promise.allSettled([
+			db.run('INSERT INTO t (id, v) VALUES (1, ?)', ['g']),
+			db.run('ROLLBACK'),
+			db.run('INSERT INTO t (id, v) VALUES (2, ?)', ['g']),
+			db.transaction(async (tx) => tx.run('INSERT INTO t (id, v) VALUES (3, ?)', ['g'])),
+		]);
+		expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+		expect(String((results[2] as PromiseRejectedResult).reason)).toMatch(/ended the transaction/);
+		expect(await rows()).toEqual([]);
+		await db.run('INSERT INTO t (id, v) VALUES (4, ?)', ['h']);
+		expect(await rows()).toEqual(['4:h']);
+	});
 });
