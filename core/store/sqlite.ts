@@ -180,13 +180,17 @@ export class SqliteDriver implements SqlDriver {
 					// constraint) by itself and the transaction goes on. Only when the engine can say whether the
 					// transaction is still open, so one that SQLite ended (I/O error, full disk) fails the group.
 					if (w.single && this.inTransaction() !== undefined) {
+						let outcome: { out: unknown } | { error: unknown };
 						try {
-							const out = await w.fn(tx);
-							settle.push(() => w.resolve(out));
+							outcome = { out: await w.fn(tx) };
 						} catch (e) {
-							settle.push(() => w.reject(e));
+							outcome = { error: e };
 						}
-						if (!this.inTransaction()) throw new Error('SQLite ended the transaction in the middle of a group commit: no write of the group is kept');
+						if (!this.inTransaction()) {
+							// Every caller of the group gets the cause: SQLite's own error, or ours when a statement ended it quietly.
+							throw 'error' in outcome ? outcome.error : new Error('SQLite ended the transaction in the middle of a group commit: no write of the group is kept');
+						}
+						settle.push('error' in outcome ? () => w.reject(outcome.error) : () => w.resolve(outcome.out));
 						continue;
 					}
 					this.stmt('SAVEPOINT mcr_group').run();

@@ -123,4 +123,18 @@ describe('SQLite group commit', () => {
 		await db.run('INSERT INTO t (id, v) VALUES (4, ?)', ['h']);
 		expect(await rows()).toEqual(['4:h']);
 	});
+
+	test('a single statement whose error ends the transaction (as an I/O error does) fails every write of the group with that error', async () => {
+		// RAISE(ROLLBACK) ends the whole transaction from inside one statement, as SQLite does on a full disk.
+		await db.run('CREATE TABLE u (id INTEGER)');
+		await db.run("CREATE TRIGGER u_full BEFORE INSERT ON u BEGIN SELECT RAISE(ROLLBACK, 'simulated disk full'); END");
+		const results = await Promise.allSettled([
+			db.run('INSERT INTO t (id, v) VALUES (1, ?)', ['i']),
+			db.run('INSERT INTO u (id) VALUES (1)'),
+			db.run('INSERT INTO t (id, v) VALUES (2, ?)', ['i']),
+		]);
+		expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+		for (const r of results) expect(String((r as PromiseRejectedResult).reason)).toMatch(/simulated disk full/);
+		expect(await rows()).toEqual([]);
+	});
 });
