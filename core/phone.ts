@@ -1,5 +1,6 @@
 import { parsePhoneNumberFromString, type CountryCode, type PhoneNumber } from 'libphonenumber-js';
 import metadata from 'libphonenumber-js/metadata.min.json';
+import { remember } from './bounded';
 import { RecoveryInputError } from './errors';
 import { areaCodeInfo, COUNTRY_ZONES } from './data/us-area-codes';
 
@@ -20,12 +21,7 @@ export function stripChannel(raw: string): { channel: 'sms' | 'whatsapp'; number
 }
 
 /** Remembered answers, bounded: the business's own numbers, its owners and returning callers come up again and again. */
-function remember<V>(cache: Map<string, V>, key: string, value: V): V {
-	if (cache.size >= 10000) cache.delete(cache.keys().next().value as string);
-	cache.set(key, value);
-	return value;
-}
-
+const REMEMBERED = 10000;
 const e164Cache = new Map<string, string | undefined>();
 const infoCache = new Map<string, PhoneInfo>();
 
@@ -39,7 +35,7 @@ export function tryE164(raw: unknown, defaultCountry: string = 'US'): string | u
 	if (!text || text.length > 40) return undefined;
 	const key = `${defaultCountry}|${text}`;
 	if (e164Cache.has(key)) return e164Cache.get(key);
-	return remember(e164Cache, key, parseE164(text, defaultCountry));
+	return remember(e164Cache, key, parseE164(text, defaultCountry), REMEMBERED);
 }
 
 function parseE164(text: string, defaultCountry: string): string | undefined {
@@ -52,7 +48,7 @@ function parseE164(text: string, defaultCountry: string): string | undefined {
 		if ((!parsed || !parsed.isPossible()) && candidate !== text) parsed = parsePhoneNumberFromString((input = text), defaultCountry as CountryCode);
 		if (!parsed || !parsed.isPossible()) return undefined;
 		// An international form parses as phoneInfo would parse it (the default country plays no part): keep what it knows.
-		if (input.startsWith('+') && !infoCache.has(parsed.number)) remember(infoCache, parsed.number, infoOf(parsed.number, parsed));
+		if (input.startsWith('+') && !infoCache.has(parsed.number)) remember(infoCache, parsed.number, infoOf(parsed.number, parsed), REMEMBERED);
 		return parsed.number;
 	} catch {
 		return undefined;
@@ -74,7 +70,7 @@ export function toE164(raw: unknown, field: string, defaultCountry = 'US'): stri
 
 /** Country, US state and time zone of a number; remembered, since the same callers come back. */
 export function phoneInfo(e164: string): PhoneInfo {
-	return infoCache.get(e164) ?? remember(infoCache, e164, infoOf(e164, parsePhoneNumberFromString(e164)));
+	return infoCache.get(e164) ?? remember(infoCache, e164, infoOf(e164, parsePhoneNumberFromString(e164)), REMEMBERED);
 }
 
 function infoOf(e164: string, parsed: PhoneNumber | undefined): PhoneInfo {

@@ -1,4 +1,5 @@
 import twilio from 'twilio';
+import { remember } from '../bounded';
 
 const { VoiceResponse, MessagingResponse } = twilio.twiml;
 
@@ -10,13 +11,7 @@ function memo<O>(build: (opts: O) => string): (opts: O) => string {
 	const cache = new Map<string, string>();
 	return (opts) => {
 		const key = JSON.stringify(opts);
-		let xml = cache.get(key);
-		if (xml === undefined) {
-			xml = build(opts);
-			if (cache.size >= 1000) cache.delete(cache.keys().next().value as string);
-			cache.set(key, xml);
-		}
-		return xml;
+		return cache.get(key) ?? remember(cache, key, build(opts), 1000);
 	};
 }
 
