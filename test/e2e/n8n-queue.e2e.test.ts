@@ -147,7 +147,11 @@ describe('n8n queue mode (lazy expression isolates): main and two workers on Red
 						await new Promise((r) => setTimeout(r, 500)); // what worker 1 already sent lands before the traps are set
 						sim.fail({ match: 'Messages', method: 'POST', toPrefix: '+13125556', code: 20500, hang: true, times: 2 });
 						sim.fail({ match: 'Messages', method: 'POST', toPrefix: '+13125556', code: 20500, lost: true, times: 2 });
-						await waitFor('four sends to be caught in flight', async () => sim.failuresLeft() === 0, 60000, 50);
+						await waitFor('four sends to be caught in flight', async () => sim.failuresLeft() === 0, 60000, 50).catch((e) => {
+							// What the processes said, and whether worker 2 was still sending, for whoever reads the failure.
+							const sent = sim.requests.filter((q) => q.method === 'POST' && q.path.endsWith('/Messages.json')).length;
+							throw new Error(`${e.message} (${sim.failuresLeft()} traps left, ${sent} sends seen, worker 2 ${workers[1]!.child.exitCode === null ? 'running' : `exited ${workers[1]!.child.exitCode}`})\n--- worker 2 log ---\n${workers[1]!.log().slice(-3000)}\n--- main log ---\n${main.log().slice(-2000)}`);
+						});
 						workers[1]!.child.kill('SIGKILL'); // mid-send, with more executions in flight
 						workers[0]!.child.kill('SIGCONT');
 						restarted = new Promise((r) => setTimeout(r, 3000)).then(() => startWorker(1));
