@@ -44,6 +44,7 @@ module.exports = tseslint.config(
 				'error',
 				{ selector: "CallExpression[callee.property.name='setZone']:not([arguments.0.callee.name='zoneOf']):not([arguments.0.value=/^utc$/i])", message: 'Pass the zone through zoneOf() (core/profile/zone.ts).' },
 				{ selector: "CallExpression[callee.object.name='DateTime'] Property[key.name='zone']:not([value.callee.name='zoneOf']):not([value.value=/^utc$/i])", message: 'Pass the zone through zoneOf() (core/profile/zone.ts).' },
+				{ selector: "CallExpression[callee.name='instant'][arguments.length>1]:not([arguments.1.callee.name='zoneOf']):not([arguments.1.value=/^utc$/i])", message: 'Pass the zone through zoneOf() (core/profile/zone.ts).' },
 			],
 		},
 	},

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { DateTime } from 'luxon';
 import { messageView, planAcknowledgment, renderTemplate, sanitizeCallerText, type AckPlan, type LineType } from './acknowledge';
 import { classify, type Classification } from './classify';
 import { ConcurrentUpdateError, RecoveryInputError } from './errors';
@@ -7,7 +6,7 @@ import { isOpen, URGENCIES, type Attempt, type Case, type InboundMessage, type M
 import { maskPhone } from './phone';
 import type { Profile } from './profile/schema';
 import { timingOf } from './profile/timing';
-import { zoneOf } from './profile/zone';
+import { instant, utcIso, zoneOf } from './profile/zone';
 import { DEFAULT_RETRY, ProviderError, withRetry, type MessagingProvider, type RetryPolicy, type SendRequest } from './provider';
 import { deadlineFor, escalate, route, type RouteDecision } from './route';
 import { countSegments } from './acknowledge/segments';
@@ -205,7 +204,7 @@ export class RecoveryLoop {
 				return { case: c, plan, error: err.message };
 			}
 			// Retries ran out: flag the case and schedule another try; the deferred-ack sweep picks it up.
-			const retryAt = DateTime.fromISO(at).plus({ minutes: Math.min(60, 5 * 2 ** c0.ack.tries) }).toUTC().toISO()!;
+			const retryAt = utcIso(instant(at).plus({ minutes: Math.min(60, 5 * 2 ** c0.ack.tries) }));
 			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'failed', error: { code: err.code, message: err.message }, retryAt }, key, at), { known: marked });
 			return { case: c, plan, error: err.message };
 		}
@@ -290,7 +289,7 @@ export class RecoveryLoop {
 	ownerAlertText(c: Case): string {
 		const profile = this.profile(c.businessId);
 		const transcript = sanitizeCallerText(c.calls.map((k) => k.voicemail?.transcript).filter(Boolean).join(' '), 160);
-		const due = c.dueAt ? DateTime.fromISO(c.dueAt).setZone(zoneOf(profile.timeZone)).toFormat('h:mm a ccc') : 'soon';
+		const due = c.dueAt ? instant(c.dueAt, zoneOf(profile.timeZone)).toFormat('h:mm a ccc') : 'soon';
 		return renderTemplate(profile.messages.ownerAlert, {
 			...messageView(profile, c, this.now()),
 			urgencyLabel: LABELS[c.urgency ?? 'normal'],
@@ -419,7 +418,7 @@ export class RecoveryLoop {
 	/** Escalates overdue cases; each case is claimed by one sweeper only, whichever process runs it. */
 	async sweepOverdue(opts: { businessId?: string; limit?: number; leaseSeconds?: number } = {}): Promise<Case[]> {
 		const now = this.now();
-		const lease = DateTime.fromISO(now).plus({ seconds: opts.leaseSeconds ?? 120 }).toUTC().toISO()!;
+		const lease = utcIso(instant(now).plus({ seconds: opts.leaseSeconds ?? 120 }));
 		const claimed = await this.deps.store.claimOverdue(now, lease, opts);
 		const out: Case[] = [];
 		for (const c of claimed) {
@@ -440,7 +439,7 @@ export class RecoveryLoop {
 	/** Sends acknowledgments whose quiet hours ended, and retries failed ones whose time came. */
 	async sendDueAcks(limit = 100): Promise<AckOutcome[]> {
 		const now = this.now();
-		const lease = DateTime.fromISO(now).plus({ minutes: 5 }).toUTC().toISO()!;
+		const lease = utcIso(instant(now).plus({ minutes: 5 }));
 		const due = await this.deps.store.claimDueAcks(now, lease, limit);
 		const out: AckOutcome[] = [];
 		for (const c of due) out.push(await this.acknowledge(c.caseId));

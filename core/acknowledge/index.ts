@@ -3,7 +3,7 @@ import type { Case, Timing } from '../model';
 import { phoneInfo } from '../phone';
 import type { Profile } from '../profile/schema';
 import { describeOpening, holidayOn, nextOpening } from '../profile/timing';
-import { zoneOf } from '../profile/zone';
+import { instant, utcIso, zoneOf } from '../profile/zone';
 import { renderTemplate } from './render';
 import { countSegments } from './segments';
 
@@ -71,11 +71,11 @@ export function quietHoursRelease(profile: Profile, caller: string, now: string,
 		start = Math.max(start, minutes(q.end));
 		end = Math.min(end, minutes(q.start));
 	}
-	let at = DateTime.fromISO(now).setZone(zoneOf(zone));
+	let at = instant(now, zoneOf(zone));
 	let why: string | undefined;
 	if (rule?.maxPer24h && sentLast24h.length >= rule.maxPer24h) {
 		const sorted = [...sentLast24h].sort();
-		const freeAt = DateTime.fromISO(sorted[sorted.length - rule.maxPer24h]).plus({ hours: 24 }).setZone(zoneOf(zone));
+		const freeAt = instant(sorted[sorted.length - rule.maxPer24h], zoneOf(zone)).plus({ hours: 24 });
 		if (freeAt > at) {
 			at = freeAt;
 			why = `${info.region} allows ${rule.maxPer24h} messages in 24 hours`;
@@ -87,9 +87,9 @@ export function quietHoursRelease(profile: Profile, caller: string, now: string,
 		const open = DateTime.fromObject({ year: day.year, month: day.month, day: day.day, hour: Math.floor(start / 60), minute: start % 60 }, { zone: zoneOf(zone) });
 		const label = `${String(Math.floor(start / 60)).padStart(2, '0')}:${String(start % 60).padStart(2, '0')}-${String(Math.floor(end / 60)).padStart(2, '0')}:${String(end % 60).padStart(2, '0')}`;
 		why = `${why ? `${why}; ` : ''}quiet hours: messages to ${info.region ?? info.country ?? 'this caller'} only ${label} caller's local time (${zone})`;
-		return { at: open.toUTC().toISO()!, why };
+		return { at: utcIso(open), why };
 	}
-	return why ? { at: at.toUTC().toISO()!, why } : { at: now };
+	return why ? { at: utcIso(at), why } : { at: now };
 }
 
 /** Picks the template for when the call came in; an emergency line overrides after hours when set. */
@@ -108,7 +108,7 @@ function timeWordsFor(profile: Profile, now: string): { nextOpen: string; holida
 	const minute = now.slice(0, 16);
 	const cached = timeWords.get(profile);
 	if (cached && cached.minute === minute) return cached;
-	const local = DateTime.fromISO(now).setZone(zoneOf(profile.timeZone));
+	const local = instant(now, zoneOf(profile.timeZone));
 	const words = { minute, nextOpen: describeOpening(profile, nextOpening(profile, now), now), holidayName: holidayOn(profile, local)?.name ?? '' };
 	timeWords.set(profile, words);
 	return words;
@@ -158,7 +158,7 @@ export function planAcknowledgment(profile: Profile, c: Case, ctx: AckContext): 
 		return { action: 'skip', reason: 'short-abandoned', detail: `the call lasted ${last.durationSec} s, under ${cfg.minCallSeconds} s: likely a pocket dial or robocall` };
 	}
 	if (ctx.lastAckAt) {
-		const age = DateTime.fromISO(ctx.now).diff(DateTime.fromISO(ctx.lastAckAt), 'minutes').minutes;
+		const age = instant(ctx.now).diff(instant(ctx.lastAckAt), 'minutes').minutes;
 		if (age < cfg.windowMinutes) {
 			return { action: 'skip', reason: 'already-acknowledged', detail: `already texted ${Math.max(0, Math.round(age))} min ago; one acknowledgment per ${cfg.windowMinutes} min` };
 		}

@@ -9,6 +9,11 @@ const MISSED: Record<string, MissedReason> = { 'no-answer': 'no-answer', busy: '
 const base = z.object({ AccountSid: str.optional() }).passthrough();
 const call = base.extend({ CallSid: str.pipe(z.string().min(1)), From: str.optional(), To: str.optional() });
 const message = base.extend({ MessageSid: str.optional(), SmsSid: str.optional(), From: str.optional(), To: str.optional() });
+// Built once: a schema built per webhook costs more than the parse itself.
+const transcription = call.extend({ TranscriptionText: str.optional(), TranscriptionStatus: str.optional(), TranscriptionSid: str.optional(), RecordingSid: str.optional(), RecordingUrl: str.optional() });
+const recording = call.extend({ RecordingUrl: str, RecordingDuration: num, RecordingSid: str.optional() });
+const messageEvent = message.extend({ Body: str.optional(), MessageStatus: str.optional(), SmsStatus: str.optional(), ErrorCode: num.optional() });
+const voice = call.extend({ CallStatus: str.optional(), DialCallStatus: str.optional(), DialCallDuration: num.optional(), CallDuration: num.optional(), Timestamp: str.optional(), Direction: str.optional() });
 
 const RECORDING_MIN_SECONDS = 2;
 
@@ -18,7 +23,7 @@ const RECORDING_MIN_SECONDS = 2;
  */
 export function normalizeTwilio(payload: Record<string, unknown>, opts: NormalizeOptions, provider: Provider = 'twilio'): Normalized {
 	if (payload.TranscriptionText !== undefined || payload.TranscriptionStatus !== undefined) {
-		const p = parseOrThrow(call.extend({ TranscriptionText: str.optional(), TranscriptionStatus: str.optional(), TranscriptionSid: str.optional(), RecordingSid: str.optional(), RecordingUrl: str.optional() }), payload, 'Twilio transcription callback');
+		const p = parseOrThrow(transcription, payload, 'Twilio transcription callback');
 		if (p.TranscriptionStatus && p.TranscriptionStatus !== 'completed') return { kind: 'ignored', reason: `transcription ${p.TranscriptionStatus}` };
 		const to = calledNumber(p.To, opts);
 		return {
@@ -38,7 +43,7 @@ export function normalizeTwilio(payload: Record<string, unknown>, opts: Normaliz
 		};
 	}
 	if (payload.RecordingUrl !== undefined && payload.RecordingDuration !== undefined) {
-		const p = parseOrThrow(call.extend({ RecordingUrl: str, RecordingDuration: num, RecordingSid: str.optional() }), payload, 'Twilio Record action');
+		const p = parseOrThrow(recording, payload, 'Twilio Record action');
 		if (p.RecordingDuration < RECORDING_MIN_SECONDS) return { kind: 'ignored', reason: `recording of ${p.RecordingDuration} s is silence, not a voicemail` };
 		const to = calledNumber(p.To, opts);
 		return {
@@ -58,7 +63,7 @@ export function normalizeTwilio(payload: Record<string, unknown>, opts: Normaliz
 		};
 	}
 	if (payload.MessageSid !== undefined || payload.SmsSid !== undefined) {
-		const p = parseOrThrow(message.extend({ Body: str.optional(), MessageStatus: str.optional(), SmsStatus: str.optional(), ErrorCode: num.optional() }), payload, 'Twilio message webhook');
+		const p = parseOrThrow(messageEvent, payload, 'Twilio message webhook');
 		const sid = (p.MessageSid ?? p.SmsSid)!;
 		const status = p.MessageStatus ?? (p.SmsStatus !== 'received' ? p.SmsStatus : undefined);
 		if (p.Body !== undefined && (!status || status === 'received')) {
@@ -81,11 +86,7 @@ export function normalizeTwilio(payload: Record<string, unknown>, opts: Normaliz
 			},
 		};
 	}
-	const p = parseOrThrow(
-		call.extend({ CallStatus: str.optional(), DialCallStatus: str.optional(), DialCallDuration: num.optional(), CallDuration: num.optional(), Timestamp: str.optional(), Direction: str.optional() }),
-		payload,
-		'Twilio voice webhook',
-	);
+	const p = parseOrThrow(voice, payload, 'Twilio voice webhook');
 	if (p.DialCallStatus !== undefined) {
 		const reason = lookup(MISSED, p.DialCallStatus);
 		if (!reason) return { kind: 'not-missed', callSid: p.CallSid, reason: `the forwarded call was ${p.DialCallStatus} (${p.DialCallDuration ?? 0} s)` };

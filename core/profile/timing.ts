@@ -1,10 +1,10 @@
 import { DateTime } from 'luxon';
 import type { Timing } from '../model';
-import { zoneOf } from './zone';
+import { instant, zoneOf } from './zone';
 import { DAYS, type Day, type Profile } from './schema';
 
 function at(iso: string | Date | DateTime, zone: string): DateTime {
-	const dt = iso instanceof DateTime ? iso : typeof iso === 'string' ? DateTime.fromISO(iso) : DateTime.fromJSDate(iso);
+	const dt = iso instanceof DateTime ? iso : typeof iso === 'string' ? instant(iso, zoneOf(zone)) : DateTime.fromJSDate(iso);
 	return dt.setZone(zoneOf(zone));
 }
 

@@ -1,4 +1,4 @@
-import { IANAZone, type Zone } from 'luxon';
+import { DateTime, IANAZone, type Zone } from 'luxon';
 
 /** From here on every time zone transition falls on a whole minute, so one minute's offset holds for all of it. */
 const WHOLE_MINUTE_TRANSITIONS_FROM = Date.UTC(2000, 0, 1);
@@ -35,4 +35,30 @@ export function zoneOf(name: string): Zone | string {
 		if (zones.size < 1000) zones.set(name, z);
 	}
 	return z;
+}
+
+/** A full timestamp with Z or an offset, as the loop writes them (`toISOString`): `Date.parse` reads these exactly. */
+const STAMP = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+
+/** A day the month has (Date.parse takes "02-30" as March 2nd; luxon calls it invalid). */
+function realDay(iso: string): boolean {
+	const day = Number(iso.slice(8, 10));
+	return day <= 28 || day <= new Date(Date.UTC(Number(iso.slice(0, 4)), Number(iso.slice(5, 7)), 0)).getUTCDate();
+}
+
+/**
+ * An ISO 8601 instant as a luxon DateTime in `zone` (a `zoneOf` zone, or UTC). The engine's own `Date.parse` reads the
+ * full timestamps the loop stores, several times faster than luxon's general parser (a few percent of a call's CPU);
+ * anything else (no offset, a date alone) goes to luxon's parser as before.
+ */
+export function instant(iso: string, zone: Zone | string = 'utc'): DateTime {
+	const ms = STAMP.test(iso) && realDay(iso) ? Date.parse(iso) : NaN;
+	// `zone` is already a zoneOf zone or UTC: the lint rule checks every call of instant() for that.
+	// eslint-disable-next-line no-restricted-syntax
+	return Number.isNaN(ms) ? DateTime.fromISO(iso).setZone(zone) : DateTime.fromMillis(ms, { zone });
+}
+
+/** A DateTime as the loop stores instants: UTC, milliseconds, Z (what luxon's `toUTC().toISO()` gives, faster). */
+export function utcIso(dt: DateTime): string {
+	return dt.isValid ? new Date(dt.toMillis()).toISOString() : dt.toUTC().toISO()!;
 }

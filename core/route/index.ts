@@ -1,7 +1,7 @@
-import { DateTime } from 'luxon';
 import type { Timing, Urgency } from '../model';
 import type { Profile, RosterMember } from '../profile/schema';
 import { addBusinessMinutes, isOnCall, isOpenAt } from '../profile/timing';
+import { instant, utcIso } from '../profile/zone';
 
 export interface RouteInput {
 	urgency: Urgency;
@@ -30,11 +30,11 @@ function ownerOf(m: RosterMember): Owner {
 /** The deadline for a case: wall-clock for urgent cases, business time for routine ones that arrive while closed. */
 export function deadlineFor(profile: Profile, urgency: Urgency, now: string): string {
 	const minutes = profile.routing.deadlineMinutes[urgency];
-	const start = DateTime.fromISO(now, { zone: 'utc' });
+	const start = instant(now);
 	if (profile.routing.businessClockFor.includes(urgency) && !isOpenAt(profile, start)) {
-		return addBusinessMinutes(profile, start, minutes).toUTC().toISO()!;
+		return utcIso(addBusinessMinutes(profile, start, minutes));
 	}
-	return start.plus({ minutes }).toUTC().toISO()!;
+	return utcIso(start.plus({ minutes }));
 }
 
 /**
@@ -132,7 +132,7 @@ export function escalate(profile: Profile, current: { escalationLevel: number; u
 		const urgency = current.urgency ?? 'normal';
 		// Escalations run on wall-clock time: someone already missed a deadline.
 		const minutes = profile.routing.deadlineMinutes[urgency];
-		const dueAt = DateTime.fromISO(now, { zone: 'utc' }).plus({ minutes }).toUTC().toISO()!;
+		const dueAt = utcIso(instant(now).plus({ minutes }));
 		return { kind: 'escalated', owner: ownerOf(m), level, dueAt, reasons: [`deadline passed: escalated to level ${level}, ${m.name}`] };
 	}
 	return { kind: 'exhausted', level: current.escalationLevel, reasons: ['escalation ladder exhausted: nobody left to escalate to'] };

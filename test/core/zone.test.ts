@@ -1,5 +1,5 @@
 import { DateTime, IANAZone } from 'luxon';
-import { zoneOf } from '../../core/profile/zone';
+import { instant, utcIso, zoneOf } from '../../core/profile/zone';
 
 describe('zoneOf: the per-minute offset memo gives luxon the same answers', () => {
 	const STEP = 37 * 60e3;
@@ -37,5 +37,36 @@ describe('zoneOf: the per-minute offset memo gives luxon the same answers', () =
 	test('an unknown zone name stays invalid, as luxon reports it', () => {
 		expect(zoneOf('Mars/Olympus')).toBe('Mars/Olympus');
 		expect(DateTime.now().setZone(zoneOf('Mars/Olympus')).isValid).toBe(false);
+	});
+});
+
+describe('instant and utcIso: the fast reading and writing of stored instants match luxon', () => {
+	const stamps = [
+		'2026-11-26T09:58:49.123Z', '2026-03-08T08:30:00.000Z', '2026-11-01T06:30:00Z', '2026-07-04T12:00:00.5+05:45', '2026-01-31T23:59:59.999-06:00',
+		'1999-12-31T23:59:59.000Z', '2026-11-26T09:58:49.123456Z',
+		// Not full timestamps: luxon's own parser reads them, exactly as before.
+		'2026-11-26', '2026-11-26T10:00', '2026-11-26T10:00:00', '2026-W48-4', 'not a date', '2026-02-30T10:00:00Z', '2026-02-29T10:00:00Z', '2028-02-29T10:00:00Z', '2026-04-31T00:00:00Z', '2026-12-31T10:00:00Z', '2026-01-01T24:00:00Z',
+		'2026-01-01T23:60:00Z', '2026-01-01T23:59:60Z', '2026-13-01T00:00:00Z', '2026-01-01T10:00:00+24:00', '',
+	];
+
+	test.each(stamps)('%p: the same instant and zone as luxon gives', (s) => {
+		for (const zone of [undefined, zoneOf('America/Chicago'), zoneOf('Asia/Kathmandu')]) {
+			const ours = zone === undefined ? instant(s) : instant(s, zone);
+			const theirs = DateTime.fromISO(s).setZone(zone ?? 'utc');
+			expect(ours.isValid).toBe(theirs.isValid);
+			if (!theirs.isValid) continue;
+			expect(ours.toMillis()).toBe(theirs.toMillis());
+			expect(ours.zoneName).toBe(theirs.zoneName);
+			expect(ours.toISO()).toBe(theirs.toISO());
+			expect(utcIso(ours)).toBe(theirs.toUTC().toISO());
+		}
+	});
+
+	test('utcIso writes what luxon writes, for local times too, and null-safe for an invalid one as before', () => {
+		const local = DateTime.fromObject({ year: 2026, month: 3, day: 8, hour: 3, minute: 15 }, { zone: zoneOf('America/Chicago') });
+		expect(utcIso(local)).toBe(local.toUTC().toISO());
+		expect(utcIso(local.plus({ days: 200, minutes: 7 }))).toBe(local.plus({ days: 200, minutes: 7 }).toUTC().toISO());
+		const bad = DateTime.fromISO('nope');
+		expect(utcIso(bad)).toBe(bad.toUTC().toISO());
 	});
 });
