@@ -311,7 +311,7 @@ export class RecoveryLoop {
 		const from = this.profile(c.businessId).acknowledgment.from ?? c.calledNumber;
 		const at = this.now();
 		try {
-			const sent = await this.sendOnce({ to: c.owner.phone, from, body, channel: 'sms' }, { since: at, askFirst: false, what: kind });
+			const sent = await this.sendOnce({ to: c.owner.phone, from, body, channel: 'sms', statusCallback: this.deps.statusCallbackUrl }, { since: at, askFirst: false, what: kind });
 			await this.deps.store.recordMessage({ businessId: c.businessId, to: c.owner.phone, kind, at, sid: sent.sid, status: sent.status, caseId });
 			return { case: c, sent };
 		} catch (e) {
@@ -411,7 +411,9 @@ export class RecoveryLoop {
 		if (!rec) return {};
 		if (s.errorCode === 21610) await this.deps.store.setOptOut(rec.businessId, rec.to, true, 'provider error 21610', s.at);
 		if (!rec.caseId || (s.status !== 'failed' && s.status !== 'undelivered')) return {};
-		const c = await this.mutate(rec.caseId, (x) => (x.flags.includes('message-undelivered') ? x : { ...x, flags: [...x.flags, 'message-undelivered'] }));
+		// A text to the owner that never arrived is the same trouble as one that could not be sent.
+		const flag = rec.kind === 'owner-alert' || rec.kind === 'escalation' ? 'owner-alert-failed' : 'message-undelivered';
+		const c = await this.mutate(rec.caseId, (x) => (x.flags.includes(flag) ? x : { ...x, flags: [...x.flags, flag] }));
 		return { case: c };
 	}
 

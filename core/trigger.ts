@@ -127,6 +127,9 @@ export async function answerWebhook(req: WebhookRequest, cfg: TriggerConfig, loo
 		case 'message-status': {
 			if (!(await loop.deps.store.claimKey(n.event.eventId, n.event.businessId, n.event.at))) return ok('', 'duplicate status');
 			const r = await loop.messageStatus(n.event);
+			// Routine news (queued, sent, delivered) is recorded and ends here: two or three reports come back for every
+			// text, and a workflow run for each would cost more than the call itself. A text that did not arrive is emitted.
+			if (n.event.status !== 'failed' && n.event.status !== 'undelivered') return ok('', `delivery status ${n.event.status} recorded`);
 			return { ...ok(''), emit: { type: 'message-status', event: n.event, case: r.case } };
 		}
 		case 'not-missed':

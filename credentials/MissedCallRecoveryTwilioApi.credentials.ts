@@ -60,6 +60,15 @@ export class MissedCallRecoveryTwilioApi implements ICredentialType {
 			displayOptions: { show: { authType: ['apiKey'] } },
 		},
 		{
+			displayName: 'Delivery Status URL',
+			name: 'statusCallbackUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'https://n8n.example.com/webhook/missed-call',
+			hint: "The Missed Call Trigger's production URL: a text that never arrives then flags its case",
+			description: 'Twilio reports whether each text the pack sends arrived. One that ends undelivered or failed (carrier filtering, a number not registered for A2P 10DLC) flags its case "message-undelivered", or "owner-alert-failed" for a text to an owner. Empty: no delivery reports.',
+		},
+		{
 			displayName: 'API Base URL',
 			name: 'apiBaseUrl',
 			type: 'string',

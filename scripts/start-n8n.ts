@@ -33,18 +33,20 @@ async function main() {
 	};
 	const cli = (args: string[]) => execFileSync(runtimes.paths().node24, [runtimes.paths().n8nBin, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
 	const store = join(userDir, 'cases.db');
+	const wf = readFileSync(join(ROOT, 'workflows', 'quick-start-text-back.json'), 'utf8').replace(/REPLACE_WORKSPACE_CREDENTIAL_ID/g, 'mcrWorkspace0001').replace(/REPLACE_TWILIO_CREDENTIAL_ID/g, 'mcrTwilio0000001');
+	const quick = JSON.parse(wf) as { nodes: { type: string; webhookId?: string }[] };
+	const webhook = `${base}/webhook/${quick.nodes.find((n) => n.type.endsWith('.missedCallTrigger'))!.webhookId}/missed-call`;
 	// Credentials go in through a file that is deleted at once: n8n keeps them encrypted.
 	const creds = join(userDir, 'creds.json');
 	writeFileSync(creds, JSON.stringify([
 		{ id: 'mcrWorkspace0001', name: 'Missed Call Recovery Workspace', type: 'missedCallRecoveryWorkspaceApi', data: { storeType: 'sqlite', sqliteFile: store, businesses: JSON.stringify(DEMO_PROFILE) } },
-		{ id: 'mcrTwilio0000001', name: 'Twilio (Missed Call Recovery)', type: 'missedCallRecoveryTwilioApi', data: { accountSid: DEMO_ACCOUNT.accountSid, authType: 'authToken', authToken: DEMO_ACCOUNT.authToken, apiBaseUrl: sim.url } },
+		{ id: 'mcrTwilio0000001', name: 'Twilio (Missed Call Recovery)', type: 'missedCallRecoveryTwilioApi', data: { accountSid: DEMO_ACCOUNT.accountSid, authType: 'authToken', authToken: DEMO_ACCOUNT.authToken, apiBaseUrl: sim.url, statusCallbackUrl: webhook } },
 	]));
 	try {
 		cli(['import:credentials', `--input=${creds}`]);
 	} finally {
 		rmSync(creds, { force: true });
 	}
-	const wf = readFileSync(join(ROOT, 'workflows', 'quick-start-text-back.json'), 'utf8').replace(/REPLACE_WORKSPACE_CREDENTIAL_ID/g, 'mcrWorkspace0001').replace(/REPLACE_TWILIO_CREDENTIAL_ID/g, 'mcrTwilio0000001');
 	const wfFile = join(userDir, 'quick-start.json');
 	writeFileSync(wfFile, JSON.stringify({ ...JSON.parse(wf), id: WORKFLOW_ID }));
 	cli(['import:workflow', `--input=${wfFile}`]);
@@ -52,8 +54,6 @@ async function main() {
 
 	const n8n = spawn(runtimes.paths().node24, [runtimes.paths().n8nBin, 'start'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
 	await waitFor('n8n', async () => (await fetch(`${base}/healthz`)).ok, 180000);
-	const quick = JSON.parse(wf) as { nodes: { type: string; webhookId?: string }[] };
-	const webhook = `${base}/webhook/${quick.nodes.find((n) => n.type.endsWith('.missedCallTrigger'))!.webhookId}/missed-call`;
 	await waitFor('the quick-start workflow to activate', async () => (await fetch(webhook, { method: 'POST' })).status === 403, 60000);
 	// A local owner account, so the editor opens at once. Kept in .demo/ only.
 	const owner = { email: 'owner@missed-call-recovery.local', firstName: 'Demo', lastName: 'Owner', password: `Demo-${randomBytes(6).toString('hex')}-1` };

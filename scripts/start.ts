@@ -34,6 +34,8 @@ async function main() {
 		each: (n) => {
 			if (n.type === 'mcr-business') n.name = DEMO_PROFILE.name;
 			if (n.type === 'recovery-overdue') n.intervalSeconds = 30;
+			// Twilio (here, the local server) reports each text's delivery back to the trigger.
+			if (n.type === 'mcr-twilio-account') n.statusCallbackUrl = `${base}/missed-call`;
 		},
 	});
 	const r = await fetch(`${base}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' }, body: JSON.stringify({ flows: flow }) });

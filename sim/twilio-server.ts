@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { signTwilioRequest } from '../core/twilio/signature';
@@ -130,6 +131,8 @@ export class TwilioSim {
 	readonly optedOut = new Set<string>();
 	readonly numbers = new Map<string, { sid: string; phone_number: string; voice_url: string; status_callback: string; sms_url: string }>();
 	private failures: SimFailure[] = [];
+	/** Numbers (by prefix) whose texts are accepted and then never arrive, with the error code Twilio reports. */
+	private readonly undeliverable = new Map<string, number>();
 	private server?: Server;
 	url = '';
 
@@ -162,6 +165,15 @@ export class TwilioSim {
 		this.failures = [];
 		this.optedOut.clear();
 		this.lineTypes.clear();
+		this.undeliverable.clear();
+	}
+
+	/**
+	 * Texts to numbers starting with `toPrefix` are accepted (201, a sid) and then end `undelivered` with `code`
+	 * (30007: carrier filtering; 30034: a number not registered for A2P 10DLC), reported to their status callback.
+	 */
+	undeliver(toPrefix: string, code = 30007): void {
+		this.undeliverable.set(toPrefix, code);
 	}
 
 	/** Injected failures not yet taken by a request. */
@@ -326,12 +338,14 @@ export class TwilioSim {
 		if (m.statusCallback) void this.deliver(m);
 	}
 
-	/** Posts signed delivery status callbacks (sent, then delivered), as Twilio does. */
+	/** Posts signed delivery status callbacks (sent, then delivered or undelivered with its ErrorCode), as Twilio does. */
 	private async deliver(m: SimMessage): Promise<void> {
-		for (const status of ['sent', 'delivered']) {
+		const code = [...this.undeliverable].find(([prefix]) => m.to.startsWith(prefix))?.[1];
+		for (const status of ['sent', code ? 'undelivered' : 'delivered']) {
 			await new Promise((r) => setTimeout(r, 20));
 			m.status = status;
-			await this.post(m.statusCallback!, { AccountSid: this.account.accountSid, MessageSid: m.sid, SmsSid: m.sid, MessageStatus: status, SmsStatus: status, To: m.to, From: m.from, ApiVersion: '2010-04-01' }).catch(() => undefined);
+			const failed: Record<string, string> = status === 'undelivered' ? { ErrorCode: String(code) } : {};
+			await this.post(m.statusCallback!, { AccountSid: this.account.accountSid, MessageSid: m.sid, SmsSid: m.sid, MessageStatus: status, SmsStatus: status, To: m.to, From: m.from, ApiVersion: '2010-04-01', ...failed }).catch(() => undefined);
 		}
 	}
 
@@ -339,8 +353,20 @@ export class TwilioSim {
 	async post(url: string, params: Record<string, string>, opts: { signWith?: string; unsigned?: boolean } = {}): Promise<Exchange> {
 		const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'TwilioProxy/1.1', 'i-twilio-idempotency-token': randomBytes(8).toString('hex') };
 		if (!opts.unsigned) headers['x-twilio-signature'] = signTwilioRequest(opts.signWith ?? this.account.authToken, url, params);
-		const res = await fetch(url, { method: 'POST', headers, body: new URLSearchParams(params).toString(), redirect: 'manual' });
-		return { url, params, status: res.status, contentType: res.headers.get('content-type') ?? '', body: await res.text() };
+		// A connection of its own per callback (node:http, no keep-alive), as Twilio's webhooks come from their own
+		// servers: never a socket from the test process's fetch pool, which a runtime may close while it idles.
+		const body = new URLSearchParams(params).toString();
+		return new Promise<Exchange>((resolve, reject) => {
+			const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+				let text = '';
+				res.setEncoding('utf8');
+				res.on('data', (c: string) => (text += c));
+				res.on('end', () => resolve({ url, params, status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: text }));
+				res.on('error', reject);
+			});
+			req.on('error', reject);
+			req.end(body);
+		});
 	}
 
 	/** An inbound SMS from a caller to a business number, posted to the messaging webhook. */
@@ -403,6 +429,7 @@ export class TwilioSim {
 		if (method !== 'POST') return send(404, { message: `unknown control path ${path}` });
 		if (path === 'reset') return (this.reset(), send(200, { ok: true }));
 		if (path === 'fail') return (this.fail(p as unknown as SimFailure), send(200, { ok: true }));
+		if (path === 'undeliver') return (this.undeliver(String(p.toPrefix), p.code === undefined ? undefined : Number(p.code)), send(200, { ok: true }));
 		if (path === 'line-type') return (this.lineTypes.set(String(p.phone), String(p.type)), send(200, { ok: true }));
 		if (path === 'place-call') return send(200, await this.placeCall(p as unknown as PlaceCallOptions));
 		if (path === 'sms') return send(200, await this.sendSms(String(p.webhookUrl), String(p.from), String(p.to), String(p.body)));

@@ -23,7 +23,7 @@ export class MissedCallTrigger implements INodeType {
 		defaults: { name: 'Missed Call Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
-		outputNames: ['Missed Call', 'Voicemail', 'Reply or Keyword', 'Message Status'],
+		outputNames: ['Missed Call', 'Voicemail', 'Reply or Keyword', 'Text Not Delivered'],
 		credentials: [
 			{ name: 'missedCallRecoveryWorkspaceApi', required: true, testedBy: 'workspaceTest' },
 			{ name: 'missedCallRecoveryTwilioApi', required: false, displayOptions: { show: { provider: ['twilio'] } } },

@@ -1,8 +1,9 @@
-import { closeSharedStore, parseBusinessConfig, storeConfigOf, type BusinessConfigNode, type RED, type StoreConfigNode, type TwilioConfigNode } from '../shared/node-red';
+import type { RecoveryInputError } from '../../core';
+import { closeSharedStore, parseBusinessConfig, statusCallbackUrlFrom, storeConfigOf, type BusinessConfigNode, type RED, type StoreConfigNode, type TwilioConfigNode } from '../shared/node-red';
 
 /** The three config nodes every Missed Call Recovery node shares: Twilio account, store, business profiles. */
 export = function register(RED: RED) {
-	function TwilioAccountNode(this: TwilioConfigNode, config: { name?: string; authType?: string; apiBaseUrl?: string }) {
+	function TwilioAccountNode(this: TwilioConfigNode, config: { name?: string; authType?: string; apiBaseUrl?: string; statusCallbackUrl?: string }) {
 		RED.nodes.createNode(this, config);
 		const c = this.credentials ?? {};
 		const apiKey = config.authType === 'apiKey';
@@ -14,6 +15,12 @@ export = function register(RED: RED) {
 			apiBaseUrl: config.apiBaseUrl?.trim() || undefined,
 			webhookAuthToken: apiKey ? c.webhookAuthToken : c.authToken,
 		};
+		try {
+			this.account.statusCallbackUrl = statusCallbackUrlFrom(config.statusCallbackUrl);
+		} catch (e) {
+			this.problem = e as RecoveryInputError;
+			this.error((e as Error).message);
+		}
 	}
 	RED.nodes.registerType('mcr-twilio-account', TwilioAccountNode, {
 		credentials: { accountSid: { type: 'text' }, authToken: { type: 'password' }, apiKeySid: { type: 'text' }, apiKeySecret: { type: 'password' }, webhookAuthToken: { type: 'password' } },

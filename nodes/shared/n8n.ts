@@ -1,6 +1,6 @@
 import { NodeApiError, NodeOperationError, type ICredentialsDecrypted, type ICredentialTestFunctions, type INodeCredentialTestResult, type ICredentialDataDecryptedObject, type IExecuteFunctions, type INode, type IPollFunctions, type IWebhookFunctions, type JsonObject, type IHookFunctions, type IDataObject } from 'n8n-workflow';
-import { IllegalTransitionError, openStore, ProviderError, RecoveryInputError, type Case, type RecoveryLoop, type StoreConfig, type TwilioAccount } from '../../core';
-import { defaultUserDir, loopOver, parseBusinesses, sharedProvider, sharedStore, storeConfigFromFields, type Businesses } from './runtime';
+import { IllegalTransitionError, openStore, ProviderError, RecoveryInputError, type Case, type RecoveryLoop, type StoreConfig } from '../../core';
+import { defaultUserDir, loopOver, parseBusinesses, sharedProvider, sharedStore, statusCallbackUrlFrom, storeConfigFromFields, type AdapterAccount, type Businesses } from './runtime';
 
 type Ctx = IExecuteFunctions | IWebhookFunctions | IPollFunctions | IHookFunctions;
 
@@ -11,7 +11,7 @@ export function storeConfigFrom(c: ICredentialDataDecryptedObject): StoreConfig 
 	return storeConfigFromFields(c, c.password ? String(c.password) : undefined, defaultUserDir());
 }
 
-export function twilioAccountFrom(c: ICredentialDataDecryptedObject): TwilioAccount & { webhookAuthToken?: string } {
+export function twilioAccountFrom(c: ICredentialDataDecryptedObject): AdapterAccount {
 	const apiKey = c.authType === 'apiKey';
 	return {
 		accountSid: String(c.accountSid ?? '').trim(),
@@ -20,6 +20,7 @@ export function twilioAccountFrom(c: ICredentialDataDecryptedObject): TwilioAcco
 		apiSecret: apiKey ? String(c.apiKeySecret ?? '') : undefined,
 		apiBaseUrl: c.apiBaseUrl ? String(c.apiBaseUrl).trim() : undefined,
 		webhookAuthToken: apiKey ? String(c.webhookAuthToken ?? '') : String(c.authToken ?? ''),
+		statusCallbackUrl: statusCallbackUrlFrom(c.statusCallbackUrl),
 	};
 }
 
@@ -87,6 +88,7 @@ export async function loopFor(ctx: Ctx, opts: { twilio: 'required' | 'optional' 
 		const store = await sharedStore(storeConfigFrom(ws));
 		let provider;
 		let webhookAuthToken: string | undefined;
+		let statusCallbackUrl: string | undefined;
 		if (opts.twilio !== 'none') {
 			const tw = await credentialsOf(ctx, TWILIO).catch(() => undefined);
 			if (!tw && opts.twilio === 'required') {
@@ -95,10 +97,11 @@ export async function loopFor(ctx: Ctx, opts: { twilio: 'required' | 'optional' 
 			if (tw) {
 				const account = twilioAccountFrom(tw);
 				webhookAuthToken = account.webhookAuthToken;
+				statusCallbackUrl = account.statusCallbackUrl;
 				provider = sharedProvider(account);
 			}
 		}
-		return { loop: loopOver(store, businesses, provider), businesses, webhookAuthToken };
+		return { loop: loopOver(store, businesses, provider, { statusCallbackUrl }), businesses, webhookAuthToken };
 	} catch (e) {
 		throw asNodeError(node, e);
 	}

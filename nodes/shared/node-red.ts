@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { IllegalTransitionError, ProviderError, RecoveryInputError, type RecoveryLoop, type StoreConfig, type TwilioAccount } from '../../core';
-import { closeSharedStore, loopOver, parseBusinesses, sharedProvider, sharedStore, storeConfigFromFields, type Businesses } from './runtime';
+import { IllegalTransitionError, ProviderError, RecoveryInputError, type RecoveryLoop, type StoreConfig } from '../../core';
+import { closeSharedStore, loopOver, statusCallbackUrlFrom, parseBusinesses, sharedProvider, sharedStore, storeConfigFromFields, type AdapterAccount, type Businesses } from './runtime';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 
@@ -43,7 +43,9 @@ export interface RED {
 }
 
 export interface TwilioConfigNode extends NodeRedNode {
-	account: TwilioAccount & { webhookAuthToken?: string };
+	account: AdapterAccount;
+	/** A setting the node could not take, said by every node that uses this account. */
+	problem?: RecoveryInputError;
 }
 export interface StoreConfigNode extends NodeRedNode {
 	storeConfig: StoreConfig;
@@ -57,7 +59,7 @@ export function storeConfigOf(config: Record<string, unknown>, credentials: Reco
 	return storeConfigFromFields(config, credentials?.password, userDir ?? join(homedir(), '.node-red'));
 }
 
-export { closeSharedStore };
+export { closeSharedStore, statusCallbackUrlFrom };
 
 /** The loop for a node from its three config nodes; a clear error names what is missing. */
 export async function loopForNode(RED: RED, config: { store?: string; business?: string; twilio?: string }, opts: { twilio: 'required' | 'optional' | 'none' }): Promise<{ loop: RecoveryLoop; businesses: Businesses; webhookAuthToken?: string }> {
@@ -68,9 +70,10 @@ export async function loopForNode(RED: RED, config: { store?: string; business?:
 	if (!businessNode.businesses) throw new RecoveryInputError('business', businessNode.problem ?? 'invalid', 'Fix the business profile in the Recovery business config node.');
 	const twilioNode = config.twilio ? (RED.nodes.getNode(config.twilio) as TwilioConfigNode | null) : null;
 	if (opts.twilio === 'required' && !twilioNode) throw new RecoveryInputError('twilio', config.twilio, 'Pick a Twilio account config node: this node sends texts.');
+	if (twilioNode?.problem && opts.twilio !== 'none') throw twilioNode.problem;
 	const store = await sharedStore(storeNode.storeConfig);
 	const provider = twilioNode && opts.twilio !== 'none' ? sharedProvider(twilioNode.account) : undefined;
-	return { loop: loopOver(store, businessNode.businesses, provider), businesses: businessNode.businesses, webhookAuthToken: twilioNode?.account.webhookAuthToken };
+	return { loop: loopOver(store, businessNode.businesses, provider, { statusCallbackUrl: provider ? twilioNode?.account.statusCallbackUrl : undefined }), businesses: businessNode.businesses, webhookAuthToken: twilioNode?.account.webhookAuthToken };
 }
 
 export function parseBusinessConfig(profileText: string): { businesses?: Businesses; problem?: string } {

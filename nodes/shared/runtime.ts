@@ -129,6 +129,33 @@ export function sharedProvider(account: TwilioAccount): TwilioProvider {
 	return p;
 }
 
+/** A Twilio account as the adapters hold it: the provider's settings plus what the nodes need beside them. */
+export type AdapterAccount = TwilioAccount & {
+	/** The Auth Token that signs Twilio's webhooks (an API key never does). */
+	webhookAuthToken?: string;
+	/** Where Twilio reports each text's delivery: the Missed Call Trigger's URL. */
+	statusCallbackUrl?: string;
+};
+
+/**
+ * The Delivery Status URL setting: empty for none, else an http(s) URL (the Missed Call Trigger's production URL).
+ * Twilio calls it; the pack never does, so it is checked for form only.
+ */
+export function statusCallbackUrlFrom(value: unknown): string | undefined {
+	const text = typeof value === 'string' ? value.trim() : '';
+	if (!text) return undefined;
+	let url: URL | undefined;
+	try {
+		url = new URL(text);
+	} catch {
+		url = undefined;
+	}
+	if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+		throw new RecoveryInputError('Delivery Status URL', text, "Paste the Missed Call Trigger's production URL (https://...), or leave it empty.");
+	}
+	return url.toString();
+}
+
 export function loopOver(store: RecoveryStore, businesses: Businesses, provider?: TwilioProvider, extra: { statusCallbackUrl?: string; log?: (l: 'info' | 'warn' | 'error', m: string) => void } = {}): RecoveryLoop {
 	return new RecoveryLoop({ store, provider, profileFor: (id) => businesses.byId.get(id), ...extra });
 }

@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { answerWebhook, buildReport, cases, normalize, openStore, ProviderError, RecoveryLoop, TwilioProvider, type MessagingProvider, type MissedCall, type RecoveryStore } from '../../core';
@@ -314,6 +316,52 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		expect((await loop.inbound(sms.event)).action).toBe('duplicate');
 		const done = await loop.recordOutcome(r.case.caseId, { kind: 'booked', value: 350 });
 		expect(done).toMatchObject({ state: 'recovered', outcome: { kind: 'booked', value: 350 } });
+	});
+
+	test('delivery reports: a text that never arrives flags its case, one to the caller and one to the owner alike', async () => {
+		// The trigger's part in core, behind a real HTTP server: Twilio's signed status callbacks come back to it.
+		const received: string[] = [];
+		const emitted: string[] = [];
+		const hook = createServer((req, res) => {
+			let body = '';
+			req.on('data', (c) => (body += c));
+			req.on('end', () => {
+				const params = Object.fromEntries(new URLSearchParams(body));
+				received.push(params.MessageStatus);
+				answerWebhook({ url: statusUrl, headers: req.headers, body: params }, { provider: 'twilio', mode: 'forward', voicemail: false, validateSignature: true, secret: AUTH_TOKEN, normalize: { businessId: 'acme-plumbing' }, replyToKeywords: true }, l)
+					.then((a) => {
+						if (a.emit?.type === 'message-status') emitted.push(`${a.emit.event.status} ${a.emit.event.errorCode} ${a.emit.case?.caseId ?? 'no case'}`);
+						res.writeHead(a.status, { 'content-type': a.contentType }).end(a.body);
+					}, () => res.writeHead(500).end());
+			});
+		});
+		await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+		const statusUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/missed-call`;
+		const l = new RecoveryLoop({ ...loop.deps, statusCallbackUrl: statusUrl });
+		try {
+			sim.undeliver('+1312555016', 30034);
+			sim.undeliver('+13125550111', 30007);
+			const lost = await l.run(missed('+13125550160'));
+			const fine = await l.run(missed('+13125550170'));
+			// Every text asked for its delivery report.
+			expect(sim.messages.length).toBe(4);
+			expect(sim.messages.every((m) => m.statusCallback === statusUrl)).toBe(true);
+			const until = Date.now() + 5000;
+			while (received.length < 8 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+			expect(received.sort()).toEqual(['delivered', 'delivered', 'sent', 'sent', 'sent', 'sent', 'undelivered', 'undelivered']);
+			// The caller's text never arrived: the case says so. The owner's alert for it did not either (Ana: 30007).
+			const a = await store.getCase(lost.case.caseId);
+			expect(lost.case.owner?.id).toBe('ana');
+			expect(a?.flags).toEqual(['message-undelivered', 'owner-alert-failed']);
+			// Only the two texts that did not arrive reach the workflow, with their case; sent and delivered end at the trigger.
+			expect(emitted.sort()).toEqual([`undelivered 30007 ${a?.caseId}`, `undelivered 30034 ${a?.caseId}`]);
+			// The other caller's text arrived, and so did its owner's alert (round-robin: Cy, whose texts arrive).
+			const b = await store.getCase(fine.case.caseId);
+			expect(b?.owner?.id).toBe('cy');
+			expect(b?.flags).toEqual([]);
+		} finally {
+			await new Promise((r) => hook.close(r));
+		}
 	});
 
 	test('overdue cases climb the escalation ladder once per deadline', async () => {

@@ -38,6 +38,15 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 	let cli: (args: string[]) => string;
 	const storeFile = () => join(dir, 'cases.db');
 	const toCaller = (n: string) => sim.messages.filter((m) => m.to === n);
+	/** The quick-start workflow's executions, from n8n's own database. */
+	const executions = () => {
+		const db = new Database(join(dir, 'user', '.n8n', 'database.sqlite'), { readonly: true });
+		try {
+			return db.prepare('SELECT id, status FROM execution_entity WHERE workflowId = ?').all(WORKFLOW_ID) as { id: string; status: string }[];
+		} finally {
+			db.close();
+		}
+	};
 
 	beforeAll(async () => {
 		runtimes.install(['n8n']);
@@ -54,7 +63,7 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 			{ id: 'mcrHubspot000001', name: 'HubSpot App Token', type: 'hubspotAppToken', data: { appToken: HUBSPOT_TOKEN } },
 			{ id: 'mcrPipedrive0001', name: 'Pipedrive API Token', type: 'pipedriveApi', data: { apiToken: PIPEDRIVE_TOKEN } },
 			{ id: 'mcrHighLevel0001', name: 'GoHighLevel Private Integration Token', type: 'httpHeaderAuth', data: { name: 'Authorization', value: `Bearer ${HIGHLEVEL_TOKEN}` } },
-			{ id: 'mcrTwilio0000001', name: 'Twilio (Missed Call Recovery)', type: 'missedCallRecoveryTwilioApi', data: { accountSid: ACCOUNT_SID, authType: 'authToken', authToken: AUTH_TOKEN, apiBaseUrl: sim.url } },
+			{ id: 'mcrTwilio0000001', name: 'Twilio (Missed Call Recovery)', type: 'missedCallRecoveryTwilioApi', data: { accountSid: ACCOUNT_SID, authType: 'authToken', authToken: AUTH_TOKEN, apiBaseUrl: sim.url, statusCallbackUrl: hook } },
 		]));
 		const wf = oneSweeper(JSON.parse(readFileSync(join(ROOT, 'workflows', 'quick-start-text-back.json'), 'utf8').replace(/REPLACE_WORKSPACE_CREDENTIAL_ID/g, 'mcrWorkspace0001').replace(/REPLACE_TWILIO_CREDENTIAL_ID/g, 'mcrTwilio0000001')));
 		writeFileSync(join(dir, 'wf.json'), JSON.stringify({ ...wf, id: WORKFLOW_ID }));
@@ -129,16 +138,33 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		expect(c.dueAt).toBeTruthy();
 		expect(c.calls[0].voicemail?.transcript).toBe('water everywhere in the basement');
 		await waitFor('the owner alert', async () => sim.messages.find((m) => m.to === c.owner!.phone && m.body.includes('EMERGENCY')), 30000);
-		const db = new Database(join(dir, 'user', '.n8n', 'database.sqlite'), { readonly: true });
-		try {
-			const runs = await waitFor('successful executions', async () => {
-				const rows = db.prepare('SELECT status FROM execution_entity WHERE workflowId = ?').all(WORKFLOW_ID) as { status: string }[];
-				return rows.length >= 2 ? rows : undefined;
-			}, 30000);
-			expect(runs.every((x) => x.status === 'success')).toBe(true);
-		} finally {
-			db.close();
-		}
+		// Three executions (the missed call, the recording, its transcript), all finished and all successful; delivery
+		// reports (sent, delivered) run none.
+		const runs = await waitFor('the three executions to finish', async () => {
+			const rows = executions();
+			return rows.length >= 3 && rows.every((x) => !['new', 'running', 'waiting'].includes(x.status)) ? rows : undefined;
+		}, 30000);
+		await new Promise((r) => setTimeout(r, 1000));
+		expect(executions().map((x) => x.status)).toEqual(['success', 'success', 'success']);
+		expect(runs).toHaveLength(3);
+	});
+
+	test('a text that never arrives: Twilio reports it to the trigger, the case is flagged, and only that report runs the workflow', async () => {
+		sim.undeliver('+13125550190', 30034);
+		const runsBefore = executions().length;
+		await sim.placeCall({ webhookUrl: hook, from: '+13125550190', to: '+13125550199' });
+		const ack = await waitFor('the acknowledgment', async () => toCaller('+13125550190')[0], 30000);
+		expect(ack.statusCallback).toBe(hook);
+		const c = await waitFor('the flag', async () => {
+			const x = await store.findOpenCase('e2e-plumbing', '+13125550190');
+			return x?.flags.includes('message-undelivered') ? x : undefined;
+		}, 30000);
+		expect(c.ack.status).toBe('sent');
+		// Executions: the missed call, and the undelivered report on the Text Not Delivered output; the owner's text
+		// arrived, and its sent and delivered reports (and the caller's sent) ended at the trigger.
+		await waitFor('the owner alert delivered', async () => sim.messages.find((m) => m.to === c.owner?.phone && m.body.includes('+13125550190') && m.status === 'delivered'), 30000);
+		await new Promise((r) => setTimeout(r, 1000));
+		expect(executions().length - runsBefore).toBe(2);
 	});
 
 	test('a forged signature gets 403 and opens no case', async () => {

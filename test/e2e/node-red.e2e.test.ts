@@ -35,7 +35,11 @@ describe.each(VERSIONS)('inside real $label: the packed package, the quick-start
 		const mine = types.filter((t) => t.module === '@recovery-loop/n8n-nodes-missed-call-recovery').flatMap((t) => t.types);
 		expect(mine.sort()).toEqual(['mcr-acknowledge', 'mcr-business', 'mcr-store', 'mcr-twilio-account', 'missed-call-trigger', 'owner-router', 'recovery-overdue', 'recovery-tracker', 'urgency-classifier']);
 		// Deploy the example flow, with this run's credentials and store.
-		const flow = localFlow('quick-start-text-back', { simUrl: sim.url, account: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }, profile: E2E_PROFILE, each: (n) => n.type === 'recovery-overdue' && (n.intervalSeconds = 5) });
+		const flow = localFlow('quick-start-text-back', { simUrl: sim.url, account: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }, profile: E2E_PROFILE, each: (n) => {
+			if (n.type === 'recovery-overdue') n.intervalSeconds = 5;
+			// Twilio reports each text's delivery to the trigger.
+			if (n.type === 'mcr-twilio-account') n.statusCallbackUrl = hook;
+		} });
 		const deploy = await fetch(`${base}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' }, body: JSON.stringify({ flows: flow }) });
 		expect(deploy.status).toBe(200);
 		await waitFor('the trigger route', async () => (await fetch(hook, { method: 'POST' })).status === 403, 30000, 300);
@@ -69,6 +73,18 @@ describe.each(VERSIONS)('inside real $label: the packed package, the quick-start
 		expect(c).toMatchObject({ serviceType: 'leak', ack: { status: 'sent' } });
 		expect(c.dueAt).toBeTruthy();
 		await waitFor('the owner alert', async () => sim.messages.find((m) => m.to === c.owner!.phone && m.body.includes('EMERGENCY')), 20000);
+	});
+
+	test('a text that never arrives: Twilio reports it to the trigger and the case is flagged', async () => {
+		sim.undeliver('+13125550190', 30034);
+		await sim.placeCall({ webhookUrl: hook, from: '+13125550190', to: '+13125550199' });
+		const ack = await waitFor('the acknowledgment', async () => toCaller('+13125550190')[0], 20000);
+		expect(ack.statusCallback).toBe(hook);
+		const c = await waitFor('the flag', async () => {
+			const x = await store.findOpenCase('e2e-plumbing', '+13125550190');
+			return x?.flags.includes('message-undelivered') ? x : undefined;
+		}, 20000);
+		expect(c.ack.status).toBe('sent');
 	});
 
 	test('a forged signature is refused with 403 and opens no case', async () => {

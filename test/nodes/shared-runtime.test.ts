@@ -1,4 +1,5 @@
-import { closeSharedStore, sharedStore } from '../../nodes/shared/runtime';
+import { closeSharedStore, sharedStore, statusCallbackUrlFrom } from '../../nodes/shared/runtime';
+import { RecoveryInputError } from '../../core';
 import type { StoreConfig } from '../../core';
 
 describe('one store per configuration per process', () => {
@@ -19,5 +20,26 @@ describe('one store per configuration per process', () => {
 		// The fresh store works (the closed one would throw).
 		expect(await second.listCases({ businessId: 'nobody', limit: 1 })).toEqual([]);
 		await closeSharedStore(config);
+	});
+});
+
+describe('the Delivery Status URL setting', () => {
+	test('empty means none; a URL is kept as given (trimmed)', () => {
+		expect(statusCallbackUrlFrom(undefined)).toBeUndefined();
+		expect(statusCallbackUrlFrom('  ')).toBeUndefined();
+		expect(statusCallbackUrlFrom(' https://n8n.example.com/webhook/abc/missed-call ')).toBe('https://n8n.example.com/webhook/abc/missed-call');
+	});
+
+	test.each(['n8n.example.com/webhook/abc', 'ftp://example.com/x', 'javascript:alert(1)'])('%p is refused with the field, the value and the fix', (bad) => {
+		let error: unknown;
+		try {
+			statusCallbackUrlFrom(bad);
+		} catch (e) {
+			error = e;
+		}
+		expect(error).toBeInstanceOf(RecoveryInputError);
+		expect((error as Error).message).toContain('Delivery Status URL');
+		expect((error as Error).message).toContain(bad);
+		expect((error as Error).message).toContain("Missed Call Trigger's production URL");
 	});
 });
