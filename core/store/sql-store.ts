@@ -10,6 +10,13 @@ type Row = Record<string, unknown>;
 /** Message statuses that mean nothing reached the phone. */
 const FAILED = ['failed', 'undelivered', 'skipped'];
 
+/**
+ * How far along a text is, in Twilio's order (queued, sending, sent, then delivered, undelivered or failed; read last on
+ * WhatsApp). Twilio's reports can arrive out of order: one never moves a text back (a late "sent" after "undelivered").
+ */
+const STAGE: Record<string, number> = { accepted: 0, scheduled: 0, queued: 0, sending: 1, sent: 2, delivered: 3, undelivered: 3, failed: 3, canceled: 3, read: 4 };
+const STAGE_SQL = `CASE status ${Object.entries(STAGE).map(([s, n]) => `WHEN '${s}' THEN ${n}`).join(' ')} ELSE 0 END`;
+
 function iso(value: string | Date): string {
 	return new Date(value).toISOString();
 }
@@ -295,7 +302,7 @@ export class SqlStore implements RecoveryStore {
 	}
 
 	async updateMessageStatus(sid: string, status: string, errorCode?: number): Promise<MessageRecord | undefined> {
-		const rows = await this.db.all<Row>('UPDATE mcr_messages SET status = ?, error_code = ? WHERE sid = ? RETURNING business_id, to_number, kind, sid, status, error_code, case_id, at', [status, errorCode ?? null, sid]);
+		const rows = await this.db.all<Row>(`UPDATE mcr_messages SET status = ?, error_code = ? WHERE sid = ? AND ${STAGE_SQL} <= ? RETURNING business_id, to_number, kind, sid, status, error_code, case_id, at`, [status, errorCode ?? null, sid, STAGE[status] ?? 0]);
 		const r = rows[0];
 		if (!r) return undefined;
 		return {

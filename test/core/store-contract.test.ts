@@ -152,6 +152,21 @@ function contract(name: string, makeHarness: () => Harness, before?: () => Promi
 			expect((await store.messageStats('acme', '+13125550123', at)).lastAckAt).toBe('2026-11-24T10:00:00.000Z');
 		});
 
+		test('delivery reports never move a text back: a late "sent" after "undelivered" changes nothing', async () => {
+			await store.recordMessage({ businessId: 'acme', to: '+13125550125', kind: 'ack', at, sid: 'SM5', status: 'queued' });
+			expect(await store.updateMessageStatus('SM5', 'undelivered', 30034)).toMatchObject({ status: 'undelivered', errorCode: 30034 });
+			expect(await store.updateMessageStatus('SM5', 'sent')).toBeUndefined();
+			expect(await store.updateMessageStatus('SM5', 'queued')).toBeUndefined();
+			expect(await store.updateMessageStatus('SM6', 'delivered')).toBeUndefined();
+			// In order, each report moves it on; WhatsApp's "read" comes last.
+			await store.recordMessage({ businessId: 'acme', to: '+13125550126', kind: 'ack', at, sid: 'SM7', status: 'queued' });
+			for (const s of ['sending', 'sent', 'delivered', 'read']) expect(await store.updateMessageStatus('SM7', s)).toMatchObject({ status: s });
+			expect(await store.updateMessageStatus('SM7', 'delivered')).toBeUndefined();
+			// The same stage again (a repeated report) is taken: nothing goes back.
+			await store.recordMessage({ businessId: 'acme', to: '+13125550127', kind: 'ack', at, sid: 'SM8', status: 'sent' });
+			expect(await store.updateMessageStatus('SM8', 'sent')).toMatchObject({ status: 'sent' });
+		});
+
 		test('keys are claimed once', async () => {
 			expect(await store.claimKey('twilio:SM1', 'acme', at)).toBe(true);
 			expect(await store.claimKey('twilio:SM1', 'acme', at)).toBe(false);
