@@ -42,6 +42,13 @@ export function renderReport(opts: { title: string; metrics: Metrics; scorecard:
 		? `<section class="protect"><h2>Protection</h2>${pumping ? `<p class="alert" data-pumping="${pumping}"><b>${pumping} text${pumping > 1 ? 's' : ''} held back as likely SMS pumping</b> (${list(pr.pumpingBlocked)}): calls from numbers outside the allowed countries, or a burst past the hourly, daily or per-caller cap. Nothing was sent to them.</p>` : '<p data-pumping="0">No texts held back as SMS pumping.</p>'}
 <p data-refused="${refused}">${refused ? `<b>${refused} forged or unsigned webhook request${refused > 1 ? 's' : ''} refused</b> (${list(pr.refusedWebhooks)}), none of them run.` : 'No forged or unsigned webhook requests.'}</p><p>Callers who opted out (STOP) and were not texted: ${pr.optedOut}.</p></section>`
 		: '';
+	// Delivery reports (the Twilio account's Delivery Status URL) flag texts that never arrived: a caller who believes
+	// nobody answered, or an owner who never heard of the case. Shown only when there are some.
+	const lostAcks = m.flags['message-undelivered'] ?? 0;
+	const lostAlerts = m.flags['owner-alert-failed'] ?? 0;
+	const delivery = lostAcks || lostAlerts
+		? `<section class="delivery"><h2>Texts that never arrived</h2><p class="alert" data-undelivered="${lostAcks}" data-owner-alerts-failed="${lostAlerts}">${lostAcks ? `<b>${lostAcks} caller${lostAcks > 1 ? 's' : ''} never got the acknowledgment</b>: call them back. Carrier filtering, or a number not registered for A2P 10DLC, is the usual cause. ` : ''}${lostAlerts ? `<b>${lostAlerts} owner text${lostAlerts > 1 ? 's' : ''} failed or never arrived</b>: check the roster's phone numbers.` : ''}</p></section>`
+		: '';
 	const f0 = opts.filter;
 	const filter = f0
 		? `<form method="get" class="filter"><label>Business <select name="business"><option value="">All businesses</option>${f0.businesses.map((b) => `<option value="${esc(b.businessId)}"${b.businessId === f0.businessId ? ' selected' : ''}>${esc(b.name)}</option>`).join('')}</select></label> <label>Period <select name="days">${REPORT_PERIODS.map((d) => `<option value="${d}"${d === f0.days ? ' selected' : ''}>${d === 1 ? 'Last 24 hours' : `Last ${d} days`}</option>`).join('')}</select></label> <button type="submit">Show</button></form>`
@@ -68,7 +75,7 @@ export function renderReport(opts: { title: string; metrics: Metrics; scorecard:
 <section class="kpi"><div>Time to acknowledge<br><b>${dur(m.timeToAcknowledge.p50)}</b> median, ${dur(m.timeToAcknowledge.p90)} p90</div><div>Time to first contact<br><b>${dur(m.timeToFirstContact.p50)}</b> median, ${dur(m.timeToFirstContact.p90)} p90</div><div>Overdue<br><b>${m.overdue}</b></div><div>Unowned<br><b>${m.unowned}</b></div><div>Recovery rate<br><b>${m.recoveryRate === null ? '–' : `${Math.round(m.recoveryRate * 100)}%`}</b></div><div>Recovered value<br><b>${m.recoveredValue}</b></div></section>
 <section class="wide"><h2>Per owner</h2><table><tr><th>Owner</th><th>Cases</th><th>Open</th><th>Contacted</th><th>Recovered</th><th>Overdue</th></tr>${owners || '<tr><td colspan="6">No owned cases</td></tr>'}</table></section>
 <section class="wide"><h2>Per urgency</h2><table><tr><th>Urgency</th><th>Cases</th><th>Contacted</th><th>In time</th><th>Median first contact</th><th>Recovered</th></tr>${urg}</table></section>
-${protection}</body></html>`;
+${delivery}${protection}</body></html>`;
 }
 
 /**

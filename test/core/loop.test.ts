@@ -353,6 +353,10 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 			const a = await store.getCase(lost.case.caseId);
 			expect(lost.case.owner?.id).toBe('ana');
 			expect(a?.flags).toEqual(['message-undelivered', 'owner-alert-failed']);
+			// The report says so, for the agency to act on.
+			const report = await buildReport(store, [profile], { businessId: 'acme-plumbing', days: 1, now: clock });
+			expect(report.html).toContain('data-undelivered="1" data-owner-alerts-failed="1"');
+			expect(report.html).toContain('1 caller never got the acknowledgment');
 			// Only the two texts that did not arrive reach the workflow, with their case; sent and delivered end at the trigger.
 			expect(emitted.sort()).toEqual([`undelivered 30007 ${a?.caseId}`, `undelivered 30034 ${a?.caseId}`]);
 			// The other caller's text arrived, and so did its owner's alert (round-robin: Cy, whose texts arrive).
