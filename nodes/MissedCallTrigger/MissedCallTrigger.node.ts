@@ -91,6 +91,13 @@ export class MissedCallTrigger implements INodeType {
 				displayOptions: { show: { provider: ['generic'] } },
 			},
 			{
+				displayName: 'To learn of texts that never arrive, give this node\'s Production URL to the Twilio credential as Delivery Status URL: they come out of Text Not Delivered, and their case is flagged',
+				name: 'deliveryNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { provider: ['twilio'] } },
+			},
+			{
 				displayName: 'Options',
 				name: 'options',
 				type: 'collection',

@@ -346,7 +346,7 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 			// Every text asked for its delivery report.
 			expect(sim.messages.length).toBe(4);
 			expect(sim.messages.every((m) => m.statusCallback === statusUrl)).toBe(true);
-			const until = Date.now() + 5000;
+			const until = Date.now() + 15000;
 			while (received.length < 8 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
 			expect(received.sort()).toEqual(['delivered', 'delivered', 'sent', 'sent', 'sent', 'sent', 'undelivered', 'undelivered']);
 			// The caller's text never arrived: the case says so. The owner's alert for it did not either (Ana: 30007).
