@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { messageView, planAcknowledgment, renderTemplate, sanitizeCallerText, type AckPlan, type LineType } from './acknowledge';
 import { classify, type Classification } from './classify';
 import { ConcurrentUpdateError, RecoveryInputError } from './errors';
-import { isOpen, URGENCIES, type Attempt, type Case, type InboundMessage, type MessageStatus, type MissedCall, type Outcome, type VoicemailEvent } from './model';
+import { isOpen, notDelivered, URGENCIES, type Attempt, type Case, type InboundMessage, type MessageStatus, type MissedCall, type Outcome, type VoicemailEvent } from './model';
 import { maskPhone } from './phone';
 import type { Profile } from './profile/schema';
 import { timingOf } from './profile/timing';
@@ -410,7 +410,7 @@ export class RecoveryLoop {
 		const rec = await this.deps.store.updateMessageStatus(s.messageSid, s.status, s.errorCode);
 		if (!rec) return {};
 		if (s.errorCode === 21610) await this.deps.store.setOptOut(rec.businessId, rec.to, true, 'provider error 21610', s.at);
-		if (!rec.caseId || (s.status !== 'failed' && s.status !== 'undelivered')) return {};
+		if (!rec.caseId || !notDelivered(s.status)) return {};
 		// A text to the owner that never arrived is the same trouble as one that could not be sent.
 		const flag = rec.kind === 'owner-alert' || rec.kind === 'escalation' ? 'owner-alert-failed' : 'message-undelivered';
 		const c = await this.mutate(rec.caseId, (x) => (x.flags.includes(flag) ? x : { ...x, flags: [...x.flags, flag] }));

@@ -81,6 +81,11 @@ export const MessageStatusSchema = z.object({
 });
 export type MessageStatus = z.infer<typeof MessageStatusSchema>;
 
+/** A delivery report saying the text never reached the phone (Twilio's final failures). */
+export function notDelivered(status: string): boolean {
+	return status === 'failed' || status === 'undelivered';
+}
+
 /** A voicemail recording or its transcription that belongs to a call already seen. */
 export const VoicemailEventSchema = z.object({
 	type: z.literal('voicemail').default('voicemail'),

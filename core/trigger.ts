@@ -1,4 +1,4 @@
-import type { Case, InboundMessage, MessageStatus, MissedCall, Provider, VoicemailEvent } from './model';
+import { notDelivered, type Case, type InboundMessage, type MessageStatus, type MissedCall, type Provider, type VoicemailEvent } from './model';
 import { normalize, type GenericMapping, type NormalizeOptions } from './normalize';
 import type { RecoveryLoop } from './loop';
 import { messageView, renderTemplate } from './acknowledge';
@@ -129,7 +129,7 @@ export async function answerWebhook(req: WebhookRequest, cfg: TriggerConfig, loo
 			const r = await loop.messageStatus(n.event);
 			// Routine news (queued, sent, delivered) is recorded and ends here: two or three reports come back for every
 			// text, and a workflow run for each would cost more than the call itself. A text that did not arrive is emitted.
-			if (n.event.status !== 'failed' && n.event.status !== 'undelivered') return ok('', `delivery status ${n.event.status} recorded`);
+			if (!notDelivered(n.event.status)) return ok('', `delivery status ${n.event.status} recorded`);
 			return { ...ok(''), emit: { type: 'message-status', event: n.event, case: r.case } };
 		}
 		case 'not-missed':

@@ -358,11 +358,7 @@ export class TwilioSim {
 		const body = new URLSearchParams(params).toString();
 		return new Promise<Exchange>((resolve, reject) => {
 			const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
-				let text = '';
-				res.setEncoding('utf8');
-				res.on('data', (c: string) => (text += c));
-				res.on('end', () => resolve({ url, params, status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: text }));
-				res.on('error', reject);
+				readBody(res).then((text) => resolve({ url, params, status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: text }), reject);
 			});
 			req.on('error', reject);
 			req.end(body);

@@ -4,8 +4,8 @@ import { instant, zoneOf } from './zone';
 import { DAYS, type Day, type Profile } from './schema';
 
 function at(iso: string | Date | DateTime, zone: string): DateTime {
-	const dt = iso instanceof DateTime ? iso : typeof iso === 'string' ? instant(iso, zoneOf(zone)) : DateTime.fromJSDate(iso);
-	return dt.setZone(zoneOf(zone));
+	if (typeof iso === 'string') return instant(iso, zoneOf(zone));
+	return (iso instanceof DateTime ? iso : DateTime.fromJSDate(iso)).setZone(zoneOf(zone));
 }
 
 function dayKey(dt: DateTime): Day {
