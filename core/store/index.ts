@@ -22,6 +22,7 @@ export const StoreConfigSchema = z.discriminatedUnion('type', [
 		ssl: z.boolean().optional(),
 		schema: z.string().optional(),
 		max: z.number().int().positive().optional(),
+		idleInTransactionTimeoutMs: z.number().int().nonnegative().optional(),
 	}),
 ]);
 export type StoreConfig = z.infer<typeof StoreConfigSchema>;

@@ -20,9 +20,19 @@ export interface PostgresOptions {
 	max?: number;
 	/** Waits between retries when the database is out of reach for a moment (default about 10 s in all). */
 	retryDelaysMs?: number[];
+	/**
+	 * How long the server lets one of our sessions sit inside an open transaction before it ends the session
+	 * (default 15 s). A process that stalls mid-transaction (a frozen VM, a long pause, SIGSTOP) would otherwise keep
+	 * its row locks, among them the business's send counters, and hold every other worker's texts until it woke.
+	 */
+	idleInTransactionTimeoutMs?: number;
 }
 
-const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
+/** The server's limit on a session left idle inside a transaction; see PostgresOptions.idleInTransactionTimeoutMs. */
+export const DEFAULT_IDLE_IN_TRANSACTION_MS = 15000;
+
+// 25P03: the server ended a session left idle inside a transaction (its work was rolled back; run it again).
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', '25P03', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
 
 /** Errors that mean the database was out of reach (restarting, failing over, a dropped link), not that the statement was wrong. */
 export function isTransient(e: unknown): boolean {
@@ -49,6 +59,7 @@ export async function retryTransient<T>(fn: () => Promise<T>, delays: number[] =
 export class PostgresDriver implements SqlDriver {
 	readonly dialect = 'postgres' as const;
 	private readonly pool: Pool;
+	private readonly begin: string;
 
 	constructor(private readonly opts: PostgresOptions) {
 		const config: PoolConfig = {
@@ -69,6 +80,10 @@ export class PostgresDriver implements SqlDriver {
 		this.pool = new Pool(config);
 		// An idle client that loses its connection must not crash the host process.
 		this.pool.on('error', () => undefined);
+		// Set for each transaction (SET LOCAL, sent with BEGIN in one round trip), not as a startup option or a
+		// session SET: poolers such as PgBouncer refuse unknown startup options and hand sessions around.
+		const idleMs = Math.max(0, Math.round(opts.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_MS));
+		this.begin = idleMs > 0 ? `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${idleMs}` : 'BEGIN';
 	}
 
 	async init(): Promise<void> {
@@ -112,7 +127,7 @@ export class PostgresDriver implements SqlDriver {
 		const onError = (e: Error) => (broken = e);
 		client.on('error', onError);
 		try {
-			await client.query('BEGIN');
+			await client.query(this.begin);
 			const out = await fn(this.on(client));
 			await client.query('COMMIT');
 			return out;

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { Client } from 'pg';
-import { normalize, openStore, RecoveryLoop, TwilioProvider, type RecoveryStore } from '../../core';
+import { normalize, openStore, RecoveryLoop, SqlStore, TwilioProvider, type RecoveryStore } from '../../core';
+import type { SqlDriver } from '../../core/store/driver';
+import { PostgresDriver } from '../../core/store/postgres';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN, chicago, plumber } from '../helpers/fixtures';
 import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from '../helpers/postgres';
@@ -132,6 +134,67 @@ describe('the store unavailable for a moment: nothing is lost, nothing is sent t
 			await dropSchema(schema);
 		}
 	}, 60000);
+
+	test('a worker that stalls mid-transaction holding the send counters (a frozen VM, SIGSTOP) holds up the other workers\' texts for at most the idle-in-transaction limit, and its own write is run again whole when it wakes', async () => {
+		const schema = uniqueSchema('mcr_stall');
+		const other = await openStore({ type: 'postgres', connectionString: PG_URL, schema });
+		// The stalling worker: our driver, with the limit cut to 1 s, freezing right after it has bumped the business's
+		// hourly send counter (a row lock every other worker's acknowledgment needs) on its first try only.
+		const inner = new PostgresDriver({ connectionString: PG_URL, schema, idleInTransactionTimeoutMs: 1000 });
+		let attempts = 0;
+		let wake!: () => void;
+		const woken = new Promise<void>((r) => (wake = r));
+		let frozen!: () => void;
+		const isFrozen = new Promise<void>((r) => (frozen = r));
+		const stalling: SqlDriver = {
+			dialect: 'postgres',
+			all: (sql, params) => inner.all(sql, params),
+			run: (sql, params) => inner.run(sql, params),
+			close: () => inner.close(),
+			transaction: (fn) => inner.transaction((tx) => {
+				const first = ++attempts === 1;
+				return fn({ ...tx, run: async (sql, params) => {
+					const n = await tx.run(sql, params);
+					if (first && sql.includes('mcr_send_hours')) {
+						frozen();
+						await woken;
+					}
+					return n;
+				} });
+			}),
+		};
+		const stalled = new SqlStore(stalling);
+		const at = '2026-11-25T18:00:00.000Z';
+		const ack = (to: string) => ({ businessId: 'acme-plumbing', to, kind: 'ack' as const, at, sid: `SM${to.slice(1)}`, status: 'queued' });
+		try {
+			const first = stalled.recordMessage(ack('+13125554001'));
+			await isFrozen;
+			const started = Date.now();
+			let wokeAt = 0;
+			const wakeLater = new Promise<void>((r) => setTimeout(() => {
+				wokeAt = Date.now();
+				wake();
+				r();
+			}, 8000));
+			await other.recordMessage(ack('+13125554002'));
+			const otherDoneAt = Date.now();
+			// The other worker went on once the server ended the frozen session (about 1 s), not when it woke (8 s).
+			expect({ otherWaitedForTheFrozenWorker: wokeAt !== 0 }).toEqual({ otherWaitedForTheFrozenWorker: false });
+			expect(otherDoneAt - started).toBeLessThan(8000);
+			await wakeLater;
+			await first; // its session was ended under it: the whole transaction ran again on a fresh connection
+			expect(attempts).toBe(2);
+			const stats = await other.messageStats('acme-plumbing', '+13125554001', '2026-11-25T18:30:00.000Z');
+			expect([stats.businessSentLastHour, stats.businessSentLastDay]).toEqual([2, 2]); // both counted, once each
+			expect(stats.sentToCallerLast24h).toHaveLength(1);
+			expect((await other.messageStats('acme-plumbing', '+13125554002', '2026-11-25T18:30:00.000Z')).sentToCallerLast24h).toHaveLength(1);
+		} finally {
+			wake();
+			await stalled.close();
+			await other.close();
+			await dropSchema(schema);
+		}
+	}, 30000);
 
 	test('SQLite locked by another process for 1.5 s: the call waits for the lock instead of failing', async () => {
 		const dir = mkdtempSync(join(tmpdir(), 'mcr-lock-'));
