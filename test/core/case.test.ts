@@ -1,4 +1,4 @@
-import { cases, IllegalTransitionError, MOVES, type MissedCall } from '../../core';
+import { CaseSchema, cases, IllegalTransitionError, MOVES, type MissedCall } from '../../core';
 
 const at = '2026-11-25T18:00:00.000Z';
 const event: MissedCall = { type: 'missed-call', eventId: 'twilio:CA1', provider: 'twilio', callSid: 'CA1', from: '+13125550123', to: '+13125550199', businessId: 'acme', reason: 'no-answer', startedAt: at, durationSec: 0, repeat: 0, channel: 'sms' };
@@ -13,6 +13,17 @@ describe('case state machine', () => {
 		expect(c.state).toBe('recovered');
 		expect(c.history.map((h) => h.to)).toEqual(['detected', 'acknowledged', 'assigned', 'contacted', 'recovered']);
 		expect(c.stamps).toMatchObject({ acknowledgedAt: '2026-11-25T18:00:05.000Z', assignedAt: '2026-11-25T18:00:06.000Z', firstContactAt: '2026-11-25T18:10:00.000Z', closedAt: '2026-11-25T18:12:00.000Z' });
+	});
+
+	test('a stored case\'s times must be real ISO 8601 instants: offsets and fractions pass, impossible dates and other formats are refused by name', () => {
+		const c = cases.newCase(event, at);
+		const withDetected = (detectedAt: string) => CaseSchema.safeParse({ ...c, stamps: { ...c.stamps, detectedAt } });
+		for (const ok of ['2026-11-25T18:00:00Z', '2026-11-25T18:00:00.123Z', '2026-11-25T12:00:00-06:00', '2024-02-29T00:00:00Z']) expect({ ok, success: withDetected(ok).success }).toEqual({ ok, success: true });
+		for (const bad of ['2026-02-30T00:00:00Z', '2025-02-29T00:00:00Z', '2026-11-25T24:00:00Z', '2026-11-25 18:00:00Z', 'yesterday']) {
+			const r = withDetected(bad);
+			expect({ bad, success: r.success }).toEqual({ bad, success: false });
+			if (!r.success) expect(r.error.issues[0]).toMatchObject({ path: ['stamps', 'detectedAt'], message: 'Expected an ISO 8601 time such as 2026-11-25T14:03:00Z' });
+		}
 	});
 
 	test('a transition applied twice with the same key changes nothing', () => {
