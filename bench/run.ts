@@ -193,7 +193,11 @@ async function main() {
 			// A runtime this run skipped (MCR_BENCH_ONLY) keeps its previous figures beside the ones measured now.
 			else if (k === 'runtimes' && results.runtimes && typeof results.runtimes === 'object') {
 				const now = results.runtimes as Record<string, unknown>;
-				for (const [name, figures] of Object.entries(v)) if (!(name in now)) now[name] = Array.isArray(figures) ? { figures, measuredAt: previous.machine?.at } : kept(figures);
+				for (const [name, figures] of Object.entries(v)) {
+					// Only a runtime's figures (an object or, from older runs, a list); a stray scalar is not carried on.
+					if (name in now || !figures || typeof figures !== 'object') continue;
+					now[name] = Array.isArray(figures) ? { figures, measuredAt: previous.machine?.at } : kept(figures);
+				}
 			}
 		}
 	}
