@@ -135,9 +135,9 @@ export type Send = (caller: string, to?: string) => Promise<Response>;
  * Each flow first gets the same warm-up, `warmUp` calls at 10 callers (the pack's to businesses of their own, so the
  * measured business starts with its hourly send cap untouched): V8 compiles a function for speed only once it has run
  * often, and the template runs far more code than the baseline (the SDK, zod, luxon, the store), so its first few
- * thousand calls in a fresh process cost up to twice the CPU of later ones (measured: 2.0-2.5 ms per call in the first
- * 3,000, 1.3-1.5 ms after 6,000), where the baseline's barely change. A runtime serving calls all day runs warm; the
- * warm-up's own figures are kept too (`warmUp`), for what the first calls after a restart see.
+ * thousand calls in a fresh process cost up to twice the CPU of later ones (measured in Node-RED: 2.0-2.5 ms per call in
+ * the first 3,000, 1.3-1.7 ms after 6,000); the baseline warms up too, less. A runtime serving calls all day runs warm;
+ * the warm-up's own figures are kept too (`warmUp`), for what the first calls after a restart see.
  */
 async function compare(arrivals: Arrivals, pid: number | number[] | undefined, v: { pack: Send; baseline: Send; ackOnly?: Send }, per: (c: number) => number, warmUp: number) {
 	const warm = async (send: Send, to?: string) => load(10, warmUp, arrivals, (c) => send(c, to), pid);
