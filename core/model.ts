@@ -83,9 +83,12 @@ export const MessageStatusSchema = z.object({
 });
 export type MessageStatus = z.infer<typeof MessageStatusSchema>;
 
-/** A delivery report saying the text never reached the phone (Twilio's final failures). */
+/** Twilio's final statuses for a text that never reached the phone. */
+export const NOT_DELIVERED: readonly string[] = ['failed', 'undelivered'];
+
+/** A delivery report saying the text never reached the phone. */
 export function notDelivered(status: string): boolean {
-	return status === 'failed' || status === 'undelivered';
+	return NOT_DELIVERED.includes(status);
 }
 
 /** A voicemail recording or its transcription that belongs to a call already seen. */

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { ConcurrentUpdateError } from '../errors';
-import { CaseSchema, isOpen, type Case, type MissedCall } from '../model';
+import { CaseSchema, isOpen, NOT_DELIVERED, type Case, type MissedCall } from '../model';
 import type { SqlDriver } from './driver';
 import { MIGRATIONS } from './schema';
 import type { CallerMessageStats, CaseFilter, MessageRecord, OpenCaseResult, RecoveryStore } from './types';
 
 type Row = Record<string, unknown>;
 
-/** Message statuses that mean nothing reached the phone. */
-const FAILED = ['failed', 'undelivered', 'skipped'];
+/** Message statuses that mean nothing reached the phone: Twilio's final failures, and texts the pack held back. */
+const FAILED = [...NOT_DELIVERED, 'skipped'];
 
 /**
  * How far along a text is, in Twilio's order (queued, sending, sent, then delivered, undelivered or failed; read last on
