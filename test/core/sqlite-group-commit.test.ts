@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -136,5 +136,45 @@ describe('SQLite group commit', () => {
 		expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
 		for (const r of results) expect(String((r as PromiseRejectedResult).reason)).toMatch(/simulated disk full/);
 		expect(await rows()).toEqual([]);
+	});
+});
+
+describe('SQLite temporary storage', () => {
+	test('a group commit large enough to spill its savepoints\' journal writes no temporary file: it stays in memory', () => {
+		// SQLite reads its temporary directory once per process, so this runs in a plain Node process pointed at a
+		// directory of its own, which it watches for files being created (SQLite deletes them at once, the watch still sees them).
+		const dir = mkdtempSync(join(tmpdir(), 'mcr-temp-'));
+		const tmp = join(dir, 'tmp');
+		mkdirSync(tmp);
+		const script = `
+			const fs = require('node:fs'); const ts = require('typescript');
+			require.extensions['.ts'] = (m, f) => m._compile(ts.transpileModule(fs.readFileSync(f, 'utf8'), { compilerOptions: { module: 'commonjs', target: 'es2022', esModuleInterop: true } }).outputText, f);
+			const { SqliteDriver } = require(${JSON.stringify(join(__dirname, '../../core/store/sqlite.ts'))});
+			const created = [];
+			const watcher = fs.watch(process.env.SQLITE_TMPDIR, (event, name) => created.push(name));
+			(async () => {
+				const db = new SqliteDriver(process.argv[1]);
+				await db.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+				for (let i = 0; i < 200; i++) await db.run('INSERT INTO t (id, v) VALUES (?, ?)', [i, 'a'.repeat(3000)]);
+				// 40 transactions in one group, each changing 10 rows on pages of their own: about 1.6 MB of savepoint journal.
+				await Promise.all(Array.from({ length: 40 }, (_, k) => db.transaction(async (tx) => {
+					for (let j = 0; j < 10; j++) await tx.run('UPDATE t SET v = ? WHERE id = ?', [String(k).repeat(3000), (k * 7 + j * 13) % 200]);
+				})));
+				const n = (await db.all('SELECT COUNT(*) AS n FROM t WHERE v != ?', ['a'.repeat(3000)]))[0].n;
+				await db.close();
+				await new Promise((r) => setTimeout(r, 300));
+				watcher.close();
+				console.log(JSON.stringify({ changed: n, groups: db.groups.commits, created }));
+			})();
+		`;
+		try {
+			const out = spawnSync(process.execPath, ['-e', script, join(dir, 'big.db')], { encoding: 'utf8', timeout: 30000, env: { ...process.env, SQLITE_TMPDIR: tmp } });
+			expect(out.stderr).toBe('');
+			const r = JSON.parse(out.stdout.trim()) as { changed: number; created: string[] };
+			expect(r.changed).toBeGreaterThan(150);
+			expect(r.created).toEqual([]);
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
 	});
 });
