@@ -157,21 +157,25 @@ describe('SQLite temporary storage', () => {
 				await db.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
 				for (let i = 0; i < 200; i++) await db.run('INSERT INTO t (id, v) VALUES (?, ?)', [i, 'a'.repeat(3000)]);
 				// 40 transactions in one group, each changing 10 rows on pages of their own: about 1.6 MB of savepoint journal.
+				const before = db.groups.commits;
 				await Promise.all(Array.from({ length: 40 }, (_, k) => db.transaction(async (tx) => {
 					for (let j = 0; j < 10; j++) await tx.run('UPDATE t SET v = ? WHERE id = ?', [String(k).repeat(3000), (k * 7 + j * 13) % 200]);
 				})));
+				const shared = db.groups.commits - before;
 				const n = (await db.all('SELECT COUNT(*) AS n FROM t WHERE v != ?', ['a'.repeat(3000)]))[0].n;
 				await db.close();
 				await new Promise((r) => setTimeout(r, 300));
 				watcher.close();
-				console.log(JSON.stringify({ changed: n, groups: db.groups.commits, created }));
+				console.log(JSON.stringify({ changed: n, commits: shared, created }));
 			})();
 		`;
 		try {
 			const out = spawnSync(process.execPath, ['-e', script, join(dir, 'big.db')], { encoding: 'utf8', timeout: 30000, env: { ...process.env, SQLITE_TMPDIR: tmp } });
 			expect(out.stderr).toBe('');
-			const r = JSON.parse(out.stdout.trim()) as { changed: number; created: string[] };
+			const r = JSON.parse(out.stdout.trim()) as { changed: number; commits: number; created: string[] };
 			expect(r.changed).toBeGreaterThan(150);
+			// The premise: the 40 shared a commit, so their journal did pass the spill size.
+			expect(r.commits).toBe(1);
 			expect(r.created).toEqual([]);
 		} finally {
 			rmSync(dir, { recursive: true, force: true });
