@@ -16,7 +16,11 @@ import { freePort, localFlow, packTarball, ROOT, runtimes, stopChild, waitFor } 
  * measured side by side in one run at 1, 10 and 50 concurrent callers. Latency is from the webhook request leaving
  * the load generator to the text arriving at the Twilio-compatible server; throughput is texts per second.
  */
-export interface LoadResult { concurrency: number; requests: number; perSec: number; p50Ms: number; p99Ms: number; runtimeCpuMsPerCall?: number }
+/**
+ * `benchCpuMsPerCall`: the CPU this process (the load generator and the Twilio-compatible server) spent per call in the
+ * same window. It shares the machine's cores with the runtime, and a flow that sends more texts costs it more.
+ */
+export interface LoadResult { concurrency: number; requests: number; perSec: number; p50Ms: number; p99Ms: number; runtimeCpuMsPerCall?: number; benchCpuMsPerCall: number }
 
 /** CPU time (user + system, ms) the processes have used so far, from /proc; undefined where /proc is missing. */
 function cpuMs(pids: number | number[] | undefined): number | undefined {
@@ -93,6 +97,7 @@ function warmUpCalls(fallback: number): number {
 async function load(concurrency: number, requests: number, arrivals: Arrivals, send: (caller: string) => Promise<Response>, pid?: number | number[]): Promise<LoadResult> {
 	const latencies: number[] = [];
 	const cpu0 = cpuMs(pid);
+	const own0 = process.cpuUsage();
 	let next = 0;
 	const started = performance.now();
 	await Promise.all(
@@ -113,8 +118,10 @@ async function load(concurrency: number, requests: number, arrivals: Arrivals, s
 	const seconds = (performance.now() - started) / 1000;
 	const cpu1 = cpuMs(pid);
 	latencies.sort((a, b) => a - b);
+	const own = process.cpuUsage(own0);
 	const runtimeCpuMsPerCall = cpu0 !== undefined && cpu1 !== undefined ? +((cpu1 - cpu0) / requests).toFixed(2) : undefined;
-	return { concurrency, requests, perSec: Math.round(requests / seconds), p50Ms: pct(latencies, 0.5), p99Ms: pct(latencies, 0.99), runtimeCpuMsPerCall };
+	const benchCpuMsPerCall = +((own.user + own.system) / 1000 / requests).toFixed(2);
+	return { concurrency, requests, perSec: Math.round(requests / seconds), p50Ms: pct(latencies, 0.5), p99Ms: pct(latencies, 0.99), runtimeCpuMsPerCall, benchCpuMsPerCall };
 }
 
 function missedCallBody(caller: string, to = PROFILE.numbers![0]): Record<string, string> {
@@ -147,7 +154,7 @@ async function compare(arrivals: Arrivals, pid: number | number[] | undefined, v
 	const warmUpResult = { calls: warmUp, concurrency: 10, pack: wp, baseline: wb, ...(wa ? { ackOnly: wa } : {}), throughputRatio: +(wp.perSec / wb.perSec).toFixed(2), p99Ratio: +(wp.p99Ms / wb.p99Ms).toFixed(2) };
 	console.log(`  warm-up, ${warmUp} calls each at 10 callers, from a fresh start: template ${wp.perSec}/s (${wp.runtimeCpuMsPerCall} ms CPU/call) | baseline ${wb.perSec}/s (${wb.runtimeCpuMsPerCall} ms CPU/call)${wa ? ` | trigger+ack only ${wa.perSec}/s` : ''} | template/baseline ${warmUpResult.throughputRatio}x`);
 	const out: { concurrency: number; pack: LoadResult; baseline: LoadResult; ackOnly?: LoadResult; throughputRatio: number; p99Ratio: number; ackOnlyThroughputRatio?: number }[] = [];
-	const line = (name: string, r: LoadResult) => `${name} ${r.perSec}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms${r.runtimeCpuMsPerCall !== undefined ? ` (${r.runtimeCpuMsPerCall} ms CPU/call)` : ''}`;
+	const line = (name: string, r: LoadResult) => `${name} ${r.perSec}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms${r.runtimeCpuMsPerCall !== undefined ? ` (${r.runtimeCpuMsPerCall} ms CPU/call; bench ${r.benchCpuMsPerCall})` : ''}`;
 	for (const c of LEVELS) {
 		const b = await load(c, per(c), arrivals, v.baseline, pid);
 		const p = await load(c, per(c), arrivals, v.pack, pid);
