@@ -16,11 +16,16 @@ import { freePort, localFlow, packTarball, ROOT, runtimes, stopChild, waitFor } 
  * measured side by side in one run at 1, 10 and 50 concurrent callers. Latency is from the webhook request leaving
  * the load generator to the text arriving at the Twilio-compatible server; throughput is texts per second.
  */
-/**
- * `benchCpuMsPerCall`: the CPU this process (the load generator and the Twilio-compatible server) spent per call in the
- * same window. It shares the machine's cores with the runtime, and a flow that sends more texts costs it more.
- */
-export interface LoadResult { concurrency: number; requests: number; perSec: number; p50Ms: number; p99Ms: number; runtimeCpuMsPerCall?: number; benchCpuMsPerCall: number }
+export interface LoadResult {
+	concurrency: number;
+	requests: number;
+	perSec: number;
+	p50Ms: number;
+	p99Ms: number;
+	runtimeCpuMsPerCall?: number;
+	/** The CPU this process (load generator and Twilio-compatible server) spent per call: it shares the runtime's cores, and a flow that sends more texts costs it more. */
+	benchCpuMsPerCall: number;
+}
 
 /** CPU time (user + system, ms) the processes have used so far, from /proc; undefined where /proc is missing. */
 function cpuMs(pids: number | number[] | undefined): number | undefined {

@@ -4,6 +4,19 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { SqliteDriver } from '../../core/store/sqlite';
 
+/**
+ * Runs `body` in a plain Node process (jest keeps handles of its own open, and SQLite reads its temporary directory once
+ * per process), with `SqliteDriver` compiled from the TypeScript source on require and `process.argv[1]` set to `file`.
+ */
+function runWithDriver(body: string, file: string, o: { timeout: number; env?: NodeJS.ProcessEnv }) {
+	const script = `
+			const fs = require('node:fs'); const ts = require('typescript');
+			require.extensions['.ts'] = (m, f) => m._compile(ts.transpileModule(fs.readFileSync(f, 'utf8'), { compilerOptions: { module: 'commonjs', target: 'es2022', esModuleInterop: true } }).outputText, f);
+			const { SqliteDriver } = require(${JSON.stringify(join(__dirname, '../../core/store/sqlite.ts'))});
+${body}`;
+	return spawnSync(process.execPath, ['-e', script, file], { encoding: 'utf8', timeout: o.timeout, env: o.env ?? process.env });
+}
+
 /** The SQLite driver's group commit: writes that queue up together share one COMMIT, each still atomic on its own. */
 describe('SQLite group commit', () => {
 	let dir: string;
@@ -79,15 +92,14 @@ describe('SQLite group commit', () => {
 	});
 
 	test('a process with nothing else to do stays alive until close() has finished', () => {
-		// Jest keeps its own handles open, so this runs in a plain Node process: the TypeScript source compiled on require.
-		const script = `
-			const fs = require('node:fs'); const ts = require('typescript');
-			require.extensions['.ts'] = (m, f) => m._compile(ts.transpileModule(fs.readFileSync(f, 'utf8'), { compilerOptions: { module: 'commonjs', target: 'es2022', esModuleInterop: true } }).outputText, f);
-			const { SqliteDriver } = require(${JSON.stringify(join(__dirname, '../../core/store/sqlite.ts'))});
+		const out = runWithDriver(
+			`
 			const db = new SqliteDriver(process.argv[1]);
 			db.run('CREATE TABLE t (id INTEGER)').then(() => db.close()).then(() => console.log('closed'));
-		`;
-		const out = spawnSync(process.execPath, ['-e', script, join(dir, 'alone.db')], { encoding: 'utf8', timeout: 20000 });
+		`,
+			join(dir, 'alone.db'),
+			{ timeout: 20000 },
+		);
 		expect(out.stderr).toBe('');
 		expect(out.stdout.trim()).toBe('closed');
 	});
@@ -141,15 +153,12 @@ describe('SQLite group commit', () => {
 
 describe('SQLite temporary storage', () => {
 	test('a group commit large enough to spill its savepoints\' journal writes no temporary file: it stays in memory', () => {
-		// SQLite reads its temporary directory once per process, so this runs in a plain Node process pointed at a
-		// directory of its own, which it watches for files being created (SQLite deletes them at once, the watch still sees them).
+		// A process of its own, pointed at a temporary directory of its own, which it watches for files being created
+		// (SQLite deletes them at once, the watch still sees them).
 		const dir = mkdtempSync(join(tmpdir(), 'mcr-temp-'));
 		const tmp = join(dir, 'tmp');
 		mkdirSync(tmp);
 		const script = `
-			const fs = require('node:fs'); const ts = require('typescript');
-			require.extensions['.ts'] = (m, f) => m._compile(ts.transpileModule(fs.readFileSync(f, 'utf8'), { compilerOptions: { module: 'commonjs', target: 'es2022', esModuleInterop: true } }).outputText, f);
-			const { SqliteDriver } = require(${JSON.stringify(join(__dirname, '../../core/store/sqlite.ts'))});
 			const created = [];
 			const watcher = fs.watch(process.env.SQLITE_TMPDIR, (event, name) => created.push(name));
 			(async () => {
@@ -170,7 +179,7 @@ describe('SQLite temporary storage', () => {
 			})();
 		`;
 		try {
-			const out = spawnSync(process.execPath, ['-e', script, join(dir, 'big.db')], { encoding: 'utf8', timeout: 30000, env: { ...process.env, SQLITE_TMPDIR: tmp } });
+			const out = runWithDriver(script, join(dir, 'big.db'), { timeout: 30000, env: { ...process.env, SQLITE_TMPDIR: tmp } });
 			expect(out.stderr).toBe('');
 			const r = JSON.parse(out.stdout.trim()) as { changed: number; commits: number; created: string[] };
 			expect(r.changed).toBeGreaterThan(150);
