@@ -151,21 +151,27 @@ export type Send = (caller: string, to?: string) => Promise<Response>;
  * the first 3,000, 1.3-1.7 ms after 6,000); the baseline warms up too, less. A runtime serving calls all day runs warm;
  * the warm-up's own figures are kept too (`warmUp`), for what the first calls after a restart see.
  */
-async function compare(arrivals: Arrivals, pid: number | number[] | undefined, v: { pack: Send; baseline: Send; ackOnly?: Send }, per: (c: number) => number, warmUp: number) {
+async function compare(arrivals: Arrivals, pid: number | number[] | undefined, v: { pack: Send; baseline: Send; ackOnly?: Send; twoTexts?: Send }, per: (c: number) => number, warmUp: number) {
 	const warm = async (send: Send, to?: string) => load(10, warmUp, arrivals, (c) => send(c, to), pid);
 	const wp = await warm(v.pack, WARM_UP_NUMBERS.pack);
 	const wb = await warm(v.baseline);
 	const wa = v.ackOnly ? await warm(v.ackOnly, WARM_UP_NUMBERS.ackOnly) : undefined;
+	if (v.twoTexts) await warm(v.twoTexts);
 	const warmUpResult = { calls: warmUp, concurrency: 10, pack: wp, baseline: wb, ...(wa ? { ackOnly: wa } : {}), throughputRatio: +(wp.perSec / wb.perSec).toFixed(2), p99Ratio: +(wp.p99Ms / wb.p99Ms).toFixed(2) };
 	console.log(`  warm-up, ${warmUp} calls each at 10 callers, from a fresh start: template ${wp.perSec}/s (${wp.runtimeCpuMsPerCall} ms CPU/call) | baseline ${wb.perSec}/s (${wb.runtimeCpuMsPerCall} ms CPU/call)${wa ? ` | trigger+ack only ${wa.perSec}/s` : ''} | template/baseline ${warmUpResult.throughputRatio}x`);
-	const out: { concurrency: number; pack: LoadResult; baseline: LoadResult; ackOnly?: LoadResult; throughputRatio: number; p99Ratio: number; ackOnlyThroughputRatio?: number }[] = [];
+	const out: { concurrency: number; pack: LoadResult; baseline: LoadResult; ackOnly?: LoadResult; twoTexts?: LoadResult; throughputRatio: number; p99Ratio: number; ackOnlyThroughputRatio?: number; twoTextsThroughputRatio?: number; twoTextsP99Ratio?: number }[] = [];
 	const line = (name: string, r: LoadResult) => `${name} ${r.perSec}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms${r.runtimeCpuMsPerCall !== undefined ? ` (${r.runtimeCpuMsPerCall} ms CPU/call; bench ${r.benchCpuMsPerCall})` : ''}`;
 	for (const c of LEVELS) {
 		const b = await load(c, per(c), arrivals, v.baseline, pid);
 		const p = await load(c, per(c), arrivals, v.pack, pid);
 		const a = v.ackOnly ? await load(c, per(c), arrivals, v.ackOnly, pid) : undefined;
-		out.push({ concurrency: c, pack: p, baseline: b, ...(a ? { ackOnly: a, ackOnlyThroughputRatio: +(a.perSec / b.perSec).toFixed(2) } : {}), throughputRatio: +(p.perSec / b.perSec).toFixed(2), p99Ratio: +(p.p99Ms / b.p99Ms).toFixed(2) });
-		console.log(`  ${String(c).padStart(2)} callers: ${line('template', p)} | ${line('baseline', b)}${a ? ` | ${line('trigger+ack only', a)}` : ''} | template/baseline throughput ${(p.perSec / b.perSec).toFixed(2)}x, p99 ${(p.p99Ms / b.p99Ms).toFixed(2)}x`);
+		const t = v.twoTexts ? await load(c, per(c), arrivals, v.twoTexts, pid) : undefined;
+		out.push({
+			concurrency: c, pack: p, baseline: b, ...(a ? { ackOnly: a, ackOnlyThroughputRatio: +(a.perSec / b.perSec).toFixed(2) } : {}),
+			...(t ? { twoTexts: t, twoTextsThroughputRatio: +(t.perSec / b.perSec).toFixed(2), twoTextsP99Ratio: +(t.p99Ms / b.p99Ms).toFixed(2) } : {}),
+			throughputRatio: +(p.perSec / b.perSec).toFixed(2), p99Ratio: +(p.p99Ms / b.p99Ms).toFixed(2),
+		});
+		console.log(`  ${String(c).padStart(2)} callers: ${line('template', p)} | ${line('baseline', b)}${a ? ` | ${line('trigger+ack only', a)}` : ''}${t ? ` | ${line('baseline with the owner text', t)}` : ''} | template/baseline throughput ${(p.perSec / b.perSec).toFixed(2)}x, p99 ${(p.p99Ms / b.p99Ms).toFixed(2)}x${t ? `; baseline with the owner text/baseline ${(t.perSec / b.perSec).toFixed(2)}x, p99 ${(t.p99Ms / b.p99Ms).toFixed(2)}x` : ''}`);
 	}
 	return { warmUp: warmUpResult, levels: out };
 }
@@ -175,12 +181,20 @@ function profileArgs(): string[] {
 	return process.env.MCR_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MCR_BENCH_CPU_PROF}`] : [];
 }
 
+/**
+ * The owner's text of the "baseline with the owner text" flows: the runtime's own nodes doing the template's two texts
+ * (the caller's, then the owner's once the webhook is answered) and nothing else, as long as the template's owner text.
+ * What the second text alone costs a runtime, so how near the template can come to the one-text baseline at best.
+ */
+const OWNER_PHONE = DEMO_PROFILE.roster![0].phone!;
+const OWNER_TEXT = 'Missed call for Acme Plumbing from (312) 555-0142. Urgency: Normal, general, business hours. Call back by 3:15 PM Thu. Case 1a2b3c4d';
+
 function basicAuth(): string {
 	return `Basic ${Buffer.from(`${DEMO_ACCOUNT.accountSid}:${DEMO_ACCOUNT.authToken}`).toString('base64')}`;
 }
 
 /** A runtime running the quick-start template, the baseline and the trigger+Acknowledge-only flow, against `sim`. */
-export interface Running { label: string; pid: number | undefined; /** Every process that does the work (n8n queue mode: main and workers). */ pids?: number[]; sends: { pack: Send; baseline: Send; ackOnly: Send }; stop(): Promise<void> }
+export interface Running { label: string; pid: number | undefined; /** Every process that does the work (n8n queue mode: main and workers). */ pids?: number[]; sends: { pack: Send; baseline: Send; ackOnly: Send; twoTexts: Send }; stop(): Promise<void> }
 
 export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promise<Running> {
 	runtimes.install(['nodered5']);
@@ -208,6 +222,18 @@ export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promis
 			{ id: 'bl.out.fmt', type: 'function', z: 'bl.tab', func: "msg.payload = '<Response/>'; msg.headers = { 'content-type': 'text/xml' }; msg.statusCode = 200; return msg;", outputs: 1, wires: [['bl.out']] },
 			{ id: 'bl.out', type: 'http response', z: 'bl.tab', wires: [] },
 		];
+		// The baseline with the owner text: the same, then a second request (the owner's text) once the webhook is answered.
+		const messagesUrl = `${sim.url}/2010-04-01/Accounts/${DEMO_ACCOUNT.accountSid}/Messages.json`;
+		const form = (to: string, body: string) => `'To=' + encodeURIComponent(${to}) + '&From=' + encodeURIComponent(msg.payload.To) + '&Body=' + encodeURIComponent(${JSON.stringify(body)})`;
+		const twoTexts = [
+			{ id: 'tt.tab', type: 'tab', label: 'baseline with the owner text' },
+			{ id: 'tt.in', type: 'http in', z: 'tt.tab', url: '/baseline-two-texts', method: 'post', wires: [['tt.req.fmt']] },
+			{ id: 'tt.req.fmt', type: 'function', z: 'tt.tab', func: `msg.url = ${JSON.stringify(messagesUrl)}; msg.headers = { 'content-type': 'application/x-www-form-urlencoded', authorization: ${JSON.stringify(basicAuth())} }; msg.owner = ${form(JSON.stringify(OWNER_PHONE), OWNER_TEXT)}; msg.payload = ${form('msg.payload.From', 'Sorry we missed your call. Reply STOP to opt out.')}; return msg;`, outputs: 1, wires: [['tt.req']] },
+			{ id: 'tt.req', type: 'http request', z: 'tt.tab', method: 'POST', ret: 'txt', url: '', wires: [['tt.after']] },
+			{ id: 'tt.after', type: 'function', z: 'tt.tab', func: `const owner = { url: msg.url, headers: msg.headers, payload: msg.owner }; msg.payload = '<Response/>'; msg.headers = { 'content-type': 'text/xml' }; msg.statusCode = 200; return [msg, owner];`, outputs: 2, wires: [['tt.out'], ['tt.req2']] },
+			{ id: 'tt.out', type: 'http response', z: 'tt.tab', wires: [] },
+			{ id: 'tt.req2', type: 'http request', z: 'tt.tab', method: 'POST', ret: 'txt', url: '', wires: [[]] },
+		];
 		// The pack's trigger and Acknowledge alone (the baseline's job with the pack's nodes), on the same config nodes.
 		const trigger = flow.find((n) => n.type === 'missed-call-trigger')!;
 		const ack = flow.find((n) => n.type === 'mcr-acknowledge')!;
@@ -216,7 +242,7 @@ export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promis
 			{ ...trigger, id: 'ao.trigger', z: 'ao.tab', path: '/missed-call-ack', wires: [['ao.ack'], [], [], []] },
 			{ ...ack, id: 'ao.ack', z: 'ao.tab', wires: [[], []] },
 		];
-		const r = await fetch(`${base}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' }, body: JSON.stringify({ flows: [...flow, ...baseline, ...ackOnly] }) });
+		const r = await fetch(`${base}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' }, body: JSON.stringify({ flows: [...flow, ...baseline, ...twoTexts, ...ackOnly] }) });
 		if (!r.ok) throw new Error(`deploy failed: ${r.status}`);
 		await waitFor('the trigger', async () => (await fetch(`${base}/missed-call`, { method: 'POST' })).status === 403, 30000);
 		const hook = `${base}/missed-call?step=dial`;
@@ -227,6 +253,7 @@ export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promis
 				pack: (c, to) => signedPost(hook, missedCallBody(c, to)),
 				baseline: (c) => fetch(`${base}/baseline`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(missedCallBody(c)).toString() }),
 				ackOnly: (c, to = SECOND_NUMBER) => signedPost(`${base}/missed-call-ack?step=dial`, missedCallBody(c, to)),
+				twoTexts: (c) => fetch(`${base}/baseline-two-texts`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(missedCallBody(c)).toString() }),
 			},
 			stop: cleanup,
 		};
@@ -320,15 +347,24 @@ export async function startN8nBench(tarball: string, sim: TwilioSim, queue?: { w
 		const webhookId = (quick.nodes as { type: string; webhookId?: string }[]).find((n) => n.type.endsWith('.missedCallTrigger'))!.webhookId;
 		writeFileSync(join(dir, 'quick.json'), JSON.stringify({ ...quick, id: 'benchQuickStart01' }));
 		// The baseline: n8n's own nodes only. Webhook in, one HTTP Request to the Messages API, Respond to Webhook.
-		const baseline = {
-			id: 'benchBaseline0001', name: 'baseline', active: false, settings: { executionOrder: 'v1' }, pinData: {}, connections: { Webhook: { main: [[{ node: 'Send', type: 'main', index: 0 }]] }, Send: { main: [[{ node: 'Respond', type: 'main', index: 0 }]] } },
-			nodes: [
-				{ id: 'w', name: 'Webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: 'b0000000-0000-4000-8000-000000000001', parameters: { httpMethod: 'POST', path: 'baseline', responseMode: 'responseNode', options: {} } },
-				{ id: 's', name: 'Send', type: 'n8n-nodes-base.httpRequest', typeVersion: 4.2, position: [220, 0], parameters: { method: 'POST', url: `${sim.url}/2010-04-01/Accounts/${DEMO_ACCOUNT.accountSid}/Messages.json`, sendHeaders: true, headerParameters: { parameters: [{ name: 'Authorization', value: basicAuth() }] }, sendBody: true, contentType: 'form-urlencoded', bodyParameters: { parameters: [{ name: 'To', value: "={{ $('Webhook').item.json.body.From }}" }, { name: 'From', value: "={{ $('Webhook').item.json.body.To }}" }, { name: 'Body', value: 'Sorry we missed your call. Reply STOP to opt out.' }] }, options: {} } },
-				{ id: 'r', name: 'Respond', type: 'n8n-nodes-base.respondToWebhook', typeVersion: 1.1, position: [440, 0], parameters: { respondWith: 'text', responseBody: '<Response/>', options: {} } },
-			],
-		};
+		const messagesUrl = `${sim.url}/2010-04-01/Accounts/${DEMO_ACCOUNT.accountSid}/Messages.json`;
+		const httpSend = (id: string, name: string, x: number, to: string, body: string) => ({
+			id, name, type: 'n8n-nodes-base.httpRequest', typeVersion: 4.2, position: [x, 0],
+			parameters: { method: 'POST', url: messagesUrl, sendHeaders: true, headerParameters: { parameters: [{ name: 'Authorization', value: basicAuth() }] }, sendBody: true, contentType: 'form-urlencoded', bodyParameters: { parameters: [{ name: 'To', value: to }, { name: 'From', value: "={{ $('Webhook').item.json.body.To }}" }, { name: 'Body', value: body }] }, options: {} },
+		});
+		const webhook = (n: number, path: string) => ({ id: 'w', name: 'Webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: `b0000000-0000-4000-8000-00000000000${n}`, parameters: { httpMethod: 'POST', path, responseMode: 'responseNode', options: {} } });
+		const respond = { id: 'r', name: 'Respond', type: 'n8n-nodes-base.respondToWebhook', typeVersion: 1.1, position: [440, 0], parameters: { respondWith: 'text', responseBody: '<Response/>', options: {} } };
+		const link = (node: string) => ({ main: [[{ node, type: 'main', index: 0 }]] });
+		const send = httpSend('s', 'Send', 220, "={{ $('Webhook').item.json.body.From }}", 'Sorry we missed your call. Reply STOP to opt out.');
+		const baseline = { id: 'benchBaseline0001', name: 'baseline', active: false, settings: { executionOrder: 'v1' }, pinData: {}, connections: { Webhook: link('Send'), Send: link('Respond') }, nodes: [webhook(1, 'baseline'), send, respond] };
 		writeFileSync(join(dir, 'baseline.json'), JSON.stringify(baseline));
+		// The baseline with the owner text: the same, then a second HTTP Request (the owner's text) after the answer.
+		const twoTexts = {
+			...baseline, id: 'benchBaseline0002', name: 'baseline with the owner text',
+			nodes: [webhook(2, 'baseline-two-texts'), send, respond, httpSend('o', 'Send to owner', 660, OWNER_PHONE, OWNER_TEXT)],
+			connections: { ...baseline.connections, Respond: link('Send to owner') },
+		};
+		writeFileSync(join(dir, 'two-texts.json'), JSON.stringify(twoTexts));
 		// The pack's trigger and Acknowledge alone (the baseline's job with the pack's nodes), on the same credentials.
 		type N = { name: string; type: string; webhookId?: string };
 		const qTrigger = (quick.nodes as N[]).find((n) => n.type.endsWith('.missedCallTrigger'))!;
@@ -339,7 +375,7 @@ export async function startN8nBench(tarball: string, sim: TwilioSim, queue?: { w
 			connections: { [qTrigger.name]: { main: [[{ node: qAck.name, type: 'main', index: 0 }], [], [], []] } },
 		};
 		writeFileSync(join(dir, 'ack-only.json'), JSON.stringify(ackOnly));
-		for (const [f, id] of [['quick.json', 'benchQuickStart01'], ['baseline.json', 'benchBaseline0001'], ['ack-only.json', 'benchAckOnly00001']]) {
+		for (const [f, id] of [['quick.json', 'benchQuickStart01'], ['baseline.json', 'benchBaseline0001'], ['two-texts.json', 'benchBaseline0002'], ['ack-only.json', 'benchAckOnly00001']]) {
 			cli(['import:workflow', `--input=${join(dir, f)}`]);
 			cli(['publish:workflow', `--id=${id}`]);
 		}
@@ -363,6 +399,7 @@ export async function startN8nBench(tarball: string, sim: TwilioSim, queue?: { w
 				pack: (c, to) => signedPost(`${hook}?step=dial`, missedCallBody(c, to)),
 				baseline: (c) => fetch(`${base}/webhook/baseline`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(missedCallBody(c)).toString() }),
 				ackOnly: (c, to = SECOND_NUMBER) => signedPost(`${base}/webhook/a0000000-0000-4000-8000-000000000001/missed-call?step=dial`, missedCallBody(c, to)),
+				twoTexts: (c) => fetch(`${base}/webhook/baseline-two-texts`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(missedCallBody(c)).toString() }),
 			},
 			stop: cleanup,
 		};
