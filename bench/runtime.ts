@@ -57,6 +57,8 @@ const BUSINESSES = [
 	{ ...PROFILE, businessId: 'bench-second', name: 'Bench Second Business', numbers: [SECOND_NUMBER] },
 	{ ...PROFILE, businessId: 'bench-warm-up', name: 'Bench Warm-up', numbers: [WARM_UP_NUMBERS.pack] },
 	{ ...PROFILE, businessId: 'bench-warm-up-second', name: 'Bench Warm-up Second', numbers: [WARM_UP_NUMBERS.ackOnly] },
+	// The repetitions' own businesses (REPEAT_NUMBERS).
+	...['+13125550189', '+13125550188', '+13125550187', '+13125550186'].map((n) => ({ ...PROFILE, businessId: `bench-repeat-${n.slice(-2)}`, name: `Bench Repeat ${n.slice(-2)}`, numbers: [n] })),
 ];
 /** A text that has not arrived by then never will (a cap, a refusal): the run stops and says so instead of waiting forever. */
 const ARRIVAL_TIMEOUT_MS = 30_000;
@@ -96,6 +98,16 @@ let callerSeq = 2000000;
 /** MCR_BENCH_WARM_UP overrides the calls each flow gets before it is measured. */
 function warmUpCalls(fallback: number): number {
 	const n = Number(process.env.MCR_BENCH_WARM_UP);
+	return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+/**
+ * MCR_BENCH_REPEAT overrides how often each flow is measured at each level (at most 3; the median is kept). Node-RED's
+ * runs take seconds and this machine kind's speed drifts by a quarter from one minute to the next (one flow measured 586
+ * and 798 texts/s minutes apart), so it is measured three times, interleaved; n8n's runs take minutes, once.
+ */
+function repeats(fallback: number): number {
+	const n = Number(process.env.MCR_BENCH_REPEAT);
 	return Number.isInteger(n) && n > 0 ? n : fallback;
 }
 
@@ -151,7 +163,26 @@ export type Send = (caller: string, to?: string) => Promise<Response>;
  * the first 3,000, 1.3-1.7 ms after 6,000); the baseline warms up too, less. A runtime serving calls all day runs warm;
  * the warm-up's own figures are kept too (`warmUp`), for what the first calls after a restart see.
  */
-async function compare(arrivals: Arrivals, pid: number | number[] | undefined, v: { pack: Send; baseline: Send; ackOnly?: Send; twoTexts?: Send }, per: (c: number) => number, warmUp: number) {
+/** The median of each figure over repeated runs of one flow at one level (each figure on its own), with every run's rate. */
+function median(runs: LoadResult[]): LoadResult & { runs?: number[] } {
+	if (runs.length === 1) return runs[0];
+	const mid = <K extends keyof LoadResult>(k: K) => {
+		const xs = runs.map((r) => r[k] as number | undefined).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+		return xs.length ? xs[Math.floor(xs.length / 2)] : undefined;
+	};
+	return {
+		concurrency: runs[0].concurrency, requests: runs[0].requests, perSec: mid('perSec')!, p50Ms: mid('p50Ms')!, p99Ms: mid('p99Ms')!,
+		runtimeCpuMsPerCall: mid('runtimeCpuMsPerCall'), benchCpuMsPerCall: mid('benchCpuMsPerCall')!, runs: runs.map((r) => r.perSec),
+	};
+}
+
+/**
+ * The numbers the pack's flows ring in each repetition, one business per flow and repetition: a level's calls over every
+ * repetition would pass one business's hourly cap (10,000 texts, the most a profile allows).
+ */
+const REPEAT_NUMBERS = { pack: [PROFILE.numbers![0], '+13125550189', '+13125550188'], ackOnly: [SECOND_NUMBER, '+13125550187', '+13125550186'] };
+
+async function compare(arrivals: Arrivals, pid: number | number[] | undefined, v: { pack: Send; baseline: Send; ackOnly?: Send; twoTexts?: Send }, per: (c: number) => number, warmUp: number, repeat = 1) {
 	const warm = async (send: Send, to?: string) => load(10, warmUp, arrivals, (c) => send(c, to), pid);
 	const wp = await warm(v.pack, WARM_UP_NUMBERS.pack);
 	const wb = await warm(v.baseline);
@@ -160,20 +191,34 @@ async function compare(arrivals: Arrivals, pid: number | number[] | undefined, v
 	const warmUpResult = { calls: warmUp, concurrency: 10, pack: wp, baseline: wb, ...(wa ? { ackOnly: wa } : {}), throughputRatio: +(wp.perSec / wb.perSec).toFixed(2), p99Ratio: +(wp.p99Ms / wb.p99Ms).toFixed(2) };
 	console.log(`  warm-up, ${warmUp} calls each at 10 callers, from a fresh start: template ${wp.perSec}/s (${wp.runtimeCpuMsPerCall} ms CPU/call) | baseline ${wb.perSec}/s (${wb.runtimeCpuMsPerCall} ms CPU/call)${wa ? ` | trigger+ack only ${wa.perSec}/s` : ''} | template/baseline ${warmUpResult.throughputRatio}x`);
 	const out: { concurrency: number; pack: LoadResult; baseline: LoadResult; ackOnly?: LoadResult; twoTexts?: LoadResult; throughputRatio: number; p99Ratio: number; ackOnlyThroughputRatio?: number; twoTextsThroughputRatio?: number; twoTextsP99Ratio?: number }[] = [];
-	const line = (name: string, r: LoadResult) => `${name} ${r.perSec}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms${r.runtimeCpuMsPerCall !== undefined ? ` (${r.runtimeCpuMsPerCall} ms CPU/call; bench ${r.benchCpuMsPerCall})` : ''}`;
+	const line = (name: string, r: LoadResult & { runs?: number[] }) => `${name} ${r.perSec}/s${r.runs ? ` (${r.runs.join(', ')})` : ''} p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms${r.runtimeCpuMsPerCall !== undefined ? ` (${r.runtimeCpuMsPerCall} ms CPU/call; bench ${r.benchCpuMsPerCall})` : ''}`;
+	const reps = Math.min(repeat, REPEAT_NUMBERS.pack.length);
 	for (const c of LEVELS) {
-		const b = await load(c, per(c), arrivals, v.baseline, pid);
-		const p = await load(c, per(c), arrivals, v.pack, pid);
-		const a = v.ackOnly ? await load(c, per(c), arrivals, v.ackOnly, pid) : undefined;
-		const t = v.twoTexts ? await load(c, per(c), arrivals, v.twoTexts, pid) : undefined;
+		const flows = [
+			{ name: 'baseline', send: v.baseline, to: [] as (string | undefined)[] },
+			{ name: 'pack', send: v.pack, to: REPEAT_NUMBERS.pack },
+			...(v.ackOnly ? [{ name: 'ackOnly', send: v.ackOnly, to: REPEAT_NUMBERS.ackOnly }] : []),
+			...(v.twoTexts ? [{ name: 'twoTexts', send: v.twoTexts, to: [] }] : []),
+		];
+		const runs = new Map<string, LoadResult[]>(flows.map((f) => [f.name, []]));
+		// Each repetition starts with a different flow, so none is always measured first (or right after the same one).
+		for (let rep = 0; rep < reps; rep++) {
+			for (let i = 0; i < flows.length; i++) {
+				const f = flows[(i + rep) % flows.length];
+				runs.get(f.name)!.push(await load(c, per(c), arrivals, (caller) => f.send(caller, f.to[rep]), pid));
+			}
+		}
+		const [b, p] = [median(runs.get('baseline')!), median(runs.get('pack')!)];
+		const a = v.ackOnly ? median(runs.get('ackOnly')!) : undefined;
+		const t = v.twoTexts ? median(runs.get('twoTexts')!) : undefined;
 		out.push({
 			concurrency: c, pack: p, baseline: b, ...(a ? { ackOnly: a, ackOnlyThroughputRatio: +(a.perSec / b.perSec).toFixed(2) } : {}),
 			...(t ? { twoTexts: t, twoTextsThroughputRatio: +(t.perSec / b.perSec).toFixed(2), twoTextsP99Ratio: +(t.p99Ms / b.p99Ms).toFixed(2) } : {}),
 			throughputRatio: +(p.perSec / b.perSec).toFixed(2), p99Ratio: +(p.p99Ms / b.p99Ms).toFixed(2),
 		});
-		console.log(`  ${String(c).padStart(2)} callers: ${line('template', p)} | ${line('baseline', b)}${a ? ` | ${line('trigger+ack only', a)}` : ''}${t ? ` | ${line('baseline with the owner text', t)}` : ''} | template/baseline throughput ${(p.perSec / b.perSec).toFixed(2)}x, p99 ${(p.p99Ms / b.p99Ms).toFixed(2)}x${t ? `; baseline with the owner text/baseline ${(t.perSec / b.perSec).toFixed(2)}x, p99 ${(t.p99Ms / b.p99Ms).toFixed(2)}x` : ''}`);
+		console.log(`  ${String(c).padStart(2)} callers${reps > 1 ? ` (median of ${reps} runs each, rates of every run in brackets)` : ''}: ${line('template', p)} | ${line('baseline', b)}${a ? ` | ${line('trigger+ack only', a)}` : ''}${t ? ` | ${line('baseline with the owner text', t)}` : ''} | template/baseline throughput ${(p.perSec / b.perSec).toFixed(2)}x, p99 ${(p.p99Ms / b.p99Ms).toFixed(2)}x${t ? `; baseline with the owner text/baseline ${(t.perSec / b.perSec).toFixed(2)}x, p99 ${(t.p99Ms / b.p99Ms).toFixed(2)}x` : ''}`);
 	}
-	return { warmUp: warmUpResult, levels: out };
+	return { warmUp: warmUpResult, repeat: reps, levels: out };
 }
 
 /** MCR_BENCH_CPU_PROF=<dir>: the runtime writes a V8 CPU profile there on exit (for finding where time goes). */
@@ -271,7 +316,7 @@ export async function benchNodeRed(tarball: string): Promise<unknown> {
 	try {
 		console.log('Node-RED 5: webhook to acknowledgment, quick-start template vs baseline flow (http in, http request, http response)');
 		// 2,000 calls at every level: the p99 of 2,000 is the twentieth-slowest call, not one garbage collection's worth.
-		return await compare(arrivals, r.pid, r.sends, () => 2000, warmUpCalls(6000));
+		return await compare(arrivals, r.pid, r.sends, () => 2000, warmUpCalls(6000), repeats(3));
 	} finally {
 		await r.stop();
 		await sim.stop();
@@ -418,7 +463,7 @@ export async function benchN8n(tarball: string, queue?: Parameters<typeof startN
 		console.log(`${r.label}: webhook to acknowledgment, quick-start template vs baseline workflow (Webhook, HTTP Request, Respond to Webhook)${queue ? '; CPU summed over main and workers' : ''}`);
 		// 200 calls at every level: the p99 of 200 is the second-slowest call. n8n's own work per execution dwarfs the
 		// pack's, so a short warm-up does.
-		return await compare(arrivals, r.pids ?? r.pid, r.sends, () => 200, warmUpCalls(100));
+		return await compare(arrivals, r.pids ?? r.pid, r.sends, () => 200, warmUpCalls(100), repeats(1));
 	} finally {
 		await r.stop();
 		await sim.stop();
