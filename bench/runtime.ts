@@ -52,13 +52,18 @@ export const SECOND_NUMBER = '+13125550198';
  * with the business's hourly send cap (10,000, the most a profile allows) untouched.
  */
 export const WARM_UP_NUMBERS = { pack: '+13125550197', ackOnly: '+13125550196' };
+/**
+ * The numbers the pack's flows ring in each repetition of a level, one business per flow and repetition: a flow's calls
+ * over every level and repetition would pass one business's hourly cap (10,000 texts, the most a profile allows).
+ */
+const REPEAT_NUMBERS = { pack: [PROFILE.numbers![0], '+13125550189', '+13125550188'], ackOnly: [SECOND_NUMBER, '+13125550187', '+13125550186'] };
 const BUSINESSES = [
 	PROFILE,
 	{ ...PROFILE, businessId: 'bench-second', name: 'Bench Second Business', numbers: [SECOND_NUMBER] },
 	{ ...PROFILE, businessId: 'bench-warm-up', name: 'Bench Warm-up', numbers: [WARM_UP_NUMBERS.pack] },
 	{ ...PROFILE, businessId: 'bench-warm-up-second', name: 'Bench Warm-up Second', numbers: [WARM_UP_NUMBERS.ackOnly] },
-	// The repetitions' own businesses (REPEAT_NUMBERS).
-	...['+13125550189', '+13125550188', '+13125550187', '+13125550186'].map((n) => ({ ...PROFILE, businessId: `bench-repeat-${n.slice(-2)}`, name: `Bench Repeat ${n.slice(-2)}`, numbers: [n] })),
+	// The repetitions' own businesses.
+	...[...REPEAT_NUMBERS.pack.slice(1), ...REPEAT_NUMBERS.ackOnly.slice(1)].map((n) => ({ ...PROFILE, businessId: `bench-repeat-${n.slice(-2)}`, name: `Bench Repeat ${n.slice(-2)}`, numbers: [n] })),
 ];
 /** A text that has not arrived by then never will (a cap, a refusal): the run stops and says so instead of waiting forever. */
 const ARRIVAL_TIMEOUT_MS = 30_000;
@@ -152,17 +157,6 @@ function signedPost(url: string, params: Record<string, string>): Promise<Respon
 /** One missed call from `caller` to `to` (the first business's number unless given). */
 export type Send = (caller: string, to?: string) => Promise<Response>;
 
-/**
- * Runs the pack's template, the baseline and (where given) the pack's trigger and Acknowledge alone, in turn at each
- * concurrency, so all see the same machine state. The runtime's own CPU per call is read from /proc beside each.
- *
- * Each flow first gets the same warm-up, `warmUp` calls at 10 callers (the pack's to businesses of their own, so the
- * measured business starts with its hourly send cap untouched): V8 compiles a function for speed only once it has run
- * often, and the template runs far more code than the baseline (the SDK, zod, luxon, the store), so its first few
- * thousand calls in a fresh process cost up to twice the CPU of later ones (measured in Node-RED: 2.0-2.5 ms per call in
- * the first 3,000, 1.3-1.7 ms after 6,000); the baseline warms up too, less. A runtime serving calls all day runs warm;
- * the warm-up's own figures are kept too (`warmUp`), for what the first calls after a restart see.
- */
 /** The median of each figure over repeated runs of one flow at one level (each figure on its own), with every run's rate. */
 function median(runs: LoadResult[]): LoadResult & { runs?: number[] } {
 	if (runs.length === 1) return runs[0];
@@ -177,11 +171,17 @@ function median(runs: LoadResult[]): LoadResult & { runs?: number[] } {
 }
 
 /**
- * The numbers the pack's flows ring in each repetition, one business per flow and repetition: a level's calls over every
- * repetition would pass one business's hourly cap (10,000 texts, the most a profile allows).
+ * Runs the pack's template, the baseline and (where given) the pack's trigger and Acknowledge alone and the baseline
+ * with the owner text, in turn at each concurrency, so all see the same machine state; `repeat` times each, every
+ * repetition starting with another flow, the median kept. The runtime's own CPU per call is read from /proc beside each.
+ *
+ * Each flow first gets the same warm-up, `warmUp` calls at 10 callers (the pack's to businesses of their own, so the
+ * measured business starts with its hourly send cap untouched): V8 compiles a function for speed only once it has run
+ * often, and the template runs far more code than the baseline (the SDK, zod, luxon, the store), so its first few
+ * thousand calls in a fresh process cost up to twice the CPU of later ones (measured in Node-RED: 2.0-2.5 ms per call in
+ * the first 3,000, 1.3-1.7 ms after 6,000); the baseline warms up too, less. A runtime serving calls all day runs warm;
+ * the warm-up's own figures are kept too (`warmUp`), for what the first calls after a restart see.
  */
-const REPEAT_NUMBERS = { pack: [PROFILE.numbers![0], '+13125550189', '+13125550188'], ackOnly: [SECOND_NUMBER, '+13125550187', '+13125550186'] };
-
 async function compare(arrivals: Arrivals, pid: number | number[] | undefined, v: { pack: Send; baseline: Send; ackOnly?: Send; twoTexts?: Send }, per: (c: number) => number, warmUp: number, repeat = 1) {
 	const warm = async (send: Send, to?: string) => load(10, warmUp, arrivals, (c) => send(c, to), pid);
 	const wp = await warm(v.pack, WARM_UP_NUMBERS.pack);
@@ -232,7 +232,7 @@ function profileArgs(): string[] {
  * What the second text alone costs a runtime, so how near the template can come to the one-text baseline at best.
  */
 const OWNER_PHONE = DEMO_PROFILE.roster![0].phone!;
-const OWNER_TEXT = 'Missed call for Acme Plumbing from (312) 555-0142. Urgency: Normal, general, business hours. Call back by 3:15 PM Thu. Case 1a2b3c4d';
+const OWNER_TEXT = '[Normal] Missed call from +13125550142 (leak, business-hours). Call back by 4:51 PM Thu. Case 347d6ca1';
 
 function basicAuth(): string {
 	return `Basic ${Buffer.from(`${DEMO_ACCOUNT.accountSid}:${DEMO_ACCOUNT.authToken}`).toString('base64')}`;
