@@ -100,10 +100,15 @@ class Arrivals {
 
 let callerSeq = 2000000;
 
+/** A positive whole number from the environment variable `name`, else `fallback`. */
+function countFromEnv(name: string, fallback: number): number {
+	const n = Number(process.env[name]);
+	return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
 /** MCR_BENCH_WARM_UP overrides the calls each flow gets before it is measured. */
 function warmUpCalls(fallback: number): number {
-	const n = Number(process.env.MCR_BENCH_WARM_UP);
-	return Number.isInteger(n) && n > 0 ? n : fallback;
+	return countFromEnv('MCR_BENCH_WARM_UP', fallback);
 }
 
 /**
@@ -112,8 +117,7 @@ function warmUpCalls(fallback: number): number {
  * and 798 texts/s minutes apart), so it is measured three times, interleaved; n8n's runs take minutes, once.
  */
 function repeats(fallback: number): number {
-	const n = Number(process.env.MCR_BENCH_REPEAT);
-	return Number.isInteger(n) && n > 0 ? n : fallback;
+	return countFromEnv('MCR_BENCH_REPEAT', fallback);
 }
 
 async function load(concurrency: number, requests: number, arrivals: Arrivals, send: (caller: string) => Promise<Response>, pid?: number | number[]): Promise<LoadResult> {
@@ -148,6 +152,11 @@ async function load(concurrency: number, requests: number, arrivals: Arrivals, s
 
 function missedCallBody(caller: string, to = PROFILE.numbers![0]): Record<string, string> {
 	return { AccountSid: DEMO_ACCOUNT.accountSid, CallSid: `CA${caller.slice(1).padEnd(32, '0')}`, From: caller, To: to, DialCallStatus: 'no-answer', DialCallDuration: '0', CallStatus: 'completed', Direction: 'inbound' };
+}
+
+/** The missed call from `caller` posted unsigned, as the runtime's own webhook nodes take it (the baselines). */
+function plainPost(url: string, caller: string): Promise<Response> {
+	return fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(missedCallBody(caller)).toString() });
 }
 
 function signedPost(url: string, params: Record<string, string>): Promise<Response> {
@@ -232,7 +241,14 @@ function profileArgs(): string[] {
  * What the second text alone costs a runtime, so how near the template can come to the one-text baseline at best.
  */
 const OWNER_PHONE = DEMO_PROFILE.roster![0].phone!;
+/** The baselines' text to the caller. */
+const CALLER_TEXT = 'Sorry we missed your call. Reply STOP to opt out.';
 const OWNER_TEXT = '[Normal] Missed call from +13125550142 (leak, business-hours). Call back by 4:51 PM Thu. Case 347d6ca1';
+
+/** The Twilio-compatible server's Messages API, where every flow's texts go. */
+function messagesUrl(sim: TwilioSim): string {
+	return `${sim.url}/2010-04-01/Accounts/${DEMO_ACCOUNT.accountSid}/Messages.json`;
+}
 
 function basicAuth(): string {
 	return `Basic ${Buffer.from(`${DEMO_ACCOUNT.accountSid}:${DEMO_ACCOUNT.authToken}`).toString('base64')}`;
@@ -258,22 +274,23 @@ export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promis
 		const base = `http://127.0.0.1:${port}`;
 		await waitFor('Node-RED', async () => (await fetch(`${base}/settings`)).ok, 120000);
 		const flow = localFlow('quick-start-text-back', { simUrl: sim.url, account: DEMO_ACCOUNT, profile: BUSINESSES, each: (n) => n.type === 'debug' && (n.active = false) });
-		// The baseline: Node-RED's own nodes only. Webhook in, one request to the Messages API, answer.
+		// The baseline: Node-RED's own nodes only. Webhook in, one request to the Messages API, answer. `request` and `form`
+		// are the function nodes' code setting a Messages API request and its form body.
+		const request = `msg.url = ${JSON.stringify(messagesUrl(sim))}; msg.headers = { 'content-type': 'application/x-www-form-urlencoded', authorization: ${JSON.stringify(basicAuth())} }`;
+		const form = (to: string, body: string) => `'To=' + encodeURIComponent(${to}) + '&From=' + encodeURIComponent(msg.payload.To) + '&Body=' + encodeURIComponent(${JSON.stringify(body)})`;
 		const baseline = [
 			{ id: 'bl.tab', type: 'tab', label: 'baseline' },
 			{ id: 'bl.in', type: 'http in', z: 'bl.tab', url: '/baseline', method: 'post', wires: [['bl.req.fmt']] },
-			{ id: 'bl.req.fmt', type: 'function', z: 'bl.tab', func: `msg.res_ = msg.res; msg.url = ${JSON.stringify(`${sim.url}/2010-04-01/Accounts/${DEMO_ACCOUNT.accountSid}/Messages.json`)}; msg.headers = { 'content-type': 'application/x-www-form-urlencoded', authorization: ${JSON.stringify(basicAuth())} }; msg.payload = 'To=' + encodeURIComponent(msg.payload.From) + '&From=' + encodeURIComponent(msg.payload.To) + '&Body=' + encodeURIComponent('Sorry we missed your call. Reply STOP to opt out.'); return msg;`, outputs: 1, wires: [['bl.req']] },
+			{ id: 'bl.req.fmt', type: 'function', z: 'bl.tab', func: `msg.res_ = msg.res; ${request}; msg.payload = ${form('msg.payload.From', CALLER_TEXT)}; return msg;`, outputs: 1, wires: [['bl.req']] },
 			{ id: 'bl.req', type: 'http request', z: 'bl.tab', method: 'POST', ret: 'txt', url: '', wires: [['bl.out.fmt']] },
 			{ id: 'bl.out.fmt', type: 'function', z: 'bl.tab', func: "msg.payload = '<Response/>'; msg.headers = { 'content-type': 'text/xml' }; msg.statusCode = 200; return msg;", outputs: 1, wires: [['bl.out']] },
 			{ id: 'bl.out', type: 'http response', z: 'bl.tab', wires: [] },
 		];
 		// The baseline with the owner text: the same, then a second request (the owner's text) once the webhook is answered.
-		const messagesUrl = `${sim.url}/2010-04-01/Accounts/${DEMO_ACCOUNT.accountSid}/Messages.json`;
-		const form = (to: string, body: string) => `'To=' + encodeURIComponent(${to}) + '&From=' + encodeURIComponent(msg.payload.To) + '&Body=' + encodeURIComponent(${JSON.stringify(body)})`;
 		const twoTexts = [
 			{ id: 'tt.tab', type: 'tab', label: 'baseline with the owner text' },
 			{ id: 'tt.in', type: 'http in', z: 'tt.tab', url: '/baseline-two-texts', method: 'post', wires: [['tt.req.fmt']] },
-			{ id: 'tt.req.fmt', type: 'function', z: 'tt.tab', func: `msg.url = ${JSON.stringify(messagesUrl)}; msg.headers = { 'content-type': 'application/x-www-form-urlencoded', authorization: ${JSON.stringify(basicAuth())} }; msg.owner = ${form(JSON.stringify(OWNER_PHONE), OWNER_TEXT)}; msg.payload = ${form('msg.payload.From', 'Sorry we missed your call. Reply STOP to opt out.')}; return msg;`, outputs: 1, wires: [['tt.req']] },
+			{ id: 'tt.req.fmt', type: 'function', z: 'tt.tab', func: `${request}; msg.owner = ${form(JSON.stringify(OWNER_PHONE), OWNER_TEXT)}; msg.payload = ${form('msg.payload.From', CALLER_TEXT)}; return msg;`, outputs: 1, wires: [['tt.req']] },
 			{ id: 'tt.req', type: 'http request', z: 'tt.tab', method: 'POST', ret: 'txt', url: '', wires: [['tt.after']] },
 			{ id: 'tt.after', type: 'function', z: 'tt.tab', func: `const owner = { url: msg.url, headers: msg.headers, payload: msg.owner }; msg.payload = '<Response/>'; msg.headers = { 'content-type': 'text/xml' }; msg.statusCode = 200; return [msg, owner];`, outputs: 2, wires: [['tt.out'], ['tt.req2']] },
 			{ id: 'tt.out', type: 'http response', z: 'tt.tab', wires: [] },
@@ -296,9 +313,9 @@ export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promis
 			pid: red.pid,
 			sends: {
 				pack: (c, to) => signedPost(hook, missedCallBody(c, to)),
-				baseline: (c) => fetch(`${base}/baseline`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(missedCallBody(c)).toString() }),
+				baseline: (c) => plainPost(`${base}/baseline`, c),
 				ackOnly: (c, to = SECOND_NUMBER) => signedPost(`${base}/missed-call-ack?step=dial`, missedCallBody(c, to)),
-				twoTexts: (c) => fetch(`${base}/baseline-two-texts`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(missedCallBody(c)).toString() }),
+				twoTexts: (c) => plainPost(`${base}/baseline-two-texts`, c),
 			},
 			stop: cleanup,
 		};
@@ -392,15 +409,14 @@ export async function startN8nBench(tarball: string, sim: TwilioSim, queue?: { w
 		const webhookId = (quick.nodes as { type: string; webhookId?: string }[]).find((n) => n.type.endsWith('.missedCallTrigger'))!.webhookId;
 		writeFileSync(join(dir, 'quick.json'), JSON.stringify({ ...quick, id: 'benchQuickStart01' }));
 		// The baseline: n8n's own nodes only. Webhook in, one HTTP Request to the Messages API, Respond to Webhook.
-		const messagesUrl = `${sim.url}/2010-04-01/Accounts/${DEMO_ACCOUNT.accountSid}/Messages.json`;
 		const httpSend = (id: string, name: string, x: number, to: string, body: string) => ({
 			id, name, type: 'n8n-nodes-base.httpRequest', typeVersion: 4.2, position: [x, 0],
-			parameters: { method: 'POST', url: messagesUrl, sendHeaders: true, headerParameters: { parameters: [{ name: 'Authorization', value: basicAuth() }] }, sendBody: true, contentType: 'form-urlencoded', bodyParameters: { parameters: [{ name: 'To', value: to }, { name: 'From', value: "={{ $('Webhook').item.json.body.To }}" }, { name: 'Body', value: body }] }, options: {} },
+			parameters: { method: 'POST', url: messagesUrl(sim), sendHeaders: true, headerParameters: { parameters: [{ name: 'Authorization', value: basicAuth() }] }, sendBody: true, contentType: 'form-urlencoded', bodyParameters: { parameters: [{ name: 'To', value: to }, { name: 'From', value: "={{ $('Webhook').item.json.body.To }}" }, { name: 'Body', value: body }] }, options: {} },
 		});
 		const webhook = (n: number, path: string) => ({ id: 'w', name: 'Webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: `b0000000-0000-4000-8000-00000000000${n}`, parameters: { httpMethod: 'POST', path, responseMode: 'responseNode', options: {} } });
 		const respond = { id: 'r', name: 'Respond', type: 'n8n-nodes-base.respondToWebhook', typeVersion: 1.1, position: [440, 0], parameters: { respondWith: 'text', responseBody: '<Response/>', options: {} } };
 		const link = (node: string) => ({ main: [[{ node, type: 'main', index: 0 }]] });
-		const send = httpSend('s', 'Send', 220, "={{ $('Webhook').item.json.body.From }}", 'Sorry we missed your call. Reply STOP to opt out.');
+		const send = httpSend('s', 'Send', 220, "={{ $('Webhook').item.json.body.From }}", CALLER_TEXT);
 		const baseline = { id: 'benchBaseline0001', name: 'baseline', active: false, settings: { executionOrder: 'v1' }, pinData: {}, connections: { Webhook: link('Send'), Send: link('Respond') }, nodes: [webhook(1, 'baseline'), send, respond] };
 		writeFileSync(join(dir, 'baseline.json'), JSON.stringify(baseline));
 		// The baseline with the owner text: the same, then a second HTTP Request (the owner's text) after the answer.
@@ -442,9 +458,9 @@ export async function startN8nBench(tarball: string, sim: TwilioSim, queue?: { w
 			pids: [n8n.pid!, ...workers.map((w) => w.pid!)],
 			sends: {
 				pack: (c, to) => signedPost(`${hook}?step=dial`, missedCallBody(c, to)),
-				baseline: (c) => fetch(`${base}/webhook/baseline`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(missedCallBody(c)).toString() }),
+				baseline: (c) => plainPost(`${base}/webhook/baseline`, c),
 				ackOnly: (c, to = SECOND_NUMBER) => signedPost(`${base}/webhook/a0000000-0000-4000-8000-000000000001/missed-call?step=dial`, missedCallBody(c, to)),
-				twoTexts: (c) => fetch(`${base}/webhook/baseline-two-texts`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(missedCallBody(c)).toString() }),
+				twoTexts: (c) => plainPost(`${base}/webhook/baseline-two-texts`, c),
 			},
 			stop: cleanup,
 		};
