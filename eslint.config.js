@@ -16,7 +16,17 @@ module.exports = tseslint.config(
 	},
 	{
 		files: ['**/*.js'],
-		languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', exports: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly' } },
+		languageOptions: {
+			sourceType: 'commonjs',
+			globals: {
+				require: 'readonly',
+				module: 'writable',
+				exports: 'writable',
+				process: 'readonly',
+				console: 'readonly',
+				__dirname: 'readonly',
+			},
+		},
 		rules: { '@typescript-eslint/no-require-imports': 'off' },
 	},
 	{
@@ -42,9 +52,21 @@ module.exports = tseslint.config(
 			// offset, a tenth of the loop's CPU. A zone name handed to luxon directly would quietly bring that back.
 			'no-restricted-syntax': [
 				'error',
-				{ selector: "CallExpression[callee.property.name='setZone']:not([arguments.0.callee.name='zoneOf']):not([arguments.0.value=/^utc$/i])", message: 'Pass the zone through zoneOf() (core/profile/zone.ts).' },
-				{ selector: "CallExpression[callee.object.name='DateTime'] Property[key.name='zone']:not([value.callee.name='zoneOf']):not([value.value=/^utc$/i])", message: 'Pass the zone through zoneOf() (core/profile/zone.ts).' },
-				{ selector: "CallExpression[callee.name='instant'][arguments.length>1]:not([arguments.1.callee.name='zoneOf']):not([arguments.1.value=/^utc$/i])", message: 'Pass the zone through zoneOf() (core/profile/zone.ts).' },
+				{
+					selector:
+						"CallExpression[callee.property.name='setZone']:not([arguments.0.callee.name='zoneOf']):not([arguments.0.value=/^utc$/i])",
+					message: 'Pass the zone through zoneOf() (core/profile/zone.ts).',
+				},
+				{
+					selector:
+						"CallExpression[callee.object.name='DateTime'] Property[key.name='zone']:not([value.callee.name='zoneOf']):not([value.value=/^utc$/i])",
+					message: 'Pass the zone through zoneOf() (core/profile/zone.ts).',
+				},
+				{
+					selector:
+						"CallExpression[callee.name='instant'][arguments.length>1]:not([arguments.1.callee.name='zoneOf']):not([arguments.1.value=/^utc$/i])",
+					message: 'Pass the zone through zoneOf() (core/profile/zone.ts).',
+				},
 			],
 		},
 	},

@@ -41,7 +41,17 @@ function cpuMs(pids: number | number[] | undefined): number | undefined {
 	}
 }
 
-const PROFILE = { ...DEMO_PROFILE, acknowledgment: { ...(DEMO_PROFILE.acknowledgment ?? {}), checkLineType: false, hourlyCap: 10000, dailyCap: 100000, perCallerDailyCap: 50, quietHours: { enabled: false, replyToCaller: 'send' as const } } };
+const PROFILE = {
+	...DEMO_PROFILE,
+	acknowledgment: {
+		...(DEMO_PROFILE.acknowledgment ?? {}),
+		checkLineType: false,
+		hourlyCap: 10000,
+		dailyCap: 100000,
+		perCallerDailyCap: 50,
+		quietHours: { enabled: false, replyToCaller: 'send' as const },
+	},
+};
 /**
  * A second business on the same config nodes (a second number): the trigger+Acknowledge-only flow's, and half the soak's
  * calls, so each business stays under the highest hourly cap a profile takes (10,000 texts) through a whole run.
@@ -56,14 +66,22 @@ export const WARM_UP_NUMBERS = { pack: '+13125550197', ackOnly: '+13125550196' }
  * The numbers the pack's flows ring in each repetition of a level, one business per flow and repetition: a flow's calls
  * over every level and repetition would pass one business's hourly cap (10,000 texts, the most a profile allows).
  */
-const REPEAT_NUMBERS = { pack: [PROFILE.numbers![0], '+13125550189', '+13125550188'], ackOnly: [SECOND_NUMBER, '+13125550187', '+13125550186'] };
+const REPEAT_NUMBERS = {
+	pack: [PROFILE.numbers![0], '+13125550189', '+13125550188'],
+	ackOnly: [SECOND_NUMBER, '+13125550187', '+13125550186'],
+};
 const BUSINESSES = [
 	PROFILE,
 	{ ...PROFILE, businessId: 'bench-second', name: 'Bench Second Business', numbers: [SECOND_NUMBER] },
 	{ ...PROFILE, businessId: 'bench-warm-up', name: 'Bench Warm-up', numbers: [WARM_UP_NUMBERS.pack] },
 	{ ...PROFILE, businessId: 'bench-warm-up-second', name: 'Bench Warm-up Second', numbers: [WARM_UP_NUMBERS.ackOnly] },
 	// The repetitions' own businesses.
-	...[...REPEAT_NUMBERS.pack.slice(1), ...REPEAT_NUMBERS.ackOnly.slice(1)].map((n) => ({ ...PROFILE, businessId: `bench-repeat-${n.slice(-2)}`, name: `Bench Repeat ${n.slice(-2)}`, numbers: [n] })),
+	...[...REPEAT_NUMBERS.pack.slice(1), ...REPEAT_NUMBERS.ackOnly.slice(1)].map((n) => ({
+		...PROFILE,
+		businessId: `bench-repeat-${n.slice(-2)}`,
+		name: `Bench Repeat ${n.slice(-2)}`,
+		numbers: [n],
+	})),
 ];
 /** A text that has not arrived by then never will (a cap, a refusal): the run stops and says so instead of waiting forever. */
 const ARRIVAL_TIMEOUT_MS = 30_000;
@@ -88,7 +106,11 @@ class Arrivals {
 		return new Promise((resolve, reject) => {
 			const timer = setTimeout(() => {
 				this.waiting.delete(to);
-				reject(new Error(`no text reached ${to} within ${ARRIVAL_TIMEOUT_MS / 1000} s of its call: held back (a cap, quiet hours) or refused; the runtime's log says which`));
+				reject(
+					new Error(
+						`no text reached ${to} within ${ARRIVAL_TIMEOUT_MS / 1000} s of its call: held back (a cap, quiet hours) or refused; the runtime's log says which`,
+					),
+				);
 			}, ARRIVAL_TIMEOUT_MS);
 			this.waiting.set(to, (at) => {
 				clearTimeout(timer);
@@ -120,7 +142,13 @@ function repeats(fallback: number): number {
 	return countFromEnv('MCR_BENCH_REPEAT', fallback);
 }
 
-async function load(concurrency: number, requests: number, arrivals: Arrivals, send: (caller: string) => Promise<Response>, pid?: number | number[]): Promise<LoadResult> {
+async function load(
+	concurrency: number,
+	requests: number,
+	arrivals: Arrivals,
+	send: (caller: string) => Promise<Response>,
+	pid?: number | number[],
+): Promise<LoadResult> {
 	const latencies: number[] = [];
 	const cpu0 = cpuMs(pid);
 	const own0 = process.cpuUsage();
@@ -145,22 +173,51 @@ async function load(concurrency: number, requests: number, arrivals: Arrivals, s
 	const cpu1 = cpuMs(pid);
 	latencies.sort((a, b) => a - b);
 	const own = process.cpuUsage(own0);
-	const runtimeCpuMsPerCall = cpu0 !== undefined && cpu1 !== undefined ? +((cpu1 - cpu0) / requests).toFixed(2) : undefined;
+	const runtimeCpuMsPerCall =
+		cpu0 !== undefined && cpu1 !== undefined ? +((cpu1 - cpu0) / requests).toFixed(2) : undefined;
 	const benchCpuMsPerCall = +((own.user + own.system) / 1000 / requests).toFixed(2);
-	return { concurrency, requests, perSec: Math.round(requests / seconds), p50Ms: pct(latencies, 0.5), p99Ms: pct(latencies, 0.99), runtimeCpuMsPerCall, benchCpuMsPerCall };
+	return {
+		concurrency,
+		requests,
+		perSec: Math.round(requests / seconds),
+		p50Ms: pct(latencies, 0.5),
+		p99Ms: pct(latencies, 0.99),
+		runtimeCpuMsPerCall,
+		benchCpuMsPerCall,
+	};
 }
 
 function missedCallBody(caller: string, to = PROFILE.numbers![0]): Record<string, string> {
-	return { AccountSid: DEMO_ACCOUNT.accountSid, CallSid: `CA${caller.slice(1).padEnd(32, '0')}`, From: caller, To: to, DialCallStatus: 'no-answer', DialCallDuration: '0', CallStatus: 'completed', Direction: 'inbound' };
+	return {
+		AccountSid: DEMO_ACCOUNT.accountSid,
+		CallSid: `CA${caller.slice(1).padEnd(32, '0')}`,
+		From: caller,
+		To: to,
+		DialCallStatus: 'no-answer',
+		DialCallDuration: '0',
+		CallStatus: 'completed',
+		Direction: 'inbound',
+	};
 }
 
 /** The missed call from `caller` posted unsigned, as the runtime's own webhook nodes take it (the baselines). */
 function plainPost(url: string, caller: string): Promise<Response> {
-	return fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(missedCallBody(caller)).toString() });
+	return fetch(url, {
+		method: 'POST',
+		headers: { 'content-type': 'application/x-www-form-urlencoded' },
+		body: new URLSearchParams(missedCallBody(caller)).toString(),
+	});
 }
 
 function signedPost(url: string, params: Record<string, string>): Promise<Response> {
-	return fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signTwilioRequest(DEMO_ACCOUNT.authToken, url, params) }, body: new URLSearchParams(params).toString() });
+	return fetch(url, {
+		method: 'POST',
+		headers: {
+			'content-type': 'application/x-www-form-urlencoded',
+			'x-twilio-signature': signTwilioRequest(DEMO_ACCOUNT.authToken, url, params),
+		},
+		body: new URLSearchParams(params).toString(),
+	});
 }
 
 /** One missed call from `caller` to `to` (the first business's number unless given). */
@@ -170,12 +227,21 @@ export type Send = (caller: string, to?: string) => Promise<Response>;
 function median(runs: LoadResult[]): LoadResult & { runs?: number[] } {
 	if (runs.length === 1) return runs[0];
 	const mid = <K extends keyof LoadResult>(k: K) => {
-		const xs = runs.map((r) => r[k] as number | undefined).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+		const xs = runs
+			.map((r) => r[k] as number | undefined)
+			.filter((x): x is number => x !== undefined)
+			.sort((a, b) => a - b);
 		return xs.length ? xs[Math.floor(xs.length / 2)] : undefined;
 	};
 	return {
-		concurrency: runs[0].concurrency, requests: runs[0].requests, perSec: mid('perSec')!, p50Ms: mid('p50Ms')!, p99Ms: mid('p99Ms')!,
-		runtimeCpuMsPerCall: mid('runtimeCpuMsPerCall'), benchCpuMsPerCall: mid('benchCpuMsPerCall')!, runs: runs.map((r) => r.perSec),
+		concurrency: runs[0].concurrency,
+		requests: runs[0].requests,
+		perSec: mid('perSec')!,
+		p50Ms: mid('p50Ms')!,
+		p99Ms: mid('p99Ms')!,
+		runtimeCpuMsPerCall: mid('runtimeCpuMsPerCall'),
+		benchCpuMsPerCall: mid('benchCpuMsPerCall')!,
+		runs: runs.map((r) => r.perSec),
 	};
 }
 
@@ -191,16 +257,45 @@ function median(runs: LoadResult[]): LoadResult & { runs?: number[] } {
  * the first 3,000, 1.3-1.7 ms after 6,000); the baseline warms up too, less. A runtime serving calls all day runs warm;
  * the warm-up's own figures are kept too (`warmUp`), for what the first calls after a restart see.
  */
-async function compare(arrivals: Arrivals, pid: number | number[] | undefined, v: { pack: Send; baseline: Send; ackOnly?: Send; twoTexts?: Send }, per: (c: number) => number, warmUp: number, repeat = 1) {
+async function compare(
+	arrivals: Arrivals,
+	pid: number | number[] | undefined,
+	v: { pack: Send; baseline: Send; ackOnly?: Send; twoTexts?: Send },
+	per: (c: number) => number,
+	warmUp: number,
+	repeat = 1,
+) {
 	const warm = async (send: Send, to?: string) => load(10, warmUp, arrivals, (c) => send(c, to), pid);
 	const wp = await warm(v.pack, WARM_UP_NUMBERS.pack);
 	const wb = await warm(v.baseline);
 	const wa = v.ackOnly ? await warm(v.ackOnly, WARM_UP_NUMBERS.ackOnly) : undefined;
 	if (v.twoTexts) await warm(v.twoTexts);
-	const warmUpResult = { calls: warmUp, concurrency: 10, pack: wp, baseline: wb, ...(wa ? { ackOnly: wa } : {}), throughputRatio: +(wp.perSec / wb.perSec).toFixed(2), p99Ratio: +(wp.p99Ms / wb.p99Ms).toFixed(2) };
-	console.log(`  warm-up, ${warmUp} calls each at 10 callers, from a fresh start: template ${wp.perSec}/s (${wp.runtimeCpuMsPerCall} ms CPU/call) | baseline ${wb.perSec}/s (${wb.runtimeCpuMsPerCall} ms CPU/call)${wa ? ` | trigger+ack only ${wa.perSec}/s` : ''} | template/baseline ${warmUpResult.throughputRatio}x`);
-	const out: { concurrency: number; pack: LoadResult; baseline: LoadResult; ackOnly?: LoadResult; twoTexts?: LoadResult; throughputRatio: number; p99Ratio: number; ackOnlyThroughputRatio?: number; twoTextsThroughputRatio?: number; twoTextsP99Ratio?: number }[] = [];
-	const line = (name: string, r: LoadResult & { runs?: number[] }) => `${name} ${r.perSec}/s${r.runs ? ` (${r.runs.join(', ')})` : ''} p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms${r.runtimeCpuMsPerCall !== undefined ? ` (${r.runtimeCpuMsPerCall} ms CPU/call; bench ${r.benchCpuMsPerCall})` : ''}`;
+	const warmUpResult = {
+		calls: warmUp,
+		concurrency: 10,
+		pack: wp,
+		baseline: wb,
+		...(wa ? { ackOnly: wa } : {}),
+		throughputRatio: +(wp.perSec / wb.perSec).toFixed(2),
+		p99Ratio: +(wp.p99Ms / wb.p99Ms).toFixed(2),
+	};
+	console.log(
+		`  warm-up, ${warmUp} calls each at 10 callers, from a fresh start: template ${wp.perSec}/s (${wp.runtimeCpuMsPerCall} ms CPU/call) | baseline ${wb.perSec}/s (${wb.runtimeCpuMsPerCall} ms CPU/call)${wa ? ` | trigger+ack only ${wa.perSec}/s` : ''} | template/baseline ${warmUpResult.throughputRatio}x`,
+	);
+	const out: {
+		concurrency: number;
+		pack: LoadResult;
+		baseline: LoadResult;
+		ackOnly?: LoadResult;
+		twoTexts?: LoadResult;
+		throughputRatio: number;
+		p99Ratio: number;
+		ackOnlyThroughputRatio?: number;
+		twoTextsThroughputRatio?: number;
+		twoTextsP99Ratio?: number;
+	}[] = [];
+	const line = (name: string, r: LoadResult & { runs?: number[] }) =>
+		`${name} ${r.perSec}/s${r.runs ? ` (${r.runs.join(', ')})` : ''} p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms${r.runtimeCpuMsPerCall !== undefined ? ` (${r.runtimeCpuMsPerCall} ms CPU/call; bench ${r.benchCpuMsPerCall})` : ''}`;
 	const reps = Math.min(repeat, REPEAT_NUMBERS.pack.length);
 	for (const c of LEVELS) {
 		const flows = [
@@ -221,11 +316,23 @@ async function compare(arrivals: Arrivals, pid: number | number[] | undefined, v
 		const a = v.ackOnly ? median(runs.get('ackOnly')!) : undefined;
 		const t = v.twoTexts ? median(runs.get('twoTexts')!) : undefined;
 		out.push({
-			concurrency: c, pack: p, baseline: b, ...(a ? { ackOnly: a, ackOnlyThroughputRatio: +(a.perSec / b.perSec).toFixed(2) } : {}),
-			...(t ? { twoTexts: t, twoTextsThroughputRatio: +(t.perSec / b.perSec).toFixed(2), twoTextsP99Ratio: +(t.p99Ms / b.p99Ms).toFixed(2) } : {}),
-			throughputRatio: +(p.perSec / b.perSec).toFixed(2), p99Ratio: +(p.p99Ms / b.p99Ms).toFixed(2),
+			concurrency: c,
+			pack: p,
+			baseline: b,
+			...(a ? { ackOnly: a, ackOnlyThroughputRatio: +(a.perSec / b.perSec).toFixed(2) } : {}),
+			...(t
+				? {
+						twoTexts: t,
+						twoTextsThroughputRatio: +(t.perSec / b.perSec).toFixed(2),
+						twoTextsP99Ratio: +(t.p99Ms / b.p99Ms).toFixed(2),
+					}
+				: {}),
+			throughputRatio: +(p.perSec / b.perSec).toFixed(2),
+			p99Ratio: +(p.p99Ms / b.p99Ms).toFixed(2),
 		});
-		console.log(`  ${String(c).padStart(2)} callers${reps > 1 ? ` (median of ${reps} runs each, rates of every run in brackets)` : ''}: ${line('template', p)} | ${line('baseline', b)}${a ? ` | ${line('trigger+ack only', a)}` : ''}${t ? ` | ${line('baseline with the owner text', t)}` : ''} | template/baseline throughput ${(p.perSec / b.perSec).toFixed(2)}x, p99 ${(p.p99Ms / b.p99Ms).toFixed(2)}x${t ? `; baseline with the owner text/baseline ${(t.perSec / b.perSec).toFixed(2)}x, p99 ${(t.p99Ms / b.p99Ms).toFixed(2)}x` : ''}`);
+		console.log(
+			`  ${String(c).padStart(2)} callers${reps > 1 ? ` (median of ${reps} runs each, rates of every run in brackets)` : ''}: ${line('template', p)} | ${line('baseline', b)}${a ? ` | ${line('trigger+ack only', a)}` : ''}${t ? ` | ${line('baseline with the owner text', t)}` : ''} | template/baseline throughput ${(p.perSec / b.perSec).toFixed(2)}x, p99 ${(p.p99Ms / b.p99Ms).toFixed(2)}x${t ? `; baseline with the owner text/baseline ${(t.perSec / b.perSec).toFixed(2)}x, p99 ${(t.p99Ms / b.p99Ms).toFixed(2)}x` : ''}`,
+		);
 	}
 	return { warmUp: warmUpResult, repeat: reps, levels: out };
 }
@@ -243,7 +350,8 @@ function profileArgs(): string[] {
 const OWNER_PHONE = DEMO_PROFILE.roster![0].phone!;
 /** The baselines' text to the caller. */
 const CALLER_TEXT = 'Sorry we missed your call. Reply STOP to opt out.';
-const OWNER_TEXT = '[Normal] Missed call from +13125550142 (leak, business-hours). Call back by 4:51 PM Thu. Case 347d6ca1';
+const OWNER_TEXT =
+	'[Normal] Missed call from +13125550142 (leak, business-hours). Call back by 4:51 PM Thu. Case 347d6ca1';
 
 /** The Twilio-compatible server's Messages API, where every flow's texts go. */
 function messagesUrl(sim: TwilioSim): string {
@@ -255,7 +363,13 @@ function basicAuth(): string {
 }
 
 /** A runtime running the quick-start template, the baseline and the trigger+Acknowledge-only flow, against `sim`. */
-export interface Running { label: string; pid: number | undefined; /** Every process that does the work (n8n queue mode: main and workers). */ pids?: number[]; sends: { pack: Send; baseline: Send; ackOnly: Send; twoTexts: Send }; stop(): Promise<void> }
+export interface Running {
+	label: string;
+	pid: number | undefined;
+	/** Every process that does the work (n8n queue mode: main and workers). */ pids?: number[];
+	sends: { pack: Send; baseline: Send; ackOnly: Send; twoTexts: Send };
+	stop(): Promise<void>;
+}
 
 export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promise<Running> {
 	runtimes.install(['nodered5']);
@@ -267,32 +381,84 @@ export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promis
 	};
 	try {
 		writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'bench', private: true }));
-		execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--omit=optional', tarball], { cwd: dir, env: runtimes.envFor24(), stdio: ['ignore', 'ignore', 'inherit'] });
+		execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--omit=optional', tarball], {
+			cwd: dir,
+			env: runtimes.envFor24(),
+			stdio: ['ignore', 'ignore', 'inherit'],
+		});
 		const port = await freePort();
-		writeFileSync(join(dir, 'settings.js'), `module.exports = { uiPort: ${port}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'bench', httpNodeRoot: '/', logging: { console: { level: 'warn' } }, editorTheme: { tours: false }, telemetry: { enabled: false } };\n`);
-		red = spawn(runtimes.paths().node24, [...profileArgs(), runtimes.paths().nodered5Bin, '-u', dir, '-s', join(dir, 'settings.js')], { env: { ...runtimes.envFor24(), NODE_ENV: 'production' }, stdio: 'ignore' });
+		writeFileSync(
+			join(dir, 'settings.js'),
+			`module.exports = { uiPort: ${port}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'bench', httpNodeRoot: '/', logging: { console: { level: 'warn' } }, editorTheme: { tours: false }, telemetry: { enabled: false } };\n`,
+		);
+		red = spawn(
+			runtimes.paths().node24,
+			[...profileArgs(), runtimes.paths().nodered5Bin, '-u', dir, '-s', join(dir, 'settings.js')],
+			{ env: { ...runtimes.envFor24(), NODE_ENV: 'production' }, stdio: 'ignore' },
+		);
 		const base = `http://127.0.0.1:${port}`;
 		await waitFor('Node-RED', async () => (await fetch(`${base}/settings`)).ok, 120000);
-		const flow = localFlow('quick-start-text-back', { simUrl: sim.url, account: DEMO_ACCOUNT, profile: BUSINESSES, each: (n) => n.type === 'debug' && (n.active = false) });
+		const flow = localFlow('quick-start-text-back', {
+			simUrl: sim.url,
+			account: DEMO_ACCOUNT,
+			profile: BUSINESSES,
+			each: (n) => n.type === 'debug' && (n.active = false),
+		});
 		// The baseline: Node-RED's own nodes only. Webhook in, one request to the Messages API, answer. `request` and `form`
 		// are the function nodes' code setting a Messages API request and its form body.
 		const request = `msg.url = ${JSON.stringify(messagesUrl(sim))}; msg.headers = { 'content-type': 'application/x-www-form-urlencoded', authorization: ${JSON.stringify(basicAuth())} }`;
-		const form = (to: string, body: string) => `'To=' + encodeURIComponent(${to}) + '&From=' + encodeURIComponent(msg.payload.To) + '&Body=' + encodeURIComponent(${JSON.stringify(body)})`;
+		const form = (to: string, body: string) =>
+			`'To=' + encodeURIComponent(${to}) + '&From=' + encodeURIComponent(msg.payload.To) + '&Body=' + encodeURIComponent(${JSON.stringify(body)})`;
 		const baseline = [
 			{ id: 'bl.tab', type: 'tab', label: 'baseline' },
 			{ id: 'bl.in', type: 'http in', z: 'bl.tab', url: '/baseline', method: 'post', wires: [['bl.req.fmt']] },
-			{ id: 'bl.req.fmt', type: 'function', z: 'bl.tab', func: `msg.res_ = msg.res; ${request}; msg.payload = ${form('msg.payload.From', CALLER_TEXT)}; return msg;`, outputs: 1, wires: [['bl.req']] },
+			{
+				id: 'bl.req.fmt',
+				type: 'function',
+				z: 'bl.tab',
+				func: `msg.res_ = msg.res; ${request}; msg.payload = ${form('msg.payload.From', CALLER_TEXT)}; return msg;`,
+				outputs: 1,
+				wires: [['bl.req']],
+			},
 			{ id: 'bl.req', type: 'http request', z: 'bl.tab', method: 'POST', ret: 'txt', url: '', wires: [['bl.out.fmt']] },
-			{ id: 'bl.out.fmt', type: 'function', z: 'bl.tab', func: "msg.payload = '<Response/>'; msg.headers = { 'content-type': 'text/xml' }; msg.statusCode = 200; return msg;", outputs: 1, wires: [['bl.out']] },
+			{
+				id: 'bl.out.fmt',
+				type: 'function',
+				z: 'bl.tab',
+				func: "msg.payload = '<Response/>'; msg.headers = { 'content-type': 'text/xml' }; msg.statusCode = 200; return msg;",
+				outputs: 1,
+				wires: [['bl.out']],
+			},
 			{ id: 'bl.out', type: 'http response', z: 'bl.tab', wires: [] },
 		];
 		// The baseline with the owner text: the same, then a second request (the owner's text) once the webhook is answered.
 		const twoTexts = [
 			{ id: 'tt.tab', type: 'tab', label: 'baseline with the owner text' },
-			{ id: 'tt.in', type: 'http in', z: 'tt.tab', url: '/baseline-two-texts', method: 'post', wires: [['tt.req.fmt']] },
-			{ id: 'tt.req.fmt', type: 'function', z: 'tt.tab', func: `${request}; msg.owner = ${form(JSON.stringify(OWNER_PHONE), OWNER_TEXT)}; msg.payload = ${form('msg.payload.From', CALLER_TEXT)}; return msg;`, outputs: 1, wires: [['tt.req']] },
+			{
+				id: 'tt.in',
+				type: 'http in',
+				z: 'tt.tab',
+				url: '/baseline-two-texts',
+				method: 'post',
+				wires: [['tt.req.fmt']],
+			},
+			{
+				id: 'tt.req.fmt',
+				type: 'function',
+				z: 'tt.tab',
+				func: `${request}; msg.owner = ${form(JSON.stringify(OWNER_PHONE), OWNER_TEXT)}; msg.payload = ${form('msg.payload.From', CALLER_TEXT)}; return msg;`,
+				outputs: 1,
+				wires: [['tt.req']],
+			},
 			{ id: 'tt.req', type: 'http request', z: 'tt.tab', method: 'POST', ret: 'txt', url: '', wires: [['tt.after']] },
-			{ id: 'tt.after', type: 'function', z: 'tt.tab', func: `const owner = { url: msg.url, headers: msg.headers, payload: msg.owner }; msg.payload = '<Response/>'; msg.headers = { 'content-type': 'text/xml' }; msg.statusCode = 200; return [msg, owner];`, outputs: 2, wires: [['tt.out'], ['tt.req2']] },
+			{
+				id: 'tt.after',
+				type: 'function',
+				z: 'tt.tab',
+				func: `const owner = { url: msg.url, headers: msg.headers, payload: msg.owner }; msg.payload = '<Response/>'; msg.headers = { 'content-type': 'text/xml' }; msg.statusCode = 200; return [msg, owner];`,
+				outputs: 2,
+				wires: [['tt.out'], ['tt.req2']],
+			},
 			{ id: 'tt.out', type: 'http response', z: 'tt.tab', wires: [] },
 			{ id: 'tt.req2', type: 'http request', z: 'tt.tab', method: 'POST', ret: 'txt', url: '', wires: [[]] },
 		];
@@ -304,9 +470,17 @@ export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promis
 			{ ...trigger, id: 'ao.trigger', z: 'ao.tab', path: '/missed-call-ack', wires: [['ao.ack'], [], [], []] },
 			{ ...ack, id: 'ao.ack', z: 'ao.tab', wires: [[], []] },
 		];
-		const r = await fetch(`${base}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' }, body: JSON.stringify({ flows: [...flow, ...baseline, ...twoTexts, ...ackOnly] }) });
+		const r = await fetch(`${base}/flows`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' },
+			body: JSON.stringify({ flows: [...flow, ...baseline, ...twoTexts, ...ackOnly] }),
+		});
 		if (!r.ok) throw new Error(`deploy failed: ${r.status}`);
-		await waitFor('the trigger', async () => (await fetch(`${base}/missed-call`, { method: 'POST' })).status === 403, 30000);
+		await waitFor(
+			'the trigger',
+			async () => (await fetch(`${base}/missed-call`, { method: 'POST' })).status === 403,
+			30000,
+		);
 		const hook = `${base}/missed-call?step=dial`;
 		return {
 			label: 'Node-RED 5',
@@ -331,7 +505,9 @@ export async function benchNodeRed(tarball: string): Promise<unknown> {
 	const arrivals = new Arrivals(sim);
 	const r = await startNodeRedBench(tarball, sim);
 	try {
-		console.log('Node-RED 5: webhook to acknowledgment, quick-start template vs baseline flow (http in, http request, http response)');
+		console.log(
+			'Node-RED 5: webhook to acknowledgment, quick-start template vs baseline flow (http in, http request, http response)',
+		);
 		// 2,000 calls at every level: the p99 of 2,000 is the twentieth-slowest call, not one garbage collection's worth.
 		return await compare(arrivals, r.pid, r.sends, () => 2000, warmUpCalls(6000), repeats(3));
 	} finally {
@@ -355,7 +531,12 @@ export const N8N_LAZY_ISOLATES = { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' };
  * Queue mode: a main process and `workers` workers on the machine's PostgreSQL (n8n's data and the pack's store) and Redis.
  * `settings`: more of n8n's own environment settings (N8N_LAZY_ISOLATES), the same for all three workflows.
  */
-export async function startN8nBench(tarball: string, sim: TwilioSim, queue?: { workers: number; pgUrl: string; redisHost: string; redisPort: number }, settings: Record<string, string> = {}): Promise<Running> {
+export async function startN8nBench(
+	tarball: string,
+	sim: TwilioSim,
+	queue?: { workers: number; pgUrl: string; redisHost: string; redisPort: number },
+	settings: Record<string, string> = {},
+): Promise<Running> {
 	runtimes.install(['n8n']);
 	const dir = mkdtempSync(join(tmpdir(), 'mcr-bench-n8n-'));
 	let n8n: ChildProcess | undefined;
@@ -380,49 +561,162 @@ export async function startN8nBench(tarball: string, sim: TwilioSim, queue?: { w
 	try {
 		const nodesDir = join(dir, '.n8n', 'nodes');
 		mkdirSync(nodesDir, { recursive: true });
-		writeFileSync(join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }));
-		execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--omit=optional', tarball], { cwd: nodesDir, env: runtimes.envFor24(), stdio: ['ignore', 'ignore', 'inherit'] });
+		writeFileSync(
+			join(nodesDir, 'package.json'),
+			JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }),
+		);
+		execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--omit=optional', tarball], {
+			cwd: nodesDir,
+			env: runtimes.envFor24(),
+			stdio: ['ignore', 'ignore', 'inherit'],
+		});
 		const port = await freePort();
 		const env: NodeJS.ProcessEnv = {
 			...Object.fromEntries(Object.entries(runtimes.envFor24()).filter(([k]) => !/^(JEST_|NODE_OPTIONS$)/.test(k))),
-			NODE_ENV: 'production', N8N_USER_FOLDER: dir, N8N_PORT: String(port), WEBHOOK_URL: `http://127.0.0.1:${port}/`, N8N_ENCRYPTION_KEY: 'bench-encryption-key-0123456789',
-			N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'false', N8N_DIAGNOSTICS_ENABLED: 'false', N8N_VERSION_NOTIFICATIONS_ENABLED: 'false', N8N_TEMPLATES_ENABLED: 'false',
-			N8N_PERSONALIZATION_ENABLED: 'false', N8N_RUNNERS_BROKER_PORT: String(await freePort()), N8N_LOG_LEVEL: 'warn', N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
-			EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'none', EXECUTIONS_DATA_SAVE_ON_PROGRESS: 'false', ...settings,
+			NODE_ENV: 'production',
+			N8N_USER_FOLDER: dir,
+			N8N_PORT: String(port),
+			WEBHOOK_URL: `http://127.0.0.1:${port}/`,
+			N8N_ENCRYPTION_KEY: 'bench-encryption-key-0123456789',
+			N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'false',
+			N8N_DIAGNOSTICS_ENABLED: 'false',
+			N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+			N8N_TEMPLATES_ENABLED: 'false',
+			N8N_PERSONALIZATION_ENABLED: 'false',
+			N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+			N8N_LOG_LEVEL: 'warn',
+			N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
+			EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'none',
+			EXECUTIONS_DATA_SAVE_ON_PROGRESS: 'false',
+			...settings,
 			...(queue && pg
 				? {
-						EXECUTIONS_MODE: 'queue', QUEUE_BULL_REDIS_HOST: queue.redisHost, QUEUE_BULL_REDIS_PORT: String(queue.redisPort), QUEUE_BULL_PREFIX: `mcr-bench-${process.pid}`,
-						DB_TYPE: 'postgresdb', DB_POSTGRESDB_HOST: pg.hostname, DB_POSTGRESDB_PORT: pg.port || '5432', DB_POSTGRESDB_DATABASE: db, DB_POSTGRESDB_USER: decodeURIComponent(pg.username) || 'postgres',
+						EXECUTIONS_MODE: 'queue',
+						QUEUE_BULL_REDIS_HOST: queue.redisHost,
+						QUEUE_BULL_REDIS_PORT: String(queue.redisPort),
+						QUEUE_BULL_PREFIX: `mcr-bench-${process.pid}`,
+						DB_TYPE: 'postgresdb',
+						DB_POSTGRESDB_HOST: pg.hostname,
+						DB_POSTGRESDB_PORT: pg.port || '5432',
+						DB_POSTGRESDB_DATABASE: db,
+						DB_POSTGRESDB_USER: decodeURIComponent(pg.username) || 'postgres',
 					}
 				: {}),
 		};
 		if (queue) await admin(`CREATE DATABASE ${db}`);
-		const store = queue && pg ? { storeType: 'postgres', host: pg.hostname, port: Number(pg.port || 5432), database: pg.pathname.slice(1), user: decodeURIComponent(pg.username), schema } : { storeType: 'sqlite', sqliteFile: join(dir, 'cases.db') };
-		const cli = (args: string[]) => execFileSync(runtimes.paths().node24, [runtimes.paths().n8nBin, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-		writeFileSync(join(dir, 'creds.json'), JSON.stringify([
-			{ id: 'mcrWorkspace0001', name: 'Workspace', type: 'missedCallRecoveryWorkspaceApi', data: { ...store, businesses: JSON.stringify(BUSINESSES) } },
-			{ id: 'mcrTwilio0000001', name: 'Twilio', type: 'missedCallRecoveryTwilioApi', data: { accountSid: DEMO_ACCOUNT.accountSid, authType: 'authToken', authToken: DEMO_ACCOUNT.authToken, apiBaseUrl: sim.url } },
-		]));
+		const store =
+			queue && pg
+				? {
+						storeType: 'postgres',
+						host: pg.hostname,
+						port: Number(pg.port || 5432),
+						database: pg.pathname.slice(1),
+						user: decodeURIComponent(pg.username),
+						schema,
+					}
+				: { storeType: 'sqlite', sqliteFile: join(dir, 'cases.db') };
+		const cli = (args: string[]) =>
+			execFileSync(runtimes.paths().node24, [runtimes.paths().n8nBin, ...args], {
+				env,
+				stdio: ['ignore', 'ignore', 'inherit'],
+			});
+		writeFileSync(
+			join(dir, 'creds.json'),
+			JSON.stringify([
+				{
+					id: 'mcrWorkspace0001',
+					name: 'Workspace',
+					type: 'missedCallRecoveryWorkspaceApi',
+					data: { ...store, businesses: JSON.stringify(BUSINESSES) },
+				},
+				{
+					id: 'mcrTwilio0000001',
+					name: 'Twilio',
+					type: 'missedCallRecoveryTwilioApi',
+					data: {
+						accountSid: DEMO_ACCOUNT.accountSid,
+						authType: 'authToken',
+						authToken: DEMO_ACCOUNT.authToken,
+						apiBaseUrl: sim.url,
+					},
+				},
+			]),
+		);
 		cli(['import:credentials', `--input=${join(dir, 'creds.json')}`]);
 		rmSync(join(dir, 'creds.json'));
-		const quick = JSON.parse(readFileSync(join(ROOT, 'workflows', 'quick-start-text-back.json'), 'utf8').replace(/REPLACE_WORKSPACE_CREDENTIAL_ID/g, 'mcrWorkspace0001').replace(/REPLACE_TWILIO_CREDENTIAL_ID/g, 'mcrTwilio0000001'));
-		const webhookId = (quick.nodes as { type: string; webhookId?: string }[]).find((n) => n.type.endsWith('.missedCallTrigger'))!.webhookId;
+		const quick = JSON.parse(
+			readFileSync(join(ROOT, 'workflows', 'quick-start-text-back.json'), 'utf8')
+				.replace(/REPLACE_WORKSPACE_CREDENTIAL_ID/g, 'mcrWorkspace0001')
+				.replace(/REPLACE_TWILIO_CREDENTIAL_ID/g, 'mcrTwilio0000001'),
+		);
+		const webhookId = (quick.nodes as { type: string; webhookId?: string }[]).find((n) =>
+			n.type.endsWith('.missedCallTrigger'),
+		)!.webhookId;
 		writeFileSync(join(dir, 'quick.json'), JSON.stringify({ ...quick, id: 'benchQuickStart01' }));
 		// The baseline: n8n's own nodes only. Webhook in, one HTTP Request to the Messages API, Respond to Webhook.
 		const httpSend = (id: string, name: string, x: number, to: string, body: string) => ({
-			id, name, type: 'n8n-nodes-base.httpRequest', typeVersion: 4.2, position: [x, 0],
-			parameters: { method: 'POST', url: messagesUrl(sim), sendHeaders: true, headerParameters: { parameters: [{ name: 'Authorization', value: basicAuth() }] }, sendBody: true, contentType: 'form-urlencoded', bodyParameters: { parameters: [{ name: 'To', value: to }, { name: 'From', value: "={{ $('Webhook').item.json.body.To }}" }, { name: 'Body', value: body }] }, options: {} },
+			id,
+			name,
+			type: 'n8n-nodes-base.httpRequest',
+			typeVersion: 4.2,
+			position: [x, 0],
+			parameters: {
+				method: 'POST',
+				url: messagesUrl(sim),
+				sendHeaders: true,
+				headerParameters: { parameters: [{ name: 'Authorization', value: basicAuth() }] },
+				sendBody: true,
+				contentType: 'form-urlencoded',
+				bodyParameters: {
+					parameters: [
+						{ name: 'To', value: to },
+						{ name: 'From', value: "={{ $('Webhook').item.json.body.To }}" },
+						{ name: 'Body', value: body },
+					],
+				},
+				options: {},
+			},
 		});
-		const webhook = (n: number, path: string) => ({ id: 'w', name: 'Webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: `b0000000-0000-4000-8000-00000000000${n}`, parameters: { httpMethod: 'POST', path, responseMode: 'responseNode', options: {} } });
-		const respond = { id: 'r', name: 'Respond', type: 'n8n-nodes-base.respondToWebhook', typeVersion: 1.1, position: [440, 0], parameters: { respondWith: 'text', responseBody: '<Response/>', options: {} } };
+		const webhook = (n: number, path: string) => ({
+			id: 'w',
+			name: 'Webhook',
+			type: 'n8n-nodes-base.webhook',
+			typeVersion: 2,
+			position: [0, 0],
+			webhookId: `b0000000-0000-4000-8000-00000000000${n}`,
+			parameters: { httpMethod: 'POST', path, responseMode: 'responseNode', options: {} },
+		});
+		const respond = {
+			id: 'r',
+			name: 'Respond',
+			type: 'n8n-nodes-base.respondToWebhook',
+			typeVersion: 1.1,
+			position: [440, 0],
+			parameters: { respondWith: 'text', responseBody: '<Response/>', options: {} },
+		};
 		const link = (node: string) => ({ main: [[{ node, type: 'main', index: 0 }]] });
 		const send = httpSend('s', 'Send', 220, "={{ $('Webhook').item.json.body.From }}", CALLER_TEXT);
-		const baseline = { id: 'benchBaseline0001', name: 'baseline', active: false, settings: { executionOrder: 'v1' }, pinData: {}, connections: { Webhook: link('Send'), Send: link('Respond') }, nodes: [webhook(1, 'baseline'), send, respond] };
+		const baseline = {
+			id: 'benchBaseline0001',
+			name: 'baseline',
+			active: false,
+			settings: { executionOrder: 'v1' },
+			pinData: {},
+			connections: { Webhook: link('Send'), Send: link('Respond') },
+			nodes: [webhook(1, 'baseline'), send, respond],
+		};
 		writeFileSync(join(dir, 'baseline.json'), JSON.stringify(baseline));
 		// The baseline with the owner text: the same, then a second HTTP Request (the owner's text) after the answer.
 		const twoTexts = {
-			...baseline, id: 'benchBaseline0002', name: 'baseline with the owner text',
-			nodes: [webhook(2, 'baseline-two-texts'), send, respond, httpSend('o', 'Send to owner', 660, OWNER_PHONE, OWNER_TEXT)],
+			...baseline,
+			id: 'benchBaseline0002',
+			name: 'baseline with the owner text',
+			nodes: [
+				webhook(2, 'baseline-two-texts'),
+				send,
+				respond,
+				httpSend('o', 'Send to owner', 660, OWNER_PHONE, OWNER_TEXT),
+			],
 			connections: { ...baseline.connections, Respond: link('Send to owner') },
 		};
 		writeFileSync(join(dir, 'two-texts.json'), JSON.stringify(twoTexts));
@@ -431,24 +725,53 @@ export async function startN8nBench(tarball: string, sim: TwilioSim, queue?: { w
 		const qTrigger = (quick.nodes as N[]).find((n) => n.type.endsWith('.missedCallTrigger'))!;
 		const qAck = (quick.nodes as N[]).find((n) => n.type.endsWith('.acknowledge'))!;
 		const ackOnly = {
-			id: 'benchAckOnly00001', name: 'trigger and acknowledge only', active: false, settings: { executionOrder: 'v1' }, pinData: {},
-			nodes: [{ ...qTrigger, id: 'ao-t', webhookId: 'a0000000-0000-4000-8000-000000000001' }, { ...qAck, id: 'ao-a' }],
+			id: 'benchAckOnly00001',
+			name: 'trigger and acknowledge only',
+			active: false,
+			settings: { executionOrder: 'v1' },
+			pinData: {},
+			nodes: [
+				{ ...qTrigger, id: 'ao-t', webhookId: 'a0000000-0000-4000-8000-000000000001' },
+				{ ...qAck, id: 'ao-a' },
+			],
 			connections: { [qTrigger.name]: { main: [[{ node: qAck.name, type: 'main', index: 0 }], [], [], []] } },
 		};
 		writeFileSync(join(dir, 'ack-only.json'), JSON.stringify(ackOnly));
-		for (const [f, id] of [['quick.json', 'benchQuickStart01'], ['baseline.json', 'benchBaseline0001'], ['two-texts.json', 'benchBaseline0002'], ['ack-only.json', 'benchAckOnly00001']]) {
+		for (const [f, id] of [
+			['quick.json', 'benchQuickStart01'],
+			['baseline.json', 'benchBaseline0001'],
+			['two-texts.json', 'benchBaseline0002'],
+			['ack-only.json', 'benchAckOnly00001'],
+		]) {
 			cli(['import:workflow', `--input=${join(dir, f)}`]);
 			cli(['publish:workflow', `--id=${id}`]);
 		}
-		n8n = spawn(runtimes.paths().node24, [...profileArgs(), runtimes.paths().n8nBin, 'start'], { env, stdio: 'ignore' });
+		n8n = spawn(runtimes.paths().node24, [...profileArgs(), runtimes.paths().n8nBin, 'start'], {
+			env,
+			stdio: 'ignore',
+		});
 		const base = `http://127.0.0.1:${port}`;
 		await waitFor('n8n', async () => (await fetch(`${base}/healthz`)).ok, 180000);
 		const hook = `${base}/webhook/${webhookId}/missed-call`;
 		await waitFor('the workflows', async () => (await fetch(hook, { method: 'POST' })).status === 403, 90000);
-		await waitFor('the trigger+Acknowledge workflow', async () => (await fetch(`${base}/webhook/a0000000-0000-4000-8000-000000000001/missed-call`, { method: 'POST' })).status === 403, 90000);
+		await waitFor(
+			'the trigger+Acknowledge workflow',
+			async () =>
+				(await fetch(`${base}/webhook/a0000000-0000-4000-8000-000000000001/missed-call`, { method: 'POST' })).status ===
+				403,
+			90000,
+		);
 		for (let i = 0; i < (queue?.workers ?? 0); i++) {
 			const health = await freePort();
-			const w = spawn(runtimes.paths().node24, [runtimes.paths().n8nBin, 'worker', '--concurrency=10'], { env: { ...env, QUEUE_HEALTH_CHECK_ACTIVE: 'true', QUEUE_HEALTH_CHECK_PORT: String(health), N8N_RUNNERS_BROKER_PORT: String(await freePort()) }, stdio: 'ignore' });
+			const w = spawn(runtimes.paths().node24, [runtimes.paths().n8nBin, 'worker', '--concurrency=10'], {
+				env: {
+					...env,
+					QUEUE_HEALTH_CHECK_ACTIVE: 'true',
+					QUEUE_HEALTH_CHECK_PORT: String(health),
+					N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+				},
+				stdio: 'ignore',
+			});
 			workers.push(w);
 			await waitFor(`worker ${i + 1}`, async () => (await fetch(`http://127.0.0.1:${health}/healthz`)).ok, 120000);
 		}
@@ -459,7 +782,11 @@ export async function startN8nBench(tarball: string, sim: TwilioSim, queue?: { w
 			sends: {
 				pack: (c, to) => signedPost(`${hook}?step=dial`, missedCallBody(c, to)),
 				baseline: (c) => plainPost(`${base}/webhook/baseline`, c),
-				ackOnly: (c, to = SECOND_NUMBER) => signedPost(`${base}/webhook/a0000000-0000-4000-8000-000000000001/missed-call?step=dial`, missedCallBody(c, to)),
+				ackOnly: (c, to = SECOND_NUMBER) =>
+					signedPost(
+						`${base}/webhook/a0000000-0000-4000-8000-000000000001/missed-call?step=dial`,
+						missedCallBody(c, to),
+					),
 				twoTexts: (c) => plainPost(`${base}/webhook/baseline-two-texts`, c),
 			},
 			stop: cleanup,
@@ -470,13 +797,19 @@ export async function startN8nBench(tarball: string, sim: TwilioSim, queue?: { w
 	}
 }
 
-export async function benchN8n(tarball: string, queue?: Parameters<typeof startN8nBench>[2], settings: Record<string, string> = {}): Promise<unknown> {
+export async function benchN8n(
+	tarball: string,
+	queue?: Parameters<typeof startN8nBench>[2],
+	settings: Record<string, string> = {},
+): Promise<unknown> {
 	const sim = new TwilioSim(DEMO_ACCOUNT);
 	await sim.start();
 	const arrivals = new Arrivals(sim);
 	const r = await startN8nBench(tarball, sim, queue, settings);
 	try {
-		console.log(`${r.label}: webhook to acknowledgment, quick-start template vs baseline workflow (Webhook, HTTP Request, Respond to Webhook)${queue ? '; CPU summed over main and workers' : ''}`);
+		console.log(
+			`${r.label}: webhook to acknowledgment, quick-start template vs baseline workflow (Webhook, HTTP Request, Respond to Webhook)${queue ? '; CPU summed over main and workers' : ''}`,
+		);
 		// 200 calls at every level: the p99 of 200 is the second-slowest call. n8n's own work per execution dwarfs the
 		// pack's, so a short warm-up does.
 		return await compare(arrivals, r.pids ?? r.pid, r.sends, () => 200, warmUpCalls(100), repeats(1));

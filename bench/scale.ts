@@ -9,7 +9,12 @@ import { SqliteDriver } from '../core/store/sqlite';
  * number of full lifecycles runs through the real loop. Flat means every query a lifecycle makes is indexed.
  * Filling is done in bulk by the database itself (a recursive query), so the figure is the loop's, not the fill's.
  */
-export interface ScalePoint { storedCases: number; msPerLifecycle: number; fillSec: number; dbMB?: number }
+export interface ScalePoint {
+	storedCases: number;
+	msPerLifecycle: number;
+	fillSec: number;
+	dbMB?: number;
+}
 
 const SIZES = (process.env.MCR_BENCH_SCALE ?? '10000,100000,1000000').split(',').map(Number);
 const LIFECYCLES = 1000;
@@ -27,7 +32,20 @@ async function lifecycles(store: RecoveryStore, profile: Profile, n: number): Pr
 	for (let i = 0; i < n; i++) {
 		seq++;
 		const from = `+1773${String(1000000 + seq).padStart(7, '0')}`;
-		const d = await loop.detect({ type: 'missed-call', eventId: `twilio:CAscale${seq}`, provider: 'twilio', callSid: `CAscale${seq}`, from, to: '+13125550199', businessId: profile.businessId, reason: 'no-answer', startedAt: new Date().toISOString(), durationSec: 0, repeat: 0, channel: 'sms' });
+		const d = await loop.detect({
+			type: 'missed-call',
+			eventId: `twilio:CAscale${seq}`,
+			provider: 'twilio',
+			callSid: `CAscale${seq}`,
+			from,
+			to: '+13125550199',
+			businessId: profile.businessId,
+			reason: 'no-answer',
+			startedAt: new Date().toISOString(),
+			durationSec: 0,
+			repeat: 0,
+			channel: 'sms',
+		});
 		await loop.acknowledge(d.case.caseId);
 		await loop.classify(d.case.caseId);
 		await loop.route(d.case.caseId);
@@ -45,7 +63,13 @@ async function closedCaseTemplate(store: RecoveryStore, profile: Profile): Promi
 }
 
 /** Fills SQLite to `target` cases with one statement per table: a recursive counter, ids and callers derived from it. */
-async function fillSqlite(file: string, from: number, target: number, template: string, businessId: string): Promise<void> {
+async function fillSqlite(
+	file: string,
+	from: number,
+	target: number,
+	template: string,
+	businessId: string,
+): Promise<void> {
 	const db = new SqliteDriver(file);
 	const doc = template.replace(/'/g, "''");
 	const ids = `WITH RECURSIVE s(i) AS (SELECT ${from + 1} UNION ALL SELECT i + 1 FROM s WHERE i < ${target})`;
@@ -55,13 +79,24 @@ async function fillSqlite(file: string, from: number, target: number, template: 
 	await db.transaction(async (tx) => {
 		await tx.run(`${ids} INSERT INTO mcr_cases (case_id, business_id, caller, state, is_open, owner_id, due_at, ack_due_at, claimed_until, detected_at, version, doc)
 			SELECT ${id}, '${businessId}', ${caller}, 'recovered', 0, 'a', NULL, NULL, NULL, ${at}, 7, replace(replace('${doc}', '@ID@', ${id}), '@CALLER@', ${caller}) FROM s`);
-		await tx.run(`${ids} INSERT INTO mcr_case_calls (event_id, case_id, business_id, at, claim) SELECT 'twilio:CApast' || i, ${id}, '${businessId}', ${at}, NULL FROM s`);
-		await tx.run(`${ids} INSERT INTO mcr_messages (business_id, to_number, kind, sid, status, error_code, case_id, at) SELECT '${businessId}', ${caller}, 'ack', 'SMpast' || i, 'delivered', NULL, ${id}, ${at} FROM s`);
+		await tx.run(
+			`${ids} INSERT INTO mcr_case_calls (event_id, case_id, business_id, at, claim) SELECT 'twilio:CApast' || i, ${id}, '${businessId}', ${at}, NULL FROM s`,
+		);
+		await tx.run(
+			`${ids} INSERT INTO mcr_messages (business_id, to_number, kind, sid, status, error_code, case_id, at) SELECT '${businessId}', ${caller}, 'ack', 'SMpast' || i, 'delivered', NULL, ${id}, ${at} FROM s`,
+		);
 	});
 	await db.close();
 }
 
-async function fillPostgres(url: string, schema: string, from: number, target: number, template: string, businessId: string): Promise<void> {
+async function fillPostgres(
+	url: string,
+	schema: string,
+	from: number,
+	target: number,
+	template: string,
+	businessId: string,
+): Promise<void> {
 	const c = new Client({ connectionString: url });
 	await c.connect();
 	try {
@@ -76,8 +111,14 @@ async function fillPostgres(url: string, schema: string, from: number, target: n
 			 SELECT ${id}, $1, ${caller}, 'recovered', 0, 'a', NULL, NULL, NULL, ${at}, 7, replace(replace($2, '@ID@', ${id}), '@CALLER@', ${caller}) FROM ${series}`,
 			[businessId, template],
 		);
-		await c.query(`INSERT INTO mcr_case_calls (event_id, case_id, business_id, at, claim) SELECT 'twilio:CApast' || i, ${id}, $1, ${at}, NULL FROM ${series}`, [businessId]);
-		await c.query(`INSERT INTO mcr_messages (business_id, to_number, kind, sid, status, error_code, case_id, at) SELECT $1, ${caller}, 'ack', 'SMpast' || i, 'delivered', NULL, ${id}, ${at} FROM ${series}`, [businessId]);
+		await c.query(
+			`INSERT INTO mcr_case_calls (event_id, case_id, business_id, at, claim) SELECT 'twilio:CApast' || i, ${id}, $1, ${at}, NULL FROM ${series}`,
+			[businessId],
+		);
+		await c.query(
+			`INSERT INTO mcr_messages (business_id, to_number, kind, sid, status, error_code, case_id, at) SELECT $1, ${caller}, 'ack', 'SMpast' || i, 'delivered', NULL, ${id}, ${at} FROM ${series}`,
+			[businessId],
+		);
 		await c.query('COMMIT');
 		await c.query('ANALYZE mcr_cases; ANALYZE mcr_case_calls; ANALYZE mcr_messages');
 	} finally {
@@ -85,7 +126,11 @@ async function fillPostgres(url: string, schema: string, from: number, target: n
 	}
 }
 
-export async function benchStoreScaling(dir: string, profile: Profile, pgUrl: string | undefined): Promise<Record<string, ScalePoint[] | string>> {
+export async function benchStoreScaling(
+	dir: string,
+	profile: Profile,
+	pgUrl: string | undefined,
+): Promise<Record<string, ScalePoint[] | string>> {
 	const out: Record<string, ScalePoint[] | string> = {};
 	const file = join(dir, 'scale.db');
 	let store = await openStore({ type: 'sqlite', file });
@@ -104,7 +149,9 @@ export async function benchStoreScaling(dir: string, profile: Profile, pgUrl: st
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		const dbMB = Math.round(require('node:fs').statSync(file).size / 1048576);
 		sqlite.push({ storedCases: size, msPerLifecycle: +ms.toFixed(3), fillSec: +fillSec.toFixed(1), dbMB });
-		console.log(`  SQLite, ${size.toLocaleString('en-US')} stored cases: ${ms.toFixed(2)} ms per lifecycle (filled in ${fillSec.toFixed(1)} s, file ${dbMB} MB)`);
+		console.log(
+			`  SQLite, ${size.toLocaleString('en-US')} stored cases: ${ms.toFixed(2)} ms per lifecycle (filled in ${fillSec.toFixed(1)} s, file ${dbMB} MB)`,
+		);
 	}
 	await store.close();
 	out.sqlite = sqlite;
@@ -129,7 +176,9 @@ export async function benchStoreScaling(dir: string, profile: Profile, pgUrl: st
 			const fillSec = (Date.now() - t) / 1000;
 			const ms = await lifecycles(pg, profile, LIFECYCLES);
 			points.push({ storedCases: size, msPerLifecycle: +ms.toFixed(3), fillSec: +fillSec.toFixed(1) });
-			console.log(`  PostgreSQL, ${size.toLocaleString('en-US')} stored cases: ${ms.toFixed(2)} ms per lifecycle (filled in ${fillSec.toFixed(1)} s)`);
+			console.log(
+				`  PostgreSQL, ${size.toLocaleString('en-US')} stored cases: ${ms.toFixed(2)} ms per lifecycle (filled in ${fillSec.toFixed(1)} s)`,
+			);
 		}
 		await pg.close();
 		out.postgres = points;

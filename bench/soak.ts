@@ -12,7 +12,10 @@ import { SECOND_NUMBER, startN8nBench, startNodeRedBench, type Running } from '.
  * Writes bench/soak-results.json; asserts nothing.
  */
 const MINUTES = Number(process.env.MCR_SOAK_MINUTES ?? 10);
-const RATES: Record<string, number> = { 'Node-RED 5': Number(process.env.MCR_SOAK_NR_RATE ?? 20), 'n8n (regular mode)': Number(process.env.MCR_SOAK_N8N_RATE ?? 4) };
+const RATES: Record<string, number> = {
+	'Node-RED 5': Number(process.env.MCR_SOAK_NR_RATE ?? 20),
+	'n8n (regular mode)': Number(process.env.MCR_SOAK_N8N_RATE ?? 4),
+};
 
 function rssMB(pid: number | undefined): number | undefined {
 	try {
@@ -81,11 +84,18 @@ async function drive(r: Running, rate: number, until: number, sim: TwilioSim) {
 		failedWebhooks: failed,
 		/** Texts that reached the callers (the owners' texts not counted): one per call unless one was held back. */
 		acknowledgments: acknowledged,
-		rssMB: { atMinute1: samples.find((s) => s.minute >= 1)?.rssMB, atEnd: samples[samples.length - 1]?.rssMB, max: Math.max(...samples.map((s) => s.rssMB)), min: Math.min(...samples.map((s) => s.rssMB)) },
+		rssMB: {
+			atMinute1: samples.find((s) => s.minute >= 1)?.rssMB,
+			atEnd: samples[samples.length - 1]?.rssMB,
+			max: Math.max(...samples.map((s) => s.rssMB)),
+			min: Math.min(...samples.map((s) => s.rssMB)),
+		},
 		secondHalfTrendMBPerMin: +trend.toFixed(2),
 		samples,
 	};
-	console.log(`${r.label}: ${sent} calls at ${rate}/s, ${failed} failed, ${acknowledged} callers texted; RSS ${out.rssMB.atMinute1} MB at minute 1, ${out.rssMB.atEnd} MB at the end (min ${out.rssMB.min}, max ${out.rssMB.max}); second-half trend ${out.secondHalfTrendMBPerMin} MB/min`);
+	console.log(
+		`${r.label}: ${sent} calls at ${rate}/s, ${failed} failed, ${acknowledged} callers texted; RSS ${out.rssMB.atMinute1} MB at minute 1, ${out.rssMB.atEnd} MB at the end (min ${out.rssMB.min}, max ${out.rssMB.max}); second-half trend ${out.secondHalfTrendMBPerMin} MB/min`,
+	);
 	return out;
 }
 
@@ -97,10 +107,16 @@ async function main() {
 	try {
 		running.push(await startNodeRedBench(tarball, sim));
 		running.push(await startN8nBench(tarball, sim));
-		console.log(`soak: ${MINUTES} minutes, ${running.map((r) => `${r.label} at ${RATES[r.label]} calls/s`).join(', ')}`);
+		console.log(
+			`soak: ${MINUTES} minutes, ${running.map((r) => `${r.label} at ${RATES[r.label]} calls/s`).join(', ')}`,
+		);
 		const until = Date.now() + MINUTES * 60000;
 		const results = await Promise.all(running.map((r) => drive(r, RATES[r.label], until, sim)));
-		const out = { machine: { node: process.version, at: new Date().toISOString() }, minutes: MINUTES, runtimes: Object.fromEntries(running.map((r, i) => [r.label, results[i]])) };
+		const out = {
+			machine: { node: process.version, at: new Date().toISOString() },
+			minutes: MINUTES,
+			runtimes: Object.fromEntries(running.map((r, i) => [r.label, results[i]])),
+		};
 		const file = join(ROOT, 'bench', 'soak-results.json');
 		writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
 		console.log(`wrote ${file}`);

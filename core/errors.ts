@@ -77,7 +77,9 @@ function fixFor(issue: ZodIssue): string {
 			if (missing) return 'It is required.';
 			const specific = nested.find((i) => i.code !== 'invalid_type');
 			if (specific) return fixFor(specific);
-			const expected = [...new Set(nested.filter((i) => i.code === 'invalid_type').map((i) => (i as { expected: string }).expected))];
+			const expected = [
+				...new Set(nested.filter((i) => i.code === 'invalid_type').map((i) => (i as { expected: string }).expected)),
+			];
 			return `Expected ${expected.join(' or ')}.`;
 		}
 		case 'too_small':
@@ -94,7 +96,10 @@ export function fromZodError(error: ZodError, input: unknown, context: string, p
 	const issue = error.issues[0];
 	const path = issue.path.map(String).join('.');
 	const field = prefix ? (path ? `${prefix}.${path}` : prefix) : path || '(root)';
-	const extra = error.issues.length > 1 ? ` (${error.issues.length - 1} more problem${error.issues.length > 2 ? 's' : ''} after this one)` : '';
+	const extra =
+		error.issues.length > 1
+			? ` (${error.issues.length - 1} more problem${error.issues.length > 2 ? 's' : ''} after this one)`
+			: '';
 	return new RecoveryInputError(field, valueAt(input, issue.path), fixFor(issue) + extra, context);
 }
 

@@ -6,25 +6,104 @@ export * from './model';
 export * from './errors';
 export { redactPayload, scrubSecrets } from './redact';
 export { tryE164, toE164, phoneInfo, maskPhone, stripChannel, type PhoneInfo } from './phone';
-export { normalize, GenericMappingSchema, type GenericMapping, type NormalizeOptions, type Normalized } from './normalize';
-export { parseProfile, ProfileSchema, DEFAULT_MESSAGES, DAYS, type Profile, type ProfileInput, type RosterMember } from './profile/schema';
+export {
+	normalize,
+	GenericMappingSchema,
+	type GenericMapping,
+	type NormalizeOptions,
+	type Normalized,
+} from './normalize';
+export {
+	parseProfile,
+	ProfileSchema,
+	DEFAULT_MESSAGES,
+	DAYS,
+	type Profile,
+	type ProfileInput,
+	type RosterMember,
+} from './profile/schema';
 export { timingOf, isOpenAt, nextOpening, describeOpening, isOnCall, addBusinessMinutes } from './profile/timing';
 export {
-	planAcknowledgment, renderAcknowledgment, quietHoursRelease, keywordOf, countSegments, renderTemplate, sanitizeCallerText, messageView,
-	type AckPlan, type AckContext, type LineType, type SkipReason,
+	planAcknowledgment,
+	renderAcknowledgment,
+	quietHoursRelease,
+	keywordOf,
+	countSegments,
+	renderTemplate,
+	sanitizeCallerText,
+	messageView,
+	type AckPlan,
+	type AckContext,
+	type LineType,
+	type SkipReason,
 } from './acknowledge';
 export { classify, type Classification, type ClassifyInput } from './classify';
 export { PRESETS, TRADES, SAFETY_WORDS, type Trade, type TradePreset } from './classify/presets';
-export { route, escalate, deadlineFor, type RouteDecision, type EscalationDecision, type Owner, type RouteState } from './route';
+export {
+	route,
+	escalate,
+	deadlineFor,
+	type RouteDecision,
+	type EscalationDecision,
+	type Owner,
+	type RouteState,
+} from './route';
 export * as cases from './track/case';
 export { MOVES } from './track/case';
-export { computeMetrics, scorecard, percentiles, type Metrics, type Scorecard, type CheckResult } from './track/metrics';
-export { openStore, StoreConfigSchema, SqlStore, SCHEMA_VERSION, type StoreConfig, type RecoveryStore, type CaseFilter, type MessageRecord } from './store';
-export { ProviderError, withRetry, classifyFailure, FINAL_CODES, DEFAULT_RETRY, type MessagingProvider, type SendRequest, type CallRequest, type RetryPolicy, type FailureKind } from './provider';
+export {
+	computeMetrics,
+	scorecard,
+	percentiles,
+	type Metrics,
+	type Scorecard,
+	type CheckResult,
+} from './track/metrics';
+export {
+	openStore,
+	StoreConfigSchema,
+	SqlStore,
+	SCHEMA_VERSION,
+	type StoreConfig,
+	type RecoveryStore,
+	type CaseFilter,
+	type MessageRecord,
+} from './store';
+export {
+	ProviderError,
+	withRetry,
+	classifyFailure,
+	FINAL_CODES,
+	DEFAULT_RETRY,
+	type MessagingProvider,
+	type SendRequest,
+	type CallRequest,
+	type RetryPolicy,
+	type FailureKind,
+} from './provider';
 export { TwilioProvider, validateAccount, type TwilioAccount } from './twilio/client';
-export { verifyWebhook, safeEqual, sign as signWebhook, SIGNATURE_SCHEMES, SIGNATURE_TOLERANCE_SEC, type VerifyResult, type WebhookProof } from './signatures';
-export { validateTwilioSignature, signTwilioRequest, publicUrl, type SignatureCheck, type SignatureResult } from './twilio/signature';
+export {
+	verifyWebhook,
+	safeEqual,
+	sign as signWebhook,
+	SIGNATURE_SCHEMES,
+	SIGNATURE_TOLERANCE_SEC,
+	type VerifyResult,
+	type WebhookProof,
+} from './signatures';
+export {
+	validateTwilioSignature,
+	signTwilioRequest,
+	publicUrl,
+	type SignatureCheck,
+	type SignatureResult,
+} from './twilio/signature';
 export { forwardTwiml, voicemailTwiml, emptyTwiml, hangupTwiml, messageTwiml, bridgeTwiml } from './twilio/twiml';
 export { RecoveryLoop, type LoopDeps, type AckOutcome } from './loop';
-export { answerWebhook, type TriggerConfig, type TriggerEvent, type WebhookAnswer, type WebhookRequest } from './trigger';
+export {
+	answerWebhook,
+	type TriggerConfig,
+	type TriggerEvent,
+	type WebhookAnswer,
+	type WebhookRequest,
+} from './trigger';
 export { renderReport, buildReport, REPORT_PERIODS, type ReportProtection, type ReportFilter } from './report';

@@ -1,20 +1,54 @@
 import { randomUUID } from 'node:crypto';
-import { messageView, planAcknowledgment, renderTemplate, sanitizeCallerText, type AckPlan, type LineType } from './acknowledge';
+import {
+	messageView,
+	planAcknowledgment,
+	renderTemplate,
+	sanitizeCallerText,
+	type AckPlan,
+	type LineType,
+} from './acknowledge';
 import { classify, type Classification } from './classify';
 import { ConcurrentUpdateError, RecoveryInputError } from './errors';
-import { isOpen, notDelivered, URGENCIES, type Attempt, type Case, type InboundMessage, type MessageStatus, type MissedCall, type Outcome, type VoicemailEvent } from './model';
+import {
+	isOpen,
+	notDelivered,
+	URGENCIES,
+	type Attempt,
+	type Case,
+	type InboundMessage,
+	type MessageStatus,
+	type MissedCall,
+	type Outcome,
+	type VoicemailEvent,
+} from './model';
 import { maskPhone } from './phone';
 import type { Profile } from './profile/schema';
 import { timingOf } from './profile/timing';
 import { instant, utcIso, zoneOf } from './profile/zone';
-import { DEFAULT_RETRY, ProviderError, withRetry, type MessagingProvider, type RetryPolicy, type SendRequest } from './provider';
+import {
+	DEFAULT_RETRY,
+	ProviderError,
+	withRetry,
+	type MessagingProvider,
+	type RetryPolicy,
+	type SendRequest,
+} from './provider';
 import { deadlineFor, escalate, route, type RouteDecision } from './route';
 import { countSegments } from './acknowledge/segments';
 import { ACK_SAFETY_NET_MS } from './store/sql-store';
 import type { MessageRecord, RecoveryStore } from './store/types';
 import { bridgeTwiml } from './twilio/twiml';
 import {
-	applyClassification, applyEscalation, applyRoute, attachVoicemail, foldCall, newCase, recordAck, recordAttempt, recordOutcome, recordReply,
+	applyClassification,
+	applyEscalation,
+	applyRoute,
+	attachVoicemail,
+	foldCall,
+	newCase,
+	recordAck,
+	recordAttempt,
+	recordOutcome,
+	recordReply,
 } from './track/case';
 
 export interface LoopDeps {
@@ -51,12 +85,22 @@ export class RecoveryLoop {
 
 	profile(businessId: string): Profile {
 		const p = this.deps.profileFor(businessId);
-		if (!p) throw new RecoveryInputError('businessId', businessId, 'No business profile has this id: configure the business, or map the called number to one.');
+		if (!p)
+			throw new RecoveryInputError(
+				'businessId',
+				businessId,
+				'No business profile has this id: configure the business, or map the called number to one.',
+			);
 		return p;
 	}
 
 	private provider(): MessagingProvider {
-		if (!this.deps.provider) throw new RecoveryInputError('provider', undefined, 'Sending needs a Twilio account: add the credential to the node.');
+		if (!this.deps.provider)
+			throw new RecoveryInputError(
+				'provider',
+				undefined,
+				'Sending needs a Twilio account: add the credential to the node.',
+			);
 		return this.deps.provider;
 	}
 
@@ -65,10 +109,19 @@ export class RecoveryLoop {
 	 * has just read (saves a read; a stale copy only costs a retry, the save checks the version); `messages` are
 	 * recorded in the same commit as the change.
 	 */
-	async mutate(caseId: string, change: (c: Case) => Case | Promise<Case>, opts: { known?: Case; messages?: MessageRecord[] } = {}): Promise<Case> {
+	async mutate(
+		caseId: string,
+		change: (c: Case) => Case | Promise<Case>,
+		opts: { known?: Case; messages?: MessageRecord[] } = {},
+	): Promise<Case> {
 		for (let i = 0; i < 8; i++) {
 			const current = i === 0 && opts.known?.caseId === caseId ? opts.known : await this.deps.store.getCase(caseId);
-			if (!current) throw new RecoveryInputError('caseId', caseId, 'No case has this id: pass the caseId from the Recovery Tracker or trigger output.');
+			if (!current)
+				throw new RecoveryInputError(
+					'caseId',
+					caseId,
+					'No case has this id: pass the caseId from the Recovery Tracker or trigger output.',
+				);
 			const next = await change(current);
 			if (next === current) {
 				for (const m of opts.messages ?? []) await this.deps.store.recordMessage(m);
@@ -86,7 +139,9 @@ export class RecoveryLoop {
 	/** Detect: stores the case before anything else happens. A duplicate delivery changes nothing. */
 	async detect(event: MissedCall): Promise<{ case: Case; created: boolean; duplicate: boolean; event: MissedCall }> {
 		const at = this.now();
-		const r = await this.deps.store.openOrJoinCase(event, (existing) => (existing ? foldCall(existing, event, at) : newCase(event, at)));
+		const r = await this.deps.store.openOrJoinCase(event, (existing) =>
+			existing ? foldCall(existing, event, at) : newCase(event, at),
+		);
 		const repeat = r.case.calls.length - 1;
 		return { ...r, event: { ...event, repeat } };
 	}
@@ -101,7 +156,10 @@ export class RecoveryLoop {
 	private async lineType(profile: Profile, caller: string): Promise<LineType | undefined> {
 		if (!profile.acknowledgment.checkLineType || !this.deps.provider) return undefined;
 		try {
-			return await withRetry(() => this.deps.provider!.lookupLineType(caller), { ...(this.deps.retry ?? DEFAULT_RETRY), retries: 1 });
+			return await withRetry(() => this.deps.provider!.lookupLineType(caller), {
+				...(this.deps.retry ?? DEFAULT_RETRY),
+				retries: 1,
+			});
 		} catch (e) {
 			// A failed lookup must not stop the text: the send itself reports a landline (21614).
 			this.deps.log?.('warn', `line type lookup for ${maskPhone(caller)} failed: ${(e as Error).message}`);
@@ -130,14 +188,31 @@ export class RecoveryLoop {
 			this.deps.store.messageStats(current.businessId, current.caller, now),
 			this.lineType(profile, current.caller),
 		]);
-		const plan = planAcknowledgment(profile, current, { now, optedOut, lastAckAt: stats.lastAckAt, sentToCallerLast24h: stats.sentToCallerLast24h, businessSentLastHour: stats.businessSentLastHour, businessSentLastDay: stats.businessSentLastDay, lineType });
+		const plan = planAcknowledgment(profile, current, {
+			now,
+			optedOut,
+			lastAckAt: stats.lastAckAt,
+			sentToCallerLast24h: stats.sentToCallerLast24h,
+			businessSentLastHour: stats.businessSentLastHour,
+			businessSentLastDay: stats.businessSentLastDay,
+			lineType,
+		});
 		const key = `ack:${current.ack.tries}:${current.ack.status}:${current.ack.sendAt ?? ''}`;
 		if (plan.action === 'skip') {
-			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'skipped', reason: `${plan.reason}: ${plan.detail}` }, key, now), { known: current });
+			const c = await this.mutate(
+				caseId,
+				(c) => recordAck(c, { status: 'skipped', reason: `${plan.reason}: ${plan.detail}` }, key, now),
+				{ known: current },
+			);
 			return { case: c, plan };
 		}
 		if (plan.action === 'defer') {
-			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'deferred', sendAt: plan.sendAt, reason: plan.reason, body: plan.body }, key, now), { known: current });
+			const c = await this.mutate(
+				caseId,
+				(c) =>
+					recordAck(c, { status: 'deferred', sendAt: plan.sendAt, reason: plan.reason, body: plan.body }, key, now),
+				{ known: current },
+			);
 			return { case: c, plan };
 		}
 		return this.sendAck(current, plan, key);
@@ -157,18 +232,69 @@ export class RecoveryLoop {
 		const provider = this.provider();
 		if (!provider.findSentMessage || !ack.body || !ack.from) return undefined;
 		try {
-			const found = await withRetry(() => provider.findSentMessage!({ to: c.caller, from: ack.from!, body: ack.body!, channel: ack.channel ?? 'sms', since: ack.since ?? c.stamps.detectedAt }), this.deps.retry);
+			const found = await withRetry(
+				() =>
+					provider.findSentMessage!({
+						to: c.caller,
+						from: ack.from!,
+						body: ack.body!,
+						channel: ack.channel ?? 'sms',
+						since: ack.since ?? c.stamps.detectedAt,
+					}),
+				this.deps.retry,
+			);
 			if (!found) {
 				this.deps.log?.('warn', `acknowledgment to ${maskPhone(c.caller)} was cut off before it left: sending it now`);
 				return undefined;
 			}
-			const message: MessageRecord = { businessId: c.businessId, to: c.caller, kind: 'ack', at: now, sid: found.sid, status: found.status, caseId: c.caseId };
+			const message: MessageRecord = {
+				businessId: c.businessId,
+				to: c.caller,
+				kind: 'ack',
+				at: now,
+				sid: found.sid,
+				status: found.status,
+				caseId: c.caseId,
+			};
 			const key = `ack:${ack.tries}:confirmed:${found.sid}`;
-			const done = await this.mutate(c.caseId, (x) => (x.ack.status === 'sending' ? recordAck(x, { status: 'sent', messageSid: found.sid, body: ack.body!, channel: ack.channel ?? 'sms', segments: countSegments(ack.body!).segments }, key, now) : x), { known: c, messages: [message] });
-			return { case: done, plan: { action: 'none', reason: `the cut-off send had left (${found.sid}): recorded, not sent again` }, sent: found };
+			const done = await this.mutate(
+				c.caseId,
+				(x) =>
+					x.ack.status === 'sending'
+						? recordAck(
+								x,
+								{
+									status: 'sent',
+									messageSid: found.sid,
+									body: ack.body!,
+									channel: ack.channel ?? 'sms',
+									segments: countSegments(ack.body!).segments,
+								},
+								key,
+								now,
+							)
+						: x,
+				{ known: c, messages: [message] },
+			);
+			return {
+				case: done,
+				plan: { action: 'none', reason: `the cut-off send had left (${found.sid}): recorded, not sent again` },
+				sent: found,
+			};
 		} catch (e) {
-			const flagged = await this.mutate(c.caseId, (x) => (x.flags.includes('ack-unconfirmed') ? x : { ...x, flags: [...x.flags, 'ack-unconfirmed'] }), { known: c });
-			return { case: flagged, plan: { action: 'none', reason: 'a cut-off send could not be confirmed with the provider: asked again on the next sweep' }, error: (e as Error).message };
+			const flagged = await this.mutate(
+				c.caseId,
+				(x) => (x.flags.includes('ack-unconfirmed') ? x : { ...x, flags: [...x.flags, 'ack-unconfirmed'] }),
+				{ known: c },
+			);
+			return {
+				case: flagged,
+				plan: {
+					action: 'none',
+					reason: 'a cut-off send could not be confirmed with the provider: asked again on the next sweep',
+				},
+				error: (e as Error).message,
+			};
 		}
 	}
 
@@ -181,31 +307,73 @@ export class RecoveryLoop {
 		const claim = randomUUID();
 		const marked = await this.mutate(
 			caseId,
-			(c) => (c.ack.status === c0.ack.status && c.ack.tries === c0.ack.tries ? recordAck(c, { status: 'sending', body: plan.body, channel: plan.channel, from: plan.from, claim }, `${key}:sending`, this.now()) : c),
+			(c) =>
+				c.ack.status === c0.ack.status && c.ack.tries === c0.ack.tries
+					? recordAck(
+							c,
+							{ status: 'sending', body: plan.body, channel: plan.channel, from: plan.from, claim },
+							`${key}:sending`,
+							this.now(),
+						)
+					: c,
 			{ known: c0 },
 		);
-		if (marked.ack.claim !== claim) return { case: marked, plan: { action: 'none', reason: `another run got there first (${marked.ack.status})` } };
+		if (marked.ack.claim !== claim)
+			return { case: marked, plan: { action: 'none', reason: `another run got there first (${marked.ack.status})` } };
 		try {
 			const sent = await this.sendOnce(
-				{ to: plan.to, from: plan.from, body: plan.body, channel: plan.channel, statusCallback: this.deps.statusCallbackUrl },
+				{
+					to: plan.to,
+					from: plan.from,
+					body: plan.body,
+					channel: plan.channel,
+					statusCallback: this.deps.statusCallbackUrl,
+				},
 				{ since: marked.ack.since ?? this.now(), askFirst: c0.ack.status === 'failed', what: 'acknowledgment' },
 			);
 			const at = this.now();
-			const message: MessageRecord = { businessId: c0.businessId, to: plan.to, kind: 'ack', at, sid: sent.sid, status: sent.status, caseId };
-			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'sent', messageSid: sent.sid, body: plan.body, channel: plan.channel, segments: plan.segments }, key, at), { known: marked, messages: [message] });
+			const message: MessageRecord = {
+				businessId: c0.businessId,
+				to: plan.to,
+				kind: 'ack',
+				at,
+				sid: sent.sid,
+				status: sent.status,
+				caseId,
+			};
+			const c = await this.mutate(
+				caseId,
+				(c) =>
+					recordAck(
+						c,
+						{ status: 'sent', messageSid: sent.sid, body: plan.body, channel: plan.channel, segments: plan.segments },
+						key,
+						at,
+					),
+				{ known: marked, messages: [message] },
+			);
 			return { case: c, plan, sent };
 		} catch (e) {
 			const err = e as ProviderError;
 			const at = this.now();
 			if (err instanceof ProviderError && !err.retryable) {
-				if (err.kind === 'opted-out') await this.deps.store.setOptOut(c0.businessId, plan.to, true, `provider error ${err.code}`, at);
+				if (err.kind === 'opted-out')
+					await this.deps.store.setOptOut(c0.businessId, plan.to, true, `provider error ${err.code}`, at);
 				const reason = err.kind === 'opted-out' ? 'opted-out' : err.kind === 'landline' ? 'landline' : err.kind;
-				const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'skipped', reason: `${reason}: ${err.message}` }, key, at), { known: marked });
+				const c = await this.mutate(
+					caseId,
+					(c) => recordAck(c, { status: 'skipped', reason: `${reason}: ${err.message}` }, key, at),
+					{ known: marked },
+				);
 				return { case: c, plan, error: err.message };
 			}
 			// Retries ran out: flag the case and schedule another try; the deferred-ack sweep picks it up.
 			const retryAt = utcIso(instant(at).plus({ minutes: Math.min(60, 5 * 2 ** c0.ack.tries) }));
-			const c = await this.mutate(caseId, (c) => recordAck(c, { status: 'failed', error: { code: err.code, message: err.message }, retryAt }, key, at), { known: marked });
+			const c = await this.mutate(
+				caseId,
+				(c) => recordAck(c, { status: 'failed', error: { code: err.code, message: err.message }, retryAt }, key, at),
+				{ known: marked },
+			);
 			return { case: c, plan, error: err.message };
 		}
 	}
@@ -214,38 +382,56 @@ export class RecoveryLoop {
 	 * Sends with retries, where every try after the first asks the provider first whether an earlier one left after
 	 * all (a request that timed out or lost its connection may have been created): a retry never sends a text twice.
 	 */
-	private async sendOnce(req: SendRequest, o: { since: string; askFirst: boolean; what: string }): Promise<{ sid: string; status: string }> {
+	private async sendOnce(
+		req: SendRequest,
+		o: { since: string; askFirst: boolean; what: string },
+	): Promise<{ sid: string; status: string }> {
 		const provider = this.provider();
 		let askFirst = o.askFirst;
 		return withRetry(
 			async () => {
 				if (askFirst && provider.findSentMessage) {
-					const found = await provider.findSentMessage({ to: req.to, from: req.from, body: req.body, channel: req.channel, since: o.since });
+					const found = await provider.findSentMessage({
+						to: req.to,
+						from: req.from,
+						body: req.body,
+						channel: req.channel,
+						since: o.since,
+					});
 					if (found) return found;
 				}
 				askFirst = true;
 				return provider.sendMessage(req);
 			},
 			this.deps.retry,
-			(e, n, wait) => this.deps.log?.('warn', `${o.what} to ${maskPhone(req.to)} failed (${e.message}); retry ${n} in ${wait} ms`),
+			(e, n, wait) =>
+				this.deps.log?.('warn', `${o.what} to ${maskPhone(req.to)} failed (${e.message}); retry ${n} in ${wait} ms`),
 		);
 	}
 
 	/** Classify: from every word the caller left (voicemail transcripts, replies), repeats, timing. */
-	async classify(caseId: string, extraTexts: string[] = []): Promise<{ case: Case; classification: Classification; raised: boolean }> {
+	async classify(
+		caseId: string,
+		extraTexts: string[] = [],
+	): Promise<{ case: Case; classification: Classification; raised: boolean }> {
 		let classification!: Classification;
 		let raised = false;
 		const c = await this.mutate(caseId, (c) => {
 			const profile = this.profile(c.businessId);
 			const first = c.calls[0];
 			const last = c.calls[c.calls.length - 1];
-			const texts = [...c.calls.map((k) => k.voicemail?.transcript ?? ''), ...c.replies.map((r) => r.body), ...extraTexts].filter(Boolean);
+			const texts = [
+				...c.calls.map((k) => k.voicemail?.transcript ?? ''),
+				...c.replies.map((r) => r.body),
+				...extraTexts,
+			].filter(Boolean);
 			const vmSec = Math.max(0, ...c.calls.map((k) => k.voicemail?.durationSec ?? 0));
 			const timing = timingOf(profile, first.startedAt);
 			classification = classify(profile, {
 				texts,
 				callCount: c.calls.length,
-				minutesBetweenCalls: c.calls.length > 1 ? (Date.parse(last.startedAt) - Date.parse(first.startedAt)) / 60000 : undefined,
+				minutesBetweenCalls:
+					c.calls.length > 1 ? (Date.parse(last.startedAt) - Date.parse(first.startedAt)) / 60000 : undefined,
 				timing,
 				reason: last.reason,
 				voicemailSec: vmSec || undefined,
@@ -257,7 +443,12 @@ export class RecoveryLoop {
 			// An owned case whose urgency rose gets the tighter deadline of its new urgency, counted from detection.
 			if (raised && next.owner && next.dueAt) {
 				const tighter = deadlineFor(profile, classification.urgency, next.stamps.detectedAt);
-				if (tighter < next.dueAt) return { ...next, dueAt: tighter, reasons: [...next.reasons, `urgency rose from ${c.urgency}: deadline moved to ${tighter}`] };
+				if (tighter < next.dueAt)
+					return {
+						...next,
+						dueAt: tighter,
+						reasons: [...next.reasons, `urgency rose from ${c.urgency}: deadline moved to ${tighter}`],
+					};
 			}
 			return next;
 		});
@@ -269,41 +460,79 @@ export class RecoveryLoop {
 		const current = await this.deps.store.getCase(caseId);
 		if (!current) throw new RecoveryInputError('caseId', caseId, 'No case has this id.');
 		if (current.owner && current.state !== 'detected') {
-			return { case: current, decision: { kind: 'assigned', owner: current.owner, dueAt: current.dueAt!, escalationLevel: current.escalationLevel, strategy: 'kept', reasons: ['already owned'] } };
+			return {
+				case: current,
+				decision: {
+					kind: 'assigned',
+					owner: current.owner,
+					dueAt: current.dueAt!,
+					escalationLevel: current.escalationLevel,
+					strategy: 'kept',
+					reasons: ['already owned'],
+				},
+			};
 		}
 		const profile = this.profile(current.businessId);
 		const now = this.now();
 		// Open cases per owner matter only to least-loaded routing and to owners with a cap; counting them reads every open case.
-		const needsCounts = profile.routing.strategy === 'least-loaded' || profile.roster.some((m) => m.maxOpen !== undefined);
+		const needsCounts =
+			profile.routing.strategy === 'least-loaded' || profile.roster.some((m) => m.maxOpen !== undefined);
 		const openCounts = needsCounts ? await this.deps.store.openCountsByOwner(current.businessId) : {};
 		const urgency = current.urgency ?? 'normal';
 		const timing = current.timing ?? timingOf(profile, current.calls[0].startedAt);
 		const needsTurn = profile.routing.strategy !== 'least-loaded' && profile.roster.filter((m) => m.active).length > 1;
-		const roundRobin = needsTurn ? await this.deps.store.nextRoundRobin(current.businessId, `${profile.routing.strategy}:${current.serviceType ?? ''}`) : 0;
-		const decision = route(profile, { urgency, serviceType: current.serviceType, timing, now }, { openCounts, roundRobin });
-		const c = await this.mutate(caseId, (c) => applyRoute(c, decision, `route:${decision.kind}:${c.escalationLevel}`, now), { known: current });
+		const roundRobin = needsTurn
+			? await this.deps.store.nextRoundRobin(
+					current.businessId,
+					`${profile.routing.strategy}:${current.serviceType ?? ''}`,
+				)
+			: 0;
+		const decision = route(
+			profile,
+			{ urgency, serviceType: current.serviceType, timing, now },
+			{ openCounts, roundRobin },
+		);
+		const c = await this.mutate(
+			caseId,
+			(c) => applyRoute(c, decision, `route:${decision.kind}:${c.escalationLevel}`, now),
+			{ known: current },
+		);
 		return { case: c, decision };
 	}
 
 	/** The text an owner gets about a case. */
 	ownerAlertText(c: Case): string {
 		const profile = this.profile(c.businessId);
-		const transcript = sanitizeCallerText(c.calls.map((k) => k.voicemail?.transcript).filter(Boolean).join(' '), 160);
+		const transcript = sanitizeCallerText(
+			c.calls
+				.map((k) => k.voicemail?.transcript)
+				.filter(Boolean)
+				.join(' '),
+			160,
+		);
 		const due = c.dueAt ? instant(c.dueAt, zoneOf(profile.timeZone)).toFormat('h:mm a ccc') : 'soon';
-		return renderTemplate(profile.messages.ownerAlert, {
-			...messageView(profile, c, this.now()),
-			urgencyLabel: LABELS[c.urgency ?? 'normal'],
-			serviceType: c.serviceType ?? 'general',
-			timingLabel: c.timing ?? 'unknown timing',
-			dueLocal: due,
-			transcript,
-			caseShort: c.caseId.slice(0, 8),
-			ownerName: c.owner?.name ?? '',
-		}, 'messages.ownerAlert');
+		return renderTemplate(
+			profile.messages.ownerAlert,
+			{
+				...messageView(profile, c, this.now()),
+				urgencyLabel: LABELS[c.urgency ?? 'normal'],
+				serviceType: c.serviceType ?? 'general',
+				timingLabel: c.timing ?? 'unknown timing',
+				dueLocal: due,
+				transcript,
+				caseShort: c.caseId.slice(0, 8),
+				ownerName: c.owner?.name ?? '',
+			},
+			'messages.ownerAlert',
+		);
 	}
 
 	/** Texts the owner; failures are recorded on the case, never thrown away. */
-	async alertOwner(caseId: string, kind: 'owner-alert' | 'escalation' = 'owner-alert', known?: Case): Promise<{ case: Case; sent?: { sid: string }; error?: string }> {
+	async alertOwner(
+		caseId: string,
+		kind: 'owner-alert' | 'escalation' = 'owner-alert',
+		known?: Case,
+	): Promise<{ case: Case; sent?: { sid: string }; error?: string }> {
 		const c = known?.caseId === caseId ? known : await this.deps.store.getCase(caseId);
 		if (!c) throw new RecoveryInputError('caseId', caseId, 'No case has this id.');
 		if (!c.owner?.phone) return { case: c, error: 'the owner has no phone number in the roster' };
@@ -311,12 +540,35 @@ export class RecoveryLoop {
 		const from = this.profile(c.businessId).acknowledgment.from ?? c.calledNumber;
 		const at = this.now();
 		try {
-			const sent = await this.sendOnce({ to: c.owner.phone, from, body, channel: 'sms', statusCallback: this.deps.statusCallbackUrl }, { since: at, askFirst: false, what: kind });
-			await this.deps.store.recordMessage({ businessId: c.businessId, to: c.owner.phone, kind, at, sid: sent.sid, status: sent.status, caseId });
+			const sent = await this.sendOnce(
+				{ to: c.owner.phone, from, body, channel: 'sms', statusCallback: this.deps.statusCallbackUrl },
+				{ since: at, askFirst: false, what: kind },
+			);
+			await this.deps.store.recordMessage({
+				businessId: c.businessId,
+				to: c.owner.phone,
+				kind,
+				at,
+				sid: sent.sid,
+				status: sent.status,
+				caseId,
+			});
 			return { case: c, sent };
 		} catch (e) {
-			await this.deps.store.recordMessage({ businessId: c.businessId, to: c.owner.phone, kind, at, status: 'failed', caseId, errorCode: (e as ProviderError).code });
-			const flagged = await this.mutate(caseId, (x) => (x.flags.includes('owner-alert-failed') ? x : { ...x, flags: [...x.flags, 'owner-alert-failed'] }), { known: c });
+			await this.deps.store.recordMessage({
+				businessId: c.businessId,
+				to: c.owner.phone,
+				kind,
+				at,
+				status: 'failed',
+				caseId,
+				errorCode: (e as ProviderError).code,
+			});
+			const flagged = await this.mutate(
+				caseId,
+				(x) => (x.flags.includes('owner-alert-failed') ? x : { ...x, flags: [...x.flags, 'owner-alert-failed'] }),
+				{ known: c },
+			);
 			return { case: flagged, error: (e as Error).message };
 		}
 	}
@@ -325,7 +577,15 @@ export class RecoveryLoop {
 	 * The Owner Router's whole job, the same in both runtimes: route, then tell the owner (a new owner, or a kept one
 	 * when a voicemail raised the urgency), and, when asked, connect the caller by phone at once.
 	 */
-	async routeAndNotify(caseId: string, opts: { alertOwner: boolean; connectCaller: 'never' | 'emergency' | 'always'; raised?: boolean }): Promise<{ case: Case; decision: RouteDecision; ownerAlert?: { messageSid?: string; error?: string }; bridge?: { callSid?: string; error?: string } }> {
+	async routeAndNotify(
+		caseId: string,
+		opts: { alertOwner: boolean; connectCaller: 'never' | 'emergency' | 'always'; raised?: boolean },
+	): Promise<{
+		case: Case;
+		decision: RouteDecision;
+		ownerAlert?: { messageSid?: string; error?: string };
+		bridge?: { callSid?: string; error?: string };
+	}> {
 		const r = await this.route(caseId);
 		let c = r.case;
 		const news = r.decision.kind === 'assigned' && (r.decision.strategy !== 'kept' || !!opts.raised);
@@ -336,7 +596,8 @@ export class RecoveryLoop {
 			c = a.case;
 			ownerAlert = { messageSid: a.sent?.sid, error: a.error };
 		}
-		const wantsCall = opts.connectCaller === 'always' || (opts.connectCaller === 'emergency' && c.urgency === 'emergency');
+		const wantsCall =
+			opts.connectCaller === 'always' || (opts.connectCaller === 'emergency' && c.urgency === 'emergency');
 		if (news && wantsCall && this.deps.provider) {
 			const b = await this.connectCaller(caseId, c);
 			c = b.case;
@@ -359,12 +620,30 @@ export class RecoveryLoop {
 		const announce = `${c.urgency === 'emergency' ? 'Emergency. ' : ''}Missed call for ${profile.name} from ${spoken}${c.serviceType ? `, about ${c.serviceType.replace(/-/g, ' ')}` : ''}. Connecting you to the caller now.`;
 		const key = `bridge:${caseId}:${c.owner.id}`;
 		try {
-			const call = await withRetry(() => this.provider().placeCall({ to: c.owner!.phone!, from: c.calledNumber, twiml: bridgeTwiml({ announce, caller: c.caller, callerId: c.calledNumber }) }), this.deps.retry);
-			const a: Attempt = { channel: 'call', result: 'sent', by: c.owner.id, note: `bridge call ${call.sid}: owner rung, then the caller`, at: this.now() };
+			const call = await withRetry(
+				() =>
+					this.provider().placeCall({
+						to: c.owner!.phone!,
+						from: c.calledNumber,
+						twiml: bridgeTwiml({ announce, caller: c.caller, callerId: c.calledNumber }),
+					}),
+				this.deps.retry,
+			);
+			const a: Attempt = {
+				channel: 'call',
+				result: 'sent',
+				by: c.owner.id,
+				note: `bridge call ${call.sid}: owner rung, then the caller`,
+				at: this.now(),
+			};
 			const updated = await this.mutate(caseId, (x) => recordAttempt(x, a, key), { known: c });
 			return { case: updated, call };
 		} catch (e) {
-			const flagged = await this.mutate(caseId, (x) => (x.flags.includes('bridge-failed') ? x : { ...x, flags: [...x.flags, 'bridge-failed'] }), { known: c });
+			const flagged = await this.mutate(
+				caseId,
+				(x) => (x.flags.includes('bridge-failed') ? x : { ...x, flags: [...x.flags, 'bridge-failed'] }),
+				{ known: c },
+			);
 			return { case: flagged, error: (e as Error).message };
 		}
 	}
@@ -374,7 +653,11 @@ export class RecoveryLoop {
 		return this.mutate(caseId, (c) => recordAttempt(c, a, key ?? `attempt:${a.at}:${a.channel}:${a.result}`));
 	}
 
-	async recordOutcome(caseId: string, outcome: { kind: Outcome; value?: number; note?: string }, key?: string): Promise<Case> {
+	async recordOutcome(
+		caseId: string,
+		outcome: { kind: Outcome; value?: number; note?: string },
+		key?: string,
+	): Promise<Case> {
 		const at = this.now();
 		return this.mutate(caseId, (c) => recordOutcome(c, outcome, key ?? `outcome:${outcome.kind}`, at));
 	}
@@ -383,7 +666,11 @@ export class RecoveryLoop {
 	 * An SMS from a caller: STOP/START/HELP change the opt-out list (and are confirmed, as carriers require);
 	 * anything else is a reply that re-engages the caller's open case.
 	 */
-	async inbound(m: InboundMessage): Promise<{ action: 'opted-out' | 'opted-in' | 'help' | 'reply' | 'duplicate' | 'no-case'; case?: Case; replyText?: string }> {
+	async inbound(m: InboundMessage): Promise<{
+		action: 'opted-out' | 'opted-in' | 'help' | 'reply' | 'duplicate' | 'no-case';
+		case?: Case;
+		replyText?: string;
+	}> {
 		if (!(await this.deps.store.claimKey(m.eventId, m.businessId, m.receivedAt))) return { action: 'duplicate' };
 		const profile = this.profile(m.businessId);
 		const view = messageView(profile, { caller: m.from, calledNumber: m.to }, m.receivedAt);
@@ -391,14 +678,25 @@ export class RecoveryLoop {
 			await this.deps.store.setOptOut(m.businessId, m.from, true, 'STOP reply', m.receivedAt);
 			const open = await this.deps.store.findOpenCase(m.businessId, m.from);
 			let c: Case | undefined;
-			if (open) c = await this.mutate(open.caseId, (x) => (x.flags.includes('opted-out') ? x : { ...x, flags: [...x.flags, 'opted-out'] }));
-			return { action: 'opted-out', case: c, replyText: renderTemplate(profile.messages.optOutConfirm, view, 'messages.optOutConfirm') };
+			if (open)
+				c = await this.mutate(open.caseId, (x) =>
+					x.flags.includes('opted-out') ? x : { ...x, flags: [...x.flags, 'opted-out'] },
+				);
+			return {
+				action: 'opted-out',
+				case: c,
+				replyText: renderTemplate(profile.messages.optOutConfirm, view, 'messages.optOutConfirm'),
+			};
 		}
 		if (m.keyword === 'start') {
 			await this.deps.store.setOptOut(m.businessId, m.from, false, 'START reply', m.receivedAt);
-			return { action: 'opted-in', replyText: renderTemplate(profile.messages.optInConfirm, view, 'messages.optInConfirm') };
+			return {
+				action: 'opted-in',
+				replyText: renderTemplate(profile.messages.optInConfirm, view, 'messages.optInConfirm'),
+			};
 		}
-		if (m.keyword === 'help') return { action: 'help', replyText: renderTemplate(profile.messages.help, view, 'messages.help') };
+		if (m.keyword === 'help')
+			return { action: 'help', replyText: renderTemplate(profile.messages.help, view, 'messages.help') };
 		const open = await this.deps.store.findOpenCase(m.businessId, m.from);
 		if (!open) return { action: 'no-case' };
 		const c = await this.mutate(open.caseId, (x) => recordReply(x, m.body, m.eventId, m.receivedAt));
@@ -409,7 +707,8 @@ export class RecoveryLoop {
 	async messageStatus(s: MessageStatus): Promise<{ case?: Case }> {
 		const rec = await this.deps.store.updateMessageStatus(s.messageSid, s.status, s.errorCode);
 		if (!rec) return {};
-		if (s.errorCode === 21610) await this.deps.store.setOptOut(rec.businessId, rec.to, true, 'provider error 21610', s.at);
+		if (s.errorCode === 21610)
+			await this.deps.store.setOptOut(rec.businessId, rec.to, true, 'provider error 21610', s.at);
 		if (!rec.caseId || !notDelivered(s.status)) return {};
 		// A text to the owner that never arrived is the same trouble as one that could not be sent.
 		const flag = rec.kind === 'owner-alert' || rec.kind === 'escalation' ? 'owner-alert-failed' : 'message-undelivered';
@@ -433,7 +732,9 @@ export class RecoveryLoop {
 				continue;
 			}
 			const d = escalate(profile, c, now);
-			out.push(await this.mutate(c.caseId, (x) => applyEscalation(x, d, `escalate:${x.escalationLevel}:${x.dueAt}`, now)));
+			out.push(
+				await this.mutate(c.caseId, (x) => applyEscalation(x, d, `escalate:${x.escalationLevel}:${x.dueAt}`, now)),
+			);
 		}
 		return out;
 	}
@@ -449,7 +750,14 @@ export class RecoveryLoop {
 	}
 
 	/** The whole loop for one event, as the quick-start template runs it. */
-	async run(event: MissedCall): Promise<{ case: Case; duplicate: boolean; ack?: AckOutcome; classification?: Classification; decision?: RouteDecision; alert?: { sent?: { sid: string }; error?: string } }> {
+	async run(event: MissedCall): Promise<{
+		case: Case;
+		duplicate: boolean;
+		ack?: AckOutcome;
+		classification?: Classification;
+		decision?: RouteDecision;
+		alert?: { sent?: { sid: string }; error?: string };
+	}> {
 		const d = await this.detect(event);
 		if (d.duplicate) return { case: d.case, duplicate: true };
 		const ack = await this.acknowledge(d.case.caseId);

@@ -1,10 +1,27 @@
 import { datetimeRegex, z } from 'zod';
 
-export const PROVIDERS = ['twilio', 'vonage', 'telnyx', 'plivo', 'aircall', 'openphone', 'ringcentral', 'dialpad', 'generic'] as const;
+export const PROVIDERS = [
+	'twilio',
+	'vonage',
+	'telnyx',
+	'plivo',
+	'aircall',
+	'openphone',
+	'ringcentral',
+	'dialpad',
+	'generic',
+] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
 export const MISSED_REASONS = [
-	'no-answer', 'busy', 'failed', 'canceled', 'voicemail', 'short-abandoned', 'after-hours', 'overflow',
+	'no-answer',
+	'busy',
+	'failed',
+	'canceled',
+	'voicemail',
+	'short-abandoned',
+	'after-hours',
+	'overflow',
 ] as const;
 export type MissedReason = (typeof MISSED_REASONS)[number];
 
@@ -14,7 +31,15 @@ export type Urgency = (typeof URGENCIES)[number];
 export const TIMINGS = ['business-hours', 'after-hours', 'weekend', 'holiday'] as const;
 export type Timing = (typeof TIMINGS)[number];
 
-export const CASE_STATES = ['detected', 'acknowledged', 'ack-skipped', 'assigned', 'contacted', 'recovered', 'lost'] as const;
+export const CASE_STATES = [
+	'detected',
+	'acknowledged',
+	'ack-skipped',
+	'assigned',
+	'contacted',
+	'recovered',
+	'lost',
+] as const;
 export type CaseState = (typeof CASE_STATES)[number];
 
 export const OUTCOMES = ['booked', 'called-back', 'replied', 'lost', 'spam', 'opted-out'] as const;
@@ -22,7 +47,12 @@ export type Outcome = (typeof OUTCOMES)[number];
 
 // zod's own datetime pattern, compiled once: `.datetime()` compiles it again on every check of every parse, and a case
 // holds a dozen stamps (its calls, its history) and is parsed on every write.
-const isoTime = z.string().regex(datetimeRegex({ offset: true, precision: null, local: false }), 'Expected an ISO 8601 time such as 2026-11-25T14:03:00Z');
+const isoTime = z
+	.string()
+	.regex(
+		datetimeRegex({ offset: true, precision: null, local: false }),
+		'Expected an ISO 8601 time such as 2026-11-25T14:03:00Z',
+	);
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'Expected an E.164 phone number such as +14155550100');
 
 export const VoicemailSchema = z.object({
@@ -172,7 +202,10 @@ export const CaseSchema = z.object({
 	ack: AckSchema.default({ status: 'pending', tries: 0 }),
 	attempts: z.array(AttemptSchema).default([]),
 	replies: z.array(z.object({ at: isoTime, body: z.string() })).default([]),
-	outcome: z.object({ kind: z.enum(OUTCOMES), value: z.number().optional(), note: z.string().optional() }).nullable().default(null),
+	outcome: z
+		.object({ kind: z.enum(OUTCOMES), value: z.number().optional(), note: z.string().optional() })
+		.nullable()
+		.default(null),
 	flags: z.array(z.string()).default([]),
 	stamps: z.object({
 		detectedAt: isoTime,

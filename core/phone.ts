@@ -45,10 +45,12 @@ function parseE164(text: string, defaultCountry: string): string | undefined {
 		let input = candidate;
 		let parsed = parsePhoneNumberFromString(input, defaultCountry as CountryCode);
 		// A national number that looked international by accident ("4155550100" without plus is handled above for 11+ digits).
-		if ((!parsed || !parsed.isPossible()) && candidate !== text) parsed = parsePhoneNumberFromString((input = text), defaultCountry as CountryCode);
+		if ((!parsed || !parsed.isPossible()) && candidate !== text)
+			parsed = parsePhoneNumberFromString((input = text), defaultCountry as CountryCode);
 		if (!parsed || !parsed.isPossible()) return undefined;
 		// An international form parses as phoneInfo would parse it (the default country plays no part): keep what it knows.
-		if (input.startsWith('+') && !infoCache.has(parsed.number)) remember(infoCache, parsed.number, infoOf(parsed.number, parsed), REMEMBERED);
+		if (input.startsWith('+') && !infoCache.has(parsed.number))
+			remember(infoCache, parsed.number, infoOf(parsed.number, parsed), REMEMBERED);
 		return parsed.number;
 	} catch {
 		return undefined;
@@ -62,7 +64,7 @@ export function toE164(raw: unknown, field: string, defaultCountry = 'US'): stri
 		throw new RecoveryInputError(
 			field,
 			raw,
-			'Expected a phone number in E.164 form such as +14155550100 (or a national number of the business\'s country).',
+			"Expected a phone number in E.164 form such as +14155550100 (or a national number of the business's country).",
 		);
 	}
 	return out;
@@ -76,7 +78,11 @@ export function phoneInfo(e164: string): PhoneInfo {
 function infoOf(e164: string, parsed: PhoneNumber | undefined): PhoneInfo {
 	if (!parsed) return { e164 };
 	// Numbers in reserved ranges have no country of their own: take the calling code's main country.
-	const country = parsed.country ?? (metadata as { country_calling_codes: Record<string, string[]> }).country_calling_codes[parsed.countryCallingCode]?.[0];
+	const country =
+		parsed.country ??
+		(metadata as { country_calling_codes: Record<string, string[]> }).country_calling_codes[
+			parsed.countryCallingCode
+		]?.[0];
 	if (parsed.countryCallingCode === '1') {
 		const area = Number(parsed.nationalNumber.slice(0, 3));
 		const info = areaCodeInfo(area);

@@ -25,13 +25,28 @@ export interface MessagingProvider {
 	 * A message this account created to `to` from `from` with this body since `since`, if any: how a send cut off
 	 * by a crash is told apart from one that never left, so it is neither lost nor sent twice.
 	 */
-	findSentMessage?(req: { to: string; from: string; body: string; channel: 'sms' | 'whatsapp'; since: string }): Promise<{ sid: string; status: string } | undefined>;
+	findSentMessage?(req: {
+		to: string;
+		from: string;
+		body: string;
+		channel: 'sms' | 'whatsapp';
+		since: string;
+	}): Promise<{ sid: string; status: string } | undefined>;
 	lookupLineType(phone: string): Promise<LineType>;
 	placeCall(req: CallRequest): Promise<{ sid: string }>;
 }
 
 /** What a provider failure means for the case. */
-export type FailureKind = 'opted-out' | 'landline' | 'invalid-number' | 'carrier-filtered' | 'unreachable' | 'auth' | 'rate-limited' | 'transient' | 'rejected';
+export type FailureKind =
+	| 'opted-out'
+	| 'landline'
+	| 'invalid-number'
+	| 'carrier-filtered'
+	| 'unreachable'
+	| 'auth'
+	| 'rate-limited'
+	| 'transient'
+	| 'rejected';
 
 /** A provider error with no secrets in it, classified for the retry policy and the case. */
 export class ProviderError extends Error {
@@ -63,7 +78,8 @@ export const FINAL_CODES: Record<number, FailureKind> = {
 
 /** Classifies an HTTP status and provider error code. */
 export function classifyFailure(status: number | undefined, code: number | undefined, message: string): ProviderError {
-	if (code !== undefined && FINAL_CODES[code]) return new ProviderError(message, FINAL_CODES[code], false, code, status);
+	if (code !== undefined && FINAL_CODES[code])
+		return new ProviderError(message, FINAL_CODES[code], false, code, status);
 	if (status === 429 || code === 20429) return new ProviderError(message, 'rate-limited', true, code, status);
 	if (status === undefined || status >= 500) return new ProviderError(message, 'transient', true, code, status);
 	if (status === 401 || status === 403) return new ProviderError(message, 'auth', false, code, status);
@@ -81,14 +97,19 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { retries: 4, baseMs: 250, maxMs: 8000 };
 
 /** Exponential backoff with full jitter, for retryable provider errors only. */
-export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY, onRetry?: (e: ProviderError, attempt: number, waitMs: number) => void): Promise<T> {
+export async function withRetry<T>(
+	fn: (attempt: number) => Promise<T>,
+	policy: RetryPolicy = DEFAULT_RETRY,
+	onRetry?: (e: ProviderError, attempt: number, waitMs: number) => void,
+): Promise<T> {
 	const sleep = policy.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 	const random = policy.random ?? Math.random;
 	for (let attempt = 0; ; attempt++) {
 		try {
 			return await fn(attempt);
 		} catch (e) {
-			const err = e instanceof ProviderError ? e : new ProviderError((e as Error).message ?? String(e), 'transient', true);
+			const err =
+				e instanceof ProviderError ? e : new ProviderError((e as Error).message ?? String(e), 'transient', true);
 			if (!err.retryable || attempt >= policy.retries) throw err;
 			const wait = Math.round(random() * Math.min(policy.maxMs, policy.baseMs * 2 ** attempt));
 			onRetry?.(err, attempt + 1, wait);

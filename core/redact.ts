@@ -1,5 +1,6 @@
 /** Keys whose values are secrets wherever they appear: removed from raw payloads, logs and errors. */
-const SECRET_KEY = /(auth.?token|api.?secret|secret|password|passwd|signature|authorization|token|private.?key|client.?secret)/i;
+const SECRET_KEY =
+	/(auth.?token|api.?secret|secret|password|passwd|signature|authorization|token|private.?key|client.?secret)/i;
 const MAX_DEPTH = 8;
 
 /** A deep copy of a payload with secret-looking keys replaced, so `raw` never carries credentials. */
@@ -10,7 +11,12 @@ export function redactPayload<T>(value: T, depth = 0): T {
 		const out: Record<string, unknown> = {};
 		for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
 			// defineProperty, not assignment: a "__proto__" key from a payload stays data, never a prototype.
-			Object.defineProperty(out, k, { value: SECRET_KEY.test(k) ? '[redacted]' : redactPayload(v, depth + 1), enumerable: true, writable: true, configurable: true });
+			Object.defineProperty(out, k, {
+				value: SECRET_KEY.test(k) ? '[redacted]' : redactPayload(v, depth + 1),
+				enumerable: true,
+				writable: true,
+				configurable: true,
+			});
 		}
 		return out as T;
 	}

@@ -3,7 +3,11 @@ import type { RecoveryStore } from './store/types';
 import { computeMetrics, scorecard, type Metrics, type Scorecard } from './track/metrics';
 import type { Urgency } from './model';
 
-const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: unknown) =>
+	String(s ?? '').replace(
+		/[&<>"']/g,
+		(c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+	);
 
 function dur(sec: number | null): string {
 	if (sec === null) return '–';
@@ -32,12 +36,22 @@ export interface ReportFilter {
 
 export const REPORT_PERIODS = [1, 7, 30, 90] as const;
 
-export function renderReport(opts: { title: string; metrics: Metrics; scorecard: Scorecard; periodLabel: string; protection?: ReportProtection; filter?: ReportFilter }): string {
+export function renderReport(opts: {
+	title: string;
+	metrics: Metrics;
+	scorecard: Scorecard;
+	periodLabel: string;
+	protection?: ReportProtection;
+	filter?: ReportFilter;
+}): string {
 	const { metrics: m, scorecard: s } = opts;
 	const pr = opts.protection;
 	const pumping = pr ? Object.values(pr.pumpingBlocked).reduce((a, b) => a + b, 0) : 0;
 	const refused = pr ? Object.values(pr.refusedWebhooks).reduce((a, b) => a + b, 0) : 0;
-	const list = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${esc(k)} ${v}`).join(', ');
+	const list = (r: Record<string, number>) =>
+		Object.entries(r)
+			.map(([k, v]) => `${esc(k)} ${v}`)
+			.join(', ');
 	const protection = pr
 		? `<section class="protect"><h2>Protection</h2>${pumping ? `<p class="alert" data-pumping="${pumping}"><b>${pumping} text${pumping > 1 ? 's' : ''} held back as likely SMS pumping</b> (${list(pr.pumpingBlocked)}): calls from numbers outside the allowed countries, or a burst past the hourly, daily or per-caller cap. Nothing was sent to them.</p>` : '<p data-pumping="0">No texts held back as SMS pumping.</p>'}
 <p data-refused="${refused}">${refused ? `<b>${refused} forged or unsigned webhook request${refused > 1 ? 's' : ''} refused</b> (${list(pr.refusedWebhooks)}), none of them run.` : 'No forged or unsigned webhook requests.'}</p><p>Callers who opted out (STOP) and were not texted: ${pr.optedOut}.</p></section>`
@@ -46,24 +60,40 @@ export function renderReport(opts: { title: string; metrics: Metrics; scorecard:
 	// nobody answered, or an owner who never heard of the case. Shown only when there are some.
 	const lostAcks = m.flags['message-undelivered'] ?? 0;
 	const lostAlerts = m.flags['owner-alert-failed'] ?? 0;
-	const delivery = lostAcks || lostAlerts
-		? `<section class="delivery"><h2>Texts that never arrived</h2><p class="alert" data-undelivered="${lostAcks}" data-owner-alerts-failed="${lostAlerts}">${lostAcks ? `<b>${lostAcks} caller${lostAcks > 1 ? 's' : ''} never got the acknowledgment</b>: call them back. Carrier filtering, or a number not registered for A2P 10DLC, is the usual cause. ` : ''}${lostAlerts ? `<b>${lostAlerts} owner text${lostAlerts > 1 ? 's' : ''} failed or never arrived</b>: check the roster's phone numbers.` : ''}</p></section>`
-		: '';
+	const delivery =
+		lostAcks || lostAlerts
+			? `<section class="delivery"><h2>Texts that never arrived</h2><p class="alert" data-undelivered="${lostAcks}" data-owner-alerts-failed="${lostAlerts}">${lostAcks ? `<b>${lostAcks} caller${lostAcks > 1 ? 's' : ''} never got the acknowledgment</b>: call them back. Carrier filtering, or a number not registered for A2P 10DLC, is the usual cause. ` : ''}${lostAlerts ? `<b>${lostAlerts} owner text${lostAlerts > 1 ? 's' : ''} failed or never arrived</b>: check the roster's phone numbers.` : ''}</p></section>`
+			: '';
 	const f0 = opts.filter;
 	const filter = f0
 		? `<form method="get" class="filter"><label>Business <select name="business"><option value="">All businesses</option>${f0.businesses.map((b) => `<option value="${esc(b.businessId)}"${b.businessId === f0.businessId ? ' selected' : ''}>${esc(b.name)}</option>`).join('')}</select></label> <label>Period <select name="days">${REPORT_PERIODS.map((d) => `<option value="${d}"${d === f0.days ? ' selected' : ''}>${d === 1 ? 'Last 24 hours' : `Last ${d} days`}</option>`).join('')}</select></label> <button type="submit">Show</button></form>`
 		: '';
 	const f = m.funnel;
-	const steps: [string, number][] = [['Missed', f.missed], ['Acknowledged', f.acknowledged], ['Owned', f.owned], ['Contacted', f.contacted], ['Recovered', f.recovered]];
+	const steps: [string, number][] = [
+		['Missed', f.missed],
+		['Acknowledged', f.acknowledged],
+		['Owned', f.owned],
+		['Contacted', f.contacted],
+		['Recovered', f.recovered],
+	];
 	const max = Math.max(1, f.missed);
 	const checks = s.checks
-		.map((c) => `<li class="${c.status}"><b>${esc(c.name)}</b> <span class="badge">${esc(c.status)}</span><br><small>${esc(c.why)}</small></li>`)
+		.map(
+			(c) =>
+				`<li class="${c.status}"><b>${esc(c.name)}</b> <span class="badge">${esc(c.status)}</span><br><small>${esc(c.why)}</small></li>`,
+		)
 		.join('');
 	const owners = Object.entries(m.perOwner)
-		.map(([, o]) => `<tr><td>${esc(o.name)}</td><td>${o.cases}</td><td>${o.open}</td><td>${o.contacted}</td><td>${o.recovered}</td><td>${o.overdue}</td></tr>`)
+		.map(
+			([, o]) =>
+				`<tr><td>${esc(o.name)}</td><td>${o.cases}</td><td>${o.open}</td><td>${o.contacted}</td><td>${o.recovered}</td><td>${o.overdue}</td></tr>`,
+		)
 		.join('');
 	const urg = Object.entries(m.perUrgency)
-		.map(([u, x]) => `<tr><td>${esc(u)}</td><td>${x.cases}</td><td>${x.contacted}</td><td>${x.contactedInTime}</td><td>${dur(x.firstContact.p50)}</td><td>${x.recovered}</td></tr>`)
+		.map(
+			([u, x]) =>
+				`<tr><td>${esc(u)}</td><td>${x.cases}</td><td>${x.contacted}</td><td>${x.contactedInTime}</td><td>${dur(x.firstContact.p50)}</td><td>${x.recovered}</td></tr>`,
+		)
 		.join('');
 	return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(opts.title)}</title>
 <style>body{font:15px/1.4 system-ui,sans-serif;margin:0;padding:16px;color:#111;background:#f6f7f9}h1{font-size:20px;margin:0 0 4px}section{background:#fff;border-radius:10px;padding:14px;margin:12px 0;box-shadow:0 1px 2px #0001}
@@ -86,18 +116,37 @@ export async function buildReport(
 	store: RecoveryStore,
 	businesses: { businessId: string; name: string; routing?: { deadlineMinutes: Record<Urgency, number> } }[],
 	opts: { businessId?: string; days: number; now?: Date },
-): Promise<{ metrics: Metrics; scorecard: Scorecard; protection: ReportProtection; html: string; businessId?: string; days: number }> {
+): Promise<{
+	metrics: Metrics;
+	scorecard: Scorecard;
+	protection: ReportProtection;
+	html: string;
+	businessId?: string;
+	days: number;
+}> {
 	const now = opts.now ?? new Date();
 	const days = Math.min(366, Math.max(1, Math.round(Number(opts.days) || 7)));
-	const businessId = opts.businessId && businesses.some((b) => b.businessId === opts.businessId) ? opts.businessId : undefined;
+	const businessId =
+		opts.businessId && businesses.some((b) => b.businessId === opts.businessId) ? opts.businessId : undefined;
 	const from = new Date(now.getTime() - days * 86400e3).toISOString();
 	const cases = await store.listCases({ businessId, from, limit: 100000 });
 	const profile = businesses.find((b) => b.businessId === businessId);
-	const metrics = computeMetrics(cases, { now: now.toISOString(), from, businessId, deadlines: profile?.routing?.deadlineMinutes });
+	const metrics = computeMetrics(cases, {
+		now: now.toISOString(),
+		from,
+		businessId,
+		deadlines: profile?.routing?.deadlineMinutes,
+	});
 	const card = scorecard(cases, metrics);
-	const pumpingBlocked = Object.fromEntries(Object.entries(metrics.ackSkips).filter(([k]) => (PUMPING_SKIPS as readonly string[]).includes(k)));
+	const pumpingBlocked = Object.fromEntries(
+		Object.entries(metrics.ackSkips).filter(([k]) => (PUMPING_SKIPS as readonly string[]).includes(k)),
+	);
 	const refusedWebhooks = await store.refusals(from.slice(0, 10), now.toISOString().slice(0, 10));
-	const protection: ReportProtection = { pumpingBlocked, refusedWebhooks, optedOut: metrics.ackSkips['opted-out'] ?? 0 };
+	const protection: ReportProtection = {
+		pumpingBlocked,
+		refusedWebhooks,
+		optedOut: metrics.ackSkips['opted-out'] ?? 0,
+	};
 	const name = profile?.name ?? 'All businesses';
 	const html = renderReport({
 		title: `${name}: missed call recovery`,

@@ -1,4 +1,11 @@
-import { createHash, createHmac, createPublicKey, sign as edSign, timingSafeEqual, verify as verifySignature } from 'node:crypto';
+import {
+	createHash,
+	createHmac,
+	createPublicKey,
+	sign as edSign,
+	timingSafeEqual,
+	verify as verifySignature,
+} from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Provider } from './model';
 import { validateTwilioSignature, type SignatureResult } from './twilio/signature';
@@ -18,14 +25,23 @@ import { validateTwilioSignature, type SignatureResult } from './twilio/signatur
  */
 export const SIGNATURE_SCHEMES: Record<Provider, { secret: string; how: string }> = {
 	twilio: { secret: 'Auth Token', how: 'X-Twilio-Signature (HMAC-SHA1 of the URL and fields)' },
-	telnyx: { secret: 'Public Key (base64, Mission Control > Keys & Credentials)', how: 'Ed25519 signature of timestamp and body' },
+	telnyx: {
+		secret: 'Public Key (base64, Mission Control > Keys & Credentials)',
+		how: 'Ed25519 signature of timestamp and body',
+	},
 	vonage: { secret: 'Signature Secret (API settings)', how: 'signed JWT (HS256) with a hash of the body' },
 	openphone: { secret: 'Webhook Signing Key (base64)', how: 'openphone-signature HMAC-SHA256 of timestamp and body' },
 	dialpad: { secret: 'Webhook Secret', how: 'the body is a JWT (HS256)' },
 	aircall: { secret: 'Webhook Token', how: 'token field in the body' },
 	ringcentral: { secret: 'Verification Token', how: 'Verification-Token header' },
-	plivo: { secret: 'a token you choose, added to the webhook URL as ?token=', how: 'shared token in the URL or X-Webhook-Token header' },
-	generic: { secret: 'a token you choose, added to the webhook URL as ?token=', how: 'shared token in the URL or X-Webhook-Token header' },
+	plivo: {
+		secret: 'a token you choose, added to the webhook URL as ?token=',
+		how: 'shared token in the URL or X-Webhook-Token header',
+	},
+	generic: {
+		secret: 'a token you choose, added to the webhook URL as ?token=',
+		how: 'shared token in the URL or X-Webhook-Token header',
+	},
 };
 
 export interface WebhookProof {
@@ -68,35 +84,71 @@ const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 function telnyx(p: WebhookProof, publicKey: string, nowMs: number): VerifyResult {
 	const sig = header(p.headers, 'telnyx-signature-ed25519');
 	const ts = header(p.headers, 'telnyx-timestamp');
-	if (!sig || !ts) return { valid: false, reason: 'the request has no telnyx-signature-ed25519 and telnyx-timestamp headers' };
-	if (!fresh(Number(ts), nowMs)) return { valid: false, reason: `the telnyx-timestamp ${ts} is more than ${SIGNATURE_TOLERANCE_SEC} s from now: a replay or a wrong clock` };
+	if (!sig || !ts)
+		return { valid: false, reason: 'the request has no telnyx-signature-ed25519 and telnyx-timestamp headers' };
+	if (!fresh(Number(ts), nowMs))
+		return {
+			valid: false,
+			reason: `the telnyx-timestamp ${ts} is more than ${SIGNATURE_TOLERANCE_SEC} s from now: a replay or a wrong clock`,
+		};
 	const raw = rawOf(p);
-	if (raw === undefined) return { valid: false, reason: 'the raw body is not available to check the Telnyx signature against' };
+	if (raw === undefined)
+		return { valid: false, reason: 'the raw body is not available to check the Telnyx signature against' };
 	try {
 		const keyBytes = Buffer.from(publicKey, 'base64');
-		const key = createPublicKey({ key: keyBytes.length === 32 ? Buffer.concat([ED25519_SPKI_PREFIX, keyBytes]) : keyBytes, format: 'der', type: 'spki' });
+		const key = createPublicKey({
+			key: keyBytes.length === 32 ? Buffer.concat([ED25519_SPKI_PREFIX, keyBytes]) : keyBytes,
+			format: 'der',
+			type: 'spki',
+		});
 		const ok = verifySignature(null, Buffer.from(`${ts}|${raw}`), key, Buffer.from(sig, 'base64'));
-		return ok ? { valid: true } : { valid: false, reason: 'the Telnyx signature does not match: wrong public key or a changed body' };
+		return ok
+			? { valid: true }
+			: { valid: false, reason: 'the Telnyx signature does not match: wrong public key or a changed body' };
 	} catch {
-		return { valid: false, reason: 'the Telnyx signature could not be checked: the public key must be the base64 Ed25519 key from Mission Control' };
+		return {
+			valid: false,
+			reason:
+				'the Telnyx signature could not be checked: the public key must be the base64 Ed25519 key from Mission Control',
+		};
 	}
 }
 
 function vonage(p: WebhookProof, secret: string, nowMs: number): VerifyResult {
 	const auth = header(p.headers, 'authorization');
 	const token = auth?.match(/^Bearer\s+(.+)$/i)?.[1];
-	if (!token) return { valid: false, reason: 'the request has no Authorization: Bearer token (turn on signed webhooks in Vonage)' };
+	if (!token)
+		return {
+			valid: false,
+			reason: 'the request has no Authorization: Bearer token (turn on signed webhooks in Vonage)',
+		};
 	let claims: jwt.JwtPayload;
 	try {
-		claims = jwt.verify(token, secret, { algorithms: ['HS256'], clockTimestamp: Math.floor(nowMs / 1000), clockTolerance: SIGNATURE_TOLERANCE_SEC }) as jwt.JwtPayload;
+		claims = jwt.verify(token, secret, {
+			algorithms: ['HS256'],
+			clockTimestamp: Math.floor(nowMs / 1000),
+			clockTolerance: SIGNATURE_TOLERANCE_SEC,
+		}) as jwt.JwtPayload;
 	} catch (e) {
-		return { valid: false, reason: `the Vonage JWT does not verify (${(e as Error).name}): wrong signature secret or a forged token` };
+		return {
+			valid: false,
+			reason: `the Vonage JWT does not verify (${(e as Error).name}): wrong signature secret or a forged token`,
+		};
 	}
-	if (typeof claims.iat !== 'number' || !fresh(claims.iat, nowMs)) return { valid: false, reason: `the Vonage JWT was issued more than ${SIGNATURE_TOLERANCE_SEC} s from now: a replay or a wrong clock` };
+	if (typeof claims.iat !== 'number' || !fresh(claims.iat, nowMs))
+		return {
+			valid: false,
+			reason: `the Vonage JWT was issued more than ${SIGNATURE_TOLERANCE_SEC} s from now: a replay or a wrong clock`,
+		};
 	const raw = rawOf(p);
 	if (claims.payload_hash !== undefined) {
-		if (raw === undefined) return { valid: false, reason: 'the raw body is not available to check the Vonage payload_hash against' };
-		if (!safeEqual(String(claims.payload_hash), createHash('sha256').update(raw).digest('hex'))) return { valid: false, reason: 'the body does not match the payload_hash in the Vonage JWT: it was changed on the way' };
+		if (raw === undefined)
+			return { valid: false, reason: 'the raw body is not available to check the Vonage payload_hash against' };
+		if (!safeEqual(String(claims.payload_hash), createHash('sha256').update(raw).digest('hex')))
+			return {
+				valid: false,
+				reason: 'the body does not match the payload_hash in the Vonage JWT: it was changed on the way',
+			};
 	}
 	return { valid: true };
 }
@@ -104,31 +156,54 @@ function vonage(p: WebhookProof, secret: string, nowMs: number): VerifyResult {
 function openphone(p: WebhookProof, signingKey: string, nowMs: number): VerifyResult {
 	const h = header(p.headers, 'openphone-signature');
 	const parts = h?.split(';');
-	if (!parts || parts.length !== 4 || parts[0] !== 'hmac') return { valid: false, reason: 'the request has no openphone-signature header of the form hmac;1;<timestamp>;<signature>' };
+	if (!parts || parts.length !== 4 || parts[0] !== 'hmac')
+		return {
+			valid: false,
+			reason: 'the request has no openphone-signature header of the form hmac;1;<timestamp>;<signature>',
+		};
 	const [, , ts, digest] = parts;
-	if (!fresh(Number(ts) / 1000, nowMs)) return { valid: false, reason: `the OpenPhone signature timestamp ${ts} is more than ${SIGNATURE_TOLERANCE_SEC} s from now: a replay or a wrong clock` };
+	if (!fresh(Number(ts) / 1000, nowMs))
+		return {
+			valid: false,
+			reason: `the OpenPhone signature timestamp ${ts} is more than ${SIGNATURE_TOLERANCE_SEC} s from now: a replay or a wrong clock`,
+		};
 	const raw = rawOf(p);
-	if (raw === undefined) return { valid: false, reason: 'the raw body is not available to check the OpenPhone signature against' };
+	if (raw === undefined)
+		return { valid: false, reason: 'the raw body is not available to check the OpenPhone signature against' };
 	const expected = createHmac('sha256', Buffer.from(signingKey, 'base64')).update(`${ts}.${raw}`).digest('base64');
-	return safeEqual(digest, expected) ? { valid: true } : { valid: false, reason: 'the OpenPhone signature does not match: wrong signing key or a changed body' };
+	return safeEqual(digest, expected)
+		? { valid: true }
+		: { valid: false, reason: 'the OpenPhone signature does not match: wrong signing key or a changed body' };
 }
 
 function dialpad(p: WebhookProof, secret: string, nowMs: number): VerifyResult {
 	const raw = (rawOf(p) ?? '').trim();
-	if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(raw)) return { valid: false, reason: 'the Dialpad body is not a signed JWT: set a secret on the Dialpad webhook so it signs its events' };
+	if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(raw))
+		return {
+			valid: false,
+			reason: 'the Dialpad body is not a signed JWT: set a secret on the Dialpad webhook so it signs its events',
+		};
 	try {
-		const claims = jwt.verify(raw, secret, { algorithms: ['HS256'], clockTimestamp: Math.floor(nowMs / 1000), clockTolerance: SIGNATURE_TOLERANCE_SEC }) as jwt.JwtPayload;
+		const claims = jwt.verify(raw, secret, {
+			algorithms: ['HS256'],
+			clockTimestamp: Math.floor(nowMs / 1000),
+			clockTolerance: SIGNATURE_TOLERANCE_SEC,
+		}) as jwt.JwtPayload;
 		const event: Record<string, unknown> = { ...claims };
 		for (const k of ['iat', 'exp', 'nbf']) delete event[k];
 		return { valid: true, body: event };
 	} catch (e) {
-		return { valid: false, reason: `the Dialpad JWT does not verify (${(e as Error).name}): wrong webhook secret or a forged event` };
+		return {
+			valid: false,
+			reason: `the Dialpad JWT does not verify (${(e as Error).name}): wrong webhook secret or a forged event`,
+		};
 	}
 }
 
 function sharedToken(p: WebhookProof, secret: string, where: 'aircall' | 'ringcentral' | 'url'): VerifyResult {
 	let given: string | undefined;
-	if (where === 'aircall') given = p.body && typeof p.body === 'object' ? String((p.body as Record<string, unknown>).token ?? '') : undefined;
+	if (where === 'aircall')
+		given = p.body && typeof p.body === 'object' ? String((p.body as Record<string, unknown>).token ?? '') : undefined;
 	else if (where === 'ringcentral') given = header(p.headers, 'verification-token');
 	else {
 		try {
@@ -137,20 +212,46 @@ function sharedToken(p: WebhookProof, secret: string, where: 'aircall' | 'ringce
 			given = header(p.headers, 'x-webhook-token');
 		}
 	}
-	if (!given) return { valid: false, reason: where === 'aircall' ? 'the body has no Aircall token field' : where === 'ringcentral' ? 'the request has no Verification-Token header' : 'the request has no ?token= in its URL and no X-Webhook-Token header' };
-	return safeEqual(given, secret) ? { valid: true } : { valid: false, reason: 'the webhook token does not match the one configured' };
+	if (!given)
+		return {
+			valid: false,
+			reason:
+				where === 'aircall'
+					? 'the body has no Aircall token field'
+					: where === 'ringcentral'
+						? 'the request has no Verification-Token header'
+						: 'the request has no ?token= in its URL and no X-Webhook-Token header',
+		};
+	return safeEqual(given, secret)
+		? { valid: true }
+		: { valid: false, reason: 'the webhook token does not match the one configured' };
 }
 
 /**
  * Checks that a webhook comes from the provider, in constant time, before anything else reads it.
  * A valid Dialpad request returns the verified event as `body`.
  */
-export function verifyWebhook(provider: Provider, p: WebhookProof, secret: string | undefined, now: Date = new Date()): VerifyResult {
-	if (!secret) return { valid: false, reason: `no ${SIGNATURE_SCHEMES[provider].secret} is configured to check ${provider} requests with` };
+export function verifyWebhook(
+	provider: Provider,
+	p: WebhookProof,
+	secret: string | undefined,
+	now: Date = new Date(),
+): VerifyResult {
+	if (!secret)
+		return {
+			valid: false,
+			reason: `no ${SIGNATURE_SCHEMES[provider].secret} is configured to check ${provider} requests with`,
+		};
 	const nowMs = now.getTime();
 	switch (provider) {
 		case 'twilio':
-			return validateTwilioSignature({ authToken: secret, signature: header(p.headers, 'x-twilio-signature'), url: p.url, params: typeof p.body === 'object' && p.body ? (p.body as Record<string, unknown>) : {}, rawBody: p.rawBody });
+			return validateTwilioSignature({
+				authToken: secret,
+				signature: header(p.headers, 'x-twilio-signature'),
+				url: p.url,
+				params: typeof p.body === 'object' && p.body ? (p.body as Record<string, unknown>) : {},
+				rawBody: p.rawBody,
+			});
 		case 'telnyx':
 			return telnyx(p, secret, nowMs);
 		case 'vonage':
@@ -176,7 +277,11 @@ export const sign = {
 		return { 'telnyx-signature-ed25519': sig, 'telnyx-timestamp': String(tsSec) };
 	},
 	vonage(secret: string, raw: string, tsSec: number): Record<string, string> {
-		const token = jwt.sign({ iat: tsSec, jti: `${tsSec}-${Math.random()}`, payload_hash: createHash('sha256').update(raw).digest('hex') }, secret, { algorithm: 'HS256' });
+		const token = jwt.sign(
+			{ iat: tsSec, jti: `${tsSec}-${Math.random()}`, payload_hash: createHash('sha256').update(raw).digest('hex') },
+			secret,
+			{ algorithm: 'HS256' },
+		);
 		return { authorization: `Bearer ${token}` };
 	},
 	openphone(signingKeyB64: string, raw: string, tsMs: number): Record<string, string> {

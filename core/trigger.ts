@@ -1,4 +1,12 @@
-import { notDelivered, type Case, type InboundMessage, type MessageStatus, type MissedCall, type Provider, type VoicemailEvent } from './model';
+import {
+	notDelivered,
+	type Case,
+	type InboundMessage,
+	type MessageStatus,
+	type MissedCall,
+	type Provider,
+	type VoicemailEvent,
+} from './model';
 import { normalize, type GenericMapping, type NormalizeOptions } from './normalize';
 import type { RecoveryLoop } from './loop';
 import { messageView, renderTemplate } from './acknowledge';
@@ -65,9 +73,18 @@ function speaksTwiml(p: Provider): boolean {
  * opened or folded in the store (so a duplicate delivery changes nothing and emits nothing), and the call
  * answered with the right TwiML for the mode.
  */
-export async function answerWebhook(req: WebhookRequest, cfg: TriggerConfig, loop: RecoveryLoop): Promise<WebhookAnswer> {
+export async function answerWebhook(
+	req: WebhookRequest,
+	cfg: TriggerConfig,
+	loop: RecoveryLoop,
+): Promise<WebhookAnswer> {
 	const twiml = speaksTwiml(cfg.provider);
-	const ok = (body = twiml ? emptyTwiml() : '', note?: string): WebhookAnswer => ({ status: 200, contentType: twiml ? XML : 'text/plain', body, note });
+	const ok = (body = twiml ? emptyTwiml() : '', note?: string): WebhookAnswer => ({
+		status: 200,
+		contentType: twiml ? XML : 'text/plain',
+		body,
+		note,
+	});
 	let body = req.body;
 	if (cfg.validateSignature) {
 		const now = loop.deps.now?.() ?? new Date();
@@ -75,17 +92,28 @@ export async function answerWebhook(req: WebhookRequest, cfg: TriggerConfig, loo
 		if (!check.valid) {
 			// Counted, never executed; the request's content is not kept. A failing count must not turn a 403 into a 500.
 			await loop.deps.store.recordRefusal(cfg.provider, now.toISOString()).catch(() => undefined);
-			return { status: 403, contentType: 'text/plain', body: 'Forbidden: invalid signature', note: `refused: ${check.reason}` };
+			return {
+				status: 403,
+				contentType: 'text/plain',
+				body: 'Forbidden: invalid signature',
+				note: `refused: ${check.reason}`,
+			};
 		}
 		if (check.body !== undefined) body = check.body;
 	} else if (cfg.provider === 'dialpad' && typeof body === 'string') {
-		return { status: 400, contentType: 'text/plain', body: 'Bad request: a signed Dialpad event needs its secret to be read', note: 'Dialpad sent a JWT; turn on signature checks and give the webhook secret' };
+		return {
+			status: 400,
+			contentType: 'text/plain',
+			body: 'Bad request: a signed Dialpad event needs its secret to be read',
+			note: 'Dialpad sent a JWT; turn on signature checks and give the webhook secret',
+		};
 	}
 	let n;
 	try {
 		n = normalize(cfg.provider, body, cfg.normalize, cfg.mapping);
 	} catch (e) {
-		if (e instanceof RecoveryInputError) return { status: 400, contentType: 'text/plain', body: `Bad request: ${e.message}`, note: e.message };
+		if (e instanceof RecoveryInputError)
+			return { status: 400, contentType: 'text/plain', body: `Bad request: ${e.message}`, note: e.message };
 		throw e;
 	}
 	const missedCall = async (event: MissedCall): Promise<WebhookAnswer> => {
@@ -93,8 +121,22 @@ export async function answerWebhook(req: WebhookRequest, cfg: TriggerConfig, loo
 		let body = twiml ? emptyTwiml() : '';
 		if (cfg.mode === 'forward' && cfg.voicemail && twiml) {
 			const profile = loop.deps.profileFor(event.businessId);
-			const prompt = profile ? renderTemplate(profile.messages.voicemailPrompt, messageView(profile, { caller: event.from, calledNumber: event.to }, (loop.deps.now?.() ?? new Date()).toISOString()), 'messages.voicemailPrompt') : 'Please leave a message after the tone.';
-			body = voicemailTwiml({ prompt, actionUrl: withStep(req.url, 'record'), transcribeUrl: withStep(req.url, 'transcription') });
+			const prompt = profile
+				? renderTemplate(
+						profile.messages.voicemailPrompt,
+						messageView(
+							profile,
+							{ caller: event.from, calledNumber: event.to },
+							(loop.deps.now?.() ?? new Date()).toISOString(),
+						),
+						'messages.voicemailPrompt',
+					)
+				: 'Please leave a message after the tone.';
+			body = voicemailTwiml({
+				prompt,
+				actionUrl: withStep(req.url, 'record'),
+				transcribeUrl: withStep(req.url, 'transcription'),
+			});
 		}
 		if (d.duplicate) return { ...ok(body), note: `duplicate delivery of ${event.eventId}: ignored` };
 		return { ...ok(body), emit: { type: 'missed-call', event: d.event, case: d.case, created: d.created } };
@@ -105,27 +147,47 @@ export async function answerWebhook(req: WebhookRequest, cfg: TriggerConfig, loo
 			const profile = loop.deps.profileFor(n.businessId);
 			if (!profile?.forwardTo) {
 				// Nowhere to ring: the call is missed now. Open its case and offer voicemail rather than lose it.
-				const asMissed = normalize(cfg.provider, { ...(body as Record<string, unknown>), DialCallStatus: 'no-answer', DialCallDuration: '0' }, cfg.normalize, cfg.mapping);
-				if (asMissed.kind !== 'missed-call') return ok(undefined, `no forwardTo number for ${n.businessId}, and the caller cannot be texted: ${'reason' in asMissed ? asMissed.reason : asMissed.kind}`);
+				const asMissed = normalize(
+					cfg.provider,
+					{ ...(body as Record<string, unknown>), DialCallStatus: 'no-answer', DialCallDuration: '0' },
+					cfg.normalize,
+					cfg.mapping,
+				);
+				if (asMissed.kind !== 'missed-call')
+					return ok(
+						undefined,
+						`no forwardTo number for ${n.businessId}, and the caller cannot be texted: ${'reason' in asMissed ? asMissed.reason : asMissed.kind}`,
+					);
 				return missedCall(asMissed.event);
 			}
-			return ok(forwardTwiml({ forwardTo: profile.forwardTo, actionUrl: withStep(req.url, 'dial'), timeoutSec: profile.ringSeconds, callerId: n.from || undefined }), 'forwarded');
+			return ok(
+				forwardTwiml({
+					forwardTo: profile.forwardTo,
+					actionUrl: withStep(req.url, 'dial'),
+					timeoutSec: profile.ringSeconds,
+					callerId: n.from || undefined,
+				}),
+				'forwarded',
+			);
 		}
 		case 'missed-call':
 			return missedCall(n.event);
 		case 'voicemail': {
 			const c = await loop.voicemail(n.event);
-			if (!(await loop.deps.store.claimKey(n.event.eventId, n.event.businessId, n.event.at))) return ok(undefined, 'duplicate voicemail callback');
+			if (!(await loop.deps.store.claimKey(n.event.eventId, n.event.businessId, n.event.at)))
+				return ok(undefined, 'duplicate voicemail callback');
 			return { ...ok(twiml ? emptyTwiml() : ''), emit: { type: 'voicemail', event: n.event, case: c } };
 		}
 		case 'inbound-message': {
 			const r = await loop.inbound(n.event);
 			if (r.action === 'duplicate') return ok(twiml ? messageTwiml() : '', 'duplicate message');
-			const reply = cfg.replyToKeywords && r.replyText && twiml ? messageTwiml(r.replyText) : twiml ? messageTwiml() : '';
+			const reply =
+				cfg.replyToKeywords && r.replyText && twiml ? messageTwiml(r.replyText) : twiml ? messageTwiml() : '';
 			return { ...ok(reply), emit: { type: 'inbound-message', event: n.event, action: r.action, case: r.case } };
 		}
 		case 'message-status': {
-			if (!(await loop.deps.store.claimKey(n.event.eventId, n.event.businessId, n.event.at))) return ok('', 'duplicate status');
+			if (!(await loop.deps.store.claimKey(n.event.eventId, n.event.businessId, n.event.at)))
+				return ok('', 'duplicate status');
 			const r = await loop.messageStatus(n.event);
 			// Routine news (queued, sent, delivered) is recorded and ends here: two or three reports come back for every
 			// text, and a workflow run for each would cost more than the call itself. A text that did not arrive is emitted.

@@ -1,4 +1,10 @@
-import type { IAuthenticateGeneric, ICredentialTestRequest, ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
+import type {
+	IAuthenticateGeneric,
+	ICredentialTestRequest,
+	ICredentialType,
+	INodeProperties,
+	Icon,
+} from 'n8n-workflow';
 
 export class MissedCallRecoveryTwilioApi implements ICredentialType {
 	name = 'missedCallRecoveryTwilioApi';
@@ -66,7 +72,8 @@ export class MissedCallRecoveryTwilioApi implements ICredentialType {
 			default: '',
 			placeholder: 'https://n8n.example.com/webhook/missed-call',
 			hint: "The Missed Call Trigger's production URL: a text that never arrives then flags its case",
-			description: 'Twilio reports whether each text the pack sends arrived. One that ends undelivered or failed (carrier filtering, a number not registered for A2P 10DLC) flags its case "message-undelivered", or "owner-alert-failed" for a text to an owner. Empty: no delivery reports.',
+			description:
+				'Twilio reports whether each text the pack sends arrived. One that ends undelivered or failed (carrier filtering, a number not registered for A2P 10DLC) flags its case "message-undelivered", or "owner-alert-failed" for a text to an owner. Empty: no delivery reports.',
 		},
 		{
 			displayName: 'API Base URL',

@@ -10,7 +10,8 @@ export class MissedCallRecoveryWebhookSecretApi implements ICredentialType {
 	name = 'missedCallRecoveryWebhookSecretApi';
 	displayName = 'Missed Call Recovery: Webhook Secret';
 	icon: Icon = { light: 'file:missedCallRecovery.svg', dark: 'file:missedCallRecovery.dark.svg' };
-	documentationUrl = 'https://github.com/recovery-loop/n8n-nodes-missed-call-recovery/blob/main/docs/security.md#webhook-signatures';
+	documentationUrl =
+		'https://github.com/recovery-loop/n8n-nodes-missed-call-recovery/blob/main/docs/security.md#webhook-signatures';
 	properties: INodeProperties[] = [
 		{
 			displayName: 'Secret',

@@ -9,7 +9,15 @@ import { openStore, type Case } from '../core';
 
 // npm start writes where things are; the core-only demo (npm run start:core) uses the defaults.
 const DEMO_FILE = join(resolve(__dirname, '..', '..'), '.demo', 'demo.json');
-const demo = existsSync(DEMO_FILE) && !process.env.MCR_CORE_DEMO ? (JSON.parse(readFileSync(DEMO_FILE, 'utf8')) as { store: string; sim: string; webhook: string; businessId: string }) : undefined;
+const demo =
+	existsSync(DEMO_FILE) && !process.env.MCR_CORE_DEMO
+		? (JSON.parse(readFileSync(DEMO_FILE, 'utf8')) as {
+				store: string;
+				sim: string;
+				webhook: string;
+				businessId: string;
+			})
+		: undefined;
 const SIM = process.env.MCR_SIM_URL ?? demo?.sim ?? `http://127.0.0.1:${process.env.MCR_SIM_PORT ?? 3999}`;
 const HOOK = process.env.MCR_DEMO_URL ?? `http://127.0.0.1:${process.env.MCR_DEMO_PORT ?? 3100}`;
 
@@ -26,14 +34,24 @@ async function main() {
 	const r = await fetch(`${SIM}/__sim/place-call`, {
 		method: 'POST',
 		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify({ webhookUrl, from, to, say, dialStatus: process.argv.includes('--answered') ? 'completed' : 'no-answer', deliverTwice: process.argv.includes('--twice') }),
+		body: JSON.stringify({
+			webhookUrl,
+			from,
+			to,
+			say,
+			dialStatus: process.argv.includes('--answered') ? 'completed' : 'no-answer',
+			deliverTwice: process.argv.includes('--twice'),
+		}),
 	}).catch((e) => {
 		throw new Error(`The demo is not running at ${SIM} (${(e as Error).message}). Start it with: npm start`);
 	});
 	if (!r.ok) throw new Error(`The local Twilio-compatible server answered ${r.status}: ${await r.text()}`);
 	const played = (await r.json()) as { callSid: string; exchanges: { url: string; status: number; body: string }[] };
 	console.log(`Call ${played.callSid} from ${from} to ${to}: the forwarded phone did not answer.`);
-	for (const x of played.exchanges) console.log(`  -> ${new URL(x.url).pathname}${new URL(x.url).search}  ${x.status}  ${x.body.replace(/\s+/g, ' ').slice(0, 140)}`);
+	for (const x of played.exchanges)
+		console.log(
+			`  -> ${new URL(x.url).pathname}${new URL(x.url).search}  ${x.status}  ${x.body.replace(/\s+/g, ' ').slice(0, 140)}`,
+		);
 	let data: { case: Case; messages: { to: string; body: string }[] } | undefined;
 	const store = demo ? await openStore({ type: 'sqlite', file: demo.store }) : undefined;
 	try {
@@ -60,11 +78,16 @@ async function main() {
 	const c = data.case;
 	console.log(`\nText to the caller (${from}):`);
 	const toCaller = data.messages.filter((m) => m.to.endsWith(from));
-	console.log(toCaller.length ? toCaller.map((m) => `  "${m.body}"`).join('\n') : `  none: ${c.ack.status}${c.ack.reason ? ` (${c.ack.reason})` : ''}`);
+	console.log(
+		toCaller.length
+			? toCaller.map((m) => `  "${m.body}"`).join('\n')
+			: `  none: ${c.ack.status}${c.ack.reason ? ` (${c.ack.reason})` : ''}`,
+	);
 	console.log(`\nClassification: ${c.urgency ?? '?'} / ${c.serviceType ?? '?'}`);
 	for (const reason of c.reasons) console.log(`  - ${reason}`);
 	console.log(`\nOwner: ${c.owner?.name ?? 'nobody available'}${c.dueAt ? `, call back by ${c.dueAt}` : ''}`);
-	for (const alert of data.messages.filter((m) => !m.to.endsWith(from))) console.log(`  text to ${alert.to}: "${alert.body}"`);
+	for (const alert of data.messages.filter((m) => !m.to.endsWith(from)))
+		console.log(`  text to ${alert.to}: "${alert.body}"`);
 	console.log(`\nCase ${c.caseId}: ${c.state}`);
 	console.log(JSON.stringify({ ...c, history: undefined }, null, 2));
 }

@@ -7,7 +7,9 @@ import { DEMO_ACCOUNT, DEMO_PROFILE } from './demo-profile';
 
 /** What `npm start` (Node-RED) and `npm run start:n8n` share: the runtimes, the packed pack, the local Twilio server. */
 // scripts/ when run from source (tests), dist/scripts/ when built.
-export const ROOT = existsSync(join(__dirname, '..', 'package.json')) ? resolve(__dirname, '..') : resolve(__dirname, '..', '..');
+export const ROOT = existsSync(join(__dirname, '..', 'package.json'))
+	? resolve(__dirname, '..')
+	: resolve(__dirname, '..', '..');
 export const DEMO_DIR = join(ROOT, '.demo');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const runtimes = require(join(ROOT, 'scripts', 'runtimes.js')) as {
@@ -52,8 +54,14 @@ export function packTarball(): string {
 	const packDir = join(DEMO_DIR, 'pack');
 	rmSync(packDir, { recursive: true, force: true });
 	mkdirSync(packDir, { recursive: true });
-	execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-	return join(packDir, readdirSync(packDir).find((f) => f.endsWith('.tgz'))!);
+	execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], {
+		cwd: ROOT,
+		stdio: ['ignore', 'ignore', 'inherit'],
+	});
+	return join(
+		packDir,
+		readdirSync(packDir).find((f) => f.endsWith('.tgz'))!,
+	);
 }
 
 type FlowNode = Record<string, unknown>;
@@ -66,13 +74,33 @@ type FlowNode = Record<string, unknown>;
  */
 export function localFlow(
 	flow: string | FlowNode[],
-	o: { simUrl: string; account: { accountSid: string; authToken: string }; profile: unknown | ((shipped: unknown) => unknown); store?: FlowNode; each?: (n: FlowNode) => void },
+	o: {
+		simUrl: string;
+		account: { accountSid: string; authToken: string };
+		profile: unknown | ((shipped: unknown) => unknown);
+		store?: FlowNode;
+		each?: (n: FlowNode) => void;
+	},
 ): FlowNode[] {
-	const nodes = typeof flow === 'string' ? (JSON.parse(readFileSync(join(ROOT, 'flows', `${flow}.json`), 'utf8')) as FlowNode[]) : flow;
+	const nodes =
+		typeof flow === 'string'
+			? (JSON.parse(readFileSync(join(ROOT, 'flows', `${flow}.json`), 'utf8')) as FlowNode[])
+			: flow;
 	for (const n of nodes) {
-		if (n.type === 'mcr-twilio-account') Object.assign(n, { apiBaseUrl: o.simUrl, credentials: { accountSid: o.account.accountSid, authToken: o.account.authToken } });
+		if (n.type === 'mcr-twilio-account')
+			Object.assign(n, {
+				apiBaseUrl: o.simUrl,
+				credentials: { accountSid: o.account.accountSid, authToken: o.account.authToken },
+			});
 		if (n.type === 'mcr-store') Object.assign(n, o.store ?? { sqliteFile: 'cases.db' });
-		if (n.type === 'mcr-business') Object.assign(n, { profile: JSON.stringify(typeof o.profile === 'function' ? o.profile(JSON.parse(String(n.profile))) : o.profile, null, 2) });
+		if (n.type === 'mcr-business')
+			Object.assign(n, {
+				profile: JSON.stringify(
+					typeof o.profile === 'function' ? o.profile(JSON.parse(String(n.profile))) : o.profile,
+					null,
+					2,
+				),
+			});
 		o.each?.(n);
 	}
 	return nodes;

@@ -1,7 +1,16 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { answerWebhook, openStore, parseProfile, RecoveryLoop, TwilioProvider, computeMetrics, scorecard, type TriggerConfig } from '../core';
+import {
+	answerWebhook,
+	openStore,
+	parseProfile,
+	RecoveryLoop,
+	TwilioProvider,
+	computeMetrics,
+	scorecard,
+	type TriggerConfig,
+} from '../core';
 import { TwilioSim } from '../sim/twilio-server';
 import { DEMO_ACCOUNT, DEMO_PROFILE } from './demo-profile';
 
@@ -35,10 +44,20 @@ async function main() {
 	sim.addNumber('+13125550199');
 	const store = await openStore({ type: 'sqlite', file: join(dir, 'cases.db') });
 	const provider = new TwilioProvider({ ...DEMO_ACCOUNT, apiBaseUrl: sim.url });
-	const loop = new RecoveryLoop({ store, provider, profileFor: (id) => (id === profile.businessId ? profile : undefined), log: (lvl, m) => console.log(`[${lvl}] ${m}`) });
+	const loop = new RecoveryLoop({
+		store,
+		provider,
+		profileFor: (id) => (id === profile.businessId ? profile : undefined),
+		log: (lvl, m) => console.log(`[${lvl}] ${m}`),
+	});
 	const cfg: TriggerConfig = {
-		provider: 'twilio', mode: 'forward', voicemail: true, validateSignature: true, secret: DEMO_ACCOUNT.authToken,
-		normalize: { businessId: profile.businessId, minCallSeconds: 8 }, replyToKeywords: true,
+		provider: 'twilio',
+		mode: 'forward',
+		voicemail: true,
+		validateSignature: true,
+		secret: DEMO_ACCOUNT.authToken,
+		normalize: { businessId: profile.businessId, minCallSeconds: 8 },
+		replyToKeywords: true,
 	};
 	const hookBase = `http://127.0.0.1:${HOOK_PORT}`;
 	const server = createServer(async (req, res): Promise<void> => {
@@ -46,7 +65,16 @@ async function main() {
 			const url = new URL(req.url ?? '/', hookBase);
 			if (req.method === 'POST' && url.pathname === '/twilio/voice') {
 				const raw = await readBody(req);
-				const answer = await answerWebhook({ url: url.toString(), headers: req.headers, body: Object.fromEntries(new URLSearchParams(raw)), rawBody: raw }, cfg, loop);
+				const answer = await answerWebhook(
+					{
+						url: url.toString(),
+						headers: req.headers,
+						body: Object.fromEntries(new URLSearchParams(raw)),
+						rawBody: raw,
+					},
+					cfg,
+					loop,
+				);
 				res.writeHead(answer.status, { 'content-type': answer.contentType });
 				res.end(answer.body);
 				const e = answer.emit;
@@ -66,7 +94,13 @@ async function main() {
 				const caller = url.searchParams.get('caller') ?? '';
 				const [c] = await store.listCases({ businessId: profile.businessId, caller, limit: 1 });
 				res.writeHead(c ? 200 : 404, { 'content-type': 'application/json' });
-				res.end(JSON.stringify(c ? { case: c, messages: sim.messages.filter((m) => m.to === caller || m.to === c.owner?.phone) } : { error: 'no case yet' }));
+				res.end(
+					JSON.stringify(
+						c
+							? { case: c, messages: sim.messages.filter((m) => m.to === caller || m.to === c.owner?.phone) }
+							: { error: 'no case yet' },
+					),
+				);
 				return;
 			}
 			if (req.method === 'GET' && url.pathname === '/api/scorecard') {

@@ -40,7 +40,8 @@ function envFor24() {
 
 function npmInit(target) {
 	mkdirSync(target, { recursive: true });
-	if (!existsSync(join(target, 'package.json'))) writeFileSync(join(target, 'package.json'), JSON.stringify({ name: 'runtime', private: true }));
+	if (!existsSync(join(target, 'package.json')))
+		writeFileSync(join(target, 'package.json'), JSON.stringify({ name: 'runtime', private: true }));
 }
 
 const installers = {
@@ -58,7 +59,10 @@ const installers = {
 		if (existsSync(done)) return;
 		console.log(`[runtimes] installing n8n ${VERSIONS.n8n} (a few minutes, once)`);
 		npmInit(p.n8nDir);
-		sh('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', `n8n@${VERSIONS.n8n}`], { cwd: p.n8nDir, env: envFor24() });
+		sh('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', `n8n@${VERSIONS.n8n}`], {
+			cwd: p.n8nDir,
+			env: envFor24(),
+		});
 		sh('npm', ['rebuild', 'sqlite3'], { cwd: p.n8nDir, env: envFor24() });
 		writeFileSync(done, new Date().toISOString());
 	},
@@ -68,7 +72,9 @@ const installers = {
 		if (existsSync(done)) return;
 		console.log(`[runtimes] installing Node-RED ${VERSIONS.nodered4}`);
 		npmInit(p.nodered4Dir);
-		sh('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', `node-red@${VERSIONS.nodered4}`], { cwd: p.nodered4Dir });
+		sh('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', `node-red@${VERSIONS.nodered4}`], {
+			cwd: p.nodered4Dir,
+		});
 		writeFileSync(done, new Date().toISOString());
 	},
 	nodered5() {
@@ -78,7 +84,10 @@ const installers = {
 		if (existsSync(done)) return;
 		console.log(`[runtimes] installing Node-RED ${VERSIONS.nodered5} (Node 24)`);
 		npmInit(p.nodered5Dir);
-		sh('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', `node-red@${VERSIONS.nodered5}`], { cwd: p.nodered5Dir, env: envFor24() });
+		sh('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', `node-red@${VERSIONS.nodered5}`], {
+			cwd: p.nodered5Dir,
+			env: envFor24(),
+		});
 		writeFileSync(done, new Date().toISOString());
 	},
 };

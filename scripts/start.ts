@@ -18,12 +18,24 @@ async function main() {
 	runtimes.install(['nodered5']);
 	const env24 = runtimes.envFor24();
 	const tgz = packTarball();
-	if (!existsSync(join(userDir, 'package.json'))) writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-demo', private: true }));
-	execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--omit=optional', tgz], { cwd: userDir, env: env24, stdio: ['ignore', 'ignore', 'inherit'] });
-	writeFileSync(join(userDir, 'settings.js'), `module.exports = { uiPort: ${RED_PORT}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'local-demo-only', httpNodeRoot: '/', editorTheme: { tours: false }, telemetry: { enabled: false }, diagnostics: { enabled: false }, logging: { console: { level: 'warn' } } };\n`);
+	if (!existsSync(join(userDir, 'package.json')))
+		writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-demo', private: true }));
+	execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--omit=optional', tgz], {
+		cwd: userDir,
+		env: env24,
+		stdio: ['ignore', 'ignore', 'inherit'],
+	});
+	writeFileSync(
+		join(userDir, 'settings.js'),
+		`module.exports = { uiPort: ${RED_PORT}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'local-demo-only', httpNodeRoot: '/', editorTheme: { tours: false }, telemetry: { enabled: false }, diagnostics: { enabled: false }, logging: { console: { level: 'warn' } } };\n`,
+	);
 
 	const sim = await startSim();
-	const red = spawn(runtimes.paths().node24, [runtimes.paths().nodered5Bin, '-u', userDir, '-s', join(userDir, 'settings.js')], { env: { ...env24, NODE_ENV: 'production' }, stdio: ['ignore', 'inherit', 'inherit'] });
+	const red = spawn(
+		runtimes.paths().node24,
+		[runtimes.paths().nodered5Bin, '-u', userDir, '-s', join(userDir, 'settings.js')],
+		{ env: { ...env24, NODE_ENV: 'production' }, stdio: ['ignore', 'inherit', 'inherit'] },
+	);
 	const base = `http://127.0.0.1:${RED_PORT}`;
 	await waitFor('Node-RED', async () => (await fetch(`${base}/settings`)).ok, 120000);
 
@@ -38,16 +50,33 @@ async function main() {
 			if (n.type === 'mcr-twilio-account') n.statusCallbackUrl = `${base}/missed-call`;
 		},
 	});
-	const r = await fetch(`${base}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' }, body: JSON.stringify({ flows: flow }) });
+	const r = await fetch(`${base}/flows`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' },
+		body: JSON.stringify({ flows: flow }),
+	});
 	if (!r.ok) throw new Error(`Deploying the quick-start flow failed: ${r.status} ${await r.text()}`);
-	writeFileSync(join(DEMO_DIR, 'demo.json'), JSON.stringify({ store: join(userDir, 'cases.db'), sim: sim.url, webhook: `${base}/missed-call`, businessId: DEMO_PROFILE.businessId }));
-	console.log(banner('Node-RED 5', [
-		['Node-RED editor', `${base}/`],
-		['Missed Call Trigger webhook', `${base}/missed-call   (Voice URL and Messaging URL of ${DEMO_PROFILE.numbers?.[0]})`],
-		['Recovery report', `${base}/recovery-report?business=${DEMO_PROFILE.businessId}&days=7`],
-		['Local Twilio-compatible server', `${sim.url}   (texts sent: ${sim.url}/__sim/messages)`],
-		['Store (SQLite)', join(userDir, 'cases.db')],
-	]));
+	writeFileSync(
+		join(DEMO_DIR, 'demo.json'),
+		JSON.stringify({
+			store: join(userDir, 'cases.db'),
+			sim: sim.url,
+			webhook: `${base}/missed-call`,
+			businessId: DEMO_PROFILE.businessId,
+		}),
+	);
+	console.log(
+		banner('Node-RED 5', [
+			['Node-RED editor', `${base}/`],
+			[
+				'Missed Call Trigger webhook',
+				`${base}/missed-call   (Voice URL and Messaging URL of ${DEMO_PROFILE.numbers?.[0]})`,
+			],
+			['Recovery report', `${base}/recovery-report?business=${DEMO_PROFILE.businessId}&days=7`],
+			['Local Twilio-compatible server', `${sim.url}   (texts sent: ${sim.url}/__sim/messages)`],
+			['Store (SQLite)', join(userDir, 'cases.db')],
+		]),
+	);
 	stopTogether(red, sim, 'Node-RED');
 }
 

@@ -9,7 +9,7 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 
 const steps = [
 	['type check', bin('tsc'), ['-p', 'tsconfig.test.json']],
-	['lint', bin('eslint'), ['.']],
+	['lint (Prettier, then ESLint)', 'npm', ['run', 'lint', '--silent']],
 	['build', 'npm', ['run', 'build', '--silent']],
 	// --forceExit: a CI run once sat after every suite had passed, on a handle no single suite leaves open when run alone
 	// (each suite exits cleanly by itself); the results are in by then, so the run ends instead of waiting forever.

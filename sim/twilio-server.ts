@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+	createServer,
+	request as httpRequest,
+	type IncomingMessage,
+	type Server,
+	type ServerResponse,
+} from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
@@ -31,7 +37,15 @@ export interface SimMessage {
 	numSegments: number;
 }
 
-export interface SimCall { sid: string; to: string; from: string; twiml?: string; url?: string; status: string; dateCreated: string }
+export interface SimCall {
+	sid: string;
+	to: string;
+	from: string;
+	twiml?: string;
+	url?: string;
+	status: string;
+	dateCreated: string;
+}
 
 export interface SimFailure {
 	match: 'Messages' | 'Calls' | 'Lookups' | 'any';
@@ -50,7 +64,13 @@ export interface SimFailure {
 	lost?: boolean;
 }
 
-export interface Exchange { url: string; params: Record<string, string>; status: number; contentType: string; body: string }
+export interface Exchange {
+	url: string;
+	params: Record<string, string>;
+	status: number;
+	contentType: string;
+	body: string;
+}
 
 export interface PlaceCallOptions {
 	/** The trigger's URL: Voice URL in forward mode, status callback in status mode. */
@@ -80,7 +100,11 @@ const ERRORS: Record<number, { status: number; message: string }> = {
 	21211: { status: 400, message: "Invalid 'To' Phone Number" },
 	21602: { status: 400, message: 'Message body is required.' },
 	21604: { status: 400, message: "A 'To' phone number is required." },
-	21606: { status: 400, message: "The 'From' phone number provided is not a valid message-capable Twilio phone number for this destination." },
+	21606: {
+		status: 400,
+		message:
+			"The 'From' phone number provided is not a valid message-capable Twilio phone number for this destination.",
+	},
 	21610: { status: 400, message: 'Attempt to send to unsubscribed recipient' },
 	21614: { status: 400, message: "'To' number is not a valid mobile number" },
 	30007: { status: 400, message: 'Message filtered' },
@@ -95,7 +119,12 @@ function rfc2822(d = new Date()): string {
 }
 
 function errorBody(code: number, status: number, message?: string) {
-	return { code, message: message ?? ERRORS[code]?.message ?? 'Error', more_info: `https://www.twilio.com/docs/errors/${code}`, status };
+	return {
+		code,
+		message: message ?? ERRORS[code]?.message ?? 'Error',
+		more_info: `https://www.twilio.com/docs/errors/${code}`,
+		status,
+	};
 }
 
 function segmentsOf(body: string): number {
@@ -106,7 +135,9 @@ function segmentsOf(body: string): number {
 }
 
 /** A tiny TwiML reader: top-level verbs with their attributes and inner text or nested nouns. */
-export function parseTwiml(xml: string): { verb: string; attrs: Record<string, string>; text: string; children: { verb: string; text: string }[] }[] {
+export function parseTwiml(
+	xml: string,
+): { verb: string; attrs: Record<string, string>; text: string; children: { verb: string; text: string }[] }[] {
 	const inner = /<Response>([\s\S]*)<\/Response>/.exec(xml)?.[1] ?? '';
 	const out: ReturnType<typeof parseTwiml> = [];
 	const re = /<(\w+)((?:\s+[\w:]+="[^"]*")*)\s*(?:\/>|>([\s\S]*?)<\/\1>)/g;
@@ -126,10 +157,14 @@ export class TwilioSim {
 	readonly calls: SimCall[] = [];
 	/** Called for every message accepted, as it is stored (the benchmarks time arrivals with it). */
 	onMessage?: (m: SimMessage) => void;
-	readonly requests: { method: string; path: string; params: Record<string, string>; status: number; at: string }[] = [];
+	readonly requests: { method: string; path: string; params: Record<string, string>; status: number; at: string }[] =
+		[];
 	readonly lineTypes = new Map<string, string>();
 	readonly optedOut = new Set<string>();
-	readonly numbers = new Map<string, { sid: string; phone_number: string; voice_url: string; status_callback: string; sms_url: string }>();
+	readonly numbers = new Map<
+		string,
+		{ sid: string; phone_number: string; voice_url: string; status_callback: string; sms_url: string }
+	>();
 	private failures: SimFailure[] = [];
 	/** Numbers (by prefix) whose texts are accepted and then never arrive, with the error code Twilio reports. */
 	private readonly undeliverable = new Map<string, number>();
@@ -183,12 +218,29 @@ export class TwilioSim {
 
 	/** The next `times` matching requests fail with this status and Twilio error code. */
 	fail(f: Partial<SimFailure> & { code: number }): void {
-		this.failures.push({ match: f.match ?? 'Messages', method: f.method, toPrefix: f.toPrefix, status: f.status ?? ERRORS[f.code]?.status ?? 500, code: f.code, times: f.times ?? 1, message: f.message, dropConnection: f.dropConnection, hang: f.hang, lost: f.lost });
+		this.failures.push({
+			match: f.match ?? 'Messages',
+			method: f.method,
+			toPrefix: f.toPrefix,
+			status: f.status ?? ERRORS[f.code]?.status ?? 500,
+			code: f.code,
+			times: f.times ?? 1,
+			message: f.message,
+			dropConnection: f.dropConnection,
+			hang: f.hang,
+			lost: f.lost,
+		});
 	}
 
 	addNumber(phone: string, hooks: { voiceUrl?: string; statusCallback?: string; smsUrl?: string } = {}): string {
 		const s = sid('PN');
-		this.numbers.set(s, { sid: s, phone_number: phone, voice_url: hooks.voiceUrl ?? '', status_callback: hooks.statusCallback ?? '', sms_url: hooks.smsUrl ?? '' });
+		this.numbers.set(s, {
+			sid: s,
+			phone_number: phone,
+			voice_url: hooks.voiceUrl ?? '',
+			status_callback: hooks.statusCallback ?? '',
+			sms_url: hooks.smsUrl ?? '',
+		});
 		return s;
 	}
 
@@ -201,7 +253,13 @@ export class TwilioSim {
 	}
 
 	private takeFailure(kind: SimFailure['match'], method: string, to: string | undefined): SimFailure | undefined {
-		const f = this.failures.find((x) => x.times > 0 && (x.match === kind || x.match === 'any') && (!x.method || x.method === method) && (!x.toPrefix || (to ?? '').startsWith(x.toPrefix)));
+		const f = this.failures.find(
+			(x) =>
+				x.times > 0 &&
+				(x.match === kind || x.match === 'any') &&
+				(!x.method || x.method === method) &&
+				(!x.toPrefix || (to ?? '').startsWith(x.toPrefix)),
+		);
 		if (f) f.times--;
 		this.failures = this.failures.filter((x) => x.times > 0);
 		return f;
@@ -211,20 +269,34 @@ export class TwilioSim {
 		const url = new URL(req.url ?? '/', 'http://sim');
 		const raw = await readBody(req);
 		const type = req.headers['content-type'] ?? '';
-		const params: Record<string, string> = type.includes('json') && raw ? JSON.parse(raw) : Object.fromEntries(new URLSearchParams(raw));
+		const params: Record<string, string> =
+			type.includes('json') && raw ? JSON.parse(raw) : Object.fromEntries(new URLSearchParams(raw));
 		for (const [k, v] of url.searchParams) params[k] ??= v;
 		const send = (status: number, body: unknown) => {
-			this.requests.push({ method: req.method ?? 'GET', path: url.pathname, params, status, at: new Date().toISOString() });
+			this.requests.push({
+				method: req.method ?? 'GET',
+				path: url.pathname,
+				params,
+				status,
+				at: new Date().toISOString(),
+			});
 			res.writeHead(status, { 'content-type': 'application/json' });
 			res.end(JSON.stringify(body));
 		};
-		if (url.pathname.startsWith('/__sim/')) return this.control(url.pathname.slice(7), req.method ?? 'GET', params, send);
+		if (url.pathname.startsWith('/__sim/'))
+			return this.control(url.pathname.slice(7), req.method ?? 'GET', params, send);
 		if (!this.authorized(req)) return send(401, errorBody(20003, 401));
 		const p = url.pathname;
 		const acct = /^\/2010-04-01\/Accounts\/(AC[0-9a-fA-F]{32})(.*)$/.exec(p);
 		if (acct && acct[1] !== this.account.accountSid) return send(404, errorBody(20404, 404));
 		const rest = acct?.[2] ?? '';
-		const kind: SimFailure['match'] = rest.startsWith('/Messages') ? 'Messages' : rest.startsWith('/Calls') ? 'Calls' : p.startsWith('/v2/PhoneNumbers') ? 'Lookups' : 'any';
+		const kind: SimFailure['match'] = rest.startsWith('/Messages')
+			? 'Messages'
+			: rest.startsWith('/Calls')
+				? 'Calls'
+				: p.startsWith('/v2/PhoneNumbers')
+					? 'Lookups'
+					: 'any';
 		const failure = this.takeFailure(kind, req.method ?? 'GET', params.To);
 		if (failure) {
 			if (failure.lost && kind === 'Messages' && req.method === 'POST' && acct) {
@@ -247,13 +319,33 @@ export class TwilioSim {
 			return send(failure.status, errorBody(failure.code, failure.status, failure.message));
 		}
 		if (acct && rest === '.json' && req.method === 'GET') {
-			return send(200, { sid: this.account.accountSid, friendly_name: 'Local Twilio-compatible account', status: 'active', type: 'Full', date_created: rfc2822(), uri: `/2010-04-01/Accounts/${this.account.accountSid}.json` });
+			return send(200, {
+				sid: this.account.accountSid,
+				friendly_name: 'Local Twilio-compatible account',
+				status: 'active',
+				type: 'Full',
+				date_created: rfc2822(),
+				uri: `/2010-04-01/Accounts/${this.account.accountSid}.json`,
+			});
 		}
 		if (acct && rest === '/Messages.json' && req.method === 'POST') return this.createMessage(params, send);
 		if (acct && rest === '/Messages.json' && req.method === 'GET') {
 			// Newest first, as Twilio lists them.
-			const list = this.messages.filter((m) => (!params.To || m.to === params.To) && (!params.From || m.from === params.From)).reverse().slice(0, Number(params.PageSize) || 50);
-			return send(200, { messages: list.map((m) => this.messageResource(m)), end: list.length - 1, first_page_uri: p, next_page_uri: null, page: 0, page_size: 50, previous_page_uri: null, start: 0, uri: p });
+			const list = this.messages
+				.filter((m) => (!params.To || m.to === params.To) && (!params.From || m.from === params.From))
+				.reverse()
+				.slice(0, Number(params.PageSize) || 50);
+			return send(200, {
+				messages: list.map((m) => this.messageResource(m)),
+				end: list.length - 1,
+				first_page_uri: p,
+				next_page_uri: null,
+				page: 0,
+				page_size: 50,
+				previous_page_uri: null,
+				start: 0,
+				uri: p,
+			});
 		}
 		const msg = /^\/Messages\/(SM\w+)\.json$/.exec(rest);
 		if (acct && msg && req.method === 'GET') {
@@ -263,13 +355,43 @@ export class TwilioSim {
 		if (acct && rest === '/Calls.json' && req.method === 'POST') {
 			if (!params.To) return send(400, errorBody(21201, 400, "No 'To' number is specified"));
 			if (!params.Twiml && !params.Url) return send(400, errorBody(21205, 400, 'Url parameter is required.'));
-			const c: SimCall = { sid: sid('CA'), to: params.To, from: params.From, twiml: params.Twiml, url: params.Url, status: 'queued', dateCreated: rfc2822() };
+			const c: SimCall = {
+				sid: sid('CA'),
+				to: params.To,
+				from: params.From,
+				twiml: params.Twiml,
+				url: params.Url,
+				status: 'queued',
+				dateCreated: rfc2822(),
+			};
 			this.calls.push(c);
-			return send(201, { sid: c.sid, account_sid: this.account.accountSid, to: c.to, from: c.from, status: c.status, direction: 'outbound-api', api_version: '2010-04-01', date_created: c.dateCreated, uri: `/2010-04-01/Accounts/${this.account.accountSid}/Calls/${c.sid}.json` });
+			return send(201, {
+				sid: c.sid,
+				account_sid: this.account.accountSid,
+				to: c.to,
+				from: c.from,
+				status: c.status,
+				direction: 'outbound-api',
+				api_version: '2010-04-01',
+				date_created: c.dateCreated,
+				uri: `/2010-04-01/Accounts/${this.account.accountSid}/Calls/${c.sid}.json`,
+			});
 		}
 		if (acct && rest === '/IncomingPhoneNumbers.json' && req.method === 'GET') {
-			const list = [...this.numbers.values()].filter((n) => !params.PhoneNumber || n.phone_number === params.PhoneNumber);
-			return send(200, { incoming_phone_numbers: list.map((n) => this.numberResource(n)), end: list.length - 1, page: 0, page_size: 50, start: 0, uri: p, first_page_uri: p, next_page_uri: null, previous_page_uri: null });
+			const list = [...this.numbers.values()].filter(
+				(n) => !params.PhoneNumber || n.phone_number === params.PhoneNumber,
+			);
+			return send(200, {
+				incoming_phone_numbers: list.map((n) => this.numberResource(n)),
+				end: list.length - 1,
+				page: 0,
+				page_size: 50,
+				start: 0,
+				uri: p,
+				first_page_uri: p,
+				next_page_uri: null,
+				previous_page_uri: null,
+			});
 		}
 		const num = /^\/IncomingPhoneNumbers\/(PN\w+)\.json$/.exec(rest);
 		if (acct && num) {
@@ -298,7 +420,16 @@ export class TwilioSim {
 				caller_name: null,
 				sim_swap: null,
 				call_forwarding: null,
-				line_type_intelligence: wantsLine && valid ? { carrier_name: 'Local Carrier', error_code: null, mobile_country_code: '310', mobile_network_code: '000', type: this.lineTypes.get(parsed!.number) ?? 'mobile' } : null,
+				line_type_intelligence:
+					wantsLine && valid
+						? {
+								carrier_name: 'Local Carrier',
+								error_code: null,
+								mobile_country_code: '310',
+								mobile_network_code: '000',
+								type: this.lineTypes.get(parsed!.number) ?? 'mobile',
+							}
+						: null,
 				url: `https://lookups.twilio.com/v2/PhoneNumbers/${encodeURIComponent(number)}`,
 			});
 		}
@@ -307,16 +438,45 @@ export class TwilioSim {
 
 	private messageResource(m: SimMessage) {
 		return {
-			account_sid: m.accountSid, api_version: '2010-04-01', body: m.body, date_created: m.dateCreated, date_sent: null, date_updated: m.dateCreated,
-			direction: 'outbound-api', error_code: null, error_message: null, from: m.from, messaging_service_sid: m.messagingServiceSid ?? null,
-			num_media: '0', num_segments: String(m.numSegments), price: null, price_unit: 'USD', sid: m.sid, status: m.status, to: m.to,
+			account_sid: m.accountSid,
+			api_version: '2010-04-01',
+			body: m.body,
+			date_created: m.dateCreated,
+			date_sent: null,
+			date_updated: m.dateCreated,
+			direction: 'outbound-api',
+			error_code: null,
+			error_message: null,
+			from: m.from,
+			messaging_service_sid: m.messagingServiceSid ?? null,
+			num_media: '0',
+			num_segments: String(m.numSegments),
+			price: null,
+			price_unit: 'USD',
+			sid: m.sid,
+			status: m.status,
+			to: m.to,
 			subresource_uris: { media: `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}/Media.json` },
 			uri: `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}.json`,
 		};
 	}
 
-	private numberResource(n: { sid: string; phone_number: string; voice_url: string; status_callback: string; sms_url: string }) {
-		return { ...n, account_sid: this.account.accountSid, friendly_name: n.phone_number, voice_method: 'POST', sms_method: 'POST', status_callback_method: 'POST', uri: `/2010-04-01/Accounts/${this.account.accountSid}/IncomingPhoneNumbers/${n.sid}.json` };
+	private numberResource(n: {
+		sid: string;
+		phone_number: string;
+		voice_url: string;
+		status_callback: string;
+		sms_url: string;
+	}) {
+		return {
+			...n,
+			account_sid: this.account.accountSid,
+			friendly_name: n.phone_number,
+			voice_method: 'POST',
+			sms_method: 'POST',
+			status_callback_method: 'POST',
+			uri: `/2010-04-01/Accounts/${this.account.accountSid}/IncomingPhoneNumbers/${n.sid}.json`,
+		};
 	}
 
 	private createMessage(params: Record<string, string>, send: (s: number, b: unknown) => void): void {
@@ -325,12 +485,22 @@ export class TwilioSim {
 		if (!params.From && !params.MessagingServiceSid) return send(400, errorBody(21606, 400));
 		const to = params.To.replace(/^whatsapp:/, '');
 		const parsed = parsePhoneNumberFromString(to);
-		if (!parsed || !parsed.isValid()) return send(400, errorBody(21211, 400, `The 'To' number ${params.To} is not a valid phone number.`));
+		if (!parsed || !parsed.isValid())
+			return send(400, errorBody(21211, 400, `The 'To' number ${params.To} is not a valid phone number.`));
 		if (this.optedOut.has(parsed.number)) return send(400, errorBody(21610, 400));
-		if (this.lineTypes.get(parsed.number) === 'landline' && !params.To.startsWith('whatsapp:')) return send(400, errorBody(21614, 400));
+		if (this.lineTypes.get(parsed.number) === 'landline' && !params.To.startsWith('whatsapp:'))
+			return send(400, errorBody(21614, 400));
 		const m: SimMessage = {
-			sid: sid('SM'), accountSid: this.account.accountSid, to: params.To, from: params.From ?? '', body: params.Body ?? '', status: 'queued',
-			statusCallback: params.StatusCallback, messagingServiceSid: params.MessagingServiceSid, dateCreated: rfc2822(), numSegments: segmentsOf(params.Body ?? ''),
+			sid: sid('SM'),
+			accountSid: this.account.accountSid,
+			to: params.To,
+			from: params.From ?? '',
+			body: params.Body ?? '',
+			status: 'queued',
+			statusCallback: params.StatusCallback,
+			messagingServiceSid: params.MessagingServiceSid,
+			dateCreated: rfc2822(),
+			numSegments: segmentsOf(params.Body ?? ''),
 		};
 		this.messages.push(m);
 		this.onMessage?.(m);
@@ -345,32 +515,87 @@ export class TwilioSim {
 			await new Promise((r) => setTimeout(r, 20));
 			m.status = status;
 			const failed: Record<string, string> = status === 'undelivered' ? { ErrorCode: String(code) } : {};
-			await this.post(m.statusCallback!, { AccountSid: this.account.accountSid, MessageSid: m.sid, SmsSid: m.sid, MessageStatus: status, SmsStatus: status, To: m.to, From: m.from, ApiVersion: '2010-04-01', ...failed }).catch(() => undefined);
+			await this.post(m.statusCallback!, {
+				AccountSid: this.account.accountSid,
+				MessageSid: m.sid,
+				SmsSid: m.sid,
+				MessageStatus: status,
+				SmsStatus: status,
+				To: m.to,
+				From: m.from,
+				ApiVersion: '2010-04-01',
+				...failed,
+			}).catch(() => undefined);
 		}
 	}
 
 	/** Posts a signed form webhook, exactly as Twilio signs it. */
-	async post(url: string, params: Record<string, string>, opts: { signWith?: string; unsigned?: boolean } = {}): Promise<Exchange> {
-		const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'TwilioProxy/1.1', 'i-twilio-idempotency-token': randomBytes(8).toString('hex') };
-		if (!opts.unsigned) headers['x-twilio-signature'] = signTwilioRequest(opts.signWith ?? this.account.authToken, url, params);
+	async post(
+		url: string,
+		params: Record<string, string>,
+		opts: { signWith?: string; unsigned?: boolean } = {},
+	): Promise<Exchange> {
+		const headers: Record<string, string> = {
+			'content-type': 'application/x-www-form-urlencoded',
+			'user-agent': 'TwilioProxy/1.1',
+			'i-twilio-idempotency-token': randomBytes(8).toString('hex'),
+		};
+		if (!opts.unsigned)
+			headers['x-twilio-signature'] = signTwilioRequest(opts.signWith ?? this.account.authToken, url, params);
 		// A connection of its own per callback (node:http, no keep-alive), as Twilio's webhooks come from their own
 		// servers: never a socket from the test process's fetch pool, which a runtime may close while it idles.
 		const body = new URLSearchParams(params).toString();
 		return new Promise<Exchange>((resolve, reject) => {
-			const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
-				readBody(res).then((text) => resolve({ url, params, status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: text }), reject);
-			});
+			const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(
+				url,
+				{ method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+				(res) => {
+					readBody(res).then(
+						(text) =>
+							resolve({
+								url,
+								params,
+								status: res.statusCode ?? 0,
+								contentType: String(res.headers['content-type'] ?? ''),
+								body: text,
+							}),
+						reject,
+					);
+				},
+			);
 			req.on('error', reject);
 			req.end(body);
 		});
 	}
 
 	/** An inbound SMS from a caller to a business number, posted to the messaging webhook. */
-	async sendSms(webhookUrl: string, from: string, to: string, body: string, opts: { signWith?: string; unsigned?: boolean } = {}): Promise<Exchange> {
+	async sendSms(
+		webhookUrl: string,
+		from: string,
+		to: string,
+		body: string,
+		opts: { signWith?: string; unsigned?: boolean } = {},
+	): Promise<Exchange> {
 		const s = sid('SM');
 		if (/^\s*(stop|stopall|unsubscribe|cancel|end|quit)\s*$/i.test(body)) this.optedOut.add(from);
 		if (/^\s*(start|unstop|yes)\s*$/i.test(body)) this.optedOut.delete(from);
-		return this.post(webhookUrl, { AccountSid: this.account.accountSid, MessageSid: s, SmsSid: s, SmsMessageSid: s, From: from, To: to, Body: body, NumMedia: '0', NumSegments: '1', SmsStatus: 'received', ApiVersion: '2010-04-01' }, opts);
+		return this.post(
+			webhookUrl,
+			{
+				AccountSid: this.account.accountSid,
+				MessageSid: s,
+				SmsSid: s,
+				SmsMessageSid: s,
+				From: from,
+				To: to,
+				Body: body,
+				NumMedia: '0',
+				NumSegments: '1',
+				SmsStatus: 'received',
+				ApiVersion: '2010-04-01',
+			},
+			opts,
+		);
 	}
 
 	/**
@@ -379,7 +604,18 @@ export class TwilioSim {
 	 */
 	async placeCall(o: PlaceCallOptions): Promise<{ callSid: string; exchanges: Exchange[] }> {
 		const callSid = o.callSid ?? sid('CA');
-		const base = { AccountSid: this.account.accountSid, CallSid: callSid, From: o.from, To: o.to, Caller: o.from, Called: o.to, Direction: 'inbound', ApiVersion: '2010-04-01', CallerCountry: 'US', CalledCountry: 'US' };
+		const base = {
+			AccountSid: this.account.accountSid,
+			CallSid: callSid,
+			From: o.from,
+			To: o.to,
+			Caller: o.from,
+			Called: o.to,
+			Direction: 'inbound',
+			ApiVersion: '2010-04-01',
+			CallerCountry: 'US',
+			CalledCountry: 'US',
+		};
 		const exchanges: Exchange[] = [];
 		const post = async (url: string, params: Record<string, string>) => {
 			const x = await this.post(url, params, o);
@@ -389,7 +625,14 @@ export class TwilioSim {
 		};
 		const status = o.dialStatus ?? 'no-answer';
 		if ((o.mode ?? 'forward') === 'status') {
-			await post(o.webhookUrl, { ...base, CallStatus: status, CallDuration: String(o.dialDurationSec ?? 0), Timestamp: rfc2822(), CallbackSource: 'call-progress-events', SequenceNumber: '0' });
+			await post(o.webhookUrl, {
+				...base,
+				CallStatus: status,
+				CallDuration: String(o.dialDurationSec ?? 0),
+				Timestamp: rfc2822(),
+				CallbackSource: 'call-progress-events',
+				SequenceNumber: '0',
+			});
 			return { callSid, exchanges };
 		}
 		let answer = await post(o.webhookUrl, { ...base, CallStatus: 'ringing' });
@@ -400,16 +643,38 @@ export class TwilioSim {
 			if (dial?.attrs.action) {
 				const dialed = dial.children.find((c) => c.verb === 'Number')?.text ?? dial.text;
 				this.calls.push({ sid: sid('CA'), to: dialed, from: o.from, status, dateCreated: rfc2822() });
-				answer = await post(new URL(dial.attrs.action, o.webhookUrl).toString(), { ...base, CallStatus: 'in-progress', DialCallStatus: status, DialCallSid: sid('CA'), DialCallDuration: String(o.dialDurationSec ?? 0) });
+				answer = await post(new URL(dial.attrs.action, o.webhookUrl).toString(), {
+					...base,
+					CallStatus: 'in-progress',
+					DialCallStatus: status,
+					DialCallSid: sid('CA'),
+					DialCallDuration: String(o.dialDurationSec ?? 0),
+				});
 				continue;
 			}
 			if (record?.attrs.action && o.say) {
 				const recordingSid = sid('RE');
 				const recordingUrl = `${this.url}/2010-04-01/Accounts/${this.account.accountSid}/Recordings/${recordingSid}`;
 				const seconds = String(Math.max(3, Math.round(o.say.split(/\s+/).length / 2.5)));
-				answer = await post(new URL(record.attrs.action, o.webhookUrl).toString(), { ...base, CallStatus: 'completed', RecordingUrl: recordingUrl, RecordingDuration: seconds, RecordingSid: recordingSid, Digits: 'hangup' });
+				answer = await post(new URL(record.attrs.action, o.webhookUrl).toString(), {
+					...base,
+					CallStatus: 'completed',
+					RecordingUrl: recordingUrl,
+					RecordingDuration: seconds,
+					RecordingSid: recordingSid,
+					Digits: 'hangup',
+				});
 				if (record.attrs.transcribeCallback) {
-					await post(new URL(record.attrs.transcribeCallback, o.webhookUrl).toString(), { ...base, CallStatus: 'completed', TranscriptionSid: sid('TR'), TranscriptionText: o.say, TranscriptionStatus: 'completed', TranscriptionUrl: `${recordingUrl}/Transcriptions`, RecordingSid: recordingSid, RecordingUrl: recordingUrl });
+					await post(new URL(record.attrs.transcribeCallback, o.webhookUrl).toString(), {
+						...base,
+						CallStatus: 'completed',
+						TranscriptionSid: sid('TR'),
+						TranscriptionText: o.say,
+						TranscriptionStatus: 'completed',
+						TranscriptionUrl: `${recordingUrl}/Transcriptions`,
+						RecordingSid: recordingSid,
+						RecordingUrl: recordingUrl,
+					});
 				}
 				break;
 			}
@@ -418,17 +683,31 @@ export class TwilioSim {
 		return { callSid, exchanges };
 	}
 
-	private async control(path: string, method: string, p: Record<string, unknown>, send: (s: number, b: unknown) => void): Promise<void> {
+	private async control(
+		path: string,
+		method: string,
+		p: Record<string, unknown>,
+		send: (s: number, b: unknown) => void,
+	): Promise<void> {
 		if (path === 'messages') return send(200, this.messages);
 		if (path === 'calls') return send(200, this.calls);
-		if (path === 'requests') return send(200, this.requests.filter((r) => !r.path.startsWith('/__sim/')));
+		if (path === 'requests')
+			return send(
+				200,
+				this.requests.filter((r) => !r.path.startsWith('/__sim/')),
+			);
 		if (method !== 'POST') return send(404, { message: `unknown control path ${path}` });
 		if (path === 'reset') return (this.reset(), send(200, { ok: true }));
 		if (path === 'fail') return (this.fail(p as unknown as SimFailure), send(200, { ok: true }));
-		if (path === 'undeliver') return (this.undeliver(String(p.toPrefix), p.code === undefined ? undefined : Number(p.code)), send(200, { ok: true }));
+		if (path === 'undeliver')
+			return (
+				this.undeliver(String(p.toPrefix), p.code === undefined ? undefined : Number(p.code)),
+				send(200, { ok: true })
+			);
 		if (path === 'line-type') return (this.lineTypes.set(String(p.phone), String(p.type)), send(200, { ok: true }));
 		if (path === 'place-call') return send(200, await this.placeCall(p as unknown as PlaceCallOptions));
-		if (path === 'sms') return send(200, await this.sendSms(String(p.webhookUrl), String(p.from), String(p.to), String(p.body)));
+		if (path === 'sms')
+			return send(200, await this.sendSms(String(p.webhookUrl), String(p.from), String(p.to), String(p.body)));
 		return send(404, { message: `unknown control path ${path}` });
 	}
 }

@@ -27,12 +27,30 @@ export interface AckContext {
 }
 
 export type AckPlan =
-	| { action: 'send'; to: string; from: string; channel: 'sms' | 'whatsapp'; body: string; segments: number; encoding: string; variant: string; reasons: string[] }
+	| {
+			action: 'send';
+			to: string;
+			from: string;
+			channel: 'sms' | 'whatsapp';
+			body: string;
+			segments: number;
+			encoding: string;
+			variant: string;
+			reasons: string[];
+	  }
 	| { action: 'defer'; sendAt: string; reason: string; body: string; variant: string; reasons: string[] }
 	| { action: 'skip'; reason: SkipReason; detail: string };
 
 export type SkipReason =
-	| 'disabled' | 'opted-out' | 'country-not-allowed' | 'short-abandoned' | 'already-acknowledged' | 'landline' | 'cap-reached' | 'caller-cap-reached' | 'empty-template';
+	| 'disabled'
+	| 'opted-out'
+	| 'country-not-allowed'
+	| 'short-abandoned'
+	| 'already-acknowledged'
+	| 'landline'
+	| 'cap-reached'
+	| 'caller-cap-reached'
+	| 'empty-template';
 
 /** Skips that point at SMS pumping (texts steered to numbers that pay the attacker): counted apart on the report. */
 export const PUMPING_SKIPS: readonly SkipReason[] = ['country-not-allowed', 'cap-reached', 'caller-cap-reached'];
@@ -53,7 +71,12 @@ function minutes(hhmm: string): number {
  * The earliest time a message may reach this caller at or after `now`, in the caller's local time
  * (from the number; the business's zone when the number does not tell). Returns `now` when allowed.
  */
-export function quietHoursRelease(profile: Profile, caller: string, now: string, sentLast24h: string[]): { at: string; why?: string } {
+export function quietHoursRelease(
+	profile: Profile,
+	caller: string,
+	now: string,
+	sentLast24h: string[],
+): { at: string; why?: string } {
 	const info = phoneInfo(caller);
 	const zone = info.zone ?? profile.timeZone;
 	const rule = (info.region && STATE_RULES[info.region]) || undefined;
@@ -84,7 +107,10 @@ export function quietHoursRelease(profile: Profile, caller: string, now: string,
 	const minute = at.hour * 60 + at.minute;
 	if (minute < start || minute >= end) {
 		const day = minute >= end ? at.plus({ days: 1 }) : at;
-		const open = DateTime.fromObject({ year: day.year, month: day.month, day: day.day, hour: Math.floor(start / 60), minute: start % 60 }, { zone: zoneOf(zone) });
+		const open = DateTime.fromObject(
+			{ year: day.year, month: day.month, day: day.day, hour: Math.floor(start / 60), minute: start % 60 },
+			{ zone: zoneOf(zone) },
+		);
 		const label = `${String(Math.floor(start / 60)).padStart(2, '0')}:${String(start % 60).padStart(2, '0')}-${String(Math.floor(end / 60)).padStart(2, '0')}:${String(end % 60).padStart(2, '0')}`;
 		why = `${why ? `${why}; ` : ''}quiet hours: messages to ${info.region ?? info.country ?? 'this caller'} only ${label} caller's local time (${zone})`;
 		return { at: utcIso(open), why };
@@ -109,12 +135,20 @@ function timeWordsFor(profile: Profile, now: string): { nextOpen: string; holida
 	const cached = timeWords.get(profile);
 	if (cached && cached.minute === minute) return cached;
 	const local = instant(now, zoneOf(profile.timeZone));
-	const words = { minute, nextOpen: describeOpening(profile, nextOpening(profile, now), now), holidayName: holidayOn(profile, local)?.name ?? '' };
+	const words = {
+		minute,
+		nextOpen: describeOpening(profile, nextOpening(profile, now), now),
+		holidayName: holidayOn(profile, local)?.name ?? '',
+	};
 	timeWords.set(profile, words);
 	return words;
 }
 
-export function messageView(profile: Profile, c: Pick<Case, 'caller' | 'calledNumber'> & { timing?: Timing; caseId?: string }, now: string): Record<string, unknown> {
+export function messageView(
+	profile: Profile,
+	c: Pick<Case, 'caller' | 'calledNumber'> & { timing?: Timing; caseId?: string },
+	now: string,
+): Record<string, unknown> {
 	const { nextOpen, holidayName } = timeWordsFor(profile, new Date(now).toISOString());
 	return {
 		business: { name: profile.name, phone: profile.phone ?? '', id: profile.businessId },
@@ -129,7 +163,11 @@ export function messageView(profile: Profile, c: Pick<Case, 'caller' | 'calledNu
 }
 
 /** Renders the acknowledgment and guarantees it identifies the business and carries opt-out words. */
-export function renderAcknowledgment(profile: Profile, c: Pick<Case, 'caller' | 'calledNumber'> & { timing?: Timing; caseId?: string }, now: string): { body: string; variant: string } {
+export function renderAcknowledgment(
+	profile: Profile,
+	c: Pick<Case, 'caller' | 'calledNumber'> & { timing?: Timing; caseId?: string },
+	now: string,
+): { body: string; variant: string } {
 	const v = variantFor(profile, c.timing ?? 'business-hours');
 	let body = renderTemplate(v.template, messageView(profile, c, now), `messages.${v.name}`);
 	if (body && !body.includes(profile.name)) body = `${profile.name}: ${body}`;
@@ -143,8 +181,14 @@ export function renderAcknowledgment(profile: Profile, c: Pick<Case, 'caller' | 
  */
 export function planAcknowledgment(profile: Profile, c: Case, ctx: AckContext): AckPlan {
 	const cfg = profile.acknowledgment;
-	if (!cfg.enabled) return { action: 'skip', reason: 'disabled', detail: 'acknowledgments are turned off in the business profile' };
-	if (ctx.optedOut) return { action: 'skip', reason: 'opted-out', detail: `${c.caller} replied STOP to ${profile.name}; only START re-subscribes them` };
+	if (!cfg.enabled)
+		return { action: 'skip', reason: 'disabled', detail: 'acknowledgments are turned off in the business profile' };
+	if (ctx.optedOut)
+		return {
+			action: 'skip',
+			reason: 'opted-out',
+			detail: `${c.caller} replied STOP to ${profile.name}; only START re-subscribes them`,
+		};
 	const info = phoneInfo(c.caller);
 	if (!info.country || !cfg.allowedCountries.includes(info.country)) {
 		return {
@@ -154,29 +198,63 @@ export function planAcknowledgment(profile: Profile, c: Case, ctx: AckContext): 
 		};
 	}
 	const last = c.calls[c.calls.length - 1];
-	if (last && last.reason === 'short-abandoned' && !cfg.textShortCalls && c.calls.every((k) => k.reason === 'short-abandoned')) {
-		return { action: 'skip', reason: 'short-abandoned', detail: `the call lasted ${last.durationSec} s, under ${cfg.minCallSeconds} s: likely a pocket dial or robocall` };
+	if (
+		last &&
+		last.reason === 'short-abandoned' &&
+		!cfg.textShortCalls &&
+		c.calls.every((k) => k.reason === 'short-abandoned')
+	) {
+		return {
+			action: 'skip',
+			reason: 'short-abandoned',
+			detail: `the call lasted ${last.durationSec} s, under ${cfg.minCallSeconds} s: likely a pocket dial or robocall`,
+		};
 	}
 	if (ctx.lastAckAt) {
 		const age = instant(ctx.now).diff(instant(ctx.lastAckAt), 'minutes').minutes;
 		if (age < cfg.windowMinutes) {
-			return { action: 'skip', reason: 'already-acknowledged', detail: `already texted ${Math.max(0, Math.round(age))} min ago; one acknowledgment per ${cfg.windowMinutes} min` };
+			return {
+				action: 'skip',
+				reason: 'already-acknowledged',
+				detail: `already texted ${Math.max(0, Math.round(age))} min ago; one acknowledgment per ${cfg.windowMinutes} min`,
+			};
 		}
 	}
 	if (cfg.checkLineType && ctx.lineType === 'landline') {
-		return { action: 'skip', reason: 'landline', detail: 'the caller is on a landline, which cannot receive texts: call them back' };
+		return {
+			action: 'skip',
+			reason: 'landline',
+			detail: 'the caller is on a landline, which cannot receive texts: call them back',
+		};
 	}
 	if (ctx.businessSentLastHour >= cfg.hourlyCap) {
-		return { action: 'skip', reason: 'cap-reached', detail: `${profile.name} sent ${ctx.businessSentLastHour} messages in the last hour (cap ${cfg.hourlyCap}); a burst like this is often SMS pumping` };
+		return {
+			action: 'skip',
+			reason: 'cap-reached',
+			detail: `${profile.name} sent ${ctx.businessSentLastHour} messages in the last hour (cap ${cfg.hourlyCap}); a burst like this is often SMS pumping`,
+		};
 	}
 	if ((ctx.businessSentLastDay ?? 0) >= cfg.dailyCap) {
-		return { action: 'skip', reason: 'cap-reached', detail: `${profile.name} sent ${ctx.businessSentLastDay} messages in the last 24 hours (cap ${cfg.dailyCap}); raise acknowledgment.dailyCap if this volume is real` };
+		return {
+			action: 'skip',
+			reason: 'cap-reached',
+			detail: `${profile.name} sent ${ctx.businessSentLastDay} messages in the last 24 hours (cap ${cfg.dailyCap}); raise acknowledgment.dailyCap if this volume is real`,
+		};
 	}
 	if (ctx.sentToCallerLast24h.length >= cfg.perCallerDailyCap) {
-		return { action: 'skip', reason: 'caller-cap-reached', detail: `${c.caller} already got ${ctx.sentToCallerLast24h.length} texts from ${profile.name} in 24 hours (cap ${cfg.perCallerDailyCap})` };
+		return {
+			action: 'skip',
+			reason: 'caller-cap-reached',
+			detail: `${c.caller} already got ${ctx.sentToCallerLast24h.length} texts from ${profile.name} in 24 hours (cap ${cfg.perCallerDailyCap})`,
+		};
 	}
 	const { body, variant } = renderAcknowledgment(profile, c, ctx.now);
-	if (!body) return { action: 'skip', reason: 'empty-template', detail: `the ${variant} message is empty in the business profile` };
+	if (!body)
+		return {
+			action: 'skip',
+			reason: 'empty-template',
+			detail: `the ${variant} message is empty in the business profile`,
+		};
 	const reasons = [`${variant} message`];
 	const release = quietHoursRelease(profile, c.caller, ctx.now, ctx.sentToCallerLast24h);
 	if (release.at !== ctx.now) {
@@ -199,8 +277,16 @@ export function planAcknowledgment(profile: Profile, c: Case, ctx: AckContext): 
 
 /** STOP and its synonyms, START and HELP, as carriers and Twilio treat them. */
 export function keywordOf(body: string): 'stop' | 'start' | 'help' | undefined {
-	const word = body.trim().toUpperCase().replace(/[.!]+$/, '');
-	if (['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT', 'OPT OUT', 'STOP ALL'].includes(word)) return 'stop';
+	const word = body
+		.trim()
+		.toUpperCase()
+		.replace(/[.!]+$/, '');
+	if (
+		['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT', 'OPT OUT', 'STOP ALL'].includes(
+			word,
+		)
+	)
+		return 'stop';
 	if (['START', 'UNSTOP', 'YES', 'OPTIN', 'OPT IN', 'SUBSCRIBE'].includes(word)) return 'start';
 	if (['HELP', 'INFO'].includes(word)) return 'help';
 	return undefined;

@@ -25,7 +25,11 @@ export function countSegments(body: string): SegmentCount {
 		}
 	}
 	if (gsm) {
-		return { encoding: 'GSM-7', units: septets, segments: septets === 0 ? 1 : septets <= 160 ? 1 : Math.ceil(septets / 153) };
+		return {
+			encoding: 'GSM-7',
+			units: septets,
+			segments: septets === 0 ? 1 : septets <= 160 ? 1 : Math.ceil(septets / 153),
+		};
 	}
 	const units = body.length;
 	return { encoding: 'UCS-2', units, segments: units <= 70 ? 1 : Math.ceil(units / 67) };

@@ -34,7 +34,10 @@ const matcherCache = new Map<string, RegExp>();
 function phraseRegex(phrase: string): RegExp {
 	let re = matcherCache.get(phrase);
 	if (!re) {
-		const escaped = phrase.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+');
+		const escaped = phrase
+			.toLowerCase()
+			.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+			.replace(/\s+/g, '\\s+');
 		re = new RegExp(`(?:^|[^a-z0-9])${escaped}(?:$|[^a-z0-9])`);
 		if (matcherCache.size < 5000) matcherCache.set(phrase, re);
 	}
@@ -68,7 +71,9 @@ export function classify(profile: Profile, input: ClassifyInput): Classification
 		score += 60;
 		reasons.push(`caller mentioned ${quote(safety)}: a safety or emergency word (+60)`);
 	}
-	const high = findWords(text, [...preset.highWords, ...profile.classification.highWords]).filter((w) => !safety.includes(w));
+	const high = findWords(text, [...preset.highWords, ...profile.classification.highWords]).filter(
+		(w) => !safety.includes(w),
+	);
 	if (high.length) {
 		score += 25;
 		reasons.push(`caller mentioned ${quote(high)}: needs attention today (+25)`);
@@ -80,7 +85,10 @@ export function classify(profile: Profile, input: ClassifyInput): Classification
 	}
 
 	if (input.callCount >= 2) {
-		const within = input.minutesBetweenCalls !== undefined ? ` within ${Math.max(1, Math.round(input.minutesBetweenCalls))} min` : '';
+		const within =
+			input.minutesBetweenCalls !== undefined
+				? ` within ${Math.max(1, Math.round(input.minutesBetweenCalls))} min`
+				: '';
 		const bump = input.callCount >= 3 ? 30 : 20;
 		score += bump;
 		reasons.push(`called ${input.callCount} times${within}: repeat calls mean it matters (+${bump})`);
@@ -120,7 +128,11 @@ export function classify(profile: Profile, input: ClassifyInput): Classification
 			serviceType = s.type;
 		}
 	}
-	reasons.push(best ? `service type ${serviceType}: matched ${best} word${best > 1 ? 's' : ''}` : `service type ${serviceType}: the ${preset.label} default, no words matched`);
+	reasons.push(
+		best
+			? `service type ${serviceType}: matched ${best} word${best > 1 ? 's' : ''}`
+			: `service type ${serviceType}: the ${preset.label} default, no words matched`,
+	);
 
 	return { urgency, serviceType, timing: input.timing, score, reasons };
 }

@@ -21,22 +21,69 @@ export interface TradePreset {
 
 /** Safety words shared by every trade: a caller who says these is in danger whatever the business does. */
 export const SAFETY_WORDS = [
-	'gas smell', 'smell gas', 'smells like gas', 'gas leak', 'carbon monoxide', 'co alarm', 'co detector',
-	'sparks', 'sparking', 'smoke', 'smoking outlet', 'burning smell', 'smells like burning', 'fire',
-	'flooding', 'flooded', 'burst pipe', 'pipe burst', 'water everywhere', 'sewer backup', 'sewage',
-	'no heat', 'frozen pipe', 'electrocuted', 'shock', 'unconscious', 'bleeding',
+	'gas smell',
+	'smell gas',
+	'smells like gas',
+	'gas leak',
+	'carbon monoxide',
+	'co alarm',
+	'co detector',
+	'sparks',
+	'sparking',
+	'smoke',
+	'smoking outlet',
+	'burning smell',
+	'smells like burning',
+	'fire',
+	'flooding',
+	'flooded',
+	'burst pipe',
+	'pipe burst',
+	'water everywhere',
+	'sewer backup',
+	'sewage',
+	'no heat',
+	'frozen pipe',
+	'electrocuted',
+	'shock',
+	'unconscious',
+	'bleeding',
 ];
 
-export const LOW_WORDS = ['quote', 'estimate', 'price', 'pricing', 'how much', 'no rush', 'whenever', 'next month', 'brochure', 'information'];
+export const LOW_WORDS = [
+	'quote',
+	'estimate',
+	'price',
+	'pricing',
+	'how much',
+	'no rush',
+	'whenever',
+	'next month',
+	'brochure',
+	'information',
+];
 
 export const PRESETS: Record<Trade, TradePreset> = {
 	hvac: {
 		label: 'HVAC',
 		emergencyWords: ['no heat', 'furnace smoke', 'carbon monoxide', 'gas smell'],
-		highWords: ['no ac', 'no air', 'not cooling', 'not heating', 'ac broke', 'furnace', 'heat pump', 'too hot', 'freezing'],
+		highWords: [
+			'no ac',
+			'no air',
+			'not cooling',
+			'not heating',
+			'ac broke',
+			'furnace',
+			'heat pump',
+			'too hot',
+			'freezing',
+		],
 		lowWords: ['tune up', 'tune-up', 'maintenance', 'filter', 'new system quote'],
 		services: [
-			{ type: 'repair', words: ['broken', 'not working', 'not cooling', 'not heating', 'no heat', 'no ac', 'noise', 'leak'] },
+			{
+				type: 'repair',
+				words: ['broken', 'not working', 'not cooling', 'not heating', 'no heat', 'no ac', 'noise', 'leak'],
+			},
 			{ type: 'maintenance', words: ['tune up', 'tune-up', 'maintenance', 'service plan', 'filter'] },
 			{ type: 'installation', words: ['install', 'replace', 'new system', 'new unit', 'quote'] },
 		],
@@ -45,7 +92,17 @@ export const PRESETS: Record<Trade, TradePreset> = {
 	plumbing: {
 		label: 'Plumbing',
 		emergencyWords: ['burst pipe', 'water everywhere', 'flooding', 'sewer backup', 'gas smell'],
-		highWords: ['leak', 'leaking', 'clog', 'clogged', 'no hot water', 'water heater', 'overflowing', 'backed up', 'basement'],
+		highWords: [
+			'leak',
+			'leaking',
+			'clog',
+			'clogged',
+			'no hot water',
+			'water heater',
+			'overflowing',
+			'backed up',
+			'basement',
+		],
 		lowWords: ['remodel', 'new fixture', 'faucet upgrade'],
 		services: [
 			{ type: 'leak', words: ['leak', 'leaking', 'drip', 'burst', 'water everywhere', 'flooding'] },

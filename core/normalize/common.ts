@@ -28,7 +28,13 @@ export type Normalized =
 	| { kind: 'ignored'; reason: string };
 
 export const str = z.union([z.string(), z.number().transform(String)]);
-export const num = z.union([z.number(), z.string().regex(/^\s*-?\d+(\.\d+)?\s*$/, 'Expected a number of seconds').transform(Number)]);
+export const num = z.union([
+	z.number(),
+	z
+		.string()
+		.regex(/^\s*-?\d+(\.\d+)?\s*$/, 'Expected a number of seconds')
+		.transform(Number),
+]);
 
 export function businessOf(opts: NormalizeOptions, to: string): string {
 	return (to && opts.businessFor?.(to)) || opts.businessId || 'default';
@@ -49,16 +55,31 @@ export function isoOf(value: unknown, opts: NormalizeOptions): string {
 }
 
 /** Caller numbers must be textable; a withheld caller id cannot be recovered by text and is said so. */
-export function callerNumber(raw: unknown, field: string, opts: NormalizeOptions): { e164?: string; channel: 'sms' | 'whatsapp'; why?: string } {
+export function callerNumber(
+	raw: unknown,
+	field: string,
+	opts: NormalizeOptions,
+): { e164?: string; channel: 'sms' | 'whatsapp'; why?: string } {
 	if (raw === undefined || raw === null || raw === '') {
-		throw new RecoveryInputError(field, raw, 'The webhook must carry the caller number; check that the provider sends this field.');
+		throw new RecoveryInputError(
+			field,
+			raw,
+			'The webhook must carry the caller number; check that the provider sends this field.',
+		);
 	}
 	const text = String(raw);
 	const { channel } = stripChannel(text);
 	const e164 = tryE164(text, opts.defaultCountry);
 	if (!e164) {
-		const withheld = /anonymous|restricted|unknown|private|unavailable|^client:|^sip:/i.test(text) || text.replace(/\D/g, '').length < 4;
-		return { channel, why: withheld ? `caller id withheld (${text.slice(0, 40)}): nothing to text back` : `caller number "${text.slice(0, 40)}" is not a phone number` };
+		const withheld =
+			/anonymous|restricted|unknown|private|unavailable|^client:|^sip:/i.test(text) ||
+			text.replace(/\D/g, '').length < 4;
+		return {
+			channel,
+			why: withheld
+				? `caller id withheld (${text.slice(0, 40)}): nothing to text back`
+				: `caller number "${text.slice(0, 40)}" is not a phone number`,
+		};
 	}
 	return { e164, channel };
 }
@@ -108,7 +129,11 @@ export function missed(
 	return { kind: 'missed-call', event };
 }
 
-export function inbound(provider: Provider, args: { messageSid: string; from: unknown; to: unknown; body: string; at?: unknown; raw: unknown }, opts: NormalizeOptions): Normalized {
+export function inbound(
+	provider: Provider,
+	args: { messageSid: string; from: unknown; to: unknown; body: string; at?: unknown; raw: unknown },
+	opts: NormalizeOptions,
+): Normalized {
 	const caller = callerNumber(args.from, 'From', opts);
 	if (!caller.e164) return { kind: 'ignored', reason: caller.why! };
 	const to = calledNumber(args.to, opts);

@@ -2,18 +2,58 @@ import { z } from 'zod';
 import { parseOrThrow, RecoveryInputError } from '../errors';
 import type { MissedReason, Provider } from '../model';
 import { redactPayload } from '../redact';
-import { businessOf, calledNumber, callerNumber, inbound, isoOf, lookup, missed, num, str, type NormalizeOptions, type Normalized } from './common';
+import {
+	businessOf,
+	calledNumber,
+	callerNumber,
+	inbound,
+	isoOf,
+	lookup,
+	missed,
+	num,
+	str,
+	type NormalizeOptions,
+	type Normalized,
+} from './common';
 
-const MISSED: Record<string, MissedReason> = { 'no-answer': 'no-answer', busy: 'busy', failed: 'failed', canceled: 'canceled' };
+const MISSED: Record<string, MissedReason> = {
+	'no-answer': 'no-answer',
+	busy: 'busy',
+	failed: 'failed',
+	canceled: 'canceled',
+};
 
 const base = z.object({ AccountSid: str.optional() }).passthrough();
 const call = base.extend({ CallSid: str.pipe(z.string().min(1)), From: str.optional(), To: str.optional() });
-const message = base.extend({ MessageSid: str.optional(), SmsSid: str.optional(), From: str.optional(), To: str.optional() });
+const message = base.extend({
+	MessageSid: str.optional(),
+	SmsSid: str.optional(),
+	From: str.optional(),
+	To: str.optional(),
+});
 // Built once: a schema built per webhook costs more than the parse itself.
-const transcription = call.extend({ TranscriptionText: str.optional(), TranscriptionStatus: str.optional(), TranscriptionSid: str.optional(), RecordingSid: str.optional(), RecordingUrl: str.optional() });
+const transcription = call.extend({
+	TranscriptionText: str.optional(),
+	TranscriptionStatus: str.optional(),
+	TranscriptionSid: str.optional(),
+	RecordingSid: str.optional(),
+	RecordingUrl: str.optional(),
+});
 const recording = call.extend({ RecordingUrl: str, RecordingDuration: num, RecordingSid: str.optional() });
-const messageEvent = message.extend({ Body: str.optional(), MessageStatus: str.optional(), SmsStatus: str.optional(), ErrorCode: num.optional() });
-const voice = call.extend({ CallStatus: str.optional(), DialCallStatus: str.optional(), DialCallDuration: num.optional(), CallDuration: num.optional(), Timestamp: str.optional(), Direction: str.optional() });
+const messageEvent = message.extend({
+	Body: str.optional(),
+	MessageStatus: str.optional(),
+	SmsStatus: str.optional(),
+	ErrorCode: num.optional(),
+});
+const voice = call.extend({
+	CallStatus: str.optional(),
+	DialCallStatus: str.optional(),
+	DialCallDuration: num.optional(),
+	CallDuration: num.optional(),
+	Timestamp: str.optional(),
+	Direction: str.optional(),
+});
 
 const RECORDING_MIN_SECONDS = 2;
 
@@ -21,10 +61,15 @@ const RECORDING_MIN_SECONDS = 2;
  * Twilio (and TeXML providers that speak its dialect): Dial action, call status callback, Record action,
  * transcription callback, inbound SMS and message status, told apart by the fields each one carries.
  */
-export function normalizeTwilio(payload: Record<string, unknown>, opts: NormalizeOptions, provider: Provider = 'twilio'): Normalized {
+export function normalizeTwilio(
+	payload: Record<string, unknown>,
+	opts: NormalizeOptions,
+	provider: Provider = 'twilio',
+): Normalized {
 	if (payload.TranscriptionText !== undefined || payload.TranscriptionStatus !== undefined) {
 		const p = parseOrThrow(transcription, payload, 'Twilio transcription callback');
-		if (p.TranscriptionStatus && p.TranscriptionStatus !== 'completed') return { kind: 'ignored', reason: `transcription ${p.TranscriptionStatus}` };
+		if (p.TranscriptionStatus && p.TranscriptionStatus !== 'completed')
+			return { kind: 'ignored', reason: `transcription ${p.TranscriptionStatus}` };
 		const to = calledNumber(p.To, opts);
 		return {
 			kind: 'voicemail',
@@ -44,7 +89,8 @@ export function normalizeTwilio(payload: Record<string, unknown>, opts: Normaliz
 	}
 	if (payload.RecordingUrl !== undefined && payload.RecordingDuration !== undefined) {
 		const p = parseOrThrow(recording, payload, 'Twilio Record action');
-		if (p.RecordingDuration < RECORDING_MIN_SECONDS) return { kind: 'ignored', reason: `recording of ${p.RecordingDuration} s is silence, not a voicemail` };
+		if (p.RecordingDuration < RECORDING_MIN_SECONDS)
+			return { kind: 'ignored', reason: `recording of ${p.RecordingDuration} s is silence, not a voicemail` };
 		const to = calledNumber(p.To, opts);
 		return {
 			kind: 'voicemail',
@@ -89,27 +135,82 @@ export function normalizeTwilio(payload: Record<string, unknown>, opts: Normaliz
 	const p = parseOrThrow(voice, payload, 'Twilio voice webhook');
 	if (p.DialCallStatus !== undefined) {
 		const reason = lookup(MISSED, p.DialCallStatus);
-		if (!reason) return { kind: 'not-missed', callSid: p.CallSid, reason: `the forwarded call was ${p.DialCallStatus} (${p.DialCallDuration ?? 0} s)` };
-		return missed(provider, { callSid: p.CallSid, from: p.From, to: p.To, reason, startedAt: p.Timestamp, durationSec: p.DialCallDuration ?? 0, raw: payload, fromField: 'From' }, opts);
+		if (!reason)
+			return {
+				kind: 'not-missed',
+				callSid: p.CallSid,
+				reason: `the forwarded call was ${p.DialCallStatus} (${p.DialCallDuration ?? 0} s)`,
+			};
+		return missed(
+			provider,
+			{
+				callSid: p.CallSid,
+				from: p.From,
+				to: p.To,
+				reason,
+				startedAt: p.Timestamp,
+				durationSec: p.DialCallDuration ?? 0,
+				raw: payload,
+				fromField: 'From',
+			},
+			opts,
+		);
 	}
 	const status = p.CallStatus;
 	if (status === undefined) {
-		throw new RecoveryInputError('CallStatus', undefined, 'A Twilio voice webhook carries CallStatus (status callback) or DialCallStatus (Dial action): point a voice event at the trigger.', 'Twilio voice webhook');
+		throw new RecoveryInputError(
+			'CallStatus',
+			undefined,
+			'A Twilio voice webhook carries CallStatus (status callback) or DialCallStatus (Dial action): point a voice event at the trigger.',
+			'Twilio voice webhook',
+		);
 	}
 	if (status === 'ringing' || status === 'in-progress' || status === 'queued' || status === 'initiated') {
 		if (p.Direction && p.Direction !== 'inbound') return { kind: 'ignored', reason: `outbound call ${status}` };
 		const caller = callerNumber(p.From, 'From', opts);
 		const to = calledNumber(p.To, opts);
-		return { kind: 'incoming-call', callSid: p.CallSid, from: caller.e164 ?? String(p.From ?? ''), to, businessId: businessOf(opts, to) };
+		return {
+			kind: 'incoming-call',
+			callSid: p.CallSid,
+			from: caller.e164 ?? String(p.From ?? ''),
+			to,
+			businessId: businessOf(opts, to),
+		};
 	}
 	const reason = lookup(MISSED, status);
 	if (reason) {
-		return missed(provider, { callSid: p.CallSid, from: p.From, to: p.To, reason, startedAt: p.Timestamp, durationSec: p.CallDuration ?? 0, raw: payload, fromField: 'From' }, opts);
+		return missed(
+			provider,
+			{
+				callSid: p.CallSid,
+				from: p.From,
+				to: p.To,
+				reason,
+				startedAt: p.Timestamp,
+				durationSec: p.CallDuration ?? 0,
+				raw: payload,
+				fromField: 'From',
+			},
+			opts,
+		);
 	}
 	if (status === 'completed') {
 		const d = p.CallDuration ?? 0;
 		if (d < (opts.minCallSeconds ?? 8)) {
-			return missed(provider, { callSid: p.CallSid, from: p.From, to: p.To, reason: 'short-abandoned', startedAt: p.Timestamp, durationSec: d, raw: payload, fromField: 'From' }, opts);
+			return missed(
+				provider,
+				{
+					callSid: p.CallSid,
+					from: p.From,
+					to: p.To,
+					reason: 'short-abandoned',
+					startedAt: p.Timestamp,
+					durationSec: d,
+					raw: payload,
+					fromField: 'From',
+				},
+				opts,
+			);
 		}
 		return { kind: 'not-missed', callSid: p.CallSid, reason: `the call was answered (${d} s)` };
 	}

@@ -12,17 +12,23 @@ const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'Expected an E.164 phone numb
 export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Day = (typeof DAYS)[number];
 
-const span = z
-	.object({ open: hhmm, close: hhmm })
-	.refine((s) => s.open < s.close, { message: 'open must be before close on the same day (split overnight hours into two days)' });
-
-const template = z.string().max(1600).superRefine((t, ctx) => {
-	try {
-		Mustache.parse(t);
-	} catch (e) {
-		ctx.addIssue({ code: 'custom', message: `Template does not parse: ${(e as Error).message}. Check the {{ }} pairs` });
-	}
+const span = z.object({ open: hhmm, close: hhmm }).refine((s) => s.open < s.close, {
+	message: 'open must be before close on the same day (split overnight hours into two days)',
 });
+
+const template = z
+	.string()
+	.max(1600)
+	.superRefine((t, ctx) => {
+		try {
+			Mustache.parse(t);
+		} catch (e) {
+			ctx.addIssue({
+				code: 'custom',
+				message: `Template does not parse: ${(e as Error).message}. Check the {{ }} pairs`,
+			});
+		}
+	});
 
 const onCallShift = z.object({
 	days: z.array(z.enum(DAYS)).min(1),
@@ -51,15 +57,21 @@ export const DEFAULT_MESSAGES = {
 	holiday:
 		'Hi, this is {{business.name}}. We are closed for {{holidayName}} and open again {{nextOpen}}. Reply with what you need and we will call you back. Reply STOP to opt out.',
 	help: '{{business.name}}: reply with what you need and we will call you back{{#business.phone}}, or call {{business.phone}}{{/business.phone}}. Reply STOP to opt out.',
-	optOutConfirm: 'You have been unsubscribed from {{business.name}} and will receive no more messages. Reply START to resubscribe.',
+	optOutConfirm:
+		'You have been unsubscribed from {{business.name}} and will receive no more messages. Reply START to resubscribe.',
 	optInConfirm: 'You are subscribed to {{business.name}} again. Reply STOP to opt out.',
 	ownerAlert:
 		'[{{urgencyLabel}}] Missed call from {{caller}} ({{serviceType}}, {{timingLabel}}). Call back by {{dueLocal}}.{{#transcript}} Voicemail: "{{transcript}}"{{/transcript}} Case {{caseShort}}',
-	voicemailPrompt: 'Sorry, we could not take your call at {{business.name}}. Please leave a message after the tone and we will call you back.',
+	voicemailPrompt:
+		'Sorry, we could not take your call at {{business.name}}. Please leave a message after the tone and we will call you back.',
 };
 
 export const ProfileSchema = z.object({
-	businessId: z.string().min(1).max(120).regex(/^[A-Za-z0-9._:-]+$/, 'Use letters, digits, dot, dash, colon or underscore'),
+	businessId: z
+		.string()
+		.min(1)
+		.max(120)
+		.regex(/^[A-Za-z0-9._:-]+$/, 'Use letters, digits, dot, dash, colon or underscore'),
 	name: z.string().min(1).max(120),
 	timeZone: z.string().refine((tz) => IANAZone.isValidZone(tz), {
 		message: 'Expected an IANA time zone such as America/Chicago or Europe/London',
@@ -77,7 +89,12 @@ export const ProfileSchema = z.object({
 	bookingUrl: z.string().url().optional(),
 	trade: z.enum(TRADES).default('general'),
 	hours: z
-		.object(Object.fromEntries(DAYS.map((d) => [d, z.array(span).default([])])) as Record<Day, z.ZodDefault<z.ZodArray<typeof span>>>)
+		.object(
+			Object.fromEntries(DAYS.map((d) => [d, z.array(span).default([])])) as Record<
+				Day,
+				z.ZodDefault<z.ZodArray<typeof span>>
+			>,
+		)
 		.default({
 			mon: [{ open: '08:00', close: '17:00' }],
 			tue: [{ open: '08:00', close: '17:00' }],
@@ -88,7 +105,12 @@ export const ProfileSchema = z.object({
 			sun: [],
 		}),
 	holidays: z
-		.array(z.object({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'Expected a date as YYYY-MM-DD'), name: z.string().default('the holiday') }))
+		.array(
+			z.object({
+				date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'Expected a date as YYYY-MM-DD'),
+				name: z.string().default('the holiday'),
+			}),
+		)
 		.default([]),
 	roster: z.array(RosterMemberSchema).default([]),
 	routing: z
@@ -145,10 +167,12 @@ export const ProfileSchema = z.object({
 		})
 		.default({}),
 	messages: z
-		.object(Object.fromEntries(Object.entries(DEFAULT_MESSAGES).map(([k, v]) => [k, template.default(v)])) as Record<
-			keyof typeof DEFAULT_MESSAGES,
-			z.ZodDefault<typeof template>
-		>)
+		.object(
+			Object.fromEntries(Object.entries(DEFAULT_MESSAGES).map(([k, v]) => [k, template.default(v)])) as Record<
+				keyof typeof DEFAULT_MESSAGES,
+				z.ZodDefault<typeof template>
+			>,
+		)
 		.default({}),
 	classification: z
 		.object({
@@ -174,7 +198,12 @@ export function parseProfile(input: unknown): Profile {
 	for (const [field, list] of refs) {
 		list.forEach((id, i) => {
 			if (!ids.has(id)) {
-				throw new RecoveryInputError(`${field}.${i}`, id, 'No roster member has this id: add them to the roster or remove the id.', 'Business profile');
+				throw new RecoveryInputError(
+					`${field}.${i}`,
+					id,
+					'No roster member has this id: add them to the roster or remove the id.',
+					'Business profile',
+				);
 			}
 		});
 	}

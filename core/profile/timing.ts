@@ -53,7 +53,10 @@ export function nextOpening(profile: Profile, when: string | Date | DateTime): D
 		const spans = [...profile.hours[dayKey(day)]].sort((a, b) => minutesOf(a.open) - minutesOf(b.open));
 		for (const s of spans) {
 			const [h, m] = s.open.split(':').map(Number);
-			const open = DateTime.fromObject({ year: day.year, month: day.month, day: day.day, hour: h, minute: m }, { zone: zoneOf(profile.timeZone) });
+			const open = DateTime.fromObject(
+				{ year: day.year, month: day.month, day: day.day, hour: h, minute: m },
+				{ zone: zoneOf(profile.timeZone) },
+			);
 			if (open >= start) return open;
 		}
 	}
@@ -61,7 +64,11 @@ export function nextOpening(profile: Profile, when: string | Date | DateTime): D
 }
 
 /** "today at 8:00 AM", "tomorrow at 8:00 AM", "Monday at 8:00 AM" in the business's zone. */
-export function describeOpening(profile: Profile, opening: DateTime | undefined, now: string | Date | DateTime): string {
+export function describeOpening(
+	profile: Profile,
+	opening: DateTime | undefined,
+	now: string | Date | DateTime,
+): string {
 	if (!opening) return 'soon';
 	const local = opening.setZone(zoneOf(profile.timeZone));
 	const today = at(now, profile.timeZone).startOf('day');
@@ -73,7 +80,11 @@ export function describeOpening(profile: Profile, opening: DateTime | undefined,
 }
 
 /** Is the member on call at this instant? Shifts may cross midnight (from 18:00 to 08:00). */
-export function isOnCall(profile: Profile, shifts: Profile['roster'][number]['onCall'], when: string | Date | DateTime): boolean {
+export function isOnCall(
+	profile: Profile,
+	shifts: Profile['roster'][number]['onCall'],
+	when: string | Date | DateTime,
+): boolean {
 	const local = at(when, profile.timeZone);
 	const minute = local.hour * 60 + local.minute;
 	const today = dayKey(local);
@@ -103,7 +114,10 @@ export function addBusinessMinutes(profile: Profile, from: DateTime, minutes: nu
 		const available = closeMin - minute;
 		if (left <= available) return cursor.plus({ minutes: left });
 		left -= available;
-		cursor = closeMin >= 1440 ? cursor.plus({ days: 1 }).startOf('day') : cursor.set({ hour: Math.floor(closeMin / 60), minute: closeMin % 60, second: 0, millisecond: 0 });
+		cursor =
+			closeMin >= 1440
+				? cursor.plus({ days: 1 }).startOf('day')
+				: cursor.set({ hour: Math.floor(closeMin / 60), minute: closeMin % 60, second: 0, millisecond: 0 });
 	}
 	return cursor;
 }

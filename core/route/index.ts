@@ -47,7 +47,11 @@ export function route(profile: Profile, input: RouteInput, state: RouteState): R
 	const strategy = profile.routing.strategy;
 	let pool = profile.roster.filter((m) => m.active);
 	if (!pool.length) {
-		return { kind: 'nobody-available', dueAt, reasons: ['the roster has no active members: add people to the business profile roster'] };
+		return {
+			kind: 'nobody-available',
+			dueAt,
+			reasons: ['the roster has no active members: add people to the business profile roster'],
+		};
 	}
 	const capped = pool.filter((m) => m.maxOpen !== undefined && (state.openCounts[m.id] ?? 0) >= m.maxOpen);
 	if (capped.length) {
@@ -87,7 +91,9 @@ export function route(profile: Profile, input: RouteInput, state: RouteState): R
 		how = 'only candidate';
 	} else if (pool.length > 1) {
 		if (strategy === 'least-loaded') {
-			const sorted = [...pool].sort((a, b) => (state.openCounts[a.id] ?? 0) - (state.openCounts[b.id] ?? 0) || a.id.localeCompare(b.id));
+			const sorted = [...pool].sort(
+				(a, b) => (state.openCounts[a.id] ?? 0) - (state.openCounts[b.id] ?? 0) || a.id.localeCompare(b.id),
+			);
 			chosen = sorted[0];
 			reasons.push(`least loaded: ${chosen.name} has ${state.openCounts[chosen.id] ?? 0} open case(s)`);
 		} else {
@@ -122,7 +128,11 @@ export type EscalationDecision =
 	| { kind: 'exhausted'; level: number; reasons: string[] };
 
 /** The next rung of the ladder for a case whose deadline passed. */
-export function escalate(profile: Profile, current: { escalationLevel: number; urgency?: Urgency; owner: Owner | null }, now: string): EscalationDecision {
+export function escalate(
+	profile: Profile,
+	current: { escalationLevel: number; urgency?: Urgency; owner: Owner | null },
+	now: string,
+): EscalationDecision {
 	const ladder = profile.routing.escalation
 		.map((id) => profile.roster.find((m) => m.id === id && m.active))
 		.filter((m): m is RosterMember => !!m);
@@ -133,7 +143,17 @@ export function escalate(profile: Profile, current: { escalationLevel: number; u
 		// Escalations run on wall-clock time: someone already missed a deadline.
 		const minutes = profile.routing.deadlineMinutes[urgency];
 		const dueAt = utcIso(instant(now).plus({ minutes }));
-		return { kind: 'escalated', owner: ownerOf(m), level, dueAt, reasons: [`deadline passed: escalated to level ${level}, ${m.name}`] };
+		return {
+			kind: 'escalated',
+			owner: ownerOf(m),
+			level,
+			dueAt,
+			reasons: [`deadline passed: escalated to level ${level}, ${m.name}`],
+		};
 	}
-	return { kind: 'exhausted', level: current.escalationLevel, reasons: ['escalation ladder exhausted: nobody left to escalate to'] };
+	return {
+		kind: 'exhausted',
+		level: current.escalationLevel,
+		reasons: ['escalation ladder exhausted: nobody left to escalate to'],
+	};
 }

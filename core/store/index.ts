@@ -10,7 +10,10 @@ export { SqlStore } from './sql-store';
 export { SCHEMA_VERSION } from './schema';
 
 export const StoreConfigSchema = z.discriminatedUnion('type', [
-	z.object({ type: z.literal('sqlite'), file: z.string().min(1, 'Give the SQLite file path, or ":memory:" for tests') }),
+	z.object({
+		type: z.literal('sqlite'),
+		file: z.string().min(1, 'Give the SQLite file path, or ":memory:" for tests'),
+	}),
 	z.object({
 		type: z.literal('postgres'),
 		connectionString: z.string().optional(),
@@ -43,8 +46,12 @@ export async function openStore(input: StoreConfig): Promise<RecoveryStore> {
 		return store;
 	} catch (e) {
 		await driver.close().catch(() => undefined);
-		const where = config.connectionString ? 'the connection string' : `${config.host ?? 'localhost'}:${config.port ?? 5432}/${config.database ?? ''}`;
-		const err = new Error(`Could not open the PostgreSQL store at ${where}: ${(e as Error).message}. Check the server is running and the credentials are right.`);
+		const where = config.connectionString
+			? 'the connection string'
+			: `${config.host ?? 'localhost'}:${config.port ?? 5432}/${config.database ?? ''}`;
+		const err = new Error(
+			`Could not open the PostgreSQL store at ${where}: ${(e as Error).message}. Check the server is running and the credentials are right.`,
+		);
 		throw err;
 	}
 }

@@ -32,13 +32,32 @@ export interface PostgresOptions {
 export const DEFAULT_IDLE_IN_TRANSACTION_MS = 15000;
 
 // 25P03: the server ended a session left idle inside a transaction (its work was rolled back; run it again).
-const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', '25P03', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
+const TRANSIENT_CODES = new Set([
+	'ECONNREFUSED',
+	'ECONNRESET',
+	'EPIPE',
+	'ETIMEDOUT',
+	'EHOSTUNREACH',
+	'ENOTFOUND',
+	'25P03',
+	'57P01',
+	'57P02',
+	'57P03',
+	'08000',
+	'08001',
+	'08003',
+	'08004',
+	'08006',
+	'53300',
+]);
 
 /** Errors that mean the database was out of reach (restarting, failing over, a dropped link), not that the statement was wrong. */
 export function isTransient(e: unknown): boolean {
 	const code = String((e as { code?: unknown })?.code ?? '');
 	if (TRANSIENT_CODES.has(code)) return true;
-	return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection refused/i.test(String((e as Error)?.message ?? ''));
+	return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection refused/i.test(
+		String((e as Error)?.message ?? ''),
+	);
 }
 
 export const DEFAULT_STORE_RETRY_MS = [50, 100, 200, 400, 800, 1500, 2000, 2500, 2500];
@@ -74,7 +93,8 @@ export class PostgresDriver implements SqlDriver {
 			connectionTimeoutMillis: 5000,
 		};
 		if (opts.schema) {
-			if (!/^[a-z_][a-z0-9_]{0,62}$/.test(opts.schema)) throw new Error(`PostgreSQL schema "${opts.schema}" must be lower-case letters, digits and underscores.`);
+			if (!/^[a-z_][a-z0-9_]{0,62}$/.test(opts.schema))
+				throw new Error(`PostgreSQL schema "${opts.schema}" must be lower-case letters, digits and underscores.`);
 			config.options = `-c search_path=${opts.schema}`;
 		}
 		this.pool = new Pool(config);

@@ -101,7 +101,10 @@ export const MIGRATIONS: Migration[] = [
 		// Who claimed an event or key: when a commit's answer is lost with the connection and the write is
 		// run again, the writer recognises its own claim instead of mistaking it for a duplicate.
 		version: 4,
-		statements: () => [`ALTER TABLE mcr_case_calls ADD COLUMN claim TEXT`, `ALTER TABLE mcr_keys ADD COLUMN claim TEXT`],
+		statements: () => [
+			`ALTER TABLE mcr_case_calls ADD COLUMN claim TEXT`,
+			`ALTER TABLE mcr_keys ADD COLUMN claim TEXT`,
+		],
 	},
 	{
 		// Per-hour send counters beside the per-minute ones: the daily cap reads at most 25 rows instead of 1,440.

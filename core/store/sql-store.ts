@@ -14,8 +14,21 @@ const FAILED = [...NOT_DELIVERED, 'skipped'];
  * How far along a text is, in Twilio's order (queued, sending, sent, then delivered, undelivered or failed; read last on
  * WhatsApp). Twilio's reports can arrive out of order: one never moves a text back (a late "sent" after "undelivered").
  */
-const STAGE: Record<string, number> = { accepted: 0, scheduled: 0, queued: 0, sending: 1, sent: 2, delivered: 3, undelivered: 3, failed: 3, canceled: 3, read: 4 };
-const STAGE_SQL = `CASE status ${Object.entries(STAGE).map(([s, n]) => `WHEN '${s}' THEN ${n}`).join(' ')} ELSE 0 END`;
+const STAGE: Record<string, number> = {
+	accepted: 0,
+	scheduled: 0,
+	queued: 0,
+	sending: 1,
+	sent: 2,
+	delivered: 3,
+	undelivered: 3,
+	failed: 3,
+	canceled: 3,
+	read: 4,
+};
+const STAGE_SQL = `CASE status ${Object.entries(STAGE)
+	.map(([s, n]) => `WHEN '${s}' THEN ${n}`)
+	.join(' ')} ELSE 0 END`;
 
 function iso(value: string | Date): string {
 	return new Date(value).toISOString();
@@ -51,11 +64,20 @@ const CASE_COLUMNS = ['state', ...INDEXED, 'doc'] as const;
 function indexedColumns(c: Case): IndexedColumns {
 	const open = isOpen(c.state);
 	const ackDue =
-		(c.ack.status === 'deferred' || c.ack.status === 'failed') && c.ack.sendAt ? iso(c.ack.sendAt)
-		: c.ack.status === 'pending' && open ? after(c.stamps.detectedAt, ACK_SAFETY_NET_MS)
-		: c.ack.status === 'sending' && open ? after(c.ack.since ?? c.stamps.detectedAt, ACK_SAFETY_NET_MS)
-		: null;
-	const dueAt = !open ? null : c.dueAt ? iso(c.dueAt) : !c.owner && !c.nobodyAvailable ? after(c.stamps.detectedAt, ROUTE_SAFETY_NET_MS) : null;
+		(c.ack.status === 'deferred' || c.ack.status === 'failed') && c.ack.sendAt
+			? iso(c.ack.sendAt)
+			: c.ack.status === 'pending' && open
+				? after(c.stamps.detectedAt, ACK_SAFETY_NET_MS)
+				: c.ack.status === 'sending' && open
+					? after(c.ack.since ?? c.stamps.detectedAt, ACK_SAFETY_NET_MS)
+					: null;
+	const dueAt = !open
+		? null
+		: c.dueAt
+			? iso(c.dueAt)
+			: !c.owner && !c.nobodyAvailable
+				? after(c.stamps.detectedAt, ROUTE_SAFETY_NET_MS)
+				: null;
 	return { state: c.state, is_open: open ? 1 : 0, owner_id: c.owner?.id ?? null, due_at: dueAt, ack_due_at: ackDue };
 }
 
@@ -71,12 +93,19 @@ const CASE_INSERT_COLUMNS = CASE_COLUMNS.join(', ');
 /** A message row, and for a sent acknowledgment the business's per-minute and per-hour send counters (the caps read them). */
 async function insertMessage(db: SqlDriver, m: MessageRecord): Promise<void> {
 	const at = iso(m.at);
-	await db.run('INSERT INTO mcr_messages (business_id, to_number, kind, sid, status, error_code, case_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
-		m.businessId, m.to, m.kind, m.sid ?? null, m.status, m.errorCode ?? null, m.caseId ?? null, at,
-	]);
+	await db.run(
+		'INSERT INTO mcr_messages (business_id, to_number, kind, sid, status, error_code, case_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+		[m.businessId, m.to, m.kind, m.sid ?? null, m.status, m.errorCode ?? null, m.caseId ?? null, at],
+	);
 	if (m.kind === 'ack' && !FAILED.includes(m.status)) {
-		await db.run('INSERT INTO mcr_send_counts (business_id, minute, n) VALUES (?, ?, 1) ON CONFLICT (business_id, minute) DO UPDATE SET n = mcr_send_counts.n + 1', [m.businessId, at.slice(0, 16)]);
-		await db.run('INSERT INTO mcr_send_hours (business_id, hour, n) VALUES (?, ?, 1) ON CONFLICT (business_id, hour) DO UPDATE SET n = mcr_send_hours.n + 1', [m.businessId, at.slice(0, 13)]);
+		await db.run(
+			'INSERT INTO mcr_send_counts (business_id, minute, n) VALUES (?, ?, 1) ON CONFLICT (business_id, minute) DO UPDATE SET n = mcr_send_counts.n + 1',
+			[m.businessId, at.slice(0, 16)],
+		);
+		await db.run(
+			'INSERT INTO mcr_send_hours (business_id, hour, n) VALUES (?, ?, 1) ON CONFLICT (business_id, hour) DO UPDATE SET n = mcr_send_hours.n + 1',
+			[m.businessId, at.slice(0, 13)],
+		);
 	}
 }
 
@@ -123,48 +152,67 @@ export class SqlStore implements RecoveryStore {
 	async openOrJoinCase(event: MissedCall, build: (existing: Case | undefined) => Case): Promise<OpenCaseResult> {
 		const claim = randomUUID();
 		for (let attempt = 0; attempt < 5; attempt++) {
-			const result = await this.db.transaction(async (tx): Promise<OpenCaseResult | 'retry'> => {
-				const seen = await tx.all<{ case_id: string; claim: string | null }>('SELECT case_id, claim FROM mcr_case_calls WHERE event_id = ?', [event.eventId]);
-				if (seen.length) {
-					const rows = await tx.all('SELECT doc, version FROM mcr_cases WHERE case_id = ?', [seen[0].case_id]);
-					const c = parseDoc(rows[0])!;
-					// Our own write, committed before the connection dropped and run again: not a duplicate.
-					if (seen[0].claim === claim) return { case: c, created: c.calls.length === 1 && c.calls[0].eventId === event.eventId, duplicate: false };
-					return { case: c, created: false, duplicate: true };
-				}
-				const open = await tx.all(`SELECT doc, version FROM mcr_cases WHERE business_id = ? AND caller = ? AND is_open = 1${this.lock}`, [event.businessId, event.from]);
-				const existing = parseDoc(open[0]);
-				const next = CaseSchema.parse(build(existing));
-				if (existing) {
-					next.version = existing.version + 1;
-					const n = await tx.run(
-						`UPDATE mcr_cases SET ${CASE_SET}, version = ? WHERE case_id = ? AND version = ?`,
-						[...caseValues(next), next.version, existing.caseId, existing.version],
+			const result = await this.db
+				.transaction(async (tx): Promise<OpenCaseResult | 'retry'> => {
+					const seen = await tx.all<{ case_id: string; claim: string | null }>(
+						'SELECT case_id, claim FROM mcr_case_calls WHERE event_id = ?',
+						[event.eventId],
 					);
-					if (n !== 1) return 'retry';
-				} else {
-					next.version = 1;
-					const n = await tx.run(
-						`INSERT INTO mcr_cases (${CASE_INSERT_COLUMNS}, version, case_id, business_id, caller, detected_at)
+					if (seen.length) {
+						const rows = await tx.all('SELECT doc, version FROM mcr_cases WHERE case_id = ?', [seen[0].case_id]);
+						const c = parseDoc(rows[0])!;
+						// Our own write, committed before the connection dropped and run again: not a duplicate.
+						if (seen[0].claim === claim)
+							return {
+								case: c,
+								created: c.calls.length === 1 && c.calls[0].eventId === event.eventId,
+								duplicate: false,
+							};
+						return { case: c, created: false, duplicate: true };
+					}
+					const open = await tx.all(
+						`SELECT doc, version FROM mcr_cases WHERE business_id = ? AND caller = ? AND is_open = 1${this.lock}`,
+						[event.businessId, event.from],
+					);
+					const existing = parseDoc(open[0]);
+					const next = CaseSchema.parse(build(existing));
+					if (existing) {
+						next.version = existing.version + 1;
+						const n = await tx.run(`UPDATE mcr_cases SET ${CASE_SET}, version = ? WHERE case_id = ? AND version = ?`, [
+							...caseValues(next),
+							next.version,
+							existing.caseId,
+							existing.version,
+						]);
+						if (n !== 1) return 'retry';
+					} else {
+						next.version = 1;
+						const n = await tx.run(
+							`INSERT INTO mcr_cases (${CASE_INSERT_COLUMNS}, version, case_id, business_id, caller, detected_at)
 						 VALUES (${CASE_COLUMNS.map(() => '?').join(', ')}, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-						[...caseValues(next), next.version, next.caseId, next.businessId, next.caller, iso(next.stamps.detectedAt)],
+							[
+								...caseValues(next),
+								next.version,
+								next.caseId,
+								next.businessId,
+								next.caller,
+								iso(next.stamps.detectedAt),
+							],
+						);
+						// Another process opened this caller's case between our read and insert: fold into theirs.
+						if (n !== 1) return 'retry';
+					}
+					const claimed = await tx.run(
+						'INSERT INTO mcr_case_calls (event_id, case_id, business_id, at, claim) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+						[event.eventId, next.caseId, event.businessId, iso(next.stamps.detectedAt), claim],
 					);
-					// Another process opened this caller's case between our read and insert: fold into theirs.
-					if (n !== 1) return 'retry';
-				}
-				const claimed = await tx.run('INSERT INTO mcr_case_calls (event_id, case_id, business_id, at, claim) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING', [
-					event.eventId,
-					next.caseId,
-					event.businessId,
-					iso(next.stamps.detectedAt),
-					claim,
-				]);
-				if (claimed !== 1) throw new DuplicateRace();
-				return { case: next, created: !existing, duplicate: false };
-			}).catch((e) => {
-				if (e instanceof DuplicateRace) return 'retry' as const;
-				throw e;
-			});
+					if (claimed !== 1) throw new DuplicateRace();
+					return { case: next, created: !existing, duplicate: false };
+				})
+				.catch((e) => {
+					if (e instanceof DuplicateRace) return 'retry' as const;
+					throw e;
+				});
 			if (result !== 'retry') return result;
 		}
 		throw new ConcurrentUpdateError(`(open case for ${event.eventId})`);
@@ -175,19 +223,32 @@ export class SqlStore implements RecoveryStore {
 	}
 
 	async findCaseByEvent(eventId: string): Promise<Case | undefined> {
-		const rows = await this.db.all('SELECT c.doc, c.version FROM mcr_case_calls k JOIN mcr_cases c ON c.case_id = k.case_id WHERE k.event_id = ?', [eventId]);
+		const rows = await this.db.all(
+			'SELECT c.doc, c.version FROM mcr_case_calls k JOIN mcr_cases c ON c.case_id = k.case_id WHERE k.event_id = ?',
+			[eventId],
+		);
 		return parseDoc(rows[0]);
 	}
 
 	async findOpenCase(businessId: string, caller: string): Promise<Case | undefined> {
-		return parseDoc((await this.db.all('SELECT doc, version FROM mcr_cases WHERE business_id = ? AND caller = ? AND is_open = 1', [businessId, caller]))[0]);
+		return parseDoc(
+			(
+				await this.db.all('SELECT doc, version FROM mcr_cases WHERE business_id = ? AND caller = ? AND is_open = 1', [
+					businessId,
+					caller,
+				])
+			)[0],
+		);
 	}
 
 	async saveCase(c: Case, opts: { messages?: MessageRecord[]; previous?: Case } = {}): Promise<Case> {
 		const next = { ...c, version: c.version + 1 };
 		const cols = indexedColumns(next);
 		// The indexed columns that changed since the version read (all of them when that version is not at hand).
-		const was = opts.previous && opts.previous.caseId === c.caseId && opts.previous.version === c.version ? indexedColumns(opts.previous) : undefined;
+		const was =
+			opts.previous && opts.previous.caseId === c.caseId && opts.previous.version === c.version
+				? indexedColumns(opts.previous)
+				: undefined;
 		const set = ['state = ?', 'doc = ?', 'version = ?', 'claimed_until = NULL'];
 		const params: unknown[] = [cols.state, JSON.stringify(next), next.version];
 		for (const name of INDEXED) {
@@ -196,7 +257,11 @@ export class SqlStore implements RecoveryStore {
 			params.push(cols[name]);
 		}
 		const write = async (db: SqlDriver) => {
-			const n = await db.run(`UPDATE mcr_cases SET ${set.join(', ')} WHERE case_id = ? AND version = ?`, [...params, c.caseId, c.version]);
+			const n = await db.run(`UPDATE mcr_cases SET ${set.join(', ')} WHERE case_id = ? AND version = ?`, [
+				...params,
+				c.caseId,
+				c.version,
+			]);
 			if (n !== 1) throw new ConcurrentUpdateError(c.caseId);
 			for (const m of opts.messages ?? []) await insertMessage(db, m);
 		};
@@ -228,11 +293,18 @@ export class SqlStore implements RecoveryStore {
 		const params: unknown[] = [iso(now)];
 		const extra = opts.businessId ? ' AND business_id = ?' : '';
 		if (opts.businessId) params.push(opts.businessId);
-		const rows = await this.db.all(`SELECT doc, version FROM mcr_cases WHERE is_open = 1 AND due_at <= ?${extra} ORDER BY due_at LIMIT ${Math.min(opts.limit ?? 100, 1000)}`, params);
+		const rows = await this.db.all(
+			`SELECT doc, version FROM mcr_cases WHERE is_open = 1 AND due_at <= ?${extra} ORDER BY due_at LIMIT ${Math.min(opts.limit ?? 100, 1000)}`,
+			params,
+		);
 		return rows.map((r) => parseDoc(r)!);
 	}
 
-	async claimOverdue(now: string, leaseUntil: string, opts: { businessId?: string; limit?: number } = {}): Promise<Case[]> {
+	async claimOverdue(
+		now: string,
+		leaseUntil: string,
+		opts: { businessId?: string; limit?: number } = {},
+	): Promise<Case[]> {
 		const params: unknown[] = [iso(leaseUntil), iso(now), iso(now)];
 		const extra = opts.businessId ? ' AND business_id = ?' : '';
 		if (opts.businessId) params.push(opts.businessId);
@@ -277,7 +349,13 @@ export class SqlStore implements RecoveryStore {
 
 	async claimKey(key: string, businessId: string, at: string): Promise<boolean> {
 		const claim = randomUUID();
-		if ((await this.db.run('INSERT INTO mcr_keys (key, business_id, at, claim) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [key, businessId, iso(at), claim])) === 1) return true;
+		if (
+			(await this.db.run(
+				'INSERT INTO mcr_keys (key, business_id, at, claim) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+				[key, businessId, iso(at), claim],
+			)) === 1
+		)
+			return true;
 		// The insert may have committed on a connection that dropped before answering, then run again: ours is ours.
 		const rows = await this.db.all<{ claim: string | null }>('SELECT claim FROM mcr_keys WHERE key = ?', [key]);
 		return rows[0]?.claim === claim;
@@ -292,7 +370,10 @@ export class SqlStore implements RecoveryStore {
 	}
 
 	async isOptedOut(businessId: string, phone: string): Promise<boolean> {
-		const rows = await this.db.all<{ opted_out: number }>('SELECT opted_out FROM mcr_opt_outs WHERE business_id = ? AND phone = ?', [businessId, phone]);
+		const rows = await this.db.all<{ opted_out: number }>(
+			'SELECT opted_out FROM mcr_opt_outs WHERE business_id = ? AND phone = ?',
+			[businessId, phone],
+		);
 		return rows.length > 0 && Number(rows[0].opted_out) === 1;
 	}
 
@@ -302,12 +383,21 @@ export class SqlStore implements RecoveryStore {
 	}
 
 	async updateMessageStatus(sid: string, status: string, errorCode?: number): Promise<MessageRecord | undefined> {
-		const rows = await this.db.all<Row>(`UPDATE mcr_messages SET status = ?, error_code = ? WHERE sid = ? AND ${STAGE_SQL} <= ? RETURNING business_id, to_number, kind, sid, status, error_code, case_id, at`, [status, errorCode ?? null, sid, STAGE[status] ?? 0]);
+		const rows = await this.db.all<Row>(
+			`UPDATE mcr_messages SET status = ?, error_code = ? WHERE sid = ? AND ${STAGE_SQL} <= ? RETURNING business_id, to_number, kind, sid, status, error_code, case_id, at`,
+			[status, errorCode ?? null, sid, STAGE[status] ?? 0],
+		);
 		const r = rows[0];
 		if (!r) return undefined;
 		return {
-			businessId: String(r.business_id), to: String(r.to_number), kind: r.kind as MessageRecord['kind'], sid: String(r.sid), status: String(r.status),
-			errorCode: r.error_code == null ? undefined : Number(r.error_code), caseId: r.case_id == null ? undefined : String(r.case_id), at: String(r.at),
+			businessId: String(r.business_id),
+			to: String(r.to_number),
+			kind: r.kind as MessageRecord['kind'],
+			sid: String(r.sid),
+			status: String(r.status),
+			errorCode: r.error_code == null ? undefined : Number(r.error_code),
+			caseId: r.case_id == null ? undefined : String(r.case_id),
+			at: String(r.at),
 		};
 	}
 
@@ -317,8 +407,14 @@ export class SqlStore implements RecoveryStore {
 		const hourAgo = new Date(t - 3600e3).toISOString();
 		const sent = `status NOT IN (${FAILED.map((f) => `'${f}'`).join(', ')})`;
 		const [last, recent, counts] = await Promise.all([
-			this.db.all<{ at: string }>(`SELECT at FROM mcr_messages WHERE business_id = ? AND to_number = ? AND kind = 'ack' AND ${sent} ORDER BY at DESC LIMIT 1`, [businessId, to]),
-			this.db.all<{ at: string }>(`SELECT at FROM mcr_messages WHERE business_id = ? AND to_number = ? AND at > ? AND ${sent} ORDER BY at`, [businessId, to, dayAgo]),
+			this.db.all<{ at: string }>(
+				`SELECT at FROM mcr_messages WHERE business_id = ? AND to_number = ? AND kind = 'ack' AND ${sent} ORDER BY at DESC LIMIT 1`,
+				[businessId, to],
+			),
+			this.db.all<{ at: string }>(
+				`SELECT at FROM mcr_messages WHERE business_id = ? AND to_number = ? AND at > ? AND ${sent} ORDER BY at`,
+				[businessId, to, dayAgo],
+			),
 			// The hour from per-minute counters (at most 60 rows); the day from per-hour counters (at most 25 rows,
 			// counting the whole of the hour 24 hours ago, so the daily cap errs on the safe side).
 			this.db.all<{ hour: number; day: number }>(
@@ -327,7 +423,12 @@ export class SqlStore implements RecoveryStore {
 				[businessId, hourAgo.slice(0, 16), businessId, dayAgo.slice(0, 13)],
 			),
 		]);
-		return { lastAckAt: last[0]?.at, sentToCallerLast24h: recent.map((r) => r.at), businessSentLastHour: Number(counts[0]?.hour ?? 0), businessSentLastDay: Number(counts[0]?.day ?? 0) };
+		return {
+			lastAckAt: last[0]?.at,
+			sentToCallerLast24h: recent.map((r) => r.at),
+			businessSentLastHour: Number(counts[0]?.hour ?? 0),
+			businessSentLastDay: Number(counts[0]?.day ?? 0),
+		};
 	}
 
 	async countCases(businessId?: string): Promise<number> {
@@ -338,11 +439,17 @@ export class SqlStore implements RecoveryStore {
 	}
 
 	async recordRefusal(provider: string, at: string): Promise<void> {
-		await this.db.run('INSERT INTO mcr_refusals (day, provider, n) VALUES (?, ?, 1) ON CONFLICT (day, provider) DO UPDATE SET n = mcr_refusals.n + 1', [iso(at).slice(0, 10), provider]);
+		await this.db.run(
+			'INSERT INTO mcr_refusals (day, provider, n) VALUES (?, ?, 1) ON CONFLICT (day, provider) DO UPDATE SET n = mcr_refusals.n + 1',
+			[iso(at).slice(0, 10), provider],
+		);
 	}
 
 	async refusals(fromDay = '0000-00-00', toDay = '9999-99-99'): Promise<Record<string, number>> {
-		const rows = await this.db.all<{ provider: string; n: number }>('SELECT provider, SUM(n) AS n FROM mcr_refusals WHERE day >= ? AND day <= ? GROUP BY provider', [fromDay, toDay]);
+		const rows = await this.db.all<{ provider: string; n: number }>(
+			'SELECT provider, SUM(n) AS n FROM mcr_refusals WHERE day >= ? AND day <= ? GROUP BY provider',
+			[fromDay, toDay],
+		);
 		return Object.fromEntries(rows.map((r) => [String(r.provider), Number(r.n)]));
 	}
 

@@ -23,7 +23,12 @@ function openDatabase(file: string): { db: Database; engine: string } {
 		return { db: new DatabaseSync(file), engine: 'node:sqlite' };
 	} catch (e) {
 		const code = (e as NodeJS.ErrnoException).code;
-		if (code !== 'ERR_UNKNOWN_BUILTIN_MODULE' && code !== 'MODULE_NOT_FOUND' && !/No such built-in module/.test(String(e))) throw e;
+		if (
+			code !== 'ERR_UNKNOWN_BUILTIN_MODULE' &&
+			code !== 'MODULE_NOT_FOUND' &&
+			!/No such built-in module/.test(String(e))
+		)
+			throw e;
 	}
 	try {
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -61,7 +66,10 @@ parentPort.on('message', (m) => {
 function startCheckpointer(file: string, engine: string): Worker | undefined {
 	try {
 		const driver = engine === 'node:sqlite' ? undefined : require.resolve('better-sqlite3');
-		const w = new Worker(CHECKPOINTER, { eval: true, workerData: { file, engine, driver, everyMs: CHECKPOINT_EVERY_MS } });
+		const w = new Worker(CHECKPOINTER, {
+			eval: true,
+			workerData: { file, engine, driver, everyMs: CHECKPOINT_EVERY_MS },
+		});
 		w.on('error', () => undefined); // the backstop checkpoint covers a thread that failed
 		w.unref();
 		return w;
@@ -75,7 +83,12 @@ function bind(params: unknown[]): unknown[] {
 }
 
 /** `single`: one statement (a plain run or a write with RETURNING), not a transaction of several. */
-type Work = { fn: (tx: SqlDriver) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void; single?: boolean };
+type Work = {
+	fn: (tx: SqlDriver) => Promise<unknown>;
+	resolve: (v: unknown) => void;
+	reject: (e: unknown) => void;
+	single?: boolean;
+};
 
 /** The real setImmediate, taken before any test framework can swap in a fake one. */
 const nextTurn: (fn: () => void) => void = setImmediate;
@@ -195,7 +208,11 @@ export class SqliteDriver implements SqlDriver {
 						}
 						if (!this.inTransaction()) {
 							// Every caller of the group gets the cause: SQLite's own error, or ours when a statement ended it quietly.
-							throw 'error' in outcome ? outcome.error : new Error('SQLite ended the transaction in the middle of a group commit: no write of the group is kept');
+							throw 'error' in outcome
+								? outcome.error
+								: new Error(
+										'SQLite ended the transaction in the middle of a group commit: no write of the group is kept',
+									);
 						}
 						settle.push('error' in outcome ? () => w.reject(outcome.error) : () => w.resolve(outcome.out));
 						continue;

@@ -48,7 +48,16 @@ export function newCase(event: MissedCall, at: string): Case {
 		calledNumber: event.to,
 		channel: event.channel,
 		state: 'detected',
-		calls: [{ eventId: event.eventId, callSid: event.callSid, reason: event.reason, startedAt: event.startedAt, durationSec: event.durationSec, ...(event.voicemail ? { voicemail: event.voicemail } : {}) }],
+		calls: [
+			{
+				eventId: event.eventId,
+				callSid: event.callSid,
+				reason: event.reason,
+				startedAt: event.startedAt,
+				durationSec: event.durationSec,
+				...(event.voicemail ? { voicemail: event.voicemail } : {}),
+			},
+		],
 		reasons: [],
 		owner: null,
 		nobodyAvailable: false,
@@ -68,14 +77,36 @@ export function newCase(event: MissedCall, at: string): Case {
 /** A repeat call joins the open case: the call is added, the state stays where it is. */
 export function foldCall(c: Case, event: MissedCall, at: string): Case {
 	if (c.calls.some((k) => k.eventId === event.eventId)) return c;
-	const calls = [...c.calls, { eventId: event.eventId, callSid: event.callSid, reason: event.reason, startedAt: event.startedAt, durationSec: event.durationSec, ...(event.voicemail ? { voicemail: event.voicemail } : {}) }];
+	const calls = [
+		...c.calls,
+		{
+			eventId: event.eventId,
+			callSid: event.callSid,
+			reason: event.reason,
+			startedAt: event.startedAt,
+			durationSec: event.durationSec,
+			...(event.voicemail ? { voicemail: event.voicemail } : {}),
+		},
+	];
 	return note({ ...c, calls }, `detect:${event.eventId}`, 'repeat-call', at, `call ${calls.length} from this caller`);
 }
 
-export function attachVoicemail(c: Case, callSid: string, vm: { url?: string; durationSec?: number; transcript?: string }, key: string, at: string): Case {
+export function attachVoicemail(
+	c: Case,
+	callSid: string,
+	vm: { url?: string; durationSec?: number; transcript?: string },
+	key: string,
+	at: string,
+): Case {
 	if (hasApplied(c, key)) return c;
 	const calls = c.calls.map((k) =>
-		k.callSid === callSid ? { ...k, reason: 'voicemail' as const, voicemail: { ...k.voicemail, ...Object.fromEntries(Object.entries(vm).filter(([, v]) => v !== undefined)) } } : k,
+		k.callSid === callSid
+			? {
+					...k,
+					reason: 'voicemail' as const,
+					voicemail: { ...k.voicemail, ...Object.fromEntries(Object.entries(vm).filter(([, v]) => v !== undefined)) },
+				}
+			: k,
 	);
 	return note({ ...c, calls }, key, vm.transcript !== undefined ? 'transcript' : 'voicemail', at);
 }
@@ -93,37 +124,117 @@ export function recordAck(c: Case, r: AckResult, key: string, at: string): Case 
 	switch (r.status) {
 		case 'sending':
 			// Stored before the text goes out: if the process dies mid-send, the sweep asks the provider what happened.
-			return note({ ...c, ack: { status: 'sending', since: c.ack.status === 'failed' && c.ack.since ? c.ack.since : at, body: r.body, channel: r.channel, from: r.from, claim: r.claim, tries } }, key, 'ack-sending', at);
+			return note(
+				{
+					...c,
+					ack: {
+						status: 'sending',
+						since: c.ack.status === 'failed' && c.ack.since ? c.ack.since : at,
+						body: r.body,
+						channel: r.channel,
+						from: r.from,
+						claim: r.claim,
+						tries,
+					},
+				},
+				key,
+				'ack-sending',
+				at,
+			);
 		case 'sent': {
-			const next = { ...c, ack: { status: 'sent' as const, messageSid: r.messageSid, body: r.body, channel: r.channel, segments: r.segments, tries }, stamps: { ...c.stamps, acknowledgedAt: at }, flags: c.flags.filter((f) => f !== 'ack-failed' && f !== 'ack-unconfirmed') };
+			const next = {
+				...c,
+				ack: {
+					status: 'sent' as const,
+					messageSid: r.messageSid,
+					body: r.body,
+					channel: r.channel,
+					segments: r.segments,
+					tries,
+				},
+				stamps: { ...c.stamps, acknowledgedAt: at },
+				flags: c.flags.filter((f) => f !== 'ack-failed' && f !== 'ack-unconfirmed'),
+			};
 			return c.state === 'detected' ? transition(next, 'acknowledged', key, at) : note(next, key, 'acknowledged', at);
 		}
 		case 'skipped': {
 			const next = { ...c, ack: { status: 'skipped' as const, reason: r.reason, tries } };
-			return c.state === 'detected' ? transition(next, 'ack-skipped', key, at, r.reason) : note(next, key, 'ack-skipped', at, r.reason);
+			return c.state === 'detected'
+				? transition(next, 'ack-skipped', key, at, r.reason)
+				: note(next, key, 'ack-skipped', at, r.reason);
 		}
 		case 'deferred':
-			return note({ ...c, ack: { status: 'deferred', sendAt: r.sendAt, reason: r.reason, body: r.body, tries } }, key, 'ack-deferred', at, `${r.reason}; sends at ${r.sendAt}`);
+			return note(
+				{ ...c, ack: { status: 'deferred', sendAt: r.sendAt, reason: r.reason, body: r.body, tries } },
+				key,
+				'ack-deferred',
+				at,
+				`${r.reason}; sends at ${r.sendAt}`,
+			);
 		case 'failed': {
 			const flags = c.flags.includes('ack-failed') ? c.flags : [...c.flags, 'ack-failed'];
 			// `since` stays: the next try asks the provider whether any earlier try left after all (a timed-out send may have).
-			return note({ ...c, flags, ack: { status: 'failed', error: r.error, tries, ...(r.retryAt ? { sendAt: r.retryAt } : {}), ...(c.ack.since ? { since: c.ack.since, body: c.ack.body, from: c.ack.from, channel: c.ack.channel } : {}) } }, key, 'ack-failed', at, r.error.message);
+			return note(
+				{
+					...c,
+					flags,
+					ack: {
+						status: 'failed',
+						error: r.error,
+						tries,
+						...(r.retryAt ? { sendAt: r.retryAt } : {}),
+						...(c.ack.since ? { since: c.ack.since, body: c.ack.body, from: c.ack.from, channel: c.ack.channel } : {}),
+					},
+				},
+				key,
+				'ack-failed',
+				at,
+				r.error.message,
+			);
 		}
 	}
 }
 
 export function applyClassification(c: Case, k: Classification, key: string, at: string): Case {
 	if (hasApplied(c, key)) return c;
-	return note({ ...c, urgency: k.urgency, serviceType: k.serviceType, timing: k.timing, score: k.score, reasons: k.reasons, stamps: { ...c.stamps, classifiedAt: at } }, key, 'classified', at, `${k.urgency}, ${k.serviceType}`);
+	return note(
+		{
+			...c,
+			urgency: k.urgency,
+			serviceType: k.serviceType,
+			timing: k.timing,
+			score: k.score,
+			reasons: k.reasons,
+			stamps: { ...c.stamps, classifiedAt: at },
+		},
+		key,
+		'classified',
+		at,
+		`${k.urgency}, ${k.serviceType}`,
+	);
 }
 
 export function applyRoute(c: Case, d: RouteDecision, key: string, at: string): Case {
 	if (hasApplied(c, key)) return c;
 	if (d.kind === 'nobody-available') {
 		const flags = c.flags.includes('nobody-available') ? c.flags : [...c.flags, 'nobody-available'];
-		return note({ ...c, owner: null, nobodyAvailable: true, dueAt: d.dueAt, flags }, key, 'nobody-available', at, d.reasons[d.reasons.length - 1]);
+		return note(
+			{ ...c, owner: null, nobodyAvailable: true, dueAt: d.dueAt, flags },
+			key,
+			'nobody-available',
+			at,
+			d.reasons[d.reasons.length - 1],
+		);
 	}
-	const next = { ...c, owner: d.owner, nobodyAvailable: false, dueAt: d.dueAt, escalationLevel: d.escalationLevel, flags: c.flags.filter((f) => f !== 'nobody-available'), stamps: { ...c.stamps, assignedAt: c.stamps.assignedAt ?? at } };
+	const next = {
+		...c,
+		owner: d.owner,
+		nobodyAvailable: false,
+		dueAt: d.dueAt,
+		escalationLevel: d.escalationLevel,
+		flags: c.flags.filter((f) => f !== 'nobody-available'),
+		stamps: { ...c.stamps, assignedAt: c.stamps.assignedAt ?? at },
+	};
 	if (c.state === 'contacted') return note(next, key, 'assigned', at, d.owner.name);
 	return transition(next, 'assigned', key, at, d.owner.name);
 }
@@ -135,7 +246,9 @@ export function applyEscalation(c: Case, d: EscalationDecision, key: string, at:
 		return note({ ...c, flags }, key, 'escalation-exhausted', at);
 	}
 	const next = { ...c, owner: d.owner, dueAt: d.dueAt, escalationLevel: d.level, nobodyAvailable: false };
-	return c.state === 'contacted' ? note(next, key, `escalated-${d.level}`, at, d.owner.name) : transition(next, 'assigned', key, at, `escalated to ${d.owner.name}`);
+	return c.state === 'contacted'
+		? note(next, key, `escalated-${d.level}`, at, d.owner.name)
+		: transition(next, 'assigned', key, at, `escalated to ${d.owner.name}`);
 }
 
 const CONTACT_RESULTS: Attempt['result'][] = ['reached', 'replied', 'booked'];
@@ -156,11 +269,21 @@ export function recordReply(c: Case, body: string, key: string, at: string): Cas
 
 const RECOVERED: Outcome[] = ['booked', 'called-back', 'replied'];
 
-export function recordOutcome(c: Case, outcome: { kind: Outcome; value?: number; note?: string }, key: string, at: string): Case {
+export function recordOutcome(
+	c: Case,
+	outcome: { kind: Outcome; value?: number; note?: string },
+	key: string,
+	at: string,
+): Case {
 	if (hasApplied(c, key)) return c;
-	if (!OUTCOMES.includes(outcome.kind)) throw new RecoveryInputError('outcome', outcome.kind, `Use one of: ${OUTCOMES.join(', ')}.`);
+	if (!OUTCOMES.includes(outcome.kind))
+		throw new RecoveryInputError('outcome', outcome.kind, `Use one of: ${OUTCOMES.join(', ')}.`);
 	if (outcome.value !== undefined && (!Number.isFinite(outcome.value) || outcome.value < 0)) {
-		throw new RecoveryInputError('value', outcome.value, 'The recovered value is an amount of money of 0 or more, such as 350.');
+		throw new RecoveryInputError(
+			'value',
+			outcome.value,
+			'The recovered value is an amount of money of 0 or more, such as 350.',
+		);
 	}
 	const to: CaseState = RECOVERED.includes(outcome.kind) ? 'recovered' : 'lost';
 	return transition({ ...c, outcome, stamps: { ...c.stamps, closedAt: at } }, to, key, at, outcome.kind);

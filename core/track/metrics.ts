@@ -23,8 +23,14 @@ export interface Metrics {
 	recoveredValue: number;
 	ackSkips: Record<string, number>;
 	flags: Record<string, number>;
-	perOwner: Record<string, { name: string; cases: number; open: number; contacted: number; recovered: number; overdue: number }>;
-	perUrgency: Record<Urgency, { cases: number; recovered: number; contactedInTime: number; contacted: number; firstContact: Percentiles }>;
+	perOwner: Record<
+		string,
+		{ name: string; cases: number; open: number; contacted: number; recovered: number; overdue: number }
+	>;
+	perUrgency: Record<
+		Urgency,
+		{ cases: number; recovered: number; contactedInTime: number; contacted: number; firstContact: Percentiles }
+	>;
 }
 
 function seconds(a: string | undefined, b: string | undefined): number | undefined {
@@ -42,7 +48,10 @@ export function percentiles(values: number[]): Percentiles {
 const CONTACTED_STATES = new Set(['contacted', 'recovered']);
 
 /** Metrics for a set of cases (one business and period, usually), computed from the cases themselves. */
-export function computeMetrics(cases: Case[], opts: { now: string; from?: string; to?: string; businessId?: string; deadlines?: Record<Urgency, number> }): Metrics {
+export function computeMetrics(
+	cases: Case[],
+	opts: { now: string; from?: string; to?: string; businessId?: string; deadlines?: Record<Urgency, number> },
+): Metrics {
 	const now = Date.parse(opts.now);
 	const m: Metrics = {
 		period: { from: opts.from, to: opts.to, now: opts.now },
@@ -59,7 +68,12 @@ export function computeMetrics(cases: Case[], opts: { now: string; from?: string
 		ackSkips: {},
 		flags: {},
 		perOwner: {},
-		perUrgency: Object.fromEntries(URGENCIES.map((u) => [u, { cases: 0, recovered: 0, contactedInTime: 0, contacted: 0, firstContact: { p50: null, p90: null, count: 0 } }])) as Metrics['perUrgency'],
+		perUrgency: Object.fromEntries(
+			URGENCIES.map((u) => [
+				u,
+				{ cases: 0, recovered: 0, contactedInTime: 0, contacted: 0, firstContact: { p50: null, p90: null, count: 0 } },
+			]),
+		) as Metrics['perUrgency'],
 	};
 	const lag: number[] = [];
 	const ack: number[] = [];
@@ -93,7 +107,14 @@ export function computeMetrics(cases: Case[], opts: { now: string; from?: string
 		}
 		for (const f of c.flags) m.flags[f] = (m.flags[f] ?? 0) + 1;
 		if (c.owner) {
-			const o = (m.perOwner[c.owner.id] ??= { name: c.owner.name, cases: 0, open: 0, contacted: 0, recovered: 0, overdue: 0 });
+			const o = (m.perOwner[c.owner.id] ??= {
+				name: c.owner.name,
+				cases: 0,
+				open: 0,
+				contacted: 0,
+				recovered: 0,
+				overdue: 0,
+			});
 			o.cases++;
 			if (open) o.open++;
 			if (contacted) o.contacted++;
@@ -108,7 +129,11 @@ export function computeMetrics(cases: Case[], opts: { now: string; from?: string
 			pu.contacted++;
 			(contactByUrgency[u] ??= []).push(fc);
 			const deadline = opts.deadlines?.[u];
-			const dueSec = c.dueAt ? seconds(c.stamps.detectedAt, c.dueAt) : deadline !== undefined ? deadline * 60 : undefined;
+			const dueSec = c.dueAt
+				? seconds(c.stamps.detectedAt, c.dueAt)
+				: deadline !== undefined
+					? deadline * 60
+					: undefined;
 			if (dueSec === undefined || fc <= dueSec) pu.contactedInTime++;
 		}
 	}
@@ -121,7 +146,12 @@ export function computeMetrics(cases: Case[], opts: { now: string; from?: string
 	return m;
 }
 
-export type CheckResult = { name: 'Detection' | 'Acknowledgment' | 'Urgency' | 'Ownership' | 'Loop'; status: 'pass' | 'partial' | 'fail'; points: number; why: string };
+export type CheckResult = {
+	name: 'Detection' | 'Acknowledgment' | 'Urgency' | 'Ownership' | 'Loop';
+	status: 'pass' | 'partial' | 'fail';
+	points: number;
+	why: string;
+};
 
 export interface Scorecard {
 	score: 1 | 2 | 3 | 4 | 5 | null;
@@ -156,16 +186,38 @@ export function scorecard(cases: Case[], m: Metrics): Scorecard {
 	const checks: CheckResult[] = [];
 
 	const lag = m.detectionLag.p90 ?? Infinity;
-	checks.push(grade('Detection', lag <= 120, lag <= 600, `90% of missed calls were detected within ${m.detectionLag.p90 ?? '?'} s of the call (target 120 s)`));
+	checks.push(
+		grade(
+			'Detection',
+			lag <= 120,
+			lag <= 600,
+			`90% of missed calls were detected within ${m.detectionLag.p90 ?? '?'} s of the call (target 120 s)`,
+		),
+	);
 
-	const legit = new Set(['opted-out', 'landline', 'country-not-allowed', 'short-abandoned', 'already-acknowledged', 'disabled']);
+	const legit = new Set([
+		'opted-out',
+		'landline',
+		'country-not-allowed',
+		'short-abandoned',
+		'already-acknowledged',
+		'disabled',
+	]);
 	const handled = cases.filter(
 		(c) =>
-			(c.ack.status === 'sent' && (Date.parse(c.stamps.acknowledgedAt ?? '') - Date.parse(c.stamps.detectedAt)) / 1000 <= 300) ||
+			(c.ack.status === 'sent' &&
+				(Date.parse(c.stamps.acknowledgedAt ?? '') - Date.parse(c.stamps.detectedAt)) / 1000 <= 300) ||
 			c.ack.status === 'deferred' ||
 			(c.ack.status === 'skipped' && legit.has((c.ack.reason ?? '').split(':')[0])),
 	).length;
-	checks.push(grade('Acknowledgment', handled / n >= 0.9, handled / n >= 0.6, `${pct(handled, n)} of callers got a text within 5 minutes or were rightly not texted (target 90%)${m.flags['ack-failed'] ? `; ${m.flags['ack-failed']} send(s) failing` : ''}`));
+	checks.push(
+		grade(
+			'Acknowledgment',
+			handled / n >= 0.9,
+			handled / n >= 0.6,
+			`${pct(handled, n)} of callers got a text within 5 minutes or were rightly not texted (target 90%)${m.flags['ack-failed'] ? `; ${m.flags['ack-failed']} send(s) failing` : ''}`,
+		),
+	);
 
 	const urgent = m.perUrgency.emergency.contacted + m.perUrgency.high.contacted;
 	const urgentInTime = m.perUrgency.emergency.contactedInTime + m.perUrgency.high.contactedInTime;
@@ -182,7 +234,14 @@ export function scorecard(cases: Case[], m: Metrics): Scorecard {
 	);
 
 	const owned = m.funnel.owned;
-	checks.push(grade('Ownership', m.unowned === 0 && owned / n >= 0.95, m.unowned / n <= 0.05, `${pct(owned, n)} of cases had an owner; ${m.unowned} open case(s) without one (target: none)`));
+	checks.push(
+		grade(
+			'Ownership',
+			m.unowned === 0 && owned / n >= 0.95,
+			m.unowned / n <= 0.05,
+			`${pct(owned, n)} of cases had an owner; ${m.unowned} open case(s) without one (target: none)`,
+		),
+	);
 
 	const closedOrContacted = m.funnel.contacted + m.funnel.lost;
 	const overdueShare = m.overdue / n;

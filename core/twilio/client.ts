@@ -1,7 +1,13 @@
 import twilio from 'twilio';
 import type { LineType } from '../acknowledge';
 import { RecoveryInputError } from '../errors';
-import { classifyFailure, ProviderError, type CallRequest, type MessagingProvider, type SendRequest } from '../provider';
+import {
+	classifyFailure,
+	ProviderError,
+	type CallRequest,
+	type MessagingProvider,
+	type SendRequest,
+} from '../provider';
 import { scrubSecrets } from '../redact';
 import { TwilioHttpClient } from './http';
 
@@ -21,20 +27,40 @@ export interface TwilioAccount {
 
 export function validateAccount(a: TwilioAccount): URL | undefined {
 	if (!/^AC[0-9a-fA-F]{32}$/.test(a.accountSid ?? '')) {
-		throw new RecoveryInputError('accountSid', a.accountSid ? `${String(a.accountSid).slice(0, 6)}...` : a.accountSid, 'It starts with AC followed by 32 hex characters: copy it from the Twilio Console.', 'Twilio account');
+		throw new RecoveryInputError(
+			'accountSid',
+			a.accountSid ? `${String(a.accountSid).slice(0, 6)}...` : a.accountSid,
+			'It starts with AC followed by 32 hex characters: copy it from the Twilio Console.',
+			'Twilio account',
+		);
 	}
 	if (!a.authToken && !(a.apiKey && a.apiSecret)) {
-		throw new RecoveryInputError('authToken', undefined, 'Give the Auth Token, or an API key (SK...) and its secret.', 'Twilio account');
+		throw new RecoveryInputError(
+			'authToken',
+			undefined,
+			'Give the Auth Token, or an API key (SK...) and its secret.',
+			'Twilio account',
+		);
 	}
 	if (a.apiKey && !/^SK[0-9a-fA-F]{32}$/.test(a.apiKey)) {
-		throw new RecoveryInputError('apiKey', `${a.apiKey.slice(0, 4)}...`, 'An API key SID starts with SK followed by 32 hex characters.', 'Twilio account');
+		throw new RecoveryInputError(
+			'apiKey',
+			`${a.apiKey.slice(0, 4)}...`,
+			'An API key SID starts with SK followed by 32 hex characters.',
+			'Twilio account',
+		);
 	}
 	if (!a.apiBaseUrl) return undefined;
 	let url: URL;
 	try {
 		url = new URL(a.apiBaseUrl);
 	} catch {
-		throw new RecoveryInputError('apiBaseUrl', a.apiBaseUrl, 'Give a full URL such as http://127.0.0.1:3999, or leave it empty for Twilio itself.', 'Twilio account');
+		throw new RecoveryInputError(
+			'apiBaseUrl',
+			a.apiBaseUrl,
+			'Give a full URL such as http://127.0.0.1:3999, or leave it empty for Twilio itself.',
+			'Twilio account',
+		);
 	}
 	if (url.protocol !== 'http:' && url.protocol !== 'https:') {
 		throw new RecoveryInputError('apiBaseUrl', a.apiBaseUrl, 'Only http and https URLs are allowed.', 'Twilio account');
@@ -63,7 +89,10 @@ export class TwilioProvider implements MessagingProvider {
 		const code = typeof err.code === 'number' ? err.code : undefined;
 		const status = typeof err.status === 'number' ? err.status : undefined;
 		const network = typeof err.code === 'string' ? ` (${err.code})` : '';
-		const message = scrubSecrets(`Twilio ${what} failed${code ? ` with error ${code}` : ''}${status ? ` (HTTP ${status})` : network}: ${err.message ?? String(e)}`, this.secrets);
+		const message = scrubSecrets(
+			`Twilio ${what} failed${code ? ` with error ${code}` : ''}${status ? ` (HTTP ${status})` : network}: ${err.message ?? String(e)}`,
+			this.secrets,
+		);
 		return classifyFailure(status, code, message);
 	}
 
@@ -83,12 +112,22 @@ export class TwilioProvider implements MessagingProvider {
 		}
 	}
 
-	async findSentMessage(req: { to: string; from: string; body: string; channel: 'sms' | 'whatsapp'; since: string }): Promise<{ sid: string; status: string } | undefined> {
+	async findSentMessage(req: {
+		to: string;
+		from: string;
+		body: string;
+		channel: 'sms' | 'whatsapp';
+		since: string;
+	}): Promise<{ sid: string; status: string } | undefined> {
 		const prefix = req.channel === 'whatsapp' ? 'whatsapp:' : '';
 		const since = Date.parse(req.since) - 60e3; // clocks differ; the body and numbers must match too
 		try {
 			// Newest first; the few latest to this caller from this sender are enough.
-			const list = await this.client.messages.list({ to: `${prefix}${req.to}`, ...(req.from.startsWith('MG') ? {} : { from: `${prefix}${req.from}` }), limit: 20 });
+			const list = await this.client.messages.list({
+				to: `${prefix}${req.to}`,
+				...(req.from.startsWith('MG') ? {} : { from: `${prefix}${req.from}` }),
+				limit: 20,
+			});
 			const m = list.find((x) => x.body === req.body && (!x.dateCreated || x.dateCreated.getTime() >= since));
 			return m ? { sid: m.sid, status: m.status } : undefined;
 		} catch (e) {
@@ -127,7 +166,9 @@ export class TwilioProvider implements MessagingProvider {
 	}
 
 	/** Reads a number's Voice URL and status callback, to set them on activation and restore them after. */
-	async getNumberWebhooks(phone: string): Promise<{ sid: string; voiceUrl: string; statusCallback: string; smsUrl: string } | undefined> {
+	async getNumberWebhooks(
+		phone: string,
+	): Promise<{ sid: string; voiceUrl: string; statusCallback: string; smsUrl: string } | undefined> {
 		try {
 			const list = await this.client.incomingPhoneNumbers.list({ phoneNumber: phone, limit: 1 });
 			const n = list[0];
@@ -137,11 +178,16 @@ export class TwilioProvider implements MessagingProvider {
 		}
 	}
 
-	async setNumberWebhooks(sid: string, hooks: { voiceUrl?: string; statusCallback?: string; smsUrl?: string }): Promise<void> {
+	async setNumberWebhooks(
+		sid: string,
+		hooks: { voiceUrl?: string; statusCallback?: string; smsUrl?: string },
+	): Promise<void> {
 		try {
 			await this.client.incomingPhoneNumbers(sid).update({
 				...(hooks.voiceUrl !== undefined ? { voiceUrl: hooks.voiceUrl, voiceMethod: 'POST' } : {}),
-				...(hooks.statusCallback !== undefined ? { statusCallback: hooks.statusCallback, statusCallbackMethod: 'POST' } : {}),
+				...(hooks.statusCallback !== undefined
+					? { statusCallback: hooks.statusCallback, statusCallbackMethod: 'POST' }
+					: {}),
 				...(hooks.smsUrl !== undefined ? { smsUrl: hooks.smsUrl, smsMethod: 'POST' } : {}),
 			});
 		} catch (e) {

@@ -27,7 +27,8 @@ export function formEncode(data: Record<string, unknown> | undefined): string {
 	const out = new URLSearchParams();
 	for (const [k, v] of Object.entries(data ?? {})) {
 		if (v === undefined) continue;
-		for (const item of Array.isArray(v) ? v : [v]) out.append(k, item === null || item === undefined ? '' : String(item));
+		for (const item of Array.isArray(v) ? v : [v])
+			out.append(k, item === null || item === undefined ? '' : String(item));
 	}
 	return out.toString();
 }
@@ -59,37 +60,65 @@ export class TwilioHttpClient {
 	async request(opts: SdkRequest): Promise<SdkResponse> {
 		const target = new URL(opts.uri);
 		if (target.protocol !== 'https:' || !/(^|\.)twilio\.com$/.test(target.hostname)) {
-			throw new ProviderError(`Refusing a request to ${target.hostname}: only the Twilio API is reachable from this client`, 'rejected', false);
+			throw new ProviderError(
+				`Refusing a request to ${target.hostname}: only the Twilio API is reachable from this client`,
+				'rejected',
+				false,
+			);
 		}
 		const query = formEncode(opts.params as Record<string, unknown> | undefined);
 		const search = [target.search.slice(1), query].filter(Boolean).join('&');
 		const path = `${this.base ? this.base.pathname.replace(/\/$/, '') : ''}${target.pathname}${search ? `?${search}` : ''}`;
 		const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-		if (opts.username && opts.password) headers.Authorization = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
+		if (opts.username && opts.password)
+			headers.Authorization = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
 		else if (opts.authStrategy) headers.Authorization = await opts.authStrategy.getAuthString();
 		let body: string | undefined;
 		if (opts.data !== undefined && opts.data !== null) {
 			const type = Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '';
-			body = typeof opts.data === 'string' ? opts.data : type.includes('json') ? JSON.stringify(opts.data) : formEncode(opts.data);
+			body =
+				typeof opts.data === 'string'
+					? opts.data
+					: type.includes('json')
+						? JSON.stringify(opts.data)
+						: formEncode(opts.data);
 			headers['Content-Length'] = String(Buffer.byteLength(body));
 		}
 		const timeout = opts.timeout ?? this.timeoutMs;
 		const host = this.base ?? target;
 		return new Promise<SdkResponse>((resolve, reject) => {
-			const req = this.transport.request({ protocol: host.protocol, hostname: host.hostname, port: host.port || undefined, method: opts.method.toUpperCase(), path, headers, agent: this.agent }, (res) => {
-				const chunks: Buffer[] = [];
-				res.on('data', (c: Buffer) => chunks.push(c));
-				res.on('end', () => {
-					clearTimeout(timer);
-					resolve({ statusCode: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers });
-				});
-				res.on('error', (e) => {
-					clearTimeout(timer);
-					reject(e);
-				});
-			});
+			const req = this.transport.request(
+				{
+					protocol: host.protocol,
+					hostname: host.hostname,
+					port: host.port || undefined,
+					method: opts.method.toUpperCase(),
+					path,
+					headers,
+					agent: this.agent,
+				},
+				(res) => {
+					const chunks: Buffer[] = [];
+					res.on('data', (c: Buffer) => chunks.push(c));
+					res.on('end', () => {
+						clearTimeout(timer);
+						resolve({
+							statusCode: res.statusCode ?? 0,
+							body: Buffer.concat(chunks).toString('utf8'),
+							headers: res.headers,
+						});
+					});
+					res.on('error', (e) => {
+						clearTimeout(timer);
+						reject(e);
+					});
+				},
+			);
 			// The whole exchange, not just an idle socket: a provider that accepts and never answers is a timeout.
-			const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeout} ms`), { code: 'ETIMEDOUT' })), timeout);
+			const timer = setTimeout(
+				() => req.destroy(Object.assign(new Error(`no answer within ${timeout} ms`), { code: 'ETIMEDOUT' })),
+				timeout,
+			);
 			req.on('error', (e) => {
 				clearTimeout(timer);
 				reject(e);

@@ -23,19 +23,27 @@ export function validateTwilioSignature(c: SignatureCheck): SignatureResult {
 	let ok: boolean;
 	try {
 		const url = new URL(c.url);
-		ok = url.searchParams.has('bodySHA256') && c.rawBody !== undefined
-			? twilio.validateRequestWithBody(c.authToken, c.signature, c.url, c.rawBody)
-			: twilio.validateRequest(c.authToken, c.signature, c.url, stringParams(c.params ?? {}));
+		ok =
+			url.searchParams.has('bodySHA256') && c.rawBody !== undefined
+				? twilio.validateRequestWithBody(c.authToken, c.signature, c.url, c.rawBody)
+				: twilio.validateRequest(c.authToken, c.signature, c.url, stringParams(c.params ?? {}));
 	} catch {
 		ok = false;
 	}
-	return ok ? { valid: true } : { valid: false, reason: 'the X-Twilio-Signature does not match: wrong Auth Token, a changed body, or the public URL differs from the one Twilio called' };
+	return ok
+		? { valid: true }
+		: {
+				valid: false,
+				reason:
+					'the X-Twilio-Signature does not match: wrong Auth Token, a changed body, or the public URL differs from the one Twilio called',
+			};
 }
 
 /** Twilio signs each value as text; repeated keys arrive as arrays and are signed in order. */
 function stringParams(p: Record<string, unknown>): Record<string, string | string[]> {
 	const out: Record<string, string | string[]> = {};
-	for (const [k, v] of Object.entries(p)) out[k] = Array.isArray(v) ? v.map(String) : v === undefined || v === null ? '' : String(v);
+	for (const [k, v] of Object.entries(p))
+		out[k] = Array.isArray(v) ? v.map(String) : v === undefined || v === null ? '' : String(v);
 	return out;
 }
 
@@ -45,7 +53,10 @@ export function signTwilioRequest(authToken: string, url: string, params: Record
 }
 
 /** The public URL of a request: a configured base (proxy) plus the path and query the server received. */
-export function publicUrl(base: string | undefined, received: { protocol?: string; host?: string; originalUrl: string }): string {
+export function publicUrl(
+	base: string | undefined,
+	received: { protocol?: string; host?: string; originalUrl: string },
+): string {
 	if (base) {
 		const b = new URL(base);
 		const path = received.originalUrl.startsWith('/') ? received.originalUrl : `/${received.originalUrl}`;

@@ -16,28 +16,43 @@ function memo<O>(build: (opts: O) => string): (opts: O) => string {
 }
 
 /** Forward-and-detect: ring the business's real phone; the Dial action tells us if anyone answered. */
-export const forwardTwiml = memo((opts: { forwardTo: string; actionUrl: string; timeoutSec: number; callerId?: string }): string => {
-	const r = new VoiceResponse();
-	const dial = r.dial({ action: opts.actionUrl, method: 'POST', timeout: opts.timeoutSec, ...(opts.callerId ? { callerId: opts.callerId } : {}) });
-	dial.number(opts.forwardTo);
-	return r.toString();
-});
+export const forwardTwiml = memo(
+	(opts: { forwardTo: string; actionUrl: string; timeoutSec: number; callerId?: string }): string => {
+		const r = new VoiceResponse();
+		const dial = r.dial({
+			action: opts.actionUrl,
+			method: 'POST',
+			timeout: opts.timeoutSec,
+			...(opts.callerId ? { callerId: opts.callerId } : {}),
+		});
+		dial.number(opts.forwardTo);
+		return r.toString();
+	},
+);
 
 /** After a missed forward: a short message and a voicemail whose recording and transcription come back to us. */
-export const voicemailTwiml = memo((opts: { prompt: string; actionUrl: string; transcribeUrl?: string; maxLengthSec?: number; voice?: string }): string => {
-	const r = new VoiceResponse();
-	r.say({ voice: (opts.voice ?? 'Polly.Joanna') as never }, opts.prompt);
-	r.record({
-		action: opts.actionUrl,
-		method: 'POST',
-		maxLength: opts.maxLengthSec ?? 120,
-		playBeep: true,
-		timeout: 5,
-		...(opts.transcribeUrl ? { transcribe: true, transcribeCallback: opts.transcribeUrl } : {}),
-	});
-	r.hangup();
-	return r.toString();
-});
+export const voicemailTwiml = memo(
+	(opts: {
+		prompt: string;
+		actionUrl: string;
+		transcribeUrl?: string;
+		maxLengthSec?: number;
+		voice?: string;
+	}): string => {
+		const r = new VoiceResponse();
+		r.say({ voice: (opts.voice ?? 'Polly.Joanna') as never }, opts.prompt);
+		r.record({
+			action: opts.actionUrl,
+			method: 'POST',
+			maxLength: opts.maxLengthSec ?? 120,
+			playBeep: true,
+			timeout: 5,
+			...(opts.transcribeUrl ? { transcribe: true, transcribeCallback: opts.transcribeUrl } : {}),
+		});
+		r.hangup();
+		return r.toString();
+	},
+);
 
 export function hangupTwiml(): string {
 	const r = new VoiceResponse();

@@ -10,7 +10,8 @@ export class Acknowledge implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: 'Text the caller back',
-		description: 'Texts the caller within seconds (SMS or WhatsApp) with the business-hours, after-hours or holiday message; never texts opted-out numbers, landlines, foreign premium numbers, or inside quiet hours (deferred instead)',
+		description:
+			'Texts the caller within seconds (SMS or WhatsApp) with the business-hours, after-hours or holiday message; never texts opted-out numbers, landlines, foreign premium numbers, or inside quiet hours (deferred instead)',
 		defaults: { name: 'Acknowledge' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -23,7 +24,8 @@ export class Acknowledge implements INodeType {
 		properties: [
 			caseIdProperty,
 			{
-				displayName: 'The message, its variants, quiet hours and every guard are set once per business in the Workspace credential.',
+				displayName:
+					'The message, its variants, quiet hours and every guard are set once per business in the Workspace credential.',
 				name: 'notice',
 				type: 'notice',
 				default: '',
@@ -43,12 +45,21 @@ export class Acknowledge implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const { loop } = await loopFor(this, { twilio: 'required' });
 		return eachItem(this, 2, async (i, item) => {
-			const r = await loop.acknowledge(caseIdOf(this, i), { force: this.getNodeParameter('force', i, false) as boolean });
+			const r = await loop.acknowledge(caseIdOf(this, i), {
+				force: this.getNodeParameter('force', i, false) as boolean,
+			});
 			const sent = r.case.ack.status === 'sent' && !!r.sent;
 			const json: IDataObject = {
 				...item.json,
 				...caseJson(r.case),
-				acknowledgment: { status: r.case.ack.status, reason: r.case.ack.reason ?? (r.plan.action === 'none' ? r.plan.reason : undefined), messageSid: r.sent?.sid, body: r.case.ack.body, sendAt: r.case.ack.sendAt, error: r.error },
+				acknowledgment: {
+					status: r.case.ack.status,
+					reason: r.case.ack.reason ?? (r.plan.action === 'none' ? r.plan.reason : undefined),
+					messageSid: r.sent?.sid,
+					body: r.case.ack.body,
+					sendAt: r.case.ack.sendAt,
+					error: r.error,
+				},
 			};
 			return [{ output: sent ? 0 : 1, json }];
 		});

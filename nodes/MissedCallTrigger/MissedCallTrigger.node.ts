@@ -1,8 +1,26 @@
-import type { IDataObject, IHookFunctions, INodeExecutionData, INodeType, INodeTypeDescription, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IHookFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import { answerWebhook, maskPhone, PROVIDERS, type TriggerConfig } from '../../core';
 import { businessResolver } from '../shared/runtime';
-import { credentialsOf, forgetCredentials, loopFor, asNodeError, TWILIO, twilioAccountFrom, webhookSecretTest, workspaceTest, caseJson } from '../shared/n8n';
+import {
+	credentialsOf,
+	forgetCredentials,
+	loopFor,
+	asNodeError,
+	TWILIO,
+	twilioAccountFrom,
+	webhookSecretTest,
+	workspaceTest,
+	caseJson,
+} from '../shared/n8n';
 import { sharedProvider } from '../shared/runtime';
 
 const WEBHOOK_SECRET = 'missedCallRecoveryWebhookSecretApi';
@@ -19,7 +37,8 @@ export class MissedCallTrigger implements INodeType {
 		version: [1, 2],
 		defaultVersion: 2,
 		subtitle: '={{ $parameter["mode"] === "forward" ? "Forward and detect" : "Status callback" }}',
-		description: 'Starts the workflow when a call is missed: checks the provider signature, answers with TwiML, drops duplicate deliveries and emits one clean event per missed call',
+		description:
+			'Starts the workflow when a call is missed: checks the provider signature, answers with TwiML, drops duplicate deliveries and emits one clean event per missed call',
 		defaults: { name: 'Missed Call Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
@@ -27,7 +46,12 @@ export class MissedCallTrigger implements INodeType {
 		credentials: [
 			{ name: 'missedCallRecoveryWorkspaceApi', required: true, testedBy: 'workspaceTest' },
 			{ name: 'missedCallRecoveryTwilioApi', required: false, displayOptions: { show: { provider: ['twilio'] } } },
-			{ name: 'missedCallRecoveryWebhookSecretApi', required: true, testedBy: 'webhookSecretTest', displayOptions: { show: { provider: PROVIDERS.filter((p) => p !== 'twilio'), validateSignature: [true] } } },
+			{
+				name: 'missedCallRecoveryWebhookSecretApi',
+				required: true,
+				testedBy: 'webhookSecretTest',
+				displayOptions: { show: { provider: PROVIDERS.filter((p) => p !== 'twilio'), validateSignature: [true] } },
+			},
 		],
 		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'missed-call' }],
 		properties: [
@@ -35,7 +59,19 @@ export class MissedCallTrigger implements INodeType {
 				displayName: 'Provider',
 				name: 'provider',
 				type: 'options',
-				options: PROVIDERS.map((p) => ({ name: p === 'openphone' ? 'OpenPhone (Quo)' : p === 'ringcentral' ? 'RingCentral' : p === 'dialpad' ? 'Dialpad' : p === 'generic' ? 'Other (JSON Mapping)' : p[0].toUpperCase() + p.slice(1), value: p })),
+				options: PROVIDERS.map((p) => ({
+					name:
+						p === 'openphone'
+							? 'OpenPhone (Quo)'
+							: p === 'ringcentral'
+								? 'RingCentral'
+								: p === 'dialpad'
+									? 'Dialpad'
+									: p === 'generic'
+										? 'Other (JSON Mapping)'
+										: p[0].toUpperCase() + p.slice(1),
+					value: p,
+				})),
 				default: 'twilio',
 				description: 'Whose webhooks arrive here',
 			},
@@ -44,8 +80,17 @@ export class MissedCallTrigger implements INodeType {
 				name: 'mode',
 				type: 'options',
 				options: [
-					{ name: 'Forward and Detect', value: 'forward', description: 'This webhook is the number\'s Voice URL: it rings the business\'s phone and learns from the Dial result whether anyone answered' },
-					{ name: 'Status Callback', value: 'status', description: 'Another system answers calls and only posts call status here' },
+					{
+						name: 'Forward and Detect',
+						value: 'forward',
+						description:
+							"This webhook is the number's Voice URL: it rings the business's phone and learns from the Dial result whether anyone answered",
+					},
+					{
+						name: 'Status Callback',
+						value: 'status',
+						description: 'Another system answers calls and only posts call status here',
+					},
 				],
 				default: 'forward',
 				displayOptions: { show: { provider: ['twilio', 'telnyx'] } },
@@ -55,7 +100,8 @@ export class MissedCallTrigger implements INodeType {
 				name: 'voicemail',
 				type: 'boolean',
 				default: true,
-				description: 'Whether a missed forwarded call hears the business\'s voicemail prompt; the recording and its transcription come back here and reach the Voicemail output',
+				description:
+					"Whether a missed forwarded call hears the business's voicemail prompt; the recording and its transcription come back here and reach the Voicemail output",
 				displayOptions: { show: { provider: ['twilio', 'telnyx'], mode: ['forward'] } },
 			},
 			{
@@ -63,14 +109,16 @@ export class MissedCallTrigger implements INodeType {
 				name: 'validateSignature',
 				type: 'boolean',
 				default: true,
-				description: 'Whether to refuse any request the provider did not sign (HTTP 403, no execution, counted on the report). Twilio: the Auth Token of the Twilio Account credential. Others: the Webhook Secret credential. Turn off only for local experiments.',
+				description:
+					'Whether to refuse any request the provider did not sign (HTTP 403, no execution, counted on the report). Twilio: the Auth Token of the Twilio Account credential. Others: the Webhook Secret credential. Turn off only for local experiments.',
 			},
 			{
 				displayName: 'Set Up the Number for Me',
 				name: 'configureNumber',
 				type: 'boolean',
 				default: false,
-				description: 'Whether to point the Twilio number at this webhook when the workflow is activated, and restore its previous setting when deactivated',
+				description:
+					'Whether to point the Twilio number at this webhook when the workflow is activated, and restore its previous setting when deactivated',
 				displayOptions: { show: { provider: ['twilio'] } },
 			},
 			{
@@ -86,12 +134,14 @@ export class MissedCallTrigger implements INodeType {
 				displayName: 'Generic Mapping',
 				name: 'mapping',
 				type: 'json',
-				default: '{\n  "callId": "id",\n  "from": "from",\n  "to": "to",\n  "status": "status",\n  "missedValues": ["missed", "no-answer", "busy", "voicemail"]\n}',
+				default:
+					'{\n  "callId": "id",\n  "from": "from",\n  "to": "to",\n  "status": "status",\n  "missedValues": ["missed", "no-answer", "busy", "voicemail"]\n}',
 				description: 'Dot paths into the JSON your system posts, and which status values mean missed',
 				displayOptions: { show: { provider: ['generic'] } },
 			},
 			{
-				displayName: 'To learn of texts that never arrive, give this node\'s Production URL to the Twilio credential as Delivery Status URL: they come out of Text Not Delivered, and their case is flagged',
+				displayName:
+					"To learn of texts that never arrive, give this node's Production URL to the Twilio credential as Delivery Status URL: they come out of Text Not Delivered, and their case is flagged",
 				name: 'deliveryNotice',
 				type: 'notice',
 				default: '',
@@ -110,10 +160,23 @@ export class MissedCallTrigger implements INodeType {
 						type: 'string',
 						default: '',
 						placeholder: 'https://hooks.example.com',
-						description: 'Behind a proxy that changes the host, the base URL Twilio calls. Signatures are checked against it. Defaults to n8n\'s webhook URL.',
+						description:
+							"Behind a proxy that changes the host, the base URL Twilio calls. Signatures are checked against it. Defaults to n8n's webhook URL.",
 					},
-					{ displayName: 'Very Short Call (Seconds)', name: 'minCallSeconds', type: 'number', default: 8, description: 'Calls shorter than this count as short-abandoned (pocket dials, robocalls)' },
-					{ displayName: 'Answer STOP, START and HELP', name: 'replyToKeywords', type: 'boolean', default: true, description: 'Whether to confirm opt-outs and opt-ins and answer HELP, as carriers require' },
+					{
+						displayName: 'Very Short Call (Seconds)',
+						name: 'minCallSeconds',
+						type: 'number',
+						default: 8,
+						description: 'Calls shorter than this count as short-abandoned (pocket dials, robocalls)',
+					},
+					{
+						displayName: 'Answer STOP, START and HELP',
+						name: 'replyToKeywords',
+						type: 'boolean',
+						default: true,
+						description: 'Whether to confirm opt-outs and opt-ins and answer HELP, as carriers require',
+					},
 				],
 			},
 		],
@@ -126,32 +189,53 @@ export class MissedCallTrigger implements INodeType {
 			async checkExists(this: IHookFunctions): Promise<boolean> {
 				// Activation: the next webhook call reads the credentials afresh.
 				forgetCredentials();
-				if (this.getNodeParameter('provider') !== 'twilio' || !this.getNodeParameter('configureNumber', false)) return true;
+				if (this.getNodeParameter('provider') !== 'twilio' || !this.getNodeParameter('configureNumber', false))
+					return true;
 				const account = twilioAccountFrom(await this.getCredentials(TWILIO));
 				const hooks = await sharedProvider(account).getNumberWebhooks(this.getNodeParameter('phoneNumber') as string);
 				const url = this.getNodeWebhookUrl('default');
 				const mode = this.getNodeParameter('mode', 'forward');
-				return !!hooks && (mode === 'forward' ? hooks.voiceUrl === url : hooks.statusCallback === url) && hooks.smsUrl === url;
+				return (
+					!!hooks &&
+					(mode === 'forward' ? hooks.voiceUrl === url : hooks.statusCallback === url) &&
+					hooks.smsUrl === url
+				);
 			},
 			async create(this: IHookFunctions): Promise<boolean> {
 				const account = twilioAccountFrom(await this.getCredentials(TWILIO));
 				const provider = sharedProvider(account);
 				const number = this.getNodeParameter('phoneNumber') as string;
 				const hooks = await provider.getNumberWebhooks(number);
-				if (!hooks) throw new NodeOperationError(this.getNode(), `The Twilio account has no number ${number}`, { description: 'Check the number in E.164 form, as it appears in the Twilio Console.' });
+				if (!hooks)
+					throw new NodeOperationError(this.getNode(), `The Twilio account has no number ${number}`, {
+						description: 'Check the number in E.164 form, as it appears in the Twilio Console.',
+					});
 				const url = this.getNodeWebhookUrl('default')!;
 				const data = this.getWorkflowStaticData('node');
-				data.previous = { sid: hooks.sid, voiceUrl: hooks.voiceUrl, statusCallback: hooks.statusCallback, smsUrl: hooks.smsUrl };
+				data.previous = {
+					sid: hooks.sid,
+					voiceUrl: hooks.voiceUrl,
+					statusCallback: hooks.statusCallback,
+					smsUrl: hooks.smsUrl,
+				};
 				const mode = this.getNodeParameter('mode', 'forward');
-				await provider.setNumberWebhooks(hooks.sid, mode === 'forward' ? { voiceUrl: url, smsUrl: url } : { statusCallback: url, smsUrl: url });
+				await provider.setNumberWebhooks(
+					hooks.sid,
+					mode === 'forward' ? { voiceUrl: url, smsUrl: url } : { statusCallback: url, smsUrl: url },
+				);
 				return true;
 			},
 			async delete(this: IHookFunctions): Promise<boolean> {
 				const data = this.getWorkflowStaticData('node');
-				const previous = data.previous as { sid: string; voiceUrl: string; statusCallback: string; smsUrl: string } | undefined;
+				const previous = data.previous as
+					{ sid: string; voiceUrl: string; statusCallback: string; smsUrl: string } | undefined;
 				if (!previous) return true;
 				const account = twilioAccountFrom(await this.getCredentials(TWILIO));
-				await sharedProvider(account).setNumberWebhooks(previous.sid, { voiceUrl: previous.voiceUrl, statusCallback: previous.statusCallback, smsUrl: previous.smsUrl });
+				await sharedProvider(account).setNumberWebhooks(previous.sid, {
+					voiceUrl: previous.voiceUrl,
+					statusCallback: previous.statusCallback,
+					smsUrl: previous.smsUrl,
+				});
 				delete data.previous;
 				return true;
 			},
@@ -162,28 +246,55 @@ export class MissedCallTrigger implements INodeType {
 		const req = this.getRequestObject();
 		const res = this.getResponseObject();
 		const provider = this.getNodeParameter('provider') as TriggerConfig['provider'];
-		const options = this.getNodeParameter('options', {}) as { publicUrl?: string; minCallSeconds?: number; replyToKeywords?: boolean };
+		const options = this.getNodeParameter('options', {}) as {
+			publicUrl?: string;
+			minCallSeconds?: number;
+			replyToKeywords?: boolean;
+		};
 		let answer;
 		try {
 			const { loop, businesses, webhookAuthToken } = await loopFor(this, { twilio: 'optional' });
 			const webhookUrl = new URL(this.getNodeWebhookUrl('default')!);
 			const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
 			// In the editor's test mode Twilio calls /webhook-test/...: check the signature against the URL it called.
-			const path = req.originalUrl.startsWith('/webhook-test/') ? webhookUrl.pathname.replace('/webhook/', '/webhook-test/') : webhookUrl.pathname;
+			const path = req.originalUrl.startsWith('/webhook-test/')
+				? webhookUrl.pathname.replace('/webhook/', '/webhook-test/')
+				: webhookUrl.pathname;
 			const base = options.publicUrl ? `${options.publicUrl.replace(/\/$/, '')}${path}` : `${webhookUrl.origin}${path}`;
 			const validate = this.getNodeParameter('validateSignature', true) as boolean;
-			const secret = !validate ? undefined : provider === 'twilio' ? webhookAuthToken : String((await credentialsOf(this, WEBHOOK_SECRET)).secret ?? '');
+			const secret = !validate
+				? undefined
+				: provider === 'twilio'
+					? webhookAuthToken
+					: String((await credentialsOf(this, WEBHOOK_SECRET)).secret ?? '');
 			const cfg: TriggerConfig = {
 				provider,
-				mode: provider === 'twilio' || provider === 'telnyx' ? (this.getNodeParameter('mode', 'forward') as 'forward' | 'status') : 'status',
+				mode:
+					provider === 'twilio' || provider === 'telnyx'
+						? (this.getNodeParameter('mode', 'forward') as 'forward' | 'status')
+						: 'status',
 				voicemail: this.getNodeParameter('voicemail', true) as boolean,
 				validateSignature: validate,
 				secret,
-				normalize: { ...businessResolver(businesses), minCallSeconds: options.minCallSeconds ?? 8, defaultCountry: businesses.list[0]?.country },
-				mapping: provider === 'generic' ? JSON.parse((this.getNodeParameter('mapping', '{}') as string) || '{}') : undefined,
+				normalize: {
+					...businessResolver(businesses),
+					minCallSeconds: options.minCallSeconds ?? 8,
+					defaultCountry: businesses.list[0]?.country,
+				},
+				mapping:
+					provider === 'generic' ? JSON.parse((this.getNodeParameter('mapping', '{}') as string) || '{}') : undefined,
 				replyToKeywords: options.replyToKeywords ?? true,
 			};
-			answer = await answerWebhook({ url: `${base}${query}`, headers: req.headers, body: req.body, rawBody: (req as unknown as { rawBody?: Buffer }).rawBody?.toString('utf8') }, cfg, loop);
+			answer = await answerWebhook(
+				{
+					url: `${base}${query}`,
+					headers: req.headers,
+					body: req.body,
+					rawBody: (req as unknown as { rawBody?: Buffer }).rawBody?.toString('utf8'),
+				},
+				cfg,
+				loop,
+			);
 		} catch (e) {
 			// The provider must get an answer, and the error must surface in n8n without leaking anything.
 			res.status(500).type('text/plain').send('Internal error');
@@ -195,10 +306,19 @@ export class MissedCallTrigger implements INodeType {
 			return { noWebhookResponse: true };
 		}
 		const e = answer.emit;
-		const json: IDataObject = { type: e.type, caseId: null, callerPhone: 'from' in e.event ? String(e.event.from) : null, event: e.event as unknown as IDataObject, case: null, ...(e.case ? caseJson(e.case) : {}) };
+		const json: IDataObject = {
+			type: e.type,
+			caseId: null,
+			callerPhone: 'from' in e.event ? String(e.event.from) : null,
+			event: e.event as unknown as IDataObject,
+			case: null,
+			...(e.case ? caseJson(e.case) : {}),
+		};
 		if (e.type === 'missed-call') json.created = e.created;
 		if (e.type === 'inbound-message') json.action = e.action;
-		this.logger?.info(`Missed Call Trigger: ${e.type} from ${maskPhone('from' in e.event ? String(e.event.from) : '')}`);
+		this.logger?.info(
+			`Missed Call Trigger: ${e.type} from ${maskPhone('from' in e.event ? String(e.event.from) : '')}`,
+		);
 		const outputs: INodeExecutionData[][] = OUTPUTS.map(() => []);
 		outputs[OUTPUTS.indexOf(e.type)].push({ json });
 		return { noWebhookResponse: true, workflowData: outputs };

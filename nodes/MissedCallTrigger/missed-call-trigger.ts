@@ -1,6 +1,14 @@
 import { answerWebhook, maskPhone, type TriggerConfig } from '../../core';
 import { businessResolver } from '../shared/runtime';
-import { describeError, loopForNode, readBody, removeRoute, type Msg, type NodeRedNode, type RED } from '../shared/node-red';
+import {
+	describeError,
+	loopForNode,
+	readBody,
+	removeRoute,
+	type Msg,
+	type NodeRedNode,
+	type RED,
+} from '../shared/node-red';
 
 interface Config {
 	name?: string;
@@ -26,25 +34,35 @@ export = function register(RED: RED) {
 		const path = `/${(config.path || 'missed-call').replace(/^\/+/, '')}`;
 		const twiml = config.provider === 'twilio' || config.provider === 'telnyx';
 		this.status({ fill: 'grey', shape: 'ring', text: `listening on ${path}` });
-		const handler = async (req: Parameters<Parameters<RED['httpNode']['post']>[1]>[0], res: Parameters<Parameters<RED['httpNode']['post']>[1]>[1]) => {
+		const handler = async (
+			req: Parameters<Parameters<RED['httpNode']['post']>[1]>[0],
+			res: Parameters<Parameters<RED['httpNode']['post']>[1]>[1],
+		) => {
 			try {
 				const { raw, parsed } = await readBody(req);
 				const type = String(req.headers['content-type'] ?? '');
-				const body = parsed ?? (type.includes('json') ? JSON.parse(raw || '{}') : Object.fromEntries(new URLSearchParams(raw)));
+				const body =
+					parsed ?? (type.includes('json') ? JSON.parse(raw || '{}') : Object.fromEntries(new URLSearchParams(raw)));
 				const { loop, businesses, webhookAuthToken } = await loopForNode(RED, config, { twilio: 'optional' });
 				const provider = config.provider || 'twilio';
 				const validate = config.validateSignature !== false;
 				// Twilio signs with the account's Auth Token; every other provider's secret is this node's own credential.
 				const secret = provider === 'twilio' ? webhookAuthToken : this.credentials?.secret;
 				const originalUrl = req.originalUrl ?? req.url ?? path;
-				const url = config.publicUrl ? `${config.publicUrl.replace(/\/$/, '')}${originalUrl}` : `${req.protocol ?? 'http'}://${req.headers.host}${originalUrl}`;
+				const url = config.publicUrl
+					? `${config.publicUrl.replace(/\/$/, '')}${originalUrl}`
+					: `${req.protocol ?? 'http'}://${req.headers.host}${originalUrl}`;
 				const cfg: TriggerConfig = {
 					provider,
 					mode: twiml ? config.mode || 'forward' : 'status',
 					voicemail: config.voicemail !== false,
 					validateSignature: validate,
 					secret,
-					normalize: { ...businessResolver(businesses), minCallSeconds: Number(config.minCallSeconds ?? 8) || 8, defaultCountry: businesses.list[0]?.country },
+					normalize: {
+						...businessResolver(businesses),
+						minCallSeconds: Number(config.minCallSeconds ?? 8) || 8,
+						defaultCountry: businesses.list[0]?.country,
+					},
 					mapping: config.provider === 'generic' && config.mapping ? JSON.parse(config.mapping) : undefined,
 					replyToKeywords: config.replyToKeywords !== false,
 				};
@@ -52,14 +70,33 @@ export = function register(RED: RED) {
 				res.writeHead(answer.status, { 'content-type': answer.contentType }).end(answer.body);
 				if (!answer.emit) {
 					if (answer.status === 403) this.warn(`refused a webhook: ${answer.note}`);
-					this.status({ fill: answer.status >= 400 ? 'red' : 'grey', shape: 'ring', text: (answer.note ?? `answered ${answer.status}`).slice(0, 60) });
+					this.status({
+						fill: answer.status >= 400 ? 'red' : 'grey',
+						shape: 'ring',
+						text: (answer.note ?? `answered ${answer.status}`).slice(0, 60),
+					});
 					return;
 				}
 				const e = answer.emit;
-				const msg: Msg = { payload: { type: e.type, caseId: e.case?.caseId ?? null, event: e.event, case: e.case ?? null, ...('created' in e ? { created: e.created } : {}), ...('action' in e ? { action: e.action } : {}) }, caseId: e.case?.caseId, topic: e.type };
+				const msg: Msg = {
+					payload: {
+						type: e.type,
+						caseId: e.case?.caseId ?? null,
+						event: e.event,
+						case: e.case ?? null,
+						...('created' in e ? { created: e.created } : {}),
+						...('action' in e ? { action: e.action } : {}),
+					},
+					caseId: e.case?.caseId,
+					topic: e.type,
+				};
 				const outputs: (Msg | null)[] = OUTPUTS.map(() => null);
 				outputs[OUTPUTS.indexOf(e.type)] = msg;
-				this.status({ fill: 'green', shape: 'dot', text: `${e.type} ${'from' in e.event ? maskPhone(String(e.event.from)) : ''}`.trim() });
+				this.status({
+					fill: 'green',
+					shape: 'dot',
+					text: `${e.type} ${'from' in e.event ? maskPhone(String(e.event.from)) : ''}`.trim(),
+				});
 				this.send(outputs);
 			} catch (err) {
 				if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal error');
@@ -73,5 +110,7 @@ export = function register(RED: RED) {
 			done();
 		});
 	}
-	RED.nodes.registerType('missed-call-trigger', MissedCallTriggerNode, { credentials: { secret: { type: 'password' } } });
+	RED.nodes.registerType('missed-call-trigger', MissedCallTriggerNode, {
+		credentials: { secret: { type: 'password' } },
+	});
 };

@@ -10,7 +10,8 @@ export class OwnerRouter implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: 'One owner, one deadline',
-		description: 'Gives every case exactly one owner (on-call schedule, skills, round-robin or least-loaded, fallback chain) and a deadline set by urgency; says so when nobody is available',
+		description:
+			'Gives every case exactly one owner (on-call schedule, skills, round-robin or least-loaded, fallback chain) and a deadline set by urgency; says so when nobody is available',
 		defaults: { name: 'Owner Router' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -27,7 +28,8 @@ export class OwnerRouter implements INodeType {
 				name: 'alertOwner',
 				type: 'boolean',
 				default: true,
-				description: 'Whether to text the new owner the case summary (urgency, service, deadline, voicemail words), and the owner again when a voicemail raises the urgency; needs the Twilio credential',
+				description:
+					'Whether to text the new owner the case summary (urgency, service, deadline, voicemail words), and the owner again when a voicemail raises the urgency; needs the Twilio credential',
 			},
 			{
 				displayName: 'Connect the Caller by Phone',
@@ -35,8 +37,16 @@ export class OwnerRouter implements INodeType {
 				type: 'options',
 				options: [
 					{ name: 'Never', value: 'never', description: 'The owner calls back from the text' },
-					{ name: 'Emergencies', value: 'emergency', description: 'Twilio rings the owner, announces the case, then dials the caller from the business number' },
-					{ name: 'Every Case', value: 'always', description: 'Ring the owner and connect the caller for every routed case' },
+					{
+						name: 'Emergencies',
+						value: 'emergency',
+						description: 'Twilio rings the owner, announces the case, then dials the caller from the business number',
+					},
+					{
+						name: 'Every Case',
+						value: 'always',
+						description: 'Ring the owner and connect the caller for every routed case',
+					},
 				],
 				default: 'never',
 				hint: 'An outbound bridge call through the Twilio credential; recorded on the case as a call attempt',
@@ -57,7 +67,15 @@ export class OwnerRouter implements INodeType {
 				raised: item.json.raised === true,
 			});
 			const c = r.case;
-			const json: IDataObject = { ...item.json, ...caseJson(c), owner: c.owner as unknown as IDataObject, dueAt: c.dueAt, routing: { kind: r.decision.kind, reasons: r.decision.reasons }, ...(r.ownerAlert ? { ownerAlert: r.ownerAlert } : {}), ...(r.bridge ? { bridgeCall: r.bridge } : {}) };
+			const json: IDataObject = {
+				...item.json,
+				...caseJson(c),
+				owner: c.owner as unknown as IDataObject,
+				dueAt: c.dueAt,
+				routing: { kind: r.decision.kind, reasons: r.decision.reasons },
+				...(r.ownerAlert ? { ownerAlert: r.ownerAlert } : {}),
+				...(r.bridge ? { bridgeCall: r.bridge } : {}),
+			};
 			return [{ output: r.decision.kind === 'assigned' ? 0 : 1, json }];
 		});
 	}

@@ -1,9 +1,21 @@
 import type { RecoveryInputError } from '../../core';
-import { closeSharedStore, parseBusinessConfig, statusCallbackUrlFrom, storeConfigOf, type BusinessConfigNode, type RED, type StoreConfigNode, type TwilioConfigNode } from '../shared/node-red';
+import {
+	closeSharedStore,
+	parseBusinessConfig,
+	statusCallbackUrlFrom,
+	storeConfigOf,
+	type BusinessConfigNode,
+	type RED,
+	type StoreConfigNode,
+	type TwilioConfigNode,
+} from '../shared/node-red';
 
 /** The three config nodes every Missed Call Recovery node shares: Twilio account, store, business profiles. */
 export = function register(RED: RED) {
-	function TwilioAccountNode(this: TwilioConfigNode, config: { name?: string; authType?: string; apiBaseUrl?: string; statusCallbackUrl?: string }) {
+	function TwilioAccountNode(
+		this: TwilioConfigNode,
+		config: { name?: string; authType?: string; apiBaseUrl?: string; statusCallbackUrl?: string },
+	) {
 		RED.nodes.createNode(this, config);
 		const c = this.credentials ?? {};
 		const apiKey = config.authType === 'apiKey';
@@ -23,7 +35,13 @@ export = function register(RED: RED) {
 		}
 	}
 	RED.nodes.registerType('mcr-twilio-account', TwilioAccountNode, {
-		credentials: { accountSid: { type: 'text' }, authToken: { type: 'password' }, apiKeySid: { type: 'text' }, apiKeySecret: { type: 'password' }, webhookAuthToken: { type: 'password' } },
+		credentials: {
+			accountSid: { type: 'text' },
+			authToken: { type: 'password' },
+			apiKeySid: { type: 'text' },
+			apiKeySecret: { type: 'password' },
+			webhookAuthToken: { type: 'password' },
+		},
 	});
 
 	function StoreNode(this: StoreConfigNode, config: Record<string, unknown>) {

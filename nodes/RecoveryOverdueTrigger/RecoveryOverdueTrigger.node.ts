@@ -10,7 +10,8 @@ export class RecoveryOverdueTrigger implements INodeType {
 		group: ['trigger'],
 		version: 1,
 		subtitle: 'Cases past their deadline',
-		description: 'Starts the workflow for each case whose deadline passed unclaimed, after moving it one rung up the escalation ladder; also sends acknowledgments deferred by quiet hours or failed sends',
+		description:
+			'Starts the workflow for each case whose deadline passed unclaimed, after moving it one rung up the escalation ladder; also sends acknowledgments deferred by quiet hours or failed sends',
 		defaults: { name: 'Recovery Overdue Trigger' },
 		polling: true,
 		inputs: [],
@@ -20,11 +21,43 @@ export class RecoveryOverdueTrigger implements INodeType {
 			{ name: 'missedCallRecoveryTwilioApi', required: false },
 		],
 		properties: [
-			{ displayName: 'Business ID', name: 'businessId', type: 'string', default: '', description: 'Only this business (empty: every business in the workspace)' },
-			{ displayName: 'Escalate', name: 'escalate', type: 'boolean', default: true, description: 'Whether to move each overdue case to the next person on the escalation ladder before emitting it' },
-			{ displayName: 'Text the New Owner', name: 'alertOwner', type: 'boolean', default: true, description: 'Whether to text the person a case escalates to (needs the Twilio credential)', displayOptions: { show: { escalate: [true] } } },
-			{ displayName: 'Send Deferred Acknowledgments', name: 'sendDeferred', type: 'boolean', default: true, description: 'Whether to send texts held back by quiet hours, and retry failed ones whose time came (needs the Twilio credential)' },
-			{ displayName: 'Max Cases per Poll', name: 'limit', type: 'number', default: 100, typeOptions: { minValue: 1, maxValue: 1000 } },
+			{
+				displayName: 'Business ID',
+				name: 'businessId',
+				type: 'string',
+				default: '',
+				description: 'Only this business (empty: every business in the workspace)',
+			},
+			{
+				displayName: 'Escalate',
+				name: 'escalate',
+				type: 'boolean',
+				default: true,
+				description: 'Whether to move each overdue case to the next person on the escalation ladder before emitting it',
+			},
+			{
+				displayName: 'Text the New Owner',
+				name: 'alertOwner',
+				type: 'boolean',
+				default: true,
+				description: 'Whether to text the person a case escalates to (needs the Twilio credential)',
+				displayOptions: { show: { escalate: [true] } },
+			},
+			{
+				displayName: 'Send Deferred Acknowledgments',
+				name: 'sendDeferred',
+				type: 'boolean',
+				default: true,
+				description:
+					'Whether to send texts held back by quiet hours, and retry failed ones whose time came (needs the Twilio credential)',
+			},
+			{
+				displayName: 'Max Cases per Poll',
+				name: 'limit',
+				type: 'number',
+				default: 100,
+				typeOptions: { minValue: 1, maxValue: 1000 },
+			},
 		],
 	};
 
@@ -38,12 +71,28 @@ export class RecoveryOverdueTrigger implements INodeType {
 			const limit = this.getNodeParameter('limit', 100) as number;
 			const cases = (this.getNodeParameter('escalate', true) as boolean)
 				? await loop.sweepOverdue({ businessId, limit })
-				: await loop.deps.store.claimOverdue(new Date().toISOString(), new Date(Date.now() + 3600e3).toISOString(), { businessId, limit });
+				: await loop.deps.store.claimOverdue(new Date().toISOString(), new Date(Date.now() + 3600e3).toISOString(), {
+						businessId,
+						limit,
+					});
 			if (!cases.length) return null;
-			if ((this.getNodeParameter('escalate', true) as boolean) && (this.getNodeParameter('alertOwner', true) as boolean) && loop.deps.provider) {
+			if (
+				(this.getNodeParameter('escalate', true) as boolean) &&
+				(this.getNodeParameter('alertOwner', true) as boolean) &&
+				loop.deps.provider
+			) {
 				for (const c of cases) if (c.owner && c.escalationLevel > 0) await loop.alertOwner(c.caseId, 'escalation');
 			}
-			return [cases.map((c) => ({ json: { ...caseJson(c), owner: c.owner as unknown as IDataObject, escalationLevel: c.escalationLevel, dueAt: c.dueAt } }))];
+			return [
+				cases.map((c) => ({
+					json: {
+						...caseJson(c),
+						owner: c.owner as unknown as IDataObject,
+						escalationLevel: c.escalationLevel,
+						dueAt: c.dueAt,
+					},
+				})),
+			];
 		} catch (e) {
 			throw asNodeError(this.getNode(), e);
 		}

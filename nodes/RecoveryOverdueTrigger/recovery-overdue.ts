@@ -23,12 +23,34 @@ export = function register(RED: RED) {
 				const { loop } = await loopForNode(RED, config, { twilio: 'optional' });
 				if (config.sendDeferred !== false && loop.deps.provider) await loop.sendDueAcks();
 				const businessId = config.businessId || undefined;
-				const cases = config.escalate !== false ? await loop.sweepOverdue({ businessId }) : await loop.deps.store.claimOverdue(new Date().toISOString(), new Date(Date.now() + 3600e3).toISOString(), { businessId });
+				const cases =
+					config.escalate !== false
+						? await loop.sweepOverdue({ businessId })
+						: await loop.deps.store.claimOverdue(
+								new Date().toISOString(),
+								new Date(Date.now() + 3600e3).toISOString(),
+								{ businessId },
+							);
 				for (const c of cases) {
-					if (config.escalate !== false && config.alertOwner !== false && loop.deps.provider && c.owner && c.escalationLevel > 0) await loop.alertOwner(c.caseId, 'escalation');
-					this.send({ caseId: c.caseId, topic: 'overdue', payload: { caseId: c.caseId, case: c, owner: c.owner, escalationLevel: c.escalationLevel, dueAt: c.dueAt } });
+					if (
+						config.escalate !== false &&
+						config.alertOwner !== false &&
+						loop.deps.provider &&
+						c.owner &&
+						c.escalationLevel > 0
+					)
+						await loop.alertOwner(c.caseId, 'escalation');
+					this.send({
+						caseId: c.caseId,
+						topic: 'overdue',
+						payload: { caseId: c.caseId, case: c, owner: c.owner, escalationLevel: c.escalationLevel, dueAt: c.dueAt },
+					});
 				}
-				this.status({ fill: cases.length ? 'yellow' : 'green', shape: 'dot', text: `${cases.length} overdue at ${new Date().toISOString().slice(11, 19)} UTC` });
+				this.status({
+					fill: cases.length ? 'yellow' : 'green',
+					shape: 'dot',
+					text: `${cases.length} overdue at ${new Date().toISOString().slice(11, 19)} UTC`,
+				});
 			} catch (e) {
 				this.status({ fill: 'red', shape: 'ring', text: describeError(e).slice(0, 60) });
 				this.error(describeError(e));

@@ -11,7 +11,8 @@ export class UrgencyClassifier implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: 'Emergency, high, normal or low',
-		description: 'Sorts a missed call by urgency, service type and timing from what the caller said, repeat calls and the time; every decision lists its reasons',
+		description:
+			'Sorts a missed call by urgency, service type and timing from what the caller said, repeat calls and the time; every decision lists its reasons',
 		defaults: { name: 'Urgency Classifier' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -26,7 +27,8 @@ export class UrgencyClassifier implements INodeType {
 				type: 'string',
 				typeOptions: { rows: 2 },
 				default: '',
-				description: 'More words to read, such as a form message or a CRM note; the voicemail transcript and the caller\'s replies are read already',
+				description:
+					"More words to read, such as a form message or a CRM note; the voicemail transcript and the caller's replies are read already",
 			},
 		],
 	};
@@ -42,7 +44,16 @@ export class UrgencyClassifier implements INodeType {
 			return [
 				{
 					output: URGENCIES.indexOf(k.urgency),
-					json: { ...item.json, ...caseJson(r.case), urgency: k.urgency, serviceType: k.serviceType, timing: k.timing, score: k.score, reasons: k.reasons, raised: r.raised },
+					json: {
+						...item.json,
+						...caseJson(r.case),
+						urgency: k.urgency,
+						serviceType: k.serviceType,
+						timing: k.timing,
+						score: k.score,
+						reasons: k.reasons,
+						raised: r.raised,
+					},
 				},
 			];
 		});

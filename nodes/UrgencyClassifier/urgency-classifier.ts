@@ -10,9 +10,23 @@ export = function register(RED: RED) {
 			const r = await loop.classify(caseIdOfMsg(msg), extra);
 			const k = r.classification;
 			msg.caseId = r.case.caseId;
-			msg.payload = { ...(typeof msg.payload === 'object' ? msg.payload : {}), caseId: r.case.caseId, case: r.case, urgency: k.urgency, serviceType: k.serviceType, timing: k.timing, score: k.score, reasons: k.reasons, raised: r.raised };
+			msg.payload = {
+				...(typeof msg.payload === 'object' ? msg.payload : {}),
+				caseId: r.case.caseId,
+				case: r.case,
+				urgency: k.urgency,
+				serviceType: k.serviceType,
+				timing: k.timing,
+				score: k.score,
+				reasons: k.reasons,
+				raised: r.raised,
+			};
 			const outputs = URGENCIES.map((u) => (u === k.urgency ? msg : null));
-			return { outputs, status: `${k.urgency}, ${k.serviceType}`, fill: k.urgency === 'emergency' ? 'yellow' : 'green' };
+			return {
+				outputs,
+				status: `${k.urgency}, ${k.serviceType}`,
+				fill: k.urgency === 'emergency' ? 'yellow' : 'green',
+			};
 		});
 	}
 	RED.nodes.registerType('urgency-classifier', UrgencyClassifierNode);

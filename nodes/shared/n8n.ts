@@ -1,6 +1,38 @@
-import { NodeApiError, NodeOperationError, type ICredentialsDecrypted, type ICredentialTestFunctions, type INodeCredentialTestResult, type ICredentialDataDecryptedObject, type IExecuteFunctions, type INode, type IPollFunctions, type IWebhookFunctions, type JsonObject, type IHookFunctions, type IDataObject } from 'n8n-workflow';
-import { IllegalTransitionError, openStore, ProviderError, RecoveryInputError, type Case, type RecoveryLoop, type StoreConfig } from '../../core';
-import { defaultUserDir, loopOver, parseBusinesses, sharedProvider, sharedStore, statusCallbackUrlFrom, storeConfigFromFields, type AdapterAccount, type Businesses } from './runtime';
+import {
+	NodeApiError,
+	NodeOperationError,
+	type ICredentialsDecrypted,
+	type ICredentialTestFunctions,
+	type INodeCredentialTestResult,
+	type ICredentialDataDecryptedObject,
+	type IExecuteFunctions,
+	type INode,
+	type IPollFunctions,
+	type IWebhookFunctions,
+	type JsonObject,
+	type IHookFunctions,
+	type IDataObject,
+} from 'n8n-workflow';
+import {
+	IllegalTransitionError,
+	openStore,
+	ProviderError,
+	RecoveryInputError,
+	type Case,
+	type RecoveryLoop,
+	type StoreConfig,
+} from '../../core';
+import {
+	defaultUserDir,
+	loopOver,
+	parseBusinesses,
+	sharedProvider,
+	sharedStore,
+	statusCallbackUrlFrom,
+	storeConfigFromFields,
+	type AdapterAccount,
+	type Businesses,
+} from './runtime';
 
 type Ctx = IExecuteFunctions | IWebhookFunctions | IPollFunctions | IHookFunctions;
 
@@ -26,13 +58,21 @@ export function twilioAccountFrom(c: ICredentialDataDecryptedObject): AdapterAcc
 
 export function asNodeError(node: INode, e: unknown, itemIndex?: number): NodeOperationError | NodeApiError {
 	if (e instanceof NodeOperationError || e instanceof NodeApiError) return e;
-	if (e instanceof RecoveryInputError) return new NodeOperationError(node, e.message, { itemIndex, description: e.fix });
-	if (e instanceof IllegalTransitionError) return new NodeOperationError(node, e.message, { itemIndex, description: 'Check the case state with the Recovery Tracker\'s Get operation before moving it.' });
+	if (e instanceof RecoveryInputError)
+		return new NodeOperationError(node, e.message, { itemIndex, description: e.fix });
+	if (e instanceof IllegalTransitionError)
+		return new NodeOperationError(node, e.message, {
+			itemIndex,
+			description: "Check the case state with the Recovery Tracker's Get operation before moving it.",
+		});
 	if (e instanceof ProviderError) {
 		return new NodeApiError(node, { message: e.message, code: e.code, status: e.status } as unknown as JsonObject, {
 			itemIndex,
 			message: e.message,
-			description: e.kind === 'auth' ? 'Check the Account SID and Auth Token (or API key) in the Twilio credential.' : `Twilio answered with ${e.code ?? e.status ?? 'an error'}.`,
+			description:
+				e.kind === 'auth'
+					? 'Check the Account SID and Auth Token (or API key) in the Twilio credential.'
+					: `Twilio answered with ${e.code ?? e.status ?? 'an error'}.`,
 			httpCode: e.status ? String(e.status) : undefined,
 		});
 	}
@@ -81,7 +121,9 @@ export async function loopFor(ctx: Ctx, opts: { twilio: 'required' | 'optional' 
 	try {
 		ws = await credentialsOf(ctx, WORKSPACE);
 	} catch {
-		throw new NodeOperationError(node, 'This node needs a Missed Call Recovery Workspace credential', { description: 'Add the credential: it holds the store and the business profiles every node reads.' });
+		throw new NodeOperationError(node, 'This node needs a Missed Call Recovery Workspace credential', {
+			description: 'Add the credential: it holds the store and the business profiles every node reads.',
+		});
 	}
 	try {
 		const businesses = parseBusinesses(ws.businesses);
@@ -92,7 +134,9 @@ export async function loopFor(ctx: Ctx, opts: { twilio: 'required' | 'optional' 
 		if (opts.twilio !== 'none') {
 			const tw = await credentialsOf(ctx, TWILIO).catch(() => undefined);
 			if (!tw && opts.twilio === 'required') {
-				throw new NodeOperationError(node, 'This node needs a Missed Call Recovery: Twilio Account credential', { description: 'Add it: the node sends texts through Twilio.' });
+				throw new NodeOperationError(node, 'This node needs a Missed Call Recovery: Twilio Account credential', {
+					description: 'Add it: the node sends texts through Twilio.',
+				});
 			}
 			if (tw) {
 				const account = twilioAccountFrom(tw);
@@ -119,7 +163,8 @@ export function caseIdOf(ctx: IExecuteFunctions, i: number): string {
 	if (!id) {
 		throw new NodeOperationError(ctx.getNode(), 'No case ID: the incoming item has no caseId and Case ID is empty', {
 			itemIndex: i,
-			description: 'Connect this node after the Missed Call Trigger or another Missed Call Recovery node, or set Case ID to an expression that gives the case id (for example from a CRM field).',
+			description:
+				'Connect this node after the Missed Call Trigger or another Missed Call Recovery node, or set Case ID to an expression that gives the case id (for example from a CRM field).',
 		});
 	}
 	return id;
@@ -132,7 +177,10 @@ export function caseIdOf(ctx: IExecuteFunctions, i: number): string {
 export async function eachItem(
 	ctx: IExecuteFunctions,
 	outputs: number,
-	stage: (i: number, item: import('n8n-workflow').INodeExecutionData) => Promise<{ output: number; json: import('n8n-workflow').IDataObject }[]>,
+	stage: (
+		i: number,
+		item: import('n8n-workflow').INodeExecutionData,
+	) => Promise<{ output: number; json: import('n8n-workflow').IDataObject }[]>,
 ): Promise<import('n8n-workflow').INodeExecutionData[][]> {
 	const items = ctx.getInputData();
 	const out: import('n8n-workflow').INodeExecutionData[][] = Array.from({ length: outputs }, () => []);
@@ -141,7 +189,10 @@ export async function eachItem(
 			for (const r of await stage(i, items[i])) out[r.output].push({ json: r.json, pairedItem: { item: i } });
 		} catch (e) {
 			if (ctx.continueOnFail()) {
-				out[0].push({ json: { ...items[i].json, error: e instanceof Error ? e.message : String(e) }, pairedItem: { item: i } });
+				out[0].push({
+					json: { ...items[i].json, error: e instanceof Error ? e.message : String(e) },
+					pairedItem: { item: i },
+				});
 				continue;
 			}
 			throw asNodeError(ctx.getNode(), e, i);
@@ -156,26 +207,41 @@ export const caseIdProperty = {
 	type: 'string' as const,
 	default: '',
 	placeholder: 'From the incoming item',
-	description: 'Leave empty to work on the caseId of the incoming item (the Missed Call Trigger and every Missed Call Recovery node put it there). Set it only when the case ID comes from elsewhere, such as a CRM field or a booking.',
+	description:
+		'Leave empty to work on the caseId of the incoming item (the Missed Call Trigger and every Missed Call Recovery node put it there). Set it only when the case ID comes from elsewhere, such as a CRM field or a booking.',
 };
 
 /** The Workspace credential's test, shared by every node that uses it: the profiles parse and the store opens. */
 /** A webhook secret cannot be tried against the provider; it is checked for the shapes providers issue. */
-export async function webhookSecretTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+export async function webhookSecretTest(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
 	const secret = String(credential.data?.secret ?? '');
-	if (secret.length < 16) return { status: 'Error', message: `The secret is ${secret.length} characters long: copy the whole key or token from the provider, or choose a random token of 16 characters or more` };
-	if (/\s/.test(secret)) return { status: 'Error', message: 'The secret contains spaces or line breaks: copy it again without them' };
+	if (secret.length < 16)
+		return {
+			status: 'Error',
+			message: `The secret is ${secret.length} characters long: copy the whole key or token from the provider, or choose a random token of 16 characters or more`,
+		};
+	if (/\s/.test(secret))
+		return { status: 'Error', message: 'The secret contains spaces or line breaks: copy it again without them' };
 	return { status: 'OK', message: 'The secret has a usable shape; the first signed webhook proves it' };
 }
 
-export async function workspaceTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+export async function workspaceTest(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
 	try {
 		const data = credential.data ?? {};
 		const b = parseBusinesses(data.businesses);
 		const store = await openStore(storeConfigFrom(data));
 		const n = await store.countCases();
 		await store.close();
-		return { status: 'OK', message: `${b.list.length} business${b.list.length > 1 ? 'es' : ''}, store ready with ${n} case(s)` };
+		return {
+			status: 'OK',
+			message: `${b.list.length} business${b.list.length > 1 ? 'es' : ''}, store ready with ${n} case(s)`,
+		};
 	} catch (e) {
 		return { status: 'Error', message: (e as Error).message };
 	}

@@ -1,6 +1,22 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { IllegalTransitionError, ProviderError, RecoveryInputError, type RecoveryLoop, type StoreConfig } from '../../core';
-import { closeSharedStore, loopOver, statusCallbackUrlFrom, parseBusinesses, sharedProvider, sharedStore, storeConfigFromFields, type AdapterAccount, type Businesses } from './runtime';
+import {
+	IllegalTransitionError,
+	ProviderError,
+	RecoveryInputError,
+	type RecoveryLoop,
+	type StoreConfig,
+} from '../../core';
+import {
+	closeSharedStore,
+	loopOver,
+	statusCallbackUrlFrom,
+	parseBusinesses,
+	sharedProvider,
+	sharedStore,
+	storeConfigFromFields,
+	type AdapterAccount,
+	type Businesses,
+} from './runtime';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 
@@ -8,9 +24,16 @@ import { homedir } from 'node:os';
 export interface NodeRedNode {
 	id: string;
 	credentials?: Record<string, string | undefined>;
-	on(event: 'input', fn: (msg: Msg, send: (m: (Msg | null)[] | Msg) => void, done: (err?: Error) => void) => void): void;
+	on(
+		event: 'input',
+		fn: (msg: Msg, send: (m: (Msg | null)[] | Msg) => void, done: (err?: Error) => void) => void,
+	): void;
 	on(event: 'close', fn: (removed: boolean, done: () => void) => void): void;
-	status(s: { fill?: 'red' | 'green' | 'yellow' | 'blue' | 'grey'; shape?: 'dot' | 'ring'; text?: string } | Record<string, never>): void;
+	status(
+		s:
+			| { fill?: 'red' | 'green' | 'yellow' | 'blue' | 'grey'; shape?: 'dot' | 'ring'; text?: string }
+			| Record<string, never>,
+	): void;
 	error(err: unknown, msg?: Msg): void;
 	warn(m: unknown): void;
 	log(m: unknown): void;
@@ -26,7 +49,14 @@ export interface Msg {
 }
 
 export interface HttpApp {
-	post(path: string, ...handlers: ((req: IncomingMessage & { originalUrl?: string; protocol?: string; get?(h: string): string | undefined }, res: ServerResponse & { status?(n: number): unknown }, next?: () => void) => void)[]): void;
+	post(
+		path: string,
+		...handlers: ((
+			req: IncomingMessage & { originalUrl?: string; protocol?: string; get?(h: string): string | undefined },
+			res: ServerResponse & { status?(n: number): unknown },
+			next?: () => void,
+		) => void)[]
+	): void;
 	_router?: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] };
 	router?: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] };
 }
@@ -34,7 +64,11 @@ export interface HttpApp {
 export interface RED {
 	nodes: {
 		createNode(node: unknown, config: unknown): void;
-		registerType(type: string, ctor: unknown, opts?: { credentials?: Record<string, { type: 'text' | 'password' }> }): void;
+		registerType(
+			type: string,
+			ctor: unknown,
+			opts?: { credentials?: Record<string, { type: 'text' | 'password' }> },
+		): void;
 		getNode(id: string): unknown;
 	};
 	httpNode: HttpApp;
@@ -55,25 +89,51 @@ export interface BusinessConfigNode extends NodeRedNode {
 	problem?: string;
 }
 
-export function storeConfigOf(config: Record<string, unknown>, credentials: Record<string, string | undefined> | undefined, userDir: string | undefined): StoreConfig {
+export function storeConfigOf(
+	config: Record<string, unknown>,
+	credentials: Record<string, string | undefined> | undefined,
+	userDir: string | undefined,
+): StoreConfig {
 	return storeConfigFromFields(config, credentials?.password, userDir ?? join(homedir(), '.node-red'));
 }
 
 export { closeSharedStore, statusCallbackUrlFrom };
 
 /** The loop for a node from its three config nodes; a clear error names what is missing. */
-export async function loopForNode(RED: RED, config: { store?: string; business?: string; twilio?: string }, opts: { twilio: 'required' | 'optional' | 'none' }): Promise<{ loop: RecoveryLoop; businesses: Businesses; webhookAuthToken?: string }> {
+export async function loopForNode(
+	RED: RED,
+	config: { store?: string; business?: string; twilio?: string },
+	opts: { twilio: 'required' | 'optional' | 'none' },
+): Promise<{ loop: RecoveryLoop; businesses: Businesses; webhookAuthToken?: string }> {
 	const storeNode = config.store ? (RED.nodes.getNode(config.store) as StoreConfigNode | null) : null;
 	const businessNode = config.business ? (RED.nodes.getNode(config.business) as BusinessConfigNode | null) : null;
-	if (!storeNode) throw new RecoveryInputError('store', config.store, 'Pick a Recovery store config node (SQLite file or PostgreSQL) in this node.');
-	if (!businessNode) throw new RecoveryInputError('business', config.business, 'Pick a Recovery business config node in this node.');
-	if (!businessNode.businesses) throw new RecoveryInputError('business', businessNode.problem ?? 'invalid', 'Fix the business profile in the Recovery business config node.');
+	if (!storeNode)
+		throw new RecoveryInputError(
+			'store',
+			config.store,
+			'Pick a Recovery store config node (SQLite file or PostgreSQL) in this node.',
+		);
+	if (!businessNode)
+		throw new RecoveryInputError('business', config.business, 'Pick a Recovery business config node in this node.');
+	if (!businessNode.businesses)
+		throw new RecoveryInputError(
+			'business',
+			businessNode.problem ?? 'invalid',
+			'Fix the business profile in the Recovery business config node.',
+		);
 	const twilioNode = config.twilio ? (RED.nodes.getNode(config.twilio) as TwilioConfigNode | null) : null;
-	if (opts.twilio === 'required' && !twilioNode) throw new RecoveryInputError('twilio', config.twilio, 'Pick a Twilio account config node: this node sends texts.');
+	if (opts.twilio === 'required' && !twilioNode)
+		throw new RecoveryInputError('twilio', config.twilio, 'Pick a Twilio account config node: this node sends texts.');
 	if (twilioNode?.problem && opts.twilio !== 'none') throw twilioNode.problem;
 	const store = await sharedStore(storeNode.storeConfig);
 	const provider = twilioNode && opts.twilio !== 'none' ? sharedProvider(twilioNode.account) : undefined;
-	return { loop: loopOver(store, businessNode.businesses, provider, { statusCallbackUrl: provider ? twilioNode?.account.statusCallbackUrl : undefined }), businesses: businessNode.businesses, webhookAuthToken: twilioNode?.account.webhookAuthToken };
+	return {
+		loop: loopOver(store, businessNode.businesses, provider, {
+			statusCallbackUrl: provider ? twilioNode?.account.statusCallbackUrl : undefined,
+		}),
+		businesses: businessNode.businesses,
+		webhookAuthToken: twilioNode?.account.webhookAuthToken,
+	};
 }
 
 export function parseBusinessConfig(profileText: string): { businesses?: Businesses; problem?: string } {
@@ -86,19 +146,26 @@ export function parseBusinessConfig(profileText: string): { businesses?: Busines
 
 /** The case id a message carries: msg.caseId, or msg.payload.caseId as the trigger sets it. */
 export function caseIdOfMsg(msg: Msg): string {
-	const id = msg.caseId ?? (msg.payload && typeof msg.payload === 'object' ? (msg.payload as { caseId?: string }).caseId : undefined);
-	if (!id) throw new RecoveryInputError('msg.caseId', id, 'Wire this node after the missed call trigger, or set msg.caseId.');
+	const id =
+		msg.caseId ??
+		(msg.payload && typeof msg.payload === 'object' ? (msg.payload as { caseId?: string }).caseId : undefined);
+	if (!id)
+		throw new RecoveryInputError('msg.caseId', id, 'Wire this node after the missed call trigger, or set msg.caseId.');
 	return id;
 }
 
 /** Friendly text for errors that reach a Catch node: what went wrong and how to fix it. */
 export function describeError(e: unknown): string {
-	if (e instanceof RecoveryInputError || e instanceof IllegalTransitionError || e instanceof ProviderError) return e.message;
+	if (e instanceof RecoveryInputError || e instanceof IllegalTransitionError || e instanceof ProviderError)
+		return e.message;
 	return e instanceof Error ? e.message : String(e);
 }
 
 /** Runs a node's work for one message with the 1.0 message API: status, send, done(err) for Catch nodes. */
-export function onInput(node: NodeRedNode, work: (msg: Msg) => Promise<{ outputs: (Msg | null)[]; status: string; fill?: 'green' | 'yellow' | 'blue' | 'grey' }>): void {
+export function onInput(
+	node: NodeRedNode,
+	work: (msg: Msg) => Promise<{ outputs: (Msg | null)[]; status: string; fill?: 'green' | 'yellow' | 'blue' | 'grey' }>,
+): void {
 	node.on('input', (msg, send, done) => {
 		node.status({ fill: 'blue', shape: 'dot', text: 'working' });
 		work(msg).then(
@@ -136,7 +203,9 @@ export function readBody(req: IncomingMessage, limit = 256 * 1024): Promise<{ ra
 	if (r._body || r.readableEnded) {
 		const parsed = r.body ?? {};
 		const type = String(req.headers['content-type'] ?? '');
-		const raw = type.includes('json') ? JSON.stringify(parsed) : new URLSearchParams(parsed as Record<string, string>).toString();
+		const raw = type.includes('json')
+			? JSON.stringify(parsed)
+			: new URLSearchParams(parsed as Record<string, string>).toString();
 		return Promise.resolve({ raw, parsed });
 	}
 	return new Promise((resolve, reject) => {
@@ -145,7 +214,13 @@ export function readBody(req: IncomingMessage, limit = 256 * 1024): Promise<{ ra
 		req.on('data', (c: Buffer) => {
 			size += c.length;
 			if (size > limit) {
-				reject(new RecoveryInputError('(body)', `over ${limit} bytes`, 'Provider webhooks are small; this request is not one.'));
+				reject(
+					new RecoveryInputError(
+						'(body)',
+						`over ${limit} bytes`,
+						'Provider webhooks are small; this request is not one.',
+					),
+				);
 				req.destroy();
 			} else chunks.push(c);
 		});

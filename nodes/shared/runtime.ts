@@ -1,7 +1,17 @@
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { openStore, parseProfile, RecoveryInputError, RecoveryLoop, TwilioProvider, type Profile, type RecoveryStore, type StoreConfig, type TwilioAccount } from '../../core';
+import {
+	openStore,
+	parseProfile,
+	RecoveryInputError,
+	RecoveryLoop,
+	TwilioProvider,
+	type Profile,
+	type RecoveryStore,
+	type StoreConfig,
+	type TwilioAccount,
+} from '../../core';
 
 /**
  * What both runtimes' nodes share: one store per configuration per process (opened once, migrated once),
@@ -25,22 +35,36 @@ export function parseBusinesses(input: unknown): Businesses {
 	try {
 		raw = typeof input === 'string' ? JSON.parse(input) : input;
 	} catch (e) {
-		throw new RecoveryInputError('businesses', text.slice(0, 40), `It must be JSON: one business profile object, or a list of them (${(e as Error).message}).`);
+		throw new RecoveryInputError(
+			'businesses',
+			text.slice(0, 40),
+			`It must be JSON: one business profile object, or a list of them (${(e as Error).message}).`,
+		);
 	}
 	const items = Array.isArray(raw) ? raw : [raw];
 	if (!items.length || items.some((x) => !x || typeof x !== 'object')) {
-		throw new RecoveryInputError('businesses', raw, 'Give one business profile object, or a list of them, each with businessId, name and timeZone.');
+		throw new RecoveryInputError(
+			'businesses',
+			raw,
+			'Give one business profile object, or a list of them, each with businessId, name and timeZone.',
+		);
 	}
 	const list = items.map((item, i) => {
 		try {
 			return parseProfile(item);
 		} catch (e) {
-			if (e instanceof RecoveryInputError && items.length > 1) throw new RecoveryInputError(`businesses[${i}].${e.field}`, e.value, e.fix, 'Business profile');
+			if (e instanceof RecoveryInputError && items.length > 1)
+				throw new RecoveryInputError(`businesses[${i}].${e.field}`, e.value, e.fix, 'Business profile');
 			throw e;
 		}
 	});
 	const byId = new Map(list.map((p) => [p.businessId, p]));
-	if (byId.size !== list.length) throw new RecoveryInputError('businesses', list.map((p) => p.businessId).join(', '), 'Each business needs its own businessId.');
+	if (byId.size !== list.length)
+		throw new RecoveryInputError(
+			'businesses',
+			list.map((p) => p.businessId).join(', '),
+			'Each business needs its own businessId.',
+		);
 	const byNumber = new Map<string, Profile>();
 	for (const p of list) for (const n of p.numbers) byNumber.set(n, p);
 	const out = { list, byId, byNumber };
@@ -56,7 +80,11 @@ function storeKey(c: StoreConfig): string {
 }
 
 /** Store settings from an editor's fields (n8n credential or Node-RED config node), the same in both runtimes. */
-export function storeConfigFromFields(f: Record<string, unknown>, password: string | undefined, userDir: string): StoreConfig {
+export function storeConfigFromFields(
+	f: Record<string, unknown>,
+	password: string | undefined,
+	userDir: string,
+): StoreConfig {
 	if (f.storeType === 'postgres') {
 		return {
 			type: 'postgres',
@@ -151,18 +179,33 @@ export function statusCallbackUrlFrom(value: unknown): string | undefined {
 		url = undefined;
 	}
 	if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-		throw new RecoveryInputError('Delivery Status URL', text, "Paste the Missed Call Trigger's production URL (https://...), or leave it empty.");
+		throw new RecoveryInputError(
+			'Delivery Status URL',
+			text,
+			"Paste the Missed Call Trigger's production URL (https://...), or leave it empty.",
+		);
 	}
 	return url.toString();
 }
 
-export function loopOver(store: RecoveryStore, businesses: Businesses, provider?: TwilioProvider, extra: { statusCallbackUrl?: string; log?: (l: 'info' | 'warn' | 'error', m: string) => void } = {}): RecoveryLoop {
+export function loopOver(
+	store: RecoveryStore,
+	businesses: Businesses,
+	provider?: TwilioProvider,
+	extra: { statusCallbackUrl?: string; log?: (l: 'info' | 'warn' | 'error', m: string) => void } = {},
+): RecoveryLoop {
 	return new RecoveryLoop({ store, provider, profileFor: (id) => businesses.byId.get(id), ...extra });
 }
 
 /** The business a called number belongs to; a single-business install answers for every number. */
-export function businessResolver(b: Businesses): { businessId?: string; businessFor: (to: string) => string | undefined } {
-	return { businessId: b.list.length === 1 ? b.list[0].businessId : undefined, businessFor: (to) => b.byNumber.get(to)?.businessId };
+export function businessResolver(b: Businesses): {
+	businessId?: string;
+	businessFor: (to: string) => string | undefined;
+} {
+	return {
+		businessId: b.list.length === 1 ? b.list[0].businessId : undefined,
+		businessFor: (to) => b.byNumber.get(to)?.businessId,
+	};
 }
 
 export const SAMPLE_PROFILE = {
@@ -173,11 +216,31 @@ export const SAMPLE_PROFILE = {
 	forwardTo: '+13125550101',
 	numbers: ['+13125550199'],
 	trade: 'plumbing',
-	hours: { mon: [{ open: '08:00', close: '17:00' }], tue: [{ open: '08:00', close: '17:00' }], wed: [{ open: '08:00', close: '17:00' }], thu: [{ open: '08:00', close: '17:00' }], fri: [{ open: '08:00', close: '17:00' }], sat: [], sun: [] },
+	hours: {
+		mon: [{ open: '08:00', close: '17:00' }],
+		tue: [{ open: '08:00', close: '17:00' }],
+		wed: [{ open: '08:00', close: '17:00' }],
+		thu: [{ open: '08:00', close: '17:00' }],
+		fri: [{ open: '08:00', close: '17:00' }],
+		sat: [],
+		sun: [],
+	},
 	holidays: [{ date: '2026-12-25', name: 'Christmas' }],
 	roster: [
-		{ id: 'ana', name: 'Ana', phone: '+13125550111', skills: ['leak', 'drain'], onCall: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '17:00', to: '08:00' }] },
-		{ id: 'ben', name: 'Ben', phone: '+13125550112', skills: ['water-heater'], onCall: [{ days: ['sat', 'sun'], from: '00:00', to: '24:00' }] },
+		{
+			id: 'ana',
+			name: 'Ana',
+			phone: '+13125550111',
+			skills: ['leak', 'drain'],
+			onCall: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '17:00', to: '08:00' }],
+		},
+		{
+			id: 'ben',
+			name: 'Ben',
+			phone: '+13125550112',
+			skills: ['water-heater'],
+			onCall: [{ days: ['sat', 'sun'], from: '00:00', to: '24:00' }],
+		},
 	],
 	routing: { strategy: 'round-robin', fallback: ['ana'], escalation: ['ben'] },
 };

@@ -1,9 +1,32 @@
 import fc from 'fast-check';
-import { cases, countSegments, keywordOf, planAcknowledgment, quietHoursRelease, renderTemplate, type AckContext, type MissedCall } from '../../core';
+import {
+	cases,
+	countSegments,
+	keywordOf,
+	planAcknowledgment,
+	quietHoursRelease,
+	renderTemplate,
+	type AckContext,
+	type MissedCall,
+} from '../../core';
 import { chicago, plumber } from '../helpers/fixtures';
 
 function caseFor(from: string, at: string, extra: Partial<MissedCall> = {}) {
-	const event: MissedCall = { type: 'missed-call', eventId: `twilio:CA${at}`, provider: 'twilio', callSid: `CA${at}`, from, to: '+13125550199', businessId: 'acme-plumbing', reason: 'no-answer', startedAt: at, durationSec: 0, repeat: 0, channel: 'sms', ...extra };
+	const event: MissedCall = {
+		type: 'missed-call',
+		eventId: `twilio:CA${at}`,
+		provider: 'twilio',
+		callSid: `CA${at}`,
+		from,
+		to: '+13125550199',
+		businessId: 'acme-plumbing',
+		reason: 'no-answer',
+		startedAt: at,
+		durationSec: 0,
+		repeat: 0,
+		channel: 'sms',
+		...extra,
+	};
 	return cases.newCase(event, at);
 }
 
@@ -17,8 +40,19 @@ describe('acknowledgment', () => {
 
 	test('a business-hours missed call gets the business-hours text from the called number', () => {
 		const plan = planAcknowledgment(p, caseFor('+13125550123', noon), ctx(noon));
-		expect(plan).toMatchObject({ action: 'send', to: '+13125550123', from: '+13125550199', channel: 'sms', variant: 'business-hours', segments: 1, encoding: 'GSM-7' });
-		if (plan.action === 'send') expect(plan.body).toBe('Hi, this is Acme Plumbing. Sorry we missed your call! We will call you back shortly. Reply here with what you need. Reply STOP to opt out.');
+		expect(plan).toMatchObject({
+			action: 'send',
+			to: '+13125550123',
+			from: '+13125550199',
+			channel: 'sms',
+			variant: 'business-hours',
+			segments: 1,
+			encoding: 'GSM-7',
+		});
+		if (plan.action === 'send')
+			expect(plan.body).toBe(
+				'Hi, this is Acme Plumbing. Sorry we missed your call! We will call you back shortly. Reply here with what you need. Reply STOP to opt out.',
+			);
 	});
 
 	test('an after-hours call says when the business opens; a holiday call names the holiday', () => {
@@ -34,7 +68,9 @@ describe('acknowledgment', () => {
 		const withLink = plumber({ bookingUrl: 'https://cal.com/acme-plumbing/visit?metadata[caseId]={caseId}' });
 		const c = caseFor('+13125550123', noon);
 		const plan = planAcknowledgment(withLink, c, ctx(noon));
-		expect(plan.action === 'send' && plan.body).toContain(`book at https://cal.com/acme-plumbing/visit?metadata[caseId]=${c.caseId}.`);
+		expect(plan.action === 'send' && plan.body).toContain(
+			`book at https://cal.com/acme-plumbing/visit?metadata[caseId]=${c.caseId}.`,
+		);
 	});
 
 	test('a template without the business name or STOP gets both added', () => {
@@ -49,7 +85,10 @@ describe('acknowledgment', () => {
 		[{ lastAckAt: chicago('2026-11-25T11:30') }, 'already-acknowledged'],
 		[{ businessSentLastHour: 100 }, 'cap-reached'],
 		[{ businessSentLastDay: 500 }, 'cap-reached'],
-		[{ sentToCallerLast24h: ['a', 'b', 'c', 'd', 'e'].map((_, i) => chicago(`2026-11-25T0${i}:00`)) }, 'caller-cap-reached'],
+		[
+			{ sentToCallerLast24h: ['a', 'b', 'c', 'd', 'e'].map((_, i) => chicago(`2026-11-25T0${i}:00`)) },
+			'caller-cap-reached',
+		],
 	])('context %j is skipped as %s, with a reason', (extra, reason) => {
 		const plan = planAcknowledgment(p, caseFor('+13125550123', noon), ctx(noon, extra));
 		expect(plan).toMatchObject({ action: 'skip', reason });
@@ -57,12 +96,19 @@ describe('acknowledgment', () => {
 	});
 
 	test('just under each cap still sends: the caps are limits, not off-by-one refusals', () => {
-		const under = ctx(noon, { businessSentLastHour: 99, businessSentLastDay: 499, sentToCallerLast24h: ['a', 'b', 'c', 'd'].map((_, i) => chicago(`2026-11-25T0${i}:00`)) });
+		const under = ctx(noon, {
+			businessSentLastHour: 99,
+			businessSentLastDay: 499,
+			sentToCallerLast24h: ['a', 'b', 'c', 'd'].map((_, i) => chicago(`2026-11-25T0${i}:00`)),
+		});
 		expect(planAcknowledgment(p, caseFor('+13125550123', noon), under).action).toBe('send');
 	});
 
 	test('a caller from outside the allowed countries is not texted (SMS pumping guard)', () => {
-		expect(planAcknowledgment(p, caseFor('+447700900123', noon), ctx(noon))).toMatchObject({ action: 'skip', reason: 'country-not-allowed' });
+		expect(planAcknowledgment(p, caseFor('+447700900123', noon), ctx(noon))).toMatchObject({
+			action: 'skip',
+			reason: 'country-not-allowed',
+		});
 	});
 
 	test('a short-abandoned call is not texted unless the business asks', () => {
@@ -94,15 +140,23 @@ describe('acknowledgment', () => {
 		expect(r.why).toMatch(/FL allows 3 messages in 24 hours/);
 	});
 
-	test('replyToCaller: send texts a caller at once at night; the business\'s own quiet hours and the 3-in-24-hours limit still hold', () => {
+	test("replyToCaller: send texts a caller at once at night; the business's own quiet hours and the 3-in-24-hours limit still hold", () => {
 		const late = chicago('2026-11-25T23:30');
 		const night = plumber({ acknowledgment: { quietHours: { enabled: false, replyToCaller: 'send' } } });
 		expect(planAcknowledgment(night, caseFor('+13125550123', late), ctx(late)).action).toBe('send');
 		expect(planAcknowledgment(p, caseFor('+13125550123', late), ctx(late)).action).toBe('defer'); // the default reads the law cautiously
-		const own = plumber({ acknowledgment: { quietHours: { enabled: true, start: '22:00', end: '07:00', replyToCaller: 'send' } } });
-		expect(planAcknowledgment(own, caseFor('+13125550123', late), ctx(late))).toMatchObject({ action: 'defer', sendAt: chicago('2026-11-26T07:00') });
+		const own = plumber({
+			acknowledgment: { quietHours: { enabled: true, start: '22:00', end: '07:00', replyToCaller: 'send' } },
+		});
+		expect(planAcknowledgment(own, caseFor('+13125550123', late), ctx(late))).toMatchObject({
+			action: 'defer',
+			sendAt: chicago('2026-11-26T07:00'),
+		});
 		const sent = ['2026-11-25T14:00:00.000Z', '2026-11-25T15:00:00.000Z', '2026-11-25T16:00:00.000Z'];
-		expect(quietHoursRelease(night, '+13055550123', '2026-11-25T18:00:00.000Z', sent)).toMatchObject({ at: '2026-11-26T14:00:00.000Z', why: expect.stringMatching(/FL allows 3/) });
+		expect(quietHoursRelease(night, '+13055550123', '2026-11-25T18:00:00.000Z', sent)).toMatchObject({
+			at: '2026-11-26T14:00:00.000Z',
+			why: expect.stringMatching(/FL allows 3/),
+		});
 	});
 
 	test('GSM-7 and UCS-2 segments', () => {
@@ -115,7 +169,8 @@ describe('acknowledgment', () => {
 	});
 
 	test('keywords: STOP and its synonyms, START, HELP', () => {
-		for (const w of ['STOP', 'stop', 'Stopall', 'UNSUBSCRIBE', 'cancel', 'END', 'quit', 'revoke', 'optout']) expect(keywordOf(w)).toBe('stop');
+		for (const w of ['STOP', 'stop', 'Stopall', 'UNSUBSCRIBE', 'cancel', 'END', 'quit', 'revoke', 'optout'])
+			expect(keywordOf(w)).toBe('stop');
 		for (const w of ['START', 'unstop', 'yes']) expect(keywordOf(w)).toBe('start');
 		expect(keywordOf('help')).toBe('help');
 		expect(keywordOf('please stop by tomorrow')).toBeUndefined();
@@ -124,13 +179,18 @@ describe('acknowledgment', () => {
 	test('property: caller-provided text in a template value is inserted as text, never parsed as a template', () => {
 		fc.assert(
 			fc.property(fc.string({ maxLength: 200 }), (text) => {
-				const out = renderTemplate('Voicemail: "{{transcript}}"', { transcript: text, business: { name: 'SECRET-NAME' } });
+				const out = renderTemplate('Voicemail: "{{transcript}}"', {
+					transcript: text,
+					business: { name: 'SECRET-NAME' },
+				});
 				expect(out).not.toContain('SECRET-NAME');
 				if (!/\s/.test(text)) expect(out).toContain(text);
 			}),
 			{ numRuns: 3000 },
 		);
-		expect(renderTemplate('{{transcript}}', { transcript: '{{business.name}}', business: { name: 'Acme' } })).toBe('{{business.name}}');
+		expect(renderTemplate('{{transcript}}', { transcript: '{{business.name}}', business: { name: 'Acme' } })).toBe(
+			'{{business.name}}',
+		);
 	});
 
 	test('property: segment counts match the character budget', () => {

@@ -35,7 +35,10 @@ describe('urgency classifier', () => {
 	});
 
 	test('words match whole words only: "fireplace" is not "fire"', () => {
-		const k = classify(parseProfile({ businessId: 'g', name: 'G', timeZone: 'UTC' }), { ...base, texts: ['quote for a fireplace insert'] });
+		const k = classify(parseProfile({ businessId: 'g', name: 'G', timeZone: 'UTC' }), {
+			...base,
+			texts: ['quote for a fireplace insert'],
+		});
 		expect(k.urgency).toBe('low');
 	});
 

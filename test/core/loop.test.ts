@@ -3,7 +3,19 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { answerWebhook, buildReport, cases, normalize, openStore, ProviderError, RecoveryLoop, TwilioProvider, type MessagingProvider, type MissedCall, type RecoveryStore } from '../../core';
+import {
+	answerWebhook,
+	buildReport,
+	cases,
+	normalize,
+	openStore,
+	ProviderError,
+	RecoveryLoop,
+	TwilioProvider,
+	type MessagingProvider,
+	type MissedCall,
+	type RecoveryStore,
+} from '../../core';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN, chicago, plumber } from '../helpers/fixtures';
 
@@ -20,7 +32,18 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 
 	function missed(from: string, extra: Partial<MissedCall> = {}): MissedCall {
 		seq++;
-		const n = normalize('twilio', { AccountSid: ACCOUNT_SID, CallSid: `CA${String(seq).padStart(32, '0')}`, From: from, To: '+13125550199', DialCallStatus: 'no-answer', DialCallDuration: '0' }, { businessId: 'acme-plumbing', now: () => clock });
+		const n = normalize(
+			'twilio',
+			{
+				AccountSid: ACCOUNT_SID,
+				CallSid: `CA${String(seq).padStart(32, '0')}`,
+				From: from,
+				To: '+13125550199',
+				DialCallStatus: 'no-answer',
+				DialCallDuration: '0',
+			},
+			{ businessId: 'acme-plumbing', now: () => clock },
+		);
 		if (n.kind !== 'missed-call') throw new Error(n.kind);
 		return { ...n.event, ...extra };
 	}
@@ -39,14 +62,21 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		provider = {
 			sendMessage: async (req) => {
 				const open = await store.findOpenCase('acme-plumbing', req.to);
-				if (req.to !== '+13125550111' && req.to !== '+13125550112' && req.to !== '+13125550113' && !open) throw new Error(`message to ${req.to} before its case was stored`);
+				if (req.to !== '+13125550111' && req.to !== '+13125550112' && req.to !== '+13125550113' && !open)
+					throw new Error(`message to ${req.to} before its case was stored`);
 				return twilio.sendMessage(req);
 			},
 			findSentMessage: (r) => twilio.findSentMessage(r),
 			lookupLineType: (p) => twilio.lookupLineType(p),
 			placeCall: (r) => twilio.placeCall(r),
 		};
-		loop = new RecoveryLoop({ store, provider, profileFor: (id) => (id === 'acme-plumbing' ? profile : undefined), now: () => clock, retry: { retries: 2, baseMs: 1, maxMs: 2 } });
+		loop = new RecoveryLoop({
+			store,
+			provider,
+			profileFor: (id) => (id === 'acme-plumbing' ? profile : undefined),
+			now: () => clock,
+			retry: { retries: 2, baseMs: 1, maxMs: 2 },
+		});
 	});
 	afterEach(async () => {
 		await store.close();
@@ -60,11 +90,19 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		expect(r.duplicate).toBe(false);
 		expect(toCaller('+13125550123')).toHaveLength(1);
 		expect(toCaller('+13125550123')[0].body).toContain('Acme Plumbing');
-		expect(r.case).toMatchObject({ state: 'assigned', urgency: 'normal', serviceType: 'leak', timing: 'business-hours', ack: { status: 'sent' } });
+		expect(r.case).toMatchObject({
+			state: 'assigned',
+			urgency: 'normal',
+			serviceType: 'leak',
+			timing: 'business-hours',
+			ack: { status: 'sent' },
+		});
 		expect(r.case.owner).not.toBeNull();
 		expect(r.case.dueAt).toBe(chicago('2026-11-25T16:00'));
 		const alert = sim.messages.find((m) => m.to === r.case.owner!.phone);
-		expect(alert?.body).toMatch(/^\[Normal\] Missed call from \+13125550123 \(leak, business-hours\)\. Call back by 4:00 PM Wed\./);
+		expect(alert?.body).toMatch(
+			/^\[Normal\] Missed call from \+13125550123 \(leak, business-hours\)\. Call back by 4:00 PM Wed\./,
+		);
 	});
 
 	test('an SMS pumping burst is held back and surfaced on the report, beside refused forgeries', async () => {
@@ -75,10 +113,30 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		for (let i = 0; i < 8; i++) await l.run(missed(`+1312555${String(2000 + i)}`));
 		expect(sim.messages.filter((m) => m.to.startsWith('+44'))).toHaveLength(0);
 		expect(sim.messages.filter((m) => m.to.startsWith('+1312555200'))).toHaveLength(5);
-		const forged = await answerWebhook({ url: 'https://hooks.example.com/missed-call', headers: { 'x-twilio-signature': 'forged' }, body: { CallSid: 'CA1', From: '+13125550123', DialCallStatus: 'no-answer' } }, { provider: 'twilio', mode: 'forward', voicemail: false, validateSignature: true, secret: AUTH_TOKEN, normalize: { businessId: 'acme-plumbing' }, replyToKeywords: true }, l);
+		const forged = await answerWebhook(
+			{
+				url: 'https://hooks.example.com/missed-call',
+				headers: { 'x-twilio-signature': 'forged' },
+				body: { CallSid: 'CA1', From: '+13125550123', DialCallStatus: 'no-answer' },
+			},
+			{
+				provider: 'twilio',
+				mode: 'forward',
+				voicemail: false,
+				validateSignature: true,
+				secret: AUTH_TOKEN,
+				normalize: { businessId: 'acme-plumbing' },
+				replyToKeywords: true,
+			},
+			l,
+		);
 		expect(forged.status).toBe(403);
 		const r = await buildReport(store, [capped], { businessId: 'acme-plumbing', days: 1, now: clock });
-		expect(r.protection).toEqual({ pumpingBlocked: { 'country-not-allowed': 10, 'cap-reached': 3 }, refusedWebhooks: { twilio: 1 }, optedOut: 0 });
+		expect(r.protection).toEqual({
+			pumpingBlocked: { 'country-not-allowed': 10, 'cap-reached': 3 },
+			refusedWebhooks: { twilio: 1 },
+			optedOut: 0,
+		});
 		expect(r.html).toContain('data-pumping="13"');
 		expect(r.html).toContain('13 texts held back as likely SMS pumping');
 		expect(r.html).toContain('1 forged or unsigned webhook request refused');
@@ -90,7 +148,18 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		const e = missed('+13125550144');
 		const d = await loop.detect(e);
 		await loop.acknowledge(d.case.caseId);
-		const vm = normalize('twilio', { CallSid: e.callSid, From: e.from, To: e.to, TranscriptionText: 'There is water everywhere in the basement, a pipe burst', TranscriptionStatus: 'completed', TranscriptionSid: 'TR9' }, { businessId: 'acme-plumbing' });
+		const vm = normalize(
+			'twilio',
+			{
+				CallSid: e.callSid,
+				From: e.from,
+				To: e.to,
+				TranscriptionText: 'There is water everywhere in the basement, a pipe burst',
+				TranscriptionStatus: 'completed',
+				TranscriptionSid: 'TR9',
+			},
+			{ businessId: 'acme-plumbing' },
+		);
 		if (vm.kind !== 'voicemail') throw new Error(vm.kind);
 		await loop.voicemail(vm.event);
 		await loop.classify(d.case.caseId);
@@ -162,7 +231,17 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 
 	test('STOP is honoured: no message of any kind afterwards, until START', async () => {
 		const first = await loop.run(missed('+13125550123'));
-		const stop = normalize('twilio', { MessageSid: 'SM' + 'd'.repeat(32), From: '+13125550123', To: '+13125550199', Body: 'STOP', SmsStatus: 'received' }, { businessId: 'acme-plumbing', now: () => clock });
+		const stop = normalize(
+			'twilio',
+			{
+				MessageSid: 'SM' + 'd'.repeat(32),
+				From: '+13125550123',
+				To: '+13125550199',
+				Body: 'STOP',
+				SmsStatus: 'received',
+			},
+			{ businessId: 'acme-plumbing', now: () => clock },
+		);
 		if (stop.kind !== 'inbound-message') throw new Error();
 		const r = await loop.inbound(stop.event);
 		expect(r.action).toBe('opted-out');
@@ -173,7 +252,17 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		expect(later.case.ack).toMatchObject({ status: 'skipped' });
 		expect(later.case.ack.reason).toMatch(/^opted-out/);
 		expect(toCaller('+13125550123')).toHaveLength(1);
-		const start = normalize('twilio', { MessageSid: 'SM' + 'e'.repeat(32), From: '+13125550123', To: '+13125550199', Body: 'START', SmsStatus: 'received' }, { businessId: 'acme-plumbing' });
+		const start = normalize(
+			'twilio',
+			{
+				MessageSid: 'SM' + 'e'.repeat(32),
+				From: '+13125550123',
+				To: '+13125550199',
+				Body: 'START',
+				SmsStatus: 'received',
+			},
+			{ businessId: 'acme-plumbing' },
+		);
 		if (start.kind !== 'inbound-message') throw new Error();
 		expect((await loop.inbound(start.event)).action).toBe('opted-in');
 		expect(await store.isOptedOut('acme-plumbing', '+13125550123')).toBe(false);
@@ -194,8 +283,17 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 	async function diedMidSend(from: string, textLeft: boolean) {
 		const d = await loop.detect(missed(from));
 		const body = 'Sorry we missed your call at Acme Plumbing. Reply STOP to opt out.';
-		const c = await store.saveCase(cases.recordAck(d.case, { status: 'sending', body, channel: 'sms', from: '+13125550199', claim: 'crashed-worker' }, 'ack:0:pending::sending', clock.toISOString()));
-		const left = textLeft ? await twilio.sendMessage({ to: from, from: '+13125550199', body, channel: 'sms' }) : undefined;
+		const c = await store.saveCase(
+			cases.recordAck(
+				d.case,
+				{ status: 'sending', body, channel: 'sms', from: '+13125550199', claim: 'crashed-worker' },
+				'ack:0:pending::sending',
+				clock.toISOString(),
+			),
+		);
+		const left = textLeft
+			? await twilio.sendMessage({ to: from, from: '+13125550199', body, channel: 'sms' })
+			: undefined;
 		return { c, left };
 	}
 
@@ -231,7 +329,10 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		const [a, b] = await Promise.all([loop.acknowledge(c.caseId), loop.acknowledge(c.caseId)]);
 		expect(toCaller('+13125550151')).toHaveLength(1);
 		expect([a.sent, b.sent].filter(Boolean)).toHaveLength(1);
-		expect((await store.getCase(c.caseId))!.ack).toMatchObject({ status: 'sent', messageSid: toCaller('+13125550151')[0].sid });
+		expect((await store.getCase(c.caseId))!.ack).toMatchObject({
+			status: 'sent',
+			messageSid: toCaller('+13125550151')[0].sid,
+		});
 	});
 
 	test('the provider cannot tell whether a cut-off text left: the case is flagged, nothing is sent, and it is asked again', async () => {
@@ -299,7 +400,18 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 	test('a voicemail transcript re-classifies the case as an emergency', async () => {
 		const e = missed('+13125550128');
 		const r = await loop.run(e);
-		const vm = normalize('twilio', { CallSid: e.callSid, From: e.from, To: e.to, TranscriptionText: 'Water everywhere in the basement!', TranscriptionStatus: 'completed', TranscriptionSid: 'TR1' }, { businessId: 'acme-plumbing' });
+		const vm = normalize(
+			'twilio',
+			{
+				CallSid: e.callSid,
+				From: e.from,
+				To: e.to,
+				TranscriptionText: 'Water everywhere in the basement!',
+				TranscriptionStatus: 'completed',
+				TranscriptionSid: 'TR1',
+			},
+			{ businessId: 'acme-plumbing' },
+		);
 		if (vm.kind !== 'voicemail') throw new Error();
 		await loop.voicemail(vm.event);
 		const k = await loop.classify(r.case.caseId);
@@ -309,7 +421,17 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 
 	test('a reply re-engages; an outcome closes the loop', async () => {
 		const r = await loop.run(missed('+13125550129'));
-		const sms = normalize('twilio', { MessageSid: 'SM' + 'f'.repeat(32), From: '+13125550129', To: '+13125550199', Body: 'Can someone come tomorrow?', SmsStatus: 'received' }, { businessId: 'acme-plumbing' });
+		const sms = normalize(
+			'twilio',
+			{
+				MessageSid: 'SM' + 'f'.repeat(32),
+				From: '+13125550129',
+				To: '+13125550199',
+				Body: 'Can someone come tomorrow?',
+				SmsStatus: 'received',
+			},
+			{ businessId: 'acme-plumbing' },
+		);
 		if (sms.kind !== 'inbound-message') throw new Error();
 		const reply = await loop.inbound(sms.event);
 		expect(reply).toMatchObject({ action: 'reply', case: { state: 'contacted' } });
@@ -328,11 +450,26 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 			req.on('end', () => {
 				const params = Object.fromEntries(new URLSearchParams(body));
 				received.push(params.MessageStatus);
-				answerWebhook({ url: statusUrl, headers: req.headers, body: params }, { provider: 'twilio', mode: 'forward', voicemail: false, validateSignature: true, secret: AUTH_TOKEN, normalize: { businessId: 'acme-plumbing' }, replyToKeywords: true }, l)
-					.then((a) => {
-						if (a.emit?.type === 'message-status') emitted.push(`${a.emit.event.status} ${a.emit.event.errorCode} ${a.emit.case?.caseId ?? 'no case'}`);
+				answerWebhook(
+					{ url: statusUrl, headers: req.headers, body: params },
+					{
+						provider: 'twilio',
+						mode: 'forward',
+						voicemail: false,
+						validateSignature: true,
+						secret: AUTH_TOKEN,
+						normalize: { businessId: 'acme-plumbing' },
+						replyToKeywords: true,
+					},
+					l,
+				).then(
+					(a) => {
+						if (a.emit?.type === 'message-status')
+							emitted.push(`${a.emit.event.status} ${a.emit.event.errorCode} ${a.emit.case?.caseId ?? 'no case'}`);
 						res.writeHead(a.status, { 'content-type': a.contentType }).end(a.body);
-					}, () => res.writeHead(500).end());
+					},
+					() => res.writeHead(500).end(),
+				);
 			});
 		});
 		await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
@@ -348,7 +485,16 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 			expect(sim.messages.every((m) => m.statusCallback === statusUrl)).toBe(true);
 			const until = Date.now() + 15000;
 			while (received.length < 8 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-			expect(received.sort()).toEqual(['delivered', 'delivered', 'sent', 'sent', 'sent', 'sent', 'undelivered', 'undelivered']);
+			expect(received.sort()).toEqual([
+				'delivered',
+				'delivered',
+				'sent',
+				'sent',
+				'sent',
+				'sent',
+				'undelivered',
+				'undelivered',
+			]);
 			// The caller's text never arrived: the case says so. The owner's alert for it did not either (Ana: 30007).
 			const a = await store.getCase(lost.case.caseId);
 			expect(lost.case.owner?.id).toBe('ana');
@@ -379,7 +525,9 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 	});
 
 	test('an unknown business is a clear error', async () => {
-		await expect(loop.run(missed('+13125550131', { businessId: 'ghost' }))).rejects.toThrow(/businessId is "ghost"\. No business profile has this id/);
+		await expect(loop.run(missed('+13125550131', { businessId: 'ghost' }))).rejects.toThrow(
+			/businessId is "ghost"\. No business profile has this id/,
+		);
 	});
 });
 
@@ -392,13 +540,27 @@ describe('urgency raised after routing', () => {
 		const clock = new Date(chicago('2026-11-25T12:00'));
 		const loop = new RecoveryLoop({ store, profileFor: () => profile, now: () => clock });
 		try {
-			const n = normalize('twilio', { CallSid: 'CA' + '7'.repeat(32), From: '+13125550140', To: '+13125550199', DialCallStatus: 'no-answer' }, { businessId: 'acme-plumbing', now: () => clock });
+			const n = normalize(
+				'twilio',
+				{ CallSid: 'CA' + '7'.repeat(32), From: '+13125550140', To: '+13125550199', DialCallStatus: 'no-answer' },
+				{ businessId: 'acme-plumbing', now: () => clock },
+			);
 			if (n.kind !== 'missed-call') throw new Error();
 			const { case: c } = await loop.detect(n.event);
 			await loop.classify(c.caseId);
 			const routed = await loop.route(c.caseId);
 			expect(routed.case.dueAt).toBe(chicago('2026-11-25T16:00'));
-			await loop.voicemail({ type: 'voicemail', eventId: 'twilio:x:transcription:TR', provider: 'twilio', callSid: n.event.callSid, from: n.event.from, to: n.event.to, businessId: 'acme-plumbing', voicemail: { transcript: 'there is a burst pipe' }, at: clock.toISOString() });
+			await loop.voicemail({
+				type: 'voicemail',
+				eventId: 'twilio:x:transcription:TR',
+				provider: 'twilio',
+				callSid: n.event.callSid,
+				from: n.event.from,
+				to: n.event.to,
+				businessId: 'acme-plumbing',
+				voicemail: { transcript: 'there is a burst pipe' },
+				at: clock.toISOString(),
+			});
 			const k = await loop.classify(c.caseId);
 			expect(k.raised).toBe(true);
 			expect(k.case.urgency).toBe('emergency');

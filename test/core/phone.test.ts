@@ -13,9 +13,12 @@ describe('phone numbers', () => {
 		expect(tryE164(raw)).toBe(e164);
 	});
 
-	test.each(['anonymous', 'client:alice', 'sip:bob@example.com', '', '12', 'not a number'])('"%s" is not a phone number', (raw) => {
-		expect(tryE164(raw)).toBeUndefined();
-	});
+	test.each(['anonymous', 'client:alice', 'sip:bob@example.com', '', '12', 'not a number'])(
+		'"%s" is not a phone number',
+		(raw) => {
+			expect(tryE164(raw)).toBeUndefined();
+		},
+	);
 
 	test('toE164 names the field and the fix', () => {
 		expect(() => toE164('abc', 'From')).toThrow(/From is "abc"\. Expected a phone number in E\.164 form/);
@@ -69,7 +72,21 @@ describe('remembered parses', () => {
 		});
 		return mod!;
 	}
-	const numbers = ['+14155550100', '+16045550100', '+17875550100', '+442071838750', '+61291234567', '+18005550100', '+12425550100', '14155550100', '4155550100', 'whatsapp:+5215512345678', '+999123', '6045550100', '7875550100'];
+	const numbers = [
+		'+14155550100',
+		'+16045550100',
+		'+17875550100',
+		'+442071838750',
+		'+61291234567',
+		'+18005550100',
+		'+12425550100',
+		'14155550100',
+		'4155550100',
+		'whatsapp:+5215512345678',
+		'+999123',
+		'6045550100',
+		'7875550100',
+	];
 
 	test('a number normalized first gets the same country, state and zone as one looked up cold', () => {
 		const cold = fresh();

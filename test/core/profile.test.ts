@@ -14,12 +14,29 @@ describe('business profile', () => {
 	});
 
 	test('errors name the field, the value and the fix', () => {
-		expect(() => parseProfile({ businessId: 'b1', name: 'X', timeZone: 'Mars/Olympus' })).toThrow(/Business profile: timeZone is "Mars\/Olympus"\. Expected an IANA time zone/);
-		expect(() => parseProfile({ businessId: 'b1', name: 'X', timeZone: 'UTC', hours: { mon: [{ open: '9am', close: '17:00' }] } })).toThrow(/hours\.mon\.0\.open is "9am"\. Expected a time of day as HH:MM/);
-		expect(() => parseProfile({ businessId: 'b1', name: 'X', timeZone: 'UTC', roster: [{ id: 'a', name: 'A', phone: '555-1234' }] })).toThrow(/roster\.0\.phone is "555-1234"\. Expected an E\.164 phone number/);
-		expect(() => parseProfile({ businessId: 'b1', name: 'X', timeZone: 'UTC', routing: { fallback: ['ghost'] } })).toThrow(/routing\.fallback\.0 is "ghost"\. No roster member has this id/);
-		expect(() => parseProfile({ businessId: 'b1', name: 'X', timeZone: 'UTC', messages: { afterHours: 'Hi {{#open}} unclosed' } })).toThrow(/messages\.afterHours .*Template does not parse/);
-		expect(() => parseProfile({ businessId: 'b1', name: 'X', timeZone: 'UTC', trade: 'bakery' })).toThrow(/trade is "bakery"\. Use one of: hvac, plumbing/);
+		expect(() => parseProfile({ businessId: 'b1', name: 'X', timeZone: 'Mars/Olympus' })).toThrow(
+			/Business profile: timeZone is "Mars\/Olympus"\. Expected an IANA time zone/,
+		);
+		expect(() =>
+			parseProfile({ businessId: 'b1', name: 'X', timeZone: 'UTC', hours: { mon: [{ open: '9am', close: '17:00' }] } }),
+		).toThrow(/hours\.mon\.0\.open is "9am"\. Expected a time of day as HH:MM/);
+		expect(() =>
+			parseProfile({
+				businessId: 'b1',
+				name: 'X',
+				timeZone: 'UTC',
+				roster: [{ id: 'a', name: 'A', phone: '555-1234' }],
+			}),
+		).toThrow(/roster\.0\.phone is "555-1234"\. Expected an E\.164 phone number/);
+		expect(() =>
+			parseProfile({ businessId: 'b1', name: 'X', timeZone: 'UTC', routing: { fallback: ['ghost'] } }),
+		).toThrow(/routing\.fallback\.0 is "ghost"\. No roster member has this id/);
+		expect(() =>
+			parseProfile({ businessId: 'b1', name: 'X', timeZone: 'UTC', messages: { afterHours: 'Hi {{#open}} unclosed' } }),
+		).toThrow(/messages\.afterHours .*Template does not parse/);
+		expect(() => parseProfile({ businessId: 'b1', name: 'X', timeZone: 'UTC', trade: 'bakery' })).toThrow(
+			/trade is "bakery"\. Use one of: hvac, plumbing/,
+		);
 	});
 });
 
@@ -42,7 +59,9 @@ describe('timing', () => {
 		expect(describeOpening(p, open, fridayNight)).toBe('Monday at 8:00 AM');
 		const christmasEve = chicago('2026-12-24T18:00');
 		expect(nextOpening(p, christmasEve)!.toISODate()).toBe('2026-12-28');
-		expect(describeOpening(p, nextOpening(p, chicago('2026-11-25T06:00')), chicago('2026-11-25T06:00'))).toBe('today at 8:00 AM');
+		expect(describeOpening(p, nextOpening(p, chicago('2026-11-25T06:00')), chicago('2026-11-25T06:00'))).toBe(
+			'today at 8:00 AM',
+		);
 	});
 
 	test('on-call shifts cross midnight', () => {

@@ -32,23 +32,50 @@ describe('owner router', () => {
 		const d = route(p, { ...input, timing: 'after-hours', now: night }, { openCounts: {}, roundRobin: 1 });
 		expect(d).toMatchObject({ kind: 'assigned', owner: { id: 'ana' } });
 		expect(d.dueAt).toBe(chicago('2026-11-26T12:00')); // 240 business minutes from 08:00
-		const urgent = route(p, { ...input, urgency: 'emergency', timing: 'after-hours', now: night }, { openCounts: {}, roundRobin: 1 });
+		const urgent = route(
+			p,
+			{ ...input, urgency: 'emergency', timing: 'after-hours', now: night },
+			{ openCounts: {}, roundRobin: 1 },
+		);
 		expect(urgent.dueAt).toBe(chicago('2026-11-25T22:15'));
 	});
 
 	test('nobody on call falls back down the chain; with no fallback it says nobody is available', () => {
-		const sundayNoShift = plumber({ roster: [{ id: 'ana', name: 'Ana', phone: '+13125550111', onCall: [{ days: ['mon'], from: '17:00', to: '23:00' }] }, { id: 'cy', name: 'Cy', active: false }], routing: { fallback: [], escalation: [] } });
-		const d = route(sundayNoShift, { ...input, timing: 'weekend', now: chicago('2026-11-29T12:00') }, { openCounts: {}, roundRobin: 0 });
+		const sundayNoShift = plumber({
+			roster: [
+				{ id: 'ana', name: 'Ana', phone: '+13125550111', onCall: [{ days: ['mon'], from: '17:00', to: '23:00' }] },
+				{ id: 'cy', name: 'Cy', active: false },
+			],
+			routing: { fallback: [], escalation: [] },
+		});
+		const d = route(
+			sundayNoShift,
+			{ ...input, timing: 'weekend', now: chicago('2026-11-29T12:00') },
+			{ openCounts: {}, roundRobin: 0 },
+		);
 		expect(d.kind).toBe('nobody-available');
 		expect(d.reasons).toContain('nobody is on call right now');
 		expect(d.dueAt).toBeTruthy();
-		const withFallback = route(p, { ...input, timing: 'weekend', now: chicago('2026-11-29T12:00'), serviceType: 'drain' }, { openCounts: {}, roundRobin: 0 });
+		const withFallback = route(
+			p,
+			{ ...input, timing: 'weekend', now: chicago('2026-11-29T12:00'), serviceType: 'drain' },
+			{ openCounts: {}, roundRobin: 0 },
+		);
 		expect(withFallback).toMatchObject({ kind: 'assigned', owner: { id: 'ben' } }); // Ben is on call all weekend
 	});
 
 	test('members at their open-case limit are passed over', () => {
-		const capped = plumber({ roster: [{ id: 'ana', name: 'Ana', maxOpen: 2 }, { id: 'cy', name: 'Cy' }], routing: { fallback: [], escalation: [] } });
-		expect(route(capped, input, { openCounts: { ana: 2 }, roundRobin: 0 })).toMatchObject({ kind: 'assigned', owner: { id: 'cy' } });
+		const capped = plumber({
+			roster: [
+				{ id: 'ana', name: 'Ana', maxOpen: 2 },
+				{ id: 'cy', name: 'Cy' },
+			],
+			routing: { fallback: [], escalation: [] },
+		});
+		expect(route(capped, input, { openCounts: { ana: 2 }, roundRobin: 0 })).toMatchObject({
+			kind: 'assigned',
+			owner: { id: 'cy' },
+		});
 	});
 
 	test('the escalation ladder climbs past the current owner and then runs out', () => {
@@ -57,6 +84,8 @@ describe('owner router', () => {
 		expect(one).toMatchObject({ kind: 'escalated', level: 1, owner: { id: 'cy' } });
 		const two = escalate(p, { escalationLevel: 1, urgency: 'high', owner: { id: 'cy', name: 'Cy' } }, now);
 		expect(two).toMatchObject({ kind: 'escalated', level: 2, owner: { id: 'ben' } });
-		expect(escalate(p, { escalationLevel: 2, urgency: 'high', owner: { id: 'ben', name: 'Ben' } }, now).kind).toBe('exhausted');
+		expect(escalate(p, { escalationLevel: 2, urgency: 'high', owner: { id: 'ben', name: 'Ben' } }, now).kind).toBe(
+			'exhausted',
+		);
 	});
 });

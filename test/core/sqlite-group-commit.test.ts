@@ -14,7 +14,11 @@ function runWithDriver(body: string, file: string, o: { timeout: number; env?: N
 			require.extensions['.ts'] = (m, f) => m._compile(ts.transpileModule(fs.readFileSync(f, 'utf8'), { compilerOptions: { module: 'commonjs', target: 'es2022', esModuleInterop: true } }).outputText, f);
 			const { SqliteDriver } = require(${JSON.stringify(join(__dirname, '../../core/store/sqlite.ts'))});
 ${body}`;
-	return spawnSync(process.execPath, ['-e', script, file], { encoding: 'utf8', timeout: o.timeout, env: o.env ?? process.env });
+	return spawnSync(process.execPath, ['-e', script, file], {
+		encoding: 'utf8',
+		timeout: o.timeout,
+		env: o.env ?? process.env,
+	});
 }
 
 /** The SQLite driver's group commit: writes that queue up together share one COMMIT, each still atomic on its own. */
@@ -31,7 +35,8 @@ describe('SQLite group commit', () => {
 		rmSync(dir, { recursive: true, force: true });
 	});
 
-	const rows = async (d: SqliteDriver = db) => (await d.all<{ id: number; v: string }>('SELECT id, v FROM t ORDER BY id')).map((r) => `${r.id}:${r.v}`);
+	const rows = async (d: SqliteDriver = db) =>
+		(await d.all<{ id: number; v: string }>('SELECT id, v FROM t ORDER BY id')).map((r) => `${r.id}:${r.v}`);
 
 	test('transactions arriving together share commits; one that throws is undone alone and gets its own error', async () => {
 		const before = { ...db.groups };
@@ -45,16 +50,24 @@ describe('SQLite group commit', () => {
 				}),
 			),
 		);
-		expect(results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<number>).value)).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+		expect(
+			results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<number>).value),
+		).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
 		expect((results[7] as PromiseRejectedResult).reason.message).toBe('transaction 7 fails after writing');
-		expect(await rows()).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19].map((i) => `${i}:b`));
+		expect(await rows()).toEqual(
+			[0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19].map((i) => `${i}:b`),
+		);
 		expect(db.groups.transactions - before.transactions).toBe(20);
 		expect(db.groups.commits - before.commits).toBeLessThan(5);
 	});
 
 	test('a statement that breaks a constraint fails alone inside a group', async () => {
 		await db.run('INSERT INTO t (id, v) VALUES (1, ?)', ['x']);
-		const results = await Promise.allSettled([db.run('INSERT INTO t (id, v) VALUES (2, ?)', ['y']), db.run('INSERT INTO t (id, v) VALUES (1, ?)', ['dup']), db.run('INSERT INTO t (id, v) VALUES (3, ?)', ['z'])]);
+		const results = await Promise.allSettled([
+			db.run('INSERT INTO t (id, v) VALUES (2, ?)', ['y']),
+			db.run('INSERT INTO t (id, v) VALUES (1, ?)', ['dup']),
+			db.run('INSERT INTO t (id, v) VALUES (3, ?)', ['z']),
+		]);
 		expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
 		expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/UNIQUE|constraint/i);
 		expect(await rows()).toEqual(['1:x', '2:y', '3:z']);
@@ -152,7 +165,7 @@ describe('SQLite group commit', () => {
 });
 
 describe('SQLite temporary storage', () => {
-	test('a group commit large enough to spill its savepoints\' journal writes no temporary file: it stays in memory', () => {
+	test("a group commit large enough to spill its savepoints' journal writes no temporary file: it stays in memory", () => {
 		// A process of its own, pointed at a temporary directory of its own, which it watches for files being created
 		// (SQLite deletes them at once, the watch still sees them).
 		const dir = mkdtempSync(join(tmpdir(), 'mcr-temp-'));
@@ -179,7 +192,10 @@ describe('SQLite temporary storage', () => {
 			})();
 		`;
 		try {
-			const out = runWithDriver(script, join(dir, 'big.db'), { timeout: 30000, env: { ...process.env, SQLITE_TMPDIR: tmp } });
+			const out = runWithDriver(script, join(dir, 'big.db'), {
+				timeout: 30000,
+				env: { ...process.env, SQLITE_TMPDIR: tmp },
+			});
 			expect(out.stderr).toBe('');
 			const r = JSON.parse(out.stdout.trim()) as { changed: number; commits: number; created: string[] };
 			expect(r.changed).toBeGreaterThan(150);

@@ -1,14 +1,35 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cases, ConcurrentUpdateError, openStore, SCHEMA_VERSION, type MissedCall, type RecoveryStore } from '../../core';
+import {
+	cases,
+	ConcurrentUpdateError,
+	openStore,
+	SCHEMA_VERSION,
+	type MissedCall,
+	type RecoveryStore,
+} from '../../core';
 import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from '../helpers/postgres';
 
 const at = '2026-11-25T18:00:00.000Z';
 function call(n: number, from = '+13125550123', businessId = 'acme'): MissedCall {
-	return { type: 'missed-call', eventId: `twilio:CA${n}`, provider: 'twilio', callSid: `CA${n}`, from, to: '+13125550199', businessId, reason: 'no-answer', startedAt: at, durationSec: 0, repeat: 0, channel: 'sms' };
+	return {
+		type: 'missed-call',
+		eventId: `twilio:CA${n}`,
+		provider: 'twilio',
+		callSid: `CA${n}`,
+		from,
+		to: '+13125550199',
+		businessId,
+		reason: 'no-answer',
+		startedAt: at,
+		durationSec: 0,
+		repeat: 0,
+		channel: 'sms',
+	};
 }
-const build = (ev: MissedCall) => (existing: Parameters<Parameters<RecoveryStore['openOrJoinCase']>[1]>[0]) => (existing ? cases.foldCall(existing, ev, at) : cases.newCase(ev, at));
+const build = (ev: MissedCall) => (existing: Parameters<Parameters<RecoveryStore['openOrJoinCase']>[1]>[0]) =>
+	existing ? cases.foldCall(existing, ev, at) : cases.newCase(ev, at);
 
 interface Harness {
 	open(): Promise<RecoveryStore>;
@@ -17,12 +38,18 @@ interface Harness {
 
 function sqliteHarness(): Harness {
 	const dir = mkdtempSync(join(tmpdir(), 'mcr-store-'));
-	return { open: () => openStore({ type: 'sqlite', file: join(dir, 'cases.db') }), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+	return {
+		open: () => openStore({ type: 'sqlite', file: join(dir, 'cases.db') }),
+		cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+	};
 }
 
 function postgresHarness(): Harness {
 	const schema = uniqueSchema('mcr_contract');
-	return { open: () => openStore({ type: 'postgres', connectionString: PG_URL, schema }), cleanup: () => dropSchema(schema) };
+	return {
+		open: () => openStore({ type: 'postgres', connectionString: PG_URL, schema }),
+		cleanup: () => dropSchema(schema),
+	};
 }
 
 /** The same contract for every store: what the loop relies on. */
@@ -83,7 +110,19 @@ function contract(name: string, makeHarness: () => Harness, before?: () => Promi
 			const { case: c1 } = await store.openOrJoinCase(call(1), build(call(1)));
 			// Only the document changes: the deadline, owner and open flag stay as stored.
 			const c2 = await store.saveCase({ ...c1, urgency: 'high' }, { previous: c1 });
-			const routed = cases.applyRoute(c2, { kind: 'assigned', owner: { id: 'ana', name: 'Ana' }, dueAt: '2026-11-25T18:30:00.000Z', escalationLevel: 0, strategy: 'x', reasons: [] }, 'r', at);
+			const routed = cases.applyRoute(
+				c2,
+				{
+					kind: 'assigned',
+					owner: { id: 'ana', name: 'Ana' },
+					dueAt: '2026-11-25T18:30:00.000Z',
+					escalationLevel: 0,
+					strategy: 'x',
+					reasons: [],
+				},
+				'r',
+				at,
+			);
 			const c3 = await store.saveCase(routed, { previous: c2 });
 			expect(await store.openCountsByOwner('acme')).toEqual({ ana: 1 });
 			expect((await store.listOverdue('2026-11-25T19:00:00.000Z')).map((c) => c.caseId)).toEqual([c1.caseId]);
@@ -106,12 +145,32 @@ function contract(name: string, makeHarness: () => Harness, before?: () => Promi
 
 		test('overdue: listed by deadline, and each claimed by one sweeper only', async () => {
 			for (let i = 0; i < 5; i++) {
-				const { case: c } = await store.openOrJoinCase(call(10 + i, `+1312555010${i}`), build(call(10 + i, `+1312555010${i}`)));
-				await store.saveCase(cases.applyRoute(c, { kind: 'assigned', owner: { id: 'ana', name: 'Ana' }, dueAt: i < 3 ? '2026-11-25T18:30:00.000Z' : '2026-11-25T23:00:00.000Z', escalationLevel: 0, strategy: 'x', reasons: [] }, 'r', at));
+				const { case: c } = await store.openOrJoinCase(
+					call(10 + i, `+1312555010${i}`),
+					build(call(10 + i, `+1312555010${i}`)),
+				);
+				await store.saveCase(
+					cases.applyRoute(
+						c,
+						{
+							kind: 'assigned',
+							owner: { id: 'ana', name: 'Ana' },
+							dueAt: i < 3 ? '2026-11-25T18:30:00.000Z' : '2026-11-25T23:00:00.000Z',
+							escalationLevel: 0,
+							strategy: 'x',
+							reasons: [],
+						},
+						'r',
+						at,
+					),
+				);
 			}
 			const now = '2026-11-25T19:00:00.000Z';
 			expect(await store.listOverdue(now)).toHaveLength(3);
-			const [a, b] = await Promise.all([store.claimOverdue(now, '2026-11-25T19:02:00.000Z', { limit: 2 }), store.claimOverdue(now, '2026-11-25T19:02:00.000Z', { limit: 2 })]);
+			const [a, b] = await Promise.all([
+				store.claimOverdue(now, '2026-11-25T19:02:00.000Z', { limit: 2 }),
+				store.claimOverdue(now, '2026-11-25T19:02:00.000Z', { limit: 2 }),
+			]);
 			const ids = [...a, ...b].map((c) => c.caseId);
 			expect(ids).toHaveLength(3);
 			expect(new Set(ids).size).toBe(3);
@@ -122,7 +181,14 @@ function contract(name: string, makeHarness: () => Harness, before?: () => Promi
 
 		test('deferred acknowledgments come due', async () => {
 			const { case: c } = await store.openOrJoinCase(call(1), build(call(1)));
-			await store.saveCase(cases.recordAck(c, { status: 'deferred', sendAt: '2026-11-26T14:00:00.000Z', reason: 'quiet hours', body: 'x' }, 'a', at));
+			await store.saveCase(
+				cases.recordAck(
+					c,
+					{ status: 'deferred', sendAt: '2026-11-26T14:00:00.000Z', reason: 'quiet hours', body: 'x' },
+					'a',
+					at,
+				),
+			);
 			expect(await store.claimDueAcks('2026-11-26T13:59:00.000Z', '2026-11-26T14:04:00.000Z')).toHaveLength(0);
 			expect(await store.claimDueAcks('2026-11-26T14:00:00.000Z', '2026-11-26T14:05:00.000Z')).toHaveLength(1);
 		});
@@ -142,28 +208,79 @@ function contract(name: string, makeHarness: () => Harness, before?: () => Promi
 		});
 
 		test('message stats: last acknowledgment, texts in 24 h, business sends in the hour', async () => {
-			await store.recordMessage({ businessId: 'acme', to: '+13125550123', kind: 'ack', at: '2026-11-25T17:30:00.000Z', sid: 'SM1', status: 'queued' });
-			await store.recordMessage({ businessId: 'acme', to: '+13125550123', kind: 'ack', at: '2026-11-24T10:00:00.000Z', sid: 'SM0', status: 'delivered' });
-			await store.recordMessage({ businessId: 'acme', to: '+13125550124', kind: 'ack', at: '2026-11-25T17:45:00.000Z', sid: 'SM2', status: 'failed' });
+			await store.recordMessage({
+				businessId: 'acme',
+				to: '+13125550123',
+				kind: 'ack',
+				at: '2026-11-25T17:30:00.000Z',
+				sid: 'SM1',
+				status: 'queued',
+			});
+			await store.recordMessage({
+				businessId: 'acme',
+				to: '+13125550123',
+				kind: 'ack',
+				at: '2026-11-24T10:00:00.000Z',
+				sid: 'SM0',
+				status: 'delivered',
+			});
+			await store.recordMessage({
+				businessId: 'acme',
+				to: '+13125550124',
+				kind: 'ack',
+				at: '2026-11-25T17:45:00.000Z',
+				sid: 'SM2',
+				status: 'failed',
+			});
 			const s = await store.messageStats('acme', '+13125550123', at);
-			expect(s).toEqual({ lastAckAt: '2026-11-25T17:30:00.000Z', sentToCallerLast24h: ['2026-11-25T17:30:00.000Z'], businessSentLastHour: 1, businessSentLastDay: 1 });
+			expect(s).toEqual({
+				lastAckAt: '2026-11-25T17:30:00.000Z',
+				sentToCallerLast24h: ['2026-11-25T17:30:00.000Z'],
+				businessSentLastHour: 1,
+				businessSentLastDay: 1,
+			});
 			const updated = await store.updateMessageStatus('SM1', 'undelivered', 30007);
 			expect(updated).toMatchObject({ to: '+13125550123', status: 'undelivered', errorCode: 30007 });
 			expect((await store.messageStats('acme', '+13125550123', at)).lastAckAt).toBe('2026-11-24T10:00:00.000Z');
 		});
 
 		test('delivery reports never move a text back: a late "sent" after "undelivered" changes nothing', async () => {
-			await store.recordMessage({ businessId: 'acme', to: '+13125550125', kind: 'ack', at, sid: 'SM5', status: 'queued' });
-			expect(await store.updateMessageStatus('SM5', 'undelivered', 30034)).toMatchObject({ status: 'undelivered', errorCode: 30034 });
+			await store.recordMessage({
+				businessId: 'acme',
+				to: '+13125550125',
+				kind: 'ack',
+				at,
+				sid: 'SM5',
+				status: 'queued',
+			});
+			expect(await store.updateMessageStatus('SM5', 'undelivered', 30034)).toMatchObject({
+				status: 'undelivered',
+				errorCode: 30034,
+			});
 			expect(await store.updateMessageStatus('SM5', 'sent')).toBeUndefined();
 			expect(await store.updateMessageStatus('SM5', 'queued')).toBeUndefined();
 			expect(await store.updateMessageStatus('SM6', 'delivered')).toBeUndefined();
 			// In order, each report moves it on; WhatsApp's "read" comes last.
-			await store.recordMessage({ businessId: 'acme', to: '+13125550126', kind: 'ack', at, sid: 'SM7', status: 'queued' });
-			for (const s of ['sending', 'sent', 'delivered', 'read']) expect(await store.updateMessageStatus('SM7', s)).toMatchObject({ status: s });
+			await store.recordMessage({
+				businessId: 'acme',
+				to: '+13125550126',
+				kind: 'ack',
+				at,
+				sid: 'SM7',
+				status: 'queued',
+			});
+			for (const s of ['sending', 'sent', 'delivered', 'read'])
+				expect(await store.updateMessageStatus('SM7', s)).toMatchObject({ status: s });
 			expect(await store.updateMessageStatus('SM7', 'delivered')).toBeUndefined();
 			// The same stage again (a repeated report) is taken: nothing goes back.
-			await store.recordMessage({ businessId: 'acme', to: '+13125550127', kind: 'ack', at, sid: 'SM8', status: 'sent' });
+			await store.recordMessage({
+				businessId: 'acme',
+				to: '+13125550127',
+				kind: 'ack',
+				at,
+				sid: 'SM8',
+				status: 'sent',
+			});
 			expect(await store.updateMessageStatus('SM8', 'sent')).toMatchObject({ status: 'sent' });
 		});
 
@@ -176,7 +293,22 @@ function contract(name: string, makeHarness: () => Harness, before?: () => Promi
 			for (let i = 0; i < 4; i++) {
 				const ev = call(20 + i, `+1312555020${i}`, i === 3 ? 'other' : 'acme');
 				const { case: c } = await store.openOrJoinCase(ev, build(ev));
-				if (i < 2) await store.saveCase(cases.applyRoute(c, { kind: 'assigned', owner: { id: i === 0 ? 'ana' : 'cy', name: 'X' }, dueAt: at, escalationLevel: 0, strategy: 'x', reasons: [] }, 'r', at));
+				if (i < 2)
+					await store.saveCase(
+						cases.applyRoute(
+							c,
+							{
+								kind: 'assigned',
+								owner: { id: i === 0 ? 'ana' : 'cy', name: 'X' },
+								dueAt: at,
+								escalationLevel: 0,
+								strategy: 'x',
+								reasons: [],
+							},
+							'r',
+							at,
+						),
+					);
 			}
 			expect(await store.listCases({ businessId: 'acme' })).toHaveLength(3);
 			expect(await store.listCases({ businessId: 'acme', states: ['assigned'] })).toHaveLength(2);
@@ -201,8 +333,12 @@ contract('SQLite', sqliteHarness);
 contract('PostgreSQL', postgresHarness, requirePostgres);
 
 test('a PostgreSQL store that cannot connect says where and what to check, without the password', async () => {
-	await expect(openStore({ type: 'postgres', host: '127.0.0.1', port: 1, database: 'x', user: 'u', password: 'hunter2-secret' })).rejects.toThrow(/Could not open the PostgreSQL store at 127\.0\.0\.1:1\/x: .*Check the server is running/);
-	await openStore({ type: 'postgres', host: '127.0.0.1', port: 1, password: 'hunter2-secret' }).catch((e: Error) => expect(e.message).not.toContain('hunter2'));
+	await expect(
+		openStore({ type: 'postgres', host: '127.0.0.1', port: 1, database: 'x', user: 'u', password: 'hunter2-secret' }),
+	).rejects.toThrow(/Could not open the PostgreSQL store at 127\.0\.0\.1:1\/x: .*Check the server is running/);
+	await openStore({ type: 'postgres', host: '127.0.0.1', port: 1, password: 'hunter2-secret' }).catch((e: Error) =>
+		expect(e.message).not.toContain('hunter2'),
+	);
 });
 
 test('store settings are validated', async () => {

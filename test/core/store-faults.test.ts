@@ -50,11 +50,26 @@ class Outage {
 
 const pgTarget = () => {
 	const u = new URL(PG_URL);
-	return { host: u.hostname, port: Number(u.port || 5432), db: u.pathname.slice(1), user: decodeURIComponent(u.username) };
+	return {
+		host: u.hostname,
+		port: Number(u.port || 5432),
+		db: u.pathname.slice(1),
+		user: decodeURIComponent(u.username),
+	};
 };
 
 function missedCall(i: number, at: Date) {
-	const n = normalize('twilio', { CallSid: `CA${String(i).padStart(32, '0')}`, From: `+1312555${String(3000 + i)}`, To: '+13125550199', DialCallStatus: 'no-answer', DialCallDuration: '0' }, { businessId: 'acme-plumbing', now: () => at });
+	const n = normalize(
+		'twilio',
+		{
+			CallSid: `CA${String(i).padStart(32, '0')}`,
+			From: `+1312555${String(3000 + i)}`,
+			To: '+13125550199',
+			DialCallStatus: 'no-answer',
+			DialCallDuration: '0',
+		},
+		{ businessId: 'acme-plumbing', now: () => at },
+	);
 	if (n.kind !== 'missed-call') throw new Error(n.kind);
 	return n.event;
 }
@@ -73,10 +88,23 @@ describe('the store unavailable for a moment: nothing is lost, nothing is sent t
 		const outage = new Outage({ host: t.host, port: t.port });
 		await outage.up();
 		const schema = uniqueSchema('mcr_faults');
-		const store = await openStore({ type: 'postgres', host: '127.0.0.1', port: outage.port, database: t.db, user: t.user, schema });
+		const store = await openStore({
+			type: 'postgres',
+			host: '127.0.0.1',
+			port: outage.port,
+			database: t.db,
+			user: t.user,
+			schema,
+		});
 		try {
 			const clock = new Date(chicago('2026-11-25T12:00'));
-			const loop = new RecoveryLoop({ store, provider: new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: sim.url }), profileFor: () => plumber({ acknowledgment: { checkLineType: false } }), now: () => clock, retry: { retries: 2, baseMs: 1, maxMs: 2 } });
+			const loop = new RecoveryLoop({
+				store,
+				provider: new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: sim.url }),
+				profileFor: () => plumber({ acknowledgment: { checkLineType: false } }),
+				now: () => clock,
+				retry: { retries: 2, baseMs: 1, maxMs: 2 },
+			});
 			const runs: Promise<unknown>[] = [];
 			const blip = async () => {
 				await outage.down();
@@ -91,7 +119,9 @@ describe('the store unavailable for a moment: nothing is lost, nothing is sent t
 				else await new Promise((r) => setTimeout(r, 5));
 			}
 			const results = await Promise.allSettled(runs);
-			const failed = results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason));
+			const failed = results
+				.filter((r) => r.status === 'rejected')
+				.map((r) => String((r as PromiseRejectedResult).reason));
 			expect(failed).toEqual([]);
 			expect(outage.cuts).toBe(2); // the cuts happened while calls were in flight
 			const cases = await store.listCases({ businessId: 'acme-plumbing' });
@@ -99,9 +129,12 @@ describe('the store unavailable for a moment: nothing is lost, nothing is sent t
 			for (let i = 0; i < 60; i++) {
 				const to = `+1312555${String(3000 + i)}`;
 				const got = sim.messages.filter((m) => m.to === to);
-				if (got.length !== 1) throw new Error(`${to} got ${got.length} texts; case: ${JSON.stringify(cases.find((c) => c.caller === to))}`);
+				if (got.length !== 1)
+					throw new Error(`${to} got ${got.length} texts; case: ${JSON.stringify(cases.find((c) => c.caller === to))}`);
 			}
-			expect(cases.every((c) => c.ack.status === 'sent' && (c.owner || c.flags.includes('nobody-available')))).toBe(true);
+			expect(cases.every((c) => c.ack.status === 'sent' && (c.owner || c.flags.includes('nobody-available')))).toBe(
+				true,
+			);
 		} finally {
 			await store.close();
 			await outage.down();
@@ -109,19 +142,27 @@ describe('the store unavailable for a moment: nothing is lost, nothing is sent t
 		}
 	}, 60000);
 
-	test('PostgreSQL killing the pack\'s server connections mid-run: the next statements reconnect and carry on', async () => {
+	test("PostgreSQL killing the pack's server connections mid-run: the next statements reconnect and carry on", async () => {
 		const schema = uniqueSchema('mcr_kill');
 		const store = await openStore({ type: 'postgres', connectionString: PG_URL, schema, max: 4 });
 		const admin = new Client({ connectionString: PG_URL });
 		await admin.connect();
 		try {
 			const clock = new Date(chicago('2026-11-25T12:00'));
-			const loop = new RecoveryLoop({ store, provider: new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: sim.url }), profileFor: () => plumber({ acknowledgment: { checkLineType: false } }), now: () => clock, retry: { retries: 2, baseMs: 1, maxMs: 2 } });
+			const loop = new RecoveryLoop({
+				store,
+				provider: new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: sim.url }),
+				profileFor: () => plumber({ acknowledgment: { checkLineType: false } }),
+				now: () => clock,
+				retry: { retries: 2, baseMs: 1, maxMs: 2 },
+			});
 			let killed = 0;
 			for (let i = 100; i < 130; i++) {
 				await loop.run(missedCall(i, clock));
 				if (i % 10 === 5) {
-					const r = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database() AND application_name = '' AND backend_type = 'client backend' AND query NOT ILIKE '%pg_stat_activity%' AND state = 'idle'`);
+					const r = await admin.query(
+						`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database() AND application_name = '' AND backend_type = 'client backend' AND query NOT ILIKE '%pg_stat_activity%' AND state = 'idle'`,
+					);
 					killed += r.rowCount ?? 0;
 				}
 			}
@@ -135,7 +176,7 @@ describe('the store unavailable for a moment: nothing is lost, nothing is sent t
 		}
 	}, 60000);
 
-	test('a worker that stalls mid-transaction holding the send counters (a frozen VM, SIGSTOP) holds up the other workers\' texts for at most the idle-in-transaction limit, and its own write is run again whole when it wakes', async () => {
+	test("a worker that stalls mid-transaction holding the send counters (a frozen VM, SIGSTOP) holds up the other workers' texts for at most the idle-in-transaction limit, and its own write is run again whole when it wakes", async () => {
 		const schema = uniqueSchema('mcr_stall');
 		const other = await openStore({ type: 'postgres', connectionString: PG_URL, schema });
 		// The stalling worker: our driver, with the limit cut to 1 s, freezing right after it has bumped the business's
@@ -151,31 +192,44 @@ describe('the store unavailable for a moment: nothing is lost, nothing is sent t
 			all: (sql, params) => inner.all(sql, params),
 			run: (sql, params) => inner.run(sql, params),
 			close: () => inner.close(),
-			transaction: (fn) => inner.transaction((tx) => {
-				const first = ++attempts === 1;
-				return fn({ ...tx, run: async (sql, params) => {
-					const n = await tx.run(sql, params);
-					if (first && sql.includes('mcr_send_hours')) {
-						frozen();
-						await woken;
-					}
-					return n;
-				} });
-			}),
+			transaction: (fn) =>
+				inner.transaction((tx) => {
+					const first = ++attempts === 1;
+					return fn({
+						...tx,
+						run: async (sql, params) => {
+							const n = await tx.run(sql, params);
+							if (first && sql.includes('mcr_send_hours')) {
+								frozen();
+								await woken;
+							}
+							return n;
+						},
+					});
+				}),
 		};
 		const stalled = new SqlStore(stalling);
 		const at = '2026-11-25T18:00:00.000Z';
-		const ack = (to: string) => ({ businessId: 'acme-plumbing', to, kind: 'ack' as const, at, sid: `SM${to.slice(1)}`, status: 'queued' });
+		const ack = (to: string) => ({
+			businessId: 'acme-plumbing',
+			to,
+			kind: 'ack' as const,
+			at,
+			sid: `SM${to.slice(1)}`,
+			status: 'queued',
+		});
 		try {
 			const first = stalled.recordMessage(ack('+13125554001'));
 			await isFrozen;
 			const started = Date.now();
 			let wokeAt = 0;
-			const wakeLater = new Promise<void>((r) => setTimeout(() => {
-				wokeAt = Date.now();
-				wake();
-				r();
-			}, 8000));
+			const wakeLater = new Promise<void>((r) =>
+				setTimeout(() => {
+					wokeAt = Date.now();
+					wake();
+					r();
+				}, 8000),
+			);
 			await other.recordMessage(ack('+13125554002'));
 			const otherDoneAt = Date.now();
 			// The other worker went on once the server ended the frozen session (about 1 s), not when it woke (8 s).
@@ -187,7 +241,9 @@ describe('the store unavailable for a moment: nothing is lost, nothing is sent t
 			const stats = await other.messageStats('acme-plumbing', '+13125554001', '2026-11-25T18:30:00.000Z');
 			expect([stats.businessSentLastHour, stats.businessSentLastDay]).toEqual([2, 2]); // both counted, once each
 			expect(stats.sentToCallerLast24h).toHaveLength(1);
-			expect((await other.messageStats('acme-plumbing', '+13125554002', '2026-11-25T18:30:00.000Z')).sentToCallerLast24h).toHaveLength(1);
+			expect(
+				(await other.messageStats('acme-plumbing', '+13125554002', '2026-11-25T18:30:00.000Z')).sentToCallerLast24h,
+			).toHaveLength(1);
 		} finally {
 			wake();
 			await stalled.close();
@@ -208,7 +264,12 @@ describe('the store unavailable for a moment: nothing is lost, nothing is sent t
 				holder.on('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
 			});
 			const clock = new Date(chicago('2026-11-25T12:00'));
-			const loop = new RecoveryLoop({ store, provider: new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: sim.url }), profileFor: () => plumber({ acknowledgment: { checkLineType: false } }), now: () => clock });
+			const loop = new RecoveryLoop({
+				store,
+				provider: new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: sim.url }),
+				profileFor: () => plumber({ acknowledgment: { checkLineType: false } }),
+				now: () => clock,
+			});
 			const r = await loop.run(missedCall(200, clock));
 			expect(r.case.ack.status).toBe('sent');
 			expect(await store.countCases()).toBe(1);

@@ -8,7 +8,9 @@ import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from '../helpers/po
 const ROOT = resolve(__dirname, '..', '..');
 
 function worker(arg: object) {
-	const child = spawn(process.execPath, [join(ROOT, 'test', 'helpers', 'pg-worker.js'), JSON.stringify(arg)], { stdio: ['pipe', 'pipe', 'pipe'] });
+	const child = spawn(process.execPath, [join(ROOT, 'test', 'helpers', 'pg-worker.js'), JSON.stringify(arg)], {
+		stdio: ['pipe', 'pipe', 'pipe'],
+	});
 	// Listen for the exit from the start: a worker may finish before anyone waits for it.
 	const exited = new Promise<number | null>((r) => child.once('exit', r));
 	let err = '';
@@ -33,7 +35,10 @@ describe('PostgreSQL store shared by four OS processes', () => {
 
 	beforeAll(async () => {
 		await requirePostgres();
-		if (!existsSync(join(ROOT, 'dist', 'core', 'index.js'))) execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: ROOT });
+		if (!existsSync(join(ROOT, 'dist', 'core', 'index.js')))
+			execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
+				cwd: ROOT,
+			});
 		store = await openStore({ type: 'postgres', connectionString: PG_URL, schema });
 	});
 	afterAll(async () => {
@@ -45,8 +50,18 @@ describe('PostgreSQL store shared by four OS processes', () => {
 		// 400 calls from 120 callers; every process delivers all of them, so each call arrives four times.
 		const at = '2026-11-25T18:00:00.000Z';
 		const events: MissedCall[] = Array.from({ length: 400 }, (_, i) => ({
-			type: 'missed-call', eventId: `twilio:CA${i}`, provider: 'twilio', callSid: `CA${i}`, from: `+1312555${String(1000 + (i % 120))}`, to: '+13125550199',
-			businessId: 'mp', reason: 'no-answer', startedAt: at, durationSec: 0, repeat: 0, channel: 'sms',
+			type: 'missed-call',
+			eventId: `twilio:CA${i}`,
+			provider: 'twilio',
+			callSid: `CA${i}`,
+			from: `+1312555${String(1000 + (i % 120))}`,
+			to: '+13125550199',
+			businessId: 'mp',
+			reason: 'no-answer',
+			startedAt: at,
+			durationSec: 0,
+			repeat: 0,
+			channel: 'sms',
 		}));
 		const overdueNow = '2026-11-25T20:00:00.000Z';
 		const workers = [1, 2, 3, 4].map((seed) => worker({ url: PG_URL, schema, events, seed, overdueNow }));
@@ -65,7 +80,21 @@ describe('PostgreSQL store shared by four OS processes', () => {
 
 		// Half the cases fall overdue; the four processes sweep at once.
 		for (const c of all.slice(0, 60)) {
-			await store.saveCase(cases.applyRoute(c, { kind: 'assigned', owner: { id: 'ana', name: 'Ana' }, dueAt: '2026-11-25T19:00:00.000Z', escalationLevel: 0, strategy: 'x', reasons: [] }, 'r', at));
+			await store.saveCase(
+				cases.applyRoute(
+					c,
+					{
+						kind: 'assigned',
+						owner: { id: 'ana', name: 'Ana' },
+						dueAt: '2026-11-25T19:00:00.000Z',
+						escalationLevel: 0,
+						strategy: 'x',
+						reasons: [],
+					},
+					'r',
+					at,
+				),
+			);
 		}
 		workers.forEach((w) => w.go());
 		const second = await Promise.all(workers.map((w) => w.next()));

@@ -2,7 +2,15 @@ import { readFileSync, mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { answerWebhook, openStore, RecoveryLoop, signTwilioRequest, TwilioProvider, type RecoveryStore, type TriggerConfig } from '../../core';
+import {
+	answerWebhook,
+	openStore,
+	RecoveryLoop,
+	signTwilioRequest,
+	TwilioProvider,
+	type RecoveryStore,
+	type TriggerConfig,
+} from '../../core';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN, plumber } from '../helpers/fixtures';
 
@@ -12,7 +20,15 @@ describe('the webhook handler under hostile input', () => {
 	let dir: string;
 	let store: RecoveryStore;
 	let loop: RecoveryLoop;
-	const cfg: TriggerConfig = { provider: 'twilio', mode: 'forward', voicemail: true, validateSignature: true, secret: AUTH_TOKEN, normalize: { businessId: 'acme-plumbing' }, replyToKeywords: true };
+	const cfg: TriggerConfig = {
+		provider: 'twilio',
+		mode: 'forward',
+		voicemail: true,
+		validateSignature: true,
+		secret: AUTH_TOKEN,
+		normalize: { businessId: 'acme-plumbing' },
+		replyToKeywords: true,
+	};
 
 	beforeAll(async () => {
 		dir = mkdtempSync(join(tmpdir(), 'mcr-trust-'));
@@ -24,12 +40,59 @@ describe('the webhook handler under hostile input', () => {
 		rmSync(dir, { recursive: true, force: true });
 	});
 
-	const field = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('+13125550123', 'no-answer', 'busy', 'completed', 'ringing', 'STOP', '0', '-1', '9'.repeat(30), '{{business.name}}', '<Response/>'));
+	const field = fc.oneof(
+		fc.string({ maxLength: 40 }),
+		fc.constantFrom(
+			'+13125550123',
+			'no-answer',
+			'busy',
+			'completed',
+			'ringing',
+			'STOP',
+			'0',
+			'-1',
+			'9'.repeat(30),
+			'{{business.name}}',
+			'<Response/>',
+		),
+	);
 	const phone = fc.integer({ min: 1000, max: 9999 }).map((n) => `+1312555${n}`);
-	const fuzzed = fc.dictionary(fc.constantFrom('CallSid', 'From', 'To', 'CallStatus', 'DialCallStatus', 'CallDuration', 'DialCallDuration', 'MessageSid', 'Body', 'MessageStatus', 'RecordingUrl', 'RecordingDuration', 'TranscriptionText', 'TranscriptionStatus', 'SmsStatus', 'ErrorCode', 'Direction', 'junk'), field);
+	const fuzzed = fc.dictionary(
+		fc.constantFrom(
+			'CallSid',
+			'From',
+			'To',
+			'CallStatus',
+			'DialCallStatus',
+			'CallDuration',
+			'DialCallDuration',
+			'MessageSid',
+			'Body',
+			'MessageStatus',
+			'RecordingUrl',
+			'RecordingDuration',
+			'TranscriptionText',
+			'TranscriptionStatus',
+			'SmsStatus',
+			'ErrorCode',
+			'Direction',
+			'junk',
+		),
+		field,
+	);
 	// Half the bodies look like real calls, so the handler's whole path runs, not only its error exits.
 	const plausible = fc.record(
-		{ CallSid: fc.oneof(fc.uuid().map((u) => `CA${u.replace(/-/g, '')}`), field), From: fc.oneof(phone, field), To: fc.constant('+13125550199'), DialCallStatus: fc.oneof(fc.constantFrom('no-answer', 'busy', 'failed', 'canceled', 'completed'), field), DialCallDuration: fc.oneof(fc.nat(100).map(String), field), Body: field },
+		{
+			CallSid: fc.oneof(
+				fc.uuid().map((u) => `CA${u.replace(/-/g, '')}`),
+				field,
+			),
+			From: fc.oneof(phone, field),
+			To: fc.constant('+13125550199'),
+			DialCallStatus: fc.oneof(fc.constantFrom('no-answer', 'busy', 'failed', 'canceled', 'completed'), field),
+			DialCallDuration: fc.oneof(fc.nat(100).map(String), field),
+			Body: field,
+		},
 		{ requiredKeys: ['CallSid', 'From', 'DialCallStatus'] },
 	);
 	const body = fc.oneof(fuzzed, plausible);
@@ -40,7 +103,11 @@ describe('the webhook handler under hostile input', () => {
 		await fc.assert(
 			fc.asyncProperty(body, async (params) => {
 				const before = await store.countCases();
-				const a = await answerWebhook({ url: URL_, headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, URL_, params) }, body: params }, cfg, loop);
+				const a = await answerWebhook(
+					{ url: URL_, headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, URL_, params) }, body: params },
+					cfg,
+					loop,
+				);
 				expect([200, 400]).toContain(a.status);
 				if (a.status === 400) {
 					refused++;
@@ -62,7 +129,11 @@ describe('the webhook handler under hostile input', () => {
 		const before = await store.countCases();
 		await fc.assert(
 			fc.asyncProperty(fuzzed, fc.option(fc.string({ minLength: 1, maxLength: 40 })), async (params, sig) => {
-				const a = await answerWebhook({ url: URL_, headers: sig === null ? {} : { 'x-twilio-signature': sig }, body: params }, cfg, loop);
+				const a = await answerWebhook(
+					{ url: URL_, headers: sig === null ? {} : { 'x-twilio-signature': sig }, body: params },
+					cfg,
+					loop,
+				);
 				expect(a.status).toBe(403);
 				expect(a.emit).toBeUndefined();
 			}),
@@ -78,14 +149,37 @@ test('after a full run the auth token appears nowhere: not in the store file, th
 	await sim.start();
 	const store = await openStore({ type: 'sqlite', file: join(dir, 'c.db') });
 	try {
-		const loop = new RecoveryLoop({ store, provider: new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: sim.url }), profileFor: () => plumber(), retry: { retries: 1, baseMs: 1, maxMs: 1 } });
-		const cfg: TriggerConfig = { provider: 'twilio', mode: 'forward', voicemail: true, validateSignature: true, secret: AUTH_TOKEN, normalize: { businessId: 'acme-plumbing' }, replyToKeywords: true };
+		const loop = new RecoveryLoop({
+			store,
+			provider: new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: sim.url }),
+			profileFor: () => plumber(),
+			retry: { retries: 1, baseMs: 1, maxMs: 1 },
+		});
+		const cfg: TriggerConfig = {
+			provider: 'twilio',
+			mode: 'forward',
+			voicemail: true,
+			validateSignature: true,
+			secret: AUTH_TOKEN,
+			normalize: { businessId: 'acme-plumbing' },
+			replyToKeywords: true,
+		};
 		const errors: string[] = [];
 		for (let i = 0; i < 20; i++) {
 			if (i % 5 === 0) sim.fail({ code: 20500, status: 500, times: 2 });
 			// A payload that carries a token-looking field must not leak it either.
-			const params = { CallSid: `CA${String(i).padStart(32, '0')}`, From: `+1312555${String(1000 + i)}`, To: '+13125550199', DialCallStatus: 'no-answer', AuthToken: AUTH_TOKEN };
-			const a = await answerWebhook({ url: URL_, headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, URL_, params) }, body: params }, cfg, loop);
+			const params = {
+				CallSid: `CA${String(i).padStart(32, '0')}`,
+				From: `+1312555${String(1000 + i)}`,
+				To: '+13125550199',
+				DialCallStatus: 'no-answer',
+				AuthToken: AUTH_TOKEN,
+			};
+			const a = await answerWebhook(
+				{ url: URL_, headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, URL_, params) }, body: params },
+				cfg,
+				loop,
+			);
 			if (a.emit?.type === 'missed-call') {
 				const r = await loop.acknowledge(a.emit.case.caseId);
 				if (r.error) errors.push(r.error);
@@ -96,7 +190,12 @@ test('after a full run the auth token appears nowhere: not in the store file, th
 			}
 		}
 		const bad = new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: 'another-secret-token', apiBaseUrl: sim.url });
-		errors.push(await bad.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'x', channel: 'sms' }).then(() => '', (e: Error) => e.message));
+		errors.push(
+			await bad.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'x', channel: 'sms' }).then(
+				() => '',
+				(e: Error) => e.message,
+			),
+		);
 		expect(errors.length).toBeGreaterThan(0);
 		for (const e of errors) expect(e).not.toContain('another-secret-token');
 		const everything = [
@@ -120,12 +219,34 @@ test('forward mode with no forwardTo in the profile: the call is missed at once,
 	try {
 		const profile = plumber({ forwardTo: undefined });
 		const loop = new RecoveryLoop({ store, profileFor: () => profile });
-		const cfg: TriggerConfig = { provider: 'twilio', mode: 'forward', voicemail: true, validateSignature: true, secret: AUTH_TOKEN, normalize: { businessId: 'acme-plumbing' }, replyToKeywords: true };
-		const params = { CallSid: 'CA' + '9'.repeat(32), From: '+13125550150', To: '+13125550199', CallStatus: 'ringing', Direction: 'inbound' };
-		const a = await answerWebhook({ url: URL_, headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, URL_, params) }, body: params }, cfg, loop);
+		const cfg: TriggerConfig = {
+			provider: 'twilio',
+			mode: 'forward',
+			voicemail: true,
+			validateSignature: true,
+			secret: AUTH_TOKEN,
+			normalize: { businessId: 'acme-plumbing' },
+			replyToKeywords: true,
+		};
+		const params = {
+			CallSid: 'CA' + '9'.repeat(32),
+			From: '+13125550150',
+			To: '+13125550199',
+			CallStatus: 'ringing',
+			Direction: 'inbound',
+		};
+		const a = await answerWebhook(
+			{ url: URL_, headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, URL_, params) }, body: params },
+			cfg,
+			loop,
+		);
 		expect(a.status).toBe(200);
 		expect(a.body).toContain('<Record');
-		expect(a.emit).toMatchObject({ type: 'missed-call', created: true, event: { from: '+13125550150', reason: 'no-answer' } });
+		expect(a.emit).toMatchObject({
+			type: 'missed-call',
+			created: true,
+			event: { from: '+13125550150', reason: 'no-answer' },
+		});
 		expect(await store.countCases()).toBe(1);
 	} finally {
 		await store.close();

@@ -1,14 +1,27 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ProviderError, TwilioProvider, validateTwilioSignature, withRetry, forwardTwiml, voicemailTwiml, signTwilioRequest, publicUrl } from '../../core';
+import {
+	ProviderError,
+	TwilioProvider,
+	validateTwilioSignature,
+	withRetry,
+	forwardTwiml,
+	voicemailTwiml,
+	signTwilioRequest,
+	publicUrl,
+} from '../../core';
 import { parseTwiml, TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 
 const fast = { retries: 3, baseMs: 1, maxMs: 5 };
 
 describe('Twilio client on the official SDK, against the local Twilio-compatible server', () => {
-	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiKeys: { ['SK' + 'b2'.repeat(16)]: 'key-secret-123' } });
+	const sim = new TwilioSim({
+		accountSid: ACCOUNT_SID,
+		authToken: AUTH_TOKEN,
+		apiKeys: { ['SK' + 'b2'.repeat(16)]: 'key-secret-123' },
+	});
 	let provider: TwilioProvider;
 	beforeAll(async () => {
 		await sim.start();
@@ -17,13 +30,17 @@ describe('Twilio client on the official SDK, against the local Twilio-compatible
 	afterAll(() => sim.stop());
 	beforeEach(() => sim.reset());
 
-	test('sends a message on Twilio\'s real path with Basic auth, and reads the sid and status', async () => {
+	test("sends a message on Twilio's real path with Basic auth, and reads the sid and status", async () => {
 		const r = await provider.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'Hello', channel: 'sms' });
 		expect(r.sid).toMatch(/^SM[0-9a-f]{32}$/);
 		expect(r.status).toBe('queued');
 		expect(sim.messages).toHaveLength(1);
 		expect(sim.messages[0]).toMatchObject({ to: '+13125550123', from: '+13125550199', body: 'Hello' });
-		expect(sim.requests[0]).toMatchObject({ method: 'POST', path: `/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`, status: 201 });
+		expect(sim.requests[0]).toMatchObject({
+			method: 'POST',
+			path: `/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`,
+			status: 201,
+		});
 	});
 
 	test('WhatsApp messages use the channel prefix; a messaging service sid is sent as such', async () => {
@@ -34,10 +51,19 @@ describe('Twilio client on the official SDK, against the local Twilio-compatible
 	});
 
 	test('API key and secret authenticate too; a wrong token is a final auth error without the token in it', async () => {
-		const keyed = new TwilioProvider({ accountSid: ACCOUNT_SID, apiKey: 'SK' + 'b2'.repeat(16), apiSecret: 'key-secret-123', apiBaseUrl: sim.url });
-		await expect(keyed.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'x', channel: 'sms' })).resolves.toHaveProperty('sid');
+		const keyed = new TwilioProvider({
+			accountSid: ACCOUNT_SID,
+			apiKey: 'SK' + 'b2'.repeat(16),
+			apiSecret: 'key-secret-123',
+			apiBaseUrl: sim.url,
+		});
+		await expect(
+			keyed.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'x', channel: 'sms' }),
+		).resolves.toHaveProperty('sid');
 		const bad = new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: 'wrong-token-value', apiBaseUrl: sim.url });
-		const err = await bad.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'x', channel: 'sms' }).catch((e) => e);
+		const err = await bad
+			.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'x', channel: 'sms' })
+			.catch((e) => e);
 		expect(err).toBeInstanceOf(ProviderError);
 		expect(err).toMatchObject({ kind: 'auth', retryable: false, code: 20003, status: 401 });
 		expect(err.message).not.toContain('wrong-token-value');
@@ -52,7 +78,10 @@ describe('Twilio client on the official SDK, against the local Twilio-compatible
 		[30007, 'carrier-filtered'],
 	])('error %i is final and means %s', async (code, kind) => {
 		sim.fail({ code, times: 5 });
-		const err = await withRetry(() => provider.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'x', channel: 'sms' }), fast).catch((e) => e);
+		const err = await withRetry(
+			() => provider.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'x', channel: 'sms' }),
+			fast,
+		).catch((e) => e);
 		expect(err).toMatchObject({ kind, retryable: false, code });
 		expect(sim.requests.filter((r) => r.path.endsWith('Messages.json'))).toHaveLength(1);
 	});
@@ -61,7 +90,11 @@ describe('Twilio client on the official SDK, against the local Twilio-compatible
 		sim.fail({ code: 20429, status: 429, times: 2 });
 		sim.fail({ code: 20500, status: 503, times: 1 });
 		const waits: number[] = [];
-		const r = await withRetry(() => provider.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'x', channel: 'sms' }), { ...fast, retries: 4 }, (_e, _n, w) => waits.push(w));
+		const r = await withRetry(
+			() => provider.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'x', channel: 'sms' }),
+			{ ...fast, retries: 4 },
+			(_e, _n, w) => waits.push(w),
+		);
 		expect(r.sid).toMatch(/^SM/);
 		expect(waits).toHaveLength(3);
 		expect(sim.messages).toHaveLength(1);
@@ -69,18 +102,39 @@ describe('Twilio client on the official SDK, against the local Twilio-compatible
 
 	test('a dropped connection is retried; retries that run out surface a retryable error', async () => {
 		sim.fail({ code: 0, dropConnection: true, times: 1 });
-		await expect(withRetry(() => provider.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'x', channel: 'sms' }), fast)).resolves.toHaveProperty('sid');
+		await expect(
+			withRetry(
+				() => provider.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'x', channel: 'sms' }),
+				fast,
+			),
+		).resolves.toHaveProperty('sid');
 		sim.fail({ code: 20500, status: 500, times: 10 });
-		const err = await withRetry(() => provider.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'x', channel: 'sms' }), fast).catch((e) => e);
+		const err = await withRetry(
+			() => provider.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'x', channel: 'sms' }),
+			fast,
+		).catch((e) => e);
 		expect(err).toMatchObject({ kind: 'transient', retryable: true, status: 500 });
 	});
 
 	test('a provider that never answers times out, is retried, and a send that keeps timing out surfaces a retryable error', async () => {
-		const impatient = new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: sim.url, timeoutMs: 300 });
+		const impatient = new TwilioProvider({
+			accountSid: ACCOUNT_SID,
+			authToken: AUTH_TOKEN,
+			apiBaseUrl: sim.url,
+			timeoutMs: 300,
+		});
 		sim.fail({ code: 0, hang: true, times: 1 });
-		await expect(withRetry(() => impatient.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'x', channel: 'sms' }), fast)).resolves.toHaveProperty('sid');
+		await expect(
+			withRetry(
+				() => impatient.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'x', channel: 'sms' }),
+				fast,
+			),
+		).resolves.toHaveProperty('sid');
 		sim.fail({ code: 0, hang: true, times: 10 });
-		const err = await withRetry(() => impatient.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'x', channel: 'sms' }), fast).catch((e) => e);
+		const err = await withRetry(
+			() => impatient.sendMessage({ to: '+13125550123', from: '+13125550199', body: 'x', channel: 'sms' }),
+			fast,
+		).catch((e) => e);
 		expect(err).toMatchObject({ retryable: true });
 		expect(String(err.message)).not.toContain(AUTH_TOKEN);
 	});
@@ -89,22 +143,39 @@ describe('Twilio client on the official SDK, against the local Twilio-compatible
 		sim.lineTypes.set('+13125550177', 'landline');
 		expect(await provider.lookupLineType('+13125550177')).toBe('landline');
 		expect(await provider.lookupLineType('+13125550123')).toBe('mobile');
-		expect(sim.requests.some((r) => r.path === '/v2/PhoneNumbers/+13125550177' && r.params.Fields === 'line_type_intelligence')).toBe(true);
+		expect(
+			sim.requests.some(
+				(r) => r.path === '/v2/PhoneNumbers/+13125550177' && r.params.Fields === 'line_type_intelligence',
+			),
+		).toBe(true);
 	});
 
 	test('calls and number webhooks', async () => {
-		const c = await provider.placeCall({ to: '+13125550111', from: '+13125550199', twiml: '<Response><Say>hi</Say></Response>' });
+		const c = await provider.placeCall({
+			to: '+13125550111',
+			from: '+13125550199',
+			twiml: '<Response><Say>hi</Say></Response>',
+		});
 		expect(c.sid).toMatch(/^CA/);
 		const pn = sim.addNumber('+13125550199', { voiceUrl: 'https://old.example/voice' });
-		expect(await provider.getNumberWebhooks('+13125550199')).toMatchObject({ sid: pn, voiceUrl: 'https://old.example/voice' });
+		expect(await provider.getNumberWebhooks('+13125550199')).toMatchObject({
+			sid: pn,
+			voiceUrl: 'https://old.example/voice',
+		});
 		await provider.setNumberWebhooks(pn, { voiceUrl: 'https://new.example/hook' });
 		expect(sim.numbers.get(pn)!.voice_url).toBe('https://new.example/hook');
 	});
 
 	test('bad account settings name the field', () => {
-		expect(() => new TwilioProvider({ accountSid: 'ACnope', authToken: 'x' })).toThrow(/accountSid is "ACnope\.\.\."\. It starts with AC followed by 32 hex/);
-		expect(() => new TwilioProvider({ accountSid: ACCOUNT_SID })).toThrow(/authToken is missing\. Give the Auth Token, or an API key/);
-		expect(() => new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: 'x', apiBaseUrl: 'ftp://x' })).toThrow(/apiBaseUrl is "ftp:\/\/x"\. Only http and https/);
+		expect(() => new TwilioProvider({ accountSid: 'ACnope', authToken: 'x' })).toThrow(
+			/accountSid is "ACnope\.\.\."\. It starts with AC followed by 32 hex/,
+		);
+		expect(() => new TwilioProvider({ accountSid: ACCOUNT_SID })).toThrow(
+			/authToken is missing\. Give the Auth Token, or an API key/,
+		);
+		expect(() => new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: 'x', apiBaseUrl: 'ftp://x' })).toThrow(
+			/apiBaseUrl is "ftp:\/\/x"\. Only http and https/,
+		);
 	});
 });
 
@@ -115,16 +186,42 @@ describe('webhook signatures', () => {
 	test('a request signed by Twilio passes; a forged, missing or replayed-elsewhere one fails with the reason', () => {
 		const sig = signTwilioRequest(AUTH_TOKEN, url, params);
 		expect(validateTwilioSignature({ authToken: AUTH_TOKEN, signature: sig, url, params })).toEqual({ valid: true });
-		expect(validateTwilioSignature({ authToken: AUTH_TOKEN, signature: signTwilioRequest('forger', url, params), url, params })).toMatchObject({ valid: false });
-		expect(validateTwilioSignature({ authToken: AUTH_TOKEN, signature: undefined, url, params })).toEqual({ valid: false, reason: 'the request has no X-Twilio-Signature header' });
-		expect(validateTwilioSignature({ authToken: AUTH_TOKEN, signature: sig, url: url.replace('hooks', 'other'), params }).valid).toBe(false);
-		expect(validateTwilioSignature({ authToken: AUTH_TOKEN, signature: sig, url, params: { ...params, DialCallStatus: 'completed' } }).valid).toBe(false);
+		expect(
+			validateTwilioSignature({
+				authToken: AUTH_TOKEN,
+				signature: signTwilioRequest('forger', url, params),
+				url,
+				params,
+			}),
+		).toMatchObject({ valid: false });
+		expect(validateTwilioSignature({ authToken: AUTH_TOKEN, signature: undefined, url, params })).toEqual({
+			valid: false,
+			reason: 'the request has no X-Twilio-Signature header',
+		});
+		expect(
+			validateTwilioSignature({ authToken: AUTH_TOKEN, signature: sig, url: url.replace('hooks', 'other'), params })
+				.valid,
+		).toBe(false);
+		expect(
+			validateTwilioSignature({
+				authToken: AUTH_TOKEN,
+				signature: sig,
+				url,
+				params: { ...params, DialCallStatus: 'completed' },
+			}).valid,
+		).toBe(false);
 	});
 
 	test('behind a proxy the configured public URL is what is checked', () => {
-		const seen = publicUrl('https://public.example.com/base', { protocol: 'http', host: '10.0.0.5:5678', originalUrl: '/webhook/abc/missed-call?x=1' });
+		const seen = publicUrl('https://public.example.com/base', {
+			protocol: 'http',
+			host: '10.0.0.5:5678',
+			originalUrl: '/webhook/abc/missed-call?x=1',
+		});
 		expect(seen).toBe('https://public.example.com/base/webhook/abc/missed-call?x=1');
-		expect(publicUrl(undefined, { protocol: 'http', host: '127.0.0.1:5678', originalUrl: '/w' })).toBe('http://127.0.0.1:5678/w');
+		expect(publicUrl(undefined, { protocol: 'http', host: '127.0.0.1:5678', originalUrl: '/w' })).toBe(
+			'http://127.0.0.1:5678/w',
+		);
 	});
 
 	test('JSON bodies are checked with bodySHA256', () => {
@@ -132,8 +229,12 @@ describe('webhook signatures', () => {
 		const hash = createHash('sha256').update(body).digest('hex');
 		const jsonUrl = `https://hooks.example.com/w?bodySHA256=${hash}`;
 		const sig = signTwilioRequest(AUTH_TOKEN, jsonUrl, {});
-		expect(validateTwilioSignature({ authToken: AUTH_TOKEN, signature: sig, url: jsonUrl, rawBody: body }).valid).toBe(true);
-		expect(validateTwilioSignature({ authToken: AUTH_TOKEN, signature: sig, url: jsonUrl, rawBody: body + ' ' }).valid).toBe(false);
+		expect(validateTwilioSignature({ authToken: AUTH_TOKEN, signature: sig, url: jsonUrl, rawBody: body }).valid).toBe(
+			true,
+		);
+		expect(
+			validateTwilioSignature({ authToken: AUTH_TOKEN, signature: sig, url: jsonUrl, rawBody: body + ' ' }).valid,
+		).toBe(false);
 	});
 });
 
@@ -148,23 +249,42 @@ describe('the local server plays a whole missed call', () => {
 			req.on('end', () => {
 				const params = Object.fromEntries(new URLSearchParams(raw));
 				const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${req.url}`;
-				seen.push({ path: req.url!, params, valid: validateTwilioSignature({ authToken: AUTH_TOKEN, signature: req.headers['x-twilio-signature'] as string, url, params }).valid });
+				seen.push({
+					path: req.url!,
+					params,
+					valid: validateTwilioSignature({
+						authToken: AUTH_TOKEN,
+						signature: req.headers['x-twilio-signature'] as string,
+						url,
+						params,
+					}).valid,
+				});
 				res.writeHead(200, { 'content-type': 'text/xml' });
-				if (req.url === '/voice') res.end(forwardTwiml({ forwardTo: '+13125550101', actionUrl: '/dial', timeoutSec: 20 }));
-				else if (req.url === '/dial') res.end(voicemailTwiml({ prompt: 'Leave a message', actionUrl: '/record', transcribeUrl: '/transcribe' }));
+				if (req.url === '/voice')
+					res.end(forwardTwiml({ forwardTo: '+13125550101', actionUrl: '/dial', timeoutSec: 20 }));
+				else if (req.url === '/dial')
+					res.end(voicemailTwiml({ prompt: 'Leave a message', actionUrl: '/record', transcribeUrl: '/transcribe' }));
 				else res.end('<Response/>');
 			});
 		});
 		await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 		try {
 			const port = (server.address() as AddressInfo).port;
-			const r = await sim.placeCall({ webhookUrl: `http://127.0.0.1:${port}/voice`, from: '+13125550123', to: '+13125550199', say: 'water everywhere in the basement' });
+			const r = await sim.placeCall({
+				webhookUrl: `http://127.0.0.1:${port}/voice`,
+				from: '+13125550123',
+				to: '+13125550199',
+				say: 'water everywhere in the basement',
+			});
 			expect(seen.map((s) => s.path)).toEqual(['/voice', '/dial', '/record', '/transcribe']);
 			expect(seen.every((s) => s.valid)).toBe(true);
 			expect(seen[1].params).toMatchObject({ DialCallStatus: 'no-answer', CallSid: r.callSid });
 			expect(seen[3].params.TranscriptionText).toBe('water everywhere in the basement');
 			expect(sim.calls[0].to).toBe('+13125550101');
-			expect(parseTwiml(forwardTwiml({ forwardTo: '+1', actionUrl: '/a', timeoutSec: 5 }))[0]).toMatchObject({ verb: 'Dial', attrs: { action: '/a', timeout: '5' } });
+			expect(parseTwiml(forwardTwiml({ forwardTo: '+1', actionUrl: '/a', timeoutSec: 5 }))[0]).toMatchObject({
+				verb: 'Dial',
+				attrs: { action: '/a', timeout: '5' },
+			});
 		} finally {
 			server.close();
 			await sim.stop();
@@ -178,8 +298,12 @@ describe('the local server plays a whole missed call', () => {
 		expect(a).toContain('Acme Plumbing');
 		expect(b).toContain('Bolt Electric');
 		expect(b).not.toContain('/a?step');
-		expect(parseTwiml(forwardTwiml({ forwardTo: '+13125550101', actionUrl: '/a', timeoutSec: 5 }))[0]).toMatchObject({ attrs: { timeout: '5' } });
-		expect(parseTwiml(forwardTwiml({ forwardTo: '+13125550101', actionUrl: '/a', timeoutSec: 25 }))[0]).toMatchObject({ attrs: { timeout: '25' } });
+		expect(parseTwiml(forwardTwiml({ forwardTo: '+13125550101', actionUrl: '/a', timeoutSec: 5 }))[0]).toMatchObject({
+			attrs: { timeout: '5' },
+		});
+		expect(parseTwiml(forwardTwiml({ forwardTo: '+13125550101', actionUrl: '/a', timeoutSec: 25 }))[0]).toMatchObject({
+			attrs: { timeout: '25' },
+		});
 		expect(forwardTwiml({ forwardTo: '+13125550102', actionUrl: '/a', timeoutSec: 5 })).toContain('+13125550102');
 	});
 });

@@ -3,7 +3,15 @@ import { instant, utcIso, zoneOf } from '../../core/profile/zone';
 
 describe('zoneOf: the per-minute offset memo gives luxon the same answers', () => {
 	const STEP = 37 * 60e3;
-	const names = ['America/Chicago', 'America/New_York', 'America/St_Johns', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'Europe/London', 'Pacific/Chatham'];
+	const names = [
+		'America/Chicago',
+		'America/New_York',
+		'America/St_Johns',
+		'Australia/Lord_Howe',
+		'Asia/Kathmandu',
+		'Europe/London',
+		'Pacific/Chatham',
+	];
 
 	test.each(names)('%s: every 37 minutes across 2026, and every 10 seconds around its transitions', (name) => {
 		const memo = zoneOf(name) as IANAZone;
@@ -27,8 +35,16 @@ describe('zoneOf: the per-minute offset memo gives luxon the same answers', () =
 	});
 
 	test('local times built with it are the same instants, DST gap and overlap included', () => {
-		for (const [y, m, d, h, min] of [[2026, 3, 8, 2, 30], [2026, 11, 1, 1, 30], [2026, 7, 4, 12, 0], [1999, 12, 31, 23, 59]]) {
-			const a = DateTime.fromObject({ year: y, month: m, day: d, hour: h, minute: min }, { zone: zoneOf('America/Chicago') });
+		for (const [y, m, d, h, min] of [
+			[2026, 3, 8, 2, 30],
+			[2026, 11, 1, 1, 30],
+			[2026, 7, 4, 12, 0],
+			[1999, 12, 31, 23, 59],
+		]) {
+			const a = DateTime.fromObject(
+				{ year: y, month: m, day: d, hour: h, minute: min },
+				{ zone: zoneOf('America/Chicago') },
+			);
 			const b = DateTime.fromObject({ year: y, month: m, day: d, hour: h, minute: min }, { zone: 'America/Chicago' });
 			expect(a.toISO()).toBe(b.toISO());
 		}
@@ -42,11 +58,30 @@ describe('zoneOf: the per-minute offset memo gives luxon the same answers', () =
 
 describe('instant and utcIso: the fast reading and writing of stored instants match luxon', () => {
 	const stamps = [
-		'2026-11-26T09:58:49.123Z', '2026-03-08T08:30:00.000Z', '2026-11-01T06:30:00Z', '2026-07-04T12:00:00.5+05:45', '2026-01-31T23:59:59.999-06:00',
-		'1999-12-31T23:59:59.000Z', '2026-11-26T09:58:49.123456Z',
+		'2026-11-26T09:58:49.123Z',
+		'2026-03-08T08:30:00.000Z',
+		'2026-11-01T06:30:00Z',
+		'2026-07-04T12:00:00.5+05:45',
+		'2026-01-31T23:59:59.999-06:00',
+		'1999-12-31T23:59:59.000Z',
+		'2026-11-26T09:58:49.123456Z',
 		// Not full timestamps: luxon's own parser reads them, exactly as before.
-		'2026-11-26', '2026-11-26T10:00', '2026-11-26T10:00:00', '2026-W48-4', 'not a date', '2026-02-30T10:00:00Z', '2026-02-29T10:00:00Z', '2028-02-29T10:00:00Z', '2026-04-31T00:00:00Z', '2026-12-31T10:00:00Z', '2026-01-01T24:00:00Z',
-		'2026-01-01T23:60:00Z', '2026-01-01T23:59:60Z', '2026-13-01T00:00:00Z', '2026-01-01T10:00:00+24:00', '',
+		'2026-11-26',
+		'2026-11-26T10:00',
+		'2026-11-26T10:00:00',
+		'2026-W48-4',
+		'not a date',
+		'2026-02-30T10:00:00Z',
+		'2026-02-29T10:00:00Z',
+		'2028-02-29T10:00:00Z',
+		'2026-04-31T00:00:00Z',
+		'2026-12-31T10:00:00Z',
+		'2026-01-01T24:00:00Z',
+		'2026-01-01T23:60:00Z',
+		'2026-01-01T23:59:60Z',
+		'2026-13-01T00:00:00Z',
+		'2026-01-01T10:00:00+24:00',
+		'',
 	];
 
 	test.each(stamps)('%p: the same instant and zone as luxon gives', (s) => {
@@ -63,7 +98,10 @@ describe('instant and utcIso: the fast reading and writing of stored instants ma
 	});
 
 	test('utcIso writes what luxon writes, for local times too, and null-safe for an invalid one as before', () => {
-		const local = DateTime.fromObject({ year: 2026, month: 3, day: 8, hour: 3, minute: 15 }, { zone: zoneOf('America/Chicago') });
+		const local = DateTime.fromObject(
+			{ year: 2026, month: 3, day: 8, hour: 3, minute: 15 },
+			{ zone: zoneOf('America/Chicago') },
+		);
 		expect(utcIso(local)).toBe(local.toUTC().toISO());
 		expect(utcIso(local.plus({ days: 200, minutes: 7 }))).toBe(local.plus({ days: 200, minutes: 7 }).toUTC().toISO());
 		const bad = DateTime.fromISO('nope');

@@ -1,7 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import { SlackStandIn } from './slack-stand-in';
 
-type Request = { method: string; path: string; query: URLSearchParams; headers: Record<string, string | string[] | undefined>; body: Record<string, unknown> };
+type Request = {
+	method: string;
+	path: string;
+	query: URLSearchParams;
+	headers: Record<string, string | string[] | undefined>;
+	body: Record<string, unknown>;
+};
 /** An answer, or the rule the request broke: a string (answered 400) or a status with it. */
 type Handler = (req: Request) => { status: number; body: unknown } | string | { reject: string; status: number };
 
@@ -12,7 +18,12 @@ class JsonStandIn {
 	url = '';
 	constructor(
 		private readonly handle: Handler,
-		private readonly errorBody: (message: string, status: number) => unknown = (message, status) => ({ success: false, error: message, statusCode: status, message }),
+		private readonly errorBody: (message: string, status: number) => unknown = (message, status) => ({
+			success: false,
+			error: message,
+			statusCode: status,
+			message,
+		}),
 	) {}
 	async start(): Promise<void> {
 		this.server = createServer((req, res) => {
@@ -22,7 +33,9 @@ class JsonStandIn {
 				const u = new URL(req.url ?? '/', 'http://stand-in');
 				const reject = (status: number, message: string) => {
 					this.rejected.push(`${req.method} ${u.pathname}: ${message}`);
-					res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(this.errorBody(message, status)));
+					res
+						.writeHead(status, { 'content-type': 'application/json' })
+						.end(JSON.stringify(this.errorBody(message, status)));
 				};
 				let body: Record<string, unknown> = {};
 				try {
@@ -30,8 +43,15 @@ class JsonStandIn {
 				} catch {
 					body = { __invalid: raw };
 				}
-				if (!String(req.headers['content-type']).startsWith('application/json')) return reject(415, 'Content-Type must be application/json');
-				const out = this.handle({ method: req.method ?? '', path: u.pathname, query: u.searchParams, headers: req.headers, body });
+				if (!String(req.headers['content-type']).startsWith('application/json'))
+					return reject(415, 'Content-Type must be application/json');
+				const out = this.handle({
+					method: req.method ?? '',
+					path: u.pathname,
+					query: u.searchParams,
+					headers: req.headers,
+					body,
+				});
 				if (typeof out === 'string') return reject(400, out);
 				if ('reject' in out) return reject(out.status, out.reject);
 				res.writeHead(out.status, { 'content-type': 'application/json' }).end(JSON.stringify(out.body));
@@ -45,7 +65,13 @@ class JsonStandIn {
 	}
 }
 
-const HUBSPOT_CATEGORY: Record<number, string> = { 400: 'VALIDATION_ERROR', 401: 'INVALID_AUTHENTICATION', 404: 'OBJECT_NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 415: 'UNSUPPORTED_MEDIA_TYPE' };
+const HUBSPOT_CATEGORY: Record<number, string> = {
+	400: 'VALIDATION_ERROR',
+	401: 'INVALID_AUTHENTICATION',
+	404: 'OBJECT_NOT_FOUND',
+	405: 'METHOD_NOT_ALLOWED',
+	415: 'UNSUPPORTED_MEDIA_TYPE',
+};
 
 /**
  * HubSpot's CRM v3 API (contacts and tasks): checks each request against HubSpot's documented shape (bearer token,
@@ -58,35 +84,62 @@ export class HubSpotStandIn extends JsonStandIn {
 		let next = 5000;
 		super(
 			({ method, path, headers, body: raw }) => {
-				if (headers.authorization !== `Bearer ${token}`) return { status: 401, reject: 'Authentication credentials not found.' };
+				if (headers.authorization !== `Bearer ${token}`)
+					return { status: 401, reject: 'Authentication credentials not found.' };
 				if (method !== 'POST') return { status: 405, reject: `${method} is not allowed` };
 				if ('__invalid' in raw) return 'Invalid input JSON';
-				const body = raw as { properties?: Record<string, unknown>; associations?: { to?: { id?: string }; types?: { associationCategory?: string; associationTypeId?: number }[] }[] };
+				const body = raw as {
+					properties?: Record<string, unknown>;
+					associations?: {
+						to?: { id?: string };
+						types?: { associationCategory?: string; associationTypeId?: number }[];
+					}[];
+				};
 				const props = body.properties ?? {};
-				if (Object.values(props).some((v) => typeof v !== 'string')) return 'Property values were not valid: every value must be a string';
+				if (Object.values(props).some((v) => typeof v !== 'string'))
+					return 'Property values were not valid: every value must be a string';
 				const now = new Date().toISOString();
-				const created = (id: string) => ({ status: 201, body: { id, properties: { ...props, hs_object_id: id }, createdAt: now, updatedAt: now, archived: false } });
+				const created = (id: string) => ({
+					status: 201,
+					body: { id, properties: { ...props, hs_object_id: id }, createdAt: now, updatedAt: now, archived: false },
+				});
 				if (path === '/crm/v3/objects/contacts') {
-					if (!/^\+[1-9]\d{6,14}$/.test(String(props.phone ?? ''))) return `phone ${String(props.phone)} is not a phone number`;
+					if (!/^\+[1-9]\d{6,14}$/.test(String(props.phone ?? '')))
+						return `phone ${String(props.phone)} is not a phone number`;
 					const id = String(next++);
 					this.contacts.push({ id, properties: props as Record<string, string> });
 					return created(id);
 				}
 				if (path === '/crm/v3/objects/tasks') {
-					if (!props.hs_timestamp || Number.isNaN(Date.parse(String(props.hs_timestamp)))) return 'hs_timestamp is required (ISO 8601 or epoch milliseconds)';
+					if (!props.hs_timestamp || Number.isNaN(Date.parse(String(props.hs_timestamp))))
+						return 'hs_timestamp is required (ISO 8601 or epoch milliseconds)';
 					if (!props.hs_task_subject) return 'hs_task_subject is required';
-					if (!['NOT_STARTED', 'IN_PROGRESS', 'WAITING', 'COMPLETED', 'DEFERRED'].includes(String(props.hs_task_status))) return `hs_task_status ${String(props.hs_task_status)} is not an allowed option`;
-					if (!['LOW', 'MEDIUM', 'HIGH'].includes(String(props.hs_task_priority))) return `hs_task_priority ${String(props.hs_task_priority)} is not an allowed option`;
+					if (
+						!['NOT_STARTED', 'IN_PROGRESS', 'WAITING', 'COMPLETED', 'DEFERRED'].includes(String(props.hs_task_status))
+					)
+						return `hs_task_status ${String(props.hs_task_status)} is not an allowed option`;
+					if (!['LOW', 'MEDIUM', 'HIGH'].includes(String(props.hs_task_priority)))
+						return `hs_task_priority ${String(props.hs_task_priority)} is not an allowed option`;
 					const a = body.associations?.[0];
 					const contact = this.contacts.find((c) => c.id === String(a?.to?.id));
-					if (!contact || a?.types?.[0]?.associationCategory !== 'HUBSPOT_DEFINED' || a.types[0].associationTypeId !== 204) return 'associations must link the task to an existing contact (HUBSPOT_DEFINED 204)';
+					if (
+						!contact ||
+						a?.types?.[0]?.associationCategory !== 'HUBSPOT_DEFINED' ||
+						a.types[0].associationTypeId !== 204
+					)
+						return 'associations must link the task to an existing contact (HUBSPOT_DEFINED 204)';
 					const id = String(next++);
 					this.tasks.push({ id, properties: props as Record<string, string>, contactId: contact.id });
 					return created(id);
 				}
 				return { status: 404, reject: `${path} is not a HubSpot endpoint this stand-in knows` };
 			},
-			(message, status) => ({ status: 'error', message, category: HUBSPOT_CATEGORY[status] ?? 'VALIDATION_ERROR', correlationId: '00000000-0000-0000-0000-000000000000' }),
+			(message, status) => ({
+				status: 'error',
+				message,
+				category: HUBSPOT_CATEGORY[status] ?? 'VALIDATION_ERROR',
+				correlationId: '00000000-0000-0000-0000-000000000000',
+			}),
 		);
 	}
 }
@@ -98,8 +151,12 @@ export function calBooking(caseId: string, phone: string): Record<string, unknow
 		triggerEvent: 'BOOKING_CREATED',
 		createdAt: new Date().toISOString(),
 		payload: {
-			type: 'visit', title: 'Visit between Acme Plumbing and Caller', startTime: start.toISOString(), endTime: new Date(start.getTime() + 3600e3).toISOString(),
-			uid: 'bk_e2e_0001', organizer: { name: 'Acme Plumbing', email: 'office@acme.example', timeZone: 'America/Chicago' },
+			type: 'visit',
+			title: 'Visit between Acme Plumbing and Caller',
+			startTime: start.toISOString(),
+			endTime: new Date(start.getTime() + 3600e3).toISOString(),
+			uid: 'bk_e2e_0001',
+			organizer: { name: 'Acme Plumbing', email: 'office@acme.example', timeZone: 'America/Chicago' },
 			attendees: [{ name: 'Caller', email: 'caller@example.com', timeZone: 'America/Chicago', phoneNumber: phone }],
 			metadata: { caseId },
 		},
@@ -118,18 +175,35 @@ export class PipedriveStandIn extends JsonStandIn {
 			if (path === '/api/v1/persons') {
 				const phone = (body.phone as { value?: string; primary?: boolean }[] | undefined)?.[0];
 				if (typeof body.name !== 'string' || !body.name) return 'name is required';
-				if (!phone || !/^\+[1-9]\d{6,14}$/.test(String(phone.value))) return 'phone must be a list of { value, primary, label }';
+				if (!phone || !/^\+[1-9]\d{6,14}$/.test(String(phone.value)))
+					return 'phone must be a list of { value, primary, label }';
 				const p = { id: next++, name: body.name, phone: String(phone.value) };
 				this.persons.push(p);
-				return { status: 201, body: { success: true, data: { id: p.id, name: p.name, phone: [{ value: p.phone, primary: true, label: 'mobile' }] } } };
+				return {
+					status: 201,
+					body: {
+						success: true,
+						data: { id: p.id, name: p.name, phone: [{ value: p.phone, primary: true, label: 'mobile' }] },
+					},
+				};
 			}
 			if (path === '/api/v1/activities') {
 				if (body.type !== 'call') return `type ${String(body.type)} is not an activity type of this account`;
-				if (!/^\d{4}-\d{2}-\d{2}$/.test(String(body.due_date)) || !/^\d{2}:\d{2}$/.test(String(body.due_time))) return 'due_date must be YYYY-MM-DD and due_time HH:MM';
-				if (!this.persons.some((p) => p.id === body.person_id)) return `person_id ${String(body.person_id)} does not exist`;
-				const a = { id: next++, personId: Number(body.person_id), subject: String(body.subject), note: String(body.note ?? '') };
+				if (!/^\d{4}-\d{2}-\d{2}$/.test(String(body.due_date)) || !/^\d{2}:\d{2}$/.test(String(body.due_time)))
+					return 'due_date must be YYYY-MM-DD and due_time HH:MM';
+				if (!this.persons.some((p) => p.id === body.person_id))
+					return `person_id ${String(body.person_id)} does not exist`;
+				const a = {
+					id: next++,
+					personId: Number(body.person_id),
+					subject: String(body.subject),
+					note: String(body.note ?? ''),
+				};
 				this.activities.push(a);
-				return { status: 201, body: { success: true, data: { id: a.id, subject: a.subject, person_id: a.personId, done: false } } };
+				return {
+					status: 201,
+					body: { success: true, data: { id: a.id, subject: a.subject, person_id: a.personId, done: false } },
+				};
 			}
 			return `${path} is not a Pipedrive endpoint this stand-in knows`;
 		});
@@ -152,15 +226,26 @@ export class HighLevelStandIn extends JsonStandIn {
 				const existing = this.contacts.find((c) => c.phone === body.phone);
 				const c = existing ?? { id: `ct${next++}`, phone: String(body.phone), locationId };
 				if (!existing) this.contacts.push(c);
-				return { status: existing ? 200 : 201, body: { new: !existing, contact: { id: c.id, phone: c.phone, locationId } } };
+				return {
+					status: existing ? 200 : 201,
+					body: { new: !existing, contact: { id: c.id, phone: c.phone, locationId } },
+				};
 			}
 			const m = /^\/contacts\/([^/]+)\/tasks$/.exec(path);
 			if (m) {
 				if (!this.contacts.some((c) => c.id === m[1])) return `contact ${m[1]} not found`;
-				if (typeof body.title !== 'string' || Number.isNaN(Date.parse(String(body.dueDate))) || typeof body.completed !== 'boolean') return 'title, dueDate (ISO) and completed are required';
+				if (
+					typeof body.title !== 'string' ||
+					Number.isNaN(Date.parse(String(body.dueDate))) ||
+					typeof body.completed !== 'boolean'
+				)
+					return 'title, dueDate (ISO) and completed are required';
 				const t = { id: `tk${next++}`, contactId: m[1], title: body.title, body: String(body.body ?? '') };
 				this.tasks.push(t);
-				return { status: 201, body: { task: { id: t.id, title: t.title, contactId: t.contactId, dueDate: body.dueDate, completed: false } } };
+				return {
+					status: 201,
+					body: { task: { id: t.id, title: t.title, contactId: t.contactId, dueDate: body.dueDate, completed: false } },
+				};
 			}
 			return `${path} is not a GoHighLevel endpoint this stand-in knows`;
 		});

@@ -7,12 +7,19 @@ export const E2E_PROFILE = {
 	forwardTo: '+13125550101',
 	numbers: ['+13125550199'],
 	trade: 'plumbing',
-	hours: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, [{ open: '00:00', close: '24:00' }]])),
+	hours: Object.fromEntries(
+		['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, [{ open: '00:00', close: '24:00' }]]),
+	),
 	roster: [
 		{ id: 'ana', name: 'Ana', phone: '+13125550111', skills: ['leak', 'drain'] },
 		{ id: 'ben', name: 'Ben', phone: '+13125550112', skills: ['water-heater'] },
 	],
-	routing: { strategy: 'round-robin', fallback: ['ana'], escalation: ['ben', 'ana'], deadlineMinutes: { emergency: 0.2, high: 0.5, normal: 1, low: 1 } },
+	routing: {
+		strategy: 'round-robin',
+		fallback: ['ana'],
+		escalation: ['ben', 'ana'],
+		deadlineMinutes: { emergency: 0.2, high: 0.5, normal: 1, low: 1 },
+	},
 	// Texts go at once at any hour, so the runs pass whatever the time of day (quiet hours are tested in core with a set clock).
 	acknowledgment: { quietHours: { enabled: false, replyToCaller: 'send' } },
 };

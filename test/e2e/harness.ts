@@ -6,7 +6,14 @@ export const ROOT = resolve(__dirname, '..', '..');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const runtimes = require(join(ROOT, 'scripts', 'runtimes.js')) as {
 	install(names: string[]): void;
-	paths(): { node24: string; node24Dir: string; n8nBin: string; nodered4Bin: string; nodered5Bin: string; cache: string };
+	paths(): {
+		node24: string;
+		node24Dir: string;
+		n8nBin: string;
+		nodered4Bin: string;
+		nodered5Bin: string;
+		cache: string;
+	};
 	envFor24(): NodeJS.ProcessEnv;
 };
 
@@ -15,17 +22,42 @@ export function packOnce(outDir: string): string {
 	mkdirSync(outDir, { recursive: true });
 	const existing = readdirSync(outDir).find((f) => f.endsWith('.tgz'));
 	if (existing) return join(outDir, existing);
-	if (!existsSync(join(ROOT, 'dist', 'nodes'))) execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
-	const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', outDir], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
+	if (!existsSync(join(ROOT, 'dist', 'nodes')))
+		execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+	const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', outDir], { cwd: ROOT, encoding: 'utf8' })
+		.trim()
+		.split('\n')
+		.pop()!;
 	return join(outDir, name);
 }
 
 /** Installs the packed tarball into a runtime's folder as its users would, without optional native builds. */
-export function installTarball(dir: string, tarball: string, env: NodeJS.ProcessEnv = process.env, opts: { optional?: boolean } = {}): void {
+export function installTarball(
+	dir: string,
+	tarball: string,
+	env: NodeJS.ProcessEnv = process.env,
+	opts: { optional?: boolean } = {},
+): void {
 	mkdirSync(dir, { recursive: true });
 	// npm 11 runs no install script unless allowed: better-sqlite3 builds only where it is wanted (Node 20).
-	if (!existsSync(join(dir, 'package.json'))) writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {}, allowScripts: { 'better-sqlite3': true } }));
-	const args = ['install', '--no-audit', '--no-fund', '--omit=dev', ...(opts.optional ? [] : ['--omit=optional']), tarball];
+	if (!existsSync(join(dir, 'package.json')))
+		writeFileSync(
+			join(dir, 'package.json'),
+			JSON.stringify({
+				name: 'installed-nodes',
+				private: true,
+				dependencies: {},
+				allowScripts: { 'better-sqlite3': true },
+			}),
+		);
+	const args = [
+		'install',
+		'--no-audit',
+		'--no-fund',
+		'--omit=dev',
+		...(opts.optional ? [] : ['--omit=optional']),
+		tarball,
+	];
 	execFileSync('npm', args, { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
@@ -34,7 +66,12 @@ import { freePort, stopChild } from '../../scripts/demo-common';
 export { freePort };
 export { localFlow } from '../../scripts/demo-common';
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60000, everyMs = 250): Promise<T> {
+export async function waitFor<T>(
+	what: string,
+	fn: () => Promise<T | undefined | false>,
+	timeoutMs = 60000,
+	everyMs = 250,
+): Promise<T> {
 	const end = Date.now() + timeoutMs;
 	let last: unknown;
 	while (Date.now() < end) {
@@ -75,7 +112,13 @@ export function start(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd?:
 }
 
 /** Starts Node-RED on a free port with a settings file of its own in `dir`; resolves once its Admin API answers. */
-export async function startNodeRed(o: { dir: string; node: string; bin: string; env: NodeJS.ProcessEnv; label: string }): Promise<{ red: Proc; base: string }> {
+export async function startNodeRed(o: {
+	dir: string;
+	node: string;
+	bin: string;
+	env: NodeJS.ProcessEnv;
+	label: string;
+}): Promise<{ red: Proc; base: string }> {
 	const port = await freePort();
 	writeFileSync(
 		join(o.dir, 'settings.js'),
@@ -91,6 +134,8 @@ export async function startNodeRed(o: { dir: string; node: string; bin: string; 
 
 /** Every file a runtime wrote under `dir` (its database, flows, credentials, logs), read byte for byte for `secret`. */
 export function filesLeaking(dir: string, secret: string): { files: string[]; leaking: string[] } {
-	const files = (readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[]).map((f) => join(dir, f)).filter((f) => !f.includes('node_modules') && statSync(f).isFile());
+	const files = (readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[])
+		.map((f) => join(dir, f))
+		.filter((f) => !f.includes('node_modules') && statSync(f).isFile());
 	return { files, leaking: files.filter((f) => readFileSync(f).toString('latin1').includes(secret)) };
 }

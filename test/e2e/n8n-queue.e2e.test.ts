@@ -54,7 +54,12 @@ describe('n8n queue mode (lazy expression isolates): main and two workers on Red
 			N8N_RUNNERS_BROKER_PORT: String(await freePort()),
 		});
 		workers[i] = w;
-		await waitFor(`worker ${i + 1} to be ready`, async () => (await fetch(`http://127.0.0.1:${health}/healthz`)).ok, 120000, 500).catch((e) => {
+		await waitFor(
+			`worker ${i + 1} to be ready`,
+			async () => (await fetch(`http://127.0.0.1:${health}/healthz`)).ok,
+			120000,
+			500,
+		).catch((e) => {
 			throw new Error(`${e.message}\n--- worker ${i + 1} log ---\n${w.log().slice(-3000)}`);
 		});
 	}
@@ -66,7 +71,8 @@ describe('n8n queue mode (lazy expression isolates): main and two workers on Red
 		dir = mkdtempSync(join(tmpdir(), 'mcr-n8n-queue-'));
 		const tarball = packOnce(join(tmpdir(), `mcr-pack-${process.pid}`));
 		// The package installed for each process, as on three machines.
-		for (const who of ['main', 'worker1', 'worker2']) installTarball(join(dir, who, '.n8n', 'nodes'), tarball, runtimes.envFor24());
+		for (const who of ['main', 'worker1', 'worker2'])
+			installTarball(join(dir, who, '.n8n', 'nodes'), tarball, runtimes.envFor24());
 		await admin((c) => c.query(`CREATE DATABASE ${n8nDb}`));
 		await sim.start();
 		const port = await freePort();
@@ -84,30 +90,78 @@ describe('n8n queue mode (lazy expression isolates): main and two workers on Red
 			N8N_ENCRYPTION_KEY: 'e2e-queue-encryption-key-0123456789',
 			N8N_PORT: String(port),
 			WEBHOOK_URL: `http://127.0.0.1:${port}/`,
-			N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'false', N8N_DIAGNOSTICS_ENABLED: 'false', N8N_VERSION_NOTIFICATIONS_ENABLED: 'false', N8N_TEMPLATES_ENABLED: 'false',
-			N8N_PERSONALIZATION_ENABLED: 'false', N8N_LOG_LEVEL: 'warn', N8N_COMMUNITY_PACKAGES_ENABLED: 'true', EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'none',
+			N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'false',
+			N8N_DIAGNOSTICS_ENABLED: 'false',
+			N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+			N8N_TEMPLATES_ENABLED: 'false',
+			N8N_PERSONALIZATION_ENABLED: 'false',
+			N8N_LOG_LEVEL: 'warn',
+			N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
+			EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'none',
 			// As docs/scaling.md recommends for volume: an expression isolate only where an expression needs one (the
 			// regular-mode tests run n8n's default, an isolate for every webhook request and execution).
 			N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true',
 		};
 		const mainEnv = { ...env, N8N_USER_FOLDER: join(dir, 'main'), N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
 		// Both owners do every job here, so round-robin alone decides (skills would send every leak to Ana).
-		const profile = { ...E2E_PROFILE, roster: E2E_PROFILE.roster.map((m) => ({ ...m, skills: [] })), routing: { ...E2E_PROFILE.routing, deadlineMinutes: { emergency: 60, high: 60, normal: 60, low: 60 } }, acknowledgment: { ...E2E_PROFILE.acknowledgment, checkLineType: false, hourlyCap: 10000, dailyCap: 100000 } };
-		writeFileSync(join(dir, 'creds.json'), JSON.stringify([
-			{ id: 'mcrWorkspace0001', name: 'Missed Call Recovery Workspace', type: 'missedCallRecoveryWorkspaceApi', data: { storeType: 'postgres', host: pg.hostname, port: Number(pg.port || 5432), database: pg.pathname.slice(1), user: decodeURIComponent(pg.username), schema, businesses: JSON.stringify(profile) } },
-			{ id: 'mcrTwilio0000001', name: 'Twilio (Missed Call Recovery)', type: 'missedCallRecoveryTwilioApi', data: { accountSid: ACCOUNT_SID, authType: 'authToken', authToken: AUTH_TOKEN, apiBaseUrl: sim.url } },
-		]));
-		const wf = JSON.parse(readFileSync(join(ROOT, 'workflows', 'quick-start-text-back.json'), 'utf8').replace(/REPLACE_WORKSPACE_CREDENTIAL_ID/g, 'mcrWorkspace0001').replace(/REPLACE_TWILIO_CREDENTIAL_ID/g, 'mcrTwilio0000001'));
+		const profile = {
+			...E2E_PROFILE,
+			roster: E2E_PROFILE.roster.map((m) => ({ ...m, skills: [] })),
+			routing: { ...E2E_PROFILE.routing, deadlineMinutes: { emergency: 60, high: 60, normal: 60, low: 60 } },
+			acknowledgment: { ...E2E_PROFILE.acknowledgment, checkLineType: false, hourlyCap: 10000, dailyCap: 100000 },
+		};
+		writeFileSync(
+			join(dir, 'creds.json'),
+			JSON.stringify([
+				{
+					id: 'mcrWorkspace0001',
+					name: 'Missed Call Recovery Workspace',
+					type: 'missedCallRecoveryWorkspaceApi',
+					data: {
+						storeType: 'postgres',
+						host: pg.hostname,
+						port: Number(pg.port || 5432),
+						database: pg.pathname.slice(1),
+						user: decodeURIComponent(pg.username),
+						schema,
+						businesses: JSON.stringify(profile),
+					},
+				},
+				{
+					id: 'mcrTwilio0000001',
+					name: 'Twilio (Missed Call Recovery)',
+					type: 'missedCallRecoveryTwilioApi',
+					data: { accountSid: ACCOUNT_SID, authType: 'authToken', authToken: AUTH_TOKEN, apiBaseUrl: sim.url },
+				},
+			]),
+		);
+		const wf = JSON.parse(
+			readFileSync(join(ROOT, 'workflows', 'quick-start-text-back.json'), 'utf8')
+				.replace(/REPLACE_WORKSPACE_CREDENTIAL_ID/g, 'mcrWorkspace0001')
+				.replace(/REPLACE_TWILIO_CREDENTIAL_ID/g, 'mcrTwilio0000001'),
+		);
 		writeFileSync(join(dir, 'wf.json'), JSON.stringify({ ...wf, id: WORKFLOW_ID }));
-		const cli = (args: string[]) => execFileSync(runtimes.paths().node24, [runtimes.paths().n8nBin, ...args], { env: runtimeEnv(mainEnv), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+		const cli = (args: string[]) =>
+			execFileSync(runtimes.paths().node24, [runtimes.paths().n8nBin, ...args], {
+				env: runtimeEnv(mainEnv),
+				encoding: 'utf8',
+				stdio: ['ignore', 'pipe', 'pipe'],
+			});
 		cli(['import:credentials', `--input=${join(dir, 'creds.json')}`]);
 		rmSync(join(dir, 'creds.json'));
 		cli(['import:workflow', `--input=${join(dir, 'wf.json')}`]);
 		cli(['publish:workflow', `--id=${WORKFLOW_ID}`]);
 		main = start(runtimes.paths().node24, [runtimes.paths().n8nBin, 'start'], mainEnv);
-		const webhookId = (wf.nodes as { type: string; webhookId?: string }[]).find((n) => n.type.endsWith('.missedCallTrigger'))!.webhookId;
+		const webhookId = (wf.nodes as { type: string; webhookId?: string }[]).find((n) =>
+			n.type.endsWith('.missedCallTrigger'),
+		)!.webhookId;
 		hook = `http://127.0.0.1:${port}/webhook/${webhookId}/missed-call`;
-		await waitFor('n8n main to serve the trigger', async () => (await fetch(hook, { method: 'POST' })).status === 403, 180000, 500).catch((e) => {
+		await waitFor(
+			'n8n main to serve the trigger',
+			async () => (await fetch(hook, { method: 'POST' })).status === 403,
+			180000,
+			500,
+		).catch((e) => {
 			throw new Error(`${e.message}\n--- main log ---\n${main.log().slice(-3000)}`);
 		});
 		await Promise.all([startWorker(0), startWorker(1)]);
@@ -147,16 +201,31 @@ describe('n8n queue mode (lazy expression isolates): main and two workers on Red
 						await new Promise((r) => setTimeout(r, 500)); // what worker 1 already sent lands before the traps are set
 						sim.fail({ match: 'Messages', method: 'POST', toPrefix: '+13125556', code: 20500, hang: true, times: 2 });
 						sim.fail({ match: 'Messages', method: 'POST', toPrefix: '+13125556', code: 20500, lost: true, times: 2 });
-						await waitFor('four sends to be caught in flight', async () => sim.failuresLeft() === 0, 60000, 50).catch((e) => {
-							// What the processes said, and whether worker 2 was still sending, for whoever reads the failure.
-							const sent = sim.requests.filter((q) => q.method === 'POST' && q.path.endsWith('/Messages.json')).length;
-							throw new Error(`${e.message} (${sim.failuresLeft()} traps left, ${sent} sends seen, worker 2 ${workers[1]!.child.exitCode === null ? 'running' : `exited ${workers[1]!.child.exitCode}`})\n--- worker 2 log ---\n${workers[1]!.log().slice(-3000)}\n--- main log ---\n${main.log().slice(-2000)}`);
-						});
+						await waitFor('four sends to be caught in flight', async () => sim.failuresLeft() === 0, 60000, 50).catch(
+							(e) => {
+								// What the processes said, and whether worker 2 was still sending, for whoever reads the failure.
+								const sent = sim.requests.filter(
+									(q) => q.method === 'POST' && q.path.endsWith('/Messages.json'),
+								).length;
+								throw new Error(
+									`${e.message} (${sim.failuresLeft()} traps left, ${sent} sends seen, worker 2 ${workers[1]!.child.exitCode === null ? 'running' : `exited ${workers[1]!.child.exitCode}`})\n--- worker 2 log ---\n${workers[1]!.log().slice(-3000)}\n--- main log ---\n${main.log().slice(-2000)}`,
+								);
+							},
+						);
 						workers[1]!.child.kill('SIGKILL'); // mid-send, with more executions in flight
 						workers[0]!.child.kill('SIGCONT');
 						restarted = new Promise((r) => setTimeout(r, 3000)).then(() => startWorker(1));
 					}
-					const params = { AccountSid: ACCOUNT_SID, CallSid: `CA${String(i).padStart(32, '0')}`, From: caller(i), To: '+13125550199', DialCallStatus: 'no-answer', DialCallDuration: '0', CallStatus: 'completed', Direction: 'inbound' };
+					const params = {
+						AccountSid: ACCOUNT_SID,
+						CallSid: `CA${String(i).padStart(32, '0')}`,
+						From: caller(i),
+						To: '+13125550199',
+						DialCallStatus: 'no-answer',
+						DialCallDuration: '0',
+						CallStatus: 'completed',
+						Direction: 'inbound',
+					};
 					const r = await sim.post(`${hook}?step=dial`, params);
 					expect(r.status).toBe(200);
 				}
@@ -167,14 +236,25 @@ describe('n8n queue mode (lazy expression isolates): main and two workers on Red
 		await restarted;
 		// Executions the kill cut off are finished by the overdue poller on main: texts after 2 minutes (asking Twilio
 		// first whether a cut-off text left), routing after 5.
-		const isDone = (c: Case) => (c.owner || c.nobodyAvailable) && (c.ack.status === 'sent' || c.flags.includes('ack-unconfirmed'));
-		const cases = await waitFor('every case texted and owned', async () => {
+		const isDone = (c: Case) =>
+			(c.owner || c.nobodyAvailable) && (c.ack.status === 'sent' || c.flags.includes('ack-unconfirmed'));
+		const cases = await waitFor(
+			'every case texted and owned',
+			async () => {
+				const all = await store.listCases({ businessId: 'e2e-plumbing', limit: 10000 });
+				return all.length === CALLERS && all.every(isDone) ? all : undefined;
+			},
+			600000,
+			3000,
+		).catch(async (e) => {
 			const all = await store.listCases({ businessId: 'e2e-plumbing', limit: 10000 });
-			return all.length === CALLERS && all.every(isDone) ? all : undefined;
-		}, 600000, 3000).catch(async (e) => {
-			const all = await store.listCases({ businessId: 'e2e-plumbing', limit: 10000 });
-			const stuck = all.filter((c) => !isDone(c)).slice(0, 5).map((c) => ({ caller: c.caller, state: c.state, ack: c.ack.status, owner: c.owner?.id, flags: c.flags }));
-			throw new Error(`${e.message}: ${all.length} cases, not done: ${JSON.stringify(stuck)}\n--- main log ---\n${main.log().slice(-2000)}`);
+			const stuck = all
+				.filter((c) => !isDone(c))
+				.slice(0, 5)
+				.map((c) => ({ caller: c.caller, state: c.state, ack: c.ack.status, owner: c.owner?.id, flags: c.flags }));
+			throw new Error(
+				`${e.message}: ${all.length} cases, not done: ${JSON.stringify(stuck)}\n--- main log ---\n${main.log().slice(-2000)}`,
+			);
 		});
 		const settledSec = (Date.now() - t0) / 1000;
 
@@ -184,12 +264,17 @@ describe('n8n queue mode (lazy expression isolates): main and two workers on Red
 		expect(new Set(calls).size).toBe(CALLS);
 		const texts = (n: string) => sim.messages.filter((m) => m.to === n);
 		for (const c of cases) {
-			expect({ caller: c.caller, texts: texts(c.caller).length }).toEqual({ caller: c.caller, texts: c.ack.status === 'sent' ? 1 : texts(c.caller).length && 1 });
+			expect({ caller: c.caller, texts: texts(c.caller).length }).toEqual({
+				caller: c.caller,
+				texts: c.ack.status === 'sent' ? 1 : texts(c.caller).length && 1,
+			});
 			if (c.ack.status === 'sent') expect(c.ack.messageSid).toBe(texts(c.caller)[0].sid);
 		}
 		expect(cases.every((c) => c.owner || c.nobodyAvailable)).toBe(true);
 		// The four acknowledgments caught in flight, found by number: each caller has exactly one text and a case that says so.
-		const caught = sim.requests.filter((q) => q.status === 0 && q.method === 'POST' && q.path.endsWith('/Messages.json')).map((q) => q.params.To);
+		const caught = sim.requests
+			.filter((q) => q.status === 0 && q.method === 'POST' && q.path.endsWith('/Messages.json'))
+			.map((q) => q.params.To);
 		expect(caught).toHaveLength(4);
 		for (const to of caught) {
 			const c = cases.find((x) => x.caller === to)!;
@@ -201,12 +286,20 @@ describe('n8n queue mode (lazy expression isolates): main and two workers on Red
 		for (const to of caught) expect(cases.find((x) => x.caller === to)!.ack.messageSid).toBe(texts(to)[0].sid);
 		const bySweepOf = (to: string) => {
 			const h = cases.find((x) => x.caller === to)!.history;
-			return h.some((e) => /^ack:\d+:confirmed:/.test(e.key)) ? 'found at Twilio by the sweep' : h.filter((e) => e.move === 'ack-sending').length > 1 ? 'sent by the sweep' : 'settled by the retry';
+			return h.some((e) => /^ack:\d+:confirmed:/.test(e.key))
+				? 'found at Twilio by the sweep'
+				: h.filter((e) => e.move === 'ack-sending').length > 1
+					? 'sent by the sweep'
+					: 'settled by the retry';
 		};
 		// Round-robin stays fair across the workers: one shared counter in PostgreSQL.
 		const owners = cases.filter((c) => c.owner).map((c) => c.owner!.id);
 		const byOwner = Object.fromEntries(E2E_PROFILE.roster.map((m) => [m.id, owners.filter((o) => o === m.id).length]));
-		const bySweep = cases.filter((c) => c.history.some((h) => /^ack:\d+:confirmed:/.test(h.key)) || c.history.filter((h) => h.move === 'ack-sending').length > 1).length;
+		const bySweep = cases.filter(
+			(c) =>
+				c.history.some((h) => /^ack:\d+:confirmed:/.test(h.key)) ||
+				c.history.filter((h) => h.move === 'ack-sending').length > 1,
+		).length;
 		console.log(
 			`n8n queue burst: ${deliveries.length} deliveries (${deliveries.length - CALLS} duplicates) in ${deliveredSec.toFixed(0)} s, all settled after ${settledSec.toFixed(0)} s; ` +
 				`${cases.length} cases, ${calls.length} calls, ${sim.messages.length} texts; acknowledgments caught in flight: ${caught.length} (${caught.map(bySweepOf).join(', ')}); ` +

@@ -28,17 +28,43 @@ describe('two Node-RED instances on one PostgreSQL store: a burst with duplicate
 		localFlow('quick-start-text-back', {
 			simUrl: sim.url,
 			account: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN },
-			store: { storeType: 'postgres', host: pg.hostname, port: Number(pg.port || 5432), database: pg.pathname.slice(1), user: decodeURIComponent(pg.username), schema },
-			profile: { ...E2E_PROFILE, routing: { ...E2E_PROFILE.routing, deadlineMinutes: { emergency: 60, high: 60, normal: 60, low: 60 } }, acknowledgment: { ...E2E_PROFILE.acknowledgment, checkLineType: false, hourlyCap: 10000, dailyCap: 100000 } },
+			store: {
+				storeType: 'postgres',
+				host: pg.hostname,
+				port: Number(pg.port || 5432),
+				database: pg.pathname.slice(1),
+				user: decodeURIComponent(pg.username),
+				schema,
+			},
+			profile: {
+				...E2E_PROFILE,
+				routing: { ...E2E_PROFILE.routing, deadlineMinutes: { emergency: 60, high: 60, normal: 60, low: 60 } },
+				acknowledgment: { ...E2E_PROFILE.acknowledgment, checkLineType: false, hourlyCap: 10000, dailyCap: 100000 },
+			},
 			each: (n) => n.type === 'recovery-overdue' && (n.intervalSeconds = 5),
 		});
 
 	async function up(i: number): Promise<void> {
-		const { red, base } = await startNodeRed({ dir: dirs[i], node: runtimes.paths().node24, bin: runtimes.paths().nodered5Bin, env: runtimes.envFor24(), label: `Node-RED instance ${i + 1}` });
+		const { red, base } = await startNodeRed({
+			dir: dirs[i],
+			node: runtimes.paths().node24,
+			bin: runtimes.paths().nodered5Bin,
+			env: runtimes.envFor24(),
+			label: `Node-RED instance ${i + 1}`,
+		});
 		reds[i] = { proc: red, base };
-		const r = await fetch(`${base}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' }, body: JSON.stringify({ flows: flow() }) });
+		const r = await fetch(`${base}/flows`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' },
+			body: JSON.stringify({ flows: flow() }),
+		});
 		expect(r.status).toBe(200);
-		await waitFor(`instance ${i + 1}'s trigger`, async () => (await fetch(`${base}/missed-call`, { method: 'POST' })).status === 403, 30000, 300);
+		await waitFor(
+			`instance ${i + 1}'s trigger`,
+			async () => (await fetch(`${base}/missed-call`, { method: 'POST' })).status === 403,
+			30000,
+			300,
+		);
 	}
 
 	beforeAll(async () => {
@@ -71,7 +97,16 @@ describe('two Node-RED instances on one PostgreSQL store: a burst with duplicate
 		}
 		let refusedByDownInstance = 0;
 		const post = async (d: { call: number; instance: number }) => {
-			const params = { AccountSid: ACCOUNT_SID, CallSid: `CA${String(d.call).padStart(32, '0')}`, From: caller(d.call), To: '+13125550199', DialCallStatus: 'no-answer', DialCallDuration: '0', CallStatus: 'completed', Direction: 'inbound' };
+			const params = {
+				AccountSid: ACCOUNT_SID,
+				CallSid: `CA${String(d.call).padStart(32, '0')}`,
+				From: caller(d.call),
+				To: '+13125550199',
+				DialCallStatus: 'no-answer',
+				DialCallDuration: '0',
+				CallStatus: 'completed',
+				Direction: 'inbound',
+			};
 			// The load balancer sends to the other instance when one does not answer, as Twilio's fallback URL would.
 			for (const i of [d.instance, 1 - d.instance]) {
 				const { base, proc } = reds[i];
@@ -104,12 +139,17 @@ describe('two Node-RED instances on one PostgreSQL store: a burst with duplicate
 		expect(killedAt).toBeGreaterThan(0);
 		await restarted; // the killed instance is back, and takes its share of the sweeps from here
 		// Sends cut off by the kill are picked up by the sweeps' safety nets (2 minutes for texts, 5 for routing).
-		const cases = await waitFor('every caller texted and every case owned', async () => {
-			const all = await store.listCases({ businessId: 'e2e-plumbing', limit: 10000 });
-			const texted = new Set(sim.messages.map((m) => m.to));
-			const done = all.length === CALLERS && all.every((c) => (c.owner || c.nobodyAvailable) && texted.has(c.caller));
-			return done ? all : undefined;
-		}, 420000, 3000);
+		const cases = await waitFor(
+			'every caller texted and every case owned',
+			async () => {
+				const all = await store.listCases({ businessId: 'e2e-plumbing', limit: 10000 });
+				const texted = new Set(sim.messages.map((m) => m.to));
+				const done = all.length === CALLERS && all.every((c) => (c.owner || c.nobodyAvailable) && texted.has(c.caller));
+				return done ? all : undefined;
+			},
+			420000,
+			3000,
+		);
 		expect(cases).toHaveLength(CALLERS);
 		const calls = cases.flatMap((c) => c.calls.map((k) => k.callSid));
 		expect(calls).toHaveLength(CALLS);
@@ -121,6 +161,8 @@ describe('two Node-RED instances on one PostgreSQL store: a burst with duplicate
 			expect({ caller: c, acks: acks.length }).toEqual({ caller: c, acks: 1 });
 		}
 		expect(cases.every((c) => c.owner || c.nobodyAvailable)).toBe(true);
-		console.log(`cluster burst: ${deliveries.length} deliveries (${deliveries.length - CALLS} duplicates), ${refusedByDownInstance} refused by the killed instance and re-sent, ${cases.length} cases, ${calls.length} calls, ${sim.messages.length} texts`);
+		console.log(
+			`cluster burst: ${deliveries.length} deliveries (${deliveries.length - CALLS} duplicates), ${refusedByDownInstance} refused by the killed instance and re-sent, ${cases.length} cases, ${calls.length} calls, ${sim.messages.length} texts`,
+		);
 	}, 900000);
 });

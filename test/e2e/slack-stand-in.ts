@@ -14,7 +14,8 @@ export class SlackStandIn {
 				const problem = (() => {
 					if (req.method !== 'POST') return `method ${req.method}`;
 					if (!/^\/services\/T\w+\/B\w+\/\w+$/.test(req.url ?? '')) return `path ${req.url}`;
-					if (!String(req.headers['content-type']).startsWith('application/json')) return `content-type ${req.headers['content-type']}`;
+					if (!String(req.headers['content-type']).startsWith('application/json'))
+						return `content-type ${req.headers['content-type']}`;
 					let j: { text?: unknown; blocks?: unknown };
 					try {
 						j = JSON.parse(body);
@@ -22,7 +23,15 @@ export class SlackStandIn {
 						return 'invalid_payload';
 					}
 					if (typeof j.text !== 'string' || !j.text) return 'no_text';
-					if (j.blocks !== undefined && (!Array.isArray(j.blocks) || j.blocks.some((b) => !['header', 'section', 'context', 'divider', 'actions'].includes((b as { type?: string }).type ?? '')))) return 'invalid_blocks';
+					if (
+						j.blocks !== undefined &&
+						(!Array.isArray(j.blocks) ||
+							j.blocks.some(
+								(b) =>
+									!['header', 'section', 'context', 'divider', 'actions'].includes((b as { type?: string }).type ?? ''),
+							))
+					)
+						return 'invalid_blocks';
 					this.posts.push(j as SlackStandIn['posts'][number]);
 					return undefined;
 				})();

@@ -31,7 +31,10 @@ describe('SQLite group commit on Node 24 (node:sqlite)', () => {
 				console.log(JSON.stringify({ engine: db.engine, a: a.map((r) => r.status), afterA, b: b.map((r) => r.status), afterB, c: c.map((r) => r.status === 'rejected' && /simulated disk full/.test(String(r.reason))), afterC }));
 				await db.close();
 			})().catch((e) => { console.error(e); process.exit(1); });`;
-		const r = spawnSync(runtimes.paths().node24, ['-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+		const r = spawnSync(runtimes.paths().node24, ['-e', script], {
+			encoding: 'utf8',
+			env: { ...process.env, NODE_OPTIONS: '' },
+		});
 		expect(r.stderr.replace(/^.*ExperimentalWarning.*$|^.*--trace-warnings.*$/gm, '').trim()).toBe('');
 		expect(JSON.parse(r.stdout)).toEqual({
 			engine: 'node:sqlite',

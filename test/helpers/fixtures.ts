@@ -15,8 +15,20 @@ export function plumber(overrides: Partial<ProfileInput> = {}) {
 		trade: 'plumbing',
 		holidays: [{ date: '2026-12-25', name: 'Christmas' }],
 		roster: [
-			{ id: 'ana', name: 'Ana', phone: '+13125550111', skills: ['leak', 'drain'], onCall: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '17:00', to: '08:00' }] },
-			{ id: 'ben', name: 'Ben', phone: '+13125550112', skills: ['water-heater', 'installation'], onCall: [{ days: ['sat', 'sun'], from: '00:00', to: '24:00' }] },
+			{
+				id: 'ana',
+				name: 'Ana',
+				phone: '+13125550111',
+				skills: ['leak', 'drain'],
+				onCall: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '17:00', to: '08:00' }],
+			},
+			{
+				id: 'ben',
+				name: 'Ben',
+				phone: '+13125550112',
+				skills: ['water-heater', 'installation'],
+				onCall: [{ days: ['sat', 'sun'], from: '00:00', to: '24:00' }],
+			},
 			{ id: 'cy', name: 'Cy', phone: '+13125550113', skills: ['leak'] },
 		],
 		routing: { strategy: 'round-robin', fallback: ['cy'], escalation: ['cy', 'ben'] },

@@ -6,18 +6,25 @@ const { openStore, cases } = require('../../dist/core');
 async function main() {
 	const { url, schema, events, seed, overdueNow } = JSON.parse(process.argv[2]);
 	const store = await openStore({ type: 'postgres', connectionString: url, schema, max: 4 });
-	const order = events.map((e, i) => ({ e, k: Math.sin(seed * 1000 + i) })).sort((a, b) => a.k - b.k).map((x) => x.e);
+	const order = events
+		.map((e, i) => ({ e, k: Math.sin(seed * 1000 + i) }))
+		.sort((a, b) => a.k - b.k)
+		.map((x) => x.e);
 	const at = new Date().toISOString();
 	let created = 0;
 	let duplicates = 0;
-	await Promise.all([0, 1, 2].map(async (lane) => {
-		for (let i = lane; i < order.length; i += 3) {
-			const ev = order[i];
-			const r = await store.openOrJoinCase(ev, (existing) => (existing ? cases.foldCall(existing, ev, at) : cases.newCase(ev, at)));
-			if (r.created) created++;
-			if (r.duplicate) duplicates++;
-		}
-	}));
+	await Promise.all(
+		[0, 1, 2].map(async (lane) => {
+			for (let i = lane; i < order.length; i += 3) {
+				const ev = order[i];
+				const r = await store.openOrJoinCase(ev, (existing) =>
+					existing ? cases.foldCall(existing, ev, at) : cases.newCase(ev, at),
+				);
+				if (r.created) created++;
+				if (r.duplicate) duplicates++;
+			}
+		}),
+	);
 	const turns = [];
 	for (let i = 0; i < 20; i++) turns.push(await store.nextRoundRobin('mp', 'pool'));
 	process.stdout.write(JSON.stringify({ created, duplicates, turns }) + '\n');
@@ -25,7 +32,9 @@ async function main() {
 	await new Promise((r) => process.stdin.once('data', r));
 	// An open stdin keeps the process alive: release it once the signal came.
 	process.stdin.destroy();
-	const claimed = (await store.claimOverdue(overdueNow, new Date(Date.parse(overdueNow) + 60000).toISOString(), { limit: 1000 })).map((c) => c.caseId);
+	const claimed = (
+		await store.claimOverdue(overdueNow, new Date(Date.parse(overdueNow) + 60000).toISOString(), { limit: 1000 })
+	).map((c) => c.caseId);
 	process.stdout.write(JSON.stringify({ claimed }) + '\n');
 	await store.close();
 }

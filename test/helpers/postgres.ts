@@ -11,7 +11,7 @@ export async function requirePostgres(): Promise<void> {
 	} catch (e) {
 		throw new Error(
 			`PostgreSQL is not answering at ${PG_URL.replace(/:[^:@/]*@/, ':***@')} (${(e as Error).message}). ` +
-				"Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start, or set MCR_TEST_PG_URL.",
+				'Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start, or set MCR_TEST_PG_URL.',
 		);
 	} finally {
 		await c.end().catch(() => undefined);

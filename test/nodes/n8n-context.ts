@@ -16,15 +16,39 @@ export interface FakeOptions {
 }
 
 export function fakeContext(o: FakeOptions) {
-	const node: INode = { id: 'n1', name: 'Node Under Test', type: 'test', typeVersion: 1, position: [0, 0], parameters: {} };
-	const response = { statusCode: 0, contentType: '', body: '', status(n: number) { this.statusCode = n; return this; }, type(t: string) { this.contentType = t; return this; }, send(b: string) { this.body = b; return this; } };
+	const node: INode = {
+		id: 'n1',
+		name: 'Node Under Test',
+		type: 'test',
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: {},
+	};
+	const response = {
+		statusCode: 0,
+		contentType: '',
+		body: '',
+		status(n: number) {
+			this.statusCode = n;
+			return this;
+		},
+		type(t: string) {
+			this.contentType = t;
+			return this;
+		},
+		send(b: string) {
+			this.body = b;
+			return this;
+		},
+	};
 	const param = (name: string, i = 0, fallback?: unknown) => {
 		const v = typeof o.params === 'function' ? o.params(name, i) : o.params[name];
 		return v === undefined ? fallback : v;
 	};
 	const ctx = {
 		getNode: () => node,
-		getNodeParameter: (name: string, a?: unknown, b?: unknown) => (typeof a === 'number' ? param(name, a, b) : param(name, 0, a)),
+		getNodeParameter: (name: string, a?: unknown, b?: unknown) =>
+			typeof a === 'number' ? param(name, a, b) : param(name, 0, a),
 		getCredentials: async (type: string) => {
 			if (!o.credentials[type]) throw new Error(`no credential ${type}`);
 			return o.credentials[type];

@@ -27,8 +27,17 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 		await sim.start();
 		dir = mkdtempSync(join(tmpdir(), 'mcr-n8n-unit-'));
 		creds = {
-			missedCallRecoveryWorkspaceApi: { storeType: 'sqlite', sqliteFile: join(dir, 'cases.db'), businesses: JSON.stringify(E2E_PROFILE) },
-			missedCallRecoveryTwilioApi: { accountSid: ACCOUNT_SID, authType: 'authToken', authToken: AUTH_TOKEN, apiBaseUrl: sim.url },
+			missedCallRecoveryWorkspaceApi: {
+				storeType: 'sqlite',
+				sqliteFile: join(dir, 'cases.db'),
+				businesses: JSON.stringify(E2E_PROFILE),
+			},
+			missedCallRecoveryTwilioApi: {
+				accountSid: ACCOUNT_SID,
+				authType: 'authToken',
+				authToken: AUTH_TOKEN,
+				apiBaseUrl: sim.url,
+			},
 		};
 		store = await openStore({ type: 'sqlite', file: join(dir, 'cases.db') });
 	});
@@ -38,19 +47,39 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 		rmSync(dir, { recursive: true, force: true });
 	});
 
-	async function post(params: Record<string, string>, opts: { query?: string; token?: string; nodeParams?: Record<string, unknown> } = {}) {
+	async function post(
+		params: Record<string, string>,
+		opts: { query?: string; token?: string; nodeParams?: Record<string, unknown> } = {},
+	) {
 		const url = `${WEBHOOK}${opts.query ?? ''}`;
 		const { ctx, response } = fakeContext({
-			params: { provider: 'twilio', mode: 'forward', voicemail: true, validateSignature: true, options: {}, ...opts.nodeParams },
+			params: {
+				provider: 'twilio',
+				mode: 'forward',
+				voicemail: true,
+				validateSignature: true,
+				options: {},
+				...opts.nodeParams,
+			},
 			credentials: creds,
 			webhookUrl: WEBHOOK,
-			request: { body: params, headers: { 'x-twilio-signature': signTwilioRequest(opts.token ?? AUTH_TOKEN, url, params) }, originalUrl: `/webhook/abc/missed-call${opts.query ?? ''}` },
+			request: {
+				body: params,
+				headers: { 'x-twilio-signature': signTwilioRequest(opts.token ?? AUTH_TOKEN, url, params) },
+				originalUrl: `/webhook/abc/missed-call${opts.query ?? ''}`,
+			},
 		});
 		const out = await new MissedCallTrigger().webhook.call(ctx);
 		return { out, response };
 	}
 
-	const call = (sid: string, from: string) => ({ AccountSid: ACCOUNT_SID, CallSid: sid, From: from, To: '+13125550199', Direction: 'inbound' });
+	const call = (sid: string, from: string) => ({
+		AccountSid: ACCOUNT_SID,
+		CallSid: sid,
+		From: from,
+		To: '+13125550199',
+		Direction: 'inbound',
+	});
 
 	test('trigger: the first request is answered with a Dial to the business, and starts nothing', async () => {
 		const { out, response } = await post({ ...call('CA' + '1'.repeat(32), '+13125550123'), CallStatus: 'ringing' });
@@ -62,26 +91,55 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 	});
 
 	test('trigger: the missed Dial result is stored, answered with voicemail and emitted on the Missed Call output', async () => {
-		const { out, response } = await post({ ...call('CA' + '1'.repeat(32), '+13125550123'), DialCallStatus: 'no-answer' }, { query: '?step=dial' });
+		const { out, response } = await post(
+			{ ...call('CA' + '1'.repeat(32), '+13125550123'), DialCallStatus: 'no-answer' },
+			{ query: '?step=dial' },
+		);
 		expect(response.body).toContain('<Record');
 		const items = out.workflowData!;
 		expect(items.map((o) => o.length)).toEqual([1, 0, 0, 0]);
-		expect(items[0][0].json).toMatchObject({ type: 'missed-call', created: true, event: { from: '+13125550123', reason: 'no-answer' } });
+		expect(items[0][0].json).toMatchObject({
+			type: 'missed-call',
+			created: true,
+			event: { from: '+13125550123', reason: 'no-answer' },
+		});
 		expect(await store.getCase(items[0][0].json.caseId as string)).toBeTruthy();
-		const again = await post({ ...call('CA' + '1'.repeat(32), '+13125550123'), DialCallStatus: 'no-answer' }, { query: '?step=dial' });
+		const again = await post(
+			{ ...call('CA' + '1'.repeat(32), '+13125550123'), DialCallStatus: 'no-answer' },
+			{ query: '?step=dial' },
+		);
 		expect(again.out.workflowData).toBeUndefined();
 	});
 
 	test('trigger: a forged request gets 403 and no execution; a public URL override is what is checked', async () => {
-		const forged = await post({ ...call('CA' + '2'.repeat(32), '+13125550124'), DialCallStatus: 'busy' }, { token: 'forged' });
+		const forged = await post(
+			{ ...call('CA' + '2'.repeat(32), '+13125550124'), DialCallStatus: 'busy' },
+			{ token: 'forged' },
+		);
 		expect(forged.response.statusCode).toBe(403);
 		expect(forged.out.workflowData).toBeUndefined();
 		const params = { ...call('CA' + '3'.repeat(32), '+13125550124'), DialCallStatus: 'busy' };
 		const { ctx, response } = fakeContext({
-			params: { provider: 'twilio', mode: 'forward', voicemail: false, validateSignature: true, options: { publicUrl: 'https://public.example.org' } },
+			params: {
+				provider: 'twilio',
+				mode: 'forward',
+				voicemail: false,
+				validateSignature: true,
+				options: { publicUrl: 'https://public.example.org' },
+			},
 			credentials: creds,
 			webhookUrl: 'http://10.0.0.5:5678/webhook/abc/missed-call',
-			request: { body: params, headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, 'https://public.example.org/webhook/abc/missed-call', params) }, originalUrl: '/webhook/abc/missed-call' },
+			request: {
+				body: params,
+				headers: {
+					'x-twilio-signature': signTwilioRequest(
+						AUTH_TOKEN,
+						'https://public.example.org/webhook/abc/missed-call',
+						params,
+					),
+				},
+				originalUrl: '/webhook/abc/missed-call',
+			},
 		});
 		const out = await new MissedCallTrigger().webhook.call(ctx);
 		expect(response.statusCode).toBe(200);
@@ -92,26 +150,47 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 		const c = (await store.findOpenCase('e2e-plumbing', '+13125550123'))!;
 		const items = [{ json: { caseId: c.caseId, other: 'kept' } }];
 		// Case ID left empty (the default): each node reads the item's caseId, with no expression to evaluate.
-		const params = (name: string) => ({ caseId: '', force: false, extraText: 'there is a burst pipe', alertOwner: true } as Record<string, unknown>)[name];
+		const params = (name: string) =>
+			(({ caseId: '', force: false, extraText: 'there is a burst pipe', alertOwner: true }) as Record<string, unknown>)[
+				name
+			];
 		const ack = await new Acknowledge().execute.call(fakeContext({ params, credentials: creds, items }).ctx);
-		expect(ack[0][0]).toMatchObject({ json: { other: 'kept', acknowledgment: { status: 'sent' } }, pairedItem: { item: 0 } });
+		expect(ack[0][0]).toMatchObject({
+			json: { other: 'kept', acknowledgment: { status: 'sent' } },
+			pairedItem: { item: 0 },
+		});
 		expect(sim.messages.filter((m) => m.to === '+13125550123')).toHaveLength(1);
 		const k = await new UrgencyClassifier().execute.call(fakeContext({ params, credentials: creds, items }).ctx);
 		expect(k.map((o) => o.length)).toEqual([1, 0, 0, 0]);
 		expect(k[0][0].json).toMatchObject({ urgency: 'emergency', serviceType: 'leak' });
 		const r = await new OwnerRouter().execute.call(fakeContext({ params, credentials: creds, items }).ctx);
-		expect(r[0][0].json).toMatchObject({ routing: { kind: 'assigned' }, ownerAlert: { messageSid: expect.stringMatching(/^SM/) } });
+		expect(r[0][0].json).toMatchObject({
+			routing: { kind: 'assigned' },
+			ownerAlert: { messageSid: expect.stringMatching(/^SM/) },
+		});
 	});
 
 	test('tracker: attempt, outcome, get, metrics and the report', async () => {
 		const c = (await store.findOpenCase('e2e-plumbing', '+13125550123'))!;
-		const run = (params: Record<string, unknown>) => new RecoveryTracker().execute.call(fakeContext({ params: { caseId: c.caseId, ...params }, credentials: creds }).ctx);
-		expect((await run({ operation: 'attempt', channel: 'call', result: 'reached', by: 'ana', note: '' }))[0][0].json).toMatchObject({ case: { state: 'contacted' } });
-		expect((await run({ operation: 'outcome', outcome: 'booked', value: 420, note: '' }))[0][0].json).toMatchObject({ case: { state: 'recovered', outcome: { kind: 'booked', value: 420 } } });
+		const run = (params: Record<string, unknown>) =>
+			new RecoveryTracker().execute.call(
+				fakeContext({ params: { caseId: c.caseId, ...params }, credentials: creds }).ctx,
+			);
+		expect(
+			(await run({ operation: 'attempt', channel: 'call', result: 'reached', by: 'ana', note: '' }))[0][0].json,
+		).toMatchObject({ case: { state: 'contacted' } });
+		expect((await run({ operation: 'outcome', outcome: 'booked', value: 420, note: '' }))[0][0].json).toMatchObject({
+			case: { state: 'recovered', outcome: { kind: 'booked', value: 420 } },
+		});
 		expect((await run({ operation: 'get' }))[0][0].json).toMatchObject({ caseId: c.caseId });
-		const m = (await run({ operation: 'metrics', businessId: 'e2e-plumbing', days: 1 }))[0][0].json as { metrics: { funnel: { recovered: number } } };
+		const m = (await run({ operation: 'metrics', businessId: 'e2e-plumbing', days: 1 }))[0][0].json as {
+			metrics: { funnel: { recovered: number } };
+		};
 		expect(m.metrics.funnel.recovered).toBe(1);
-		const rep = (await run({ operation: 'report', businessId: 'e2e-plumbing', days: 1 }))[0][0].json as { html: string; score: number };
+		const rep = (await run({ operation: 'report', businessId: 'e2e-plumbing', days: 1 }))[0][0].json as {
+			html: string;
+			score: number;
+		};
 		expect(rep.html).toContain('E2E Plumbing: missed call recovery');
 		expect(rep.score).toBeGreaterThanOrEqual(1);
 	});
@@ -121,27 +200,59 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 		const err = await new Acknowledge().execute.call(bad.ctx).catch((e) => e);
 		expect(err).toBeInstanceOf(NodeOperationError);
 		expect(err.message).toMatch(/caseId is "no-such-case"\. No case has this id/);
-		const soft = await new Acknowledge().execute.call(fakeContext({ params: { caseId: 'no-such-case' }, credentials: creds, continueOnFail: true }).ctx);
+		const soft = await new Acknowledge().execute.call(
+			fakeContext({ params: { caseId: 'no-such-case' }, credentials: creds, continueOnFail: true }).ctx,
+		);
 		expect(soft[0][0].json.error).toMatch(/No case has this id/);
-		const noCred = await new UrgencyClassifier().execute.call(fakeContext({ params: { caseId: 'x' }, credentials: {} }).ctx).catch((e) => e);
+		const noCred = await new UrgencyClassifier().execute
+			.call(fakeContext({ params: { caseId: 'x' }, credentials: {} }).ctx)
+			.catch((e) => e);
 		expect(noCred.message).toMatch(/needs a Missed Call Recovery Workspace credential/);
-		const badProfile = await new UrgencyClassifier().execute.call(fakeContext({ params: { caseId: 'x' }, credentials: { missedCallRecoveryWorkspaceApi: { ...creds.missedCallRecoveryWorkspaceApi, businesses: '{"businessId":"b","name":"B","timeZone":"Nowhere/City"}' } } }).ctx).catch((e) => e);
+		const badProfile = await new UrgencyClassifier().execute
+			.call(
+				fakeContext({
+					params: { caseId: 'x' },
+					credentials: {
+						missedCallRecoveryWorkspaceApi: {
+							...creds.missedCallRecoveryWorkspaceApi,
+							businesses: '{"businessId":"b","name":"B","timeZone":"Nowhere/City"}',
+						},
+					},
+				}).ctx,
+			)
+			.catch((e) => e);
 		expect(badProfile.message).toMatch(/timeZone is "Nowhere\/City"\. Expected an IANA time zone/);
-		const empty = await new OwnerRouter().execute.call(fakeContext({ params: { caseId: '' }, credentials: creds }).ctx).catch((e) => e);
+		const empty = await new OwnerRouter().execute
+			.call(fakeContext({ params: { caseId: '' }, credentials: creds }).ctx)
+			.catch((e) => e);
 		expect(empty.message).toBe('No case ID: the incoming item has no caseId and Case ID is empty');
 	});
 
 	test('a Twilio failure on the owner alert is reported on the item without the token', async () => {
-		await post({ ...call('CA' + '4'.repeat(32), '+13125550126'), DialCallStatus: 'no-answer' }, { query: '?step=dial' });
+		await post(
+			{ ...call('CA' + '4'.repeat(32), '+13125550126'), DialCallStatus: 'no-answer' },
+			{ query: '?step=dial' },
+		);
 		const c = (await store.findOpenCase('e2e-plumbing', '+13125550126'))!;
-		const wrong = { ...creds, missedCallRecoveryTwilioApi: { ...creds.missedCallRecoveryTwilioApi, authToken: 'wrong-token-abc' } };
-		const routed = await new OwnerRouter().execute.call(fakeContext({ params: { caseId: c.caseId, alertOwner: true }, credentials: wrong }).ctx);
+		const wrong = {
+			...creds,
+			missedCallRecoveryTwilioApi: { ...creds.missedCallRecoveryTwilioApi, authToken: 'wrong-token-abc' },
+		};
+		const routed = await new OwnerRouter().execute.call(
+			fakeContext({ params: { caseId: c.caseId, alertOwner: true }, credentials: wrong }).ctx,
+		);
 		expect(JSON.stringify(routed)).not.toContain('wrong-token-abc');
 		expect(routed[0][0].json.ownerAlert).toMatchObject({ error: expect.stringMatching(/error 20003/) });
 	});
 
 	test('overdue trigger: nothing to do returns null; an overdue case is escalated and emitted', async () => {
-		const poll = (params: Record<string, unknown>) => new RecoveryOverdueTrigger().poll.call(fakeContext({ params: { businessId: '', escalate: true, alertOwner: true, sendDeferred: true, limit: 100, ...params }, credentials: creds }).ctx);
+		const poll = (params: Record<string, unknown>) =>
+			new RecoveryOverdueTrigger().poll.call(
+				fakeContext({
+					params: { businessId: '', escalate: true, alertOwner: true, sendDeferred: true, limit: 100, ...params },
+					credentials: creds,
+				}).ctx,
+			);
 		const c = (await store.findOpenCase('e2e-plumbing', '+13125550126'))!;
 		await store.saveCase({ ...c, dueAt: new Date(Date.now() - 60000).toISOString() });
 		const out = await poll({});
@@ -151,37 +262,57 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 	});
 
 	test('trigger: "Set Up the Number for Me" points the number at the webhook on activation and restores it on deactivation', async () => {
-		const pn = sim.addNumber('+13125550199', { voiceUrl: 'https://old.example/voice', smsUrl: 'https://old.example/sms' });
+		const pn = sim.addNumber('+13125550199', {
+			voiceUrl: 'https://old.example/voice',
+			smsUrl: 'https://old.example/sms',
+		});
 		const staticData: Record<string, unknown> = {};
-		const hook = () => fakeContext({ params: { provider: 'twilio', configureNumber: true, phoneNumber: '+13125550199', mode: 'forward' }, credentials: creds, webhookUrl: WEBHOOK, staticData }).ctx;
+		const hook = () =>
+			fakeContext({
+				params: { provider: 'twilio', configureNumber: true, phoneNumber: '+13125550199', mode: 'forward' },
+				credentials: creds,
+				webhookUrl: WEBHOOK,
+				staticData,
+			}).ctx;
 		const methods = new MissedCallTrigger().webhookMethods.default;
 		expect(await methods.checkExists.call(hook())).toBe(false);
 		await methods.create.call(hook());
 		expect(sim.numbers.get(pn)).toMatchObject({ voice_url: WEBHOOK, sms_url: WEBHOOK });
 		expect(await methods.checkExists.call(hook())).toBe(true);
 		await methods.delete.call(hook());
-		expect(sim.numbers.get(pn)).toMatchObject({ voice_url: 'https://old.example/voice', sms_url: 'https://old.example/sms' });
+		expect(sim.numbers.get(pn)).toMatchObject({
+			voice_url: 'https://old.example/voice',
+			sms_url: 'https://old.example/sms',
+		});
 		const off = fakeContext({ params: { provider: 'twilio', configureNumber: false }, credentials: creds }).ctx;
 		expect(await methods.checkExists.call(off)).toBe(true);
-		const missing = fakeContext({ params: { provider: 'twilio', configureNumber: true, phoneNumber: '+13125550100', mode: 'forward' }, credentials: creds, webhookUrl: WEBHOOK, staticData: {} }).ctx;
+		const missing = fakeContext({
+			params: { provider: 'twilio', configureNumber: true, phoneNumber: '+13125550100', mode: 'forward' },
+			credentials: creds,
+			webhookUrl: WEBHOOK,
+			staticData: {},
+		}).ctx;
 		await expect(methods.create.call(missing)).rejects.toThrow(/The Twilio account has no number \+13125550100/);
 	});
 
-	test('trigger: in the editor\'s test mode the signature is checked against the /webhook-test/ URL Twilio called', async () => {
+	test("trigger: in the editor's test mode the signature is checked against the /webhook-test/ URL Twilio called", async () => {
 		const params = { ...call('CA' + '8'.repeat(32), '+13125550127'), DialCallStatus: 'busy' };
 		const testUrl = 'https://n8n.example.com/webhook-test/abc/missed-call';
 		const { ctx, response } = fakeContext({
 			params: { provider: 'twilio', mode: 'forward', voicemail: false, validateSignature: true, options: {} },
 			credentials: creds,
 			webhookUrl: WEBHOOK,
-			request: { body: params, headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, testUrl, params) }, originalUrl: '/webhook-test/abc/missed-call' },
+			request: {
+				body: params,
+				headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, testUrl, params) },
+				originalUrl: '/webhook-test/abc/missed-call',
+			},
 		});
 		const out = await new MissedCallTrigger().webhook.call(ctx);
 		expect(response.statusCode).toBe(200);
 		expect(out.workflowData![0]).toHaveLength(1);
 	});
 });
-
 
 describe('credentials kept for a short while', () => {
 	function ctxWith(mode: string, workflowId: string, reads: { n: number }, value: () => string) {
@@ -197,7 +328,10 @@ describe('credentials kept for a short while', () => {
 	}
 
 	test('one read per workflow and credential within the time; manual runs, other workflows and activation read afresh', async () => {
-		jest.useFakeTimers({ now: Date.parse('2026-11-26T12:00:00Z'), doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+		jest.useFakeTimers({
+			now: Date.parse('2026-11-26T12:00:00Z'),
+			doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'],
+		});
 		try {
 			forgetCredentials();
 			let token = 'first';
@@ -208,9 +342,23 @@ describe('credentials kept for a short while', () => {
 			expect((await credentialsOf(live, 'missedCallRecoveryTwilioApi')).authToken).toBe('first');
 			expect(reads.n).toBe(1);
 			// The editor's manual runs always see the credential as it is now.
-			expect((await credentialsOf(ctxWith('manual', 'wf1', reads, () => token), 'missedCallRecoveryTwilioApi')).authToken).toBe('second');
+			expect(
+				(
+					await credentialsOf(
+						ctxWith('manual', 'wf1', reads, () => token),
+						'missedCallRecoveryTwilioApi',
+					)
+				).authToken,
+			).toBe('second');
 			// Another workflow has its own entry (its own permission check).
-			expect((await credentialsOf(ctxWith('webhook', 'wf2', reads, () => token), 'missedCallRecoveryTwilioApi')).authToken).toBe('second');
+			expect(
+				(
+					await credentialsOf(
+						ctxWith('webhook', 'wf2', reads, () => token),
+						'missedCallRecoveryTwilioApi',
+					)
+				).authToken,
+			).toBe('second');
 			expect(reads.n).toBe(3);
 			jest.setSystemTime(Date.now() + CREDENTIAL_TTL_MS + 1);
 			expect((await credentialsOf(live, 'missedCallRecoveryTwilioApi')).authToken).toBe('second');

@@ -8,11 +8,22 @@ import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const nodes = ['RecoveryConfig/recovery-config', 'Acknowledge/mcr-acknowledge', 'UrgencyClassifier/urgency-classifier', 'OwnerRouter/owner-router', 'RecoveryTracker/recovery-tracker', 'RecoveryOverdueTrigger/recovery-overdue'].map((p) => require(`../../nodes/${p}`));
- 
+const nodes = [
+	'RecoveryConfig/recovery-config',
+	'Acknowledge/mcr-acknowledge',
+	'UrgencyClassifier/urgency-classifier',
+	'OwnerRouter/owner-router',
+	'RecoveryTracker/recovery-tracker',
+	'RecoveryOverdueTrigger/recovery-overdue',
+].map((p) => require(`../../nodes/${p}`));
+
 helper.init(require.resolve('node-red'));
 
-type Node = { on(e: string, f: (msg: Record<string, unknown>) => void): void; receive(msg: Record<string, unknown>): void; status: jest.Mock | ((...a: unknown[]) => void) };
+type Node = {
+	on(e: string, f: (msg: Record<string, unknown>) => void): void;
+	receive(msg: Record<string, unknown>): void;
+	status: jest.Mock | ((...a: unknown[]) => void);
+};
 
 describe('Node-RED nodes with node-red-node-test-helper', () => {
 	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
@@ -46,10 +57,15 @@ describe('Node-RED nodes with node-red-node-test-helper', () => {
 
 	async function newCase(from: string): Promise<string> {
 		seq++;
-		const n = normalize('twilio', { CallSid: `CA${String(seq).padStart(32, '0')}`, From: from, To: '+13125550199', CallStatus: 'no-answer' }, { businessId: 'e2e-plumbing' });
+		const n = normalize(
+			'twilio',
+			{ CallSid: `CA${String(seq).padStart(32, '0')}`, From: from, To: '+13125550199', CallStatus: 'no-answer' },
+			{ businessId: 'e2e-plumbing' },
+		);
 		if (n.kind !== 'missed-call') throw new Error(n.kind);
 		const { cases } = await import('../../core');
-		return (await store.openOrJoinCase(n.event, (e) => e ?? cases.newCase(n.event, new Date().toISOString()))).case.caseId;
+		return (await store.openOrJoinCase(n.event, (e) => e ?? cases.newCase(n.event, new Date().toISOString()))).case
+			.caseId;
 	}
 
 	test('acknowledge, classify and route a case through the wired nodes to the Assigned output', async () => {
@@ -57,7 +73,13 @@ describe('Node-RED nodes with node-red-node-test-helper', () => {
 		const flow = [
 			...config(),
 			{ id: 'ack', type: 'mcr-acknowledge', ...refs, wires: [['cls'], ['cls']] },
-			{ id: 'cls', type: 'urgency-classifier', store: 'st', business: 'bz', wires: [['emerg'], ['route'], ['route'], ['route']] },
+			{
+				id: 'cls',
+				type: 'urgency-classifier',
+				store: 'st',
+				business: 'bz',
+				wires: [['emerg'], ['route'], ['route'], ['route']],
+			},
 			{ id: 'route', type: 'owner-router', ...refs, alertOwner: true, wires: [['owned'], ['nobody']] },
 			{ id: 'emerg', type: 'helper' },
 			{ id: 'owned', type: 'helper' },
@@ -69,24 +91,50 @@ describe('Node-RED nodes with node-red-node-test-helper', () => {
 		(helper.getNode('ack') as Node).receive({ payload: { caseId } });
 		const msg = await got;
 		expect(msg.caseId).toBe(caseId);
-		expect(msg.payload).toMatchObject({ urgency: 'normal', routing: { kind: 'assigned' }, acknowledgment: { status: 'sent' }, ownerAlert: { messageSid: expect.stringMatching(/^SM/) } });
+		expect(msg.payload).toMatchObject({
+			urgency: 'normal',
+			routing: { kind: 'assigned' },
+			acknowledgment: { status: 'sent' },
+			ownerAlert: { messageSid: expect.stringMatching(/^SM/) },
+		});
 		expect(sim.messages.filter((m) => m.to === '+13125550161')).toHaveLength(1);
 	});
 
 	test('words in msg.text send the message out of the Emergency output, and the status says so', async () => {
 		const caseId = await newCase('+13125550162');
-		await helper.load(nodes, [...config(), { id: 'cls', type: 'urgency-classifier', store: 'st', business: 'bz', wires: [['e'], [], [], []] }, { id: 'e', type: 'helper' }], creds);
+		await helper.load(
+			nodes,
+			[
+				...config(),
+				{ id: 'cls', type: 'urgency-classifier', store: 'st', business: 'bz', wires: [['e'], [], [], []] },
+				{ id: 'e', type: 'helper' },
+			],
+			creds,
+		);
 		const got = new Promise<Record<string, unknown>>((res) => (helper.getNode('e') as Node).on('input', res));
 		const cls = helper.getNode('cls') as Node & { status: (s: unknown) => void };
 		const status = jest.spyOn(cls, 'status');
 		cls.receive({ caseId, text: 'smell gas in the kitchen' });
 		expect((await got).payload).toMatchObject({ urgency: 'emergency' });
 		expect(status).toHaveBeenCalledWith({ fill: 'blue', shape: 'dot', text: 'working' });
-		expect(status).toHaveBeenLastCalledWith({ fill: 'yellow', shape: 'dot', text: expect.stringMatching(/^emergency, /) });
+		expect(status).toHaveBeenLastCalledWith({
+			fill: 'yellow',
+			shape: 'dot',
+			text: expect.stringMatching(/^emergency, /),
+		});
 	});
 
 	test('errors reach a Catch node with the failing message and a message that says what to fix', async () => {
-		await helper.load(nodes, [...config(), { id: 'ack', type: 'mcr-acknowledge', ...refs, wires: [[], []] }, { id: 'c', type: 'catch', scope: null, uncaught: false, wires: [['h']] }, { id: 'h', type: 'helper' }], creds);
+		await helper.load(
+			nodes,
+			[
+				...config(),
+				{ id: 'ack', type: 'mcr-acknowledge', ...refs, wires: [[], []] },
+				{ id: 'c', type: 'catch', scope: null, uncaught: false, wires: [['h']] },
+				{ id: 'h', type: 'helper' },
+			],
+			creds,
+		);
 		const caught = new Promise<Record<string, unknown>>((res) => (helper.getNode('h') as Node).on('input', res));
 		(helper.getNode('ack') as Node).receive({ caseId: 'nope', marker: 42 });
 		const m = await caught;
@@ -95,15 +143,34 @@ describe('Node-RED nodes with node-red-node-test-helper', () => {
 	}, 10000);
 
 	test('a message without a case id is an error naming msg.caseId', async () => {
-		await helper.load(nodes, [...config(), { id: 'tr', type: 'recovery-tracker', store: 'st', business: 'bz', operation: 'get', wires: [[]] }, { id: 'c', type: 'catch', scope: null, uncaught: false, wires: [['h']] }, { id: 'h', type: 'helper' }], creds);
+		await helper.load(
+			nodes,
+			[
+				...config(),
+				{ id: 'tr', type: 'recovery-tracker', store: 'st', business: 'bz', operation: 'get', wires: [[]] },
+				{ id: 'c', type: 'catch', scope: null, uncaught: false, wires: [['h']] },
+				{ id: 'h', type: 'helper' },
+			],
+			creds,
+		);
 		const caught = new Promise<Record<string, unknown>>((res) => (helper.getNode('h') as Node).on('input', res));
 		(helper.getNode('tr') as Node).receive({ payload: 'x' });
-		expect(((await caught).error as { message: string }).message).toMatch(/msg\.caseId is missing\. Wire this node after the missed call trigger/);
+		expect(((await caught).error as { message: string }).message).toMatch(
+			/msg\.caseId is missing\. Wire this node after the missed call trigger/,
+		);
 	});
 
 	test('tracker: msg.operation overrides the node; attempt then outcome then the report', async () => {
 		const caseId = await newCase('+13125550163');
-		await helper.load(nodes, [...config(), { id: 'tr', type: 'recovery-tracker', store: 'st', business: 'bz', operation: 'get', wires: [['h']] }, { id: 'h', type: 'helper' }], creds);
+		await helper.load(
+			nodes,
+			[
+				...config(),
+				{ id: 'tr', type: 'recovery-tracker', store: 'st', business: 'bz', operation: 'get', wires: [['h']] },
+				{ id: 'h', type: 'helper' },
+			],
+			creds,
+		);
 		const next = () => new Promise<Record<string, unknown>>((res) => (helper.getNode('h') as Node).on('input', res));
 		const tr = helper.getNode('tr') as Node;
 		let p = next();
@@ -120,7 +187,13 @@ describe('Node-RED nodes with node-red-node-test-helper', () => {
 	});
 
 	test('an invalid business profile is reported by the config node and refused by the nodes using it', async () => {
-		const flow = [...config().filter((n) => n.id !== 'bz'), { id: 'bz', type: 'mcr-business', profile: '{"businessId":"x","name":"X","timeZone":"Atlantis/Nowhere"}' }, { id: 'cls', type: 'urgency-classifier', store: 'st', business: 'bz', wires: [[], [], [], []] }, { id: 'c', type: 'catch', scope: null, uncaught: false, wires: [['h']] }, { id: 'h', type: 'helper' }];
+		const flow = [
+			...config().filter((n) => n.id !== 'bz'),
+			{ id: 'bz', type: 'mcr-business', profile: '{"businessId":"x","name":"X","timeZone":"Atlantis/Nowhere"}' },
+			{ id: 'cls', type: 'urgency-classifier', store: 'st', business: 'bz', wires: [[], [], [], []] },
+			{ id: 'c', type: 'catch', scope: null, uncaught: false, wires: [['h']] },
+			{ id: 'h', type: 'helper' },
+		];
 		await helper.load(nodes, flow, creds);
 		const caught = new Promise<Record<string, unknown>>((res) => (helper.getNode('h') as Node).on('input', res));
 		(helper.getNode('cls') as Node).receive({ caseId: 'x' });
@@ -130,8 +203,30 @@ describe('Node-RED nodes with node-red-node-test-helper', () => {
 	test('the overdue node emits escalated cases on its interval and stops its timer on close', async () => {
 		const caseId = await newCase('+13125550164');
 		const c = (await store.getCase(caseId))!;
-		await store.saveCase({ ...c, owner: { id: 'ana', name: 'Ana', phone: '+13125550111' }, state: 'assigned', dueAt: new Date(Date.now() - 60000).toISOString() });
-		await helper.load(nodes, [...config(), { id: 'od', type: 'recovery-overdue', ...refs, intervalSeconds: 5, escalate: true, alertOwner: true, sendDeferred: true, wires: [['h']] }, { id: 'h', type: 'helper' }], creds);
+		await store.saveCase({
+			...c,
+			owner: { id: 'ana', name: 'Ana', phone: '+13125550111' },
+			state: 'assigned',
+			dueAt: new Date(Date.now() - 60000).toISOString(),
+		});
+		await helper.load(
+			nodes,
+			[
+				...config(),
+				{
+					id: 'od',
+					type: 'recovery-overdue',
+					...refs,
+					intervalSeconds: 5,
+					escalate: true,
+					alertOwner: true,
+					sendDeferred: true,
+					wires: [['h']],
+				},
+				{ id: 'h', type: 'helper' },
+			],
+			creds,
+		);
 		const got = await new Promise<Record<string, unknown>>((res) => (helper.getNode('h') as Node).on('input', res));
 		expect(got).toMatchObject({ caseId, payload: { escalationLevel: 1, owner: { id: 'ben' } } });
 		await helper.unload();

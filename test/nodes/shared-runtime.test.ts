@@ -27,19 +27,24 @@ describe('the Delivery Status URL setting', () => {
 	test('empty means none; a URL is kept as given (trimmed)', () => {
 		expect(statusCallbackUrlFrom(undefined)).toBeUndefined();
 		expect(statusCallbackUrlFrom('  ')).toBeUndefined();
-		expect(statusCallbackUrlFrom(' https://n8n.example.com/webhook/abc/missed-call ')).toBe('https://n8n.example.com/webhook/abc/missed-call');
+		expect(statusCallbackUrlFrom(' https://n8n.example.com/webhook/abc/missed-call ')).toBe(
+			'https://n8n.example.com/webhook/abc/missed-call',
+		);
 	});
 
-	test.each(['n8n.example.com/webhook/abc', 'ftp://example.com/x', 'javascript:alert(1)'])('%p is refused with the field, the value and the fix', (bad) => {
-		let error: unknown;
-		try {
-			statusCallbackUrlFrom(bad);
-		} catch (e) {
-			error = e;
-		}
-		expect(error).toBeInstanceOf(RecoveryInputError);
-		expect((error as Error).message).toContain('Delivery Status URL');
-		expect((error as Error).message).toContain(bad);
-		expect((error as Error).message).toContain("Missed Call Trigger's production URL");
-	});
+	test.each(['n8n.example.com/webhook/abc', 'ftp://example.com/x', 'javascript:alert(1)'])(
+		'%p is refused with the field, the value and the fix',
+		(bad) => {
+			let error: unknown;
+			try {
+				statusCallbackUrlFrom(bad);
+			} catch (e) {
+				error = e;
+			}
+			expect(error).toBeInstanceOf(RecoveryInputError);
+			expect((error as Error).message).toContain('Delivery Status URL');
+			expect((error as Error).message).toContain(bad);
+			expect((error as Error).message).toContain("Missed Call Trigger's production URL");
+		},
+	);
 });
