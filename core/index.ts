@@ -98,7 +98,19 @@ export {
 	type SignatureResult,
 } from './twilio/signature';
 export { forwardTwiml, voicemailTwiml, emptyTwiml, hangupTwiml, messageTwiml, bridgeTwiml } from './twilio/twiml';
-export { RecoveryLoop, type LoopDeps, type AckOutcome } from './loop';
+export {
+	RecoveryLoop,
+	PIPELINE,
+	type LoopDeps,
+	type AckOutcome,
+	type TickCase,
+	type TickOptions,
+	type TickReport,
+	type TickPreview,
+	type RouteAndNotifyResult,
+} from './loop';
+export { planOwnerAlert, planOverdue, ownerText } from './notify';
+export { hazardsIn, HAZARDS, DEFAULT_SAFETY_STEPS, type Hazard } from './safety';
 export {
 	answerWebhook,
 	type TriggerConfig,

@@ -2,16 +2,18 @@ import { randomUUID } from 'node:crypto';
 import {
 	messageView,
 	planAcknowledgment,
+	quietHoursRelease,
 	renderTemplate,
-	sanitizeCallerText,
 	type AckPlan,
 	type LineType,
 } from './acknowledge';
 import { classify, type Classification } from './classify';
 import { ConcurrentUpdateError, RecoveryInputError } from './errors';
 import {
+	ACK_SAFETY_NET_MS,
 	isOpen,
 	notDelivered,
+	OPEN_STATES,
 	URGENCIES,
 	type Attempt,
 	type Case,
@@ -19,12 +21,14 @@ import {
 	type MessageStatus,
 	type MissedCall,
 	type Outcome,
+	type OwnerAlertKind,
 	type VoicemailEvent,
 } from './model';
+import { ownerText, planOverdue, planOwnerAlert, type AlertPlan } from './notify';
 import { maskPhone } from './phone';
 import type { Profile } from './profile/schema';
 import { timingOf } from './profile/timing';
-import { instant, utcIso, zoneOf } from './profile/zone';
+import { instant, utcIso } from './profile/zone';
 import {
 	DEFAULT_RETRY,
 	ProviderError,
@@ -33,11 +37,12 @@ import {
 	type RetryPolicy,
 	type SendRequest,
 } from './provider';
-import { deadlineFor, escalate, route, type RouteDecision } from './route';
+import { deadlineFor, route, type RouteDecision } from './route';
 import { countSegments } from './acknowledge/segments';
-import { ACK_SAFETY_NET_MS } from './store/sql-store';
+import { hazardsIn, safetyStepTemplate } from './safety';
 import type { MessageRecord, RecoveryStore } from './store/types';
 import { bridgeTwiml } from './twilio/twiml';
+import type { TriggerEvent } from './trigger';
 import {
 	applyClassification,
 	applyEscalation,
@@ -47,8 +52,15 @@ import {
 	newCase,
 	recordAck,
 	recordAttempt,
+	endEscalation,
+	holdAlert,
+	recordAlert,
+	recordFollowUp,
 	recordOutcome,
+	recordReminder,
 	recordReply,
+	snooze,
+	type CaseOpening,
 } from './track/case';
 
 export interface LoopDeps {
@@ -70,7 +82,75 @@ export interface AckOutcome {
 	error?: string;
 }
 
-const LABELS: Record<string, string> = { emergency: 'EMERGENCY', high: 'HIGH', normal: 'Normal', low: 'Low' };
+/** What the owner was told by a stage, or why not (held until a time, or nothing due). */
+export type NotifyResult = { case: Case; plan: AlertPlan; sent?: { sid: string }; error?: string };
+
+export interface RouteAndNotifyOptions {
+	alertOwner: boolean;
+	connectCaller: 'never' | 'emergency' | 'always';
+	/** Text an emergency caller the safety step for the hazard they named (default on). */
+	safetyFollowUp?: boolean;
+}
+
+export interface RouteAndNotifyResult {
+	case: Case;
+	decision: RouteDecision;
+	ownerAlert?: { kind?: OwnerAlertKind; messageSid?: string; error?: string; held?: string; reasons?: string[] };
+	bridge?: { callSid?: string; error?: string };
+	followUp?: { messageSid?: string; skipped?: string };
+}
+
+export type InboundResult = {
+	action: 'opted-out' | 'opted-in' | 'help' | 'reply' | 'duplicate' | 'no-case';
+	case?: Case;
+	replyText?: string;
+};
+
+export interface TickOptions {
+	/** Only this business's overdue cases (acknowledgments due are sent for every business). */
+	businessId?: string;
+	limit?: number;
+	/** Move overdue cases up the ladder (default); false only reports them. */
+	escalate?: boolean;
+	/** Send acknowledgments held by quiet hours and retry failed ones (default). */
+	sendDeferred?: boolean;
+	/** Text owners (held first alerts, escalations, reminders) (default). */
+	alertOwners?: boolean;
+	leaseSeconds?: number;
+}
+
+export type TickAction = 'routed' | 'owner-alerted' | 'overdue' | 'escalated' | 'reminded' | 'escalation-ended';
+export type TickCase = { case: Case; action: TickAction; reasons: string[] };
+export type TickError = { caseId: string; businessId: string; error: string };
+export interface TickReport {
+	at: string;
+	acks: AckOutcome[];
+	cases: TickCase[];
+	errors: TickError[];
+}
+export interface TickPreview {
+	at: string;
+	dryRun: true;
+	acks: { caseId: string; caller: string; sendAt: string }[];
+	cases: { case: Case; action: TickAction | 'error'; reasons: string[] }[];
+}
+
+export interface HandledEvent {
+	stages: string[];
+	case?: Case;
+	ack?: AckOutcome;
+	classification?: Classification;
+	route?: RouteAndNotifyResult;
+}
+
+export interface RunResult {
+	case: Case;
+	duplicate: boolean;
+	ack?: AckOutcome;
+	classification?: Classification;
+	decision?: RouteDecision;
+	alert?: RouteAndNotifyResult['ownerAlert'];
+}
 
 /**
  * The recovery loop as a service: each stage reads the case from the store, decides with the pure stage
@@ -136,11 +216,23 @@ export class RecoveryLoop {
 		throw new ConcurrentUpdateError(caseId);
 	}
 
-	/** Detect: stores the case before anything else happens. A duplicate delivery changes nothing. */
-	async detect(event: MissedCall): Promise<{ case: Case; created: boolean; duplicate: boolean; event: MissedCall }> {
+	/**
+	 * Detect: stores the case before anything else happens, with what is known at once: the call's timing in the
+	 * business's week (so the acknowledgment's words match it) and whether voicemail was offered. A duplicate delivery
+	 * changes nothing. An unknown business still gets its case (no call is lost); its stages report the missing profile.
+	 */
+	async detect(
+		event: MissedCall,
+		opts: { voicemailExpected?: boolean } = {},
+	): Promise<{ case: Case; created: boolean; duplicate: boolean; event: MissedCall }> {
 		const at = this.now();
+		const profile = this.deps.profileFor(event.businessId);
+		const opening: CaseOpening = {
+			timing: profile ? timingOf(profile, event.startedAt) : undefined,
+			voicemailExpected: opts.voicemailExpected,
+		};
 		const r = await this.deps.store.openOrJoinCase(event, (existing) =>
-			existing ? foldCall(existing, event, at) : newCase(event, at),
+			existing ? foldCall(existing, event, at, opening) : newCase(event, at, opening),
 		);
 		const repeat = r.case.calls.length - 1;
 		return { ...r, event: { ...event, repeat } };
@@ -500,110 +592,210 @@ export class RecoveryLoop {
 		return { case: c, decision };
 	}
 
-	/** The text an owner gets about a case. */
+	/** The text an owner gets first about a case. */
 	ownerAlertText(c: Case): string {
-		const profile = this.profile(c.businessId);
-		const transcript = sanitizeCallerText(
-			c.calls
-				.map((k) => k.voicemail?.transcript)
-				.filter(Boolean)
-				.join(' '),
-			160,
-		);
-		const due = c.dueAt ? instant(c.dueAt, zoneOf(profile.timeZone)).toFormat('h:mm a ccc') : 'soon';
-		return renderTemplate(
-			profile.messages.ownerAlert,
-			{
-				...messageView(profile, c, this.now()),
-				urgencyLabel: LABELS[c.urgency ?? 'normal'],
-				serviceType: c.serviceType ?? 'general',
-				timingLabel: c.timing ?? 'unknown timing',
-				dueLocal: due,
-				transcript,
-				caseShort: c.caseId.slice(0, 8),
-				ownerName: c.owner?.name ?? '',
-			},
-			'messages.ownerAlert',
-		);
+		return ownerText(this.profile(c.businessId), c, 'new-case', this.now());
 	}
 
-	/** Texts the owner; failures are recorded on the case, never thrown away. */
-	async alertOwner(
-		caseId: string,
-		kind: 'owner-alert' | 'escalation' = 'owner-alert',
-		known?: Case,
+	/**
+	 * Tells the owner what the policy in core/notify.ts says is due now: the first alert (or holds it for the voicemail's
+	 * words or for opening time), or the emergency update. Safe to call from every stage and every process: each alert
+	 * is claimed on the case before it is sent, so it goes out once.
+	 */
+	async notifyOwner(caseId: string, known?: Case): Promise<NotifyResult> {
+		const c = known?.caseId === caseId ? known : await this.getCase(caseId);
+		const profile = this.profile(c.businessId);
+		const now = this.now();
+		const plan = planOwnerAlert(profile, c, now);
+		if (plan.action === 'hold') {
+			const held = await this.mutate(caseId, (x) => holdAlert(x, plan.until, plan.reasons.join('; '), now), {
+				known: c,
+			});
+			return { case: held, plan };
+		}
+		if (plan.action === 'none') return { case: c, plan };
+		const sent = await this.sendOwnerText(c, plan.kind, plan.level, ownerText(profile, c, plan.kind, now));
+		return { ...sent, plan };
+	}
+
+	/**
+	 * Sends one alert: claims its key on the case (a version-checked save, so exactly one process wins), sends, and
+	 * records the result. A failure is kept on the case and flagged, never thrown away.
+	 */
+	private async sendOwnerText(
+		c0: Case,
+		kind: OwnerAlertKind,
+		level: number,
+		body: string,
 	): Promise<{ case: Case; sent?: { sid: string }; error?: string }> {
-		const c = known?.caseId === caseId ? known : await this.deps.store.getCase(caseId);
-		if (!c) throw new RecoveryInputError('caseId', caseId, 'No case has this id.');
-		if (!c.owner?.phone) return { case: c, error: 'the owner has no phone number in the roster' };
-		const body = this.ownerAlertText(c);
-		const from = this.profile(c.businessId).acknowledgment.from ?? c.calledNumber;
+		const to = c0.owner?.phone;
+		if (!c0.owner || !to) return { case: c0, error: 'the owner has no phone number in the roster' };
+		const key = `${kind}:${level}`;
+		const claim = randomUUID();
 		const at = this.now();
+		const base = { key, kind, level, to, ownerId: c0.owner.id, at, urgency: c0.urgency };
+		const claimed = await this.mutate(
+			c0.caseId,
+			(x) => (x.alerts.some((a) => a.key === key) ? x : recordAlert(x, { ...base, status: 'sending', claim }, at)),
+			{ known: c0 },
+		);
+		if (claimed.alerts.find((a) => a.key === key)?.claim !== claim) return { case: claimed };
+		const from = this.profile(c0.businessId).acknowledgment.from ?? c0.calledNumber;
+		const recordKind = kind === 'escalation' || kind === 'reminder' ? 'escalation' : 'owner-alert';
 		try {
 			const sent = await this.sendOnce(
-				{ to: c.owner.phone, from, body, channel: 'sms', statusCallback: this.deps.statusCallbackUrl },
-				{ since: at, askFirst: false, what: kind },
+				{ to, from, body, channel: 'sms', statusCallback: this.deps.statusCallbackUrl },
+				{ since: at, askFirst: false, what: `${kind} alert` },
 			);
-			await this.deps.store.recordMessage({
-				businessId: c.businessId,
-				to: c.owner.phone,
-				kind,
-				at,
+			const done = this.now();
+			const message: MessageRecord = {
+				businessId: c0.businessId,
+				to,
+				kind: recordKind,
+				at: done,
 				sid: sent.sid,
 				status: sent.status,
-				caseId,
-			});
+				caseId: c0.caseId,
+			};
+			const c = await this.mutate(
+				c0.caseId,
+				(x) => recordAlert(x, { ...base, status: 'sent', claim, sid: sent.sid }, done),
+				{
+					known: claimed,
+					messages: [message],
+				},
+			);
 			return { case: c, sent };
 		} catch (e) {
-			await this.deps.store.recordMessage({
-				businessId: c.businessId,
-				to: c.owner.phone,
-				kind,
-				at,
+			const done = this.now();
+			const error = (e as Error).message;
+			const message: MessageRecord = {
+				businessId: c0.businessId,
+				to,
+				kind: recordKind,
+				at: done,
 				status: 'failed',
-				caseId,
+				caseId: c0.caseId,
 				errorCode: (e as ProviderError).code,
+			};
+			const c = await this.mutate(c0.caseId, (x) => recordAlert(x, { ...base, status: 'failed', claim, error }, done), {
+				known: claimed,
+				messages: [message],
 			});
-			const flagged = await this.mutate(
-				caseId,
-				(x) => (x.flags.includes('owner-alert-failed') ? x : { ...x, flags: [...x.flags, 'owner-alert-failed'] }),
-				{ known: c },
-			);
-			return { case: flagged, error: (e as Error).message };
+			return { case: c, error };
 		}
 	}
 
 	/**
-	 * The Owner Router's whole job, the same in both runtimes: route, then tell the owner (a new owner, or a kept one
-	 * when a voicemail raised the urgency), and, when asked, connect the caller by phone at once.
+	 * The caller's one follow-up when their words reveal an emergency with a safety step (gas, carbon monoxide,
+	 * sparking, sewage, flooding): the step and the emergency line, once per case, within the texting rules (never
+	 * to an opted-out number; held to the caller's lawful hours like the acknowledgment, and dropped rather than sent
+	 * stale once those hours pass; inside the per-caller cap).
 	 */
-	async routeAndNotify(
+	async followUpCaller(
 		caseId: string,
-		opts: { alertOwner: boolean; connectCaller: 'never' | 'emergency' | 'always'; raised?: boolean },
-	): Promise<{
-		case: Case;
-		decision: RouteDecision;
-		ownerAlert?: { messageSid?: string; error?: string };
-		bridge?: { callSid?: string; error?: string };
-	}> {
+		known?: Case,
+	): Promise<{ case: Case; sent?: { sid: string }; skipped?: string }> {
+		const c = known?.caseId === caseId ? known : await this.getCase(caseId);
+		if (c.urgency !== 'emergency' || !isOpen(c.state) || c.followUps.some((f) => f.key.startsWith('safety:')))
+			return { case: c };
+		const profile = this.profile(c.businessId);
+		const words = [...c.calls.map((k) => k.voicemail?.transcript ?? ''), ...c.replies.map((r) => r.body)].filter(
+			Boolean,
+		);
+		const hazard = hazardsIn(words).find((h) => safetyStepTemplate(profile, h));
+		if (!hazard) return { case: c };
+		const now = this.now();
+		const key = `safety:${hazard}`;
+		const skip = async (reason: string) => ({
+			case: await this.mutate(caseId, (x) => recordFollowUp(x, { key, at: now, status: 'skipped', reason }), {
+				known: c,
+			}),
+			skipped: reason,
+		});
+		const [optedOut, stats] = await Promise.all([
+			this.deps.store.isOptedOut(c.businessId, c.caller),
+			this.deps.store.messageStats(c.businessId, c.caller, now),
+		]);
+		if (optedOut) return skip('the caller opted out');
+		if (stats.sentToCallerLast24h.length >= profile.acknowledgment.perCallerDailyCap)
+			return skip('per-caller daily cap reached');
+		const release = quietHoursRelease(profile, c.caller, now, stats.sentToCallerLast24h);
+		if (release.at !== now)
+			return skip(`not sent: ${release.why ?? 'quiet hours'} (a safety step sent hours later is stale)`);
+		const body = renderTemplate(
+			safetyStepTemplate(profile, hazard),
+			messageView(profile, c, now),
+			`safetySteps.${hazard}`,
+		);
+		const from = profile.acknowledgment.from ?? c.calledNumber;
+		try {
+			const sent = await this.sendOnce(
+				{ to: c.caller, from, body, channel: c.channel, statusCallback: this.deps.statusCallbackUrl },
+				{ since: now, askFirst: false, what: 'safety follow-up' },
+			);
+			const message: MessageRecord = {
+				businessId: c.businessId,
+				to: c.caller,
+				kind: 'follow-up',
+				at: now,
+				sid: sent.sid,
+				status: sent.status,
+				caseId,
+			};
+			const done = await this.mutate(
+				caseId,
+				(x) => recordFollowUp(x, { key, at: now, status: 'sent', sid: sent.sid }),
+				{
+					known: c,
+					messages: [message],
+				},
+			);
+			return { case: done, sent };
+		} catch (e) {
+			const error = (e as Error).message;
+			const done = await this.mutate(
+				caseId,
+				(x) => recordFollowUp(x, { key, at: now, status: 'failed', reason: error }),
+				{ known: c },
+			);
+			return { case: done, skipped: error };
+		}
+	}
+
+	/**
+	 * The Owner Router's whole job, the same in both runtimes: route, tell the owner what is due (core/notify.ts decides),
+	 * send an emergency's safety step to the caller, and, when asked, connect the caller by phone at once.
+	 */
+	async routeAndNotify(caseId: string, opts: RouteAndNotifyOptions): Promise<RouteAndNotifyResult> {
 		const r = await this.route(caseId);
 		let c = r.case;
-		const news = r.decision.kind === 'assigned' && (r.decision.strategy !== 'kept' || !!opts.raised);
-		let ownerAlert: { messageSid?: string; error?: string } | undefined;
-		let bridge: { callSid?: string; error?: string } | undefined;
-		if (news && opts.alertOwner && this.deps.provider) {
-			const a = await this.alertOwner(caseId, 'owner-alert', c);
-			c = a.case;
-			ownerAlert = { messageSid: a.sent?.sid, error: a.error };
+		let ownerAlert: RouteAndNotifyResult['ownerAlert'];
+		let bridge: RouteAndNotifyResult['bridge'];
+		let followUp: RouteAndNotifyResult['followUp'];
+		if (opts.alertOwner && this.deps.provider && r.decision.kind === 'assigned') {
+			const n = await this.notifyOwner(caseId, c);
+			c = n.case;
+			ownerAlert =
+				n.plan.action === 'send'
+					? { kind: n.plan.kind, messageSid: n.sent?.sid, error: n.error }
+					: { held: n.plan.action === 'hold' ? n.plan.until : undefined, reasons: n.plan.reasons };
 		}
+		if (opts.safetyFollowUp !== false && this.deps.provider) {
+			const f = await this.followUpCaller(caseId, c);
+			c = f.case;
+			if (f.sent || f.skipped) followUp = { messageSid: f.sent?.sid, skipped: f.skipped };
+		}
+		const news = r.decision.kind === 'assigned' && r.decision.strategy !== 'kept';
 		const wantsCall =
 			opts.connectCaller === 'always' || (opts.connectCaller === 'emergency' && c.urgency === 'emergency');
-		if (news && wantsCall && this.deps.provider) {
+		const bridged = c.attempts.some((a) => a.channel === 'call' && a.note?.startsWith('bridge call'));
+		if ((news || (wantsCall && !bridged)) && wantsCall && this.deps.provider && !bridged) {
 			const b = await this.connectCaller(caseId, c);
 			c = b.case;
 			bridge = { callSid: b.call?.sid, error: b.error };
 		}
-		return { case: c, decision: r.decision, ownerAlert, bridge };
+		return { case: c, decision: r.decision, ownerAlert, bridge, followUp };
 	}
 
 	/**
@@ -664,43 +856,38 @@ export class RecoveryLoop {
 
 	/**
 	 * An SMS from a caller: STOP/START/HELP change the opt-out list (and are confirmed, as carriers require);
-	 * anything else is a reply that re-engages the caller's open case.
+	 * anything else is a reply that re-engages the caller's open case. Every effect is idempotent and runs before the
+	 * message's key is claimed, so a delivery that failed half-way is redone by the provider's retry, never dropped as a
+	 * duplicate; an opt-out holds even for a number no business profile lists any more.
 	 */
-	async inbound(m: InboundMessage): Promise<{
-		action: 'opted-out' | 'opted-in' | 'help' | 'reply' | 'duplicate' | 'no-case';
-		case?: Case;
-		replyText?: string;
-	}> {
-		if (!(await this.deps.store.claimKey(m.eventId, m.businessId, m.receivedAt))) return { action: 'duplicate' };
-		const profile = this.profile(m.businessId);
-		const view = messageView(profile, { caller: m.from, calledNumber: m.to }, m.receivedAt);
+	async inbound(m: InboundMessage): Promise<InboundResult> {
+		const profile = this.deps.profileFor(m.businessId);
+		const view = profile ? messageView(profile, { caller: m.from, calledNumber: m.to }, m.receivedAt) : {};
+		const text = (name: 'optOutConfirm' | 'optInConfirm' | 'help'): string =>
+			profile ? renderTemplate(profile.messages[name], view, `messages.${name}`) : NO_PROFILE_TEXTS[name];
+		const first = () => this.deps.store.claimKey(m.eventId, m.businessId, m.receivedAt);
 		if (m.keyword === 'stop') {
+			// One confirmation: a number already opted out is not texted again, whatever it sends.
+			const already = await this.deps.store.isOptedOut(m.businessId, m.from);
 			await this.deps.store.setOptOut(m.businessId, m.from, true, 'STOP reply', m.receivedAt);
 			const open = await this.deps.store.findOpenCase(m.businessId, m.from);
-			let c: Case | undefined;
-			if (open)
-				c = await this.mutate(open.caseId, (x) =>
-					x.flags.includes('opted-out') ? x : { ...x, flags: [...x.flags, 'opted-out'] },
-				);
-			return {
-				action: 'opted-out',
-				case: c,
-				replyText: renderTemplate(profile.messages.optOutConfirm, view, 'messages.optOutConfirm'),
-			};
+			const c = open ? await this.mutate(open.caseId, (x) => withFlag(x, 'opted-out'), { known: open }) : undefined;
+			if (!(await first())) return { action: 'duplicate' };
+			return { action: 'opted-out', case: c, replyText: already ? undefined : text('optOutConfirm') };
 		}
 		if (m.keyword === 'start') {
 			await this.deps.store.setOptOut(m.businessId, m.from, false, 'START reply', m.receivedAt);
-			return {
-				action: 'opted-in',
-				replyText: renderTemplate(profile.messages.optInConfirm, view, 'messages.optInConfirm'),
-			};
+			if (!(await first())) return { action: 'duplicate' };
+			return { action: 'opted-in', replyText: text('optInConfirm') };
 		}
 		if (m.keyword === 'help')
-			return { action: 'help', replyText: renderTemplate(profile.messages.help, view, 'messages.help') };
+			return (await first()) ? { action: 'help', replyText: text('help') } : { action: 'duplicate' };
 		const open = await this.deps.store.findOpenCase(m.businessId, m.from);
-		if (!open) return { action: 'no-case' };
-		const c = await this.mutate(open.caseId, (x) => recordReply(x, m.body, m.eventId, m.receivedAt));
-		return { action: 'reply', case: c };
+		const c = open
+			? await this.mutate(open.caseId, (x) => recordReply(x, m.body, m.eventId, m.receivedAt), { known: open })
+			: undefined;
+		if (!(await first())) return { action: 'duplicate' };
+		return c ? { action: 'reply', case: c } : { action: 'no-case' };
 	}
 
 	/** Delivery status: an undelivered acknowledgment is flagged; 21610 records an opt-out. */
@@ -712,59 +899,220 @@ export class RecoveryLoop {
 		if (!rec.caseId || !notDelivered(s.status)) return {};
 		// A text to the owner that never arrived is the same trouble as one that could not be sent.
 		const flag = rec.kind === 'owner-alert' || rec.kind === 'escalation' ? 'owner-alert-failed' : 'message-undelivered';
-		const c = await this.mutate(rec.caseId, (x) => (x.flags.includes(flag) ? x : { ...x, flags: [...x.flags, flag] }));
+		const c = await this.mutate(rec.caseId, (x) => withFlag(x, flag));
 		return { case: c };
 	}
 
-	/** Escalates overdue cases; each case is claimed by one sweeper only, whichever process runs it. */
-	async sweepOverdue(opts: { businessId?: string; limit?: number; leaseSeconds?: number } = {}): Promise<Case[]> {
-		const now = this.now();
-		const lease = utcIso(instant(now).plus({ seconds: opts.leaseSeconds ?? 120 }));
-		const claimed = await this.deps.store.claimOverdue(now, lease, opts);
-		const out: Case[] = [];
-		for (const c of claimed) {
-			const profile = this.deps.profileFor(c.businessId);
-			if (!profile) continue;
-			if (!c.owner && !c.dueAt && !c.nobodyAvailable) {
-				// Never routed: the process running the pipeline died between stages. Finish the job now.
-				if (!c.urgency) await this.classify(c.caseId);
-				out.push((await this.route(c.caseId)).case);
-				continue;
-			}
-			const d = escalate(profile, c, now);
-			out.push(
-				await this.mutate(c.caseId, (x) => applyEscalation(x, d, `escalate:${x.escalationLevel}:${x.dueAt}`, now)),
+	/** A case by id; an error naming the id when there is none. */
+	async getCase(caseId: string): Promise<Case> {
+		const c = await this.deps.store.getCase(caseId);
+		if (!c) {
+			throw new RecoveryInputError(
+				'caseId',
+				caseId,
+				'No case has this id: pass the caseId from the Recovery Tracker or trigger output.',
 			);
 		}
-		return out;
+		return c;
 	}
 
-	/** Sends acknowledgments whose quiet hours ended, and retries failed ones whose time came. */
-	async sendDueAcks(limit = 100): Promise<AckOutcome[]> {
+	/** Open cases whose owner's deadline has passed (a held alert or a reminder time is not a deadline). */
+	async listOverdue(opts: { businessId?: string; limit?: number } = {}): Promise<Case[]> {
 		const now = this.now();
-		const lease = utcIso(instant(now).plus({ minutes: 5 }));
-		const due = await this.deps.store.claimDueAcks(now, lease, limit);
-		const out: AckOutcome[] = [];
-		for (const c of due) out.push(await this.acknowledge(c.caseId));
+		const list = await this.deps.store.listOverdue(now, opts);
+		return list.filter((c) => !!c.dueAt && Date.parse(c.dueAt) <= Date.parse(now));
+	}
+
+	/**
+	 * Every periodic duty, in one place, for every runtime: acknowledgments held by quiet hours or whose failed send is
+	 * due again; owner alerts whose hold ended; overdue cases (escalation, then bounded reminders, then the end); cases a
+	 * dead process left unrouted. Each case is handled on its own: one that fails is logged, flagged `tick-failed` and
+	 * left alone for a while (`snoozedUntil`), and the others go on. Claims keep two processes off the same case.
+	 */
+	async tick(opts: TickOptions = {}): Promise<TickReport> {
+		const now = this.now();
+		const report: TickReport = { at: now, acks: [], cases: [], errors: [] };
+		if (opts.sendDeferred !== false && this.deps.provider) {
+			const lease = utcIso(instant(now).plus({ minutes: 5 }));
+			for (const c of await this.deps.store.claimDueAcks(now, lease, opts.limit ?? 100)) {
+				try {
+					report.acks.push(await this.acknowledge(c.caseId));
+				} catch (e) {
+					report.errors.push(await this.isolate(c, e, 'sending its acknowledgment'));
+				}
+			}
+		}
+		const lease = utcIso(instant(now).plus({ seconds: opts.leaseSeconds ?? 120 }));
+		for (const c of await this.deps.store.claimOverdue(now, lease, opts)) {
+			try {
+				const done = await this.wake(c, opts);
+				if (done) report.cases.push(done);
+			} catch (e) {
+				report.errors.push(await this.isolate(c, e, 'its periodic duties'));
+			}
+		}
+		return report;
+	}
+
+	/** What tick() would do now, without sending or changing anything (n8n's "Fetch Test Event", previews). */
+	async previewTick(opts: TickOptions = {}): Promise<TickPreview> {
+		const now = this.now();
+		const at = Date.parse(now);
+		const open = await this.deps.store.listCases({
+			businessId: opts.businessId,
+			states: [...OPEN_STATES],
+			limit: 1000,
+		});
+		const acks = open
+			.filter(
+				(c) =>
+					(c.ack.status === 'deferred' || c.ack.status === 'failed') && c.ack.sendAt && Date.parse(c.ack.sendAt) <= at,
+			)
+			.map((c) => ({ caseId: c.caseId, caller: maskPhone(c.caller), sendAt: c.ack.sendAt! }));
+		const cases: TickPreview['cases'] = [];
+		for (const c of await this.deps.store.listOverdue(now, opts)) {
+			const profile = this.deps.profileFor(c.businessId);
+			if (!profile) {
+				cases.push({ case: c, action: 'error', reasons: [`no business profile has the id ${c.businessId}`] });
+				continue;
+			}
+			if (!c.owner && !c.dueAt && !c.nobodyAvailable) {
+				cases.push({ case: c, action: 'routed', reasons: ['never routed: would classify and route it'] });
+				continue;
+			}
+			const alert = planOwnerAlert(profile, c, now);
+			if (alert.action === 'send') cases.push({ case: c, action: 'owner-alerted', reasons: alert.reasons });
+			const plan = planOverdue(profile, c, now);
+			if (plan.action === 'escalate') cases.push({ case: c, action: 'escalated', reasons: plan.decision.reasons });
+			else if (plan.action !== 'none')
+				cases.push({
+					case: c,
+					action: plan.action === 'remind' ? 'reminded' : 'escalation-ended',
+					reasons: plan.reasons,
+				});
+		}
+		return { at: now, dryRun: true, acks, cases };
+	}
+
+	/** One case's periodic duties (see tick). Returns what was done, or undefined when nothing was due. */
+	private async wake(c: Case, opts: TickOptions): Promise<TickCase | undefined> {
+		const profile = this.profile(c.businessId);
+		const now = this.now();
+		const alertOwners = opts.alertOwners !== false && !!this.deps.provider;
+		if (!c.owner && !c.dueAt && !c.nobodyAvailable) {
+			// Never routed: the process running the pipeline died between stages. Finish the job now.
+			if (!c.urgency) await this.classify(c.caseId);
+			const r = await this.routeAndNotify(c.caseId, { alertOwner: alertOwners, connectCaller: 'never' });
+			return { case: r.case, action: 'routed', reasons: r.decision.reasons };
+		}
+		let current = c;
+		let done: TickCase | undefined;
+		if (alertOwners && c.alertHoldUntil && Date.parse(c.alertHoldUntil) <= Date.parse(now)) {
+			const n = await this.notifyOwner(c.caseId, c);
+			current = n.case;
+			if (n.plan.action === 'send') done = { case: current, action: 'owner-alerted', reasons: n.plan.reasons };
+		}
+		const plan = planOverdue(profile, current, now);
+		if (plan.action === 'none') return done;
+		if (plan.action === 'escalate' && opts.escalate === false)
+			return { case: current, action: 'overdue', reasons: ['past its deadline'] };
+		if (plan.action === 'escalate') {
+			const d = plan.decision;
+			const previousOwner = current.owner?.name;
+			let next = await this.mutate(
+				current.caseId,
+				(x) => applyEscalation(x, d, `escalate:${x.escalationLevel}:${x.dueAt}`, now),
+				{
+					known: current,
+				},
+			);
+			if (alertOwners) {
+				const body = ownerText(profile, next, 'escalation', now, { previousOwner: previousOwner ?? 'unassigned' });
+				next = (await this.sendOwnerText(next, 'escalation', d.level, body)).case;
+			}
+			return { case: next, action: 'escalated', reasons: d.reasons };
+		}
+		if (plan.action === 'remind') {
+			let next = current;
+			if (alertOwners) {
+				const body = ownerText(profile, next, 'reminder', now, { reminder: plan.reminder });
+				next = (await this.sendOwnerText(next, 'reminder', plan.reminder, body)).case;
+			}
+			next = await this.mutate(next.caseId, (x) => recordReminder(x, plan.reminder, plan.nextAt, now), { known: next });
+			return { case: next, action: 'reminded', reasons: plan.reasons };
+		}
+		const ended = await this.mutate(current.caseId, (x) => endEscalation(x, plan.reasons.join('; '), now), {
+			known: current,
+		});
+		return { case: ended, action: 'escalation-ended', reasons: plan.reasons };
+	}
+
+	/** A case whose periodic duty failed: logged, flagged and left alone for a while; never thrown at the others. */
+	private async isolate(c: Case, e: unknown, what: string): Promise<TickError> {
+		const error = e instanceof Error ? e.message : String(e);
+		const now = this.now();
+		this.deps.log?.('error', `case ${c.caseId} (${c.businessId}): ${what} failed, retried in 15 min: ${error}`);
+		const until = utcIso(instant(now).plus({ minutes: 15 }));
+		await this.mutate(c.caseId, (x) => snooze(x, until, error, now)).catch((err: Error) =>
+			this.deps.log?.('error', `case ${c.caseId}: could not flag it either: ${err.message}`),
+		);
+		return { caseId: c.caseId, businessId: c.businessId, error };
+	}
+
+	/**
+	 * The pipeline for one event from the Missed Call Trigger, stage by stage as the quick-start template wires its nodes
+	 * (PIPELINE lists the stages): a new or repeat missed call is acknowledged, classified and routed (the owner told
+	 * or the alert held); a voicemail's words and a caller's reply re-classify and route (the owner told if due now).
+	 */
+	async handleEvent(
+		e: TriggerEvent,
+		opts: RouteAndNotifyOptions = { alertOwner: true, connectCaller: 'never' },
+	): Promise<HandledEvent> {
+		const caseId = e.case?.caseId;
+		if (!caseId || !(e.type in PIPELINE) || (e.type === 'inbound-message' && e.action !== 'reply'))
+			return { stages: [] };
+		const stages = PIPELINE[e.type as keyof typeof PIPELINE];
+		const out: HandledEvent = { stages: [...stages] };
+		for (const stage of stages) {
+			if (stage === 'acknowledge') out.ack = await this.acknowledge(caseId);
+			else if (stage === 'classify') out.classification = (await this.classify(caseId)).classification;
+			else out.route = await this.routeAndNotify(caseId, opts);
+		}
+		out.case = await this.getCase(caseId);
 		return out;
 	}
 
-	/** The whole loop for one event, as the quick-start template runs it. */
-	async run(event: MissedCall): Promise<{
-		case: Case;
-		duplicate: boolean;
-		ack?: AckOutcome;
-		classification?: Classification;
-		decision?: RouteDecision;
-		alert?: { sent?: { sid: string }; error?: string };
-	}> {
-		const d = await this.detect(event);
+	/** The whole loop for one missed call (detect, then the missed-call pipeline). */
+	async run(event: MissedCall, opts: { voicemailExpected?: boolean } = {}): Promise<RunResult> {
+		const d = await this.detect(event, opts);
 		if (d.duplicate) return { case: d.case, duplicate: true };
-		const ack = await this.acknowledge(d.case.caseId);
-		const k = await this.classify(d.case.caseId);
-		const r = await this.route(d.case.caseId);
-		const alert = r.decision.kind === 'assigned' && d.created ? await this.alertOwner(d.case.caseId) : undefined;
-		const c = (await this.deps.store.getCase(d.case.caseId))!;
-		return { case: c, duplicate: false, ack, classification: k.classification, decision: r.decision, alert };
+		const h = await this.handleEvent({ type: 'missed-call', event: d.event, case: d.case, created: d.created });
+		return {
+			case: h.case ?? d.case,
+			duplicate: false,
+			ack: h.ack,
+			classification: h.classification,
+			decision: h.route?.decision,
+			alert: h.route?.ownerAlert,
+		};
 	}
+}
+
+/** The stages each trigger event runs through, in order: the quick-start templates wire the same. */
+export const PIPELINE = {
+	'missed-call': ['acknowledge', 'classify', 'route'],
+	voicemail: ['classify', 'route'],
+	'inbound-message': ['classify', 'route'],
+} as const;
+
+/** Confirmations for a number whose business has no profile any more: the opt-out still holds and is confirmed. */
+const NO_PROFILE_TEXTS = {
+	optOutConfirm:
+		'You have been unsubscribed and will receive no more messages from this number. Reply START to resubscribe.',
+	optInConfirm: 'You are subscribed again. Reply STOP to opt out.',
+	help: 'Reply STOP to opt out.',
+};
+
+function withFlag(c: Case, flag: string): Case {
+	return c.flags.includes(flag) ? c : { ...c, flags: [...c.flags, flag] };
 }

@@ -182,6 +182,40 @@ export const HistoryEntrySchema = z.object({
 });
 export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
 
+export const OWNER_ALERT_KINDS = ['new-case', 'emergency', 'escalation', 'reminder'] as const;
+export type OwnerAlertKind = (typeof OWNER_ALERT_KINDS)[number];
+
+/**
+ * A text to staff about a case. Stored on the case, so two processes racing to send the same alert meet on the case's
+ * version: one claims `key` (status sending) and sends, the other sees the claim and sends nothing.
+ */
+export const OwnerAlertSchema = z.object({
+	/** One alert per case, kind and level: new-case:0, emergency:0, escalation:2, reminder:1. */
+	key: z.string(),
+	kind: z.enum(OWNER_ALERT_KINDS),
+	level: z.number().int(),
+	to: z.string(),
+	ownerId: z.string(),
+	at: isoTime,
+	status: z.enum(['sending', 'sent', 'failed']),
+	/** The urgency the text announced: an emergency alert follows only a lower one. */
+	urgency: z.enum(URGENCIES).optional(),
+	claim: z.string().optional(),
+	sid: z.string().optional(),
+	error: z.string().optional(),
+});
+export type OwnerAlert = z.infer<typeof OwnerAlertSchema>;
+
+/** A text to the caller after the acknowledgment (an emergency's safety step). */
+export const FollowUpSchema = z.object({
+	key: z.string(),
+	at: isoTime,
+	status: z.enum(['sent', 'skipped', 'failed']),
+	reason: z.string().optional(),
+	sid: z.string().optional(),
+});
+export type FollowUp = z.infer<typeof FollowUpSchema>;
+
 export const CaseSchema = z.object({
 	caseId: z.string(),
 	businessId: z.string(),
@@ -216,9 +250,45 @@ export const CaseSchema = z.object({
 		closedAt: isoTime.optional(),
 	}),
 	history: z.array(HistoryEntrySchema).default([]),
+	/** The caller was offered voicemail: the owner's first alert waits a little for its words (see core/notify.ts). */
+	voicemailExpected: z.boolean().default(false),
+	/** Until when the owner's first alert is held (for the voicemail's words, or until opening for a routine call). */
+	alertHoldUntil: isoTime.nullable().default(null),
+	alerts: z.array(OwnerAlertSchema).default([]),
+	followUps: z.array(FollowUpSchema).default([]),
+	/** Reminders sent to the last owner once the escalation ladder ran out, and when the next one is due. */
+	reminders: z.number().int().default(0),
+	nextReminderAt: isoTime.nullable().default(null),
+	/** The ladder and its reminders are spent: the case stays open on the report, and nobody is texted again. */
+	escalationEndedAt: isoTime.nullable().default(null),
+	/** A periodic duty failed on this case: it is left alone until then, so it never holds up the others. */
+	snoozedUntil: isoTime.nullable().default(null),
 	version: z.number().int().default(0),
 });
 export type Case = z.infer<typeof CaseSchema>;
+
+/**
+ * When a case next needs the periodic tick: its deadline (until escalation ends), a held owner alert, or a reminder;
+ * never before a snooze set after a failure. Null when nothing is pending. The store indexes this time.
+ */
+export function wakeAt(c: Case): string | null {
+	if (!isOpen(c.state)) return null;
+	const times = [
+		c.escalationEndedAt ? null : (c.nextReminderAt ?? c.dueAt),
+		c.alerts.some((a) => a.kind === 'new-case') ? null : c.alertHoldUntil,
+	].filter((t): t is string => !!t);
+	if (!times.length) return null;
+	const first = times.reduce((a, b) => (Date.parse(a) <= Date.parse(b) ? a : b));
+	return c.snoozedUntil && Date.parse(c.snoozedUntil) > Date.parse(first) ? c.snoozedUntil : first;
+}
+
+/**
+ * Safety nets for a process that dies between stages (a killed worker, a crash): an acknowledgment still pending
+ * this long after detection is picked up by the due-acknowledgment sweep, and a case still unrouted this long
+ * after detection by the overdue sweep. A healthy pipeline finishes both in seconds.
+ */
+export const ACK_SAFETY_NET_MS = 2 * 60e3;
+export const ROUTE_SAFETY_NET_MS = 5 * 60e3;
 
 export const OPEN_STATES: readonly CaseState[] = ['detected', 'acknowledged', 'ack-skipped', 'assigned', 'contacted'];
 export function isOpen(state: CaseState): boolean {

@@ -97,3 +97,10 @@ export function maskPhone(e164: string): string {
 	if (e164.length < 8) return '***';
 	return `${e164.slice(0, 5)}***${e164.slice(-4)}`;
 }
+
+/** A number as a person reads it: national form within North America ("(312) 555-0123"), international elsewhere. */
+export function formatPhone(e164: string): string {
+	const parsed = parsePhoneNumberFromString(e164);
+	if (!parsed) return e164;
+	return parsed.countryCallingCode === '1' ? parsed.formatNational() : parsed.formatInternational();
+}

@@ -117,9 +117,11 @@ export async function answerWebhook(
 		throw e;
 	}
 	const missedCall = async (event: MissedCall): Promise<WebhookAnswer> => {
-		const d = await loop.detect(event);
+		// In forward mode the caller is offered voicemail next: the owner's first alert may wait for its words.
+		const offersVoicemail = cfg.mode === 'forward' && cfg.voicemail && twiml;
+		const d = await loop.detect(event, { voicemailExpected: offersVoicemail });
 		let body = twiml ? emptyTwiml() : '';
-		if (cfg.mode === 'forward' && cfg.voicemail && twiml) {
+		if (offersVoicemail) {
 			const profile = loop.deps.profileFor(event.businessId);
 			const prompt = profile
 				? renderTemplate(

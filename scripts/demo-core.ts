@@ -77,17 +77,8 @@ async function main() {
 				);
 				res.writeHead(answer.status, { 'content-type': answer.contentType });
 				res.end(answer.body);
-				const e = answer.emit;
-				if (e?.type === 'missed-call' && e.created) {
-					await loop.acknowledge(e.case.caseId);
-					await loop.classify(e.case.caseId);
-					const r = await loop.route(e.case.caseId);
-					if (r.decision.kind === 'assigned') await loop.alertOwner(e.case.caseId);
-				} else if (e?.type === 'voicemail' && e.case) {
-					// Words arrived: re-classify, and tell the owner again if it became more urgent.
-					const k = await loop.classify(e.case.caseId);
-					if (k.raised && k.case.owner) await loop.alertOwner(e.case.caseId);
-				}
+				// The same stages, in the same order, as the quick-start template's nodes (core's PIPELINE).
+				if (answer.emit) await loop.handleEvent(answer.emit);
 				return;
 			}
 			if (req.method === 'GET' && url.pathname === '/api/case') {

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import type { Case, Timing } from '../model';
 import { phoneInfo } from '../phone';
 import type { Profile } from '../profile/schema';
-import { describeOpening, holidayOn, nextOpening } from '../profile/timing';
+import { describeOpening, holidayOn, nextOpening, timingOf } from '../profile/timing';
 import { instant, utcIso, zoneOf } from '../profile/zone';
 import { renderTemplate } from './render';
 import { countSegments } from './segments';
@@ -162,14 +162,40 @@ export function messageView(
 	};
 }
 
-/** Renders the acknowledgment and guarantees it identifies the business and carries opt-out words. */
-export function renderAcknowledgment(
-	profile: Profile,
-	c: Pick<Case, 'caller' | 'calledNumber'> & { timing?: Timing; caseId?: string },
-	now: string,
-): { body: string; variant: string } {
-	const v = variantFor(profile, c.timing ?? 'business-hours');
-	let body = renderTemplate(v.template, messageView(profile, c, now), `messages.${v.name}`);
+/** A text that goes out this long after the call speaks of the call as earlier, in the words of the sending time. */
+const LATE_MS = 30 * 60e3;
+
+/** "earlier today at 7:10 AM", "last night at 9:30 PM", "yesterday at 4:10 PM", "on Saturday at 2:10 PM". */
+export function describeCallTime(profile: Profile, callAt: string, now: string): string {
+	const zone = zoneOf(profile.timeZone);
+	const call = instant(callAt, zone);
+	const days = Math.round(instant(now, zone).startOf('day').diff(call.startOf('day'), 'days').days);
+	const time = call.toFormat('h:mm a');
+	if (days <= 0) return `earlier today at ${time}`;
+	if (days === 1) return call.hour >= 18 ? `last night at ${time}` : `yesterday at ${time}`;
+	return `on ${call.toFormat('cccc')} at ${time}`;
+}
+
+type AckSubject = Pick<Case, 'caller' | 'calledNumber'> & { timing?: Timing; caseId?: string; calls?: Case['calls'] };
+
+/**
+ * Renders the acknowledgment and guarantees it identifies the business and carries opt-out words. The words match the
+ * moment the caller reads them: sent at once, they follow the call's timing; held by quiet hours and sent later, they
+ * say the call was earlier ("missedEarlier") when the business is open by then, or when it opens when it is still closed.
+ */
+export function renderAcknowledgment(profile: Profile, c: AckSubject, now: string): { body: string; variant: string } {
+	const callAt = c.calls?.[c.calls.length - 1]?.startedAt;
+	const late = !!callAt && Date.parse(now) - Date.parse(callAt) > LATE_MS;
+	const timingNow = late ? timingOf(profile, now) : undefined;
+	const v =
+		timingNow === 'business-hours' && profile.messages.missedEarlier
+			? { name: 'missedEarlier', template: profile.messages.missedEarlier }
+			: variantFor(profile, timingNow ?? c.timing ?? (callAt ? timingOf(profile, callAt) : 'business-hours'));
+	const view = {
+		...messageView(profile, c, now),
+		callWhen: callAt ? describeCallTime(profile, callAt, now) : 'earlier',
+	};
+	let body = renderTemplate(v.template, view, `messages.${v.name}`);
 	if (body && !body.includes(profile.name)) body = `${profile.name}: ${body}`;
 	if (body && !/\bSTOP\b/.test(body)) body = `${body} Reply STOP to opt out.`;
 	return { body, variant: v.name };

@@ -49,19 +49,31 @@ export const RosterMemberSchema = z.object({
 export type RosterMember = z.infer<typeof RosterMemberSchema>;
 
 export const DEFAULT_MESSAGES = {
+	// The caller's texts fit one SMS segment (160 GSM-7 characters) for a business name of up to about 20 characters:
+	// Twilio bills per segment. A booking link or a long name adds its own length (the simulator shows the count).
 	businessHours:
-		'Hi, this is {{business.name}}. Sorry we missed your call! We will call you back shortly. Reply here with what you need{{#bookingUrl}} or book at {{bookingUrl}}{{/bookingUrl}}. Reply STOP to opt out.',
+		"{{business.name}}: sorry we missed your call. We'll call you back soon. Reply with what you need{{#bookingUrl}} or book at {{bookingUrl}}{{/bookingUrl}}. Reply STOP to opt out.",
 	afterHours:
-		'Hi, this is {{business.name}}. We are closed right now and open again {{nextOpen}}. Reply with what you need and we will get back to you first thing{{#emergencyLine}}; for emergencies call {{emergencyLine}}{{/emergencyLine}}. Reply STOP to opt out.',
+		'{{business.name}}: sorry we missed your call. We open {{nextOpen}} and will call you back then.{{#emergencyLine}} Emergency? Call {{emergencyLine}}.{{/emergencyLine}} Reply STOP to opt out.',
 	weekend: '',
 	holiday:
-		'Hi, this is {{business.name}}. We are closed for {{holidayName}} and open again {{nextOpen}}. Reply with what you need and we will call you back. Reply STOP to opt out.',
+		'{{business.name}}: sorry we missed your call. Closed for {{holidayName}}; we open {{nextOpen}}.{{#emergencyLine}} Emergency? Call {{emergencyLine}}.{{/emergencyLine}} Reply STOP to opt out.',
+	/** A text held back by quiet hours that goes out once the business is open: the call was earlier, not now. */
+	missedEarlier:
+		"{{business.name}}: sorry we missed your call {{callWhen}}. We're open now and will call you back soon. Reply with what you need. Reply STOP to opt out.",
 	help: '{{business.name}}: reply with what you need and we will call you back{{#business.phone}}, or call {{business.phone}}{{/business.phone}}. Reply STOP to opt out.',
 	optOutConfirm:
 		'You have been unsubscribed from {{business.name}} and will receive no more messages. Reply START to resubscribe.',
 	optInConfirm: 'You are subscribed to {{business.name}} again. Reply STOP to opt out.',
 	ownerAlert:
 		'[{{urgencyLabel}}] Missed call from {{caller}} ({{serviceType}}, {{timingLabel}}). Call back by {{dueLocal}}.{{#transcript}} Voicemail: "{{transcript}}"{{/transcript}} Case {{caseShort}}',
+	/** The owner already has the case; the caller's words made it an emergency. */
+	emergencyUpdate:
+		'[EMERGENCY] Update on case {{caseShort}}: the voicemail from {{caller}} is an emergency ({{serviceType}}). Call now.{{#transcript}} Voicemail: "{{transcript}}"{{/transcript}}',
+	escalationAlert:
+		"[Escalated to you, level {{level}}] Missed call from {{caller}} ({{urgencyLabel}}, {{serviceType}}) was {{previousOwner}}'s and is {{overdueBy}} overdue. Call back by {{dueLocal}}. Case {{caseShort}}",
+	reminder:
+		'[Reminder {{reminder}} of {{reminders}}] Missed call from {{caller}} ({{urgencyLabel}}, {{serviceType}}) is still open, {{overdueBy}} overdue. Please call back. Case {{caseShort}}',
 	voicemailPrompt:
 		'Sorry, we could not take your call at {{business.name}}. Please leave a message after the tone and we will call you back.',
 };
@@ -130,6 +142,32 @@ export const ProfileSchema = z.object({
 				.default({}),
 			/** Normal and low deadlines count from the next opening when a call comes in while closed. */
 			businessClockFor: z.array(z.enum(['emergency', 'high', 'normal', 'low'])).default(['normal', 'low']),
+			/**
+			 * Once the escalation ladder is spent, the last owner gets at most `max` reminders, `everyMinutes` apart
+			 * (business minutes for the urgencies in businessClockFor); then escalation ends and the report shows it.
+			 */
+			reminders: z
+				.object({
+					everyMinutes: z.number().min(15).max(10080).default(60),
+					max: z.number().int().min(0).max(10).default(2),
+				})
+				.default({}),
+			/** How the owner's first text about a case is timed (see core/notify.ts). */
+			ownerAlerts: z
+				.object({
+					/**
+					 * How long the first alert waits for the voicemail's words when the caller was offered voicemail:
+					 * a recording lasts up to 120 s (the trigger's maxLength, Twilio transcribes only up to 120 s) and
+					 * Twilio's transcription follows it asynchronously. An emergency is never held.
+					 */
+					waitForVoicemailSeconds: z.number().int().min(0).max(900).default(300),
+					/**
+					 * A routine call (an urgency in businessClockFor) that arrives while the business is closed is told to
+					 * its owner when the business opens, not at night; an emergency or a call that becomes one, at once.
+					 */
+					holdRoutineWhileClosed: z.boolean().default(true),
+				})
+				.default({}),
 		})
 		.default({}),
 	acknowledgment: z
@@ -173,6 +211,19 @@ export const ProfileSchema = z.object({
 				z.ZodDefault<typeof template>
 			>,
 		)
+		.default({}),
+	/**
+	 * What a caller in danger should do now, by hazard, texted once after the acknowledgment when their words reveal an
+	 * emergency with a safety step; an empty text turns one off. Defaults in core/safety.ts.
+	 */
+	safetySteps: z
+		.object({
+			gas: template.optional(),
+			'carbon-monoxide': template.optional(),
+			electrical: template.optional(),
+			sewage: template.optional(),
+			water: template.optional(),
+		})
 		.default({}),
 	classification: z
 		.object({

@@ -140,9 +140,9 @@ export function escalate(
 		const m = ladder[level - 1];
 		if (current.owner && m.id === current.owner.id) continue;
 		const urgency = current.urgency ?? 'normal';
-		// Escalations run on wall-clock time: someone already missed a deadline.
-		const minutes = profile.routing.deadlineMinutes[urgency];
-		const dueAt = utcIso(instant(now).plus({ minutes }));
+		// The urgency's own deadline: wall-clock for urgent cases; a routine one escalated while closed is due in business
+		// time, so nobody is chased at night about a quote.
+		const dueAt = deadlineFor(profile, urgency, now);
 		return {
 			kind: 'escalated',
 			owner: ownerOf(m),

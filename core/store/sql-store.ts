@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { ConcurrentUpdateError } from '../errors';
-import { CaseSchema, isOpen, NOT_DELIVERED, type Case, type MissedCall } from '../model';
+import {
+	ACK_SAFETY_NET_MS,
+	CaseSchema,
+	isOpen,
+	NOT_DELIVERED,
+	ROUTE_SAFETY_NET_MS,
+	wakeAt,
+	type Case,
+	type MissedCall,
+} from '../model';
 import type { SqlDriver } from './driver';
 import { MIGRATIONS } from './schema';
 import type { CallerMessageStats, CaseFilter, MessageRecord, OpenCaseResult, RecoveryStore } from './types';
@@ -34,14 +43,6 @@ function iso(value: string | Date): string {
 	return new Date(value).toISOString();
 }
 
-/**
- * Safety nets for a process that dies between stages (a killed worker, a crash): an acknowledgment still pending
- * this long after detection is picked up by the due-acknowledgment sweep, and a case still unrouted this long
- * after detection by the overdue sweep. A healthy pipeline finishes both in seconds.
- */
-export const ACK_SAFETY_NET_MS = 2 * 60e3;
-export const ROUTE_SAFETY_NET_MS = 5 * 60e3;
-
 function after(at: string, ms: number): string {
 	return new Date(Date.parse(at) + ms).toISOString();
 }
@@ -71,10 +72,11 @@ function indexedColumns(c: Case): IndexedColumns {
 				: c.ack.status === 'sending' && open
 					? after(c.ack.since ?? c.stamps.detectedAt, ACK_SAFETY_NET_MS)
 					: null;
+	const wake = wakeAt(c);
 	const dueAt = !open
 		? null
-		: c.dueAt
-			? iso(c.dueAt)
+		: wake
+			? iso(wake)
 			: !c.owner && !c.nobodyAvailable
 				? after(c.stamps.detectedAt, ROUTE_SAFETY_NET_MS)
 				: null;

@@ -1,6 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { IllegalTransitionError, RecoveryInputError } from '../errors';
-import { OUTCOMES, type Attempt, type Case, type CaseState, type MissedCall, type Outcome } from '../model';
+import {
+	OUTCOMES,
+	type Attempt,
+	type Case,
+	type CaseState,
+	type FollowUp,
+	type MissedCall,
+	type Outcome,
+	type OwnerAlert,
+	type Timing,
+} from '../model';
 import type { Classification } from '../classify';
 import type { EscalationDecision, RouteDecision } from '../route';
 
@@ -40,7 +50,14 @@ function note(c: Case, key: string, move: string, at: string, text?: string): Ca
 	return record(c, key, move, c.state, at, text);
 }
 
-export function newCase(event: MissedCall, at: string): Case {
+/** What the pipeline knows when it opens a case: when the call came in relative to the business's week. */
+export interface CaseOpening {
+	timing?: Timing;
+	/** The caller was offered voicemail (forward mode): its words may follow. */
+	voicemailExpected?: boolean;
+}
+
+export function newCase(event: MissedCall, at: string, opening: CaseOpening = {}): Case {
 	return {
 		caseId: randomUUID(),
 		businessId: event.businessId,
@@ -70,12 +87,21 @@ export function newCase(event: MissedCall, at: string): Case {
 		flags: [],
 		stamps: { detectedAt: at },
 		history: [{ at, key: `detect:${event.eventId}`, move: 'detected', from: 'detected', to: 'detected' }],
+		...(opening.timing ? { timing: opening.timing } : {}),
+		voicemailExpected: !!opening.voicemailExpected,
+		alertHoldUntil: null,
+		alerts: [],
+		followUps: [],
+		reminders: 0,
+		nextReminderAt: null,
+		escalationEndedAt: null,
+		snoozedUntil: null,
 		version: 0,
 	};
 }
 
 /** A repeat call joins the open case: the call is added, the state stays where it is. */
-export function foldCall(c: Case, event: MissedCall, at: string): Case {
+export function foldCall(c: Case, event: MissedCall, at: string, opening: CaseOpening = {}): Case {
 	if (c.calls.some((k) => k.eventId === event.eventId)) return c;
 	const calls = [
 		...c.calls,
@@ -88,7 +114,13 @@ export function foldCall(c: Case, event: MissedCall, at: string): Case {
 			...(event.voicemail ? { voicemail: event.voicemail } : {}),
 		},
 	];
-	return note({ ...c, calls }, `detect:${event.eventId}`, 'repeat-call', at, `call ${calls.length} from this caller`);
+	return note(
+		{ ...c, calls, voicemailExpected: c.voicemailExpected || !!opening.voicemailExpected },
+		`detect:${event.eventId}`,
+		'repeat-call',
+		at,
+		`call ${calls.length} from this caller`,
+	);
 }
 
 export function attachVoicemail(
@@ -245,7 +277,14 @@ export function applyEscalation(c: Case, d: EscalationDecision, key: string, at:
 		const flags = c.flags.includes('escalation-exhausted') ? c.flags : [...c.flags, 'escalation-exhausted'];
 		return note({ ...c, flags }, key, 'escalation-exhausted', at);
 	}
-	const next = { ...c, owner: d.owner, dueAt: d.dueAt, escalationLevel: d.level, nobodyAvailable: false };
+	const next = {
+		...c,
+		owner: d.owner,
+		dueAt: d.dueAt,
+		escalationLevel: d.level,
+		nobodyAvailable: false,
+		snoozedUntil: null,
+	};
 	return c.state === 'contacted'
 		? note(next, key, `escalated-${d.level}`, at, d.owner.name)
 		: transition(next, 'assigned', key, at, `escalated to ${d.owner.name}`);
@@ -287,4 +326,67 @@ export function recordOutcome(
 	}
 	const to: CaseState = RECOVERED.includes(outcome.kind) ? 'recovered' : 'lost';
 	return transition({ ...c, outcome, stamps: { ...c.stamps, closedAt: at } }, to, key, at, outcome.kind);
+}
+
+/** An owner alert claimed (sending), sent or failed; a key already sent or being sent is left as it is. */
+export function recordAlert(c: Case, alert: OwnerAlert, at: string): Case {
+	const others = c.alerts.filter((a) => a.key !== alert.key);
+	const next = {
+		...c,
+		alerts: [...others, alert],
+		alertHoldUntil: alert.kind === 'new-case' ? null : c.alertHoldUntil,
+	};
+	if (alert.status === 'sending') return next;
+	const flags =
+		alert.status === 'failed' && !c.flags.includes('owner-alert-failed') ? [...c.flags, 'owner-alert-failed'] : c.flags;
+	return note(
+		{ ...next, flags },
+		`alert:${alert.key}:${alert.status}:${alert.claim ?? ''}`,
+		`owner-${alert.kind}-${alert.status}`,
+		at,
+		alert.to,
+	);
+}
+
+/** The owner's first alert waits (for the voicemail's words, or for opening time). */
+export function holdAlert(c: Case, until: string, reason: string, at: string): Case {
+	if (c.alertHoldUntil === until) return c;
+	return note({ ...c, alertHoldUntil: until }, `hold:${until}`, 'owner-alert-held', at, `${reason}; until ${until}`);
+}
+
+/** A reminder to the last owner once the ladder is spent, and when the next one is due. */
+export function recordReminder(c: Case, reminder: number, nextAt: string, at: string): Case {
+	if (c.reminders >= reminder) return c;
+	return note(
+		{ ...c, reminders: reminder, nextReminderAt: nextAt },
+		`reminder:${reminder}`,
+		'reminded',
+		at,
+		`reminder ${reminder}`,
+	);
+}
+
+/** Escalation is over: the case stays open and owned, on the report, and nobody is texted about it again. */
+export function endEscalation(c: Case, reason: string, at: string): Case {
+	if (c.escalationEndedAt) return c;
+	const flags = c.flags.includes('escalation-ended') ? c.flags : [...c.flags, 'escalation-ended'];
+	return note(
+		{ ...c, escalationEndedAt: at, nextReminderAt: null, flags },
+		'escalation-ended',
+		'escalation-ended',
+		at,
+		reason,
+	);
+}
+
+/** A follow-up text to the caller (an emergency's safety step): sent, skipped or failed, once per key. */
+export function recordFollowUp(c: Case, f: FollowUp): Case {
+	if (c.followUps.some((x) => x.key === f.key)) return c;
+	return note({ ...c, followUps: [...c.followUps, f] }, `follow-up:${f.key}`, `follow-up-${f.status}`, f.at, f.reason);
+}
+
+/** A periodic duty failed on this case: it waits until `until`, flagged, so the other cases go on. */
+export function snooze(c: Case, until: string, error: string, at: string): Case {
+	const flags = c.flags.includes('tick-failed') ? c.flags : [...c.flags, 'tick-failed'];
+	return note({ ...c, snoozedUntil: until, flags }, `snooze:${until}`, 'tick-failed', at, error.slice(0, 300));
 }

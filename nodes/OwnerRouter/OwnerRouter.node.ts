@@ -60,11 +60,10 @@ export class OwnerRouter implements INodeType {
 		const { loop } = await loopFor(this, { twilio: 'optional' });
 		return eachItem(this, 2, async (i, item) => {
 			const caseId = caseIdOf(this, i);
-			// A new owner hears about the case; a kept owner hears again only when the urgency rose (a voicemail said more).
+			// Whether the owner is texted now, later or not again is the core's policy (core/notify.ts).
 			const r = await loop.routeAndNotify(caseId, {
 				alertOwner: this.getNodeParameter('alertOwner', i, true) as boolean,
 				connectCaller: this.getNodeParameter('connectCaller', i, 'never') as 'never' | 'emergency' | 'always',
-				raised: item.json.raised === true,
 			});
 			const c = r.case;
 			const json: IDataObject = {
@@ -75,6 +74,7 @@ export class OwnerRouter implements INodeType {
 				routing: { kind: r.decision.kind, reasons: r.decision.reasons },
 				...(r.ownerAlert ? { ownerAlert: r.ownerAlert } : {}),
 				...(r.bridge ? { bridgeCall: r.bridge } : {}),
+				...(r.followUp ? { safetyFollowUp: r.followUp } : {}),
 			};
 			return [{ output: r.decision.kind === 'assigned' ? 0 : 1, json }];
 		});

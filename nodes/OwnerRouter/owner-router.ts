@@ -15,11 +15,9 @@ export = function register(RED: RED) {
 		onInput(this, async (msg) => {
 			const { loop } = await loopForNode(RED, config, { twilio: 'optional' });
 			const caseId = caseIdOfMsg(msg);
-			const raised = !!(msg.payload && typeof msg.payload === 'object' && (msg.payload as { raised?: boolean }).raised);
 			const r = await loop.routeAndNotify(caseId, {
 				alertOwner: config.alertOwner !== false,
 				connectCaller: config.connectCaller || 'never',
-				raised,
 			});
 			const c = r.case;
 			msg.caseId = caseId;
@@ -32,6 +30,7 @@ export = function register(RED: RED) {
 				routing: { kind: r.decision.kind, reasons: r.decision.reasons },
 				...(r.ownerAlert ? { ownerAlert: r.ownerAlert } : {}),
 				...(r.bridge ? { bridgeCall: r.bridge } : {}),
+				...(r.followUp ? { safetyFollowUp: r.followUp } : {}),
 			};
 			return r.decision.kind === 'assigned'
 				? { outputs: [msg, null], status: `${c.owner?.name} by ${c.dueAt?.slice(11, 16)} UTC` }

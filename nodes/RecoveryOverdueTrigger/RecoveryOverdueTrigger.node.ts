@@ -1,6 +1,7 @@
 import type { IDataObject, INodeExecutionData, INodeType, INodeTypeDescription, IPollFunctions } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { asNodeError, loopFor, workspaceTest, caseJson } from '../shared/n8n';
+import { asNodeError, loopFor, workspaceTest } from '../shared/n8n';
+import { tickCaseView } from '../shared/runtime';
 
 export class RecoveryOverdueTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -66,33 +67,26 @@ export class RecoveryOverdueTrigger implements INodeType {
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 		try {
 			const { loop } = await loopFor(this, { twilio: 'optional' });
-			if ((this.getNodeParameter('sendDeferred', true) as boolean) && loop.deps.provider) await loop.sendDueAcks();
-			const businessId = (this.getNodeParameter('businessId', '') as string) || undefined;
-			const limit = this.getNodeParameter('limit', 100) as number;
-			const cases = (this.getNodeParameter('escalate', true) as boolean)
-				? await loop.sweepOverdue({ businessId, limit })
-				: await loop.deps.store.claimOverdue(new Date().toISOString(), new Date(Date.now() + 3600e3).toISOString(), {
-						businessId,
-						limit,
-					});
-			if (!cases.length) return null;
-			if (
-				(this.getNodeParameter('escalate', true) as boolean) &&
-				(this.getNodeParameter('alertOwner', true) as boolean) &&
-				loop.deps.provider
-			) {
-				for (const c of cases) if (c.owner && c.escalationLevel > 0) await loop.alertOwner(c.caseId, 'escalation');
+			const opts = {
+				businessId: (this.getNodeParameter('businessId', '') as string) || undefined,
+				limit: this.getNodeParameter('limit', 100) as number,
+				escalate: this.getNodeParameter('escalate', true) as boolean,
+				alertOwners: this.getNodeParameter('alertOwner', true) as boolean,
+				sendDeferred: this.getNodeParameter('sendDeferred', true) as boolean,
+			};
+			// "Fetch Test Event" in the editor: show what a poll would do, and send or change nothing.
+			if (this.getMode() === 'manual') {
+				const preview = await loop.previewTick(opts);
+				const items = preview.cases.map((t) => ({ json: tickCaseView(t) as IDataObject }));
+				return [
+					items.length
+						? items
+						: [{ json: { dryRun: true, at: preview.at, dueAcknowledgments: preview.acks.length, cases: 0 } }],
+				];
 			}
-			return [
-				cases.map((c) => ({
-					json: {
-						...caseJson(c),
-						owner: c.owner as unknown as IDataObject,
-						escalationLevel: c.escalationLevel,
-						dueAt: c.dueAt,
-					},
-				})),
-			];
+			const report = await loop.tick(opts);
+			if (!report.cases.length) return null;
+			return [report.cases.map((t) => ({ json: tickCaseView(t) as IDataObject }))];
 		} catch (e) {
 			throw asNodeError(this.getNode(), e);
 		}

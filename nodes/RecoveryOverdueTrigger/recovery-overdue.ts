@@ -1,4 +1,5 @@
 import { describeError, loopForNode, type NodeRedNode, type RED } from '../shared/node-red';
+import { tickCaseView } from '../shared/runtime';
 
 interface Config {
 	store: string;
@@ -21,35 +22,19 @@ export = function register(RED: RED) {
 			running = true;
 			try {
 				const { loop } = await loopForNode(RED, config, { twilio: 'optional' });
-				if (config.sendDeferred !== false && loop.deps.provider) await loop.sendDueAcks();
-				const businessId = config.businessId || undefined;
-				const cases =
-					config.escalate !== false
-						? await loop.sweepOverdue({ businessId })
-						: await loop.deps.store.claimOverdue(
-								new Date().toISOString(),
-								new Date(Date.now() + 3600e3).toISOString(),
-								{ businessId },
-							);
-				for (const c of cases) {
-					if (
-						config.escalate !== false &&
-						config.alertOwner !== false &&
-						loop.deps.provider &&
-						c.owner &&
-						c.escalationLevel > 0
-					)
-						await loop.alertOwner(c.caseId, 'escalation');
-					this.send({
-						caseId: c.caseId,
-						topic: 'overdue',
-						payload: { caseId: c.caseId, case: c, owner: c.owner, escalationLevel: c.escalationLevel, dueAt: c.dueAt },
-					});
-				}
+				const report = await loop.tick({
+					businessId: config.businessId || undefined,
+					escalate: config.escalate !== false,
+					alertOwners: config.alertOwner !== false,
+					sendDeferred: config.sendDeferred !== false,
+				});
+				for (const t of report.cases) this.send({ caseId: t.case.caseId, topic: 'overdue', payload: tickCaseView(t) });
+				for (const e of report.errors) this.warn(`case ${e.caseId} of ${e.businessId} skipped: ${e.error}`);
+				const cases = report.cases;
 				this.status({
 					fill: cases.length ? 'yellow' : 'green',
 					shape: 'dot',
-					text: `${cases.length} overdue at ${new Date().toISOString().slice(11, 19)} UTC`,
+					text: `${cases.length} case(s) acted on, ${report.acks.length} text(s) due at ${report.at.slice(11, 19)} UTC`,
 				});
 			} catch (e) {
 				this.status({ fill: 'red', shape: 'ring', text: describeError(e).slice(0, 60) });

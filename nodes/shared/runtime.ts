@@ -10,6 +10,7 @@ import {
 	type Profile,
 	type RecoveryStore,
 	type StoreConfig,
+	type TickCase,
 	type TwilioAccount,
 } from '../../core';
 
@@ -244,3 +245,18 @@ export const SAMPLE_PROFILE = {
 	],
 	routing: { strategy: 'round-robin', fallback: ['ana'], escalation: ['ben'] },
 };
+
+/** One case a periodic tick acted on, as both runtimes emit it. */
+export function tickCaseView(t: Pick<TickCase, 'case' | 'reasons'> & { action: string }): Record<string, unknown> {
+	const c = t.case;
+	return {
+		caseId: c.caseId,
+		action: t.action,
+		reasons: t.reasons,
+		callerPhone: c.caller,
+		owner: c.owner,
+		escalationLevel: c.escalationLevel,
+		dueAt: c.dueAt,
+		case: c,
+	};
+}

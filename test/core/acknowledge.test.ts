@@ -51,17 +51,17 @@ describe('acknowledgment', () => {
 		});
 		if (plan.action === 'send')
 			expect(plan.body).toBe(
-				'Hi, this is Acme Plumbing. Sorry we missed your call! We will call you back shortly. Reply here with what you need. Reply STOP to opt out.',
+				"Acme Plumbing: sorry we missed your call. We'll call you back soon. Reply with what you need. Reply STOP to opt out.",
 			);
 	});
 
 	test('an after-hours call says when the business opens; a holiday call names the holiday', () => {
 		const evening = chicago('2026-11-25T18:30');
 		const plan = planAcknowledgment(p, { ...caseFor('+13125550123', evening), timing: 'after-hours' }, ctx(evening));
-		expect(plan.action === 'send' && plan.body).toContain('open again tomorrow at 8:00 AM');
+		expect(plan.action === 'send' && plan.body).toContain('We open tomorrow at 8:00 AM and will call you back then.');
 		const xmas = chicago('2026-12-25T10:00');
 		const h = planAcknowledgment(p, { ...caseFor('+13125550123', xmas), timing: 'holiday' }, ctx(xmas));
-		expect(h.action === 'send' && h.body).toContain('closed for Christmas and open again Monday at 8:00 AM');
+		expect(h.action === 'send' && h.body).toContain('Closed for Christmas; we open Monday at 8:00 AM.');
 	});
 
 	test('the booking link carries the case id, so the booking webhook can close the right case', () => {

@@ -101,7 +101,7 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		expect(r.case.dueAt).toBe(chicago('2026-11-25T16:00'));
 		const alert = sim.messages.find((m) => m.to === r.case.owner!.phone);
 		expect(alert?.body).toMatch(
-			/^\[Normal\] Missed call from \+13125550123 \(leak, business-hours\)\. Call back by 4:00 PM Wed\./,
+			/^\[Normal\] Missed call from \(312\) 555-0123 \(leak, business-hours\)\. Call back by 4:00 PM Wed\./,
 		);
 	});
 
@@ -191,20 +191,20 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 	test('a process that dies right after detection loses nothing: the sweeps acknowledge and route the case', async () => {
 		// The worker stored the case, then died before Acknowledge and Owner Router ran.
 		const d = await loop.detect(missed('+13125550146'));
-		expect(await loop.sendDueAcks()).toHaveLength(0);
-		expect(await loop.sweepOverdue()).toHaveLength(0);
+		expect((await loop.tick()).acks).toHaveLength(0);
+		expect((await loop.tick()).cases.map((t) => t.case)).toHaveLength(0);
 		clock = new Date(clock.getTime() + 2 * 60e3 + 1000);
-		const acks = await loop.sendDueAcks();
+		const acks = (await loop.tick()).acks;
 		expect(acks.map((a) => a.case.caseId)).toEqual([d.case.caseId]);
 		expect(toCaller('+13125550146')).toHaveLength(1);
-		expect(await loop.sendDueAcks()).toHaveLength(0); // sent once, never again
+		expect((await loop.tick()).acks).toHaveLength(0); // sent once, never again
 		clock = new Date(clock.getTime() + 3 * 60e3);
-		const swept = await loop.sweepOverdue();
+		const swept = (await loop.tick()).cases.map((t) => t.case);
 		expect(swept.map((c) => c.caseId)).toEqual([d.case.caseId]);
 		const c = (await store.getCase(d.case.caseId))!;
 		expect(c).toMatchObject({ state: 'assigned', urgency: 'normal' });
 		expect(c.owner).not.toBeNull();
-		expect(await loop.sweepOverdue()).toHaveLength(0);
+		expect((await loop.tick()).cases.map((t) => t.case)).toHaveLength(0);
 	});
 
 	test('the same webhook delivered twice makes one case and one text', async () => {
@@ -300,23 +300,23 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 	test('a crash after the text left: the sweep finds it at the provider and records it, and sends nothing more', async () => {
 		const { c, left } = await diedMidSend('+13125550147', true);
 		clock = new Date(clock.getTime() + 60e3);
-		expect(await loop.sendDueAcks()).toHaveLength(0); // not due yet
+		expect((await loop.tick()).acks).toHaveLength(0); // not due yet
 		const early = await loop.acknowledge(c.caseId); // a slow run of the same case meanwhile leaves it alone
 		expect(early.plan).toMatchObject({ action: 'none', reason: expect.stringMatching(/still in progress/) });
 		clock = new Date(clock.getTime() + 61e3);
-		const [r] = await loop.sendDueAcks();
+		const [r] = (await loop.tick()).acks;
 		expect(r.sent?.sid).toBe(left!.sid);
 		expect(r.case.ack).toMatchObject({ status: 'sent', messageSid: left!.sid });
 		expect(r.case.state).toBe('acknowledged');
 		expect(toCaller('+13125550147')).toHaveLength(1);
-		expect(await loop.sendDueAcks()).toHaveLength(0);
+		expect((await loop.tick()).acks).toHaveLength(0);
 		expect((await store.messageStats('acme-plumbing', '+13125550147', clock.toISOString())).lastAckAt).toBeDefined();
 	});
 
 	test('a crash before the text left: the sweep asks the provider, finds nothing, and sends it once', async () => {
 		const { c } = await diedMidSend('+13125550148', false);
 		clock = new Date(clock.getTime() + 2 * 60e3 + 1000);
-		const [r] = await loop.sendDueAcks();
+		const [r] = (await loop.tick()).acks;
 		expect(r.case.caseId).toBe(c.caseId);
 		expect(r.case.ack.status).toBe('sent');
 		expect(toCaller('+13125550148')).toHaveLength(1);
@@ -339,12 +339,12 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		const { c } = await diedMidSend('+13125550149', false);
 		clock = new Date(clock.getTime() + 2 * 60e3 + 1000);
 		sim.fail({ match: 'Messages', code: 20500, status: 503, times: 3 });
-		const [r] = await loop.sendDueAcks();
+		const [r] = (await loop.tick()).acks;
 		expect(r.case.flags).toContain('ack-unconfirmed');
 		expect(r.case.ack.status).toBe('sending');
 		expect(toCaller('+13125550149')).toHaveLength(0);
 		clock = new Date(clock.getTime() + 6 * 60e3); // the sweep's lease ran out
-		const [again] = await loop.sendDueAcks();
+		const [again] = (await loop.tick()).acks;
 		expect(again.case.caseId).toBe(c.caseId);
 		expect(again.case.ack.status).toBe('sent');
 		expect(toCaller('+13125550149')).toHaveLength(1);
@@ -378,7 +378,7 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		expect(r.case.flags).toContain('ack-failed');
 		expect(toCaller('+13125550126')).toHaveLength(0);
 		clock = new Date(Date.parse(r.case.ack.sendAt!) + 1000);
-		const retried = await loop.sendDueAcks();
+		const retried = (await loop.tick()).acks;
 		expect(retried).toHaveLength(1);
 		expect(retried[0].case.ack.status).toBe('sent');
 		expect(retried[0].case.flags).not.toContain('ack-failed');
@@ -392,9 +392,12 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		expect(toCaller('+13125550127')).toHaveLength(0);
 		expect(r.case.owner?.id).toBe('ana'); // on call tonight
 		clock = new Date(chicago('2026-11-26T08:00'));
-		await loop.sendDueAcks();
+		(await loop.tick()).acks;
 		expect(toCaller('+13125550127')).toHaveLength(1);
-		expect(toCaller('+13125550127')[0].body).toContain('open again today at 8:00 AM');
+		// Sent at opening, it says the call was last night and that the business is open now, never "we are closed".
+		expect(toCaller('+13125550127')[0].body).toBe(
+			"Acme Plumbing: sorry we missed your call last night at 9:30 PM. We're open now and will call you back soon. Reply with what you need. Reply STOP to opt out.",
+		);
 	});
 
 	test('a voicemail transcript re-classifies the case as an emergency', async () => {
@@ -517,11 +520,11 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 	test('overdue cases climb the escalation ladder once per deadline', async () => {
 		const r = await loop.run(missed('+13125550130'));
 		clock = new Date(Date.parse(r.case.dueAt!) + 60000);
-		const swept = await loop.sweepOverdue();
+		const swept = (await loop.tick()).cases.map((t) => t.case);
 		expect(swept).toHaveLength(1);
 		expect(swept[0]).toMatchObject({ escalationLevel: 1 });
 		expect(swept[0].owner!.id).not.toBe(r.case.owner!.id);
-		expect(await loop.sweepOverdue()).toHaveLength(0);
+		expect((await loop.tick()).cases.map((t) => t.case)).toHaveLength(0);
 	});
 
 	test('an unknown business is a clear error', async () => {

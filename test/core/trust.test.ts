@@ -184,9 +184,8 @@ test('after a full run the auth token appears nowhere: not in the store file, th
 				const r = await loop.acknowledge(a.emit.case.caseId);
 				if (r.error) errors.push(r.error);
 				await loop.classify(a.emit.case.caseId);
-				await loop.route(a.emit.case.caseId);
-				const alert = await loop.alertOwner(a.emit.case.caseId);
-				if (alert.error) errors.push(alert.error);
+				const alert = await loop.routeAndNotify(a.emit.case.caseId, { alertOwner: true, connectCaller: 'never' });
+				if (alert.ownerAlert?.error) errors.push(alert.ownerAlert.error);
 			}
 		}
 		const bad = new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: 'another-secret-token', apiBaseUrl: sim.url });

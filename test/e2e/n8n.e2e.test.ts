@@ -327,7 +327,7 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 			'the owner alert delivered',
 			async () =>
 				sim.messages.find(
-					(m) => m.to === c.owner?.phone && m.body.includes('+13125550190') && m.status === 'delivered',
+					(m) => m.to === c.owner?.phone && m.body.includes('(312) 555-0190') && m.status === 'delivered',
 				),
 			30000,
 		);
@@ -545,7 +545,9 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		await waitFor(
 			'the emergency text to the owner',
 			async () =>
-				sim.messages.find((m) => m.to === bridge.to && m.body.includes('EMERGENCY') && m.body.includes('+13125550181')),
+				sim.messages.find(
+					(m) => m.to === bridge.to && m.body.includes('EMERGENCY') && m.body.includes('(312) 555-0181'),
+				),
 			30000,
 		);
 	}, 60000);

@@ -6,6 +6,8 @@ import type { INode, INodeExecutionData } from 'n8n-workflow';
  * Twilio-compatible server; only n8n's host is replaced.
  */
 export interface FakeOptions {
+	/** n8n's execution mode: 'manual' when someone clicks Fetch Test Event or Execute step in the editor. */
+	mode?: 'manual' | 'trigger' | 'webhook';
 	params: Record<string, unknown> | ((name: string, i: number) => unknown);
 	credentials: Record<string, Record<string, unknown>>;
 	items?: INodeExecutionData[];
@@ -47,6 +49,7 @@ export function fakeContext(o: FakeOptions) {
 	};
 	const ctx = {
 		getNode: () => node,
+		getMode: () => o.mode ?? 'trigger',
 		getNodeParameter: (name: string, a?: unknown, b?: unknown) =>
 			typeof a === 'number' ? param(name, a, b) : param(name, 0, a),
 		getCredentials: async (type: string) => {

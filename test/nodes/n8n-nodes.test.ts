@@ -255,6 +255,18 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 			);
 		const c = (await store.findOpenCase('e2e-plumbing', '+13125550126'))!;
 		await store.saveCase({ ...c, dueAt: new Date(Date.now() - 60000).toISOString() });
+		// "Fetch Test Event" in the editor shows what a poll would do, and sends and changes nothing.
+		const texts = sim.messages.length;
+		const preview = await new RecoveryOverdueTrigger().poll.call(
+			fakeContext({
+				params: { businessId: '', escalate: true, alertOwner: true, sendDeferred: true, limit: 100 },
+				credentials: creds,
+				mode: 'manual',
+			}).ctx,
+		);
+		expect(preview![0].find((i) => i.json.caseId === c.caseId)?.json).toMatchObject({ action: 'escalated' });
+		expect(sim.messages.length).toBe(texts);
+		expect((await store.getCase(c.caseId))!.escalationLevel).toBe(0);
 		const out = await poll({});
 		expect(out![0].map((i) => i.json.caseId)).toContain(c.caseId);
 		expect(out![0].find((i) => i.json.caseId === c.caseId)!.json.escalationLevel).toBe(1);

@@ -1,0 +1,182 @@
+import { renderTemplate, sanitizeCallerText, messageView } from './acknowledge';
+import { isOpen, URGENCIES, type Case, type OwnerAlertKind, type Urgency } from './model';
+import { formatPhone } from './phone';
+import type { Profile } from './profile/schema';
+import { addBusinessMinutes, isOpenAt, nextOpening } from './profile/timing';
+import { instant, utcIso, zoneOf } from './profile/zone';
+import { deadlineFor, escalate, type EscalationDecision } from './route';
+
+/**
+ * When and what staff are texted about a case. The policy, in one place:
+ * - one alert per case on the normal path, carrying the voicemail's words when the caller is leaving one (held up to
+ *   `ownerAlerts.waitForVoicemailSeconds`), and, for a routine call while the business is closed, sent when it opens;
+ * - one more when the caller's words make the case an emergency after that first alert;
+ * - one per escalation level, saying it is an escalation; then at most `routing.reminders.max` reminders, spaced;
+ *   then escalation ends: the case stays open on the report and nobody is texted about it again.
+ * Every alert has a key (kind and level) stored on the case, so racing deliveries text once.
+ */
+
+export type AlertPlan =
+	| { action: 'send'; kind: OwnerAlertKind; level: number; key: string; reasons: string[] }
+	| { action: 'hold'; until: string; reasons: string[] }
+	| { action: 'none'; reasons: string[] };
+
+export type OverduePlan =
+	| { action: 'none'; reasons: string[] }
+	| { action: 'escalate'; decision: Extract<EscalationDecision, { kind: 'escalated' }> }
+	| { action: 'remind'; reminder: number; nextAt: string; reasons: string[] }
+	| { action: 'end'; reasons: string[] };
+
+const LABELS: Record<Urgency, string> = { emergency: 'EMERGENCY', high: 'HIGH', normal: 'Normal', low: 'Low' };
+
+/** Whether the caller's words are in, or will not come: a voicemail of 2 s or less is never transcribed by Twilio. */
+function wordsSettled(c: Case): boolean {
+	if (!c.voicemailExpected) return true;
+	return c.calls.some(
+		(k) => !!k.voicemail?.transcript || (k.voicemail?.durationSec !== undefined && k.voicemail.durationSec <= 2),
+	);
+}
+
+function later(a: string, b: string): string {
+	return Date.parse(a) >= Date.parse(b) ? a : b;
+}
+
+function isRoutine(profile: Profile, urgency: Urgency): boolean {
+	return profile.routing.businessClockFor.includes(urgency);
+}
+
+/** The owner's alerts on the normal path: the first one (perhaps held), and the emergency update. */
+export function planOwnerAlert(profile: Profile, c: Case, now: string): AlertPlan {
+	if (!isOpen(c.state)) return { action: 'none', reasons: [`the case is ${c.state}`] };
+	if (!c.owner) return { action: 'none', reasons: ['nobody owns the case'] };
+	if (!c.owner.phone) return { action: 'none', reasons: [`${c.owner.name} has no phone number in the roster`] };
+	const urgency = c.urgency ?? 'normal';
+	const first = c.alerts.find((a) => a.kind === 'new-case');
+	if (first) {
+		const rose = urgency === 'emergency' && first.urgency !== 'emergency';
+		if (rose && !c.alerts.some((a) => a.kind === 'emergency')) {
+			return {
+				action: 'send',
+				kind: 'emergency',
+				level: 0,
+				key: 'emergency:0',
+				reasons: ['urgency rose to emergency'],
+			};
+		}
+		return { action: 'none', reasons: ['the owner was already told'] };
+	}
+	if (urgency === 'emergency') {
+		return { action: 'send', kind: 'new-case', level: 0, key: 'new-case:0', reasons: ['emergency: told at once'] };
+	}
+	const cfg = profile.routing.ownerAlerts;
+	let until: string | undefined;
+	const reasons: string[] = [];
+	if (!wordsSettled(c) && cfg.waitForVoicemailSeconds > 0) {
+		const wait = utcIso(instant(c.stamps.detectedAt).plus({ seconds: cfg.waitForVoicemailSeconds }));
+		if (Date.parse(wait) > Date.parse(now)) {
+			until = wait;
+			reasons.push(`waiting up to ${cfg.waitForVoicemailSeconds} s for the voicemail's words`);
+		}
+	}
+	if (cfg.holdRoutineWhileClosed && isRoutine(profile, urgency) && !isOpenAt(profile, now)) {
+		const opens = nextOpening(profile, now);
+		if (opens) {
+			until = later(until ?? now, utcIso(opens));
+			reasons.push(`a ${urgency} call while closed: the owner is told when the business opens`);
+		}
+	}
+	if (until) return { action: 'hold', until, reasons };
+	return { action: 'send', kind: 'new-case', level: 0, key: 'new-case:0', reasons: ['first alert for the case'] };
+}
+
+/** What a periodic tick does about a case whose deadline or reminder time has come. */
+export function planOverdue(profile: Profile, c: Case, now: string): OverduePlan {
+	if (!isOpen(c.state) || c.escalationEndedAt) return { action: 'none', reasons: ['nothing to chase'] };
+	const at = Date.parse(now);
+	const due = c.nextReminderAt ?? c.dueAt;
+	if (!due || Date.parse(due) > at) return { action: 'none', reasons: ['not due yet'] };
+	if (!c.nextReminderAt) {
+		const d = escalate(profile, c, now);
+		if (d.kind === 'escalated') return { action: 'escalate', decision: d };
+	}
+	const { everyMinutes, max } = profile.routing.reminders;
+	if (c.owner?.phone && c.reminders < max) {
+		const urgency = c.urgency ?? 'normal';
+		const next = isRoutine(profile, urgency)
+			? utcIso(addBusinessMinutes(profile, instant(now), everyMinutes))
+			: utcIso(instant(now).plus({ minutes: everyMinutes }));
+		return {
+			action: 'remind',
+			reminder: c.reminders + 1,
+			nextAt: next,
+			reasons: [`escalation ladder spent: reminder ${c.reminders + 1} of ${max} to ${c.owner.name}`],
+		};
+	}
+	return {
+		action: 'end',
+		reasons: [
+			c.owner
+				? `escalation ended after ${c.reminders} reminder(s): ${c.owner.name} keeps the case, nobody is texted again`
+				: 'escalation ended: nobody on the ladder to text',
+		],
+	};
+}
+
+/** Deadline for a case handed to a new owner by escalation: the urgency's deadline, on the business clock if routine. */
+export function escalationDeadline(profile: Profile, urgency: Urgency | undefined, now: string): string {
+	return deadlineFor(profile, urgency ?? 'normal', now);
+}
+
+function overdueBy(c: Case, now: string): string {
+	const minutes = Math.max(0, Math.round((Date.parse(now) - Date.parse(c.dueAt ?? now)) / 60000));
+	if (minutes < 90) return `${minutes} min`;
+	const hours = Math.round(minutes / 60);
+	return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} days`;
+}
+
+/** The words of an alert of each kind; the templates are the profile's (`messages.*`). */
+export function ownerText(
+	profile: Profile,
+	c: Case,
+	kind: OwnerAlertKind,
+	now: string,
+	extra: { previousOwner?: string; reminder?: number } = {},
+): string {
+	const transcript = sanitizeCallerText(
+		c.calls
+			.map((k) => k.voicemail?.transcript)
+			.filter(Boolean)
+			.join(' '),
+		160,
+	);
+	const due = c.dueAt ? instant(c.dueAt, zoneOf(profile.timeZone)).toFormat('h:mm a ccc') : 'soon';
+	const view = {
+		...messageView(profile, c, now),
+		caller: formatPhone(c.caller),
+		urgencyLabel: LABELS[c.urgency ?? 'normal'],
+		serviceType: c.serviceType ?? 'general',
+		timingLabel: c.timing ?? 'unknown timing',
+		dueLocal: due,
+		transcript,
+		caseShort: c.caseId.slice(0, 8),
+		ownerName: c.owner?.name ?? '',
+		level: c.escalationLevel,
+		previousOwner: extra.previousOwner ?? 'unassigned',
+		overdueBy: overdueBy(c, now),
+		reminder: extra.reminder ?? c.reminders,
+		reminders: profile.routing.reminders.max,
+	};
+	const template = {
+		'new-case': 'ownerAlert',
+		emergency: 'emergencyUpdate',
+		escalation: 'escalationAlert',
+		reminder: 'reminder',
+	} as const;
+	const name = template[kind];
+	return renderTemplate(profile.messages[name], view, `messages.${name}`);
+}
+
+/** True when `a` is more urgent than `b`. */
+export function moreUrgent(a: Urgency, b: Urgency | undefined): boolean {
+	return !b || URGENCIES.indexOf(a) < URGENCIES.indexOf(b);
+}
