@@ -167,9 +167,8 @@ const LATE_MS = 30 * 60e3;
 
 /** "earlier today at 7:10 AM", "last night at 9:30 PM", "yesterday at 4:10 PM", "on Saturday at 2:10 PM". */
 export function describeCallTime(profile: Profile, callAt: string, now: string): string {
-	const zone = zoneOf(profile.timeZone);
-	const call = instant(callAt, zone);
-	const days = Math.round(instant(now, zone).startOf('day').diff(call.startOf('day'), 'days').days);
+	const call = instant(callAt, zoneOf(profile.timeZone));
+	const days = Math.round(instant(now, zoneOf(profile.timeZone)).startOf('day').diff(call.startOf('day'), 'days').days);
 	const time = call.toFormat('h:mm a');
 	if (days <= 0) return `earlier today at ${time}`;
 	if (days === 1) return call.hour >= 18 ? `last night at ${time}` : `yesterday at ${time}`;

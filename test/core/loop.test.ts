@@ -392,7 +392,7 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		expect(toCaller('+13125550127')).toHaveLength(0);
 		expect(r.case.owner?.id).toBe('ana'); // on call tonight
 		clock = new Date(chicago('2026-11-26T08:00'));
-		(await loop.tick()).acks;
+		await loop.tick();
 		expect(toCaller('+13125550127')).toHaveLength(1);
 		// Sent at opening, it says the call was last night and that the business is open now, never "we are closed".
 		expect(toCaller('+13125550127')[0].body).toBe(

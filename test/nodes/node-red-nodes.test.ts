@@ -7,7 +7,6 @@ import { E2E_PROFILE } from '../e2e/e2e-profile';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const nodes = [
 	'RecoveryConfig/recovery-config',
 	'Acknowledge/mcr-acknowledge',
@@ -15,6 +14,7 @@ const nodes = [
 	'OwnerRouter/owner-router',
 	'RecoveryTracker/recovery-tracker',
 	'RecoveryOverdueTrigger/recovery-overdue',
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
 ].map((p) => require(`../../nodes/${p}`));
 
 helper.init(require.resolve('node-red'));
