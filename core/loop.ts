@@ -1,12 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-	messageView,
-	planAcknowledgment,
-	quietHoursRelease,
-	renderTemplate,
-	type AckPlan,
-	type LineType,
-} from './acknowledge';
+import { messageView, planAcknowledgment, renderTemplate, type AckPlan, type LineType } from './acknowledge';
 import { classify, type Classification } from './classify';
 import { ConcurrentUpdateError, RecoveryInputError } from './errors';
 import {
@@ -688,9 +681,9 @@ export class RecoveryLoop {
 
 	/**
 	 * The caller's one follow-up when their words reveal an emergency with a safety step (gas, carbon monoxide,
-	 * sparking, sewage, flooding): the step and the emergency line, once per case, within the texting rules (never
-	 * to an opted-out number; held to the caller's lawful hours like the acknowledgment, and dropped rather than sent
-	 * stale once those hours pass; inside the per-caller cap).
+	 * sparking, sewage, flooding): the step and the emergency line, once per case. Never to an opted-out number and
+	 * inside the per-caller cap; sent at any hour, as a message for "emergency purposes" (47 CFR 64.1200(f)(4): made
+	 * necessary by a situation affecting the health and safety of consumers), not a solicitation held by quiet hours.
 	 */
 	async followUpCaller(
 		caseId: string,
@@ -720,9 +713,6 @@ export class RecoveryLoop {
 		if (optedOut) return skip('the caller opted out');
 		if (stats.sentToCallerLast24h.length >= profile.acknowledgment.perCallerDailyCap)
 			return skip('per-caller daily cap reached');
-		const release = quietHoursRelease(profile, c.caller, now, stats.sentToCallerLast24h);
-		if (release.at !== now)
-			return skip(`not sent: ${release.why ?? 'quiet hours'} (a safety step sent hours later is stale)`);
 		const body = renderTemplate(
 			safetyStepTemplate(profile, hazard),
 			messageView(profile, c, now),
@@ -1027,7 +1017,10 @@ export class RecoveryLoop {
 				},
 			);
 			if (alertOwners) {
-				const body = ownerText(profile, next, 'escalation', now, { previousOwner: previousOwner ?? 'unassigned' });
+				const body = ownerText(profile, next, 'escalation', now, {
+					previousOwner: previousOwner ?? 'unassigned',
+					missedDeadline: current.dueAt,
+				});
 				next = (await this.sendOwnerText(next, 'escalation', d.level, body)).case;
 			}
 			return { case: next, action: 'escalated', reasons: d.reasons };

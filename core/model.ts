@@ -278,8 +278,16 @@ export function wakeAt(c: Case): string | null {
 		c.alerts.some((a) => a.kind === 'new-case') ? null : c.alertHoldUntil,
 	].filter((t): t is string => !!t);
 	if (!times.length) return null;
-	const first = times.reduce((a, b) => (Date.parse(a) <= Date.parse(b) ? a : b));
-	return c.snoozedUntil && Date.parse(c.snoozedUntil) > Date.parse(first) ? c.snoozedUntil : first;
+	return notBeforeSnooze(
+		c,
+		times.reduce((a, b) => (Date.parse(a) <= Date.parse(b) ? a : b)),
+	);
+}
+
+/** A time a periodic duty is due, pushed back to the case's snooze after a failure (see RecoveryLoop.tick). */
+export function notBeforeSnooze<T extends string | null>(c: Case, at: T): T | string {
+	if (at === null || !c.snoozedUntil) return at;
+	return Date.parse(c.snoozedUntil) > Date.parse(at) ? c.snoozedUntil : at;
 }
 
 /**

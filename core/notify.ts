@@ -127,11 +127,15 @@ export function escalationDeadline(profile: Profile, urgency: Urgency | undefine
 	return deadlineFor(profile, urgency ?? 'normal', now);
 }
 
-function overdueBy(c: Case, now: string): string {
-	const minutes = Math.max(0, Math.round((Date.parse(now) - Date.parse(c.dueAt ?? now)) / 60000));
+function overdueBy(dueAt: string | null | undefined, now: string): string {
+	const minutes = Math.max(0, Math.round((Date.parse(now) - Date.parse(dueAt ?? now)) / 60000));
 	if (minutes < 90) return `${minutes} min`;
 	const hours = Math.round(minutes / 60);
 	return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} days`;
+}
+
+function localTime(profile: Profile, iso: string | null | undefined): string {
+	return iso ? instant(iso, zoneOf(profile.timeZone)).toFormat('h:mm a ccc') : 'soon';
 }
 
 /** The words of an alert of each kind; the templates are the profile's (`messages.*`). */
@@ -140,7 +144,7 @@ export function ownerText(
 	c: Case,
 	kind: OwnerAlertKind,
 	now: string,
-	extra: { previousOwner?: string; reminder?: number } = {},
+	extra: { previousOwner?: string; reminder?: number; missedDeadline?: string | null } = {},
 ): string {
 	const transcript = sanitizeCallerText(
 		c.calls
@@ -149,7 +153,7 @@ export function ownerText(
 			.join(' '),
 		160,
 	);
-	const due = c.dueAt ? instant(c.dueAt, zoneOf(profile.timeZone)).toFormat('h:mm a ccc') : 'soon';
+	const due = localTime(profile, c.dueAt);
 	const view = {
 		...messageView(profile, c, now),
 		caller: formatPhone(c.caller),
@@ -162,7 +166,8 @@ export function ownerText(
 		ownerName: c.owner?.name ?? '',
 		level: c.escalationLevel,
 		previousOwner: extra.previousOwner ?? 'unassigned',
-		overdueBy: overdueBy(c, now),
+		overdueBy: overdueBy(extra.missedDeadline ?? c.dueAt, now),
+		missedDue: localTime(profile, extra.missedDeadline ?? c.dueAt),
 		reminder: extra.reminder ?? c.reminders,
 		reminders: profile.routing.reminders.max,
 	};

@@ -63,6 +63,11 @@ function withStep(url: string, step: string): string {
 	return u.toString();
 }
 
+/** Events without a time of their own happen on the loop's clock (a virtual one in the week simulator). */
+function withClock(opts: NormalizeOptions, loop: RecoveryLoop): NormalizeOptions {
+	return opts.now || !loop.deps.now ? opts : { ...opts, now: loop.deps.now };
+}
+
 /** TwiML-speaking providers answer calls with XML; the others just need a 200. */
 function speaksTwiml(p: Provider): boolean {
 	return p === 'twilio' || p === 'telnyx';
@@ -110,7 +115,7 @@ export async function answerWebhook(
 	}
 	let n;
 	try {
-		n = normalize(cfg.provider, body, cfg.normalize, cfg.mapping);
+		n = normalize(cfg.provider, body, withClock(cfg.normalize, loop), cfg.mapping);
 	} catch (e) {
 		if (e instanceof RecoveryInputError)
 			return { status: 400, contentType: 'text/plain', body: `Bad request: ${e.message}`, note: e.message };
@@ -152,7 +157,7 @@ export async function answerWebhook(
 				const asMissed = normalize(
 					cfg.provider,
 					{ ...(body as Record<string, unknown>), DialCallStatus: 'no-answer', DialCallDuration: '0' },
-					cfg.normalize,
+					withClock(cfg.normalize, loop),
 					cfg.mapping,
 				);
 				if (asMissed.kind !== 'missed-call')

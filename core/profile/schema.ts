@@ -69,11 +69,11 @@ export const DEFAULT_MESSAGES = {
 		'[{{urgencyLabel}}] Missed call from {{caller}} ({{serviceType}}, {{timingLabel}}). Call back by {{dueLocal}}.{{#transcript}} Voicemail: "{{transcript}}"{{/transcript}} Case {{caseShort}}',
 	/** The owner already has the case; the caller's words made it an emergency. */
 	emergencyUpdate:
-		'[EMERGENCY] Update on case {{caseShort}}: the voicemail from {{caller}} is an emergency ({{serviceType}}). Call now.{{#transcript}} Voicemail: "{{transcript}}"{{/transcript}}',
+		'[EMERGENCY] Update on case {{caseShort}}: the missed call from {{caller}} is now an emergency ({{serviceType}}). Call now.{{#transcript}} Voicemail: "{{transcript}}"{{/transcript}}',
 	escalationAlert:
-		"[Escalated to you, level {{level}}] Missed call from {{caller}} ({{urgencyLabel}}, {{serviceType}}) was {{previousOwner}}'s and is {{overdueBy}} overdue. Call back by {{dueLocal}}. Case {{caseShort}}",
+		"[Escalated to you, level {{level}}] Missed call {{caller}} ({{urgencyLabel}}, {{serviceType}}) was {{previousOwner}}'s, due {{missedDue}}, still open. Call back by {{dueLocal}}. Case {{caseShort}}",
 	reminder:
-		'[Reminder {{reminder}} of {{reminders}}] Missed call from {{caller}} ({{urgencyLabel}}, {{serviceType}}) is still open, {{overdueBy}} overdue. Please call back. Case {{caseShort}}',
+		'[Reminder {{reminder}} of {{reminders}}] Missed call from {{caller}} ({{urgencyLabel}}, {{serviceType}}) is still open, past its {{dueLocal}} deadline. Please call back. Case {{caseShort}}',
 	voicemailPrompt:
 		'Sorry, we could not take your call at {{business.name}}. Please leave a message after the tone and we will call you back.',
 };

@@ -4,6 +4,7 @@ import {
 	ACK_SAFETY_NET_MS,
 	CaseSchema,
 	isOpen,
+	notBeforeSnooze,
 	NOT_DELIVERED,
 	ROUTE_SAFETY_NET_MS,
 	wakeAt,
@@ -80,7 +81,13 @@ function indexedColumns(c: Case): IndexedColumns {
 			: !c.owner && !c.nobodyAvailable
 				? after(c.stamps.detectedAt, ROUTE_SAFETY_NET_MS)
 				: null;
-	return { state: c.state, is_open: open ? 1 : 0, owner_id: c.owner?.id ?? null, due_at: dueAt, ack_due_at: ackDue };
+	return {
+		state: c.state,
+		is_open: open ? 1 : 0,
+		owner_id: c.owner?.id ?? null,
+		due_at: dueAt && iso(notBeforeSnooze(c, dueAt)),
+		ack_due_at: ackDue && iso(notBeforeSnooze(c, ackDue)),
+	};
 }
 
 /** The values of CASE_COLUMNS for a case. */

@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DateTime } from 'luxon';
+import { quietHoursRelease } from '../../core/acknowledge';
+import { isOpenAt } from '../../core/profile/timing';
+import { phoneInfo } from '../../core/phone';
+import { simulateWeek, ownerTextsPerCase, type WeekResult } from '../../sim/week';
+
+/**
+ * A shipped week played through the real core on a virtual clock (sim/week.ts), and what every person received read
+ * against the loop's promises (issue #18): right words at a lawful time, bounded owner texts, no text after STOP,
+ * deferred texts on time, every case owned, and a broken case that holds up nobody.
+ */
+const script = JSON.parse(readFileSync(join(__dirname, '../../sim/weeks/plumber-christmas-week.json'), 'utf8'));
+
+let week: WeekResult;
+beforeAll(async () => {
+	week = await simulateWeek(script);
+}, 120_000);
+
+const local = (iso: string, zone: string) => DateTime.fromISO(iso, { zone });
+
+describe('a simulated week through the core', () => {
+	test('each caller gets at most one acknowledgment per window, worded for the moment it is read', () => {
+		const acks = week.texts.filter((t) => t.kind === 'ack');
+		expect(acks.length).toBeGreaterThanOrEqual(10);
+		const window = week.profile.acknowledgment.windowMinutes * 60e3;
+		for (const caller of new Set(acks.map((t) => t.to))) {
+			const times = acks.filter((t) => t.to === caller).map((t) => Date.parse(t.at));
+			for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(window);
+		}
+		for (const t of acks) {
+			if (isOpenAt(week.profile, t.at)) {
+				expect(t.body).not.toMatch(/We open|Closed for/);
+			} else {
+				expect(t.body).not.toMatch(/We'll call you back soon|We're open now/);
+				expect(t.body).toMatch(/We open|Closed for/);
+			}
+			expect(t.segments).toBe(1);
+		}
+	});
+
+	test('every text to a caller but a safety step arrives at a lawful time in the caller zone', () => {
+		for (const t of week.texts.filter((x) => x.audience === 'caller' && x.kind === 'ack')) {
+			const zone = phoneInfo(t.to).zone ?? week.profile.timeZone;
+			const hour = local(t.at, zone).hour;
+			expect(hour).toBeGreaterThanOrEqual(8);
+			expect(hour).toBeLessThan(21);
+			expect(quietHoursRelease(week.profile, t.to, t.at, []).at).toBe(t.at);
+		}
+		// The gas caller at 23:10 gets the safety step at once (emergency purposes), and the acknowledgment at 08:00.
+		const gas = week.texts.filter((t) => t.to === '+17735550166');
+		expect(gas.map((t) => t.kind)).toEqual(['follow-up', 'ack']);
+		expect(gas[0].body).toMatch(/smell gas, leave now/);
+		expect(local(gas[0].at, 'America/Chicago').toFormat('ccc HH')).toBe('Mon 23');
+	});
+
+	test('owners get one alert per case, one per escalation level, bounded reminders, then nothing', () => {
+		const ladder = week.profile.routing.escalation.length;
+		const max = week.profile.routing.reminders.max;
+		for (const c of week.cases) {
+			const sent = c.alerts.filter((a) => a.status === 'sent');
+			expect(sent.filter((a) => a.kind === 'new-case').length).toBeLessThanOrEqual(1);
+			expect(sent.filter((a) => a.kind === 'emergency').length).toBeLessThanOrEqual(1);
+			expect(sent.filter((a) => a.kind === 'escalation').length).toBeLessThanOrEqual(ladder);
+			expect(sent.filter((a) => a.kind === 'reminder').length).toBeLessThanOrEqual(max);
+			// The owners' phones agree with the case: every text about it names its short code.
+			const texts = week.texts.filter((t) => t.audience === 'owner' && t.body.includes(c.caseId.slice(0, 8)));
+			expect(texts).toHaveLength(sent.length);
+		}
+		const perCase = ownerTextsPerCase(week);
+		expect(perCase.max).toBeLessThanOrEqual(2 + ladder + max);
+		// Escalation ends: the cases nobody handled are marked, and nobody was texted about them afterwards.
+		const ended = week.cases.filter((c) => c.escalationEndedAt);
+		expect(ended.length).toBeGreaterThan(0);
+		for (const c of ended) {
+			const after = week.texts.filter((t) => t.body.includes(c.caseId.slice(0, 8)) && t.at > c.escalationEndedAt!);
+			expect(after).toEqual([]);
+		}
+	});
+
+	test('a routine call while closed reaches its owner when the business opens, an emergency at once', () => {
+		for (const c of week.cases.filter((x) => x.businessId === week.profile.businessId)) {
+			const first = c.alerts.find((a) => a.kind === 'new-case' && a.status === 'sent');
+			if (!first) continue;
+			if (first.urgency === 'normal' || first.urgency === 'low') expect(isOpenAt(week.profile, first.at)).toBe(true);
+			if (first.urgency === 'emergency') {
+				expect(Date.parse(first.at) - Date.parse(c.stamps.detectedAt)).toBeLessThan(5 * 60e3);
+			}
+		}
+	});
+
+	test("the owner's first alert carries the voicemail's words when the caller leaves one", () => {
+		const withWords = week.cases.filter((c) => c.calls.some((k) => k.voicemail?.transcript));
+		expect(withWords.length).toBeGreaterThanOrEqual(6);
+		for (const c of withWords) {
+			const text = week.texts.find((t) => t.kind === 'owner-alert' && t.caseId === c.caseId);
+			if (!text) continue;
+			const words = c.calls.find((k) => k.voicemail?.transcript)!.voicemail!.transcript!.slice(0, 20);
+			if (c.calls[0].voicemail?.transcript) expect(text.body).toContain(words);
+		}
+	});
+
+	test('no text reaches a number after it said STOP', () => {
+		expect(Object.keys(week.optOuts)).toEqual(['+13125550210']);
+		for (const [phone, at] of Object.entries(week.optOuts)) {
+			const later = week.texts.filter((t) => t.to === phone && t.at > at);
+			expect(later).toEqual([]);
+		}
+	});
+
+	test('every deferred acknowledgment goes out within a minute of its window opening', () => {
+		let deferred = 0;
+		for (const c of week.cases) {
+			const held = c.history.find((h) => h.move === 'ack-deferred');
+			const sendAt = held?.note && /sends at (\S+)/.exec(held.note)?.[1];
+			if (!sendAt || Date.parse(sendAt) > Date.parse(week.texts[week.texts.length - 1].at)) continue;
+			deferred++;
+			const ack = week.texts.find((t) => t.kind === 'ack' && t.caseId === c.caseId)!;
+			expect(Date.parse(ack.at) - Date.parse(sendAt)).toBeLessThanOrEqual(60e3);
+			expect(Date.parse(ack.at)).toBeGreaterThanOrEqual(Date.parse(sendAt));
+		}
+		expect(deferred).toBeGreaterThanOrEqual(2);
+	});
+
+	test('every case of the business is owned or marked nobody-available', () => {
+		const ours = week.cases.filter((c) => c.businessId === week.profile.businessId);
+		expect(ours.length).toBeGreaterThanOrEqual(12);
+		for (const c of ours) expect(!!c.owner || c.nobodyAvailable).toBe(true);
+	});
+
+	test('a case of a number no profile lists is set aside, and holds up nobody', () => {
+		const broken = week.cases.filter((c) => c.businessId !== week.profile.businessId);
+		expect(broken).toHaveLength(1);
+		expect(broken[0].flags).toContain('tick-failed');
+		const errors = week.tickErrors.filter((e) => e.caseId === broken[0].caseId);
+		expect(errors.length).toBeGreaterThan(0);
+		// Retried every 15 minutes, not every tick.
+		const first = Date.parse(errors[0].at);
+		expect(errors.filter((e) => Date.parse(e.at) < first + 15 * 60e3).length).toBeLessThanOrEqual(2);
+		// The caller a minute later was texted and their owner told at once, in business hours.
+		const next = week.texts.filter((t) => t.to === '+13125550232' && t.kind === 'ack');
+		expect(next).toHaveLength(1);
+		expect(local(next[0].at, 'America/Chicago').toFormat('ccc HH:mm')).toBe('Thu 10:06');
+	});
+});
