@@ -32,6 +32,7 @@ import {
 } from './provider';
 import { deadlineFor, route, type RouteDecision } from './route';
 import { countSegments } from './acknowledge/segments';
+import { buildReport } from './report';
 import { hazardsIn, safetyStepTemplate } from './safety';
 import type { MessageRecord, RecoveryStore } from './store/types';
 import { bridgeTwiml } from './twilio/twiml';
@@ -904,6 +905,11 @@ export class RecoveryLoop {
 			);
 		}
 		return c;
+	}
+
+	/** The recovery report (metrics, scorecard, open cases) for these businesses, from the store. */
+	report(businesses: Profile[], opts: Parameters<typeof buildReport>[2]): ReturnType<typeof buildReport> {
+		return buildReport(this.deps.store, businesses, opts);
 	}
 
 	/** Open cases whose owner's deadline has passed (a held alert or a reminder time is not a deadline). */

@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
-import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
-import { buildReport, MissedCallSchema, OUTCOMES, parseOrThrow, type Outcome } from '../../core';
+import { NodeConnectionTypes } from 'n8n-workflow';
+import { MissedCallSchema, OUTCOMES, parseOrThrow, type Outcome } from '../../core';
 import { caseIdOf, caseIdProperty, eachItem, loopFor, workspaceTest, caseJson } from '../shared/n8n';
 
 const show = (...operation: string[]) => ({ show: { operation } });
@@ -194,16 +194,11 @@ export class RecoveryTracker implements INodeType {
 				}
 				case 'get': {
 					const id = caseIdOf(this, i);
-					const c = await loop.deps.store.getCase(id);
-					if (!c)
-						throw new NodeOperationError(this.getNode(), `No case has id ${id}`, {
-							itemIndex: i,
-							description: 'Pass the caseId from the trigger or another Missed Call Recovery node.',
-						});
+					const c = await loop.getCase(id);
 					return [{ output: 0, json: { ...caseJson(c) } }];
 				}
 				case 'overdue': {
-					const list = await loop.deps.store.listOverdue(new Date().toISOString(), {
+					const list = await loop.listOverdue({
 						businessId: (this.getNodeParameter('businessId', i, '') as string) || undefined,
 						limit: this.getNodeParameter('limit', i, 50) as number,
 					});
@@ -212,7 +207,7 @@ export class RecoveryTracker implements INodeType {
 				default: {
 					const businessId = (this.getNodeParameter('businessId', i, '') as string) || undefined;
 					const days = this.getNodeParameter('days', i, 7) as number;
-					const r = await buildReport(loop.deps.store, businesses.list, { businessId, days });
+					const r = await loop.report(businesses.list, { businessId, days });
 					const common = {
 						businessId: r.businessId ?? null,
 						metrics: r.metrics as unknown as IDataObject,

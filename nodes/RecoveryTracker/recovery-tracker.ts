@@ -1,4 +1,4 @@
-import { buildReport, MissedCallSchema, OUTCOMES, parseOrThrow, RecoveryInputError, type Outcome } from '../../core';
+import { MissedCallSchema, OUTCOMES, parseOrThrow, RecoveryInputError, type Outcome } from '../../core';
 import { caseIdOfMsg, loopForNode, onInput, type Msg, type NodeRedNode, type RED } from '../shared/node-red';
 
 const OPERATIONS = ['open', 'attempt', 'outcome', 'get', 'overdue', 'metrics', 'report'];
@@ -55,13 +55,12 @@ export = function register(RED: RED) {
 				}
 				case 'get': {
 					const id = caseIdOfMsg(msg);
-					const c = await loop.deps.store.getCase(id);
-					if (!c) throw new RecoveryInputError('msg.caseId', id, 'No case has this id.');
+					const c = await loop.getCase(id);
 					msg.payload = { caseId: c.caseId, case: c };
 					return { outputs: [msg], status: c.state };
 				}
 				case 'overdue': {
-					const list = await loop.deps.store.listOverdue(new Date().toISOString(), {
+					const list = await loop.listOverdue({
 						businessId: str('businessId', config.businessId || undefined),
 					});
 					msg.payload = list;
@@ -74,7 +73,7 @@ export = function register(RED: RED) {
 							: undefined) ?? {};
 					const businessId = q.business || str('businessId', config.businessId || undefined) || undefined;
 					const days = Number(q.days ?? p.days ?? config.days ?? 7) || 7;
-					const r = await buildReport(loop.deps.store, businesses.list, { businessId, days });
+					const r = await loop.report(businesses.list, { businessId, days });
 					if (operation === 'metrics') {
 						msg.payload = { businessId: r.businessId ?? null, metrics: r.metrics, protection: r.protection };
 						return { outputs: [msg], status: `${r.metrics.funnel.missed} cases` };
