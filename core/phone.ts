@@ -2,15 +2,19 @@ import { parsePhoneNumberFromString, type CountryCode, type PhoneNumber } from '
 import metadata from 'libphonenumber-js/metadata.min.json';
 import { remember } from './bounded';
 import { RecoveryInputError } from './errors';
-import { areaCodeInfo, COUNTRY_ZONES } from './data/us-area-codes';
+import { areaCodeInfo, COUNTRY_ZONES, PREMIUM_AREA_CODES } from './data/us-area-codes';
 
 export interface PhoneInfo {
 	e164: string;
 	country?: string;
-	/** Two-letter US state or territory from the area code, when known. */
+	/** Two-letter US state or territory, or Canadian province or territory, from the area code, when known. */
 	region?: string;
-	/** IANA time zone of the number, when it can be known from the number alone. */
+	/** IANA time zone of the number, when it can be known from the number alone (the area code's main zone). */
 	zone?: string;
+	/** Every zone the number may be in (an area code can span several), `zone` first; empty when unknown. */
+	zones: string[];
+	/** A pay-per-call number (NANP 900): texts to it are billed or pumped, never sent. */
+	premiumRate?: true;
 }
 
 /** Strips the channel prefix Twilio puts on WhatsApp and other channels. */
@@ -70,13 +74,13 @@ export function toE164(raw: unknown, field: string, defaultCountry = 'US'): stri
 	return out;
 }
 
-/** Country, US state and time zone of a number; remembered, since the same callers come back. */
+/** Country, state or province and time zones of a number; remembered, since the same callers come back. */
 export function phoneInfo(e164: string): PhoneInfo {
 	return infoCache.get(e164) ?? remember(infoCache, e164, infoOf(e164, parsePhoneNumberFromString(e164)), REMEMBERED);
 }
 
 function infoOf(e164: string, parsed: PhoneNumber | undefined): PhoneInfo {
-	if (!parsed) return { e164 };
+	if (!parsed) return { e164, zones: [] };
 	// Numbers in reserved ranges have no country of their own: take the calling code's main country.
 	const country =
 		parsed.country ??
@@ -85,11 +89,16 @@ function infoOf(e164: string, parsed: PhoneNumber | undefined): PhoneInfo {
 		]?.[0];
 	if (parsed.countryCallingCode === '1') {
 		const area = Number(parsed.nationalNumber.slice(0, 3));
+		if (PREMIUM_AREA_CODES.has(area)) return { e164, country, zones: [], premiumRate: true };
 		const info = areaCodeInfo(area);
-		if (info) return { e164, country: info.state === 'PR' ? 'PR' : country, region: info.state, zone: info.zone };
-		return { e164, country };
+		if (info) {
+			const region = info.state;
+			return { e164, country: info.country ?? country, region, zone: info.zone, zones: info.zones };
+		}
+		return { e164, country, zones: [] };
 	}
-	return { e164, country, zone: country ? COUNTRY_ZONES[country] : undefined };
+	const zone = country ? COUNTRY_ZONES[country] : undefined;
+	return { e164, country, zone, zones: zone ? [zone] : [] };
 }
 
 /** Masks the middle of a number for logs and status text: +1415***0100. */

@@ -1,5 +1,14 @@
-import { DateTime } from 'luxon';
+import type { DateTime } from 'luxon';
 import type { Case, Timing } from '../model';
+import {
+	FEDERAL_RULE,
+	isFederalHoliday,
+	STATE_RULES,
+	type TextingRule,
+	type Weekday,
+	type Window,
+} from '../data/texting-rules';
+import { RecoveryInputError } from '../errors';
 import { phoneInfo } from '../phone';
 import type { Profile } from '../profile/schema';
 import { describeOpening, holidayOn, nextOpening, timingOf } from '../profile/timing';
@@ -45,6 +54,7 @@ export type SkipReason =
 	| 'disabled'
 	| 'opted-out'
 	| 'country-not-allowed'
+	| 'premium-rate'
 	| 'short-abandoned'
 	| 'already-acknowledged'
 	| 'landline'
@@ -53,23 +63,92 @@ export type SkipReason =
 	| 'empty-template';
 
 /** Skips that point at SMS pumping (texts steered to numbers that pay the attacker): counted apart on the report. */
-export const PUMPING_SKIPS: readonly SkipReason[] = ['country-not-allowed', 'cap-reached', 'caller-cap-reached'];
-
-/** State texting rules that are stricter than the federal window. */
-const STATE_RULES: Record<string, { start: number; end: number; maxPer24h?: number }> = {
-	FL: { start: 8 * 60, end: 20 * 60, maxPer24h: 3 },
-	OK: { start: 8 * 60, end: 20 * 60, maxPer24h: 3 },
-};
-const FEDERAL = { start: 8 * 60, end: 21 * 60 };
+export const PUMPING_SKIPS: readonly SkipReason[] = [
+	'country-not-allowed',
+	'premium-rate',
+	'cap-reached',
+	'caller-cap-reached',
+];
 
 function minutes(hhmm: string): number {
 	const [h, m] = hhmm.split(':').map(Number);
 	return h * 60 + m;
 }
 
+function hhmm(m: number): string {
+	return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+}
+
+const WEEKDAYS: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+/** Why one zone's clock does not allow a message at an instant, and the next instant worth trying. */
+interface Closed {
+	why: string;
+	next: DateTime;
+}
+
+/** The law's and the business's windows, checked in one zone at one instant. */
+interface QuietCheck {
+	rules: TextingRule[];
+	/** The business's own quiet span (start inclusive, end exclusive, may wrap midnight), when enabled. */
+	own?: Window;
+}
+
 /**
- * The earliest time a message may reach this caller at or after `now`, in the caller's local time
- * (from the number; the business's zone when the number does not tell). Returns `now` when allowed.
+ * Checks one clock at one instant. On the caller's clocks every rule and the business's quiet hours hold; on a clock
+ * that only a statute names (`extra`), only that statute. Of several closures the one that opens last decides.
+ */
+function closedAt(check: QuietCheck, t: DateTime, zone: string, extra: boolean): Closed | undefined {
+	const local = t.setZone(zoneOf(zone));
+	const minute = local.hour * 60 + local.minute;
+	const day = WEEKDAYS[local.weekday - 1];
+	const tomorrow = local.startOf('day').plus({ days: 1 });
+	const at = (m: number): DateTime =>
+		local.set({ hour: Math.floor(m / 60), minute: m % 60, second: 0, millisecond: 0 });
+	let worst: Closed | undefined;
+	// On a tie the later check wins among laws (the state's over the federal), a law over the business's own hours.
+	const close = (c: Closed, law = true): void => {
+		if (!worst || c.next > worst.next || (law && c.next >= worst.next)) worst = c;
+	};
+	for (const rule of check.rules) {
+		if (extra && rule.zone !== zone) continue;
+		const window = rule.days && day in rule.days ? rule.days[day] : rule.hours;
+		if (!window) close({ why: `${rule.region} allows no texts on ${local.weekdayLong} (${rule.law})`, next: tomorrow });
+		else if (rule.noHolidays && isFederalHoliday(local.toISODate() ?? '')) {
+			close({ why: `${rule.region} allows no texts on a holiday (${rule.law})`, next: tomorrow });
+		} else if (minute < window.start || minute >= window.end) {
+			const label = `${hhmm(window.start)}-${hhmm(window.end)}`;
+			close({
+				why: `messages to ${rule.region === 'federal' ? 'this caller' : rule.region} only ${label} (${rule.law})`,
+				next: minute < window.start ? at(window.start) : tomorrow,
+			});
+		}
+	}
+	const own = check.own;
+	if (own && !extra) {
+		const wraps = own.start > own.end;
+		const quiet = wraps ? minute >= own.start || minute < own.end : minute >= own.start && minute < own.end;
+		if (quiet) {
+			close(
+				{
+					why: `the business's quiet hours ${hhmm(own.start)}-${hhmm(own.end)}`,
+					next: minute < own.end ? at(own.end) : tomorrow,
+				},
+				false,
+			);
+		}
+	}
+	return worst;
+}
+
+/** Enough tries to cross a weekend, a holiday and the zones' offsets; a profile whose windows never meet stops here. */
+const MAX_STEPS = 64;
+
+/**
+ * The earliest time a message may reach this caller at or after `now`: a time allowed in every zone the number may be
+ * in (the business's zone when the number does not tell), under the federal window, the caller's state rule (hours,
+ * days, holidays, texts per 24 hours) and the business's own quiet hours. Returns `now` when allowed; otherwise the
+ * reason names the rule and the zone that decided.
  */
 export function quietHoursRelease(
 	profile: Profile,
@@ -78,44 +157,57 @@ export function quietHoursRelease(
 	sentLast24h: string[],
 ): { at: string; why?: string } {
 	const info = phoneInfo(caller);
-	const zone = info.zone ?? profile.timeZone;
-	const rule = (info.region && STATE_RULES[info.region]) || undefined;
+	const zones = info.zones.length ? info.zones : [info.zone ?? profile.timeZone];
+	const rule = info.region && info.country !== 'CA' ? STATE_RULES[info.region] : undefined;
 	const q = profile.acknowledgment.quietHours;
-	// The allowed window is the narrower of the law's and the business's own setting. A business that reads the law
-	// as not covering a reply to the caller's own call (replyToCaller: send) keeps only its own window.
+	// A business that reads the laws as not covering a reply to the caller's own call (replyToCaller: send) keeps only
+	// its own window and the per-24-hours limits.
 	const law = q.replyToCaller !== 'send';
-	let start = law ? FEDERAL.start : 0;
-	let end = law ? FEDERAL.end : 24 * 60;
-	if (rule && law) {
-		start = Math.max(start, rule.start);
-		end = Math.min(end, rule.end);
-	}
-	if (q.enabled) {
-		start = Math.max(start, minutes(q.end));
-		end = Math.min(end, minutes(q.start));
-	}
-	let at = instant(now, zoneOf(zone));
-	let why: string | undefined;
+	const check: QuietCheck = {
+		rules: law ? [FEDERAL_RULE, ...(rule ? [rule] : [])] : [],
+		own: q.enabled ? { start: minutes(q.start), end: minutes(q.end) } : undefined,
+	};
+	// A statute that names its own clock (Mississippi's Central Standard Time) must hold on that clock too.
+	const extraClock = law && rule?.zone && !zones.includes(rule.zone) ? rule.zone : undefined;
+	const clocks = extraClock ? [...zones, extraClock] : zones;
+	let t = instant(now);
+	const whys: string[] = [];
 	if (rule?.maxPer24h && sentLast24h.length >= rule.maxPer24h) {
 		const sorted = [...sentLast24h].sort();
-		const freeAt = instant(sorted[sorted.length - rule.maxPer24h], zoneOf(zone)).plus({ hours: 24 });
-		if (freeAt > at) {
-			at = freeAt;
-			why = `${info.region} allows ${rule.maxPer24h} messages in 24 hours`;
+		const freeAt = instant(sorted[sorted.length - rule.maxPer24h]).plus({ hours: 24 });
+		if (freeAt > t) {
+			t = freeAt;
+			whys.push(`${info.region} allows ${rule.maxPer24h} messages in 24 hours (${rule.law})`);
 		}
 	}
-	const minute = at.hour * 60 + at.minute;
-	if (minute < start || minute >= end) {
-		const day = minute >= end ? at.plus({ days: 1 }) : at;
-		const open = DateTime.fromObject(
-			{ year: day.year, month: day.month, day: day.day, hour: Math.floor(start / 60), minute: start % 60 },
-			{ zone: zoneOf(zone) },
-		);
-		const label = `${String(Math.floor(start / 60)).padStart(2, '0')}:${String(start % 60).padStart(2, '0')}-${String(Math.floor(end / 60)).padStart(2, '0')}:${String(end % 60).padStart(2, '0')}`;
-		why = `${why ? `${why}; ` : ''}quiet hours: messages to ${info.region ?? info.country ?? 'this caller'} only ${label} caller's local time (${zone})`;
-		return { at: utcIso(open), why };
+	// The first closure says why the message waits; a later one (the next day's own rule) is added when it differs.
+	const decided: string[] = [];
+	for (let step = 0; step < MAX_STEPS; step++) {
+		let later: DateTime | undefined;
+		let why = '';
+		for (const zone of clocks) {
+			const closed = closedAt(check, t, zone, zone === extraClock);
+			if (closed && (!later || closed.next > later)) {
+				later = closed.next;
+				why = `${closed.why}, caller's local time (${zone})`;
+			}
+		}
+		if (later && !decided.includes(why)) decided.splice(Math.min(decided.length, 1), 1, why);
+		if (!later) {
+			if (decided.length) whys.push(`quiet hours: ${decided.join('; then ')}`);
+			const why = whys.length ? whys.join('; ') : undefined;
+			return why ? { at: utcIso(t), why } : { at: now };
+		}
+		t = later;
 	}
-	return why ? { at: utcIso(at), why } : { at: now };
+	throw new RecoveryInputError(
+		'acknowledgment.quietHours',
+		q,
+		`No hour is allowed in every zone ${caller} may be in (${clocks.join(', ')}) under ${
+			rule?.law ?? 'the federal window'
+		} and these quiet hours: shorten the quiet hours.`,
+		'Business profile',
+	);
 }
 
 /** Picks the template for when the call came in; an emergency line overrides after hours when set. */
@@ -215,6 +307,13 @@ export function planAcknowledgment(profile: Profile, c: Case, ctx: AckContext): 
 			detail: `${c.caller} replied STOP to ${profile.name}; only START re-subscribes them`,
 		};
 	const info = phoneInfo(c.caller);
+	if (info.premiumRate) {
+		return {
+			action: 'skip',
+			reason: 'premium-rate',
+			detail: `${c.caller} is a premium-rate (pay-per-call 900) number, not a phone that can take a text; texts to such numbers are how SMS pumping bills the sender`,
+		};
+	}
 	if (!info.country || !cfg.allowedCountries.includes(info.country)) {
 		return {
 			action: 'skip',

@@ -1,7 +1,10 @@
+import { AREA_CODE_ZONES } from './nanp-zones';
+
 /**
  * North American area codes by US state, with the state's main time zone.
  * Used for the caller's local time (quiet hours) and state texting rules (Florida, Oklahoma).
- * Where a state spans two zones, the listed area codes that sit in the other zone are overridden in ZONE_OVERRIDES.
+ * Where a state spans two zones, the listed area codes that sit in the other zone are overridden in ZONE_OVERRIDES;
+ * every zone an area code may be in comes from nanp-zones.ts (Google libphonenumber's map) and ZONE_ADDITIONS.
  * Unknown area codes fall back to the business's own time zone, which is right for most local callers.
  */
 export const STATE_AREA_CODES: Record<string, { zone: string; codes: number[] }> = {
@@ -84,9 +87,10 @@ export const STATE_AREA_CODES: Record<string, { zone: string; codes: number[] }>
 	PR: { zone: 'America/Puerto_Rico', codes: [787, 939] },
 };
 
-/** Area codes inside a state that sit in another zone than the state's main one. */
+/** Area codes inside a state whose main zone (`zone`, kept for compatibility) is not the state's. */
 const ZONE_OVERRIDES: Record<number, string> = {
 	850: 'America/Chicago', // Florida panhandle west of the Apalachicola
+	448: 'America/Chicago', // overlay of 850
 	915: 'America/Denver', // El Paso
 	270: 'America/Chicago', // western Kentucky
 	364: 'America/Chicago',
@@ -103,19 +107,84 @@ const ZONE_OVERRIDES: Record<number, string> = {
 	986: 'America/Boise',
 };
 
+/** Canadian area codes by province or territory, with its main zone (CNAC's list of Canadian area codes). */
+export const CA_PROVINCE_AREA_CODES: Record<string, { zone: string; codes: number[] }> = {
+	BC: { zone: 'America/Vancouver', codes: [236, 250, 257, 604, 672, 778] },
+	AB: { zone: 'America/Edmonton', codes: [368, 403, 587, 780, 825] },
+	SK: { zone: 'America/Regina', codes: [306, 474, 639] },
+	MB: { zone: 'America/Winnipeg', codes: [204, 431, 584] },
+	ON: {
+		zone: 'America/Toronto',
+		codes: [226, 249, 289, 343, 365, 382, 416, 437, 519, 548, 613, 647, 683, 705, 742, 753, 807, 905, 942],
+	},
+	QC: { zone: 'America/Toronto', codes: [263, 354, 367, 418, 438, 450, 468, 514, 579, 581, 819, 873] },
+	NB: { zone: 'America/Moncton', codes: [428, 506] },
+	NS: { zone: 'America/Halifax', codes: [782, 902] }, // 902 and 782 serve Prince Edward Island too
+	NL: { zone: 'America/St_Johns', codes: [709, 879] },
+	YT: { zone: 'America/Whitehorse', codes: [867] }, // 867 serves the Northwest Territories and Nunavut too
+};
+
+/**
+ * Zones Google's map (nanp-zones.ts) does not list for an area code: an overlay serves its parent's ground, so it gets
+ * the parent's zones; and places the map gives one zone while part of them keeps another clock.
+ */
+const ZONE_ADDITIONS: Record<number, string[]> = {
+	364: ['America/Chicago', 'America/New_York'], // overlay of 270 (Kentucky)
+	448: ['America/Chicago', 'America/New_York'], // overlay of 850 (Florida panhandle)
+	458: ['America/Denver', 'America/Los_Angeles'], // overlay of 541 (Oregon; Malheur County keeps Mountain time)
+	930: ['America/Chicago', 'America/New_York'], // overlay of 812 (southern Indiana)
+	986: ['America/Denver'], // overlay of 208 (Idaho)
+	879: ['America/Halifax'], // overlay of 709 (Labrador keeps Atlantic time)
+	// BC-wide overlays of 250: the Peace River and East Kootenay keep Mountain time.
+	236: ['America/Edmonton'],
+	257: ['America/Edmonton'],
+	672: ['America/Edmonton'],
+	778: ['America/Edmonton'],
+	// Overlays of 418 (eastern Quebec; the Lower North Shore keeps Atlantic time).
+	367: ['America/Halifax'],
+	581: ['America/Halifax'],
+	// Saskatchewan: Lloydminster keeps Alberta's clock on both sides of the border (The Time Act, SS 1978 c T-14).
+	306: ['America/Edmonton'],
+	639: ['America/Edmonton'],
+	474: ['America/Regina', 'America/Edmonton'], // the map gives this 2022 overlay Winnipeg's zone only
+};
+
 export interface AreaCodeInfo {
-	state: string;
+	country: 'US' | 'CA' | 'PR' | undefined;
+	/** US state or territory, or Canadian province or territory. */
+	state?: string;
+	/** The main zone of the area code. */
 	zone: string;
+	/** Every zone a number with this area code may be in, the main zone first. */
+	zones: string[];
 }
 
 const INDEX = new Map<number, AreaCodeInfo>();
+function add(country: AreaCodeInfo['country'], state: string, code: number, zone: string): void {
+	const zones = new Set([zone, ...(AREA_CODE_ZONES[code]?.split(' ') ?? []), ...(ZONE_ADDITIONS[code] ?? [])]);
+	// 474 is in Saskatchewan, which never moves its clock: the map's Winnipeg entry is an error.
+	if (code === 474) zones.delete('America/Winnipeg');
+	INDEX.set(code, { country, state, zone, zones: [...zones] });
+}
 for (const [state, { zone, codes }] of Object.entries(STATE_AREA_CODES)) {
-	for (const code of codes) INDEX.set(code, { state, zone: ZONE_OVERRIDES[code] ?? zone });
+	for (const code of codes) add(state === 'PR' ? 'PR' : 'US', state, code, ZONE_OVERRIDES[code] ?? zone);
+}
+for (const [province, { zone, codes }] of Object.entries(CA_PROVINCE_AREA_CODES)) {
+	for (const code of codes) add('CA', province, code, zone);
+}
+// The rest of the plan (Caribbean countries, Pacific territories) has a zone but no state or province of ours.
+for (const [code, list] of Object.entries(AREA_CODE_ZONES)) {
+	if (INDEX.has(Number(code))) continue;
+	const zones = list.split(' ');
+	INDEX.set(Number(code), { country: undefined, zone: zones[0], zones });
 }
 
 export function areaCodeInfo(areaCode: number): AreaCodeInfo | undefined {
 	return INDEX.get(areaCode);
 }
+
+/** NANP area codes whose numbers bill the caller per call or minute (pay-per-call, 47 CFR 64.1504): never texted. */
+export const PREMIUM_AREA_CODES: ReadonlySet<number> = new Set([900]);
 
 /** Countries with a single civil time zone, for callers outside North America. */
 export const COUNTRY_ZONES: Record<string, string> = {

@@ -201,6 +201,13 @@ export const ProfileSchema = z.object({
 					 */
 					replyToCaller: z.enum(['defer', 'send']).default('defer'),
 				})
+				// Equal times leave no quiet span or no sending span, depending on the reading: refuse rather than guess.
+				.refine((q) => q.start !== q.end, {
+					path: ['end'],
+					message:
+						'Quiet hours that start and end at the same time are ambiguous. Set end to when texting may resume ' +
+						'(such as start 21:00, end 08:00), or set enabled to false for no quiet hours of your own',
+				})
 				.default({}),
 		})
 		.default({}),
