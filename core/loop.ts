@@ -759,6 +759,10 @@ export class RecoveryLoop {
 	 * send an emergency's safety step to the caller, and, when asked, connect the caller by phone at once.
 	 */
 	async routeAndNotify(caseId: string, opts: RouteAndNotifyOptions): Promise<RouteAndNotifyResult> {
+		// Words that arrived while this case's pipeline was running (a transcript racing the missed-call pass) are
+		// classified first, so the owner's one alert carries the urgency they reveal, not a stale one.
+		const before = await this.getCase(caseId);
+		if (wordsSinceClassified(before)) await this.classify(caseId);
 		const r = await this.route(caseId);
 		let c = r.case;
 		let ownerAlert: RouteAndNotifyResult['ownerAlert'];
@@ -1111,6 +1115,17 @@ const NO_PROFILE_TEXTS = {
 	optInConfirm: 'You are subscribed again. Reply STOP to opt out.',
 	help: 'Reply STOP to opt out.',
 };
+
+/** The caller's words (a transcript, a reply) came in after the case was last classified. */
+function wordsSinceClassified(c: Case): boolean {
+	const moves = c.history.map((h) => h.move);
+	const words = Math.max(
+		moves.lastIndexOf('transcript'),
+		moves.lastIndexOf('attempt-replied'),
+		moves.lastIndexOf('contacted'),
+	);
+	return words > moves.lastIndexOf('classified');
+}
 
 function withFlag(c: Case, flag: string): Case {
 	return c.flags.includes(flag) ? c : { ...c, flags: [...c.flags, flag] };

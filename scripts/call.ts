@@ -26,6 +26,20 @@ function arg(name: string, fallback?: string): string | undefined {
 	return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
+interface SimText {
+	sid: string;
+	to: string;
+	body: string;
+}
+
+/** Only what this call caused: the case's own acknowledgment, follow-ups and owner alerts, found by message id. */
+function messagesOf(c: Case, all: SimText[]): SimText[] {
+	const sids = new Set(
+		[c.ack.messageSid, ...c.followUps.map((f) => f.sid), ...c.alerts.map((a) => a.sid)].filter(Boolean) as string[],
+	);
+	return all.filter((m) => sids.has(m.sid));
+}
+
 async function main() {
 	const from = arg('from', '+13125550123')!;
 	const to = arg('to', '+13125550199')!;
@@ -47,22 +61,32 @@ async function main() {
 	});
 	if (!r.ok) throw new Error(`The local Twilio-compatible server answered ${r.status}: ${await r.text()}`);
 	const played = (await r.json()) as { callSid: string; exchanges: { url: string; status: number; body: string }[] };
-	console.log(`Call ${played.callSid} from ${from} to ${to}: the forwarded phone did not answer.`);
+	const answered = process.argv.includes('--answered');
+	console.log(
+		`Call ${played.callSid} from ${from} to ${to}: ${answered ? 'the business picked up.' : 'the forwarded phone did not answer.'}`,
+	);
 	for (const x of played.exchanges)
 		console.log(
 			`  -> ${new URL(x.url).pathname}${new URL(x.url).search}  ${x.status}  ${x.body.replace(/\s+/g, ' ').slice(0, 140)}`,
 		);
-	let data: { case: Case; messages: { to: string; body: string }[] } | undefined;
+	if (answered) {
+		console.log('\nAnswered calls are not missed: no case is opened and nobody is texted.');
+		return;
+	}
+	let data: { case: Case; messages: SimText[] } | undefined;
 	const store = demo ? await openStore({ type: 'sqlite', file: demo.store }) : undefined;
 	try {
 		for (let i = 0; i < 100; i++) {
 			if (store) {
 				const [c] = await store.listCases({ businessId: demo!.businessId, caller: from, limit: 1 });
-				const messages = (await (await fetch(`${SIM}/__sim/messages`)).json()) as { to: string; body: string }[];
-				if (c) data = { case: c, messages: messages.filter((m) => m.to === from || m.to === c.owner?.phone) };
+				const messages = (await (await fetch(`${SIM}/__sim/messages`)).json()) as SimText[];
+				if (c) data = { case: c, messages: messagesOf(c, messages) };
 			} else {
 				const c = await fetch(`${HOOK}/api/case?caller=${encodeURIComponent(from)}`);
-				if (c.ok) data = (await c.json()) as typeof data;
+				if (c.ok) {
+					const got = (await c.json()) as { case: Case; messages: SimText[] };
+					data = { case: got.case, messages: messagesOf(got.case, got.messages) };
+				}
 			}
 			// With a voicemail, wait for the classification and routing that follow its transcript.
 			const h = data?.case.history ?? [];
@@ -88,6 +112,10 @@ async function main() {
 	console.log(`\nOwner: ${c.owner?.name ?? 'nobody available'}${c.dueAt ? `, call back by ${c.dueAt}` : ''}`);
 	for (const alert of data.messages.filter((m) => !m.to.endsWith(from)))
 		console.log(`  text to ${alert.to}: "${alert.body}"`);
+	if (c.owner && !c.alerts.some((a) => a.kind === 'new-case') && c.alertHoldUntil) {
+		const why = c.history.filter((h) => h.move === 'owner-alert-held').pop()?.note ?? 'held';
+		console.log(`  not texted yet: ${why} (the overdue node sends it then)`);
+	}
 	console.log(`\nCase ${c.caseId}: ${c.state}`);
 	console.log(JSON.stringify({ ...c, history: undefined }, null, 2));
 }

@@ -108,6 +108,10 @@ async function main() {
 		}
 	});
 	await new Promise<void>((r) => server.listen(HOOK_PORT, '127.0.0.1', r));
+	// What the overdue node does in the templates: held owner alerts, deferred texts, escalation, every 15 s here.
+	const ticker = setInterval(() => {
+		loop.tick().catch((e: Error) => console.error(`tick: ${e.message}`));
+	}, 15_000);
 	console.log(`
 Missed Call Recovery demo is running.
 
@@ -123,6 +127,7 @@ Place a missed call in another terminal:
 Press Ctrl-C to stop.
 `);
 	const stop = async () => {
+		clearInterval(ticker);
 		server.close();
 		await sim.stop();
 		await store.close();
