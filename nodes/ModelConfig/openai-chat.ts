@@ -78,7 +78,7 @@ export function chatCompletionsUrl(baseUrl: string): URL {
 }
 
 /** Azure OpenAI takes its key in an `api-key` header; everyone else in a Bearer token. */
-function authHeaders(url: URL, apiKey: string | undefined): Record<string, string> {
+export function authHeaders(url: URL, apiKey: string | undefined): Record<string, string> {
 	if (!apiKey) return {};
 	return /\.(openai|cognitiveservices)\.azure\.com$/.test(url.hostname)
 		? { 'api-key': apiKey }
