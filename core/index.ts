@@ -40,6 +40,24 @@ export {
 export { classify, type Classification, type ClassifyInput } from './classify';
 export { PRESETS, TRADES, SAFETY_WORDS, type Trade, type TradePreset } from './classify/presets';
 export {
+	askModelFor,
+	buildMessages,
+	defaultPrompt,
+	mergeModel,
+	MODEL_TIMEOUT_MS,
+	ModelAnswerError,
+	ModelTimeoutError,
+	outputSchemaFor,
+	parseModelAnswer,
+	promptFor,
+	type AskModel,
+	type ModelAnswer,
+	type ModelClassification,
+	type ModelMessage,
+	type ModelOutputSchema,
+	type TradePrompt,
+} from './classify/model';
+export {
 	route,
 	escalate,
 	deadlineFor,

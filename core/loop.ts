@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { messageView, planAcknowledgment, renderTemplate, type AckPlan, type LineType } from './acknowledge';
-import { classify, type Classification } from './classify';
+import { classify, type Classification, type ClassifyInput } from './classify';
+import { askModelFor, mergeModel, type AskModel, type ModelClassification } from './classify/model';
 import { ConcurrentUpdateError, RecoveryInputError } from './errors';
 import {
 	ACK_SAFETY_NET_MS,
@@ -500,30 +501,62 @@ export class RecoveryLoop {
 		caseId: string,
 		extraTexts: string[] = [],
 	): Promise<{ case: Case; classification: Classification; raised: boolean }> {
-		let classification!: Classification;
+		return this.classifyCase(caseId, extraTexts, (k) => k);
+	}
+
+	/**
+	 * Classify with a language model beside the rules: the model is asked outside the case's save (a retried save
+	 * does not ask again), its answer is merged on the rules (a floor it may only raise), and a timeout, error or
+	 * malformed answer leaves the rules' classification with the reason.
+	 */
+	async classifyWithModel(
+		caseId: string,
+		ask: AskModel,
+		opts: { extraTexts?: string[]; timeoutMs?: number } = {},
+	): Promise<{ case: Case; classification: ModelClassification; raised: boolean }> {
+		const current = await this.deps.store.getCase(caseId);
+		if (!current) throw new RecoveryInputError('caseId', caseId, 'No case has this id.');
+		const { profile, input } = this.classifyInput(current, opts.extraTexts ?? []);
+		const answer = await askModelFor(ask, profile, input, opts.timeoutMs);
+		return this.classifyCase(caseId, opts.extraTexts ?? [], (k) => mergeModel(k, answer));
+	}
+
+	/** What the rules read from a case: every word the caller left, repeats, timing. */
+	private classifyInput(c: Case, extraTexts: string[]): { profile: Profile; input: ClassifyInput } {
+		const profile = this.profile(c.businessId);
+		const first = c.calls[0];
+		const last = c.calls[c.calls.length - 1];
+		const texts = [
+			...c.calls.map((k) => k.voicemail?.transcript ?? ''),
+			...c.replies.map((r) => r.body),
+			...extraTexts,
+		].filter(Boolean);
+		const vmSec = Math.max(0, ...c.calls.map((k) => k.voicemail?.durationSec ?? 0));
+		const input: ClassifyInput = {
+			texts,
+			callCount: c.calls.length,
+			minutesBetweenCalls:
+				c.calls.length > 1 ? (Date.parse(last.startedAt) - Date.parse(first.startedAt)) / 60000 : undefined,
+			timing: timingOf(profile, first.startedAt),
+			reason: last.reason,
+			voicemailSec: vmSec || undefined,
+			knownCustomer: profile.classification.knownCustomers.includes(c.caller),
+		};
+		return { profile, input };
+	}
+
+	/** Classifies a case by the rules, refined by `merge`, and saves it with the deadline its urgency implies. */
+	private async classifyCase<K extends Classification>(
+		caseId: string,
+		extraTexts: string[],
+		merge: (rules: Classification) => K,
+	): Promise<{ case: Case; classification: K; raised: boolean }> {
+		let classification!: K;
 		let raised = false;
 		const c = await this.mutate(caseId, (c) => {
-			const profile = this.profile(c.businessId);
-			const first = c.calls[0];
-			const last = c.calls[c.calls.length - 1];
-			const texts = [
-				...c.calls.map((k) => k.voicemail?.transcript ?? ''),
-				...c.replies.map((r) => r.body),
-				...extraTexts,
-			].filter(Boolean);
-			const vmSec = Math.max(0, ...c.calls.map((k) => k.voicemail?.durationSec ?? 0));
-			const timing = timingOf(profile, first.startedAt);
-			classification = classify(profile, {
-				texts,
-				callCount: c.calls.length,
-				minutesBetweenCalls:
-					c.calls.length > 1 ? (Date.parse(last.startedAt) - Date.parse(first.startedAt)) / 60000 : undefined,
-				timing,
-				reason: last.reason,
-				voicemailSec: vmSec || undefined,
-				knownCustomer: profile.classification.knownCustomers.includes(c.caller),
-			});
-			const key = `classify:${classification.urgency}:${classification.serviceType}:${texts.length}:${c.calls.length}`;
+			const { profile, input } = this.classifyInput(c, extraTexts);
+			classification = merge(classify(profile, input));
+			const key = `classify:${classification.urgency}:${classification.serviceType}:${input.texts.length}:${c.calls.length}`;
 			const next = applyClassification(c, classification, key, this.now());
 			raised = next !== c && !!c.urgency && URGENCIES.indexOf(classification.urgency) < URGENCIES.indexOf(c.urgency);
 			// An owned case whose urgency rose gets the tighter deadline of its new urgency, counted from detection.

@@ -239,6 +239,10 @@ export const ProfileSchema = z.object({
 			lowWords: z.array(z.string()).default([]),
 			knownCustomers: z.array(e164).default([]),
 			repeatWindowMinutes: z.number().positive().default(30),
+			/** The language model's prompt for this business, replacing its trade's default (core/classify/model.ts). */
+			modelPrompt: z
+				.object({ role: z.string().max(2000).optional(), guidance: z.array(z.string().max(500)).max(30).optional() })
+				.optional(),
 		})
 		.default({}),
 });

@@ -1,14 +1,21 @@
-import { URGENCIES } from '../../core';
+import { RecoveryInputError, URGENCIES, type Classification, type ModelClassification } from '../../core';
+import type { ModelConfigNode } from '../ModelConfig/openai-chat';
 import { caseIdOfMsg, loopForNode, onInput, type NodeRedNode, type RED } from '../shared/node-red';
 
 export = function register(RED: RED) {
-	function UrgencyClassifierNode(this: NodeRedNode, config: { store: string; business: string }) {
+	function UrgencyClassifierNode(this: NodeRedNode, config: { store: string; business: string; model?: string }) {
 		RED.nodes.createNode(this, config);
 		onInput(this, async (msg) => {
 			const { loop } = await loopForNode(RED, config, { twilio: 'none' });
 			const extra = typeof msg.text === 'string' && msg.text.trim() ? [msg.text] : [];
-			const r = await loop.classify(caseIdOfMsg(msg), extra);
-			const k = r.classification;
+			const model = modelOf(RED, config.model);
+			const r = model
+				? await loop.classifyWithModel(caseIdOfMsg(msg), model.chat!.ask, {
+						extraTexts: extra,
+						timeoutMs: model.timeoutMs,
+					})
+				: await loop.classify(caseIdOfMsg(msg), extra);
+			const k: Classification & Partial<ModelClassification> = r.classification;
 			msg.caseId = r.case.caseId;
 			msg.payload = {
 				...(typeof msg.payload === 'object' ? msg.payload : {}),
@@ -20,14 +27,35 @@ export = function register(RED: RED) {
 				score: k.score,
 				reasons: k.reasons,
 				raised: r.raised,
+				...(k.model ? modelFields(k.model) : {}),
 			};
 			const outputs = URGENCIES.map((u) => (u === k.urgency ? msg : null));
+			const by = k.model ? (k.model.used ? ' (model)' : ' (rules: model failed)') : '';
 			return {
 				outputs,
-				status: `${k.urgency}, ${k.serviceType}`,
+				status: `${k.urgency}, ${k.serviceType}${by}`,
 				fill: k.urgency === 'emergency' ? 'yellow' : 'green',
 			};
 		});
 	}
 	RED.nodes.registerType('urgency-classifier', UrgencyClassifierNode);
 };
+
+/** The picked language model config node, or undefined for rules only; a broken one is an error to fix. */
+function modelOf(RED: RED, id: string | undefined): ModelConfigNode | undefined {
+	if (!id) return undefined;
+	const node = RED.nodes.getNode(id) as ModelConfigNode | null;
+	if (!node) throw new RecoveryInputError('model', id, 'Pick a language model config node, or none for rules only.');
+	if (node.problem || !node.chat)
+		throw node.problem ?? new RecoveryInputError('model', id, 'Fix the language model config node.');
+	return node;
+}
+
+function modelFields(m: ModelClassification['model']) {
+	return {
+		summary: m.summary,
+		language: m.language,
+		preferredCallbackTime: m.preferredCallbackTime,
+		model: { used: m.used, ...(m.error ? { error: m.error } : {}) },
+	};
+}
