@@ -137,3 +137,4 @@ export {
 	type WebhookRequest,
 } from './trigger';
 export { renderReport, buildReport, REPORT_PERIODS, type ReportProtection, type ReportFilter } from './report';
+export { callerTextCosts, describeTextCosts, type TextCost } from './acknowledge/preview';

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { callerTextCosts, describeTextCosts } from '../core/acknowledge/preview';
 import { countSegments } from '../core/acknowledge/segments';
 import { RecoveryInputError } from '../core/errors';
 import { RecoveryLoop } from '../core/loop';
@@ -367,7 +368,12 @@ export function formatWeek(r: WeekResult): string {
 	const zone = zoneOf(r.profile.timeZone);
 	const names = new Map(r.profile.roster.filter((m) => m.phone).map((m) => [m.phone!, m.name]));
 	const people = [...new Set(r.texts.map((t) => t.to))];
-	const lines: string[] = [`# ${r.profile.name}: what each person received`, ''];
+	const lines: string[] = [
+		`# ${r.profile.name}: what each person received`,
+		'',
+		`Segments per text (Twilio bills each): ${describeTextCosts(callerTextCosts(r.profile, new Date(r.texts[0]?.at ?? Date.now())))}`,
+		'',
+	];
 	const owners = people.filter((p) => names.has(p));
 	const callers = people.filter((p) => !names.has(p));
 	for (const p of [...callers, ...owners]) {

@@ -60,7 +60,7 @@ export const DEFAULT_MESSAGES = {
 		'{{business.name}}: sorry we missed your call. Closed for {{holidayName}}; we open {{nextOpen}}.{{#emergencyLine}} Emergency? Call {{emergencyLine}}.{{/emergencyLine}} Reply STOP to opt out.',
 	/** A text held back by quiet hours that goes out once the business is open: the call was earlier, not now. */
 	missedEarlier:
-		"{{business.name}}: sorry we missed your call {{callWhen}}. We're open now and will call you back soon. Reply with what you need. Reply STOP to opt out.",
+		"{{business.name}}: sorry we missed your call {{callWhen}}. We're open now and will call you back soon. Reply STOP to opt out.",
 	help: '{{business.name}}: reply with what you need and we will call you back{{#business.phone}}, or call {{business.phone}}{{/business.phone}}. Reply STOP to opt out.',
 	optOutConfirm:
 		'You have been unsubscribed from {{business.name}} and will receive no more messages. Reply START to resubscribe.',

@@ -1,14 +1,32 @@
+import { callerTextCosts, describeTextCosts, type TextCost } from '../../core';
 import type { RecoveryInputError } from '../../core';
 import {
 	closeSharedStore,
 	parseBusinessConfig,
+	readBody,
 	statusCallbackUrlFrom,
 	storeConfigOf,
 	type BusinessConfigNode,
+	type HttpHandler,
 	type RED,
 	type StoreConfigNode,
 	type TwilioConfigNode,
 } from '../shared/node-red';
+
+/** Each business's caller texts with their segment counts, or the profile's problem. */
+function textCostsOf(profile: string): {
+	businesses?: { name: string; costs: TextCost[]; summary: string }[];
+	problem?: string;
+} {
+	const parsed = parseBusinessConfig(profile);
+	if (!parsed.businesses) return { problem: parsed.problem };
+	return {
+		businesses: parsed.businesses.list.map((p) => {
+			const costs = callerTextCosts(p);
+			return { name: p.name, costs, summary: describeTextCosts(costs) };
+		}),
+	};
+}
 
 /** The three config nodes every Missed Call Recovery node shares: Twilio account, store, business profiles. */
 export = function register(RED: RED) {
@@ -62,4 +80,18 @@ export = function register(RED: RED) {
 		if (parsed.problem) this.error(`Business profile: ${parsed.problem}`);
 	}
 	RED.nodes.registerType('mcr-business', BusinessNode);
+
+	// The editor shows what each caller text costs while the profile is edited (SMS segments are billed one by one).
+	const permit: HttpHandler = RED.auth?.needsPermission('mcr-business.read') ?? ((_q, _s, next) => next?.());
+	RED.httpAdmin?.post('/mcr-business/text-costs', permit, (req, res) => {
+		void readBody(req)
+			.then(({ raw, parsed }) => {
+				const body = (parsed ?? JSON.parse(raw || '{}')) as { profile?: string };
+				const answer = textCostsOf(body.profile ?? '');
+				res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+			})
+			.catch((e: Error) =>
+				res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: e.message })),
+			);
+	});
 };

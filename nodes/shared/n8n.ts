@@ -14,6 +14,8 @@ import {
 	type IDataObject,
 } from 'n8n-workflow';
 import {
+	callerTextCosts,
+	describeTextCosts,
 	IllegalTransitionError,
 	openStore,
 	ProviderError,
@@ -240,7 +242,10 @@ export async function workspaceTest(
 		await store.close();
 		return {
 			status: 'OK',
-			message: `${b.list.length} business${b.list.length > 1 ? 'es' : ''}, store ready with ${n} case(s)`,
+			// What each caller text costs is shown here, where the profile is edited (Twilio bills per segment).
+			message: `${b.list.length} business${b.list.length > 1 ? 'es' : ''}, store ready with ${n} case(s); ${b.list
+				.map((p) => `${p.name}: ${describeTextCosts(callerTextCosts(p))}`)
+				.join('; ')}`,
 		};
 	} catch (e) {
 		return { status: 'Error', message: (e as Error).message };

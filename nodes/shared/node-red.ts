@@ -48,15 +48,15 @@ export interface Msg {
 	[key: string]: unknown;
 }
 
+/** A request handler as Express (and so Node-RED's HTTP apps) calls it. */
+export type HttpHandler = (
+	req: IncomingMessage & { originalUrl?: string; protocol?: string; get?(h: string): string | undefined },
+	res: ServerResponse & { status?(n: number): unknown },
+	next?: () => void,
+) => void;
+
 export interface HttpApp {
-	post(
-		path: string,
-		...handlers: ((
-			req: IncomingMessage & { originalUrl?: string; protocol?: string; get?(h: string): string | undefined },
-			res: ServerResponse & { status?(n: number): unknown },
-			next?: () => void,
-		) => void)[]
-	): void;
+	post(path: string, ...handlers: HttpHandler[]): void;
 	_router?: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] };
 	router?: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] };
 }
@@ -72,6 +72,9 @@ export interface RED {
 		getNode(id: string): unknown;
 	};
 	httpNode: HttpApp;
+	/** The editor's own HTTP API (behind the editor's login); absent in some embedded setups. */
+	httpAdmin?: HttpApp;
+	auth?: { needsPermission(permission: string): HttpHandler };
 	settings: { userDir?: string; httpNodeRoot?: string };
 	_?: (key: string) => string;
 }

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { callerTextCosts, describeTextCosts } from '../../core/acknowledge/preview';
 import {
 	cases,
 	countSegments,
@@ -202,5 +203,20 @@ describe('acknowledgment', () => {
 			}),
 			{ numRuns: 3000 },
 		);
+	});
+
+	test('the default caller texts fit one segment for a 20-character name; a long one is flagged with its count', () => {
+		const week = new Date('2026-12-21T15:00:00Z');
+		const typical = plumber({ name: 'Lakeside Plumbing Co', emergencyLine: '+13125550911' });
+		const costs = callerTextCosts(typical, week);
+		expect(costs.map((c) => c.message).sort()).toEqual(['afterHours', 'businessHours', 'holiday', 'missedEarlier']);
+		for (const c of costs)
+			expect({ message: c.message, segments: c.segments }).toEqual({ message: c.message, segments: 1 });
+		const long = plumber({
+			name: 'Northside Heating, Cooling and Plumbing',
+			bookingUrl: 'https://cal.com/northside/visit',
+		});
+		const summary = describeTextCosts(callerTextCosts(long, week));
+		expect(summary).toMatch(/businessHours 2 segments \(\d+ GSM-7 characters: shorten it/);
 	});
 });

@@ -396,7 +396,7 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		expect(toCaller('+13125550127')).toHaveLength(1);
 		// Sent at opening, it says the call was last night and that the business is open now, never "we are closed".
 		expect(toCaller('+13125550127')[0].body).toBe(
-			"Acme Plumbing: sorry we missed your call last night at 9:30 PM. We're open now and will call you back soon. Reply with what you need. Reply STOP to opt out.",
+			"Acme Plumbing: sorry we missed your call last night at 9:30 PM. We're open now and will call you back soon. Reply STOP to opt out.",
 		);
 	});
 
