@@ -4,6 +4,7 @@ import type { Profile } from '../profile/schema';
 import { timingOf } from '../profile/timing';
 import { compileSet, findMatches, type Match, type PatternSet } from './match';
 import {
+	CALM_WORDS,
 	EXPOSURE,
 	LOW_WORDS,
 	LOW_WORDS_ES,
@@ -68,6 +69,7 @@ interface Compiled {
 	safety: PatternSet;
 	high: PatternSet;
 	low: PatternSet;
+	calm: PatternSet;
 	vulnerable: PatternSet;
 	heatLoss: PatternSet;
 	coolLoss: PatternSet;
@@ -94,6 +96,7 @@ function compiledFor(trade: Trade, language: Language): Compiled {
 		safety: set([...SHARED_SAFETY[language], ...words.emergencyWords]),
 		high: set(words.highWords),
 		low: set([...SHARED_LOW[language], ...words.lowWords]),
+		calm: set(CALM_WORDS[language]),
 		vulnerable: set(VULNERABLE[language]),
 		heatLoss: set(EXPOSURE[language].heatLoss),
 		coolLoss: set(EXPOSURE[language].coolLoss),
@@ -129,6 +132,7 @@ interface Heard {
 	safety: Match[];
 	high: Match[];
 	low: Match[];
+	calm: Match[];
 	vulnerable: Match[];
 	heatLoss: Match[];
 	coolLoss: Match[];
@@ -146,6 +150,7 @@ function hear(profile: Profile, texts: string[]): Heard {
 		safety: [],
 		high: [],
 		low: [],
+		calm: [],
 		vulnerable: [],
 		heatLoss: [],
 		coolLoss: [],
@@ -173,6 +178,7 @@ function hear(profile: Profile, texts: string[]): Heard {
 		add(heard.high, customSet(custom.highWords, language));
 		add(heard.low, c.low);
 		add(heard.low, customSet(custom.lowWords, language));
+		add(heard.calm, c.calm);
 		add(heard.vulnerable, c.vulnerable);
 		add(heard.heatLoss, c.heatLoss);
 		add(heard.coolLoss, c.coolLoss);
@@ -243,7 +249,10 @@ export function classify(profile: Profile, input: ClassifyInput): Classification
 	if (spoken.length)
 		reasons.push(`language: ${spoken.map((l) => LANGUAGE_NAMES[l]).join(', ')} (detected per message)`);
 
-	const negated = [...new Set([...heard.safety, ...heard.high].filter((m) => m.negated).map((m) => m.said))];
+	const calmSaid = new Set(heard.calm.map((m) => m.said));
+	const negated = [
+		...new Set([...heard.safety, ...heard.high].filter((m) => m.negated && !calmSaid.has(m.said)).map((m) => m.said)),
+	];
 	if (negated.length) {
 		signals.push({ kind: 'negated', said: negated, points: 0 });
 		reasons.push(`caller said ${quote(negated)}: negated, not counted`);
@@ -255,7 +264,11 @@ export function classify(profile: Profile, input: ClassifyInput): Classification
 	const high = counted(heard.high).filter((w) => !safety.includes(w));
 	if (high.length) score += point('high', high, 25, `caller mentioned ${quote(high)}: needs attention today (+25)`);
 	const low = counted(heard.low);
-	if (low.length && !safety.length) score += point('low', low, -20, `caller mentioned ${quote(low)}: no rush (-20)`);
+	const calm = counted(heard.calm);
+	if (low.length && !safety.length)
+		score += point('low', low, -20, `caller mentioned ${quote(low)}: shopping or planning, no rush (-20)`);
+	else if (calm.length && !safety.length)
+		score += point('low', calm, -10, `caller said ${quote(calm)}: a problem, but not for today (-10)`);
 
 	score += weigh(heard, point);
 
@@ -306,10 +319,13 @@ export function classify(profile: Profile, input: ClassifyInput): Classification
 
 	let serviceType = preset.services[0].type;
 	let best: Match[] = [];
+	let bestWeight = 0;
 	for (const s of preset.services) {
 		const found = heard.services.get(s.type) ?? [];
-		if (found.length > best.length) {
+		const weight = found.reduce((n, m) => n + m.weight, 0);
+		if (weight > bestWeight) {
 			best = found;
+			bestWeight = weight;
 			serviceType = s.type;
 		}
 	}

@@ -13,6 +13,8 @@ export type Macros = Record<string, readonly string[]>;
 
 interface Slot {
 	stems: Set<string>;
+	/** `!word`: this word must be under a negation ("furnace ... isn't working"). */
+	negated: boolean;
 	/** Words allowed between the previous slot and this one. */
 	gap: number;
 }
@@ -34,6 +36,8 @@ export interface Match {
 	/** The caller's words, as said. */
 	said: string;
 	negated: boolean;
+	/** Words in the pattern: a longer phrase is more specific ("water heater" over "leaking"). */
+	weight: number;
 }
 
 const PHRASE_GAP = 1;
@@ -48,25 +52,27 @@ function compileSequence(text: string, language: Language, macros: Macros): Sequ
 			gap = WIDE_GAP;
 			continue;
 		}
+		const negated = piece.startsWith('!');
 		const stems = new Set<string>();
-		for (const alt of piece.split('|')) {
+		for (const alt of (negated ? piece.slice(1) : piece).split('|')) {
 			const words = alt.startsWith('{') && alt.endsWith('}') ? (macros[alt.slice(1, -1)] ?? []) : [alt];
 			for (const w of words) {
 				const clean = w.toLowerCase().replace(/['’]/g, '');
 				if (clean) stems.add(stem(clean, language));
 			}
 		}
-		slots.push({ stems, gap: slots.length ? Math.max(gap, PHRASE_GAP) : 0 });
+		slots.push({ stems, negated, gap: slots.length ? Math.max(gap, PHRASE_GAP) : 0 });
 		gap = 0;
 	}
 	return { slots };
 }
 
 export function compilePattern(source: string, language: Language, macros: Macros): Pattern {
-	const negated = source.trim().startsWith('!');
-	const body = negated ? source.trim().slice(1) : source;
-	const parts = body.split(' ~ ').map((p) => compileSequence(p, language, macros));
-	return { source, negated, parts: parts.filter((p) => p.slots.length) };
+	const parts = source
+		.split(' ~ ')
+		.map((p) => compileSequence(p, language, macros))
+		.filter((p) => p.slots.length);
+	return { source, negated: parts[0]?.slots[0]?.negated ?? false, parts };
 }
 
 export function compileSet(sources: readonly string[], language: Language, macros: Macros): PatternSet {
@@ -86,13 +92,14 @@ export function compileSet(sources: readonly string[], language: Language, macro
 /** The end of a sequence starting at `start`, or -1. */
 function sequenceAt(seq: Sequence, tokens: Token[], start: number): number {
 	if (!seq.slots[0].stems.has(tokens[start].stem)) return -1;
+	if (seq.slots[0].negated && tokens[start].negatedBy < 0) return -1;
 	let at = start;
 	for (let k = 1; k < seq.slots.length; k++) {
 		const slot = seq.slots[k];
 		let found = -1;
 		for (let q = at + 1; q <= at + 1 + slot.gap && q < tokens.length; q++) {
 			if (tokens[q].sentence !== tokens[start].sentence) break;
-			if (slot.stems.has(tokens[q].stem)) {
+			if (slot.stems.has(tokens[q].stem) && (!slot.negated || tokens[q].negatedBy >= 0)) {
 				found = q;
 				break;
 			}
@@ -110,13 +117,17 @@ function said(tokens: Token[], from: number, to: number): string {
 		.join(' ');
 }
 
+function weightOf(p: Pattern): number {
+	return p.parts.reduce((n, part) => n + part.slots.length, 0);
+}
+
 function matchAt(p: Pattern, tokens: Token[], i: number): Match | undefined {
 	for (let k = 0; k < p.parts.length; k++) {
 		const end = sequenceAt(p.parts[k], tokens, i);
 		if (end < 0) continue;
 		const negated = tokens[i].negatedBy >= 0;
 		const cue = negated ? tokens[i].negatedBy : i;
-		if (p.parts.length === 1) return { pattern: p.source, said: said(tokens, cue, end), negated };
+		if (p.parts.length === 1) return { pattern: p.source, said: said(tokens, cue, end), negated, weight: weightOf(p) };
 		// Unordered pair: the other part anywhere near, in the same sentence.
 		const other = p.parts[1 - k];
 		for (let j = Math.max(0, i - UNORDERED_WINDOW); j <= Math.min(tokens.length - 1, end + UNORDERED_WINDOW); j++) {
@@ -127,7 +138,7 @@ function matchAt(p: Pattern, tokens: Token[], i: number): Match | undefined {
 			const from = Math.min(cue, j);
 			const to = Math.max(end, otherEnd);
 			const neg = negated || tokens[j].negatedBy >= 0;
-			return { pattern: p.source, said: said(tokens, from, to), negated: neg };
+			return { pattern: p.source, said: said(tokens, from, to), negated: neg, weight: weightOf(p) };
 		}
 	}
 	return undefined;

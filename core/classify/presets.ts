@@ -171,6 +171,8 @@ export const SAFETY_WORDS_ES = [
 	'descarga|toque|toques',
 	'inconsciente',
 	'{water} ... {pour} ... {ceiling}',
+	// Spanish puts the verb first: "está entrando agua por el techo".
+	'{pour} ... agua ... {ceiling}',
 ];
 export const SAFETY_WORDS_FR = [
 	'odeur|sent ... gaz',
@@ -190,40 +192,20 @@ export const SAFETY_WORDS_FR = [
 	'{water} ... {pour} ... {ceiling}',
 ];
 
-export const LOW_WORDS = [
-	'quote',
-	'estimate',
-	'price',
-	'pricing',
-	'how much',
-	'no rush',
-	'whenever',
-	'next month',
-	'brochure',
-	'information',
-	'!urgent|emergency|hurry|rush|pressing|big',
-];
-export const LOW_WORDS_ES = [
-	'cotización',
-	'presupuesto',
-	'precio',
-	'cuánto cuesta',
-	'sin prisa',
-	'!prisa|urgente|emergencia|apuro',
-	'cuando puedan',
-	'próximo mes',
-	'información',
-];
-export const LOW_WORDS_FR = [
-	'soumission',
-	'estimation',
-	'prix',
-	'combien',
-	'!pressé|presse|urgent|urgence',
-	'quand vous pourrez',
-	'mois prochain',
-	'information',
-];
+/** Shopping and planning: a quote, a price, next month. Low. */
+export const LOW_WORDS = ['quote', 'estimate', 'price', 'pricing', 'how much', 'next month', 'brochure', 'information'];
+export const LOW_WORDS_ES = ['cotización', 'presupuesto', 'precio', 'cuánto cuesta', 'próximo mes', 'información'];
+export const LOW_WORDS_FR = ['soumission', 'estimation', 'prix', 'combien', 'mois prochain', 'information'];
+
+/**
+ * Reassurance: "nothing urgent", "no rush", "whenever". The caller still has a problem, only not for today, so
+ * it lowers the score less than shopping does (a dead outlet "not urgent" stays normal).
+ */
+export const CALM_WORDS: Record<Language, string[]> = {
+	en: ['no rush', 'whenever', 'when you can|get', '!urgent|emergency|hurry|rush|pressing|big'],
+	es: ['sin prisa', '!prisa|urgente|emergencia|apuro', 'cuando puedan|pueda'],
+	fr: ['!pressé|presse|urgent|urgence|pressant', 'quand vous pourrez', 'pas pressé'],
+};
 
 /** People for whom losing heat, cooling or power is dangerous. */
 export const VULNERABLE: Record<Language, string[]> = {
@@ -345,7 +327,15 @@ export const PRESETS: Record<Trade, TradePreset> = {
 		services: [
 			{
 				type: 'heating',
-				words: ['{heat}', 'heat pump', 'thermostat ... heat', 'cold ... house|inside', 'blowing ... cold'],
+				words: [
+					'furnace|boiler|heater|heating|radiator|radiators|pilot|baseboard',
+					'!heat',
+					'heat ~ {broken}',
+					'heat pump',
+					'heat comes|come|goes|works',
+					'cold ... house|inside',
+					'blowing ... cold',
+				],
 			},
 			{
 				type: 'cooling',
@@ -607,7 +597,7 @@ export const PRESETS: Record<Trade, TradePreset> = {
 			lowWords: ['cargador', 'ventilador de techo', 'iluminación'],
 			services: {
 				repair: ['enchufe|contacto|tomacorriente', 'apagador', 'luz|luces', 'parpadean|parpadea', 'chispas', 'toque'],
-				panel: ['panel|caja de fusibles|breaker|interruptor principal'],
+				panel: ['panel|breaker|fusibles', 'interruptor principal'],
 				installation: ['instalar|instalación', 'cargador', 'ventilador'],
 			},
 		},
