@@ -52,9 +52,10 @@ export interface Classification {
 	timing: Timing;
 	score: number;
 	reasons: string[];
-	/** The language of most of the caller's words (English when there were none). */
-	language: Language;
-	signals: Signal[];
+	/** The language of most of the caller's words (English when there were none). Optional for older callers. */
+	language?: Language;
+	/** The evidence behind the score, by kind; classify() always fills it. */
+	signals?: Signal[];
 }
 
 const THRESHOLDS: [Urgency, number][] = [

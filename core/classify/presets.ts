@@ -811,6 +811,9 @@ export const PRESETS: Record<Trade, TradePreset> = {
 		],
 		highWords: [
 			'court date',
+			'rear ended|rear-ended',
+			'crash',
+			'hurt|hurts',
 			'deadline',
 			'accident',
 			'injured',
@@ -926,7 +929,7 @@ export const PRESETS: Record<Trade, TradePreset> = {
 			'lost ... key|keys|fob',
 			'changed today',
 			'locks changed today',
-			'store|office|shop ... open',
+			'we open|opening in',
 		],
 		lowWords: ['rekey', 'new locks quote', 'smart lock', 'master key', 'copy', 'spare key'],
 		services: [
@@ -937,11 +940,10 @@ export const PRESETS: Record<Trade, TradePreset> = {
 					'lockout',
 					'lost keys',
 					'keys ... in ... {car}',
-					'locked ... in',
+					'locked ... in|inside ... {car}',
 					'fob',
 					'spare key',
 					'car key',
-					'locked',
 				],
 			},
 			{
