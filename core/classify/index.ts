@@ -66,50 +66,57 @@ const THRESHOLDS: [Urgency, number][] = [
 ];
 const EMERGENCY_FLOOR = 80;
 
-interface Compiled {
-	safety: PatternSet;
-	high: PatternSet;
-	low: PatternSet;
-	calm: PatternSet;
-	vulnerable: PatternSet;
-	heatLoss: PatternSet;
-	coolLoss: PatternSet;
-	powerOut: PatternSet;
-	lockedOut: PatternSet;
-	freezing: PatternSet;
-	heatWave: PatternSet;
-	services: { type: string; set: PatternSet }[];
-}
-
 const SHARED_SAFETY: Record<Language, string[]> = { en: SAFETY_WORDS, es: SAFETY_WORDS_ES, fr: SAFETY_WORDS_FR };
 const SHARED_LOW: Record<Language, string[]> = { en: LOW_WORDS, es: LOW_WORDS_ES, fr: LOW_WORDS_FR };
 
-const compiledCache = new Map<string, Compiled>();
-function compiledFor(trade: Trade, language: Language): Compiled {
+type Kind =
+	| 'safety'
+	| 'high'
+	| 'low'
+	| 'calm'
+	| 'vulnerable'
+	| 'heatLoss'
+	| 'coolLoss'
+	| 'powerOut'
+	| 'lockedOut'
+	| 'freezing'
+	| 'heatWave';
+const KINDS: Kind[] = [
+	'safety',
+	'high',
+	'low',
+	'calm',
+	'vulnerable',
+	'heatLoss',
+	'coolLoss',
+	'powerOut',
+	'lockedOut',
+	'freezing',
+	'heatWave',
+];
+
+/** A trade's patterns in one language, all in one set tagged by kind (one pass over the message finds them all). */
+const compiledCache = new Map<string, PatternSet>();
+function compiledFor(trade: Trade, language: Language): PatternSet {
 	const key = `${trade}:${language}`;
 	let c = compiledCache.get(key);
 	if (c) return c;
 	const preset = PRESETS[trade];
 	const words = language === 'en' ? preset : preset[language];
-	const macros = MACROS[language];
-	const set = (list: readonly string[]) => compileSet(list, language, macros);
-	c = {
-		safety: set([...SHARED_SAFETY[language], ...words.emergencyWords]),
-		high: set(words.highWords),
-		low: set([...SHARED_LOW[language], ...words.lowWords]),
-		calm: set(CALM_WORDS[language]),
-		vulnerable: set(VULNERABLE[language]),
-		heatLoss: set(EXPOSURE[language].heatLoss),
-		coolLoss: set(EXPOSURE[language].coolLoss),
-		powerOut: set(EXPOSURE[language].powerOut),
-		lockedOut: set(EXPOSURE[language].lockedOut),
-		freezing: set(WEATHER[language].freezing),
-		heatWave: set(WEATHER[language].heatWave),
-		services: preset.services.map((s) => ({
-			type: s.type,
-			set: set(language === 'en' ? s.words : (preset[language].services[s.type] ?? [])),
-		})),
+	const lists: Record<Kind, readonly string[]> = {
+		safety: [...SHARED_SAFETY[language], ...words.emergencyWords],
+		high: words.highWords,
+		low: [...SHARED_LOW[language], ...words.lowWords],
+		calm: CALM_WORDS[language],
+		vulnerable: VULNERABLE[language],
+		...EXPOSURE[language],
+		...WEATHER[language],
 	};
+	const tagged: [string, string][] = KINDS.flatMap((k) => lists[k].map((w): [string, string] => [w, k]));
+	for (const s of preset.services)
+		for (const w of language === 'en' ? s.words : (preset[language].services[s.type] ?? []))
+			tagged.push([w, `service:${s.type}`]);
+	c = compileSet(tagged, language, MACROS[language]);
 	compiledCache.set(key, c);
 	return c;
 }
@@ -169,28 +176,19 @@ function hear(profile: Profile, texts: string[]): Heard {
 		const tokens = tokenize(text, language);
 		if (!tokens.length) continue;
 		heard.words[language] += tokens.length;
-		const c = compiledFor(profile.trade, language);
+		for (const m of findMatches(compiledFor(profile.trade, language), tokens)) {
+			if (m.tag.startsWith('service:')) {
+				if (m.negated) continue;
+				const type = m.tag.slice(8);
+				heard.services.set(type, [...(heard.services.get(type) ?? []), m]);
+			} else heard[m.tag as Kind].push(m);
+		}
 		const add = (into: Match[], set: PatternSet | undefined) => {
 			if (set) into.push(...findMatches(set, tokens));
 		};
-		add(heard.safety, c.safety);
 		add(heard.safety, customSet(custom.emergencyWords, language));
-		add(heard.high, c.high);
 		add(heard.high, customSet(custom.highWords, language));
-		add(heard.low, c.low);
 		add(heard.low, customSet(custom.lowWords, language));
-		add(heard.calm, c.calm);
-		add(heard.vulnerable, c.vulnerable);
-		add(heard.heatLoss, c.heatLoss);
-		add(heard.coolLoss, c.coolLoss);
-		add(heard.powerOut, c.powerOut);
-		add(heard.lockedOut, c.lockedOut);
-		add(heard.freezing, c.freezing);
-		add(heard.heatWave, c.heatWave);
-		for (const s of c.services) {
-			const found = findMatches(s.set, tokens).filter((m) => !m.negated);
-			if (found.length) heard.services.set(s.type, [...(heard.services.get(s.type) ?? []), ...found]);
-		}
 		const r = readUnits(tokens, language, profile.country);
 		heard.readings.inside.push(...r.inside);
 		heard.readings.outside.push(...r.outside);

@@ -23,6 +23,8 @@ interface Sequence {
 }
 export interface Pattern {
 	source: string;
+	/** What the pattern is evidence of (a kind such as "safety", or "service:leak"), for sets that hold many kinds. */
+	tag: string;
 	negated: boolean;
 	parts: Sequence[];
 }
@@ -38,6 +40,7 @@ export interface Match {
 	negated: boolean;
 	/** Words in the pattern: a longer phrase is more specific ("water heater" over "leaking"). */
 	weight: number;
+	tag: string;
 }
 
 const PHRASE_GAP = 1;
@@ -67,16 +70,22 @@ function compileSequence(text: string, language: Language, macros: Macros): Sequ
 	return { slots };
 }
 
-export function compilePattern(source: string, language: Language, macros: Macros): Pattern {
+export function compilePattern(source: string, language: Language, macros: Macros, tag = ''): Pattern {
 	const parts = source
 		.split(' ~ ')
 		.map((p) => compileSequence(p, language, macros))
 		.filter((p) => p.slots.length);
-	return { source, negated: parts[0]?.slots[0]?.negated ?? false, parts };
+	return { source, tag, negated: parts[0]?.slots[0]?.negated ?? false, parts };
 }
 
-export function compileSet(sources: readonly string[], language: Language, macros: Macros): PatternSet {
-	const patterns = sources.filter((s) => s && s.trim()).map((s) => compilePattern(s, language, macros));
+/** One set for many kinds of evidence: a message is read once, whatever it is searched for. */
+export function compileSet(
+	sources: readonly string[] | readonly (readonly [string, string])[],
+	language: Language,
+	macros: Macros,
+): PatternSet {
+	const tagged = sources.map((s) => (typeof s === 'string' ? ([s, ''] as const) : s));
+	const patterns = tagged.filter(([s]) => s && s.trim()).map(([s, tag]) => compilePattern(s, language, macros, tag));
 	const trigger = new Map<string, number[]>();
 	patterns.forEach((p, i) => {
 		for (const part of p.parts)
@@ -127,7 +136,8 @@ function matchAt(p: Pattern, tokens: Token[], i: number): Match | undefined {
 		if (end < 0) continue;
 		const negated = tokens[i].negatedBy >= 0;
 		const cue = negated ? tokens[i].negatedBy : i;
-		if (p.parts.length === 1) return { pattern: p.source, said: said(tokens, cue, end), negated, weight: weightOf(p) };
+		if (p.parts.length === 1)
+			return { pattern: p.source, said: said(tokens, cue, end), negated, weight: weightOf(p), tag: p.tag };
 		// Unordered pair: the other part anywhere near, in the same sentence.
 		const other = p.parts[1 - k];
 		for (let j = Math.max(0, i - UNORDERED_WINDOW); j <= Math.min(tokens.length - 1, end + UNORDERED_WINDOW); j++) {
@@ -138,7 +148,7 @@ function matchAt(p: Pattern, tokens: Token[], i: number): Match | undefined {
 			const from = Math.min(cue, j);
 			const to = Math.max(end, otherEnd);
 			const neg = negated || tokens[j].negatedBy >= 0;
-			return { pattern: p.source, said: said(tokens, from, to), negated: neg, weight: weightOf(p) };
+			return { pattern: p.source, said: said(tokens, from, to), negated: neg, weight: weightOf(p), tag: p.tag };
 		}
 	}
 	return undefined;

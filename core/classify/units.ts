@@ -146,7 +146,8 @@ const HOURS = new Set(['hours', 'hour', 'hrs', 'horas', 'hora', 'heures', 'heure
 const WITHOUT = new Set(['without', 'no', 'sin', 'sans', 'out']);
 
 function numberAt(t: Token): number | undefined {
-	if (/^\d{1,3}$/.test(t.word)) return Number(t.word);
+	const c = t.word.charCodeAt(0);
+	if (c >= 48 && c <= 57) return /^\d{1,3}$/.test(t.word) ? Number(t.word) : undefined;
 	return NUMBER_WORDS[t.word];
 }
 
