@@ -76,7 +76,7 @@ export interface TradePreset {
 /** Word lists behind `{name}` in patterns, per language. Single words only (they fill one place in a phrase). */
 export const MACROS: Record<Language, Macros> = {
 	en: {
-		heat: ['heat', 'heating', 'heater', 'furnace', 'boiler', 'radiator', 'radiators', 'pilot', 'baseboard'],
+		heat: ['heater', 'furnace', 'boiler', 'radiator', 'radiators', 'pilot', 'baseboard'],
 		ac: ['ac', 'cooling', 'condenser', 'compressor', 'aircon'],
 		broken: ['broken', 'broke', 'stopped', 'quit', 'died', 'dead', 'out', 'failed', 'conked', 'busted'],
 		water: ['water', 'leak', 'leaking', 'dripping'],
@@ -243,6 +243,9 @@ export const EXPOSURE: Record<
 		heatLoss: [
 			'!heat|heating',
 			'{heat} ~ {broken}',
+			// Bare "heat" only as the subject of the failure ("heat's out"), never "out ... heat wave".
+			'heat ... {broken}',
+			'heat ... !work|working|turn|start',
 			'{heat} ... !work|working|turn|relight|light|start',
 			'{heat} ... blowing|blows ... cold',
 		],
@@ -305,6 +308,9 @@ export const PRESETS: Record<Trade, TradePreset> = {
 		highWords: [
 			'!heat|heating',
 			'{heat} ~ {broken}',
+			// Bare "heat" only as the subject of the failure ("heat's out"), never "out ... heat wave".
+			'heat ... {broken}',
+			'heat ... !work|working|turn|start',
 			'{heat} ... !work|working|turn|relight|light|start',
 			'{heat} ... blowing|blows ... cold',
 			'!ac|air|cooling',
@@ -328,9 +334,10 @@ export const PRESETS: Record<Trade, TradePreset> = {
 			{
 				type: 'heating',
 				words: [
-					'furnace|boiler|heater|heating|radiator|radiators|pilot|baseboard',
+					'furnace|boiler|heater|radiator|radiators|pilot|baseboard',
+					'heat ... !work|working|turn|start',
 					'!heat',
-					'heat ~ {broken}',
+					'heat ... {broken}',
 					'heat pump',
 					'heat comes|come|goes|works',
 					'cold ... house|inside',
