@@ -321,7 +321,10 @@ export function classify(profile: Profile, input: ClassifyInput): Classification
 	let bestWeight = 0;
 	for (const s of preset.services) {
 		const found = heard.services.get(s.type) ?? [];
-		const weight = found.reduce((n, m) => n + m.weight, 0);
+		// The same words found by two entries ("leak", "leaking") count once, at their most specific.
+		const bySaid = new Map<string, number>();
+		for (const m of found) bySaid.set(m.said, Math.max(bySaid.get(m.said) ?? 0, m.weight));
+		const weight = [...bySaid.values()].reduce((n, w) => n + w, 0);
 		if (weight > bestWeight) {
 			best = found;
 			bestWeight = weight;
