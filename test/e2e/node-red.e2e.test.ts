@@ -226,6 +226,50 @@ describe.each(VERSIONS)(
 			);
 		}, 120000);
 
+		test('an emergency over its whole ladder: the safety step once, one text per level, a reminder, no repeats', async () => {
+			const caller = '+13125550149';
+			await sim.placeCall({ webhookUrl: hook, from: caller, to: '+13125550199', say: 'I smell gas in the kitchen' });
+			const step = await waitFor(
+				'the safety step to the caller',
+				async () => toCaller(caller).find((m) => m.body.includes('smell gas, leave now')),
+				20000,
+			);
+			expect(step.body).toContain('E2E Plumbing');
+			// Emergency deadlines are 12 s here: level 1, level 2, then the spent ladder's first reminder.
+			const c = await waitFor(
+				'the first reminder',
+				async () => {
+					const x = (await store.listCases({ caller }))[0];
+					return x?.alerts.some((a) => a.kind === 'reminder' && a.status === 'sent') ? x : undefined;
+				},
+				90000,
+				1000,
+			);
+			// A later case escalating is the sign that several more ticks ran over the first one.
+			const marker = '+13125550150';
+			await sim.placeCall({ webhookUrl: hook, from: marker, to: '+13125550199', say: 'sparks from the outlet' });
+			await waitFor(
+				'a later case escalated',
+				async () => ((await store.listCases({ caller: marker }))[0]?.escalationLevel ?? 0) >= 1,
+				60000,
+				1000,
+			);
+			const now = (await store.getCase(c.caseId))!;
+			const sent = now.alerts.filter((a) => a.status === 'sent');
+			// The ladder is Ben then Ana: a case Ben owned first skips his own rung.
+			const first = sent.find((a) => a.kind === 'new-case')!.ownerId;
+			const levels = E2E_PROFILE.routing.escalation.filter((id, i) => i > 0 || id !== first).length;
+			const escalations = Array.from({ length: levels }, () => 'escalation');
+			// An emergency update only when the first alert went out before the transcript made it one (a race here).
+			expect(sent.filter((a) => a.kind === 'emergency').length).toBeLessThanOrEqual(1);
+			const rest = sent.filter((a) => a.kind !== 'emergency').map((a) => a.kind);
+			expect(rest.sort()).toEqual([...escalations, 'new-case', 'reminder']);
+			const texts = sim.messages.filter((m) => m.body.includes(c.caseId.slice(0, 8)));
+			expect(texts).toHaveLength(sent.length);
+			expect(toCaller(caller).filter((m) => m.body.includes('smell gas'))).toHaveLength(1);
+			expect(now.nextReminderAt).toBeTruthy();
+		}, 200000);
+
 		test('the recovery report page is served', async () => {
 			const r = await fetch(`${base}/recovery-report?business=e2e-plumbing&days=1`);
 			expect(r.status).toBe(200);
