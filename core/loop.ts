@@ -4,6 +4,7 @@ import {
 	planAcknowledgment,
 	renderTemplate,
 	sanitizeCallerText,
+	type AckContext,
 	type AckPlan,
 	type LineType,
 } from './acknowledge';
@@ -35,6 +36,7 @@ import {
 } from './provider';
 import { deadlineFor, escalate, route, type RouteDecision } from './route';
 import { countSegments } from './acknowledge/segments';
+import { CapReachedError } from './store/caps';
 import { ACK_SAFETY_NET_MS } from './store/sql-store';
 import type { MessageRecord, RecoveryStore } from './store/types';
 import { bridgeTwiml } from './twilio/twiml';
@@ -183,20 +185,25 @@ export class RecoveryLoop {
 		}
 		const profile = this.profile(current.businessId);
 		const now = this.now();
-		const [optedOut, stats, lineType] = await Promise.all([
+		const [optedOut, stats] = await Promise.all([
 			this.deps.store.isOptedOut(current.businessId, current.caller),
 			this.deps.store.messageStats(current.businessId, current.caller, now),
-			this.lineType(profile, current.caller),
 		]);
-		const plan = planAcknowledgment(profile, current, {
+		const context: AckContext = {
 			now,
 			optedOut,
 			lastAckAt: stats.lastAckAt,
 			sentToCallerLast24h: stats.sentToCallerLast24h,
 			businessSentLastHour: stats.businessSentLastHour,
 			businessSentLastDay: stats.businessSentLastDay,
-			lineType,
-		});
+		};
+		// Every free guard first (opt-out, country, short call, window, caps, quiet hours): the paid line type lookup
+		// runs only for a text that would go out now.
+		let plan = planAcknowledgment(profile, current, context);
+		if (plan.action === 'send') {
+			const lineType = await this.lineType(profile, current.caller);
+			if (lineType) plan = planAcknowledgment(profile, current, { ...context, lineType });
+		}
 		const key = `ack:${current.ack.tries}:${current.ack.status}:${current.ack.sendAt ?? ''}`;
 		if (plan.action === 'skip') {
 			const c = await this.mutate(
@@ -299,25 +306,72 @@ export class RecoveryLoop {
 	}
 
 	/**
+	 * Marks the case as sending and takes its slot under the caps in one commit (the case's own read-save loop, as
+	 * mutate, with the reservation in the save). A full cap comes back as CapReachedError with nothing saved.
+	 */
+	private async markSending(
+		c0: Case,
+		plan: Extract<AckPlan, { action: 'send' }>,
+		key: string,
+		claim: string,
+	): Promise<Case> {
+		const profile = this.profile(c0.businessId);
+		const caps = profile.acknowledgment;
+		for (let i = 0; i < 8; i++) {
+			const current = i === 0 ? c0 : await this.deps.store.getCase(c0.caseId);
+			if (!current) throw new RecoveryInputError('caseId', c0.caseId, 'No case has this id.');
+			// Another run moved the case on (sent, skipped, or marked it first): nothing to send.
+			if (current.ack.status !== c0.ack.status || current.ack.tries !== c0.ack.tries) return current;
+			const at = this.now();
+			const next = recordAck(
+				current,
+				{ status: 'sending', body: plan.body, channel: plan.channel, from: plan.from, claim },
+				`${key}:sending`,
+				at,
+			);
+			if (next === current) return current;
+			try {
+				return await this.deps.store.saveCase(next, {
+					previous: current,
+					reserve: {
+						businessId: c0.businessId,
+						to: plan.to,
+						caseId: c0.caseId,
+						at,
+						hourlyCap: caps.hourlyCap,
+						dailyCap: caps.dailyCap,
+						perCallerDailyCap: caps.perCallerDailyCap,
+					},
+				});
+			} catch (e) {
+				if (!(e instanceof ConcurrentUpdateError)) throw e;
+			}
+		}
+		throw new ConcurrentUpdateError(c0.caseId);
+	}
+
+	/**
 	 * Sends for the case just read by acknowledge(). The case says "sending" before the text goes out, in its own
-	 * commit, so a crash mid-send leaves a trace the sweep settles with the provider (at most one text, never none).
+	 * commit that also takes the text's slot under the caps, so a crash mid-send leaves a trace the sweep settles with
+	 * the provider (at most one text, never none), and sends in flight together never pass a cap. A send that ends
+	 * without a text (refused, or retries ran out) gives its slot back; a retry takes a new one.
 	 */
 	private async sendAck(c0: Case, plan: Extract<AckPlan, { action: 'send' }>, key: string): Promise<AckOutcome> {
 		const caseId = c0.caseId;
 		const claim = randomUUID();
-		const marked = await this.mutate(
-			caseId,
-			(c) =>
-				c.ack.status === c0.ack.status && c.ack.tries === c0.ack.tries
-					? recordAck(
-							c,
-							{ status: 'sending', body: plan.body, channel: plan.channel, from: plan.from, claim },
-							`${key}:sending`,
-							this.now(),
-						)
-					: c,
-			{ known: c0 },
-		);
+		let marked: Case;
+		try {
+			marked = await this.markSending(c0, plan, key, claim);
+		} catch (e) {
+			if (!(e instanceof CapReachedError)) throw e;
+			const at = this.now();
+			const c = await this.mutate(
+				caseId,
+				(c) => recordAck(c, { status: 'skipped', reason: `${e.reason}: ${e.detail}` }, key, at),
+				{ known: c0 },
+			);
+			return { case: c, plan: { action: 'skip', reason: e.reason, detail: e.detail } };
+		}
 		if (marked.ack.claim !== claim)
 			return { case: marked, plan: { action: 'none', reason: `another run got there first (${marked.ack.status})` } };
 		try {
@@ -356,6 +410,16 @@ export class RecoveryLoop {
 		} catch (e) {
 			const err = e as ProviderError;
 			const at = this.now();
+			// The text did not leave: its slot under the caps is given back with the error.
+			const release: MessageRecord = {
+				businessId: c0.businessId,
+				to: plan.to,
+				kind: 'ack',
+				at,
+				status: 'failed',
+				caseId,
+				errorCode: err.code,
+			};
 			if (err instanceof ProviderError && !err.retryable) {
 				if (err.kind === 'opted-out')
 					await this.deps.store.setOptOut(c0.businessId, plan.to, true, `provider error ${err.code}`, at);
@@ -363,7 +427,7 @@ export class RecoveryLoop {
 				const c = await this.mutate(
 					caseId,
 					(c) => recordAck(c, { status: 'skipped', reason: `${reason}: ${err.message}` }, key, at),
-					{ known: marked },
+					{ known: marked, messages: [release] },
 				);
 				return { case: c, plan, error: err.message };
 			}
@@ -372,7 +436,7 @@ export class RecoveryLoop {
 			const c = await this.mutate(
 				caseId,
 				(c) => recordAck(c, { status: 'failed', error: { code: err.code, message: err.message }, retryAt }, key, at),
-				{ known: marked },
+				{ known: marked, messages: [release] },
 			);
 			return { case: c, plan, error: err.message };
 		}

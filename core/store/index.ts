@@ -5,7 +5,16 @@ import { SqliteDriver } from './sqlite';
 import { SqlStore } from './sql-store';
 import type { RecoveryStore } from './types';
 
-export type { RecoveryStore, CaseFilter, MessageRecord, CallerMessageStats, OpenCaseResult } from './types';
+export type {
+	RecoveryStore,
+	CaseFilter,
+	MessageRecord,
+	CallerMessageStats,
+	OpenCaseResult,
+	AckReservation,
+	SaveCaseOptions,
+} from './types';
+export { CapReachedError } from './caps';
 export { SqlStore } from './sql-store';
 export { SCHEMA_VERSION } from './schema';
 
