@@ -36,7 +36,7 @@ import {
 } from './provider';
 import { deadlineFor, escalate, route, type RouteDecision } from './route';
 import { countSegments } from './acknowledge/segments';
-import { CapReachedError } from './store/caps';
+import { CapReachedError, RELEASED } from './store/caps';
 import { ACK_SAFETY_NET_MS } from './store/sql-store';
 import type { MessageRecord, RecoveryStore } from './store/types';
 import { bridgeTwiml } from './twilio/twiml';
@@ -182,6 +182,15 @@ export class RecoveryLoop {
 		if (current.ack.status === 'sending') {
 			const settled = await this.settleUnfinishedSend(current, !!opts.force);
 			if (settled) return settled;
+			// The cut-off send is to go again: the slot it held under the caps is given back before the caps are read.
+			await this.deps.store.recordMessage({
+				businessId: current.businessId,
+				to: current.caller,
+				kind: 'ack',
+				at: this.now(),
+				status: RELEASED,
+				caseId,
+			});
 		}
 		const profile = this.profile(current.businessId);
 		const now = this.now();
@@ -341,6 +350,7 @@ export class RecoveryLoop {
 						hourlyCap: caps.hourlyCap,
 						dailyCap: caps.dailyCap,
 						perCallerDailyCap: caps.perCallerDailyCap,
+						afterCutOff: c0.ack.status === 'sending',
 					},
 				});
 			} catch (e) {

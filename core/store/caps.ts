@@ -60,7 +60,7 @@ async function releaseStale(db: SqlDriver, r: AckReservation): Promise<void> {
  * a few statements), so two workers cannot both read 99 and both send the hundredth.
  */
 export async function reserveAck(db: SqlDriver, r: AckReservation, notSent: readonly string[]): Promise<void> {
-	await releaseStale(db, r);
+	if (r.afterCutOff) await releaseStale(db, r);
 	if (db.dialect === 'postgres') await db.all('SELECT pg_advisory_xact_lock(7423002, hashtext(?))', [r.businessId]);
 	const t = Date.parse(r.at);
 	const hourAgo = new Date(t - 3600e3).toISOString();

@@ -43,6 +43,8 @@ export interface AckReservation {
 	hourlyCap: number;
 	dailyCap: number;
 	perCallerDailyCap: number;
+	/** The case's last send was cut off (a crash) and never left: the slot it may still hold is given back first. */
+	afterCutOff?: boolean;
 }
 
 export interface SaveCaseOptions {

@@ -4,13 +4,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
+	cases,
 	openStore,
 	ProviderError,
 	RecoveryLoop,
+	type Case,
 	type MessagingProvider,
 	type MissedCall,
 	type RecoveryStore,
 } from '../../core';
+import { CapReachedError } from '../../core/store';
 import { chicago, plumber } from '../helpers/fixtures';
 import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from '../helpers/postgres';
 
@@ -110,6 +113,33 @@ function capsOn(name: string, open: () => Promise<{ store: RecoveryStore; cleanu
 			expect(outcomes.filter((o) => o.plan.action === 'skip')).toHaveLength(35);
 		}, 60000);
 
+		test("a text on its way holds the caller's daily cap: a second case of the caller cannot reserve past it", async () => {
+			const ev = call(0);
+			const build = (e: MissedCall) => (x: Case | undefined) => (x ? cases.foldCall(x, e, at) : cases.newCase(e, at));
+			const reserve = (c: Case) => ({
+				businessId: c.businessId,
+				to: c.caller,
+				caseId: c.caseId,
+				at,
+				hourlyCap: 100,
+				dailyCap: 100,
+				perCallerDailyCap: 1,
+			});
+			const first = (await store.openOrJoinCase(ev, build(ev))).case;
+			const held = await store.saveCase({ ...first, flags: ['held'] }, { reserve: reserve(first) });
+			// The first case closes while its text is still on its way; the caller calls again.
+			await store.saveCase(cases.recordOutcome(held, { kind: 'spam' }, 'outcome:spam', at));
+			const again = { ...call(1), from: ev.from };
+			const second = (await store.openOrJoinCase(again, build(again))).case;
+			expect(second.caseId).not.toBe(first.caseId);
+			const e = await store.saveCase({ ...second, flags: ['x'] }, { reserve: reserve(second) }).catch((x) => x);
+			expect(e).toBeInstanceOf(CapReachedError);
+			expect(e).toMatchObject({ reason: 'caller-cap-reached' });
+			expect((await store.getCase(second.caseId))!.flags).toEqual([]);
+			// Held, not yet received: the caller's own history (window, state limits) does not show it.
+			expect((await store.messageStats('acme-plumbing', ev.from, at)).sentToCallerLast24h).toEqual([]);
+		});
+
 		test('a send refused for good gives its slot back; one that succeeds keeps it', async () => {
 			// The first caller is a landline (21614): that text never left, so it must not use up the cap of 2.
 			const landline = call(0).from;
@@ -203,4 +233,74 @@ describe('send caps across two processes sharing PostgreSQL', () => {
 		expect(results.every((r) => r.sent > 0)).toBe(true);
 		expect(await Promise.all(workers.map((w) => w.done()))).toEqual([0, 0]);
 	}, 90000);
+});
+
+describe('a send cut off by a crash keeps its slot until the sweep settles it', () => {
+	let dir: string;
+	let store: RecoveryStore;
+	beforeEach(async () => {
+		dir = mkdtempSync(join(tmpdir(), 'mcr-caps-crash-'));
+		store = await openStore({ type: 'sqlite', file: join(dir, 'c.db') });
+	});
+	afterEach(async () => {
+		await store.close();
+		rmSync(dir, { recursive: true, force: true });
+	});
+
+	/** A process that marks the send and dies while the request is out (its send never returns). */
+	async function crashMidSend(textLeft: boolean) {
+		const profile = plumber({ acknowledgment: { checkLineType: false, hourlyCap: 1 } });
+		const texts: { to: string; body: string; sid: string }[] = [];
+		let reachedProvider!: () => void;
+		const reached = new Promise<void>((r) => (reachedProvider = r));
+		const dying: MessagingProvider = {
+			sendMessage: (req) => {
+				if (textLeft) texts.push({ to: req.to, body: req.body, sid: 'SMleft' });
+				reachedProvider();
+				return new Promise(() => undefined);
+			},
+			lookupLineType: async () => 'mobile',
+			placeCall: async () => ({ sid: 'CA1' }),
+		};
+		let clock = new Date(at);
+		const first = new RecoveryLoop({ store, provider: dying, profileFor: () => profile, now: () => clock });
+		const id = (await first.detect(call(0))).case.caseId;
+		void first.acknowledge(id);
+		await reached;
+		expect((await store.getCase(id))!.ack.status).toBe('sending');
+		expect((await store.messageStats('acme-plumbing', call(0).from, at)).businessSentLastHour).toBe(1);
+		// The sweep of another process, past the safety net.
+		clock = new Date(Date.parse(at) + 3 * 60e3);
+		const healthy: MessagingProvider = {
+			sendMessage: async (req) => {
+				texts.push({ to: req.to, body: req.body, sid: `SM${texts.length + 1}` });
+				return { sid: `SM${texts.length}`, status: 'queued' };
+			},
+			findSentMessage: async (q) => {
+				const t = texts.find((x) => x.to === q.to && x.body === q.body);
+				return t && { sid: t.sid, status: 'sent' };
+			},
+			lookupLineType: async () => 'mobile',
+			placeCall: async () => ({ sid: 'CA1' }),
+		};
+		const sweeper = new RecoveryLoop({ store, provider: healthy, profileFor: () => profile, now: () => clock });
+		const r = await sweeper.acknowledge(id);
+		return { r, texts, stats: await store.messageStats('acme-plumbing', call(0).from, clock.toISOString()) };
+	}
+
+	test('the text had left: recorded as the one text in the slot, nothing sent again', async () => {
+		const { r, texts, stats } = await crashMidSend(true);
+		expect(r.case.ack).toMatchObject({ status: 'sent', messageSid: 'SMleft' });
+		expect(texts).toHaveLength(1);
+		expect(stats.businessSentLastHour).toBe(1);
+		expect(stats.sentToCallerLast24h).toHaveLength(1);
+	});
+
+	test('the text never left: the slot is given back and taken again, so even a cap of 1 lets it out once', async () => {
+		const { r, texts, stats } = await crashMidSend(false);
+		expect(r.case.ack.status).toBe('sent');
+		expect(texts).toHaveLength(1);
+		expect(stats.businessSentLastHour).toBe(1);
+		expect(stats.sentToCallerLast24h).toHaveLength(1);
+	});
 });
