@@ -36,7 +36,7 @@ import {
 } from './provider';
 import { deadlineFor, escalate, route, type RouteDecision } from './route';
 import { countSegments } from './acknowledge/segments';
-import { CapReachedError, RELEASED } from './store/caps';
+import { CapReachedError } from './store/caps';
 import { ACK_SAFETY_NET_MS } from './store/sql-store';
 import type { MessageRecord, RecoveryStore } from './store/types';
 import { bridgeTwiml } from './twilio/twiml';
@@ -182,16 +182,10 @@ export class RecoveryLoop {
 		if (current.ack.status === 'sending') {
 			const settled = await this.settleUnfinishedSend(current, !!opts.force);
 			if (settled) return settled;
-			// The cut-off send is to go again: the slot it held under the caps is given back before the caps are read.
-			await this.deps.store.recordMessage({
-				businessId: current.businessId,
-				to: current.caller,
-				kind: 'ack',
-				at: this.now(),
-				status: RELEASED,
-				caseId,
-			});
 		}
+		// A cut-off send going again still holds its slot under the caps: the plan does not count it against itself, and
+		// the reservation gives it back in the commit that takes the new one (a run that lost the race rolls back).
+		const held = current.ack.status === 'sending' ? 1 : 0;
 		const profile = this.profile(current.businessId);
 		const now = this.now();
 		const [optedOut, stats] = await Promise.all([
@@ -203,8 +197,8 @@ export class RecoveryLoop {
 			optedOut,
 			lastAckAt: stats.lastAckAt,
 			sentToCallerLast24h: stats.sentToCallerLast24h,
-			businessSentLastHour: stats.businessSentLastHour,
-			businessSentLastDay: stats.businessSentLastDay,
+			businessSentLastHour: Math.max(0, stats.businessSentLastHour - held),
+			businessSentLastDay: Math.max(0, (stats.businessSentLastDay ?? 0) - held),
 		};
 		// Every free guard first (opt-out, country, short call, window, caps, quiet hours): the paid line type lookup
 		// runs only for a text that would go out now.
