@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { messageView, planAcknowledgment, renderTemplate, type AckPlan, type LineType } from './acknowledge';
+import {
+	messageView,
+	planAcknowledgment,
+	renderTemplate,
+	type AckContext,
+	type AckPlan,
+	type LineType,
+} from './acknowledge';
 import { classify, type Classification, type ClassifyInput } from './classify';
 import { askModelFor, mergeModel, type AskModel, type ModelClassification } from './classify/model';
 import { ConcurrentUpdateError, RecoveryInputError } from './errors';
@@ -35,6 +42,7 @@ import { deadlineFor, route, type RouteDecision } from './route';
 import { countSegments } from './acknowledge/segments';
 import { buildReport } from './report';
 import { hazardsIn, safetyStepTemplate } from './safety';
+import { CapReachedError } from './store/caps';
 import type { MessageRecord, RecoveryStore } from './store/types';
 import { bridgeTwiml } from './twilio/twiml';
 import type { TriggerEvent } from './trigger';
@@ -268,22 +276,30 @@ export class RecoveryLoop {
 			const settled = await this.settleUnfinishedSend(current, !!opts.force);
 			if (settled) return settled;
 		}
+		// A cut-off send going again still holds its slot under the caps: the plan does not count it against itself, and
+		// the reservation gives it back in the commit that takes the new one (a run that lost the race rolls back).
+		const held = current.ack.status === 'sending' ? 1 : 0;
 		const profile = this.profile(current.businessId);
 		const now = this.now();
-		const [optedOut, stats, lineType] = await Promise.all([
+		const [optedOut, stats] = await Promise.all([
 			this.deps.store.isOptedOut(current.businessId, current.caller),
 			this.deps.store.messageStats(current.businessId, current.caller, now),
-			this.lineType(profile, current.caller),
 		]);
-		const plan = planAcknowledgment(profile, current, {
+		const context: AckContext = {
 			now,
 			optedOut,
 			lastAckAt: stats.lastAckAt,
 			sentToCallerLast24h: stats.sentToCallerLast24h,
-			businessSentLastHour: stats.businessSentLastHour,
-			businessSentLastDay: stats.businessSentLastDay,
-			lineType,
-		});
+			businessSentLastHour: Math.max(0, stats.businessSentLastHour - held),
+			businessSentLastDay: Math.max(0, (stats.businessSentLastDay ?? 0) - held),
+		};
+		// Every free guard first (opt-out, country, short call, window, caps, quiet hours): the paid line type lookup
+		// runs only for a text that would go out now.
+		let plan = planAcknowledgment(profile, current, context);
+		if (plan.action === 'send') {
+			const lineType = await this.lineType(profile, current.caller);
+			if (lineType) plan = planAcknowledgment(profile, current, { ...context, lineType });
+		}
 		const key = `ack:${current.ack.tries}:${current.ack.status}:${current.ack.sendAt ?? ''}`;
 		if (plan.action === 'skip') {
 			const c = await this.mutate(
@@ -386,25 +402,73 @@ export class RecoveryLoop {
 	}
 
 	/**
+	 * Marks the case as sending and takes its slot under the caps in one commit (the case's own read-save loop, as
+	 * mutate, with the reservation in the save). A full cap comes back as CapReachedError with nothing saved.
+	 */
+	private async markSending(
+		c0: Case,
+		plan: Extract<AckPlan, { action: 'send' }>,
+		key: string,
+		claim: string,
+	): Promise<Case> {
+		const profile = this.profile(c0.businessId);
+		const caps = profile.acknowledgment;
+		for (let i = 0; i < 8; i++) {
+			const current = i === 0 ? c0 : await this.deps.store.getCase(c0.caseId);
+			if (!current) throw new RecoveryInputError('caseId', c0.caseId, 'No case has this id.');
+			// Another run moved the case on (sent, skipped, or marked it first): nothing to send.
+			if (current.ack.status !== c0.ack.status || current.ack.tries !== c0.ack.tries) return current;
+			const at = this.now();
+			const next = recordAck(
+				current,
+				{ status: 'sending', body: plan.body, channel: plan.channel, from: plan.from, claim },
+				`${key}:sending`,
+				at,
+			);
+			if (next === current) return current;
+			try {
+				return await this.deps.store.saveCase(next, {
+					previous: current,
+					reserve: {
+						businessId: c0.businessId,
+						to: plan.to,
+						caseId: c0.caseId,
+						at,
+						hourlyCap: caps.hourlyCap,
+						dailyCap: caps.dailyCap,
+						perCallerDailyCap: caps.perCallerDailyCap,
+						afterCutOff: c0.ack.status === 'sending',
+					},
+				});
+			} catch (e) {
+				if (!(e instanceof ConcurrentUpdateError)) throw e;
+			}
+		}
+		throw new ConcurrentUpdateError(c0.caseId);
+	}
+
+	/**
 	 * Sends for the case just read by acknowledge(). The case says "sending" before the text goes out, in its own
-	 * commit, so a crash mid-send leaves a trace the sweep settles with the provider (at most one text, never none).
+	 * commit that also takes the text's slot under the caps, so a crash mid-send leaves a trace the sweep settles with
+	 * the provider (at most one text, never none), and sends in flight together never pass a cap. A send that ends
+	 * without a text (refused, or retries ran out) gives its slot back; a retry takes a new one.
 	 */
 	private async sendAck(c0: Case, plan: Extract<AckPlan, { action: 'send' }>, key: string): Promise<AckOutcome> {
 		const caseId = c0.caseId;
 		const claim = randomUUID();
-		const marked = await this.mutate(
-			caseId,
-			(c) =>
-				c.ack.status === c0.ack.status && c.ack.tries === c0.ack.tries
-					? recordAck(
-							c,
-							{ status: 'sending', body: plan.body, channel: plan.channel, from: plan.from, claim },
-							`${key}:sending`,
-							this.now(),
-						)
-					: c,
-			{ known: c0 },
-		);
+		let marked: Case;
+		try {
+			marked = await this.markSending(c0, plan, key, claim);
+		} catch (e) {
+			if (!(e instanceof CapReachedError)) throw e;
+			const at = this.now();
+			const c = await this.mutate(
+				caseId,
+				(c) => recordAck(c, { status: 'skipped', reason: `${e.reason}: ${e.detail}` }, key, at),
+				{ known: c0 },
+			);
+			return { case: c, plan: { action: 'skip', reason: e.reason, detail: e.detail } };
+		}
 		if (marked.ack.claim !== claim)
 			return { case: marked, plan: { action: 'none', reason: `another run got there first (${marked.ack.status})` } };
 		try {
@@ -443,6 +507,16 @@ export class RecoveryLoop {
 		} catch (e) {
 			const err = e as ProviderError;
 			const at = this.now();
+			// The text did not leave: its slot under the caps is given back with the error.
+			const release: MessageRecord = {
+				businessId: c0.businessId,
+				to: plan.to,
+				kind: 'ack',
+				at,
+				status: 'failed',
+				caseId,
+				errorCode: err.code,
+			};
 			if (err instanceof ProviderError && !err.retryable) {
 				if (err.kind === 'opted-out')
 					await this.deps.store.setOptOut(c0.businessId, plan.to, true, `provider error ${err.code}`, at);
@@ -450,7 +524,7 @@ export class RecoveryLoop {
 				const c = await this.mutate(
 					caseId,
 					(c) => recordAck(c, { status: 'skipped', reason: `${reason}: ${err.message}` }, key, at),
-					{ known: marked },
+					{ known: marked, messages: [release] },
 				);
 				return { case: c, plan, error: err.message };
 			}
@@ -459,7 +533,7 @@ export class RecoveryLoop {
 			const c = await this.mutate(
 				caseId,
 				(c) => recordAck(c, { status: 'failed', error: { code: err.code, message: err.message }, retryAt }, key, at),
-				{ known: marked },
+				{ known: marked, messages: [release] },
 			);
 			return { case: c, plan, error: err.message };
 		}

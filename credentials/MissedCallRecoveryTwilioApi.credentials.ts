@@ -81,7 +81,8 @@ export class MissedCallRecoveryTwilioApi implements ICredentialType {
 			type: 'string',
 			default: '',
 			placeholder: 'http://127.0.0.1:3999',
-			description: 'Leave empty for Twilio. Set it only to point at a Twilio-compatible test server.',
+			description:
+				'Leave empty for Twilio. Set it only to point at a Twilio-compatible test server. Every request carries the Auth Token, so it must be https, or plain http to this machine only (localhost, 127.x.x.x, [::1]).',
 		},
 	];
 
@@ -97,7 +98,9 @@ export class MissedCallRecoveryTwilioApi implements ICredentialType {
 
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{ $credentials.apiBaseUrl || "https://api.twilio.com" }}',
+			// Plain http to another machine is upgraded to https: the test sends the Auth Token, never in cleartext.
+			baseURL:
+				'={{ ($credentials.apiBaseUrl || "https://api.twilio.com").trim().replace(/^http:\\/\\/(?!(localhost|127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}|\\[::1\\])(:\\d+)?(\\/|$))/i, "https://") }}',
 			url: '=/2010-04-01/Accounts/{{ $credentials.accountSid }}.json',
 			method: 'GET',
 		},

@@ -71,7 +71,18 @@ export class MissedCallRecoveryWorkspaceApi implements ICredentialType {
 			name: 'ssl',
 			type: 'boolean',
 			default: false,
+			description:
+				"Whether to connect over TLS. The server's certificate is verified against the trusted authorities (add a private CA with NODE_EXTRA_CA_CERTS).",
 			displayOptions: { show: { storeType: ['postgres'] } },
+		},
+		{
+			displayName: 'Ignore SSL Certificate Issues (Insecure)',
+			name: 'sslAllowUnverified',
+			type: 'boolean',
+			default: false,
+			description:
+				"Whether to connect even when the server's certificate does not verify (self-signed, issued for another host, expired). Anyone on the network path could then pose as the database and read its password and the cases: prefer trusting the server's CA with NODE_EXTRA_CA_CERTS.",
+			displayOptions: { show: { storeType: ['postgres'], ssl: [true] } },
 		},
 		{
 			displayName: 'Schema',

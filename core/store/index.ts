@@ -5,7 +5,16 @@ import { SqliteDriver } from './sqlite';
 import { SqlStore } from './sql-store';
 import type { RecoveryStore } from './types';
 
-export type { RecoveryStore, CaseFilter, MessageRecord, CallerMessageStats, OpenCaseResult } from './types';
+export type {
+	RecoveryStore,
+	CaseFilter,
+	MessageRecord,
+	CallerMessageStats,
+	OpenCaseResult,
+	AckReservation,
+	SaveCaseOptions,
+} from './types';
+export { CapReachedError } from './caps';
 export { SqlStore } from './sql-store';
 export { SCHEMA_VERSION } from './schema';
 
@@ -23,6 +32,11 @@ export const StoreConfigSchema = z.discriminatedUnion('type', [
 		user: z.string().optional(),
 		password: z.string().optional(),
 		ssl: z.boolean().optional(),
+		/**
+		 * With ssl on, false accepts a certificate that does not verify (self-signed, another host's, expired). Off by
+		 * default: without verification anyone on the path can pose as the server and read the password and cases.
+		 */
+		sslRejectUnauthorized: z.boolean().optional(),
 		schema: z.string().optional(),
 		max: z.number().int().positive().optional(),
 		idleInTransactionTimeoutMs: z.number().int().nonnegative().optional(),

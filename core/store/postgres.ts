@@ -14,7 +14,13 @@ export interface PostgresOptions {
 	database?: string;
 	user?: string;
 	password?: string;
+	/** TLS to the server, verifying its certificate against the trusted CAs (Node's list, or NODE_EXTRA_CA_CERTS). */
 	ssl?: boolean;
+	/**
+	 * false: accept a certificate that does not verify (a self-signed one). Insecure, so explicit: anyone on the path
+	 * could pose as the server. Better: add the server's CA to NODE_EXTRA_CA_CERTS and leave this on.
+	 */
+	sslRejectUnauthorized?: boolean;
 	/** A schema of its own, so the pack's tables stay apart in a shared database. */
 	schema?: string;
 	max?: number;
@@ -88,7 +94,7 @@ export class PostgresDriver implements SqlDriver {
 			database: opts.database,
 			user: opts.user,
 			password: opts.password,
-			ssl: opts.ssl ? { rejectUnauthorized: false } : undefined,
+			ssl: opts.ssl ? { rejectUnauthorized: opts.sslRejectUnauthorized !== false } : undefined,
 			max: opts.max ?? 10,
 			connectionTimeoutMillis: 5000,
 		};

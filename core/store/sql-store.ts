@@ -11,14 +11,25 @@ import {
 	type Case,
 	type MissedCall,
 } from '../model';
+import { countSend, RELEASED, RESERVED, reserveAck, settleReservation } from './caps';
 import type { SqlDriver } from './driver';
 import { MIGRATIONS } from './schema';
-import type { CallerMessageStats, CaseFilter, MessageRecord, OpenCaseResult, RecoveryStore } from './types';
+import type {
+	CallerMessageStats,
+	CaseFilter,
+	MessageRecord,
+	OpenCaseResult,
+	RecoveryStore,
+	SaveCaseOptions,
+} from './types';
 
 type Row = Record<string, unknown>;
 
-/** Message statuses that mean nothing reached the phone: Twilio's final failures, and texts the pack held back. */
-const FAILED = [...NOT_DELIVERED, 'skipped'];
+/**
+ * Message statuses that mean nothing reached the phone: Twilio's final failures, texts the pack held back, and send
+ * slots given back.
+ */
+const FAILED = [...NOT_DELIVERED, 'skipped', RELEASED];
 
 /**
  * How far along a text is, in Twilio's order (queued, sending, sent, then delivered, undelivered or failed; read last on
@@ -99,23 +110,34 @@ function caseValues(c: Case): unknown[] {
 const CASE_SET = CASE_COLUMNS.map((k) => `${k} = ?`).join(', ');
 const CASE_INSERT_COLUMNS = CASE_COLUMNS.join(', ');
 
-/** A message row, and for a sent acknowledgment the business's per-minute and per-hour send counters (the caps read them). */
+/**
+ * A message row, and for a sent acknowledgment the business's per-minute and per-hour send counters (the caps read
+ * them). An acknowledgment whose case holds a send slot settles that slot instead of adding a row.
+ */
 async function insertMessage(db: SqlDriver, m: MessageRecord): Promise<void> {
 	const at = iso(m.at);
+	if (
+		m.kind === 'ack' &&
+		m.caseId &&
+		(await settleReservation(
+			db,
+			{
+				businessId: m.businessId,
+				to: m.to,
+				caseId: m.caseId,
+				sid: m.sid ?? null,
+				status: m.status,
+				errorCode: m.errorCode ?? null,
+			},
+			FAILED,
+		))
+	)
+		return;
 	await db.run(
 		'INSERT INTO mcr_messages (business_id, to_number, kind, sid, status, error_code, case_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
 		[m.businessId, m.to, m.kind, m.sid ?? null, m.status, m.errorCode ?? null, m.caseId ?? null, at],
 	);
-	if (m.kind === 'ack' && !FAILED.includes(m.status)) {
-		await db.run(
-			'INSERT INTO mcr_send_counts (business_id, minute, n) VALUES (?, ?, 1) ON CONFLICT (business_id, minute) DO UPDATE SET n = mcr_send_counts.n + 1',
-			[m.businessId, at.slice(0, 16)],
-		);
-		await db.run(
-			'INSERT INTO mcr_send_hours (business_id, hour, n) VALUES (?, ?, 1) ON CONFLICT (business_id, hour) DO UPDATE SET n = mcr_send_hours.n + 1',
-			[m.businessId, at.slice(0, 13)],
-		);
-	}
+	if (m.kind === 'ack' && !FAILED.includes(m.status)) await countSend(db, m.businessId, at, 1);
 }
 
 function parseDoc(row: Row | undefined): Case | undefined {
@@ -250,7 +272,7 @@ export class SqlStore implements RecoveryStore {
 		);
 	}
 
-	async saveCase(c: Case, opts: { messages?: MessageRecord[]; previous?: Case } = {}): Promise<Case> {
+	async saveCase(c: Case, opts: SaveCaseOptions = {}): Promise<Case> {
 		const next = { ...c, version: c.version + 1 };
 		const cols = indexedColumns(next);
 		// The indexed columns that changed since the version read (all of them when that version is not at hand).
@@ -272,10 +294,11 @@ export class SqlStore implements RecoveryStore {
 				c.version,
 			]);
 			if (n !== 1) throw new ConcurrentUpdateError(c.caseId);
+			if (opts.reserve) await reserveAck(db, { ...opts.reserve, at: iso(opts.reserve.at) }, FAILED);
 			for (const m of opts.messages ?? []) await insertMessage(db, m);
 		};
-		// One commit for the case and the messages its change reports: both land, or neither.
-		if (opts.messages?.length) await this.db.transaction(write);
+		// One commit for the case and the messages its change reports (or the send slot it takes): all land, or none.
+		if (opts.messages?.length || opts.reserve) await this.db.transaction(write);
 		else await write(this.db);
 		return next;
 	}
@@ -387,7 +410,8 @@ export class SqlStore implements RecoveryStore {
 	}
 
 	async recordMessage(m: MessageRecord): Promise<void> {
-		if (m.kind === 'ack' && !FAILED.includes(m.status)) await this.db.transaction((tx) => insertMessage(tx, m));
+		// An acknowledgment may settle a send slot (a row and two counters): one commit.
+		if (m.kind === 'ack') await this.db.transaction((tx) => insertMessage(tx, m));
 		else await insertMessage(this.db, m);
 	}
 
@@ -414,7 +438,8 @@ export class SqlStore implements RecoveryStore {
 		const t = new Date(now).getTime();
 		const dayAgo = new Date(t - 24 * 3600e3).toISOString();
 		const hourAgo = new Date(t - 3600e3).toISOString();
-		const sent = `status NOT IN (${FAILED.map((f) => `'${f}'`).join(', ')})`;
+		// Texts the caller got: a slot still held (a send on its way) counts against the caps, not here.
+		const sent = `status NOT IN (${[...FAILED, RESERVED].map((f) => `'${f}'`).join(', ')})`;
 		const [last, recent, counts] = await Promise.all([
 			this.db.all<{ at: string }>(
 				`SELECT at FROM mcr_messages WHERE business_id = ? AND to_number = ? AND kind = 'ack' AND ${sent} ORDER BY at DESC LIMIT 1`,

@@ -1,4 +1,7 @@
+import { accessSync, closeSync, constants, existsSync, openSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { RecoveryInputError } from '../errors';
 import type { SqlDriver } from './driver';
 
 interface Statement {
@@ -15,12 +18,14 @@ interface Database {
 	readonly isTransaction?: boolean;
 }
 
+type Engine = { open: (file: string) => Database; name: string };
+
 /** `node:sqlite` where the runtime has it (Node 22.5+), else better-sqlite3: the same synchronous API. */
-function openDatabase(file: string): { db: Database; engine: string } {
+function loadEngine(): Engine {
 	try {
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		const { DatabaseSync } = require('node:sqlite') as { DatabaseSync: new (f: string) => Database };
-		return { db: new DatabaseSync(file), engine: 'node:sqlite' };
+		return { open: (f) => new DatabaseSync(f), name: 'node:sqlite' };
 	} catch (e) {
 		const code = (e as NodeJS.ErrnoException).code;
 		if (
@@ -33,13 +38,70 @@ function openDatabase(file: string): { db: Database; engine: string } {
 	try {
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		const BetterSqlite = require('better-sqlite3') as new (f: string) => Database;
-		return { db: new BetterSqlite(file), engine: 'better-sqlite3' };
+		return { open: (f) => new BetterSqlite(f), name: 'better-sqlite3' };
 	} catch (e) {
 		throw new Error(
 			`The SQLite store needs Node.js 22.5 or later (built-in node:sqlite) or the better-sqlite3 package; neither loaded (${(e as Error).message.split('\n')[0]}). ` +
 				'Upgrade Node.js, run "npm install better-sqlite3" beside the pack, or use the PostgreSQL store.',
 		);
 	}
+}
+
+/** Why a SQLite file could not be opened, in terms of the path: a missing or read-only folder, or not a database. */
+function openFailure(file: string, e: unknown): RecoveryInputError {
+	const path = resolve(file);
+	const dir = dirname(path);
+	const cause = ((e as Error)?.message ?? String(e)).split('\n')[0];
+	const where = 'SQLite store';
+	if (!existsSync(dir))
+		return new RecoveryInputError(
+			'file',
+			path,
+			`Its folder ${dir} does not exist: create it, or choose a file in an existing folder (${cause}).`,
+			where,
+		);
+	if (!statSync(dir).isDirectory())
+		return new RecoveryInputError('file', path, `${dir} is not a folder: choose a file inside a folder.`, where);
+	// access() says yes to root even on a read-only mount: create a file to know.
+	const probe = join(dir, `.mcr-write-probe-${process.pid}-${Date.now()}`);
+	try {
+		closeSync(openSync(probe, 'wx'));
+		rmSync(probe, { force: true });
+	} catch (p) {
+		return new RecoveryInputError(
+			'file',
+			path,
+			`This process cannot write in the folder ${dir} (${(p as NodeJS.ErrnoException).code ?? 'error'}); SQLite creates ` +
+				`the file and its -wal and -shm journals there. Give the process write access, or choose a writable folder.`,
+			where,
+		);
+	}
+	if (existsSync(path)) {
+		try {
+			accessSync(path, constants.R_OK | constants.W_OK);
+		} catch {
+			return new RecoveryInputError(
+				'file',
+				path,
+				'This process cannot read and write the file: fix its permissions, or choose another file.',
+				where,
+			);
+		}
+		if (/not a database|file is encrypted|malformed/i.test(cause))
+			return new RecoveryInputError(
+				'file',
+				path,
+				`It is not a SQLite database (${cause}): choose another file, or move this one away.`,
+				where,
+			);
+	}
+	return new RecoveryInputError('file', path, `SQLite could not open it (${cause}).`, where);
+}
+
+/** The file's identity (device and inode), to notice it was deleted or replaced under a running store. */
+function identity(file: string): string | undefined {
+	const s = statSync(file, { throwIfNoEntry: false });
+	return s ? `${s.dev}:${s.ino}` : undefined;
 }
 
 /** How often the checkpoint thread copies what the WAL holds into the database file. */
@@ -119,11 +181,38 @@ export class SqliteDriver implements SqlDriver {
 	/** Groups committed and the transactions in them, for the bench and tests. */
 	readonly groups = { commits: 0, transactions: 0 };
 	private readonly checkpointer: Worker | undefined;
+	/** Device and inode of the file when it was opened; undefined for an in-memory database. */
+	private readonly fileId: string | undefined;
+	private readonly path: string;
 
-	constructor(file: string) {
-		const { db, engine } = openDatabase(file);
-		this.db = db;
-		this.engine = engine;
+	constructor(private readonly file: string) {
+		const engine = loadEngine();
+		this.engine = engine.name;
+		let db: Database | undefined;
+		try {
+			db = engine.open(file);
+			this.db = db;
+			this.configure(db);
+		} catch (e) {
+			// A handle opened before a pragma failed (a read-only folder refuses the WAL; a file that is not a
+			// database fails its first statement) is closed here, not left to the garbage collector.
+			try {
+				db?.close();
+			} catch {
+				// closing a half-open handle can fail too; the open error is what matters
+			}
+			throw openFailure(file, e);
+		}
+		// Resolved once: a relative name must keep meaning this file if the process changes its working folder.
+		this.path = resolve(file);
+		this.fileId = this.onDisk() ? identity(this.path) : undefined;
+		// Checkpoints (copying the WAL into the database file, with an fsync) run on a thread of their own, so no
+		// request waits for one; the connection's own automatic checkpoint stays as a backstop should that thread fall behind.
+		this.checkpointer = file === ':memory:' ? undefined : startCheckpointer(file, engine.name);
+		db.exec(`PRAGMA wal_autocheckpoint = ${this.checkpointer ? 20000 : 1000}`);
+	}
+
+	private configure(db: Database): void {
 		db.exec('PRAGMA journal_mode = WAL');
 		// NORMAL in WAL mode: a commit survives a process crash; only an OS crash can lose the last commits.
 		db.exec('PRAGMA synchronous = NORMAL');
@@ -136,10 +225,27 @@ export class SqliteDriver implements SqlDriver {
 		// durable moves. Sorts and temporary indexes of reports also stay in memory, and a read-only /tmp (hardened
 		// containers) no longer matters.
 		db.exec('PRAGMA temp_store = MEMORY');
-		// Checkpoints (copying the WAL into the database file, with an fsync) run on a thread of their own, so no
-		// request waits for one; the connection's own automatic checkpoint stays as a backstop should that thread fall behind.
-		this.checkpointer = file === ':memory:' ? undefined : startCheckpointer(file, engine);
-		db.exec(`PRAGMA wal_autocheckpoint = ${this.checkpointer ? 20000 : 1000}`);
+	}
+
+	/** A file on disk (not ":memory:" or an empty name, which SQLite keeps in memory or as a private temporary file). */
+	private onDisk(): boolean {
+		return this.file !== '' && this.file !== ':memory:' && !this.file.startsWith('file:');
+	}
+
+	/**
+	 * Refuses to write when the file was deleted or replaced since it was opened: SQLite would go on writing to the
+	 * unlinked file, every caller would be told its case is stored, texts would go out, and it would all be gone when
+	 * the store is opened again. One stat per group commit (a few microseconds), not per write.
+	 */
+	private checkFile(): void {
+		if (this.fileId === undefined) return;
+		const now = identity(this.path);
+		if (now === this.fileId) return;
+		throw new Error(
+			`The SQLite store file ${this.path} was ${now ? 'replaced by another file' : 'deleted'} while the store was open: ` +
+				'nothing more is written (and no text is sent) until the store is opened again. Restore the file from a ' +
+				'backup, or restart so the store opens a new one, and keep other tools from deleting it.',
+		);
 	}
 
 	private stmt(sql: string): Statement {
@@ -184,6 +290,7 @@ export class SqliteDriver implements SqlDriver {
 	private async commitGroup(group: Work[]): Promise<void> {
 		const tx = this.direct();
 		try {
+			this.checkFile();
 			this.stmt('BEGIN IMMEDIATE').run();
 		} catch (e) {
 			for (const w of group) w.reject(e);

@@ -30,6 +30,30 @@ export interface CallerMessageStats {
 	businessSentLastDay: number;
 }
 
+/**
+ * One acknowledgment's slot under the caps, taken in the same commit that marks its case as sending: counted from
+ * that moment, so sends in flight at once (in one process or several) cannot all pass a cap each read as not full.
+ */
+export interface AckReservation {
+	businessId: string;
+	to: string;
+	caseId: string;
+	/** When the slot is taken (ISO): the hour and day it counts in. */
+	at: string;
+	hourlyCap: number;
+	dailyCap: number;
+	perCallerDailyCap: number;
+	/** The case's last send was cut off (a crash) and never left: the slot it may still hold is given back first. */
+	afterCutOff?: boolean;
+}
+
+export interface SaveCaseOptions {
+	messages?: MessageRecord[];
+	previous?: Case;
+	/** Takes a send slot in the same commit, or throws CapReachedError and saves nothing. */
+	reserve?: AckReservation;
+}
+
 export interface OpenCaseResult {
 	case: Case;
 	/** A new case was opened for this call. */
@@ -56,8 +80,10 @@ export interface RecoveryStore {
 	 * `previous` is the case as it was read (same version), when the caller has it: the store then rewrites only the
 	 * indexed columns that changed (SQLite writes an index's pages for every column named in an UPDATE, changed or
 	 * not; PostgreSQL can update in place when no indexed column changes).
+	 * `reserve` takes an acknowledgment's slot under the caps in the same commit (see AckReservation). An ack message
+	 * saved later for the same case settles that slot: sent (already counted) or not sent (given back).
 	 */
-	saveCase(c: Case, opts?: { messages?: MessageRecord[]; previous?: Case }): Promise<Case>;
+	saveCase(c: Case, opts?: SaveCaseOptions): Promise<Case>;
 	listCases(filter: CaseFilter): Promise<Case[]>;
 	/** Open cases past their deadline, oldest deadline first, without claiming them. */
 	listOverdue(now: string, opts?: { businessId?: string; limit?: number }): Promise<Case[]>;

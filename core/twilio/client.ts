@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import twilio from 'twilio';
 import type { LineType } from '../acknowledge';
 import { RecoveryInputError } from '../errors';
@@ -19,7 +20,7 @@ export interface TwilioAccount {
 	apiSecret?: string;
 	/**
 	 * Base URL that replaces every `https://*.twilio.com` host: the project's local Twilio-compatible server
-	 * in tests and demos. Unset in production.
+	 * in tests and demos. Unset in production. https, or http to this machine only (the requests carry the token).
 	 */
 	apiBaseUrl?: string;
 	timeoutMs?: number;
@@ -65,7 +66,24 @@ export function validateAccount(a: TwilioAccount): URL | undefined {
 	if (url.protocol !== 'http:' && url.protocol !== 'https:') {
 		throw new RecoveryInputError('apiBaseUrl', a.apiBaseUrl, 'Only http and https URLs are allowed.', 'Twilio account');
 	}
+	// Every request carries the Auth Token (or API secret): over plain http anyone on the path could read it.
+	if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+		throw new RecoveryInputError(
+			'apiBaseUrl',
+			a.apiBaseUrl,
+			`Plain http is allowed only to this machine (localhost, 127.x.x.x, [::1]): ${url.hostname} would receive the ` +
+				'Auth Token unencrypted. Use https, or leave it empty for Twilio itself.',
+			'Twilio account',
+		);
+	}
 	return url;
+}
+
+/** This machine's own addresses (a URL's hostname: IPv6 in brackets), where plain http never crosses a network. */
+export function isLoopbackHost(hostname: string): boolean {
+	const host = hostname.toLowerCase();
+	if (host === 'localhost' || host === '[::1]') return true;
+	return isIPv4(host) && host.startsWith('127.');
 }
 
 /** The loop's provider on the official Twilio SDK. Errors come back classified and free of secrets. */

@@ -95,6 +95,7 @@ export function storeConfigFromFields(
 			user: String(f.user || ''),
 			password: password || undefined,
 			ssl: !!f.ssl,
+			...(f.ssl && f.sslAllowUnverified ? { sslRejectUnauthorized: false } : {}),
 			schema: f.schema ? String(f.schema) : undefined,
 		};
 	}
