@@ -38,6 +38,15 @@ export {
 	type SkipReason,
 } from './acknowledge';
 export { classify, type Classification, type ClassifyInput } from './classify';
+export {
+	classifyKeyword,
+	normalizeText,
+	revocationIn,
+	type ClassifyOptions,
+	type KeywordMatch,
+	type OptOutKeyword,
+	type OptOutLanguage,
+} from './optout';
 export { PRESETS, TRADES, SAFETY_WORDS, type Trade, type TradePreset } from './classify/presets';
 export {
 	askModelFor,

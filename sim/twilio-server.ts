@@ -93,6 +93,21 @@ export interface PlaceCallOptions {
 	callSid?: string;
 }
 
+/**
+ * Twilio's default keyword handling on long codes: only a reply that is the keyword alone (case and surrounding space
+ * forgiven) blocks or unblocks; "stop please" reaches the webhook and blocks nothing. The pack's own classifier
+ * (core/optout) is what honours the wider wordings.
+ */
+const TWILIO_STOP = ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT'];
+const TWILIO_START = ['START', 'UNSTOP', 'YES'];
+
+export function twilioKeyword(body: string): 'stop' | 'start' | undefined {
+	const word = body.trim().toUpperCase();
+	if (TWILIO_STOP.includes(word)) return 'stop';
+	if (TWILIO_START.includes(word)) return 'start';
+	return undefined;
+}
+
 const ERRORS: Record<number, { status: number; message: string }> = {
 	20003: { status: 401, message: 'Authenticate' },
 	20404: { status: 404, message: 'The requested resource was not found' },
@@ -160,7 +175,13 @@ export class TwilioSim {
 	readonly requests: { method: string; path: string; params: Record<string, string>; status: number; at: string }[] =
 		[];
 	readonly lineTypes = new Map<string, string>();
+	/** Recipients no number of the account may text (set by tests to stand for an opt-out made elsewhere). */
 	readonly optedOut = new Set<string>();
+	/**
+	 * Opt-outs made by a keyword reply: `recipient>accountNumber`. Twilio blocks the pair, so the recipient can still
+	 * get texts from the account's other numbers (or from any, when a messaging service sends: see createMessage).
+	 */
+	readonly optOutPairs = new Set<string>();
 	readonly numbers = new Map<
 		string,
 		{ sid: string; phone_number: string; voice_url: string; status_callback: string; sms_url: string }
@@ -199,6 +220,7 @@ export class TwilioSim {
 		this.requests.length = 0;
 		this.failures = [];
 		this.optedOut.clear();
+		this.optOutPairs.clear();
 		this.lineTypes.clear();
 		this.undeliverable.clear();
 	}
@@ -487,7 +509,12 @@ export class TwilioSim {
 		const parsed = parsePhoneNumberFromString(to);
 		if (!parsed || !parsed.isValid())
 			return send(400, errorBody(21211, 400, `The 'To' number ${params.To} is not a valid phone number.`));
-		if (this.optedOut.has(parsed.number)) return send(400, errorBody(21610, 400));
+		const from = (params.From ?? '').replace(/^whatsapp:/, '');
+		// Twilio refuses a From that is not one of the account's numbers; with no numbers added, any is accepted.
+		if (params.From && this.numbers.size && ![...this.numbers.values()].some((n) => n.phone_number === from))
+			return send(400, errorBody(21606, 400));
+		if (this.optedOut.has(parsed.number) || this.blocked(parsed.number, params.MessagingServiceSid ? undefined : from))
+			return send(400, errorBody(21610, 400));
 		if (this.lineTypes.get(parsed.number) === 'landline' && !params.To.startsWith('whatsapp:'))
 			return send(400, errorBody(21614, 400));
 		const m: SimMessage = {
@@ -568,6 +595,12 @@ export class TwilioSim {
 		});
 	}
 
+	/** A keyword reply blocks this recipient from that number; a send through a messaging service, from any. */
+	private blocked(recipient: string, accountNumber: string | undefined): boolean {
+		if (accountNumber !== undefined) return this.optOutPairs.has(`${recipient}>${accountNumber}`);
+		return [...this.optOutPairs].some((pair) => pair.startsWith(`${recipient}>`));
+	}
+
 	/** An inbound SMS from a caller to a business number, posted to the messaging webhook. */
 	async sendSms(
 		webhookUrl: string,
@@ -577,8 +610,13 @@ export class TwilioSim {
 		opts: { signWith?: string; unsigned?: boolean } = {},
 	): Promise<Exchange> {
 		const s = sid('SM');
-		if (/^\s*(stop|stopall|unsubscribe|cancel|end|quit)\s*$/i.test(body)) this.optedOut.add(from);
-		if (/^\s*(start|unstop|yes)\s*$/i.test(body)) this.optedOut.delete(from);
+		const keyword = twilioKeyword(body);
+		const caller = from.replace(/^whatsapp:/, '');
+		if (keyword === 'stop') this.optOutPairs.add(`${caller}>${to}`);
+		if (keyword === 'start') {
+			this.optOutPairs.delete(`${caller}>${to}`);
+			this.optedOut.delete(caller);
+		}
 		return this.post(
 			webhookUrl,
 			{

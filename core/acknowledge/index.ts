@@ -13,6 +13,7 @@ import { phoneInfo } from '../phone';
 import type { Profile } from '../profile/schema';
 import { describeOpening, holidayOn, nextOpening, timingOf } from '../profile/timing';
 import { instant, utcIso, zoneOf } from '../profile/zone';
+import { classifyKeyword } from '../optout';
 import { renderTemplate } from './render';
 import { countSegments } from './segments';
 
@@ -399,19 +400,10 @@ export function planAcknowledgment(profile: Profile, c: Case, ctx: AckContext): 
 	};
 }
 
-/** STOP and its synonyms, START and HELP, as carriers and Twilio treat them. */
+/**
+ * STOP and its synonyms, START and HELP: kept for callers of the old name; `classifyKeyword` (core/optout) also says
+ * what matched, in which language, and takes a business's own words.
+ */
 export function keywordOf(body: string): 'stop' | 'start' | 'help' | undefined {
-	const word = body
-		.trim()
-		.toUpperCase()
-		.replace(/[.!]+$/, '');
-	if (
-		['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT', 'OPT OUT', 'STOP ALL'].includes(
-			word,
-		)
-	)
-		return 'stop';
-	if (['START', 'UNSTOP', 'YES', 'OPTIN', 'OPT IN', 'SUBSCRIBE'].includes(word)) return 'start';
-	if (['HELP', 'INFO'].includes(word)) return 'help';
-	return undefined;
+	return classifyKeyword(body).keyword;
 }

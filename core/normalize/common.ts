@@ -3,7 +3,7 @@ import { RecoveryInputError } from '../errors';
 import type { InboundMessage, MessageStatus, MissedCall, MissedReason, Provider, VoicemailEvent } from '../model';
 import { stripChannel, tryE164 } from '../phone';
 import { redactPayload } from '../redact';
-import { keywordOf } from '../acknowledge';
+import { classifyKeyword } from '../optout';
 
 export interface NormalizeOptions {
 	/** The business when the called number does not tell (single-client installs). */
@@ -16,6 +16,13 @@ export interface NormalizeOptions {
 	defaultCountry?: string;
 	/** Clock, for providers whose payload carries no time. */
 	now?: () => Date;
+	/** A business's own opt-out and opt-in words (its profile's `optOut`), matched in inbound texts like STOP and START. */
+	optOutWords?: (businessId: string) => OptOutWords | undefined;
+}
+
+export interface OptOutWords {
+	stopWords: readonly string[];
+	startWords: readonly string[];
 }
 
 export type Normalized =
@@ -137,7 +144,9 @@ export function inbound(
 	const caller = callerNumber(args.from, 'From', opts);
 	if (!caller.e164) return { kind: 'ignored', reason: caller.why! };
 	const to = calledNumber(args.to, opts);
-	const keyword = keywordOf(args.body);
+	const businessId = businessOf(opts, to);
+	const words = opts.optOutWords?.(businessId);
+	const { keyword } = classifyKeyword(args.body, { extraStop: words?.stopWords, extraStart: words?.startWords });
 	const event: InboundMessage = {
 		type: 'inbound-message',
 		eventId: `${provider}:${args.messageSid}`,
@@ -145,7 +154,7 @@ export function inbound(
 		messageSid: args.messageSid,
 		from: caller.e164,
 		to: to || caller.e164,
-		businessId: businessOf(opts, to),
+		businessId,
 		body: args.body.slice(0, 5000),
 		channel: caller.channel,
 		receivedAt: isoOf(args.at, opts),

@@ -3,6 +3,7 @@ import { IANAZone } from 'luxon';
 import Mustache from 'mustache';
 import { parseOrThrow, RecoveryInputError } from '../errors';
 import { TRADES } from '../classify/presets';
+import { classifyKeyword, normalizeText } from '../optout';
 
 const hhmm = z
 	.string()
@@ -35,6 +36,18 @@ const onCallShift = z.object({
 	from: hhmm,
 	to: hhmm,
 });
+
+const optOutWord = z
+	.string()
+	.max(40)
+	.refine((w) => /[\p{L}\p{N}]/u.test(w), {
+		message: 'Expected a word or short phrase with at least one letter or digit, such as "NO THANKS"',
+	});
+
+function sameWord(a: string, b: string): boolean {
+	const key = (w: string) => normalizeText(w).replace(/[^a-z0-9]/g, '');
+	return key(a) === key(b);
+}
 
 export const RosterMemberSchema = z.object({
 	id: z.string().min(1).max(60),
@@ -243,6 +256,27 @@ export const ProfileSchema = z.object({
 			modelPrompt: z
 				.object({ role: z.string().max(2000).optional(), guidance: z.array(z.string().max(500)).max(30).optional() })
 				.optional(),
+		})
+		.default({}),
+	/**
+	 * The business's own opt-out and opt-in words, on top of the built-in ones (STOP, ARRÊT, "stop texting me"…):
+	 * each matches as a whole reply, like STOP and START (core/optout).
+	 */
+	optOut: z
+		.object({
+			stopWords: z.array(optOutWord).max(50).default([]),
+			startWords: z.array(optOutWord).max(50).default([]),
+		})
+		.superRefine((o, ctx) => {
+			o.startWords.forEach((w, i) => {
+				// A start word that already opts out would let a reply mean both; the safe reading (stop) would win anyway.
+				if (classifyKeyword(w).keyword === 'stop' || o.stopWords.some((s) => sameWord(s, w)))
+					ctx.addIssue({
+						code: 'custom',
+						path: ['startWords', i],
+						message: `"${w}" already opts out; remove it from optOut.startWords (START, UNSTOP and YES always opt back in)`,
+					});
+			});
 		})
 		.default({}),
 });

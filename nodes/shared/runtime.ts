@@ -7,6 +7,7 @@ import {
 	RecoveryInputError,
 	RecoveryLoop,
 	TwilioProvider,
+	type NormalizeOptions,
 	type Profile,
 	type RecoveryStore,
 	type StoreConfig,
@@ -200,13 +201,11 @@ export function loopOver(
 }
 
 /** The business a called number belongs to; a single-business install answers for every number. */
-export function businessResolver(b: Businesses): {
-	businessId?: string;
-	businessFor: (to: string) => string | undefined;
-} {
+export function businessResolver(b: Businesses): Pick<NormalizeOptions, 'businessId' | 'businessFor' | 'optOutWords'> {
 	return {
 		businessId: b.list.length === 1 ? b.list[0].businessId : undefined,
 		businessFor: (to) => b.byNumber.get(to)?.businessId,
+		optOutWords: (id) => b.byId.get(id)?.optOut,
 	};
 }
 
