@@ -41,6 +41,7 @@ import {
 import { deadlineFor, route, type RouteDecision } from './route';
 import { countSegments } from './acknowledge/segments';
 import { buildReport } from './report';
+import { revocationIn } from './optout';
 import { hazardsIn, safetyStepTemplate } from './safety';
 import { CapReachedError } from './store/caps';
 import type { MessageRecord, RecoveryStore } from './store/types';
@@ -245,7 +246,45 @@ export class RecoveryLoop {
 	async voicemail(v: VoicemailEvent): Promise<Case | undefined> {
 		const found = await this.deps.store.findCaseByEvent(`${v.provider}:${v.callSid}`);
 		if (!found) return undefined;
-		return this.mutate(found.caseId, (c) => attachVoicemail(c, v.callSid, v.voicemail, v.eventId, this.now()));
+		const c = await this.mutate(found.caseId, (c) => attachVoicemail(c, v.callSid, v.voicemail, v.eventId, this.now()));
+		const phrase = v.voicemail.transcript ? revocationIn(v.voicemail.transcript) : undefined;
+		return phrase ? this.revokeByVoicemail(c, phrase) : c;
+	}
+
+	/**
+	 * A caller who says in a voicemail not to text them ("stop texting me") has revoked consent by a reasonable means
+	 * (47 CFR 64.1200(a)(10)): they are opted out at once, the case is flagged so the owner calls instead, and they get
+	 * one confirmation, unless they had already opted out.
+	 */
+	private async revokeByVoicemail(c: Case, phrase: string): Promise<Case> {
+		const now = this.now();
+		const already = await this.deps.store.isOptedOut(c.businessId, c.caller);
+		await this.deps.store.setOptOut(c.businessId, c.caller, true, `voicemail: "${phrase}"`, now);
+		const flagged = await this.mutate(c.caseId, (x) => withFlag(withFlag(x, 'opted-out'), 'opted-out-by-voicemail'), {
+			known: c,
+		});
+		const profile = this.deps.profileFor(c.businessId);
+		if (already || !profile || !this.deps.provider) return flagged;
+		const body = renderTemplate(profile.messages.optOutConfirm, messageView(profile, c, now), 'messages.optOutConfirm');
+		const from = profile.acknowledgment.from ?? c.calledNumber;
+		try {
+			const sent = await this.sendOnce(
+				{ to: c.caller, from, body, channel: c.channel, statusCallback: this.deps.statusCallbackUrl },
+				{ since: now, askFirst: false, what: 'opt-out confirmation' },
+			);
+			await this.deps.store.recordMessage({
+				businessId: c.businessId,
+				to: c.caller,
+				kind: 'opt-out-confirm',
+				at: now,
+				sid: sent.sid,
+				status: sent.status,
+				caseId: c.caseId,
+			});
+		} catch (e) {
+			this.deps.log?.('warn', `opt-out confirmation to ${maskPhone(c.caller)} failed: ${(e as Error).message}`);
+		}
+		return flagged;
 	}
 
 	private async lineType(profile: Profile, caller: string): Promise<LineType | undefined> {
@@ -977,7 +1016,8 @@ export class RecoveryLoop {
 			if (!(await first())) return { action: 'duplicate' };
 			return { action: 'opted-out', case: c, replyText: already ? undefined : text('optOutConfirm') };
 		}
-		if (m.keyword === 'start') {
+		// "YES" from someone who never opted out answers a question: a reply, not a re-subscription.
+		if (m.keyword === 'start' && (await this.deps.store.isOptedOut(m.businessId, m.from))) {
 			await this.deps.store.setOptOut(m.businessId, m.from, false, 'START reply', m.receivedAt);
 			if (!(await first())) return { action: 'duplicate' };
 			return { action: 'opted-in', replyText: text('optInConfirm') };

@@ -178,7 +178,9 @@ export function ownerText(
 		reminder: 'reminder',
 	} as const;
 	const name = template[kind];
-	return renderTemplate(profile.messages[name], view, `messages.${name}`);
+	const text = renderTemplate(profile.messages[name], view, `messages.${name}`);
+	// The owner must not text back a caller who opted out (the relay and the acknowledgment refuse): say so.
+	return c.flags.includes('opted-out') ? `${text} Caller opted out of texts: call only.` : text;
 }
 
 /** True when `a` is more urgent than `b`. */
