@@ -56,7 +56,8 @@ export type VerifyResult = (SignatureResult & { valid: true; body?: unknown }) |
 /** Replayed requests older than this (or this far in the future) are refused where the provider signs a time. */
 export const SIGNATURE_TOLERANCE_SEC = 300;
 
-function header(h: WebhookProof['headers'], name: string): string | undefined {
+/** A request header by name, whatever its case; the first value of a repeated one. */
+export function headerOf(h: WebhookProof['headers'], name: string): string | undefined {
 	const want = name.toLowerCase();
 	for (const [k, v] of Object.entries(h)) if (k.toLowerCase() === want) return Array.isArray(v) ? v[0] : v;
 	return undefined;
@@ -82,8 +83,8 @@ function rawOf(p: WebhookProof): string | undefined {
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 function telnyx(p: WebhookProof, publicKey: string, nowMs: number): VerifyResult {
-	const sig = header(p.headers, 'telnyx-signature-ed25519');
-	const ts = header(p.headers, 'telnyx-timestamp');
+	const sig = headerOf(p.headers, 'telnyx-signature-ed25519');
+	const ts = headerOf(p.headers, 'telnyx-timestamp');
 	if (!sig || !ts)
 		return { valid: false, reason: 'the request has no telnyx-signature-ed25519 and telnyx-timestamp headers' };
 	if (!fresh(Number(ts), nowMs))
@@ -115,7 +116,7 @@ function telnyx(p: WebhookProof, publicKey: string, nowMs: number): VerifyResult
 }
 
 function vonage(p: WebhookProof, secret: string, nowMs: number): VerifyResult {
-	const auth = header(p.headers, 'authorization');
+	const auth = headerOf(p.headers, 'authorization');
 	const token = auth?.match(/^Bearer\s+(.+)$/i)?.[1];
 	if (!token)
 		return {
@@ -154,7 +155,7 @@ function vonage(p: WebhookProof, secret: string, nowMs: number): VerifyResult {
 }
 
 function openphone(p: WebhookProof, signingKey: string, nowMs: number): VerifyResult {
-	const h = header(p.headers, 'openphone-signature');
+	const h = headerOf(p.headers, 'openphone-signature');
 	const parts = h?.split(';');
 	if (!parts || parts.length !== 4 || parts[0] !== 'hmac')
 		return {
@@ -204,12 +205,12 @@ function sharedToken(p: WebhookProof, secret: string, where: 'aircall' | 'ringce
 	let given: string | undefined;
 	if (where === 'aircall')
 		given = p.body && typeof p.body === 'object' ? String((p.body as Record<string, unknown>).token ?? '') : undefined;
-	else if (where === 'ringcentral') given = header(p.headers, 'verification-token');
+	else if (where === 'ringcentral') given = headerOf(p.headers, 'verification-token');
 	else {
 		try {
-			given = new URL(p.url).searchParams.get('token') ?? header(p.headers, 'x-webhook-token');
+			given = new URL(p.url).searchParams.get('token') ?? headerOf(p.headers, 'x-webhook-token');
 		} catch {
-			given = header(p.headers, 'x-webhook-token');
+			given = headerOf(p.headers, 'x-webhook-token');
 		}
 	}
 	if (!given)
@@ -247,7 +248,7 @@ export function verifyWebhook(
 		case 'twilio':
 			return validateTwilioSignature({
 				authToken: secret,
-				signature: header(p.headers, 'x-twilio-signature'),
+				signature: headerOf(p.headers, 'x-twilio-signature'),
 				url: p.url,
 				params: typeof p.body === 'object' && p.body ? (p.body as Record<string, unknown>) : {},
 				rawBody: p.rawBody,
