@@ -8,6 +8,8 @@ export { redactPayload, scrubSecrets } from './redact';
 export { tryE164, toE164, phoneInfo, maskPhone, stripChannel, type PhoneInfo } from './phone';
 export {
 	normalize,
+	checkBodyShape,
+	WEBHOOK_LIMITS,
 	GenericMappingSchema,
 	type GenericMapping,
 	type NormalizeOptions,
@@ -101,6 +103,7 @@ export { forwardTwiml, voicemailTwiml, emptyTwiml, hangupTwiml, messageTwiml, br
 export { RecoveryLoop, type LoopDeps, type AckOutcome } from './loop';
 export {
 	answerWebhook,
+	parseWebhookBody,
 	type TriggerConfig,
 	type TriggerEvent,
 	type WebhookAnswer,

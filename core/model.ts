@@ -64,7 +64,6 @@ export const TRUNCATED_MARK = ' [truncated]';
  * NUL), and cut to `max` characters with a marker rather than refused: the words are the caller's, the call is real.
  */
 export function clipCallerText(text: string, max = CALLER_TEXT_MAX): string {
-	// eslint-disable-next-line no-control-regex
 	const clean = text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
 	if (clean.length <= max) return clean;
 	return clean.slice(0, max - TRUNCATED_MARK.length) + TRUNCATED_MARK;

@@ -56,7 +56,6 @@ export const id = str.pipe(
 		.string()
 		.min(1, 'It is required (the provider always sends it)')
 		.max(120, 'Provider ids are at most a few dozen characters; this is not one')
-		// eslint-disable-next-line no-control-regex
 		.regex(/^[^\u0000-\u001f\u007f]+$/, 'An id holds no control characters (NUL, line breaks); this is not one'),
 );
 

@@ -44,8 +44,9 @@ const transcription = call.extend({
 const recording = call.extend({ RecordingUrl: str, RecordingDuration: num, RecordingSid: id.optional() });
 const messageEvent = message.extend({
 	Body: str.optional(),
-	MessageStatus: str.optional(),
-	SmsStatus: str.optional(),
+	// Part of the status report's key in the store, like an id.
+	MessageStatus: id.optional(),
+	SmsStatus: id.optional(),
 	ErrorCode: num.optional(),
 });
 const voice = call.extend({
