@@ -26,6 +26,7 @@ const MISSED: Record<string, MissedReason> = {
 };
 
 const base = z.object({ AccountSid: str.optional() }).passthrough();
+const status = id.refine((s) => !(s in Object.prototype), 'A delivery status is a word such as delivered or failed');
 const call = base.extend({ CallSid: id, From: str.optional(), To: str.optional() });
 const message = base.extend({
 	MessageSid: id.optional(),
@@ -44,9 +45,10 @@ const transcription = call.extend({
 const recording = call.extend({ RecordingUrl: str, RecordingDuration: num, RecordingSid: id.optional() });
 const messageEvent = message.extend({
 	Body: str.optional(),
-	// Part of the status report's key in the store, like an id.
-	MessageStatus: id.optional(),
-	SmsStatus: id.optional(),
+	// Part of the status report's key in the store, like an id; and looked up in tables, so never a name every object
+	// has ("constructor", "toString"): the store's stage table would find Object.prototype's member.
+	MessageStatus: status.optional(),
+	SmsStatus: status.optional(),
 	ErrorCode: num.optional(),
 });
 const voice = call.extend({

@@ -165,6 +165,14 @@ describe('bad input never becomes a 500 or a lost call', () => {
 		expect(await store.findOpenCase('acme-plumbing', from)).toBeUndefined();
 	});
 
+	test('a delivery status named like an object member is a 400, not a store error', async () => {
+		for (const status of ['constructor', 'toString', '__proto__']) {
+			const a = await twilio(loop, { MessageSid: `SM${++seq}`, To: caller(), From: BUSINESS, MessageStatus: status });
+			expect(a.status).toBe(400);
+			expect(a.body).toMatch(/MessageStatus is .+\. A delivery status is a word/);
+		}
+	});
+
 	describe('a timestamp beyond year 9999 (or before 1970) dates the call at receipt, and the call is stored', () => {
 		const far = '+010000-01-01T00:00:00Z';
 		const cases: [Provider, (from: string, id: string) => Record<string, unknown>][] = [
