@@ -17,7 +17,7 @@ import {
 	type WebhookAnswer,
 	type WebhookRequest,
 } from '../../core';
-import { AUTH_TOKEN, plumber } from '../helpers/fixtures';
+import { AUTH_TOKEN, plumber } from './fixtures';
 
 /**
  * Generated webhooks against a real SQLite store, for every handler: each request is a valid missed call (with
@@ -581,112 +581,121 @@ function check(ok: boolean, why: string): void {
 
 const FIELD_NAMED = /^Bad request: (?:[^:]*: )?([\w.()[\]-]+) is (.+?)\. (.+)/s;
 
-describe(`${RUNS} generated webhooks per handler against SQLite: no 500, every 4xx names a field, no call lost`, () => {
-	let dir: string;
-	let store: RecoveryStore;
-	let loop: RecoveryLoop;
-	const counts: Record<string, Record<string, number>> = {};
-	beforeAll(async () => {
-		dir = mkdtempSync(join(tmpdir(), 'mcr-fuzz-'));
-		store = await openStore({ type: 'sqlite', file: join(dir, 'c.db') });
-		const profile = plumber();
-		loop = new RecoveryLoop({ store, profileFor: () => profile });
-	});
-	afterAll(async () => {
-		await store.close();
-		rmSync(dir, { recursive: true, force: true });
-		console.log(
-			`webhook fuzz, answers by status per handler (${RUNS} requests each, duplicates extra): ` +
-				Object.entries(counts)
-					.map(
-						([h, c]) =>
-							`${h} ${Object.entries(c)
-								.map(([s, n]) => `${s}:${n}`)
-								.join(' ')}`,
-					)
-					.join('; '),
+/**
+ * The generated run for some handlers, as one jest suite: the handlers are split over two test files so the
+ * unit suite's two workers share them.
+ */
+export function describeWebhookFuzz(names: readonly string[]): void {
+	const handlers = HANDLERS.filter((h) => names.includes(h.name));
+	if (handlers.length !== names.length) throw new Error(`unknown handler in ${names.join(', ')}`);
+	describe(`${RUNS} generated webhooks per handler against SQLite: no 500, every 4xx names a field, no call lost`, () => {
+		let dir: string;
+		let store: RecoveryStore;
+		let loop: RecoveryLoop;
+		const counts: Record<string, Record<string, number>> = {};
+		beforeAll(async () => {
+			dir = mkdtempSync(join(tmpdir(), 'mcr-fuzz-'));
+			store = await openStore({ type: 'sqlite', file: join(dir, 'c.db') });
+			const profile = plumber();
+			loop = new RecoveryLoop({ store, profileFor: () => profile });
+		});
+		afterAll(async () => {
+			await store.close();
+			rmSync(dir, { recursive: true, force: true });
+			console.log(
+				`webhook fuzz, answers by status per handler (${RUNS} requests each, duplicates extra): ` +
+					Object.entries(counts)
+						.map(
+							([h, c]) =>
+								`${h} ${Object.entries(c)
+									.map(([s, n]) => `${s}:${n}`)
+									.join(' ')}`,
+						)
+						.join('; '),
+			);
+		});
+
+		let serial = 0;
+		test.each(handlers.map((h) => [h.name, h] as const))(
+			'%s',
+			async (_name, h) => {
+				const count = (counts[h.name] = {} as Record<string, number>);
+				const answer = async (req: WebhookRequest, cfg: TriggerConfig): Promise<WebhookAnswer> => {
+					let a: WebhookAnswer;
+					try {
+						a = await answerWebhook(req, cfg, loop);
+					} catch (e) {
+						count.threw = (count.threw ?? 0) + 1;
+						throw e;
+					}
+					count[a.status] = (count[a.status] ?? 0) + 1;
+					return a;
+				};
+				let stored = 0;
+				await fc.assert(
+					fc.asyncProperty(sample, async (generated) => {
+						// A handler with no outbound form (messaging, generic) gets a valid delivery instead.
+						const s: Sample =
+							generated.shape === 'outbound' && !h.outbound ? { ...generated, shape: 'valid' } : generated;
+						const id = `${h.name.slice(0, 2).toUpperCase()}${(++serial).toString(36)}x${s.caller}`;
+						const from = `+1312555${String(s.caller).padStart(4, '0')}`;
+						let body = s.shape === 'outbound' && h.outbound ? h.outbound(id, from) : h.valid(id, from);
+						for (const c of s.changes) body = apply(h, body, c);
+						const cfg: TriggerConfig = {
+							provider: h.provider,
+							mode: 'forward',
+							voicemail: true,
+							validateSignature: s.signing !== 'off',
+							secret: SECRETS[h.provider],
+							// A business per handler: a run's cases stay its own, so the store's work does not grow run by run.
+							normalize: { businessId: `acme-${h.provider}-${h.form ? 'form' : 'json'}` },
+							mapping: h.mapping,
+							replyToKeywords: true,
+						};
+						const req = request(h, body, s, Math.floor(Date.now() / 1000));
+						const a = await answer(req, cfg);
+						const eventId = h.eventId && s.shape !== 'hostile' ? h.eventId(body) : undefined;
+						const valid = s.shape === 'valid' && s.signing !== 'forged';
+						check([200, 400, 403, 413].includes(a.status), `status ${a.status}`);
+						if (a.status === 400 || a.status === 413) {
+							const m = FIELD_NAMED.exec(a.body);
+							check(!!m && m[1] !== '(root)', `a ${a.status} that names no field: ${a.body.slice(0, 200)}`);
+						}
+						if (s.signing === 'forged')
+							check((a.status === 403 || a.status === 413) && !a.emit, 'a forgery was let in');
+						const callsOf = async (e: string) =>
+							(await store.findCaseByEvent(e))?.calls.filter((k) => k.eventId === e).length ?? 0;
+						if (valid) check(a.status === 200, `a valid delivery got ${a.status}: ${a.body.slice(0, 200)}`);
+						if (valid && eventId) {
+							// Read back: the case holds the call once and parses whole, as the next call's fold will need.
+							const c = await store.findCaseByEvent(eventId);
+							check(c?.calls.filter((k) => k.eventId === eventId).length === 1, `the call ${eventId} was not stored`);
+							check(CaseSchema.safeParse(c).success, `the case of ${eventId} does not read back`);
+							stored++;
+						} else if (a.emit?.type === 'missed-call') {
+							// Whatever opened it, the case reads back whole.
+							const c = await store.getCase(a.emit.case.caseId);
+							check(CaseSchema.safeParse(c).success, `case ${a.emit.case.caseId} does not read back`);
+						}
+						if (s.shape === 'outbound' && eventId) {
+							check(a.status === 200 && !a.emit, `outbound call answered ${a.status} with ${a.emit?.type}`);
+							check((await callsOf(eventId)) === 0, `outbound call ${eventId} was stored as missed`);
+						}
+						if (s.duplicate && a.status === 200) {
+							const again = await answer(request(h, body, s, Math.floor(Date.now() / 1000)), cfg);
+							check(again.status === 200, `a second delivery got ${again.status}`);
+							check(again.emit?.type !== 'missed-call' || !again.emit.created, 'a second delivery opened a case');
+							if (valid && eventId)
+								check((await callsOf(eventId)) === 1, `a second delivery of ${eventId} was stored twice`);
+						}
+					}),
+					{ numRuns: RUNS, seed: SEED },
+				);
+				expect(count.threw).toBeUndefined();
+				if (h.eventId) expect(stored).toBeGreaterThan(RUNS / 10);
+				expect(count[400] ?? 0).toBeGreaterThan(RUNS / 50);
+			},
+			600000,
 		);
 	});
-
-	let serial = 0;
-	test.each(HANDLERS.map((h) => [h.name, h] as const))(
-		'%s',
-		async (_name, h) => {
-			const count = (counts[h.name] = {} as Record<string, number>);
-			const answer = async (req: WebhookRequest, cfg: TriggerConfig): Promise<WebhookAnswer> => {
-				let a: WebhookAnswer;
-				try {
-					a = await answerWebhook(req, cfg, loop);
-				} catch (e) {
-					count.threw = (count.threw ?? 0) + 1;
-					throw e;
-				}
-				count[a.status] = (count[a.status] ?? 0) + 1;
-				return a;
-			};
-			let stored = 0;
-			await fc.assert(
-				fc.asyncProperty(sample, async (generated) => {
-					// A handler with no outbound form (messaging, generic) gets a valid delivery instead.
-					const s: Sample =
-						generated.shape === 'outbound' && !h.outbound ? { ...generated, shape: 'valid' } : generated;
-					const id = `${h.name.slice(0, 2).toUpperCase()}${(++serial).toString(36)}x${s.caller}`;
-					const from = `+1312555${String(s.caller).padStart(4, '0')}`;
-					let body = s.shape === 'outbound' && h.outbound ? h.outbound(id, from) : h.valid(id, from);
-					for (const c of s.changes) body = apply(h, body, c);
-					const cfg: TriggerConfig = {
-						provider: h.provider,
-						mode: 'forward',
-						voicemail: true,
-						validateSignature: s.signing !== 'off',
-						secret: SECRETS[h.provider],
-						// A business per handler: a run's cases stay its own, so the store's work does not grow run by run.
-						normalize: { businessId: `acme-${h.provider}-${h.form ? 'form' : 'json'}` },
-						mapping: h.mapping,
-						replyToKeywords: true,
-					};
-					const req = request(h, body, s, Math.floor(Date.now() / 1000));
-					const a = await answer(req, cfg);
-					const eventId = h.eventId && s.shape !== 'hostile' ? h.eventId(body) : undefined;
-					const valid = s.shape === 'valid' && s.signing !== 'forged';
-					check([200, 400, 403, 413].includes(a.status), `status ${a.status}`);
-					if (a.status === 400 || a.status === 413) {
-						const m = FIELD_NAMED.exec(a.body);
-						check(!!m && m[1] !== '(root)', `a ${a.status} that names no field: ${a.body.slice(0, 200)}`);
-					}
-					if (s.signing === 'forged') check((a.status === 403 || a.status === 413) && !a.emit, 'a forgery was let in');
-					const callsOf = async (e: string) =>
-						(await store.findCaseByEvent(e))?.calls.filter((k) => k.eventId === e).length ?? 0;
-					if (valid) check(a.status === 200, `a valid delivery got ${a.status}: ${a.body.slice(0, 200)}`);
-					if (valid && eventId) {
-						// Read back: the case holds the call once and parses whole, as the next call's fold will need.
-						const c = await store.findCaseByEvent(eventId);
-						check(c?.calls.filter((k) => k.eventId === eventId).length === 1, `the call ${eventId} was not stored`);
-						check(CaseSchema.safeParse(c).success, `the case of ${eventId} does not read back`);
-						stored++;
-					} else if (a.emit?.type === 'missed-call') {
-						// Whatever opened it, the case reads back whole.
-						const c = await store.getCase(a.emit.case.caseId);
-						check(CaseSchema.safeParse(c).success, `case ${a.emit.case.caseId} does not read back`);
-					}
-					if (s.shape === 'outbound' && eventId) {
-						check(a.status === 200 && !a.emit, `outbound call answered ${a.status} with ${a.emit?.type}`);
-						check((await callsOf(eventId)) === 0, `outbound call ${eventId} was stored as missed`);
-					}
-					if (s.duplicate && a.status === 200) {
-						const again = await answer(request(h, body, s, Math.floor(Date.now() / 1000)), cfg);
-						check(again.status === 200, `a second delivery got ${again.status}`);
-						check(again.emit?.type !== 'missed-call' || !again.emit.created, 'a second delivery opened a case');
-						if (valid && eventId)
-							check((await callsOf(eventId)) === 1, `a second delivery of ${eventId} was stored twice`);
-					}
-				}),
-				{ numRuns: RUNS, seed: SEED },
-			);
-			expect(count.threw).toBeUndefined();
-			if (h.eventId) expect(stored).toBeGreaterThan(RUNS / 10);
-			expect(count[400] ?? 0).toBeGreaterThan(RUNS / 50);
-		},
-		600000,
-	);
-});
+}
