@@ -8,6 +8,8 @@ export { redactPayload, scrubSecrets } from './redact';
 export { tryE164, toE164, phoneInfo, maskPhone, stripChannel, type PhoneInfo } from './phone';
 export {
 	normalize,
+	checkBodyShape,
+	WEBHOOK_LIMITS,
 	GenericMappingSchema,
 	type GenericMapping,
 	type NormalizeOptions,
@@ -140,6 +142,7 @@ export { planOwnerAlert, planOverdue, ownerText } from './notify';
 export { hazardsIn, HAZARDS, DEFAULT_SAFETY_STEPS, type Hazard } from './safety';
 export {
 	answerWebhook,
+	parseWebhookBody,
 	type TriggerConfig,
 	type TriggerEvent,
 	type WebhookAnswer,

@@ -55,10 +55,28 @@ const isoTime = z
 	);
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'Expected an E.164 phone number such as +14155550100');
 
+/** The most caller text (a transcript, a reply) a case keeps; longer text is cut with TRUNCATED_MARK at its end. */
+export const CALLER_TEXT_MAX = 5000;
+export const TRUNCATED_MARK = ' [truncated]';
+
+/**
+ * Caller text as a case keeps it: control characters other than tab and line breaks removed (PostgreSQL refuses
+ * NUL), and cut to `max` characters with a marker rather than refused: the words are the caller's, the call is real.
+ */
+export function clipCallerText(text: string, max = CALLER_TEXT_MAX): string {
+	const clean = text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
+	if (clean.length <= max) return clean;
+	return clean.slice(0, max - TRUNCATED_MARK.length) + TRUNCATED_MARK;
+}
+
 export const VoicemailSchema = z.object({
 	url: z.string().optional(),
-	durationSec: z.number().nonnegative().optional(),
-	transcript: z.string().max(5000).optional(),
+	durationSec: z.number().nonnegative().finite().optional(),
+	// Clipped, not refused: a case saved with a longer transcript (before this limit held) must still read back.
+	transcript: z
+		.string()
+		.transform((t) => clipCallerText(t))
+		.optional(),
 });
 export type Voicemail = z.infer<typeof VoicemailSchema>;
 
@@ -73,7 +91,8 @@ export const MissedCallSchema = z.object({
 	businessId: z.string().min(1).max(120),
 	reason: z.enum(MISSED_REASONS),
 	startedAt: isoTime,
-	durationSec: z.number().nonnegative().default(0),
+	// Finite: JSON keeps Infinity as null, and a case holding null would not read back.
+	durationSec: z.number().nonnegative().finite().default(0),
 	voicemail: VoicemailSchema.optional(),
 	repeat: z.number().int().nonnegative().default(0),
 	channel: z.enum(['sms', 'whatsapp']).default('sms'),

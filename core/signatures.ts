@@ -2,6 +2,8 @@ import {
 	createHash,
 	createHmac,
 	createPublicKey,
+	createSecretKey,
+	type KeyObject,
 	sign as edSign,
 	timingSafeEqual,
 	verify as verifySignature,
@@ -56,7 +58,8 @@ export type VerifyResult = (SignatureResult & { valid: true; body?: unknown }) |
 /** Replayed requests older than this (or this far in the future) are refused where the provider signs a time. */
 export const SIGNATURE_TOLERANCE_SEC = 300;
 
-function header(h: WebhookProof['headers'], name: string): string | undefined {
+/** A request header by name, whatever its case; the first value of a repeated one. */
+export function headerOf(h: WebhookProof['headers'], name: string): string | undefined {
 	const want = name.toLowerCase();
 	for (const [k, v] of Object.entries(h)) if (k.toLowerCase() === want) return Array.isArray(v) ? v[0] : v;
 	return undefined;
@@ -67,6 +70,22 @@ export function safeEqual(a: string, b: string): boolean {
 	const x = createHash('sha256').update(a).digest();
 	const y = createHash('sha256').update(b).digest();
 	return timingSafeEqual(x, y) && a.length === b.length;
+}
+
+const secretKeys = new Map<string, KeyObject>();
+
+/**
+ * The HS256 secret as a key object, made once per secret: given a string, jsonwebtoken first tries it as a PEM
+ * public or private key and catches the failure, which cost more than the rest of a webhook's handling.
+ */
+function hmacKey(secret: string): KeyObject {
+	let key = secretKeys.get(secret);
+	if (!key) {
+		if (secretKeys.size > 100) secretKeys.clear();
+		key = createSecretKey(Buffer.from(secret, 'utf8'));
+		secretKeys.set(secret, key);
+	}
+	return key;
 }
 
 function fresh(tsSec: number, nowMs: number): boolean {
@@ -80,10 +99,27 @@ function rawOf(p: WebhookProof): string | undefined {
 }
 
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const publicKeys = new Map<string, KeyObject>();
+
+/** The Telnyx public key (raw 32 bytes or DER, in base64) as a key object, made once per key. */
+function telnyxKey(publicKey: string): KeyObject {
+	let key = publicKeys.get(publicKey);
+	if (!key) {
+		const keyBytes = Buffer.from(publicKey, 'base64');
+		key = createPublicKey({
+			key: keyBytes.length === 32 ? Buffer.concat([ED25519_SPKI_PREFIX, keyBytes]) : keyBytes,
+			format: 'der',
+			type: 'spki',
+		});
+		if (publicKeys.size > 100) publicKeys.clear();
+		publicKeys.set(publicKey, key);
+	}
+	return key;
+}
 
 function telnyx(p: WebhookProof, publicKey: string, nowMs: number): VerifyResult {
-	const sig = header(p.headers, 'telnyx-signature-ed25519');
-	const ts = header(p.headers, 'telnyx-timestamp');
+	const sig = headerOf(p.headers, 'telnyx-signature-ed25519');
+	const ts = headerOf(p.headers, 'telnyx-timestamp');
 	if (!sig || !ts)
 		return { valid: false, reason: 'the request has no telnyx-signature-ed25519 and telnyx-timestamp headers' };
 	if (!fresh(Number(ts), nowMs))
@@ -95,12 +131,7 @@ function telnyx(p: WebhookProof, publicKey: string, nowMs: number): VerifyResult
 	if (raw === undefined)
 		return { valid: false, reason: 'the raw body is not available to check the Telnyx signature against' };
 	try {
-		const keyBytes = Buffer.from(publicKey, 'base64');
-		const key = createPublicKey({
-			key: keyBytes.length === 32 ? Buffer.concat([ED25519_SPKI_PREFIX, keyBytes]) : keyBytes,
-			format: 'der',
-			type: 'spki',
-		});
+		const key = telnyxKey(publicKey);
 		const ok = verifySignature(null, Buffer.from(`${ts}|${raw}`), key, Buffer.from(sig, 'base64'));
 		return ok
 			? { valid: true }
@@ -115,7 +146,7 @@ function telnyx(p: WebhookProof, publicKey: string, nowMs: number): VerifyResult
 }
 
 function vonage(p: WebhookProof, secret: string, nowMs: number): VerifyResult {
-	const auth = header(p.headers, 'authorization');
+	const auth = headerOf(p.headers, 'authorization');
 	const token = auth?.match(/^Bearer\s+(.+)$/i)?.[1];
 	if (!token)
 		return {
@@ -124,7 +155,7 @@ function vonage(p: WebhookProof, secret: string, nowMs: number): VerifyResult {
 		};
 	let claims: jwt.JwtPayload;
 	try {
-		claims = jwt.verify(token, secret, {
+		claims = jwt.verify(token, hmacKey(secret), {
 			algorithms: ['HS256'],
 			clockTimestamp: Math.floor(nowMs / 1000),
 			clockTolerance: SIGNATURE_TOLERANCE_SEC,
@@ -154,7 +185,7 @@ function vonage(p: WebhookProof, secret: string, nowMs: number): VerifyResult {
 }
 
 function openphone(p: WebhookProof, signingKey: string, nowMs: number): VerifyResult {
-	const h = header(p.headers, 'openphone-signature');
+	const h = headerOf(p.headers, 'openphone-signature');
 	const parts = h?.split(';');
 	if (!parts || parts.length !== 4 || parts[0] !== 'hmac')
 		return {
@@ -184,7 +215,7 @@ function dialpad(p: WebhookProof, secret: string, nowMs: number): VerifyResult {
 			reason: 'the Dialpad body is not a signed JWT: set a secret on the Dialpad webhook so it signs its events',
 		};
 	try {
-		const claims = jwt.verify(raw, secret, {
+		const claims = jwt.verify(raw, hmacKey(secret), {
 			algorithms: ['HS256'],
 			clockTimestamp: Math.floor(nowMs / 1000),
 			clockTolerance: SIGNATURE_TOLERANCE_SEC,
@@ -204,12 +235,12 @@ function sharedToken(p: WebhookProof, secret: string, where: 'aircall' | 'ringce
 	let given: string | undefined;
 	if (where === 'aircall')
 		given = p.body && typeof p.body === 'object' ? String((p.body as Record<string, unknown>).token ?? '') : undefined;
-	else if (where === 'ringcentral') given = header(p.headers, 'verification-token');
+	else if (where === 'ringcentral') given = headerOf(p.headers, 'verification-token');
 	else {
 		try {
-			given = new URL(p.url).searchParams.get('token') ?? header(p.headers, 'x-webhook-token');
+			given = new URL(p.url).searchParams.get('token') ?? headerOf(p.headers, 'x-webhook-token');
 		} catch {
-			given = header(p.headers, 'x-webhook-token');
+			given = headerOf(p.headers, 'x-webhook-token');
 		}
 	}
 	if (!given)
@@ -247,7 +278,7 @@ export function verifyWebhook(
 		case 'twilio':
 			return validateTwilioSignature({
 				authToken: secret,
-				signature: header(p.headers, 'x-twilio-signature'),
+				signature: headerOf(p.headers, 'x-twilio-signature'),
 				url: p.url,
 				params: typeof p.body === 'object' && p.body ? (p.body as Record<string, unknown>) : {},
 				rawBody: p.rawBody,
@@ -272,14 +303,14 @@ export function verifyWebhook(
 
 /** Signs requests the way each provider does: for the local test server, tests and the fuzzers. */
 export const sign = {
-	telnyx(privateKeyPem: string, raw: string, tsSec: number): Record<string, string> {
+	telnyx(privateKeyPem: string | KeyObject, raw: string, tsSec: number): Record<string, string> {
 		const sig = edSign(null, Buffer.from(`${tsSec}|${raw}`), privateKeyPem).toString('base64');
 		return { 'telnyx-signature-ed25519': sig, 'telnyx-timestamp': String(tsSec) };
 	},
 	vonage(secret: string, raw: string, tsSec: number): Record<string, string> {
 		const token = jwt.sign(
 			{ iat: tsSec, jti: `${tsSec}-${Math.random()}`, payload_hash: createHash('sha256').update(raw).digest('hex') },
-			secret,
+			hmacKey(secret),
 			{ algorithm: 'HS256' },
 		);
 		return { authorization: `Bearer ${token}` };
@@ -289,6 +320,6 @@ export const sign = {
 		return { 'openphone-signature': `hmac;1;${tsMs};${digest}` };
 	},
 	dialpad(secret: string, event: Record<string, unknown>, tsSec: number): string {
-		return jwt.sign({ ...event, iat: tsSec }, secret, { algorithm: 'HS256' });
+		return jwt.sign({ ...event, iat: tsSec }, hmacKey(secret), { algorithm: 'HS256' });
 	},
 };

@@ -1,5 +1,9 @@
 import {
+	InboundMessageSchema,
+	MessageStatusSchema,
+	MissedCallSchema,
 	notDelivered,
+	VoicemailEventSchema,
 	type Case,
 	type InboundMessage,
 	type MessageStatus,
@@ -7,12 +11,24 @@ import {
 	type Provider,
 	type VoicemailEvent,
 } from './model';
-import { normalize, type GenericMapping, type NormalizeOptions } from './normalize';
+import {
+	checkBodyShape,
+	normalize,
+	WEBHOOK_LIMITS,
+	type GenericMapping,
+	type NormalizeOptions,
+	type Normalized,
+} from './normalize';
 import type { RecoveryLoop } from './loop';
 import { messageView, renderTemplate } from './acknowledge';
-import { verifyWebhook } from './signatures';
+import { headerOf, verifyWebhook } from './signatures';
 import { emptyTwiml, forwardTwiml, messageTwiml, voicemailTwiml } from './twilio/twiml';
-import { RecoveryInputError } from './errors';
+import { fromZodError, RecoveryInputError } from './errors';
+import type { ZodError } from 'zod';
+
+interface EventSchema {
+	safeParse(v: unknown): { success: true } | { success: false; error: ZodError };
+}
 
 export interface TriggerConfig {
 	provider: Provider;
@@ -34,7 +50,7 @@ export interface WebhookRequest {
 	/** The full URL the provider called (the public URL behind a proxy), with its query string. */
 	url: string;
 	headers: Record<string, string | string[] | undefined>;
-	/** Parsed body: form fields or JSON. */
+	/** Parsed body: form fields or JSON; undefined when only `rawBody` is at hand (it is then parsed here, bounded). */
 	body: unknown;
 	rawBody?: string;
 }
@@ -73,6 +89,113 @@ function speaksTwiml(p: Provider): boolean {
 	return p === 'twilio' || p === 'telnyx';
 }
 
+/** A 4xx answer naming the field, the value and the fix. */
+function refuse(status: 400 | 413, e: RecoveryInputError): WebhookAnswer {
+	return { status, contentType: 'text/plain', body: `Bad request: ${e.message}`, note: e.message };
+}
+
+/** A body refused for its size alone (413): it was never parsed. */
+class BodyTooLarge extends RecoveryInputError {}
+
+function tooLarge(what: string): RecoveryInputError {
+	return new BodyTooLarge(
+		'(body)',
+		what,
+		`Provider webhooks are a few kilobytes with a few dozen fields; this request is refused unread (limits: ${WEBHOOK_LIMITS.bytes} bytes, ${WEBHOOK_LIMITS.fields} fields, ${WEBHOOK_LIMITS.depth} levels).`,
+		'Webhook',
+	);
+}
+
+/**
+ * Bounds a raw body's cost before it is parsed: one pass over the text counting the separators of JSON members and
+ * list items (or form fields) and the nesting, outside strings. Parsing is then cheap whatever the body holds.
+ */
+function boundRaw(raw: string, json: boolean): void {
+	if (raw.length > WEBHOOK_LIMITS.bytes) throw tooLarge(`${raw.length} characters`);
+	// Separators overcount fields (a member has a colon and a comma): twice the field limit, and twice the depth.
+	const maxSeparators = WEBHOOK_LIMITS.fields * 2;
+	let separators = 0;
+	if (!json) {
+		for (let i = raw.indexOf('&'); i !== -1; i = raw.indexOf('&', i + 1))
+			if (++separators > maxSeparators) throw tooLarge(`more than ${maxSeparators} form fields`);
+		return;
+	}
+	let depth = 0;
+	let inString = false;
+	for (let i = 0; i < raw.length; i++) {
+		const c = raw.charCodeAt(i);
+		if (inString) {
+			if (c === 92) i++;
+			else if (c === 34) inString = false;
+			continue;
+		}
+		if (c === 34) inString = true;
+		else if (c === 58 || c === 44) {
+			if (++separators > maxSeparators) throw tooLarge(`more than ${maxSeparators} JSON members`);
+		} else if (c === 123 || c === 91) {
+			if (++depth > WEBHOOK_LIMITS.depth * 2) throw tooLarge(`nested more than ${WEBHOOK_LIMITS.depth * 2} levels`);
+		} else if (c === 125 || c === 93) depth--;
+	}
+}
+
+/**
+ * A raw webhook body parsed as its content type says (JSON, a JWT as text, or form fields), after its size and
+ * field count are bounded. Runtimes that hand over only the bytes (Node-RED's own route) use this.
+ */
+export function parseWebhookBody(raw: string, contentType: string | undefined): unknown {
+	const type = (contentType ?? '').toLowerCase();
+	const trimmed = raw.trim();
+	const json = type.includes('json') || trimmed.startsWith('{') || trimmed.startsWith('[');
+	boundRaw(raw, json);
+	// Dialpad posts its signed event as a JWT (application/jwt or text): the signature check reads it as text.
+	if (!json && /^[\w-]+\.[\w-]+\.[\w-]+$/.test(trimmed)) return trimmed;
+	if (!json) return Object.fromEntries(new URLSearchParams(raw));
+	try {
+		return JSON.parse(raw || '{}') as unknown;
+	} catch (e) {
+		throw new RecoveryInputError(
+			'(body)',
+			raw,
+			`The body is not valid JSON (${(e as Error).message}): send the provider's webhook as it is.`,
+			'Webhook',
+		);
+	}
+}
+
+/** Bounds what arrives before anything costly reads it: the raw size, then the fields of the parsed body. */
+function boundRequest(req: WebhookRequest): void {
+	if (req.rawBody !== undefined && req.rawBody.length > WEBHOOK_LIMITS.bytes)
+		throw tooLarge(`${req.rawBody.length} characters`);
+	if (req.body === undefined || typeof req.body !== 'object') return;
+	try {
+		checkBodyShape(req.body);
+	} catch (e) {
+		if (e instanceof RecoveryInputError) throw new BodyTooLarge(e.field, e.value, e.fix, 'Webhook');
+		throw e;
+	}
+}
+
+/** Providers whose signature covers the parsed fields (Twilio's form) or sits inside the body (Aircall's token). */
+function signsParsedBody(p: Provider, req: WebhookRequest): boolean {
+	return p === 'aircall' || (p === 'twilio' && !req.url.includes('bodySHA256'));
+}
+
+/**
+ * The normalized event checked against the schema the store keeps: a value no stored case may hold (a date past
+ * year 9999, a number JSON cannot keep) is refused here as a 400 naming it, not found later as a case that
+ * cannot be read.
+ */
+function checkEvent(n: Normalized, provider: Provider): void {
+	const check = (schema: EventSchema, v: unknown) => {
+		const r = schema.safeParse(v);
+		if (!r.success) throw fromZodError(r.error, v, `${provider} webhook, as normalized`);
+	};
+	if (n.kind === 'missed-call') check(MissedCallSchema, n.event);
+	else if (n.kind === 'voicemail') check(VoicemailEventSchema, n.event);
+	else if (n.kind === 'inbound-message') check(InboundMessageSchema, n.event);
+	else if (n.kind === 'message-status') check(MessageStatusSchema, n.event);
+}
+
 /**
  * One provider webhook in, one answer out: the signature checked first, the payload normalized, the case
  * opened or folded in the store (so a duplicate delivery changes nothing and emits nothing), and the call
@@ -91,9 +214,21 @@ export async function answerWebhook(
 		note,
 	});
 	let body = req.body;
+	try {
+		boundRequest(req);
+		if (
+			body === undefined &&
+			req.rawBody !== undefined &&
+			(!cfg.validateSignature || signsParsedBody(cfg.provider, req))
+		)
+			body = parseWebhookBody(req.rawBody, headerOf(req.headers, 'content-type'));
+	} catch (e) {
+		if (e instanceof RecoveryInputError) return refuse(e instanceof BodyTooLarge ? 413 : 400, e);
+		throw e;
+	}
 	if (cfg.validateSignature) {
 		const now = loop.deps.now?.() ?? new Date();
-		const check = verifyWebhook(cfg.provider, req, cfg.secret, now);
+		const check = verifyWebhook(cfg.provider, { ...req, body }, cfg.secret, now);
 		if (!check.valid) {
 			// Counted, never executed; the request's content is not kept. A failing count must not turn a 403 into a 500.
 			await loop.deps.store.recordRefusal(cfg.provider, now.toISOString()).catch(() => undefined);
@@ -105,6 +240,14 @@ export async function answerWebhook(
 			};
 		}
 		if (check.body !== undefined) body = check.body;
+		else if (body === undefined && req.rawBody !== undefined) {
+			try {
+				body = parseWebhookBody(req.rawBody, headerOf(req.headers, 'content-type'));
+			} catch (e) {
+				if (e instanceof RecoveryInputError) return refuse(e instanceof BodyTooLarge ? 413 : 400, e);
+				throw e;
+			}
+		}
 	} else if (cfg.provider === 'dialpad' && typeof body === 'string') {
 		return {
 			status: 400,
@@ -113,12 +256,12 @@ export async function answerWebhook(
 			note: 'Dialpad sent a JWT; turn on signature checks and give the webhook secret',
 		};
 	}
-	let n;
+	let n: Normalized;
 	try {
 		n = normalize(cfg.provider, body, withClock(cfg.normalize, loop), cfg.mapping);
+		checkEvent(n, cfg.provider);
 	} catch (e) {
-		if (e instanceof RecoveryInputError)
-			return { status: 400, contentType: 'text/plain', body: `Bad request: ${e.message}`, note: e.message };
+		if (e instanceof RecoveryInputError) return refuse(400, e);
 		throw e;
 	}
 	const missedCall = async (event: MissedCall): Promise<WebhookAnswer> => {

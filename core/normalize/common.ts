@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { RecoveryInputError } from '../errors';
-import type { InboundMessage, MessageStatus, MissedCall, MissedReason, Provider, VoicemailEvent } from '../model';
+import {
+	clipCallerText,
+	type InboundMessage,
+	type MessageStatus,
+	type MissedCall,
+	type MissedReason,
+	type Provider,
+	type VoicemailEvent,
+} from '../model';
 import { stripChannel, tryE164 } from '../phone';
 import { redactPayload } from '../redact';
 import { classifyKeyword } from '../optout';
@@ -35,13 +43,42 @@ export type Normalized =
 	| { kind: 'ignored'; reason: string };
 
 export const str = z.union([z.string(), z.number().transform(String)]);
-export const num = z.union([
-	z.number(),
+// Finite: JSON's 1e400 parses to Infinity, which a stored case would keep as null and then fail to read back.
+export const num = z
+	.union([
+		z.number(),
+		z
+			.string()
+			.regex(/^\s*-?\d+(\.\d+)?\s*$/, 'Expected a number of seconds')
+			.transform(Number),
+	])
+	.pipe(z.number().finite('Expected a finite number'));
+
+/**
+ * A provider's call or message id: it becomes a key in the store, where PostgreSQL refuses a NUL byte (error 22021),
+ * so control characters are refused here with the field named, and so is an id longer than any provider's.
+ */
+export const id = str.pipe(
 	z
 		.string()
-		.regex(/^\s*-?\d+(\.\d+)?\s*$/, 'Expected a number of seconds')
-		.transform(Number),
-]);
+		.min(1, 'It is required (the provider always sends it)')
+		.max(120, 'Provider ids are at most a few dozen characters; this is not one')
+		.regex(/^[^\u0000-\u001f\u007f]+$/, 'An id holds no control characters (NUL, line breaks); this is not one'),
+);
+
+/** Outbound calls (the business dialling out) are never missed calls, whatever their status. */
+export function isOutbound(direction: string | null | undefined): boolean {
+	// Twilio's trunking-originating is a SIP trunk dialling out to the phone network.
+	return !!direction && /^(out|trunking-originating)/i.test(direction.trim());
+}
+
+// The latest time an ISO 8601 stamp with a four-digit year can hold: later times cannot be stored as one.
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+function inRange(d: Date): boolean {
+	const t = d.getTime();
+	return t >= 0 && t <= LATEST_MS;
+}
 
 export function businessOf(opts: NormalizeOptions, to: string): string {
 	return (to && opts.businessFor?.(to)) || opts.businessId || 'default';
@@ -52,12 +89,13 @@ export function isoOf(value: unknown, opts: NormalizeOptions): string {
 		// Unix seconds or milliseconds.
 		const ms = value > 1e12 ? value : value * 1000;
 		const d = new Date(ms);
-		if (!Number.isNaN(d.getTime())) return d.toISOString();
+		if (inRange(d)) return d.toISOString();
 	}
 	if (typeof value === 'string' && value) {
 		const d = /^\d+$/.test(value) ? new Date(Number(value) * (value.length > 11 ? 1 : 1000)) : new Date(value);
-		if (!Number.isNaN(d.getTime())) return d.toISOString();
+		if (inRange(d)) return d.toISOString();
 	}
+	// A time the provider got wrong (before 1970, past year 9999) is no reason to lose the call: it is dated now.
 	return (opts.now?.() ?? new Date()).toISOString();
 }
 
@@ -113,7 +151,7 @@ export function missed(
 	const caller = callerNumber(args.from, args.fromField, opts);
 	if (!caller.e164) return { kind: 'ignored', reason: caller.why! };
 	const to = calledNumber(args.to, opts);
-	const duration = args.durationSec ?? 0;
+	const duration = Math.max(0, args.durationSec ?? 0) || 0;
 	let reason = args.reason;
 	const min = opts.minCallSeconds ?? 8;
 	if ((reason === 'canceled' || reason === 'no-answer') && duration > 0 && duration < min) reason = 'short-abandoned';
@@ -155,7 +193,7 @@ export function inbound(
 		from: caller.e164,
 		to: to || caller.e164,
 		businessId,
-		body: args.body.slice(0, 5000),
+		body: clipCallerText(args.body),
 		channel: caller.channel,
 		receivedAt: isoOf(args.at, opts),
 		raw: redactPayload(args.raw),

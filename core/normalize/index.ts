@@ -17,28 +17,42 @@ import { normalizeTwilio } from './twilio';
 export type { NormalizeOptions, Normalized } from './common';
 export { GenericMappingSchema, type GenericMapping } from './others';
 
-const MAX_KEYS = 500;
+/** Bounds on a webhook body: provider webhooks carry a few dozen fields a few levels deep, in a few kilobytes. */
+export const WEBHOOK_LIMITS = { bytes: 256 * 1024, fields: 500, depth: 12 } as const;
 
-function countKeys(value: unknown, depth: number, budget: { left: number }): void {
-	if (depth > 12)
+function tooMany(): RecoveryInputError {
+	return new RecoveryInputError(
+		'(body)',
+		`more than ${WEBHOOK_LIMITS.fields} fields`,
+		'Provider webhooks carry a few dozen fields; this is not one.',
+		'Webhook',
+	);
+}
+
+function countFields(value: unknown, depth: number, budget: { left: number }): void {
+	if (depth > WEBHOOK_LIMITS.depth)
 		throw new RecoveryInputError(
 			'(body)',
-			'nested more than 12 levels',
+			`nested more than ${WEBHOOK_LIMITS.depth} levels`,
 			'Provider webhooks are shallow; this is not one.',
 			'Webhook',
 		);
-	if (value && typeof value === 'object') {
-		for (const v of Object.values(value as Record<string, unknown>)) {
-			if (--budget.left < 0)
-				throw new RecoveryInputError(
-					'(body)',
-					`more than ${MAX_KEYS} fields`,
-					'Provider webhooks carry a few dozen fields; this is not one.',
-					'Webhook',
-				);
-			countKeys(v, depth + 1, budget);
-		}
+	if (!value || typeof value !== 'object') return;
+	// A list's length is known without reading it: a huge one is refused before any of it is walked.
+	if (Array.isArray(value) && value.length > budget.left) throw tooMany();
+	for (const key in value) {
+		if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+		if (--budget.left < 0) throw tooMany();
+		countFields((value as Record<string, unknown>)[key], depth + 1, budget);
 	}
+}
+
+/**
+ * Refuses a parsed body with more fields, or deeper nesting, than any provider sends, reading at most that many:
+ * run before the signature check, whose cost grows with the body.
+ */
+export function checkBodyShape(payload: unknown): void {
+	countFields(payload, 0, { left: WEBHOOK_LIMITS.fields });
 }
 
 /** One entry point: a provider's webhook body (parsed form or JSON) to a normalized event or a stated non-event. */
@@ -58,7 +72,7 @@ export function normalize(
 			`${provider} webhook`,
 		);
 	}
-	countKeys(payload, 0, { left: MAX_KEYS });
+	checkBodyShape(payload);
 	const p = payload as Record<string, unknown>;
 	switch (provider) {
 		case 'twilio':

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { parseOrThrow, RecoveryInputError } from '../errors';
-import type { MissedReason } from '../model';
+import { clipCallerText, type MissedReason } from '../model';
 import { redactPayload } from '../redact';
 import {
 	businessOf,
 	calledNumber,
 	get,
+	id,
 	inbound,
+	isOutbound,
 	isoOf,
 	lookup,
 	missed,
@@ -29,7 +31,7 @@ export function normalizeVonage(payload: Record<string, unknown>, opts: Normaliz
 	};
 	if (payload.message_uuid !== undefined && payload.text !== undefined) {
 		const p = parseOrThrow(
-			z.object({ message_uuid: str, from: str, to: str, text: str, timestamp: str.optional() }).passthrough(),
+			z.object({ message_uuid: id, from: str, to: str, text: str, timestamp: str.nullish() }).passthrough(),
 			payload,
 			'Vonage inbound message',
 		);
@@ -42,21 +44,21 @@ export function normalizeVonage(payload: Record<string, unknown>, opts: Normaliz
 	const p = parseOrThrow(
 		z
 			.object({
-				uuid: str,
-				conversation_uuid: str.optional(),
+				uuid: id,
+				conversation_uuid: str.nullish(),
 				status: str,
-				from: str.optional(),
-				to: str.optional(),
-				direction: str.optional(),
-				timestamp: str.optional(),
-				start_time: str.optional(),
-				duration: num.optional(),
+				from: str.nullish(),
+				to: str.nullish(),
+				direction: str.nullish(),
+				timestamp: str.nullish(),
+				start_time: str.nullish(),
+				duration: num.nullish(),
 			})
 			.passthrough(),
 		payload,
 		'Vonage call event',
 	);
-	if (p.direction && p.direction !== 'inbound') return { kind: 'ignored', reason: `outbound call ${p.status}` };
+	if (isOutbound(p.direction)) return { kind: 'not-missed', callSid: p.uuid, reason: `outbound call ${p.status}` };
 	const reason = lookup(MISSED, p.status);
 	if (!reason) {
 		if (p.status === 'completed') {
@@ -110,7 +112,7 @@ export function normalizeTelnyx(payload: Record<string, unknown>, opts: Normaliz
 		z
 			.object({
 				data: z
-					.object({ event_type: str, id: str.optional(), occurred_at: str.optional(), payload: z.record(z.unknown()) })
+					.object({ event_type: str, id: str.nullish(), occurred_at: str.nullish(), payload: z.record(z.unknown()) })
 					.passthrough(),
 			})
 			.passthrough(),
@@ -122,8 +124,8 @@ export function normalizeTelnyx(payload: Record<string, unknown>, opts: Normaliz
 		const m = parseOrThrow(
 			z
 				.object({
-					id: str,
-					text: str.default(''),
+					id,
+					text: str.nullish(),
 					from: z.object({ phone_number: str }).passthrough(),
 					to: z.array(z.object({ phone_number: str }).passthrough()).min(1),
 				})
@@ -138,7 +140,7 @@ export function normalizeTelnyx(payload: Record<string, unknown>, opts: Normaliz
 				messageSid: m.id,
 				from: m.from.phone_number,
 				to: m.to[0].phone_number,
-				body: m.text,
+				body: m.text ?? '',
 				at: d.occurred_at,
 				raw: payload,
 			},
@@ -149,24 +151,26 @@ export function normalizeTelnyx(payload: Record<string, unknown>, opts: Normaliz
 	const c = parseOrThrow(
 		z
 			.object({
-				call_session_id: str.optional(),
-				call_control_id: str,
+				call_session_id: id.nullish(),
+				call_control_id: id,
 				from: str,
-				to: str.optional(),
+				to: str.nullish(),
 				hangup_cause: str,
-				start_time: str.optional(),
-				end_time: str.optional(),
-				direction: str.optional(),
+				start_time: str.nullish(),
+				end_time: str.nullish(),
+				direction: str.nullish(),
 			})
 			.passthrough(),
 		d.payload,
 		'Telnyx call.hangup',
 		'data.payload',
 	);
-	if (c.direction && c.direction !== 'incoming') return { kind: 'ignored', reason: 'outgoing call' };
+	if (isOutbound(c.direction))
+		return { kind: 'not-missed', callSid: c.call_session_id ?? c.call_control_id, reason: 'outgoing call' };
 	const reason = lookup(MISSED, c.hangup_cause);
+	// An unreadable start or end time gives NaN, which no stored case may hold: the duration is then unknown (0).
 	const duration =
-		c.start_time && c.end_time ? Math.max(0, (Date.parse(c.end_time) - Date.parse(c.start_time)) / 1000) : 0;
+		c.start_time && c.end_time ? Math.max(0, (Date.parse(c.end_time) - Date.parse(c.start_time)) / 1000) || 0 : 0;
 	if (!reason)
 		return {
 			kind: 'not-missed',
@@ -200,7 +204,7 @@ export function normalizePlivo(payload: Record<string, unknown>, opts: Normalize
 	};
 	if (payload.MessageUUID !== undefined && payload.Text !== undefined) {
 		const p = parseOrThrow(
-			z.object({ MessageUUID: str, From: str, To: str, Text: str }).passthrough(),
+			z.object({ MessageUUID: id, From: str, To: str, Text: str }).passthrough(),
 			payload,
 			'Plivo inbound message',
 		);
@@ -209,15 +213,15 @@ export function normalizePlivo(payload: Record<string, unknown>, opts: Normalize
 	const p = parseOrThrow(
 		z
 			.object({
-				CallUUID: str,
-				From: str.optional(),
-				To: str.optional(),
-				CallStatus: str.optional(),
-				DialStatus: str.optional(),
-				Duration: num.optional(),
-				DialBLegDuration: num.optional(),
-				StartTime: str.optional(),
-				Direction: str.optional(),
+				CallUUID: id,
+				From: str.nullish(),
+				To: str.nullish(),
+				CallStatus: str.nullish(),
+				DialStatus: str.nullish(),
+				Duration: num.nullish(),
+				DialBLegDuration: num.nullish(),
+				StartTime: str.nullish(),
+				Direction: str.nullish(),
 			})
 			.passthrough(),
 		payload,
@@ -231,7 +235,7 @@ export function normalizePlivo(payload: Record<string, unknown>, opts: Normalize
 			'A Plivo call callback carries CallStatus or DialStatus.',
 			'Plivo call callback',
 		);
-	if (p.Direction && p.Direction !== 'inbound') return { kind: 'ignored', reason: `outbound call ${status}` };
+	if (isOutbound(p.Direction)) return { kind: 'not-missed', callSid: p.CallUUID, reason: `outbound call ${status}` };
 	const reason = lookup(MISSED, status);
 	if (!reason) return { kind: 'not-missed', callSid: p.CallUUID, reason: `call ${status}` };
 	return missed(
@@ -264,18 +268,18 @@ export function normalizeAircall(payload: Record<string, unknown>, opts: Normali
 		z
 			.object({
 				event: str,
-				timestamp: num.optional(),
+				timestamp: num.nullish(),
 				data: z
 					.object({
-						id: str,
-						direction: str.optional(),
-						status: str.optional(),
+						id,
+						direction: str.nullish(),
+						status: str.nullish(),
 						missed_call_reason: str.nullish(),
-						raw_digits: str.optional(),
-						number: z.object({ digits: str.optional() }).passthrough().nullish(),
-						started_at: num.optional(),
+						raw_digits: str.nullish(),
+						number: z.object({ digits: str.nullish() }).passthrough().nullish(),
+						started_at: num.nullish(),
 						answered_at: num.nullish(),
-						duration: num.optional(),
+						duration: num.nullish(),
 						voicemail: str.nullish(),
 					})
 					.passthrough(),
@@ -287,7 +291,7 @@ export function normalizeAircall(payload: Record<string, unknown>, opts: Normali
 	if (p.event !== 'call.ended' && p.event !== 'call.voicemail_left')
 		return { kind: 'ignored', reason: `Aircall event ${p.event}` };
 	const d = p.data;
-	if (d.direction && d.direction !== 'inbound') return { kind: 'ignored', reason: 'outbound call' };
+	if (isOutbound(d.direction)) return { kind: 'not-missed', callSid: d.id, reason: 'outbound call' };
 	const isMissed =
 		!!d.missed_call_reason ||
 		d.status === 'missed' ||
@@ -328,11 +332,11 @@ export function normalizeOpenPhone(payload: Record<string, unknown>, opts: Norma
 		const m = parseOrThrow(
 			z
 				.object({
-					id: str,
+					id,
 					from: str,
 					to: z.union([str, z.array(str)]),
-					body: str.default(''),
-					createdAt: str.optional(),
+					body: str.nullish(),
+					createdAt: str.nullish(),
 				})
 				.passthrough(),
 			o,
@@ -345,7 +349,7 @@ export function normalizeOpenPhone(payload: Record<string, unknown>, opts: Norma
 				messageSid: m.id,
 				from: m.from,
 				to: Array.isArray(m.to) ? m.to[0] : m.to,
-				body: m.body,
+				body: m.body ?? '',
 				at: m.createdAt,
 				raw: payload,
 			},
@@ -357,16 +361,16 @@ export function normalizeOpenPhone(payload: Record<string, unknown>, opts: Norma
 	const c = parseOrThrow(
 		z
 			.object({
-				id: str,
+				id,
 				from: str,
-				to: z.union([str, z.array(str)]).optional(),
-				direction: str.optional(),
-				status: str.optional(),
+				to: z.union([str, z.array(str)]).nullish(),
+				direction: str.nullish(),
+				status: str.nullish(),
 				answeredAt: str.nullish(),
-				createdAt: str.optional(),
+				createdAt: str.nullish(),
 				completedAt: str.nullish(),
 				voicemail: z
-					.object({ url: str.optional(), duration: num.optional(), transcript: str.optional() })
+					.object({ url: str.nullish(), duration: num.nullish(), transcript: str.nullish() })
 					.passthrough()
 					.nullish(),
 			})
@@ -375,11 +379,15 @@ export function normalizeOpenPhone(payload: Record<string, unknown>, opts: Norma
 		'OpenPhone call',
 		'data.object',
 	);
-	if (c.direction && c.direction !== 'incoming') return { kind: 'ignored', reason: 'outgoing call' };
+	if (isOutbound(c.direction)) return { kind: 'not-missed', callSid: c.id, reason: 'outgoing call' };
 	if (p.type === 'call.completed' && c.answeredAt)
 		return { kind: 'not-missed', callSid: c.id, reason: 'the call was answered' };
 	const vm = c.voicemail
-		? { url: c.voicemail.url, durationSec: c.voicemail.duration, transcript: c.voicemail.transcript }
+		? {
+				url: c.voicemail.url ?? undefined,
+				durationSec: c.voicemail.duration === null ? undefined : Math.max(0, c.voicemail.duration ?? 0) || undefined,
+				transcript: typeof c.voicemail.transcript === 'string' ? clipCallerText(c.voicemail.transcript) : undefined,
+			}
 		: undefined;
 	const to = Array.isArray(c.to) ? c.to[0] : c.to;
 	return missed(
@@ -407,12 +415,12 @@ export function normalizeDialpad(payload: Record<string, unknown>, opts: Normali
 	const p = parseOrThrow(
 		z
 			.object({
-				call_id: str,
+				call_id: id,
 				state: str,
-				direction: str.optional(),
-				external_number: str.optional(),
-				internal_number: str.optional(),
-				date_started: num.optional(),
+				direction: str.nullish(),
+				external_number: str.nullish(),
+				internal_number: str.nullish(),
+				date_started: num.nullish(),
 				date_connected: num.nullish(),
 				duration: num.nullish(),
 				voicemail_link: str.nullish(),
@@ -421,7 +429,7 @@ export function normalizeDialpad(payload: Record<string, unknown>, opts: Normali
 		payload,
 		'Dialpad call event',
 	);
-	if (p.direction && p.direction !== 'inbound') return { kind: 'ignored', reason: `outbound call ${p.state}` };
+	if (isOutbound(p.direction)) return { kind: 'not-missed', callSid: p.call_id, reason: `outbound call ${p.state}` };
 	const vm = p.voicemail_link ? { url: p.voicemail_link } : undefined;
 	const durationSec = Math.round((p.duration ?? 0) / 1000);
 	const base = {
@@ -449,23 +457,23 @@ export function normalizeDialpad(payload: Record<string, unknown>, opts: Normali
 
 /** RingCentral telephony session notifications (`missedCall`) and call-log records (result Missed or Voicemail). */
 export function normalizeRingCentral(payload: Record<string, unknown>, opts: NormalizeOptions): Normalized {
-	const party = z.object({ phoneNumber: str.optional() }).passthrough();
+	const party = z.object({ phoneNumber: str.nullish() }).passthrough();
 	const body = (payload.body && typeof payload.body === 'object' ? payload.body : payload) as Record<string, unknown>;
 	if (Array.isArray(body.parties)) {
 		const s = parseOrThrow(
 			z
 				.object({
-					telephonySessionId: str,
-					eventTime: str.optional(),
+					telephonySessionId: id,
+					eventTime: str.nullish(),
 					parties: z
 						.array(
 							z
 								.object({
-									direction: str.optional(),
-									from: party.optional(),
-									to: party.optional(),
-									missedCall: z.boolean().optional(),
-									status: z.object({ code: str }).passthrough().optional(),
+									direction: str.nullish(),
+									from: party.nullish(),
+									to: party.nullish(),
+									missedCall: z.boolean().nullish(),
+									status: z.object({ code: str }).passthrough().nullish(),
 								})
 								.passthrough(),
 						)
@@ -477,6 +485,7 @@ export function normalizeRingCentral(payload: Record<string, unknown>, opts: Nor
 			'body',
 		);
 		const pt = s.parties.find((x) => x.direction === 'Inbound') ?? s.parties[0];
+		if (isOutbound(pt.direction)) return { kind: 'not-missed', callSid: s.telephonySessionId, reason: 'outbound call' };
 		if (!pt.missedCall)
 			return {
 				kind: pt.status?.code === 'Disconnected' ? 'not-missed' : 'ignored',
@@ -501,21 +510,21 @@ export function normalizeRingCentral(payload: Record<string, unknown>, opts: Nor
 	const r = parseOrThrow(
 		z
 			.object({
-				id: str,
-				sessionId: str.optional(),
+				id,
+				sessionId: id.nullish(),
 				result: str,
-				direction: str.optional(),
-				startTime: str.optional(),
-				duration: num.optional(),
-				from: party.optional(),
-				to: party.optional(),
-				message: z.object({ uri: str.optional() }).passthrough().optional(),
+				direction: str.nullish(),
+				startTime: str.nullish(),
+				duration: num.nullish(),
+				from: party.nullish(),
+				to: party.nullish(),
+				message: z.object({ uri: str.nullish() }).passthrough().nullish(),
 			})
 			.passthrough(),
 		body,
 		'RingCentral call-log record',
 	);
-	if (r.direction && r.direction !== 'Inbound') return { kind: 'ignored', reason: 'outbound call' };
+	if (isOutbound(r.direction)) return { kind: 'not-missed', callSid: r.sessionId ?? r.id, reason: 'outbound call' };
 	const reason: MissedReason | undefined =
 		r.result === 'Missed'
 			? 'no-answer'
@@ -536,7 +545,7 @@ export function normalizeRingCentral(payload: Record<string, unknown>, opts: Nor
 			reason,
 			startedAt: r.startTime,
 			durationSec: r.duration ?? 0,
-			voicemail: reason === 'voicemail' ? { url: r.message?.uri } : undefined,
+			voicemail: reason === 'voicemail' ? { url: r.message?.uri ?? undefined } : undefined,
 			raw: payload,
 			fromField: 'from.phoneNumber',
 		},
@@ -564,14 +573,17 @@ export function normalizeGeneric(
 	mappingInput: GenericMapping = {},
 ): Normalized {
 	const m = parseOrThrow(GenericMappingSchema, mappingInput, 'Generic mapping');
-	const callId = get(payload, m.callId);
-	if (callId === undefined || callId === null || callId === '')
+	const rawId = get(payload, m.callId);
+	const checked = id.safeParse(rawId);
+	if (!checked.success)
 		throw new RecoveryInputError(
 			m.callId,
-			callId,
-			`The mapping reads the call id from "${m.callId}": send it, or change the mapping's callId path.`,
+			rawId,
+			`The mapping reads the call id from "${m.callId}" as text of 1 to 120 characters without control characters: ` +
+				"send it, or change the mapping's callId path.",
 			'Generic webhook',
 		);
+	const callId = checked.data;
 	const status = get(payload, m.status);
 	if (typeof status !== 'string')
 		throw new RecoveryInputError(
@@ -600,7 +612,7 @@ export function normalizeGeneric(
 		vmUrl || transcript
 			? {
 					url: typeof vmUrl === 'string' ? vmUrl : undefined,
-					transcript: typeof transcript === 'string' ? transcript.slice(0, 5000) : undefined,
+					transcript: typeof transcript === 'string' ? clipCallerText(transcript) : undefined,
 				}
 			: undefined;
 	return missed(

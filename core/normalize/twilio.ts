@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { parseOrThrow, RecoveryInputError } from '../errors';
-import type { MissedReason, Provider } from '../model';
+import { clipCallerText, type MissedReason, type Provider } from '../model';
 import { redactPayload } from '../redact';
 import {
 	businessOf,
 	calledNumber,
 	callerNumber,
+	id,
 	inbound,
+	isOutbound,
 	isoOf,
 	lookup,
 	missed,
@@ -24,10 +26,11 @@ const MISSED: Record<string, MissedReason> = {
 };
 
 const base = z.object({ AccountSid: str.optional() }).passthrough();
-const call = base.extend({ CallSid: str.pipe(z.string().min(1)), From: str.optional(), To: str.optional() });
+const status = id.refine((s) => !(s in Object.prototype), 'A delivery status is a word such as delivered or failed');
+const call = base.extend({ CallSid: id, From: str.optional(), To: str.optional() });
 const message = base.extend({
-	MessageSid: str.optional(),
-	SmsSid: str.optional(),
+	MessageSid: id.optional(),
+	SmsSid: id.optional(),
 	From: str.optional(),
 	To: str.optional(),
 });
@@ -35,15 +38,17 @@ const message = base.extend({
 const transcription = call.extend({
 	TranscriptionText: str.optional(),
 	TranscriptionStatus: str.optional(),
-	TranscriptionSid: str.optional(),
-	RecordingSid: str.optional(),
+	TranscriptionSid: id.optional(),
+	RecordingSid: id.optional(),
 	RecordingUrl: str.optional(),
 });
-const recording = call.extend({ RecordingUrl: str, RecordingDuration: num, RecordingSid: str.optional() });
+const recording = call.extend({ RecordingUrl: str, RecordingDuration: num, RecordingSid: id.optional() });
 const messageEvent = message.extend({
 	Body: str.optional(),
-	MessageStatus: str.optional(),
-	SmsStatus: str.optional(),
+	// Part of the status report's key in the store, like an id; and looked up in tables, so never a name every object
+	// has ("constructor", "toString"): the store's stage table would find Object.prototype's member.
+	MessageStatus: status.optional(),
+	SmsStatus: status.optional(),
 	ErrorCode: num.optional(),
 });
 const voice = call.extend({
@@ -81,7 +86,7 @@ export function normalizeTwilio(
 				from: callerNumber(p.From ?? 'anonymous', 'From', opts).e164 ?? '',
 				to,
 				businessId: businessOf(opts, to),
-				voicemail: { url: p.RecordingUrl, transcript: p.TranscriptionText ?? '' },
+				voicemail: { url: p.RecordingUrl, transcript: clipCallerText(p.TranscriptionText ?? '') },
 				at: isoOf(undefined, opts),
 				raw: redactPayload(payload),
 			},
@@ -133,6 +138,13 @@ export function normalizeTwilio(
 		};
 	}
 	const p = parseOrThrow(voice, payload, 'Twilio voice webhook');
+	// outbound-api and outbound-dial: the business called out, so nobody missed the business's call, whatever the status.
+	if (isOutbound(p.Direction))
+		return {
+			kind: 'not-missed',
+			callSid: p.CallSid,
+			reason: `outbound call (${p.Direction}) ${p.DialCallStatus ?? p.CallStatus ?? ''}`.trim(),
+		};
 	if (p.DialCallStatus !== undefined) {
 		const reason = lookup(MISSED, p.DialCallStatus);
 		if (!reason)
@@ -166,7 +178,6 @@ export function normalizeTwilio(
 		);
 	}
 	if (status === 'ringing' || status === 'in-progress' || status === 'queued' || status === 'initiated') {
-		if (p.Direction && p.Direction !== 'inbound') return { kind: 'ignored', reason: `outbound call ${status}` };
 		const caller = callerNumber(p.From, 'From', opts);
 		const to = calledNumber(p.To, opts);
 		return {

@@ -49,8 +49,13 @@ function sameWord(a: string, b: string): boolean {
 	return key(a) === key(b);
 }
 
+// Ids become keys of per-owner and per-business tables: these three would reach Object.prototype instead.
+const RESERVED_IDS = ['__proto__', 'constructor', 'prototype'];
+const notReserved = (v: string) => !RESERVED_IDS.includes(v);
+const reservedMessage = `Choose another id: ${RESERVED_IDS.join(', ')} are reserved`;
+
 export const RosterMemberSchema = z.object({
-	id: z.string().min(1).max(60),
+	id: z.string().min(1).max(60).refine(notReserved, reservedMessage),
 	name: z.string().min(1).max(120),
 	phone: e164.optional(),
 	email: z.string().email().optional(),
@@ -96,7 +101,8 @@ export const ProfileSchema = z.object({
 		.string()
 		.min(1)
 		.max(120)
-		.regex(/^[A-Za-z0-9._:-]+$/, 'Use letters, digits, dot, dash, colon or underscore'),
+		.regex(/^[A-Za-z0-9._:-]+$/, 'Use letters, digits, dot, dash, colon or underscore')
+		.refine(notReserved, reservedMessage),
 	name: z.string().min(1).max(120),
 	timeZone: z.string().refine((tz) => IANAZone.isValidZone(tz), {
 		message: 'Expected an IANA time zone such as America/Chicago or Europe/London',

@@ -65,9 +65,10 @@ export function computeMetrics(
 		overdue: 0,
 		recoveryRate: null,
 		recoveredValue: 0,
-		ackSkips: {},
-		flags: {},
-		perOwner: {},
+		// Keyed by ids and reasons that come from user input: no prototype, so "__proto__" is only a key.
+		ackSkips: Object.create(null) as Metrics['ackSkips'],
+		flags: Object.create(null) as Metrics['flags'],
+		perOwner: Object.create(null) as Metrics['perOwner'],
 		perUrgency: Object.fromEntries(
 			URGENCIES.map((u) => [
 				u,
@@ -78,7 +79,7 @@ export function computeMetrics(
 	const lag: number[] = [];
 	const ack: number[] = [];
 	const contact: number[] = [];
-	const contactByUrgency: Record<string, number[]> = {};
+	const contactByUrgency = new Map<Urgency, number[]>();
 	let spam = 0;
 	for (const c of cases) {
 		m.funnel.missed++;
@@ -127,7 +128,9 @@ export function computeMetrics(
 		if (c.state === 'recovered') pu.recovered++;
 		if (fc !== undefined) {
 			pu.contacted++;
-			(contactByUrgency[u] ??= []).push(fc);
+			const list = contactByUrgency.get(u) ?? [];
+			list.push(fc);
+			contactByUrgency.set(u, list);
 			const deadline = opts.deadlines?.[u];
 			const dueSec = c.dueAt
 				? seconds(c.stamps.detectedAt, c.dueAt)
@@ -140,7 +143,7 @@ export function computeMetrics(
 	m.detectionLag = percentiles(lag);
 	m.timeToAcknowledge = percentiles(ack);
 	m.timeToFirstContact = percentiles(contact);
-	for (const u of URGENCIES) m.perUrgency[u].firstContact = percentiles(contactByUrgency[u] ?? []);
+	for (const u of URGENCIES) m.perUrgency[u].firstContact = percentiles(contactByUrgency.get(u) ?? []);
 	const denominator = m.funnel.missed - spam;
 	m.recoveryRate = denominator > 0 ? Math.round((m.funnel.recovered / denominator) * 1000) / 1000 : null;
 	return m;

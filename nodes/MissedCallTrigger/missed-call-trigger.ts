@@ -39,10 +39,8 @@ export = function register(RED: RED) {
 			res: Parameters<Parameters<RED['httpNode']['post']>[1]>[1],
 		) => {
 			try {
-				const { raw, parsed } = await readBody(req);
-				const type = String(req.headers['content-type'] ?? '');
-				const body =
-					parsed ?? (type.includes('json') ? JSON.parse(raw || '{}') : Object.fromEntries(new URLSearchParams(raw)));
+				// An unparsed body goes to answerWebhook as text: it bounds and parses it, after the signature when it can.
+				const { raw, parsed: body } = await readBody(req);
 				const { loop, businesses, webhookAuthToken } = await loopForNode(RED, config, { twilio: 'optional' });
 				const provider = config.provider || 'twilio';
 				const validate = config.validateSignature !== false;

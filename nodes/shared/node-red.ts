@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+	checkBodyShape,
 	IllegalTransitionError,
 	ProviderError,
 	RecoveryInputError,
+	WEBHOOK_LIMITS,
 	type RecoveryLoop,
 	type StoreConfig,
 } from '../../core';
@@ -198,13 +200,26 @@ export function removeRoute(app: HttpApp, path: string, method = 'post'): void {
 
 /**
  * The request body as text, and parsed when a body parser already ran: with httpAdminRoot and httpNodeRoot
- * both at "/", Node-RED's admin app parses every request before the node's route sees it.
+ * both at "/", Node-RED's admin app parses every request before the node's route sees it. Never rejects for what
+ * the body holds: `answerWebhook` bounds it and answers 413 or 400 with the reason. A body over `limit` bytes is
+ * not kept: the first `limit + 1` bytes come back, one character per byte, so its length shows it is too large.
  */
-export function readBody(req: IncomingMessage, limit = 256 * 1024): Promise<{ raw: string; parsed?: unknown }> {
+export function readBody(
+	req: IncomingMessage,
+	limit: number = WEBHOOK_LIMITS.bytes,
+): Promise<{ raw: string; parsed?: unknown }> {
 	const r = req as unknown as { body?: unknown; rawBody?: Buffer; _body?: boolean; readableEnded?: boolean };
 	if (r.rawBody) return Promise.resolve({ raw: r.rawBody.toString('utf8'), parsed: r.body });
 	if (r._body || r.readableEnded) {
 		const parsed = r.body ?? {};
+		try {
+			// Re-serializing costs as much as the body is big: a body with more fields than any provider sends is
+			// handed on as is, for answerWebhook to refuse.
+			checkBodyShape(parsed);
+		} catch (e) {
+			if (e instanceof RecoveryInputError) return Promise.resolve({ raw: '', parsed });
+			throw e;
+		}
 		const type = String(req.headers['content-type'] ?? '');
 		const raw = type.includes('json')
 			? JSON.stringify(parsed)
@@ -214,19 +229,21 @@ export function readBody(req: IncomingMessage, limit = 256 * 1024): Promise<{ ra
 	return new Promise((resolve, reject) => {
 		let size = 0;
 		const chunks: Buffer[] = [];
-		req.on('data', (c: Buffer) => {
+		const onData = (c: Buffer) => {
 			size += c.length;
+			chunks.push(c);
 			if (size > limit) {
-				reject(
-					new RecoveryInputError(
-						'(body)',
-						`over ${limit} bytes`,
-						'Provider webhooks are small; this request is not one.',
-					),
-				);
-				req.destroy();
-			} else chunks.push(c);
-		});
+				// Stop keeping it; the rest of the upload drains unread while the 413 is sent.
+				req.off('data', onData);
+				req.resume();
+				resolve({
+					raw: Buffer.concat(chunks)
+						.subarray(0, limit + 1)
+						.toString('latin1'),
+				});
+			}
+		};
+		req.on('data', onData);
 		req.on('end', () => resolve({ raw: Buffer.concat(chunks).toString('utf8') }));
 		req.on('error', reject);
 	});

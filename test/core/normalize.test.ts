@@ -677,7 +677,7 @@ describe('Dialpad call events', () => {
 		[{ state: 'hangup', date_connected: 1795000005000, duration: 3000 }, 'missed-call', 'short-abandoned'],
 		[{ state: 'hangup', date_connected: 1795000005000, duration: 95000 }, 'not-missed', undefined],
 		[{ state: 'ringing' }, 'ignored', undefined],
-		[{ state: 'missed', direction: 'outbound' }, 'ignored', undefined],
+		[{ state: 'missed', direction: 'outbound' }, 'not-missed', undefined],
 	])('%j is %s (%s)', (extra, kind, reason) => {
 		const n = normalize('dialpad', { ...base, ...extra }, { businessId: 'acme-plumbing' });
 		expect(n.kind).toBe(kind);
