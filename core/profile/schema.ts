@@ -159,7 +159,7 @@ export const ProfileSchema = z.object({
 					low: z.number().positive().default(1440),
 				})
 				.default({}),
-			/** Normal and low deadlines count from the next opening when a call comes in while closed. */
+			/** Deadlines for these urgencies count business minutes only (from the next opening when closed). */
 			businessClockFor: z.array(z.enum(['emergency', 'high', 'normal', 'low'])).default(['normal', 'low']),
 			/**
 			 * Once the escalation ladder is spent, the last owner gets at most `max` reminders, `everyMinutes` apart

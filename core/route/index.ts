@@ -1,6 +1,6 @@
 import type { Timing, Urgency } from '../model';
 import type { Profile, RosterMember } from '../profile/schema';
-import { addBusinessMinutes, isOnCall, isOpenAt } from '../profile/timing';
+import { addBusinessMinutes, isOnCall } from '../profile/timing';
 import { instant, utcIso } from '../profile/zone';
 
 export interface RouteInput {
@@ -31,9 +31,9 @@ function ownerOf(m: RosterMember): Owner {
 export function deadlineFor(profile: Profile, urgency: Urgency, now: string): string {
 	const minutes = profile.routing.deadlineMinutes[urgency];
 	const start = instant(now);
-	if (profile.routing.businessClockFor.includes(urgency) && !isOpenAt(profile, start)) {
-		return utcIso(addBusinessMinutes(profile, start, minutes));
-	}
+	// Routine urgencies run on business minutes throughout: a 240-minute deadline set at 16:00 falls the next morning,
+	// not at 20:00, so nobody is chased after closing about a routine call.
+	if (profile.routing.businessClockFor.includes(urgency)) return utcIso(addBusinessMinutes(profile, start, minutes));
 	return utcIso(start.plus({ minutes }));
 }
 
