@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import {
 	messageView,
 	planAcknowledgment,
+	quietHoursRelease,
 	renderTemplate,
+	sanitizeCallerText,
 	type AckContext,
 	type AckPlan,
 	type LineType,
@@ -26,7 +28,7 @@ import {
 	type VoicemailEvent,
 } from './model';
 import { ownerText, planOverdue, planOwnerAlert, type AlertPlan } from './notify';
-import { maskPhone } from './phone';
+import { formatPhone, maskPhone } from './phone';
 import type { Profile } from './profile/schema';
 import { timingOf } from './profile/timing';
 import { instant, utcIso } from './profile/zone';
@@ -38,10 +40,11 @@ import {
 	type RetryPolicy,
 	type SendRequest,
 } from './provider';
-import { deadlineFor, route, type RouteDecision } from './route';
+import { deadlineFor, escalate, route, type RouteDecision } from './route';
 import { countSegments } from './acknowledge/segments';
 import { buildReport } from './report';
 import { revocationIn } from './optout';
+import { OWNER_HELP, parseOwnerCommand } from './owner';
 import { hazardsIn, safetyStepTemplate } from './safety';
 import { CapReachedError } from './store/caps';
 import type { MessageRecord, RecoveryStore } from './store/types';
@@ -63,6 +66,8 @@ import {
 	recordOutcome,
 	recordReminder,
 	recordReply,
+	claimCase,
+	recordThread,
 	snooze,
 	type CaseOpening,
 } from './track/case';
@@ -105,7 +110,7 @@ export interface RouteAndNotifyResult {
 }
 
 export type InboundResult = {
-	action: 'opted-out' | 'opted-in' | 'help' | 'reply' | 'duplicate' | 'no-case';
+	action: 'opted-out' | 'opted-in' | 'help' | 'reply' | 'duplicate' | 'no-case' | 'owner-command';
 	case?: Case;
 	replyText?: string;
 };
@@ -1024,12 +1029,213 @@ export class RecoveryLoop {
 		}
 		if (m.keyword === 'help')
 			return (await first()) ? { action: 'help', replyText: text('help') } : { action: 'duplicate' };
+		// A text from someone on the roster is a command or an answer for a caller (see core/owner.ts); a roster member
+		// with no case to act on who texts like a caller (testing the line, or a customer themselves) is a caller.
+		const member = profile?.roster.find((r) => r.active && r.phone === m.from);
+		if (profile && member && !m.keyword) {
+			const handled = await this.ownerMessage(profile, member, m, first);
+			if (handled) return handled;
+		}
 		const open = await this.deps.store.findOpenCase(m.businessId, m.from);
 		const c = open
 			? await this.mutate(open.caseId, (x) => recordReply(x, m.body, m.eventId, m.receivedAt), { known: open })
 			: undefined;
 		if (!(await first())) return { action: 'duplicate' };
-		return c ? { action: 'reply', case: c } : { action: 'no-case' };
+		if (!c) return { action: 'no-case' };
+		return { action: 'reply', case: profile ? await this.forwardToOwner(profile, c, m.body) : c };
+	}
+
+	/** A caller's reply goes to the case's owner with the case's code; the owner answers to the business number. */
+	private async forwardToOwner(profile: Profile, c: Case, body: string): Promise<Case> {
+		if (!c.owner?.phone || !this.deps.provider) return c;
+		const now = this.now();
+		const clipped = sanitizeCallerText(body, 300);
+		const text = `Reply from ${formatPhone(c.caller)} (case ${c.caseId.slice(0, 8)}): "${clipped}" Answer here to text them back.`;
+		const entry = { at: now, from: 'caller' as const, ownerId: c.owner.id, body: clipped };
+		const key = `thread:caller:${c.replies.length}`;
+		try {
+			const sent = await this.sendOnce(
+				{
+					to: c.owner.phone,
+					from: profile.acknowledgment.from ?? c.calledNumber,
+					body: text,
+					channel: 'sms',
+					statusCallback: this.deps.statusCallbackUrl,
+				},
+				{ since: now, askFirst: false, what: 'reply forwarded to the owner' },
+			);
+			const message: MessageRecord = {
+				businessId: c.businessId,
+				to: c.owner.phone,
+				kind: 'relay',
+				at: now,
+				sid: sent.sid,
+				status: sent.status,
+				caseId: c.caseId,
+			};
+			return this.mutate(c.caseId, (x) => recordThread(x, { ...entry, status: 'relayed', sid: sent.sid }, key), {
+				known: c,
+				messages: [message],
+			});
+		} catch (e) {
+			const reason = (e as Error).message;
+			return this.mutate(c.caseId, (x) => recordThread(x, { ...entry, status: 'failed', reason }, key), { known: c });
+		}
+	}
+
+	/**
+	 * An owner's text: claim, close with an outcome, be connected by phone, pass the case on, list open cases, or an
+	 * answer relayed to the caller from the business number (never the owner's own). Every command is confirmed in the
+	 * reply. Undefined when the roster member has no case to act on and wrote no command: the caller path takes it.
+	 */
+	private async ownerMessage(
+		profile: Profile,
+		member: Profile['roster'][number],
+		m: InboundMessage,
+		first: () => Promise<boolean>,
+	): Promise<InboundResult | undefined> {
+		const cmd = parseOwnerCommand(m.body);
+		const mine = await this.ownerCases(profile.businessId, member.id);
+		if (cmd.kind === 'relay' && !mine.length) return undefined;
+		if (!(await first())) return { action: 'duplicate' };
+		const reply = (replyText: string, c?: Case): InboundResult => ({ action: 'owner-command', case: c, replyText });
+		if (cmd.kind === 'list') {
+			const lines = mine.slice(0, 5).map((c) => `${c.caseId.slice(0, 8)} ${formatPhone(c.caller)} ${c.urgency ?? ''}`);
+			return reply(
+				`${lines.length ? `Your open cases: ${lines.join('; ')}. ` : 'No open case is yours. '}${OWNER_HELP}`,
+			);
+		}
+		const target = cmd.caseCode ? mine.find((c) => c.caseId.startsWith(cmd.caseCode!)) : mine[0];
+		if (!target) {
+			const which = cmd.caseCode ? `no open case of yours has the code ${cmd.caseCode}` : 'no open case is yours';
+			return reply(`Not done: ${which}. ${OWNER_HELP}`);
+		}
+		const code = target.caseId.slice(0, 8);
+		const who = formatPhone(target.caller);
+		const owner = { id: member.id, name: member.name, ...(member.phone ? { phone: member.phone } : {}) };
+		const now = this.now();
+		switch (cmd.kind) {
+			case 'claim': {
+				const c = await this.mutate(target.caseId, (x) => claimCase(x, owner, now), { known: target });
+				return reply(
+					`Case ${code} is yours: ${who}. Reply CALL to be connected, or BOOKED, CALLED or LOST when done.`,
+					c,
+				);
+			}
+			case 'outcome': {
+				const note = `by ${member.name} by text${cmd.note ? `: ${cmd.note}` : ''}`;
+				if (cmd.outcome !== 'lost') {
+					await this.recordAttempt(
+						target.caseId,
+						{ channel: 'call', by: member.id, result: cmd.outcome === 'booked' ? 'booked' : 'reached', note },
+						`owner-text:${m.eventId}`,
+					);
+				}
+				const c = await this.recordOutcome(target.caseId, { kind: cmd.outcome, note });
+				return reply(`Case ${code} closed: ${cmd.outcome}. Thank you.`, c);
+			}
+			case 'call': {
+				const claimed = await this.mutate(target.caseId, (x) => claimCase(x, owner, now), { known: target });
+				const b = await this.connectCaller(target.caseId, claimed);
+				if (b.error) return reply(`Could not connect case ${code}: ${b.error}. Call ${who} yourself.`, b.case);
+				return reply(`Calling you now; when you answer, we dial ${who} from the business number.`, b.case);
+			}
+			case 'pass': {
+				const d = escalate(profile, { ...target, owner: owner }, now);
+				if (d.kind !== 'escalated')
+					return reply(`Nobody else is on the escalation list: case ${code} stays with you.`, target);
+				let c = await this.mutate(
+					target.caseId,
+					(x) => applyEscalation({ ...x, claimedAt: null, claimedBy: null }, d, `pass:${m.eventId}`, now),
+					{ known: target },
+				);
+				const body = ownerText(profile, c, 'escalation', now, {
+					previousOwner: member.name,
+					missedDeadline: target.dueAt,
+				});
+				c = (await this.sendOwnerText(c, 'escalation', d.level, body)).case;
+				return reply(`Case ${code} passed to ${d.owner.name}.`, c);
+			}
+			case 'relay': {
+				const r = await this.relayToCaller(profile, target, member, cmd.text);
+				return reply(r.sent ? `Sent to ${who} (case ${code}).` : `Not sent to ${who}: ${r.reason}.`, r.case);
+			}
+		}
+	}
+
+	/** The open cases a roster member owns, newest first. */
+	private async ownerCases(businessId: string, ownerId: string): Promise<Case[]> {
+		const list = await this.deps.store.listCases({ businessId, ownerId, states: [...OPEN_STATES], limit: 50 });
+		return list.sort((a, b) => Date.parse(b.stamps.detectedAt) - Date.parse(a.stamps.detectedAt));
+	}
+
+	/**
+	 * The owner's answer, texted to the caller from the business number. The texting rules hold as for any text: never
+	 * to an opted-out number, only in the caller's lawful hours, inside the per-caller cap; a refusal is kept on the
+	 * thread and told to the owner with its reason.
+	 */
+	private async relayToCaller(
+		profile: Profile,
+		c: Case,
+		member: Profile['roster'][number],
+		text: string,
+	): Promise<{ case: Case; sent: boolean; reason?: string }> {
+		const now = this.now();
+		const body = text.slice(0, 600);
+		const entry = { at: now, from: 'owner' as const, ownerId: member.id, body };
+		const key = `thread:owner:${c.thread.length}:${now}`;
+		const refuse = async (reason: string) => ({
+			case: await this.mutate(c.caseId, (x) => recordThread(x, { ...entry, status: 'refused', reason }, key), {
+				known: c,
+			}),
+			sent: false,
+			reason,
+		});
+		const [optedOut, stats] = await Promise.all([
+			this.deps.store.isOptedOut(c.businessId, c.caller),
+			this.deps.store.messageStats(c.businessId, c.caller, now),
+		]);
+		if (optedOut) return refuse('they opted out of texts; call them instead');
+		if (stats.sentToCallerLast24h.length >= profile.acknowledgment.perCallerDailyCap) {
+			return refuse(`they already got ${stats.sentToCallerLast24h.length} texts today (the cap); call them instead`);
+		}
+		const release = quietHoursRelease(profile, c.caller, now, stats.sentToCallerLast24h);
+		if (release.at !== now) return refuse(`${release.why ?? 'quiet hours'}; try again after ${release.at}`);
+		if (!this.deps.provider) return refuse('no Twilio account is set up for sending');
+		const signed = body.includes(profile.name) ? body : `${profile.name}: ${body}`;
+		try {
+			const sent = await this.sendOnce(
+				{
+					to: c.caller,
+					from: profile.acknowledgment.from ?? c.calledNumber,
+					body: signed,
+					channel: c.channel,
+					statusCallback: this.deps.statusCallbackUrl,
+				},
+				{ since: now, askFirst: false, what: 'owner answer relayed to the caller' },
+			);
+			const message: MessageRecord = {
+				businessId: c.businessId,
+				to: c.caller,
+				kind: 'relay',
+				at: now,
+				sid: sent.sid,
+				status: sent.status,
+				caseId: c.caseId,
+			};
+			const next = await this.mutate(
+				c.caseId,
+				(x) => recordThread(x, { ...entry, status: 'relayed', sid: sent.sid }, key),
+				{ known: c, messages: [message] },
+			);
+			return { case: next, sent: true };
+		} catch (e) {
+			const reason = (e as Error).message;
+			const next = await this.mutate(c.caseId, (x) => recordThread(x, { ...entry, status: 'failed', reason }, key), {
+				known: c,
+			});
+			return { case: next, sent: false, reason };
+		}
 	}
 
 	/** Delivery status: an undelivered acknowledgment is flagged; 21610 records an opt-out. */

@@ -225,6 +225,20 @@ export const OwnerAlertSchema = z.object({
 });
 export type OwnerAlert = z.infer<typeof OwnerAlertSchema>;
 
+/** One message of the caller-owner conversation a case carries. */
+export const ThreadEntrySchema = z.object({
+	at: isoTime,
+	from: z.enum(['caller', 'owner']),
+	/** The roster member who wrote or received it. */
+	ownerId: z.string().optional(),
+	body: z.string().max(1600),
+	/** relayed: it reached the other side; refused: it did not (opted out, quiet hours, caps), with the reason. */
+	status: z.enum(['relayed', 'refused', 'failed']),
+	reason: z.string().optional(),
+	sid: z.string().optional(),
+});
+export type ThreadEntry = z.infer<typeof ThreadEntrySchema>;
+
 /** A text to the caller after the acknowledgment (an emergency's safety step). */
 export const FollowUpSchema = z.object({
 	key: z.string(),
@@ -280,6 +294,11 @@ export const CaseSchema = z.object({
 	nextReminderAt: isoTime.nullable().default(null),
 	/** The ladder and its reminders are spent: the case stays open on the report, and nobody is texted again. */
 	escalationEndedAt: isoTime.nullable().default(null),
+	/** An owner took the case from their phone ("1", "OK"): escalation stops, the deadline stays theirs. */
+	claimedAt: isoTime.nullable().default(null),
+	claimedBy: z.string().nullable().default(null),
+	/** Texts between the caller and the owner, relayed through the business number (the owner's number stays private). */
+	thread: z.array(ThreadEntrySchema).default([]),
 	/** A periodic duty failed on this case: it is left alone until then, so it never holds up the others. */
 	snoozedUntil: isoTime.nullable().default(null),
 	version: z.number().int().default(0),
@@ -293,7 +312,7 @@ export type Case = z.infer<typeof CaseSchema>;
 export function wakeAt(c: Case): string | null {
 	if (!isOpen(c.state)) return null;
 	const times = [
-		c.escalationEndedAt ? null : (c.nextReminderAt ?? c.dueAt),
+		c.escalationEndedAt || c.claimedAt ? null : (c.nextReminderAt ?? c.dueAt),
 		c.alerts.some((a) => a.kind === 'new-case') ? null : c.alertHoldUntil,
 	].filter((t): t is string => !!t);
 	if (!times.length) return null;

@@ -92,6 +92,7 @@ export function planOwnerAlert(profile: Profile, c: Case, now: string): AlertPla
 /** What a periodic tick does about a case whose deadline or reminder time has come. */
 export function planOverdue(profile: Profile, c: Case, now: string): OverduePlan {
 	if (!isOpen(c.state) || c.escalationEndedAt) return { action: 'none', reasons: ['nothing to chase'] };
+	if (c.claimedAt) return { action: 'none', reasons: ['the owner claimed the case'] };
 	const at = Date.parse(now);
 	const due = c.nextReminderAt ?? c.dueAt;
 	if (!due || Date.parse(due) > at) return { action: 'none', reasons: ['not due yet'] };

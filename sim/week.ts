@@ -73,7 +73,7 @@ export interface ReceivedText {
 	segments: number;
 	/** caller: a text to a caller (acknowledgment, follow-up, keyword reply); owner: to someone on the roster. */
 	audience: 'caller' | 'owner';
-	kind: 'ack' | 'follow-up' | 'keyword-reply' | 'owner-alert' | 'other';
+	kind: 'ack' | 'follow-up' | 'keyword-reply' | 'owner-alert' | 'relay' | 'other';
 	caseId?: string;
 	/** The provider's message id (texts sent through the API; keyword replies travel in the TwiML answer). */
 	sid?: string;
@@ -185,7 +185,7 @@ export async function simulateWeek(input: unknown, opts: { dir?: string } = {}):
 					body: unescapeXml(reply),
 					at: clock.toISO()!,
 					segments: countSegments(unescapeXml(reply)).segments,
-					audience: 'caller',
+					audience: roster.has(params.From) ? 'owner' : 'caller',
 					kind: 'keyword-reply',
 				});
 			}
@@ -347,6 +347,7 @@ function labelTexts(texts: ReceivedText[], cases: Case[]): void {
 		if (c.ack.messageSid) bySid.set(c.ack.messageSid, { kind: 'ack', caseId: c.caseId });
 		for (const f of c.followUps) if (f.sid) bySid.set(f.sid, { kind: 'follow-up', caseId: c.caseId });
 		for (const a of c.alerts) if (a.sid) bySid.set(a.sid, { kind: 'owner-alert', caseId: c.caseId });
+		for (const t of c.thread) if (t.sid) bySid.set(t.sid, { kind: 'relay', caseId: c.caseId });
 	}
 	for (const t of texts) {
 		const known = t.sid ? bySid.get(t.sid) : undefined;

@@ -15,7 +15,7 @@ export interface CaseFilter {
 export interface MessageRecord {
 	businessId: string;
 	to: string;
-	kind: 'ack' | 'owner-alert' | 'help' | 'opt-out-confirm' | 'opt-in-confirm' | 'follow-up' | 'escalation';
+	kind: 'ack' | 'owner-alert' | 'help' | 'opt-out-confirm' | 'opt-in-confirm' | 'follow-up' | 'escalation' | 'relay';
 	at: string;
 	sid?: string;
 	status: string;

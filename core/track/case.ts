@@ -9,6 +9,7 @@ import {
 	type MissedCall,
 	type Outcome,
 	type OwnerAlert,
+	type ThreadEntry,
 	type Timing,
 } from '../model';
 import type { Classification } from '../classify';
@@ -95,6 +96,9 @@ export function newCase(event: MissedCall, at: string, opening: CaseOpening = {}
 		reminders: 0,
 		nextReminderAt: null,
 		escalationEndedAt: null,
+		claimedAt: null,
+		claimedBy: null,
+		thread: [],
 		snoozedUntil: null,
 		version: 0,
 	};
@@ -389,4 +393,29 @@ export function recordFollowUp(c: Case, f: FollowUp): Case {
 export function snooze(c: Case, until: string, error: string, at: string): Case {
 	const flags = c.flags.includes('tick-failed') ? c.flags : [...c.flags, 'tick-failed'];
 	return note({ ...c, snoozedUntil: until, flags }, `snooze:${until}`, 'tick-failed', at, error.slice(0, 300));
+}
+
+/** An owner took the case from their phone: escalation and reminders stop; it stays open until its outcome. */
+export function claimCase(c: Case, by: { id: string; name: string; phone?: string }, at: string): Case {
+	if (c.claimedAt) return c;
+	const owner = c.owner?.id === by.id ? c.owner : by;
+	return note(
+		{ ...c, owner, claimedAt: at, claimedBy: by.id, nextReminderAt: null },
+		`claim:${by.id}`,
+		'claimed',
+		at,
+		by.name,
+	);
+}
+
+/** A message of the caller-owner thread, once per key. */
+export function recordThread(c: Case, entry: ThreadEntry, key: string): Case {
+	if (hasApplied(c, key)) return c;
+	return note(
+		{ ...c, thread: [...c.thread, entry] },
+		key,
+		`thread-${entry.from}-${entry.status}`,
+		entry.at,
+		entry.reason,
+	);
 }

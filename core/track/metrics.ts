@@ -16,6 +16,8 @@ export interface Metrics {
 	timeToAcknowledge: Percentiles;
 	/** Seconds from detection to the first human contact (a reply, a call that reached them, a booking). */
 	timeToFirstContact: Percentiles;
+	/** Seconds from detection to an owner taking the case from their phone ("1", "OK", CALL). */
+	timeToClaim: Percentiles;
 	classified: number;
 	unowned: number;
 	overdue: number;
@@ -60,6 +62,7 @@ export function computeMetrics(
 		detectionLag: { p50: null, p90: null, count: 0 },
 		timeToAcknowledge: { p50: null, p90: null, count: 0 },
 		timeToFirstContact: { p50: null, p90: null, count: 0 },
+		timeToClaim: { p50: null, p90: null, count: 0 },
 		classified: 0,
 		unowned: 0,
 		overdue: 0,
@@ -79,6 +82,7 @@ export function computeMetrics(
 	const lag: number[] = [];
 	const ack: number[] = [];
 	const contact: number[] = [];
+	const claim: number[] = [];
 	const contactByUrgency = new Map<Urgency, number[]>();
 	let spam = 0;
 	for (const c of cases) {
@@ -102,6 +106,8 @@ export function computeMetrics(
 		if (a !== undefined) ack.push(a);
 		const fc = seconds(c.stamps.detectedAt, c.stamps.firstContactAt);
 		if (fc !== undefined) contact.push(fc);
+		const cl = seconds(c.stamps.detectedAt, c.claimedAt ?? undefined);
+		if (cl !== undefined) claim.push(cl);
 		if (c.ack.status === 'skipped' && c.ack.reason) {
 			const r = c.ack.reason.split(':')[0];
 			m.ackSkips[r] = (m.ackSkips[r] ?? 0) + 1;
@@ -143,6 +149,7 @@ export function computeMetrics(
 	m.detectionLag = percentiles(lag);
 	m.timeToAcknowledge = percentiles(ack);
 	m.timeToFirstContact = percentiles(contact);
+	m.timeToClaim = percentiles(claim);
 	for (const u of URGENCIES) m.perUrgency[u].firstContact = percentiles(contactByUrgency.get(u) ?? []);
 	const denominator = m.funnel.missed - spam;
 	m.recoveryRate = denominator > 0 ? Math.round((m.funnel.recovered / denominator) * 1000) / 1000 : null;
@@ -242,7 +249,7 @@ export function scorecard(cases: Case[], m: Metrics): Scorecard {
 			'Ownership',
 			m.unowned === 0 && owned / n >= 0.95,
 			m.unowned / n <= 0.05,
-			`${pct(owned, n)} of cases had an owner; ${m.unowned} open case(s) without one (target: none)`,
+			`${pct(owned, n)} of cases had an owner; ${m.unowned} open case(s) without one (target: none); ${m.timeToClaim.count} claimed by their owner from the alert${m.timeToClaim.p50 !== null ? ` (half within ${Math.round(m.timeToClaim.p50 / 60)} min)` : ''}`,
 		),
 	);
 
