@@ -14,6 +14,7 @@ import { askModelFor, mergeModel, type AskModel, type ModelClassification } from
 import { ConcurrentUpdateError, RecoveryInputError } from './errors';
 import {
 	ACK_SAFETY_NET_MS,
+	alertRetryAt,
 	isOpen,
 	notDelivered,
 	OPEN_STATES,
@@ -67,6 +68,8 @@ import {
 	recordReminder,
 	recordReply,
 	claimCase,
+	claimOnce,
+	claimedBy,
 	recordThread,
 	snooze,
 	type CaseOpening,
@@ -524,7 +527,13 @@ export class RecoveryLoop {
 					channel: plan.channel,
 					statusCallback: this.deps.statusCallbackUrl,
 				},
-				{ since: marked.ack.since ?? this.now(), askFirst: c0.ack.status === 'failed', what: 'acknowledgment' },
+				{
+					since: marked.ack.since ?? this.now(),
+					askFirst: c0.ack.status === 'failed',
+					what: 'acknowledgment',
+					// A retry is worded for its own time; a timed-out earlier try may have left with the earlier words.
+					earlierBody: c0.ack.body,
+				},
 			);
 			const at = this.now();
 			const message: MessageRecord = {
@@ -589,21 +598,24 @@ export class RecoveryLoop {
 	 */
 	private async sendOnce(
 		req: SendRequest,
-		o: { since: string; askFirst: boolean; what: string },
+		o: { since: string; askFirst: boolean; what: string; earlierBody?: string },
 	): Promise<{ sid: string; status: string }> {
 		const provider = this.provider();
 		let askFirst = o.askFirst;
+		const bodies = [...new Set([req.body, o.earlierBody].filter((b): b is string => !!b))];
 		return withRetry(
 			async () => {
 				if (askFirst && provider.findSentMessage) {
-					const found = await provider.findSentMessage({
-						to: req.to,
-						from: req.from,
-						body: req.body,
-						channel: req.channel,
-						since: o.since,
-					});
-					if (found) return found;
+					for (const body of bodies) {
+						const found = await provider.findSentMessage({
+							to: req.to,
+							from: req.from,
+							body,
+							channel: req.channel,
+							since: o.since,
+						});
+						if (found) return found;
+					}
 				}
 				askFirst = true;
 				return provider.sendMessage(req);
@@ -737,6 +749,16 @@ export class RecoveryLoop {
 		return { case: c, decision };
 	}
 
+	/**
+	 * Claims a once-per-case step (a safety text, an automatic bridge call) on the case itself, by a version-checked
+	 * save: of two processes or stages racing, exactly one wins and does it.
+	 */
+	private async claimStep(c: Case, step: string): Promise<{ case: Case; won: boolean }> {
+		const claim = randomUUID();
+		const next = await this.mutate(c.caseId, (x) => claimOnce(x, step, claim, this.now()), { known: c });
+		return { case: next, won: claimedBy(next, step) === claim };
+	}
+
 	/** The text an owner gets first about a case. */
 	ownerAlertText(c: Case): string {
 		return ownerText(this.profile(c.businessId), c, 'new-case', this.now());
@@ -778,10 +800,19 @@ export class RecoveryLoop {
 		const key = `${kind}:${level}`;
 		const claim = randomUUID();
 		const at = this.now();
-		const base = { key, kind, level, to, ownerId: c0.owner.id, at, urgency: c0.urgency };
+		const earlier = c0.alerts.find((a) => a.key === key);
+		const tries = (earlier?.tries ?? 0) + 1;
+		const base = { key, kind, level, to, ownerId: c0.owner.id, at, urgency: c0.urgency, tries };
+		// Claimed on the case before it is sent; an earlier try that failed or was cut off may be taken over once due.
+		const open = (x: Case) => {
+			const a = x.alerts.find((y) => y.key === key);
+			if (!a) return true;
+			const retry = alertRetryAt(a);
+			return a.tries === earlier?.tries && !!retry && Date.parse(retry) <= Date.parse(at);
+		};
 		const claimed = await this.mutate(
 			c0.caseId,
-			(x) => (x.alerts.some((a) => a.key === key) ? x : recordAlert(x, { ...base, status: 'sending', claim }, at)),
+			(x) => (open(x) ? recordAlert(x, { ...base, status: 'sending', claim }, at) : x),
 			{ known: c0 },
 		);
 		if (claimed.alerts.find((a) => a.key === key)?.claim !== claim) return { case: claimed };
@@ -790,7 +821,7 @@ export class RecoveryLoop {
 		try {
 			const sent = await this.sendOnce(
 				{ to, from, body, channel: 'sms', statusCallback: this.deps.statusCallbackUrl },
-				{ since: at, askFirst: false, what: `${kind} alert` },
+				{ since: earlier?.at ?? at, askFirst: !!earlier, what: `${kind} alert` },
 			);
 			const done = this.now();
 			const message: MessageRecord = {
@@ -852,9 +883,12 @@ export class RecoveryLoop {
 		if (!hazard) return { case: c };
 		const now = this.now();
 		const key = `safety:${hazard}`;
+		// Claimed on the case first (a version-checked save): two stages racing on one emergency text the caller once.
+		const claimed = await this.claimStep(c, 'safety-follow-up');
+		if (!claimed.won) return { case: claimed.case };
 		const skip = async (reason: string) => ({
 			case: await this.mutate(caseId, (x) => recordFollowUp(x, { key, at: now, status: 'skipped', reason }), {
-				known: c,
+				known: claimed.case,
 			}),
 			skipped: reason,
 		});
@@ -889,7 +923,7 @@ export class RecoveryLoop {
 				caseId,
 				(x) => recordFollowUp(x, { key, at: now, status: 'sent', sid: sent.sid }),
 				{
-					known: c,
+					known: claimed.case,
 					messages: [message],
 				},
 			);
@@ -899,7 +933,7 @@ export class RecoveryLoop {
 			const done = await this.mutate(
 				caseId,
 				(x) => recordFollowUp(x, { key, at: now, status: 'failed', reason: error }),
-				{ known: c },
+				{ known: claimed.case },
 			);
 			return { case: done, skipped: error };
 		}
@@ -932,14 +966,17 @@ export class RecoveryLoop {
 			c = f.case;
 			if (f.sent || f.skipped) followUp = { messageSid: f.sent?.sid, skipped: f.skipped };
 		}
-		const news = r.decision.kind === 'assigned' && r.decision.strategy !== 'kept';
 		const wantsCall =
 			opts.connectCaller === 'always' || (opts.connectCaller === 'emergency' && c.urgency === 'emergency');
-		const bridged = c.attempts.some((a) => a.channel === 'call' && a.note?.startsWith('bridge call'));
-		if ((news || (wantsCall && !bridged)) && wantsCall && this.deps.provider && !bridged) {
-			const b = await this.connectCaller(caseId, c);
-			c = b.case;
-			bridge = { callSid: b.call?.sid, error: b.error };
+		// One automatic bridge per case, claimed first: two stages racing must not ring the owner twice.
+		if (wantsCall && this.deps.provider && r.decision.kind === 'assigned' && !claimedBy(c, 'auto-bridge')) {
+			const claimed = await this.claimStep(c, 'auto-bridge');
+			c = claimed.case;
+			if (claimed.won) {
+				const b = await this.connectCaller(caseId, c);
+				c = b.case;
+				bridge = { callSid: b.call?.sid, error: b.error };
+			}
 		}
 		return { case: c, decision: r.decision, ownerAlert, bridge, followUp };
 	}
@@ -1269,11 +1306,21 @@ export class RecoveryLoop {
 		return buildReport(this.deps.store, businesses, opts);
 	}
 
-	/** Open cases whose owner's deadline has passed (a held alert or a reminder time is not a deadline). */
+	/**
+	 * Open cases whose owner's deadline has passed, oldest deadline first, whether or not their escalation has ended
+	 * (the store's wake-up index also holds held alerts and reminder times, so it is not the list to read here).
+	 */
 	async listOverdue(opts: { businessId?: string; limit?: number } = {}): Promise<Case[]> {
-		const now = this.now();
-		const list = await this.deps.store.listOverdue(now, opts);
-		return list.filter((c) => !!c.dueAt && Date.parse(c.dueAt) <= Date.parse(now));
+		const now = Date.parse(this.now());
+		const open = await this.deps.store.listCases({
+			businessId: opts.businessId,
+			states: [...OPEN_STATES],
+			limit: 10000,
+		});
+		return open
+			.filter((c) => !!c.dueAt && Date.parse(c.dueAt) <= now)
+			.sort((a, b) => Date.parse(a.dueAt!) - Date.parse(b.dueAt!))
+			.slice(0, opts.limit ?? 100);
 	}
 
 	/**
@@ -1285,6 +1332,19 @@ export class RecoveryLoop {
 	async tick(opts: TickOptions = {}): Promise<TickReport> {
 		const now = this.now();
 		const report: TickReport = { at: now, acks: [], cases: [], errors: [] };
+		// A tick that only reports overdue cases leaves each alone for an hour: reporting it every lease would have a
+		// workflow text someone every two minutes about the same case.
+		const leaseSeconds = opts.leaseSeconds ?? (opts.escalate === false ? 3600 : 120);
+		const lease = utcIso(instant(now).plus({ seconds: leaseSeconds }));
+		// Overdue first: the acknowledgment sweep's longer claim must not keep a case from escalating.
+		for (const c of await this.deps.store.claimOverdue(now, lease, opts)) {
+			try {
+				const done = await this.wake(c, opts);
+				if (done) report.cases.push(done);
+			} catch (e) {
+				report.errors.push(await this.isolate(c, e, 'its periodic duties'));
+			}
+		}
 		if (opts.sendDeferred !== false && this.deps.provider) {
 			const lease = utcIso(instant(now).plus({ minutes: 5 }));
 			for (const c of await this.deps.store.claimDueAcks(now, lease, opts.limit ?? 100)) {
@@ -1293,15 +1353,6 @@ export class RecoveryLoop {
 				} catch (e) {
 					report.errors.push(await this.isolate(c, e, 'sending its acknowledgment'));
 				}
-			}
-		}
-		const lease = utcIso(instant(now).plus({ seconds: opts.leaseSeconds ?? 120 }));
-		for (const c of await this.deps.store.claimOverdue(now, lease, opts)) {
-			try {
-				const done = await this.wake(c, opts);
-				if (done) report.cases.push(done);
-			} catch (e) {
-				report.errors.push(await this.isolate(c, e, 'its periodic duties'));
 			}
 		}
 		return report;
@@ -1360,11 +1411,18 @@ export class RecoveryLoop {
 		}
 		let current = c;
 		let done: TickCase | undefined;
-		if (alertOwners && c.alertHoldUntil && Date.parse(c.alertHoldUntil) <= Date.parse(now)) {
+		const firstDue = c.alerts.find((a) => a.kind === 'new-case');
+		const holdEnded = !!c.alertHoldUntil && Date.parse(c.alertHoldUntil) <= Date.parse(now);
+		const retryFirst = !!firstDue && firstDue.status !== 'sent' && !!alertRetryAt(firstDue);
+		if ((holdEnded || retryFirst) && !alertOwners) {
+			// This tick does not text owners (or has no Twilio account): the hold is let go, not woken again forever.
+			current = await this.mutate(c.caseId, (x) => ({ ...x, alertHoldUntil: null }), { known: c });
+		} else if (holdEnded || retryFirst) {
 			const n = await this.notifyOwner(c.caseId, c);
 			current = n.case;
 			if (n.plan.action === 'send') done = { case: current, action: 'owner-alerted', reasons: n.plan.reasons };
 		}
+		if (alertOwners) current = await this.settleAlerts(profile, current);
 		const plan = planOverdue(profile, current, now);
 		if (plan.action === 'none') return done;
 		if (plan.action === 'escalate' && opts.escalate === false)
@@ -1403,12 +1461,42 @@ export class RecoveryLoop {
 		return { case: ended, action: 'escalation-ended', reasons: plan.reasons };
 	}
 
+	/**
+	 * Escalation, emergency and reminder texts that did not reach the current owner (failed, or their sender died
+	 * mid-send, or died between the escalation and its text) are sent again, up to ALERT_TRIES times each.
+	 */
+	private async settleAlerts(profile: Profile, c: Case): Promise<Case> {
+		const now = this.now();
+		let current = c;
+		const due = c.alerts.filter(
+			(a) =>
+				a.kind !== 'new-case' &&
+				a.ownerId === c.owner?.id &&
+				a.status !== 'sent' &&
+				!!alertRetryAt(a) &&
+				Date.parse(alertRetryAt(a)!) <= Date.parse(now),
+		);
+		const level = c.escalationLevel;
+		if (level > 0 && c.owner && !c.claimedAt && !c.alerts.some((a) => a.key === `escalation:${level}`)) {
+			const body = ownerText(profile, current, 'escalation', now, { previousOwner: 'the previous owner' });
+			current = (await this.sendOwnerText(current, 'escalation', level, body)).case;
+		}
+		for (const a of due) {
+			const body = ownerText(profile, current, a.kind, now, { reminder: a.level, previousOwner: 'the previous owner' });
+			current = (await this.sendOwnerText(current, a.kind, a.level, body)).case;
+		}
+		return current;
+	}
+
 	/** A case whose periodic duty failed: logged, flagged and left alone for a while; never thrown at the others. */
 	private async isolate(c: Case, e: unknown, what: string): Promise<TickError> {
 		const error = e instanceof Error ? e.message : String(e);
 		const now = this.now();
-		this.deps.log?.('error', `case ${c.caseId} (${c.businessId}): ${what} failed, retried in 15 min: ${error}`);
-		const until = utcIso(instant(now).plus({ minutes: 15 }));
+		this.deps.log?.('error', `case ${c.caseId} (${c.businessId}): ${what} failed: ${error}`);
+		// 15 minutes, doubling with each failure in a row up to a day: a case that cannot be helped (its business was
+		// removed) is logged a few times a day, not every quarter hour forever.
+		const minutes = Math.min(24 * 60, 15 * 2 ** Math.min(7, c.tickFailures));
+		const until = utcIso(instant(now).plus({ minutes }));
 		await this.mutate(c.caseId, (x) => snooze(x, until, error, now)).catch((err: Error) =>
 			this.deps.log?.('error', `case ${c.caseId}: could not flag it either: ${err.message}`),
 		);

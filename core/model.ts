@@ -222,8 +222,20 @@ export const OwnerAlertSchema = z.object({
 	claim: z.string().optional(),
 	sid: z.string().optional(),
 	error: z.string().optional(),
+	/** Sends tried: a failed alert, or one whose sender died mid-send, is tried again up to ALERT_TRIES times. */
+	tries: z.number().int().default(1),
 });
 export type OwnerAlert = z.infer<typeof OwnerAlertSchema>;
+
+/** How often an owner alert is tried, and how long a send in progress may take before it counts as cut off. */
+export const ALERT_TRIES = 3;
+export const ALERT_STALE_MS = 2 * 60e3;
+
+/** An alert that has not reached the owner and is due another try (failed, or cut off mid-send). */
+export function alertRetryAt(a: OwnerAlert): string | null {
+	if (a.status === 'sent' || a.tries >= ALERT_TRIES) return null;
+	return new Date(Date.parse(a.at) + ALERT_STALE_MS).toISOString();
+}
 
 /** One message of the caller-owner conversation a case carries. */
 export const ThreadEntrySchema = z.object({
@@ -301,6 +313,8 @@ export const CaseSchema = z.object({
 	thread: z.array(ThreadEntrySchema).default([]),
 	/** A periodic duty failed on this case: it is left alone until then, so it never holds up the others. */
 	snoozedUntil: isoTime.nullable().default(null),
+	/** Periodic duties that failed on this case in a row (each doubles the snooze). */
+	tickFailures: z.number().int().default(0),
 	version: z.number().int().default(0),
 });
 export type Case = z.infer<typeof CaseSchema>;
@@ -314,6 +328,7 @@ export function wakeAt(c: Case): string | null {
 	const times = [
 		c.escalationEndedAt || c.claimedAt ? null : (c.nextReminderAt ?? c.dueAt),
 		c.alerts.some((a) => a.kind === 'new-case') ? null : c.alertHoldUntil,
+		...c.alerts.map(alertRetryAt),
 	].filter((t): t is string => !!t);
 	if (!times.length) return null;
 	return notBeforeSnooze(

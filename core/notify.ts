@@ -1,5 +1,5 @@
 import { renderTemplate, sanitizeCallerText, messageView } from './acknowledge';
-import { isOpen, URGENCIES, type Case, type OwnerAlertKind, type Urgency } from './model';
+import { alertRetryAt, isOpen, URGENCIES, type Case, type OwnerAlertKind, type Urgency } from './model';
 import { formatPhone } from './phone';
 import type { Profile } from './profile/schema';
 import { addBusinessMinutes, isOpenAt, nextOpening } from './profile/timing';
@@ -52,8 +52,19 @@ export function planOwnerAlert(profile: Profile, c: Case, now: string): AlertPla
 	if (!c.owner.phone) return { action: 'none', reasons: [`${c.owner.name} has no phone number in the roster`] };
 	const urgency = c.urgency ?? 'normal';
 	const first = c.alerts.find((a) => a.kind === 'new-case');
-	if (first) {
-		const rose = urgency === 'emergency' && first.urgency !== 'emergency';
+	if (first && first.status !== 'sent' && alertRetryAt(first) && Date.parse(alertRetryAt(first)!) <= Date.parse(now)) {
+		return {
+			action: 'send',
+			kind: 'new-case',
+			level: 0,
+			key: 'new-case:0',
+			reasons: [`try ${first.tries + 1}: the first alert did not go out`],
+		};
+	}
+	// An owner who got the case by escalation (a case that began with nobody available) was told already.
+	const told = first ?? c.alerts.find((a) => a.kind === 'escalation' && a.ownerId === c.owner?.id);
+	if (told) {
+		const rose = urgency === 'emergency' && told.urgency !== 'emergency';
 		if (rose && !c.alerts.some((a) => a.kind === 'emergency')) {
 			return {
 				action: 'send',

@@ -23,7 +23,7 @@ export const DEFAULT_SAFETY_STEPS: Record<Hazard, string> = {
 };
 
 // A hazard word preceded closely by a negation ("no smoke", "not sparking") names no hazard.
-const NEGATED = /\b(no|not|isn'?t|wasn'?t|without|never|nothing)\s+(\w+\s+){0,2}$/;
+const NEGATED = /\b(no|not|isn'?t|wasn'?t|don'?t|doesn'?t|didn'?t|can'?t|without|never|nothing)\s+(\w+\s+){0,2}$/;
 
 const PATTERNS: Record<Hazard, RegExp> = {
 	gas: /\b(smell(s|ed|ing)?\s+(of\s+|like\s+)?(natural\s+)?gas|gas\s+(smell|leak|odou?r)s?|leaking\s+gas|rotten\s+eggs?)\b/,

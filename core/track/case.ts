@@ -100,6 +100,7 @@ export function newCase(event: MissedCall, at: string, opening: CaseOpening = {}
 		claimedBy: null,
 		thread: [],
 		snoozedUntil: null,
+		tickFailures: 0,
 		version: 0,
 	};
 }
@@ -391,8 +392,16 @@ export function recordFollowUp(c: Case, f: FollowUp): Case {
 
 /** A periodic duty failed on this case: it waits until `until`, flagged, so the other cases go on. */
 export function snooze(c: Case, until: string, error: string, at: string): Case {
-	const flags = c.flags.includes('tick-failed') ? c.flags : [...c.flags, 'tick-failed'];
-	return note({ ...c, snoozedUntil: until, flags }, `snooze:${until}`, 'tick-failed', at, error.slice(0, 300));
+	const next = { ...c, snoozedUntil: until, tickFailures: c.tickFailures + 1 };
+	// The first failure goes into the history; later ones only push the snooze (the history keeps what matters).
+	if (c.flags.includes('tick-failed')) return next;
+	return note(
+		{ ...next, flags: [...c.flags, 'tick-failed'] },
+		`snooze:${until}`,
+		'tick-failed',
+		at,
+		error.slice(0, 300),
+	);
 }
 
 /** An owner took the case from their phone: escalation and reminders stop; it stays open until its outcome. */
@@ -418,4 +427,16 @@ export function recordThread(c: Case, entry: ThreadEntry, key: string): Case {
 		entry.at,
 		entry.reason,
 	);
+}
+
+/** Claims a once-per-case step for one runner: the first claim stays, later ones change nothing (see claimedBy). */
+export function claimOnce(c: Case, step: string, claim: string, at: string): Case {
+	const key = `claim:${step}`;
+	if (hasApplied(c, key)) return c;
+	return note(c, key, `claimed-${step}`, at, claim);
+}
+
+/** Who claimed a once-per-case step, if anyone. */
+export function claimedBy(c: Case, step: string): string | undefined {
+	return c.history.find((h) => h.key === `claim:${step}`)?.note;
 }

@@ -83,11 +83,30 @@ describe('a simulated week through the core', () => {
 		}
 	});
 
+	test('every text is accounted for, and every owned case told its first owner exactly once', () => {
+		// Every text sent through the API is a case's acknowledgment, follow-up, owner alert or relay.
+		expect(week.texts.filter((t) => t.kind === 'other')).toEqual([]);
+		const owned = week.cases.filter((c) => c.businessId === week.profile.businessId && c.owner);
+		expect(owned.length).toBeGreaterThanOrEqual(12);
+		for (const c of owned) {
+			const first = c.alerts.filter((a) => a.kind === 'new-case' && a.status === 'sent');
+			// The Sunday-night caller's alert waits for Monday's opening, after the simulated week ends.
+			if (c.caller === '+13055550265') expect(first).toHaveLength(0);
+			else expect(first).toHaveLength(1);
+		}
+	});
+
 	test('a routine call while closed reaches its owner when the business opens, an emergency at once', () => {
 		for (const c of week.cases.filter((x) => x.businessId === week.profile.businessId)) {
 			const first = c.alerts.find((a) => a.kind === 'new-case' && a.status === 'sent');
 			if (!first) continue;
-			if (first.urgency === 'normal' || first.urgency === 'low') expect(isOpenAt(week.profile, first.at)).toBe(true);
+			if (first.urgency === 'normal' || first.urgency === 'low') {
+				expect(isOpenAt(week.profile, first.at)).toBe(true);
+				// Within a tick of the later of the call (or its words) and the opening.
+				const held = c.history.filter((h) => h.move === 'owner-alert-held').pop();
+				const until = held?.note && /until (\S+)$/.exec(held.note)?.[1];
+				if (until) expect(Date.parse(first.at) - Date.parse(until)).toBeLessThanOrEqual(60e3);
+			}
 			if (first.urgency === 'emergency') {
 				expect(Date.parse(first.at) - Date.parse(c.stamps.detectedAt)).toBeLessThan(5 * 60e3);
 			}

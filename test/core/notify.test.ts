@@ -1,0 +1,137 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hazardsIn } from '../../core/safety';
+import { normalize, openStore, RecoveryLoop, TwilioProvider, type MissedCall, type RecoveryStore } from '../../core';
+import { TwilioSim } from '../../sim/twilio-server';
+import { ACCOUNT_SID, AUTH_TOKEN, chicago, plumber } from '../helpers/fixtures';
+
+/**
+ * The owner's and the caller's follow-up texts under races and failures: once each, retried when they did not go out,
+ * and never a case woken forever (the independent review's findings on the loop over time).
+ */
+describe('texts about a case under races and failures', () => {
+	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
+	let dir: string;
+	let store: RecoveryStore;
+	let loop: RecoveryLoop;
+	let clock: Date;
+	let seq = 0;
+	const profile = plumber({ routing: { fallback: ['ana'], escalation: ['ben'] } });
+	const OWNERS = ['+13125550111', '+13125550112', '+13125550113'];
+
+	function missed(from: string): MissedCall {
+		const n = normalize(
+			'twilio',
+			{
+				AccountSid: ACCOUNT_SID,
+				CallSid: `CA${String(++seq).padStart(32, '0')}`,
+				From: from,
+				To: '+13125550199',
+				DialCallStatus: 'no-answer',
+				DialCallDuration: '0',
+			},
+			{ businessId: 'acme-plumbing', now: () => clock },
+		);
+		if (n.kind !== 'missed-call') throw new Error(n.kind);
+		return n.event;
+	}
+	const later = (minutes: number) => (clock = new Date(clock.getTime() + minutes * 60e3));
+	const toOwners = () => sim.messages.filter((m) => OWNERS.includes(m.to));
+
+	beforeAll(() => sim.start());
+	afterAll(() => sim.stop());
+	beforeEach(async () => {
+		sim.reset();
+		dir = mkdtempSync(join(tmpdir(), 'mcr-notify-'));
+		store = await openStore({ type: 'sqlite', file: join(dir, 'c.db') });
+		clock = new Date(chicago('2026-11-25T12:00'));
+		loop = new RecoveryLoop({
+			store,
+			provider: new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: sim.url }),
+			profileFor: (id) => (id === 'acme-plumbing' ? profile : undefined),
+			now: () => clock,
+			retry: { retries: 0, baseMs: 1, maxMs: 1 },
+		});
+	});
+	afterEach(async () => {
+		await store.close();
+		rmSync(dir, { recursive: true, force: true });
+	});
+
+	test('two stages racing on a gas emergency text the caller the safety step once and the owner once', async () => {
+		const d = await loop.detect(missed('+13125550150'));
+		await loop.voicemail({
+			type: 'voicemail',
+			eventId: 'twilio:vm:1',
+			provider: 'twilio',
+			callSid: d.case.calls[0].callSid,
+			from: '+13125550150',
+			to: '+13125550199',
+			businessId: 'acme-plumbing',
+			voicemail: { transcript: 'I smell gas in the kitchen', durationSec: 6 },
+			at: clock.toISOString(),
+		});
+		await loop.classify(d.case.caseId);
+		const opts = { alertOwner: true, connectCaller: 'emergency' as const };
+		await Promise.all([loop.routeAndNotify(d.case.caseId, opts), loop.routeAndNotify(d.case.caseId, opts)]);
+		expect(sim.messages.filter((m) => m.body.includes('smell gas, leave now'))).toHaveLength(1);
+		expect(toOwners()).toHaveLength(1);
+		expect(sim.calls).toHaveLength(1);
+	});
+
+	test('an owner alert cut off mid-send is sent by the tick once it is stale, and only once', async () => {
+		const r = await loop.run(missed('+13125550151'));
+		const alert = r.case.alerts[0];
+		expect(alert).toMatchObject({ kind: 'new-case', status: 'sent' });
+		// As if the process died after claiming the alert and before sending it.
+		const c = (await store.getCase(r.case.caseId))!;
+		await store.saveCase(
+			{ ...c, alerts: [{ ...alert, status: 'sending', sid: undefined, claim: 'dead' }] },
+			{ previous: c },
+		);
+		sim.reset();
+		later(1);
+		await loop.tick();
+		expect(toOwners()).toHaveLength(0); // still in progress, as far as anyone knows
+		later(2);
+		await loop.tick();
+		expect(toOwners()).toHaveLength(1);
+		later(3);
+		await loop.tick();
+		expect(toOwners()).toHaveLength(1);
+		expect((await store.getCase(r.case.caseId))!.alerts[0]).toMatchObject({ status: 'sent', tries: 2 });
+	});
+
+	test('a held alert the tick may not send is let go, not woken again every lease', async () => {
+		const profileClosed = plumber({ routing: { fallback: ['ana'] } });
+		const quiet = new RecoveryLoop({ ...loop.deps, provider: undefined, profileFor: () => profileClosed });
+		clock = new Date(chicago('2026-11-25T22:00'));
+		const d = await quiet.detect(missed('+13125550152'));
+		await loop.route(d.case.caseId);
+		await loop.notifyOwner(d.case.caseId);
+		expect((await store.getCase(d.case.caseId))!.alertHoldUntil).toBeTruthy();
+		later(12 * 60);
+		await quiet.tick();
+		expect((await store.getCase(d.case.caseId))!.alertHoldUntil).toBeNull();
+		later(5);
+		expect((await quiet.tick()).cases).toEqual([]);
+	});
+
+	test('the overdue list keeps a case whose escalation ended', async () => {
+		const r = await loop.run(missed('+13125550153'));
+		for (let i = 0; i < 12; i++) {
+			later(240);
+			await loop.tick();
+		}
+		const c = (await store.getCase(r.case.caseId))!;
+		expect(c.escalationEndedAt).toBeTruthy();
+		expect((await loop.listOverdue()).map((x) => x.caseId)).toContain(c.caseId);
+	});
+
+	test('a hazard word after a negation names no hazard', () => {
+		expect(hazardsIn(["I don't smell gas, the stove just clicks"])).toEqual([]);
+		expect(hazardsIn(['no sparks, the outlet is dead'])).toEqual([]);
+		expect(hazardsIn(['I smell gas near the water heater'])).toEqual(['gas']);
+	});
+});
