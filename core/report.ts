@@ -1,7 +1,10 @@
 import { PUMPING_SKIPS } from './acknowledge';
 import type { RecoveryStore } from './store/types';
 import { computeMetrics, scorecard, type Metrics, type Scorecard } from './track/metrics';
-import type { Urgency } from './model';
+import { DateTime } from 'luxon';
+import { isOpen, URGENCIES, type Urgency } from './model';
+import { maskPhone } from './phone';
+import { zoneOf } from './profile/zone';
 
 const esc = (s: unknown) =>
 	String(s ?? '').replace(
@@ -36,6 +39,23 @@ export interface ReportFilter {
 
 export const REPORT_PERIODS = [1, 7, 30, 90] as const;
 
+/** An open case as the report lists it: what staff need to pick it up. */
+export interface OpenCaseRow {
+	caseShort: string;
+	caller: string;
+	urgency: string;
+	owner: string;
+	/** The deadline in the business's own time. */
+	due: string;
+	status: string;
+}
+
+/** "half within 12 s, 9 in 10 within 40 s": a percentile read as people say it. */
+function within(p: { p50: number | null; p90: number | null; count: number }): string {
+	if (p.p50 === null) return 'none yet';
+	return `half within ${dur(p.p50)}, 9 in 10 within ${dur(p.p90)}`;
+}
+
 export function renderReport(opts: {
 	title: string;
 	metrics: Metrics;
@@ -43,6 +63,7 @@ export function renderReport(opts: {
 	periodLabel: string;
 	protection?: ReportProtection;
 	filter?: ReportFilter;
+	openCases?: OpenCaseRow[];
 }): string {
 	const { metrics: m, scorecard: s } = opts;
 	const pr = opts.protection;
@@ -95,6 +116,17 @@ export function renderReport(opts: {
 				`<tr><td>${esc(u)}</td><td>${x.cases}</td><td>${x.contacted}</td><td>${x.contactedInTime}</td><td>${dur(x.firstContact.p50)}</td><td>${x.recovered}</td></tr>`,
 		)
 		.join('');
+	const open = opts.openCases ?? [];
+	const openRows = open
+		.slice(0, 50)
+		.map(
+			(o) =>
+				`<tr><td>${esc(o.caseShort)}</td><td>${esc(o.caller)}</td><td>${esc(o.urgency)}</td><td>${esc(o.owner)}</td><td>${esc(o.due)}</td><td>${esc(o.status)}</td></tr>`,
+		)
+		.join('');
+	const openSection = opts.openCases
+		? `<section class="wide open-cases"><h2>Open cases (${open.length})</h2><table><tr><th>Case</th><th>Caller</th><th>Urgency</th><th>Owner</th><th>Due</th><th>Status</th></tr>${openRows || '<tr><td colspan="6">None open</td></tr>'}</table></section>`
+		: '';
 	return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(opts.title)}</title>
 <style>body{font:15px/1.4 system-ui,sans-serif;margin:0;padding:16px;color:#111;background:#f6f7f9}h1{font-size:20px;margin:0 0 4px}section{background:#fff;border-radius:10px;padding:14px;margin:12px 0;box-shadow:0 1px 2px #0001}
 .score{font-size:44px;font-weight:700;color:#0f766e}ul{padding-left:18px}li{margin:6px 0}.badge{font-size:12px;padding:1px 6px;border-radius:8px;background:#eee}.pass .badge{background:#d1fae5}.partial .badge{background:#fef3c7}.fail .badge{background:#fee2e2}
@@ -102,10 +134,10 @@ export function renderReport(opts: {
 <body><h1>${esc(opts.title)}</h1><div>${esc(opts.periodLabel)}</div>${filter}
 <section><div class="score" data-score="${s.score ?? ''}">${s.score ?? '–'}<small style="font-size:16px"> / 5</small></div><div>${esc(s.band)}</div><ul class="checks">${checks}</ul></section>
 <section><h2>Recovery funnel</h2>${steps.map(([n, v]) => `<div style="margin:4px 0">${esc(n)}<div class="bar" style="width:${Math.round((v / max) * 100)}%">${v}</div></div>`).join('')}</section>
-<section class="kpi"><div>Time to acknowledge<br><b>${dur(m.timeToAcknowledge.p50)}</b> median, ${dur(m.timeToAcknowledge.p90)} p90</div><div>Time to first contact<br><b>${dur(m.timeToFirstContact.p50)}</b> median, ${dur(m.timeToFirstContact.p90)} p90</div><div>Overdue<br><b>${m.overdue}</b></div><div>Unowned<br><b>${m.unowned}</b></div><div>Recovery rate<br><b>${m.recoveryRate === null ? '–' : `${Math.round(m.recoveryRate * 100)}%`}</b></div><div>Recovered value<br><b>${m.recoveredValue}</b></div></section>
+<section class="kpi"><div>Callers texted back<br><b>${within(m.timeToAcknowledge)}</b></div><div>Callers reached by a person<br><b>${within(m.timeToFirstContact)}</b></div><div>Owners took the case<br><b>${within(m.timeToClaim)}</b></div><div>Overdue<br><b>${m.overdue}</b></div><div>Unowned<br><b>${m.unowned}</b></div><div>Recovery rate<br><b>${m.recoveryRate === null ? '–' : `${Math.round(m.recoveryRate * 100)}%`}</b></div><div>Recovered value<br><b>${m.recoveredValue}</b></div></section>
 <section class="wide"><h2>Per owner</h2><table><tr><th>Owner</th><th>Cases</th><th>Open</th><th>Contacted</th><th>Recovered</th><th>Overdue</th></tr>${owners || '<tr><td colspan="6">No owned cases</td></tr>'}</table></section>
 <section class="wide"><h2>Per urgency</h2><table><tr><th>Urgency</th><th>Cases</th><th>Contacted</th><th>In time</th><th>Median first contact</th><th>Recovered</th></tr>${urg}</table></section>
-${delivery}${protection}</body></html>`;
+${openSection}${delivery}${protection}</body></html>`;
 }
 
 /**
@@ -114,7 +146,12 @@ ${delivery}${protection}</body></html>`;
  */
 export async function buildReport(
 	store: RecoveryStore,
-	businesses: { businessId: string; name: string; routing?: { deadlineMinutes: Record<Urgency, number> } }[],
+	businesses: {
+		businessId: string;
+		name: string;
+		timeZone?: string;
+		routing?: { deadlineMinutes: Record<Urgency, number> };
+	}[],
 	opts: { businessId?: string; days: number; now?: Date },
 ): Promise<{
 	metrics: Metrics;
@@ -148,11 +185,33 @@ export async function buildReport(
 		optedOut: metrics.ackSkips['opted-out'] ?? 0,
 	};
 	const name = profile?.name ?? 'All businesses';
+	// Times in the business's own zone (one business), or UTC when several are shown together.
+	const zone = profile?.timeZone ?? (businesses.length === 1 ? businesses[0].timeZone : undefined) ?? 'UTC';
+	const local = (iso: string) => DateTime.fromISO(iso, { zone: zoneOf(zone) }).toFormat('ccc d LLL, h:mm a');
+	const rank = (u?: string) => (u ? URGENCIES.indexOf(u as Urgency) : URGENCIES.length);
+	const openCases: OpenCaseRow[] = cases
+		.filter((c) => isOpen(c.state))
+		.sort((a, b) => rank(a.urgency) - rank(b.urgency) || a.stamps.detectedAt.localeCompare(b.stamps.detectedAt))
+		.map((c) => ({
+			caseShort: c.caseId.slice(0, 8),
+			caller: maskPhone(c.caller),
+			urgency: c.urgency ?? 'unclassified',
+			owner: c.owner?.name ?? (c.nobodyAvailable ? 'nobody available' : 'unassigned'),
+			due: c.dueAt ? local(c.dueAt) : '–',
+			status: c.escalationEndedAt
+				? 'escalation ended'
+				: c.claimedAt
+					? 'claimed'
+					: c.dueAt && Date.parse(c.dueAt) < now.getTime()
+						? 'overdue'
+						: c.state,
+		}));
 	const html = renderReport({
 		title: `${name}: missed call recovery`,
 		metrics,
 		scorecard: card,
-		periodLabel: `${days === 1 ? 'Last 24 hours' : `Last ${days} days`}, to ${now.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+		periodLabel: `${days === 1 ? 'Last 24 hours' : `Last ${days} days`}, to ${local(now.toISOString())} (${zone})`,
+		openCases,
 		protection,
 		filter: { businesses: businesses.map((b) => ({ businessId: b.businessId, name: b.name })), businessId, days },
 	});

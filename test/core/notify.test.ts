@@ -127,6 +127,17 @@ describe('texts about a case under races and failures', () => {
 		const c = (await store.getCase(r.case.caseId))!;
 		expect(c.escalationEndedAt).toBeTruthy();
 		expect((await loop.listOverdue()).map((x) => x.caseId)).toContain(c.caseId);
+		// The report lists it among the open cases, with its deadline in the business's own time.
+		const r2 = await loop.report([profile], { days: 7, now: clock });
+		expect(r2.html).toContain('Open cases (1)');
+		expect(r2.html).toMatch(
+			new RegExp(
+				`${c.caseId.slice(0, 8)}</td><td>[^<]*0153</td><td>normal</td><td>Ben</td><td>[A-Z][a-z]{2} \\d+ [A-Z][a-z]{2}, \\d+:\\d\\d [AP]M</td><td>escalation ended`,
+			),
+		);
+		expect(r2.html).toContain('(America/Chicago)');
+		expect(r2.html).not.toContain('+13125550153');
+		expect(r2.html).toMatch(/Callers texted back<br><b>half within \d+ s, 9 in 10 within \d+ s/);
 	});
 
 	test('a hazard word after a negation names no hazard', () => {
