@@ -405,6 +405,44 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		);
 	}, 200000);
 
+	test('an emergency over its whole ladder in n8n: the safety step once, one text per level, no repeats', async () => {
+		const caller = '+13125550149';
+		await sim.placeCall({ webhookUrl: hook, from: caller, to: '+13125550199', say: 'I smell gas in the kitchen' });
+		await waitFor(
+			'the safety step to the caller',
+			async () => toCaller(caller).find((m) => m.body.includes('smell gas, leave now')),
+			30000,
+		);
+		// The polling trigger runs every minute: level 1, level 2, then the spent ladder's first reminder.
+		const c = await waitFor(
+			'the first reminder',
+			async () => {
+				const x = (await store.listCases({ caller }))[0];
+				return x?.alerts.some((a) => a.kind === 'reminder' && a.status === 'sent') ? x : undefined;
+			},
+			300000,
+			2000,
+		);
+		// One more poll must run over the case before counting: a later emergency escalating is the sign.
+		const marker = '+13125550150';
+		await sim.placeCall({ webhookUrl: hook, from: marker, to: '+13125550199', say: 'sparks from the outlet' });
+		await waitFor(
+			'a later case escalated',
+			async () => ((await store.listCases({ caller: marker }))[0]?.escalationLevel ?? 0) >= 1,
+			150000,
+			2000,
+		);
+		const now = (await store.getCase(c.caseId))!;
+		const sent = now.alerts.filter((a) => a.status === 'sent');
+		const first = sent.find((a) => a.kind === 'new-case')!.ownerId;
+		const levels = E2E_PROFILE.routing.escalation.filter((id, i) => i > 0 || id !== first).length;
+		expect(sent.filter((a) => a.kind === 'emergency').length).toBeLessThanOrEqual(1);
+		const rest = sent.filter((a) => a.kind !== 'emergency').map((a) => a.kind);
+		expect(rest.sort()).toEqual([...Array.from({ length: levels }, () => 'escalation'), 'new-case', 'reminder']);
+		expect(sim.messages.filter((m) => m.body.includes(c.caseId.slice(0, 8)))).toHaveLength(sent.length);
+		expect(toCaller(caller).filter((m) => m.body.includes('smell gas'))).toHaveLength(1);
+	}, 600000);
+
 	test("after the run the Auth Token is nowhere: not in exported workflows or credentials, n8n's database and executions, the store, the log or the texts", async () => {
 		const out = join(dir, 'export');
 		mkdirSync(out);
