@@ -66,6 +66,7 @@ describe.each(VERSIONS)(
 			expect(mine.sort()).toEqual([
 				'mcr-acknowledge',
 				'mcr-business',
+				'mcr-model',
 				'mcr-store',
 				'mcr-twilio-account',
 				'missed-call-trigger',
