@@ -43,6 +43,9 @@ function cpuMs(pids: number | number[] | undefined): number | undefined {
 
 const PROFILE = {
 	...DEMO_PROFILE,
+	// The owner is texted within the call, as the baseline with the owner text does: no wait for a voicemail's words
+	// (the bench's calls leave none) and no hold until opening (the bench runs at any hour).
+	routing: { ...DEMO_PROFILE.routing, ownerAlerts: { waitForVoicemailSeconds: 0, holdRoutineWhileClosed: false } },
 	acknowledgment: {
 		...(DEMO_PROFILE.acknowledgment ?? {}),
 		checkLineType: false,

@@ -705,8 +705,11 @@ export class RecoveryLoop {
 	}
 
 	/** Route: exactly one owner and a deadline, or an explicit "nobody available". */
-	async route(caseId: string): Promise<{ case: Case; decision: RouteDecision }> {
-		const current = await this.deps.store.getCase(caseId);
+	async route(
+		caseId: string,
+		opts: { known?: Case; then?: (c: Case) => Case } = {},
+	): Promise<{ case: Case; decision: RouteDecision }> {
+		const current = opts.known?.caseId === caseId ? opts.known : await this.deps.store.getCase(caseId);
 		if (!current) throw new RecoveryInputError('caseId', caseId, 'No case has this id.');
 		if (current.owner && current.state !== 'detected') {
 			return {
@@ -743,7 +746,11 @@ export class RecoveryLoop {
 		);
 		const c = await this.mutate(
 			caseId,
-			(c) => applyRoute(c, decision, `route:${decision.kind}:${c.escalationLevel}`, now),
+			(c) => {
+				const routed = applyRoute(c, decision, `route:${decision.kind}:${c.escalationLevel}`, now);
+				// What must follow the routing in the same save (the owner's first alert claimed): one write, not two.
+				return opts.then && routed !== c ? opts.then(routed) : routed;
+			},
 			{ known: current },
 		);
 		return { case: c, decision };
@@ -759,6 +766,28 @@ export class RecoveryLoop {
 		return { case: next, won: claimedBy(next, step) === claim };
 	}
 
+	/**
+	 * Inside the routing save: claims the owner's first alert when the policy says it is due now, or records its hold,
+	 * so routing and the claim cost one write (notifyOwner then sends under this claim).
+	 */
+	private claimFirstAlert(c: Case, claim: string): Case {
+		const profile = this.profile(c.businessId);
+		const now = this.now();
+		const plan = planOwnerAlert(profile, c, now);
+		if (plan.action === 'hold') return holdAlert(c, plan.until, plan.reasons.join('; '), now);
+		if (plan.action !== 'send' || plan.kind !== 'new-case' || !c.owner?.phone) return c;
+		if (c.alerts.some((a) => a.key === plan.key)) return c;
+		const alert = {
+			key: plan.key,
+			kind: plan.kind,
+			level: plan.level,
+			to: c.owner.phone,
+			ownerId: c.owner.id,
+			at: now,
+		};
+		return recordAlert(c, { ...alert, urgency: c.urgency, tries: 1, status: 'sending', claim }, now);
+	}
+
 	/** The text an owner gets first about a case. */
 	ownerAlertText(c: Case): string {
 		return ownerText(this.profile(c.businessId), c, 'new-case', this.now());
@@ -769,10 +798,19 @@ export class RecoveryLoop {
 	 * words or for opening time), or the emergency update. Safe to call from every stage and every process: each alert
 	 * is claimed on the case before it is sent, so it goes out once.
 	 */
-	async notifyOwner(caseId: string, known?: Case): Promise<NotifyResult> {
+	async notifyOwner(caseId: string, known?: Case, preClaimed?: string): Promise<NotifyResult> {
 		const c = known?.caseId === caseId ? known : await this.getCase(caseId);
 		const profile = this.profile(c.businessId);
 		const now = this.now();
+		const mine = preClaimed ? c.alerts.find((a) => a.claim === preClaimed && a.status === 'sending') : undefined;
+		if (mine) {
+			const body = ownerText(profile, c, mine.kind, now);
+			const sent = await this.sendOwnerText(c, mine.kind, mine.level, body, preClaimed);
+			return {
+				...sent,
+				plan: { action: 'send', kind: mine.kind, level: mine.level, key: mine.key, reasons: ['first alert'] },
+			};
+		}
 		const plan = planOwnerAlert(profile, c, now);
 		if (plan.action === 'hold') {
 			const held = await this.mutate(caseId, (x) => holdAlert(x, plan.until, plan.reasons.join('; '), now), {
@@ -794,13 +832,17 @@ export class RecoveryLoop {
 		kind: OwnerAlertKind,
 		level: number,
 		body: string,
+		preClaimed?: string,
 	): Promise<{ case: Case; sent?: { sid: string }; error?: string }> {
 		const to = c0.owner?.phone;
 		if (!c0.owner || !to) return { case: c0, error: 'the owner has no phone number in the roster' };
 		const key = `${kind}:${level}`;
-		const claim = randomUUID();
 		const at = this.now();
-		const earlier = c0.alerts.find((a) => a.key === key);
+		const held = c0.alerts.find((a) => a.key === key);
+		// Claimed already, in the save that routed the case (claimFirstAlert): send under that claim.
+		const ours = !!preClaimed && held?.claim === preClaimed && held.status === 'sending';
+		const claim = ours ? preClaimed : randomUUID();
+		const earlier = ours ? undefined : held;
 		const tries = (earlier?.tries ?? 0) + 1;
 		const base = { key, kind, level, to, ownerId: c0.owner.id, at, urgency: c0.urgency, tries };
 		// Claimed on the case before it is sent; an earlier try that failed or was cut off may be taken over once due.
@@ -810,11 +852,11 @@ export class RecoveryLoop {
 			const retry = alertRetryAt(a);
 			return a.tries === earlier?.tries && !!retry && Date.parse(retry) <= Date.parse(at);
 		};
-		const claimed = await this.mutate(
-			c0.caseId,
-			(x) => (open(x) ? recordAlert(x, { ...base, status: 'sending', claim }, at) : x),
-			{ known: c0 },
-		);
+		const claimed = ours
+			? c0
+			: await this.mutate(c0.caseId, (x) => (open(x) ? recordAlert(x, { ...base, status: 'sending', claim }, at) : x), {
+					known: c0,
+				});
 		if (claimed.alerts.find((a) => a.key === key)?.claim !== claim) return { case: claimed };
 		const from = this.profile(c0.businessId).acknowledgment.from ?? c0.calledNumber;
 		const recordKind = kind === 'escalation' || kind === 'reminder' ? 'escalation' : 'owner-alert';
@@ -947,14 +989,20 @@ export class RecoveryLoop {
 		// Words that arrived while this case's pipeline was running (a transcript racing the missed-call pass) are
 		// classified first, so the owner's one alert carries the urgency they reveal, not a stale one.
 		const before = await this.getCase(caseId);
-		if (wordsSinceClassified(before)) await this.classify(caseId);
-		const r = await this.route(caseId);
+		const stale = wordsSinceClassified(before);
+		if (stale) await this.classify(caseId);
+		const claim = randomUUID();
+		const alerting = opts.alertOwner && !!this.deps.provider;
+		const r = await this.route(caseId, {
+			known: stale ? undefined : before,
+			then: alerting ? (x) => this.claimFirstAlert(x, claim) : undefined,
+		});
 		let c = r.case;
 		let ownerAlert: RouteAndNotifyResult['ownerAlert'];
 		let bridge: RouteAndNotifyResult['bridge'];
 		let followUp: RouteAndNotifyResult['followUp'];
 		if (opts.alertOwner && this.deps.provider && r.decision.kind === 'assigned') {
-			const n = await this.notifyOwner(caseId, c);
+			const n = await this.notifyOwner(caseId, c, claim);
 			c = n.case;
 			ownerAlert =
 				n.plan.action === 'send'

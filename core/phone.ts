@@ -108,8 +108,16 @@ export function maskPhone(e164: string): string {
 }
 
 /** A number as a person reads it: national form within North America ("(312) 555-0123"), international elsewhere. */
+const displayCache = new Map<string, string>();
+
 export function formatPhone(e164: string): string {
+	const known = displayCache.get(e164);
+	if (known !== undefined) return known;
 	const parsed = parsePhoneNumberFromString(e164);
-	if (!parsed) return e164;
-	return parsed.countryCallingCode === '1' ? parsed.formatNational() : parsed.formatInternational();
+	const text = !parsed
+		? e164
+		: parsed.countryCallingCode === '1'
+			? parsed.formatNational()
+			: parsed.formatInternational();
+	return remember(displayCache, e164, text, REMEMBERED);
 }
