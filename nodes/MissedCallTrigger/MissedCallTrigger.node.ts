@@ -256,10 +256,9 @@ export class MissedCallTrigger implements INodeType {
 			const { loop, businesses, webhookAuthToken } = await loopFor(this, { twilio: 'optional' });
 			const webhookUrl = new URL(this.getNodeWebhookUrl('default')!);
 			const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
-			// In the editor's test mode Twilio calls /webhook-test/...: check the signature against the URL it called.
-			const path = req.originalUrl.startsWith('/webhook-test/')
-				? webhookUrl.pathname.replace('/webhook/', '/webhook-test/')
-				: webhookUrl.pathname;
+			// A test run (n8n's 'manual' mode, as its Form Trigger tells them apart) is served on n8n's test endpoint,
+			// which this context's webhook URL does not name: the signature is over the path n8n routed the call on.
+			const path = this.getMode() === 'manual' ? req.originalUrl.split('?')[0] : webhookUrl.pathname;
 			const base = options.publicUrl ? `${options.publicUrl.replace(/\/$/, '')}${path}` : `${webhookUrl.origin}${path}`;
 			const validate = this.getNodeParameter('validateSignature', true) as boolean;
 			const secret = !validate

@@ -307,22 +307,48 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 		await expect(methods.create.call(missing)).rejects.toThrow(/The Twilio account has no number \+13125550100/);
 	});
 
-	test("trigger: in the editor's test mode the signature is checked against the /webhook-test/ URL Twilio called", async () => {
-		const params = { ...call('CA' + '8'.repeat(32), '+13125550127'), DialCallStatus: 'busy' };
-		const testUrl = 'https://n8n.example.com/webhook-test/abc/missed-call';
+	test.each([
+		['/webhook-test/abc/missed-call', '8'],
+		// N8N_ENDPOINT_WEBHOOK_TEST renames the test endpoint: no fixed '/webhook-test/' to swap in.
+		['/hook-test/abc/missed-call', '6'],
+	])(
+		"trigger: in the editor's test mode the signature is checked against the URL Twilio called, %s",
+		async (route, digit) => {
+			const params = { ...call('CA' + digit.repeat(32), `+1312555012${digit}`), DialCallStatus: 'busy' };
+			const testUrl = `https://n8n.example.com${route}`;
+			const { ctx, response } = fakeContext({
+				params: { provider: 'twilio', mode: 'forward', voicemail: false, validateSignature: true, options: {} },
+				credentials: creds,
+				webhookUrl: WEBHOOK,
+				mode: 'manual',
+				request: {
+					body: params,
+					headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, testUrl, params) },
+					originalUrl: route,
+				},
+			});
+			const out = await new MissedCallTrigger().webhook.call(ctx);
+			expect(response.statusCode).toBe(200);
+			expect(out.workflowData![0]).toHaveLength(1);
+		},
+	);
+
+	test('trigger: a production call is checked against the production URL whatever path it arrived on', async () => {
+		const params = { ...call('CA' + '7'.repeat(32), '+13125550128'), DialCallStatus: 'busy' };
+		const forged = 'https://n8n.example.com/webhook-test/abc/missed-call';
 		const { ctx, response } = fakeContext({
 			params: { provider: 'twilio', mode: 'forward', voicemail: false, validateSignature: true, options: {} },
 			credentials: creds,
 			webhookUrl: WEBHOOK,
+			mode: 'webhook',
 			request: {
 				body: params,
-				headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, testUrl, params) },
+				headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, forged, params) },
 				originalUrl: '/webhook-test/abc/missed-call',
 			},
 		});
-		const out = await new MissedCallTrigger().webhook.call(ctx);
-		expect(response.statusCode).toBe(200);
-		expect(out.workflowData![0]).toHaveLength(1);
+		await new MissedCallTrigger().webhook.call(ctx);
+		expect(response.statusCode).toBe(403);
 	});
 });
 
