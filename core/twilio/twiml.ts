@@ -54,12 +54,6 @@ export const voicemailTwiml = memo(
 	},
 );
 
-export function hangupTwiml(): string {
-	const r = new VoiceResponse();
-	r.hangup();
-	return r.toString();
-}
-
 const EMPTY = new VoiceResponse().toString();
 
 /** An empty response: Twilio does nothing more (status callbacks, Record actions). */
