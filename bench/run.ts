@@ -136,7 +136,10 @@ async function runLifecycles(store: RecoveryStore, total: number, concurrency: n
 	return total / (Number(process.hrtime.bigint() - t) / 1e9);
 }
 
-/** Baseline: the same number of durable writes per case (insert, then five updates of a JSON row) straight on the driver. */
+/**
+ * Baseline: the same number of durable writes per case (insert, then five updates of a JSON row) straight on the
+ * driver.
+ */
 async function rawSqliteBaseline(file: string, total: number): Promise<number> {
 	const db = new SqliteDriver(file);
 	await db.run('CREATE TABLE raw (id TEXT PRIMARY KEY, doc TEXT NOT NULL, v INTEGER NOT NULL)');
@@ -276,7 +279,8 @@ async function main() {
 		rmSync(dir, { recursive: true, force: true });
 	}
 	const out = join(__dirname, '..', '..', 'bench', 'results.json');
-	// A section this run skipped (MCR_BENCH_RUNTIMES=0, MCR_BENCH_SCALE=0) keeps the previous run's figures, marked with that run's time.
+	// A section this run skipped (MCR_BENCH_RUNTIMES=0, MCR_BENCH_SCALE=0) keeps the previous run's figures, marked with
+	// that run's time.
 	if (existsSync(out)) {
 		const previous = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown> & { machine?: { at?: string } };
 		const kept = (v: unknown) => ({

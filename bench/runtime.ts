@@ -23,7 +23,10 @@ export interface LoadResult {
 	p50Ms: number;
 	p99Ms: number;
 	runtimeCpuMsPerCall?: number;
-	/** The CPU this process (load generator and Twilio-compatible server) spent per call: it shares the runtime's cores, and a flow that sends more texts costs it more. */
+	/**
+	 * The CPU this process (load generator and Twilio-compatible server) spent per call: it shares the runtime's cores,
+	 * and a flow that sends more texts costs it more.
+	 */
 	benchCpuMsPerCall: number;
 }
 
@@ -53,8 +56,8 @@ const PROFILE = {
 	},
 };
 /**
- * A second business on the same config nodes (a second number): the trigger+Acknowledge-only flow's, and half the soak's
- * calls, so each business stays under the highest hourly cap a profile takes (10,000 texts) through a whole run.
+ * A second business on the same config nodes (a second number): the trigger+Acknowledge-only flow's, and half the
+ * soak's calls, so each business stays under the highest hourly cap a profile takes (10,000 texts) through a whole run.
  */
 export const SECOND_NUMBER = '+13125550198';
 /**
@@ -83,7 +86,10 @@ const BUSINESSES = [
 		numbers: [n],
 	})),
 ];
-/** A text that has not arrived by then never will (a cap, a refusal): the run stops and says so instead of waiting forever. */
+/**
+ * A text that has not arrived by then never will (a cap, a refusal): the run stops and says so instead of waiting
+ * forever.
+ */
 const ARRIVAL_TIMEOUT_MS = 30_000;
 const LEVELS = [1, 10, 50];
 
@@ -135,8 +141,8 @@ function warmUpCalls(fallback: number): number {
 
 /**
  * MCR_BENCH_REPEAT overrides how often each flow is measured at each level (at most 3; the median is kept). Node-RED's
- * runs take seconds and this machine kind's speed drifts by a quarter from one minute to the next (one flow measured 586
- * and 798 texts/s minutes apart), so it is measured three times, interleaved; n8n's runs take minutes, once.
+ * runs take seconds and this machine kind's speed drifts by a quarter from one minute to the next (one flow measured
+ * 586 and 798 texts/s minutes apart), so it is measured three times, interleaved; n8n's runs take minutes, once.
  */
 function repeats(fallback: number): number {
 	return countFromEnv('MCR_BENCH_REPEAT', fallback);
@@ -223,7 +229,10 @@ function signedPost(url: string, params: Record<string, string>): Promise<Respon
 /** One missed call from `caller` to `to` (the first business's number unless given). */
 export type Send = (caller: string, to?: string) => Promise<Response>;
 
-/** The median of each figure over repeated runs of one flow at one level (each figure on its own), with every run's rate. */
+/**
+ * The median of each figure over repeated runs of one flow at one level (each figure on its own), with every run's
+ * rate.
+ */
 function median(runs: LoadResult[]): LoadResult & { runs?: number[] } {
 	if (runs.length === 1) return runs[0];
 	const mid = <K extends keyof LoadResult>(k: K) => {
@@ -248,14 +257,15 @@ function median(runs: LoadResult[]): LoadResult & { runs?: number[] } {
 /**
  * Runs the pack's template, the baseline and (where given) the pack's trigger and Acknowledge alone and the baseline
  * with the owner text, in turn at each concurrency, so all see the same machine state; `repeat` times each, every
- * repetition starting with another flow, the median kept. The runtime's own CPU per call is read from /proc beside each.
+ * repetition starting with another flow, the median kept. The runtime's own CPU per call is read from /proc beside
+ * each.
  *
  * Each flow first gets the same warm-up, `warmUp` calls at 10 callers (the pack's to businesses of their own, so the
  * measured business starts with its hourly send cap untouched): V8 compiles a function for speed only once it has run
  * often, and the template runs far more code than the baseline (the SDK, zod, luxon, the store), so its first few
- * thousand calls in a fresh process cost up to twice the CPU of later ones (measured in Node-RED: 2.0-2.5 ms per call in
- * the first 3,000, 1.3-1.7 ms after 6,000); the baseline warms up too, less. A runtime serving calls all day runs warm;
- * the warm-up's own figures are kept too (`warmUp`), for what the first calls after a restart see.
+ * thousand calls in a fresh process cost up to twice the CPU of later ones (measured in Node-RED: 2.0-2.5 ms per call
+ * in the first 3,000, 1.3-1.7 ms after 6,000); the baseline warms up too, less. A runtime serving calls all day runs
+ * warm; the warm-up's own figures are kept too (`warmUp`), for what the first calls after a restart see.
  */
 async function compare(
 	arrivals: Arrivals,
@@ -528,8 +538,8 @@ export const N8N_LAZY_ISOLATES = { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' };
 
 /**
  * n8n with the template, the baseline and the trigger+Acknowledge-only workflow. Regular mode: one process on SQLite.
- * Queue mode: a main process and `workers` workers on the machine's PostgreSQL (n8n's data and the pack's store) and Redis.
- * `settings`: more of n8n's own environment settings (N8N_LAZY_ISOLATES), the same for all three workflows.
+ * Queue mode: a main process and `workers` workers on the machine's PostgreSQL (n8n's data and the pack's store) and
+ * Redis. `settings`: more of n8n's own environment settings (N8N_LAZY_ISOLATES), the same for all three workflows.
  */
 export async function startN8nBench(
 	tarball: string,

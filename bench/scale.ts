@@ -62,7 +62,9 @@ async function closedCaseTemplate(store: RecoveryStore, profile: Profile): Promi
 	return JSON.stringify(c).replaceAll(c.caseId, '@ID@').replaceAll(c.caller, '@CALLER@');
 }
 
-/** Fills SQLite to `target` cases with one statement per table: a recursive counter, ids and callers derived from it. */
+/**
+ * Fills SQLite to `target` cases with one statement per table: a recursive counter, ids and callers derived from it.
+ */
 async function fillSqlite(
 	file: string,
 	from: number,

@@ -23,7 +23,9 @@ function dur(sec: number | null): string {
 export interface ReportProtection {
 	/** Acknowledgments held back because they looked like SMS pumping, by guard. */
 	pumpingBlocked: Record<string, number>;
-	/** Webhook requests refused for a bad or missing signature (whole install: a forgery names no trustworthy business). */
+	/**
+	 * Webhook requests refused for a bad or missing signature (whole install: a forgery names no trustworthy business).
+	 */
 	refusedWebhooks: Record<string, number>;
 	optedOut: number;
 }

@@ -32,7 +32,9 @@ interface EventSchema {
 
 export interface TriggerConfig {
 	provider: Provider;
-	/** forward: we are the number's Voice URL and ring the business; status: another system answers and posts call status. */
+	/**
+	 * forward: we are the number's Voice URL and ring the business; status: another system answers and posts call status.
+	 */
 	mode: 'forward' | 'status';
 	/** Offer voicemail after a missed forward (forward mode), and accept its recording and transcription. */
 	voicemail: boolean;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm audit --omit=dev`, and where the registry's advisories endpoint cannot be reached, a check of every production
-// dependency against the registry: deprecated releases fail the run; releases behind the newest of their major line are listed.
+// dependency against the registry: deprecated releases fail the run; releases behind the newest of their major line are
+// listed.
 import { execFileSync, spawnSync } from 'node:child_process';
 
 const audit = spawnSync('npm', ['audit', '--omit=dev', '--json'], { encoding: 'utf8' });

@@ -273,7 +273,8 @@ type AckSubject = Pick<Case, 'caller' | 'calledNumber'> & { timing?: Timing; cas
 /**
  * Renders the acknowledgment and guarantees it identifies the business and carries opt-out words. The words match the
  * moment the caller reads them: sent at once, they follow the call's timing; held by quiet hours and sent later, they
- * say the call was earlier ("missedEarlier") when the business is open by then, or when it opens when it is still closed.
+ * say the call was earlier ("missedEarlier") when the business is open by then, or when it opens when it is still
+ * closed.
  */
 export function renderAcknowledgment(profile: Profile, c: AckSubject, now: string): { body: string; variant: string } {
 	const callAt = c.calls?.[c.calls.length - 1]?.startedAt;

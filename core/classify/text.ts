@@ -6,7 +6,9 @@ export const LANGUAGES = ['en', 'es', 'fr'] as const;
 export type Language = (typeof LANGUAGES)[number];
 export const LANGUAGE_NAMES: Record<Language, string> = { en: 'English', es: 'Spanish', fr: 'French' };
 
-/** One word of a message: its surface form (for reasons), its stem (for matching), and the negation cue governing it. */
+/**
+ * One word of a message: its surface form (for reasons), its stem (for matching), and the negation cue governing it.
+ */
 export interface Token {
 	word: string;
 	stem: string;

@@ -116,7 +116,10 @@ export const ProfileSchema = z.object({
 	/** The provider numbers that belong to this business (the called number picks the business). */
 	numbers: z.array(e164).default([]),
 	emergencyLine: e164.optional(),
-	/** The booking page offered in texts; "{caseId}" in it is replaced by the case id (Cal.com: ?metadata[caseId]={caseId}). */
+	/**
+	 * The booking page offered in texts; "{caseId}" in it is replaced by the case id (Cal.com:
+	 * ?metadata[caseId]={caseId}).
+	 */
 	bookingUrl: z.string().url().optional(),
 	trade: z.enum(TRADES).default('general'),
 	hours: z

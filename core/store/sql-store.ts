@@ -32,8 +32,9 @@ type Row = Record<string, unknown>;
 const FAILED = [...NOT_DELIVERED, 'skipped', RELEASED];
 
 /**
- * How far along a text is, in Twilio's order (queued, sending, sent, then delivered, undelivered or failed; read last on
- * WhatsApp). Twilio's reports can arrive out of order: one never moves a text back (a late "sent" after "undelivered").
+ * How far along a text is, in Twilio's order (queued, sending, sent, then delivered, undelivered or failed; read last
+ * on WhatsApp). Twilio's reports can arrive out of order: one never moves a text back (a late "sent" after
+ * "undelivered").
  */
 const STAGE: Record<string, number> = {
 	accepted: 0,

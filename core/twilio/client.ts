@@ -94,7 +94,8 @@ export class TwilioProvider implements MessagingProvider {
 
 	constructor(private readonly account: TwilioAccount) {
 		const base = validateAccount(account);
-		// The SDK builds and reads every call; its bytes go over Node's own kept-alive connections, only to Twilio or the base URL.
+		// The SDK builds and reads every call; its bytes go over Node's own kept-alive connections, only to Twilio or the
+		// base URL.
 		this.http = new TwilioHttpClient(base, account.timeoutMs ?? 15000);
 		const httpClient = this.http as unknown as twilio.RequestClient;
 		this.client = account.apiKey

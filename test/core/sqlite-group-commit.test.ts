@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { SqliteDriver } from '../../core/store/sqlite';
 
 /**
- * Runs `body` in a plain Node process (jest keeps handles of its own open, and SQLite reads its temporary directory once
- * per process), with `SqliteDriver` compiled from the TypeScript source on require and `process.argv[1]` set to `file`.
+ * Runs `body` in a plain Node process (jest keeps handles of its own open, and SQLite reads its temporary directory
+ * once per process), with `SqliteDriver` compiled from the TypeScript source on require and `process.argv[1]` set to
+ * `file`.
  */
 function runWithDriver(body: string, file: string, o: { timeout: number; env?: NodeJS.ProcessEnv }) {
 	const script = `

@@ -271,7 +271,8 @@ describe('n8n queue mode (lazy expression isolates): main and two workers on Red
 			if (c.ack.status === 'sent') expect(c.ack.messageSid).toBe(texts(c.caller)[0].sid);
 		}
 		expect(cases.every((c) => c.owner || c.nobodyAvailable)).toBe(true);
-		// The four acknowledgments caught in flight, found by number: each caller has exactly one text and a case that says so.
+		// The four acknowledgments caught in flight, found by number: each caller has exactly one text and a case that says
+		// so.
 		const caught = sim.requests
 			.filter((q) => q.status === 0 && q.method === 'POST' && q.path.endsWith('/Messages.json'))
 			.map((q) => q.params.To);

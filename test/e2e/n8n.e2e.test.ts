@@ -56,7 +56,10 @@ const OTHER_TEMPLATES = [
 ];
 const WEBHOOK_ID = '5b1f3c2e-7d4a-4c8e-9f10-0a1b2c3d4e5f';
 
-/** Only the daily-report template keeps its overdue sweeper, so its Slack posts can be counted (sweepers share the cases). */
+/**
+ * Only the daily-report template keeps its overdue sweeper, so its Slack posts can be counted (sweepers share the
+ * cases).
+ */
 function oneSweeper(w: { nodes: { name: string; type: string }[]; connections: Record<string, unknown> }) {
 	const gone = w.nodes.filter((n) => n.type.endsWith('.recoveryOverdueTrigger')).map((n) => n.name);
 	return {
