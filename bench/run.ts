@@ -84,7 +84,8 @@ function benchClassification() {
 		ratioToNormalize: +(perSec / (inputs.length / normalizeSec)).toFixed(2),
 	};
 	console.log(
-		`classification: ${fmt(perSec)} events/s (target 50,000: ${(perSec / 50000).toFixed(2)}x); normalization beside it ${fmt(inputs.length / normalizeSec)} events/s`,
+		`classification: ${fmt(perSec)} events/s (target 50,000: ${(perSec / 50000).toFixed(2)}x); normalization ` +
+			`beside it ${fmt(inputs.length / normalizeSec)} events/s`,
 	);
 }
 
@@ -251,7 +252,8 @@ async function benchMemory(dir: string) {
 		scorecard: s.score,
 	};
 	console.log(
-		`100,000 cases: stored in ${storeSec.toFixed(1)} s; metrics and scorecard over all of them in memory: peak RSS ${mb(peakRss)} MB (process at start ${mb(before.rss)} MB), peak heap ${mb(peakHeap)} MB`,
+		`100,000 cases: stored in ${storeSec.toFixed(1)} s; metrics and scorecard over all of them in memory: peak ` +
+			`RSS ${mb(peakRss)} MB (process at start ${mb(before.rss)} MB), peak heap ${mb(peakHeap)} MB`,
 	);
 }
 

@@ -114,7 +114,8 @@ class Arrivals {
 				this.waiting.delete(to);
 				reject(
 					new Error(
-						`no text reached ${to} within ${ARRIVAL_TIMEOUT_MS / 1000} s of its call: held back (a cap, quiet hours) or refused; the runtime's log says which`,
+						`no text reached ${to} within ${ARRIVAL_TIMEOUT_MS / 1000} s of its call: held back (a cap, quiet hours) ` +
+							`or refused; the runtime's log says which`,
 					),
 				);
 			}, ARRIVAL_TIMEOUT_MS);
@@ -290,7 +291,9 @@ async function compare(
 		p99Ratio: +(wp.p99Ms / wb.p99Ms).toFixed(2),
 	};
 	console.log(
-		`  warm-up, ${warmUp} calls each at 10 callers, from a fresh start: template ${wp.perSec}/s (${wp.runtimeCpuMsPerCall} ms CPU/call) | baseline ${wb.perSec}/s (${wb.runtimeCpuMsPerCall} ms CPU/call)${wa ? ` | trigger+ack only ${wa.perSec}/s` : ''} | template/baseline ${warmUpResult.throughputRatio}x`,
+		`  warm-up, ${warmUp} calls each at 10 callers, from a fresh start: template ${wp.perSec}/s ` +
+			(`(${wp.runtimeCpuMsPerCall} ms CPU/call) | baseline ${wb.perSec}/s (${wb.runtimeCpuMsPerCall} ms ` +
+				`CPU/call)${wa ? ` | trigger+ack only ${wa.perSec}/s` : ''} | template/baseline ${warmUpResult.throughputRatio}x`),
 	);
 	const out: {
 		concurrency: number;
@@ -305,7 +308,12 @@ async function compare(
 		twoTextsP99Ratio?: number;
 	}[] = [];
 	const line = (name: string, r: LoadResult & { runs?: number[] }) =>
-		`${name} ${r.perSec}/s${r.runs ? ` (${r.runs.join(', ')})` : ''} p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms${r.runtimeCpuMsPerCall !== undefined ? ` (${r.runtimeCpuMsPerCall} ms CPU/call; bench ${r.benchCpuMsPerCall})` : ''}`;
+		`${name} ${r.perSec}/s${r.runs ? ` (${r.runs.join(', ')})` : ''} p50 ${r.p50Ms} ms p99 ${r.p99Ms} ` +
+		`ms${
+			r.runtimeCpuMsPerCall !== undefined
+				? ` (${r.runtimeCpuMsPerCall} ms CPU/call; bench ` + `${r.benchCpuMsPerCall})`
+				: ''
+		}`;
 	const reps = Math.min(repeat, REPEAT_NUMBERS.pack.length);
 	for (const c of LEVELS) {
 		const flows = [
@@ -341,7 +349,9 @@ async function compare(
 			p99Ratio: +(p.p99Ms / b.p99Ms).toFixed(2),
 		});
 		console.log(
-			`  ${String(c).padStart(2)} callers${reps > 1 ? ` (median of ${reps} runs each, rates of every run in brackets)` : ''}: ${line('template', p)} | ${line('baseline', b)}${a ? ` | ${line('trigger+ack only', a)}` : ''}${t ? ` | ${line('baseline with the owner text', t)}` : ''} | template/baseline throughput ${(p.perSec / b.perSec).toFixed(2)}x, p99 ${(p.p99Ms / b.p99Ms).toFixed(2)}x${t ? `; baseline with the owner text/baseline ${(t.perSec / b.perSec).toFixed(2)}x, p99 ${(t.p99Ms / b.p99Ms).toFixed(2)}x` : ''}`,
+			`  ${String(c).padStart(2)} ` +
+				(`callers${reps > 1 ? ` (median of ${reps} runs each, rates of every run in brackets)` : ''}: ` +
+					`${line('template', p)} | ${line('baseline', b)}${a ? ` | ${line('trigger+ack only', a)}` : ''}${t ? ` | ${line('baseline with the owner text', t)}` : ''} | template/baseline throughput ${(p.perSec / b.perSec).toFixed(2)}x, p99 ${(p.p99Ms / b.p99Ms).toFixed(2)}x${t ? `; baseline with the owner text/baseline ${(t.perSec / b.perSec).toFixed(2)}x, p99 ${(t.p99Ms / b.p99Ms).toFixed(2)}x` : ''}`),
 		);
 	}
 	return { warmUp: warmUpResult, repeat: reps, levels: out };
@@ -399,7 +409,9 @@ export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promis
 		const port = await freePort();
 		writeFileSync(
 			join(dir, 'settings.js'),
-			`module.exports = { uiPort: ${port}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'bench', httpNodeRoot: '/', logging: { console: { level: 'warn' } }, editorTheme: { tours: false }, telemetry: { enabled: false } };\n`,
+			`module.exports = { uiPort: ${port}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'bench', ` +
+				(`httpNodeRoot: '/', logging: { console: { level: 'warn' } }, editorTheme: { tours: false }, telemetry: { ` +
+					`enabled: false } };\n`),
 		);
 		red = spawn(
 			runtimes.paths().node24,
@@ -416,9 +428,12 @@ export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promis
 		});
 		// The baseline: Node-RED's own nodes only. Webhook in, one request to the Messages API, answer. `request` and `form`
 		// are the function nodes' code setting a Messages API request and its form body.
-		const request = `msg.url = ${JSON.stringify(messagesUrl(sim))}; msg.headers = { 'content-type': 'application/x-www-form-urlencoded', authorization: ${JSON.stringify(basicAuth())} }`;
+		const request =
+			`msg.url = ${JSON.stringify(messagesUrl(sim))}; msg.headers = { 'content-type': ` +
+			`'application/x-www-form-urlencoded', authorization: ${JSON.stringify(basicAuth())} }`;
 		const form = (to: string, body: string) =>
-			`'To=' + encodeURIComponent(${to}) + '&From=' + encodeURIComponent(msg.payload.To) + '&Body=' + encodeURIComponent(${JSON.stringify(body)})`;
+			`'To=' + encodeURIComponent(${to}) + '&From=' + encodeURIComponent(msg.payload.To) + '&Body=' + ` +
+			`encodeURIComponent(${JSON.stringify(body)})`;
 		const baseline = [
 			{ id: 'bl.tab', type: 'tab', label: 'baseline' },
 			{ id: 'bl.in', type: 'http in', z: 'bl.tab', url: '/baseline', method: 'post', wires: [['bl.req.fmt']] },
@@ -435,7 +450,9 @@ export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promis
 				id: 'bl.out.fmt',
 				type: 'function',
 				z: 'bl.tab',
-				func: "msg.payload = '<Response/>'; msg.headers = { 'content-type': 'text/xml' }; msg.statusCode = 200; return msg;",
+				func:
+					"msg.payload = '<Response/>'; msg.headers = { 'content-type': 'text/xml' }; msg.statusCode = 200; " +
+					'return msg;',
 				outputs: 1,
 				wires: [['bl.out']],
 			},
@@ -456,7 +473,9 @@ export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promis
 				id: 'tt.req.fmt',
 				type: 'function',
 				z: 'tt.tab',
-				func: `${request}; msg.owner = ${form(JSON.stringify(OWNER_PHONE), OWNER_TEXT)}; msg.payload = ${form('msg.payload.From', CALLER_TEXT)}; return msg;`,
+				func:
+					`${request}; msg.owner = ${form(JSON.stringify(OWNER_PHONE), OWNER_TEXT)}; msg.payload = ` +
+					`${form('msg.payload.From', CALLER_TEXT)}; return msg;`,
 				outputs: 1,
 				wires: [['tt.req']],
 			},
@@ -465,7 +484,9 @@ export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promis
 				id: 'tt.after',
 				type: 'function',
 				z: 'tt.tab',
-				func: `const owner = { url: msg.url, headers: msg.headers, payload: msg.owner }; msg.payload = '<Response/>'; msg.headers = { 'content-type': 'text/xml' }; msg.statusCode = 200; return [msg, owner];`,
+				func:
+					`const owner = { url: msg.url, headers: msg.headers, payload: msg.owner }; msg.payload = ` +
+					`'<Response/>'; msg.headers = { 'content-type': 'text/xml' }; msg.statusCode = 200; return [msg, owner];`,
 				outputs: 2,
 				wires: [['tt.out'], ['tt.req2']],
 			},
@@ -516,7 +537,8 @@ export async function benchNodeRed(tarball: string): Promise<unknown> {
 	const r = await startNodeRedBench(tarball, sim);
 	try {
 		console.log(
-			'Node-RED 5: webhook to acknowledgment, quick-start template vs baseline flow (http in, http request, http response)',
+			'Node-RED 5: webhook to acknowledgment, quick-start template vs baseline flow (http in, http request, http ' +
+				'response)',
 		);
 		// 2,000 calls at every level: the p99 of 2,000 is the twentieth-slowest call, not one garbage collection's worth.
 		return await compare(arrivals, r.pid, r.sends, () => 2000, warmUpCalls(6000), repeats(3));
@@ -786,7 +808,9 @@ export async function startN8nBench(
 			await waitFor(`worker ${i + 1}`, async () => (await fetch(`http://127.0.0.1:${health}/healthz`)).ok, 120000);
 		}
 		return {
-			label: `${queue ? `n8n (queue mode, ${queue.workers} workers)` : 'n8n (regular mode)'}${settings.N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE === 'true' ? ', lazy expression isolates' : ''}`,
+			label: `${
+				queue ? `n8n (queue mode, ` + `${queue.workers} workers)` : 'n8n (regular mode)'
+			}${settings.N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE === 'true' ? ', lazy expression isolates' : ''}`,
 			pid: n8n.pid,
 			pids: [n8n.pid!, ...workers.map((w) => w.pid!)],
 			sends: {
@@ -818,7 +842,8 @@ export async function benchN8n(
 	const r = await startN8nBench(tarball, sim, queue, settings);
 	try {
 		console.log(
-			`${r.label}: webhook to acknowledgment, quick-start template vs baseline workflow (Webhook, HTTP Request, Respond to Webhook)${queue ? '; CPU summed over main and workers' : ''}`,
+			`${r.label}: webhook to acknowledgment, quick-start template vs baseline workflow (Webhook, HTTP Request, ` +
+				`Respond to Webhook)${queue ? '; CPU summed over main and workers' : ''}`,
 		);
 		// 200 calls at every level: the p99 of 200 is the second-slowest call. n8n's own work per execution dwarfs the
 		// pack's, so a short warm-up does.

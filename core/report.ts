@@ -55,8 +55,19 @@ export function renderReport(opts: {
 			.map(([k, v]) => `${esc(k)} ${v}`)
 			.join(', ');
 	const protection = pr
-		? `<section class="protect"><h2>Protection</h2>${pumping ? `<p class="alert" data-pumping="${pumping}"><b>${pumping} text${pumping > 1 ? 's' : ''} held back as likely SMS pumping</b> (${list(pr.pumpingBlocked)}): calls from numbers outside the allowed countries, or a burst past the hourly, daily or per-caller cap. Nothing was sent to them.</p>` : '<p data-pumping="0">No texts held back as SMS pumping.</p>'}
-<p data-refused="${refused}">${refused ? `<b>${refused} forged or unsigned webhook request${refused > 1 ? 's' : ''} refused</b> (${list(pr.refusedWebhooks)}), none of them run.` : 'No forged or unsigned webhook requests.'}</p><p>Callers who opted out (STOP) and were not texted: ${pr.optedOut}.</p></section>`
+		? `<section class="protect"><h2>Protection</h2>${
+				pumping
+					? `<p class="alert" ` +
+						(`data-pumping="${pumping}"><b>${pumping} text${pumping > 1 ? 's' : ''} held back as likely SMS ` +
+							`pumping</b> (${list(pr.pumpingBlocked)}): calls from numbers outside the allowed countries, or a burst past the hourly, daily or per-caller cap. Nothing was sent to them.</p>`)
+					: '<p data-pumping="0">No texts held back as SMS pumping.</p>'
+			}
+<p data-refused="${refused}">${
+				refused
+					? `<b>${refused} forged or unsigned webhook ` +
+						`request${refused > 1 ? 's' : ''} refused</b> (${list(pr.refusedWebhooks)}), none of them run.`
+					: 'No forged or unsigned webhook requests.'
+			}</p><p>Callers who opted out (STOP) and were not texted: ${pr.optedOut}.</p></section>`
 		: '';
 	// Delivery reports (the Twilio account's Delivery Status URL) flag texts that never arrived: a caller who believes
 	// nobody answered, or an owner who never heard of the case. Shown only when there are some.
@@ -64,11 +75,14 @@ export function renderReport(opts: {
 	const lostAlerts = m.flags['owner-alert-failed'] ?? 0;
 	const delivery =
 		lostAcks || lostAlerts
-			? `<section class="delivery"><h2>Texts that never arrived</h2><p class="alert" data-undelivered="${lostAcks}" data-owner-alerts-failed="${lostAlerts}">${lostAcks ? `<b>${lostAcks} caller${lostAcks > 1 ? 's' : ''} never got the acknowledgment</b>: call them back. Carrier filtering, or a number not registered for A2P 10DLC, is the usual cause. ` : ''}${lostAlerts ? `<b>${lostAlerts} owner text${lostAlerts > 1 ? 's' : ''} failed or never arrived</b>: check the roster's phone numbers.` : ''}</p></section>`
+			? `<section class="delivery"><h2>Texts that never arrived</h2><p class="alert" ` +
+				(`data-undelivered="${lostAcks}" ` +
+					`data-owner-alerts-failed="${lostAlerts}">${lostAcks ? `<b>${lostAcks} caller${lostAcks > 1 ? 's' : ''} never got the acknowledgment</b>: call them back. Carrier filtering, or a number not registered for A2P 10DLC, is the usual cause. ` : ''}${lostAlerts ? `<b>${lostAlerts} owner text${lostAlerts > 1 ? 's' : ''} failed or never arrived</b>: check the roster's phone numbers.` : ''}</p></section>`)
 			: '';
 	const f0 = opts.filter;
 	const filter = f0
-		? `<form method="get" class="filter"><label>Business <select name="business"><option value="">All businesses</option>${f0.businesses.map((b) => `<option value="${esc(b.businessId)}"${b.businessId === f0.businessId ? ' selected' : ''}>${esc(b.name)}</option>`).join('')}</select></label> <label>Period <select name="days">${REPORT_PERIODS.map((d) => `<option value="${d}"${d === f0.days ? ' selected' : ''}>${d === 1 ? 'Last 24 hours' : `Last ${d} days`}</option>`).join('')}</select></label> <button type="submit">Show</button></form>`
+		? `<form method="get" class="filter"><label>Business <select name="business"><option value="">All ` +
+			`businesses</option>${f0.businesses.map((b) => `<option value="${esc(b.businessId)}"${b.businessId === f0.businessId ? ' selected' : ''}>${esc(b.name)}</option>`).join('')}</select></label> <label>Period <select name="days">${REPORT_PERIODS.map((d) => `<option value="${d}"${d === f0.days ? ' selected' : ''}>${d === 1 ? 'Last 24 hours' : `Last ${d} days`}</option>`).join('')}</select></label> <button type="submit">Show</button></form>`
 		: '';
 	const f = m.funnel;
 	const steps: [string, number][] = [
@@ -82,7 +96,8 @@ export function renderReport(opts: {
 	const checks = s.checks
 		.map(
 			(c) =>
-				`<li class="${c.status}"><b>${esc(c.name)}</b> <span class="badge">${esc(c.status)}</span><br><small>${esc(c.why)}</small></li>`,
+				`<li class="${c.status}"><b>${esc(c.name)}</b> <span ` +
+				`class="badge">${esc(c.status)}</span><br><small>${esc(c.why)}</small></li>`,
 		)
 		.join('');
 	const owners = Object.entries(m.perOwner)
@@ -103,7 +118,13 @@ export function renderReport(opts: {
 .bar{height:22px;background:#0f766e;border-radius:4px;color:#fff;padding-left:6px;font-size:13px;white-space:nowrap;min-width:24px}table{border-collapse:collapse;width:100%;font-size:14px}td,th{padding:4px 6px;border-bottom:1px solid #eee;text-align:left}.kpi{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:8px}.kpi div{background:#f0fdfa;border-radius:8px;padding:8px}.alert{background:#fee2e2;border-radius:8px;padding:8px}.filter{margin:8px 0}.filter select,.filter button{font:inherit;padding:4px;margin:2px 0;max-width:100%}.wide{overflow-x:auto}body{overflow-wrap:break-word}@media (max-width:480px){body{padding:8px}table{font-size:12px}td,th{padding:3px 4px}}</style></head>
 <body><h1>${esc(opts.title)}</h1><div>${esc(opts.periodLabel)}</div>${filter}
 <section><div class="score" data-score="${s.score ?? ''}">${s.score ?? '–'}<small style="font-size:16px"> / 5</small></div><div>${esc(s.band)}</div><ul class="checks">${checks}</ul></section>
-<section><h2>Recovery funnel</h2>${steps.map(([n, v]) => `<div style="margin:4px 0">${esc(n)}<div class="bar" style="width:${Math.round((v / max) * 100)}%">${v}</div></div>`).join('')}</section>
+<section><h2>Recovery funnel</h2>${steps
+		.map(
+			([n, v]) =>
+				`<div style="margin:4px 0">${esc(n)}<div class="bar" ` +
+				`style="width:${Math.round((v / max) * 100)}%">${v}</div></div>`,
+		)
+		.join('')}</section>
 <section class="kpi"><div>Time to acknowledge<br><b>${dur(m.timeToAcknowledge.p50)}</b> median, ${dur(m.timeToAcknowledge.p90)} p90</div><div>Time to first contact<br><b>${dur(m.timeToFirstContact.p50)}</b> median, ${dur(m.timeToFirstContact.p90)} p90</div><div>Overdue<br><b>${m.overdue}</b></div><div>Unowned<br><b>${m.unowned}</b></div><div>Recovery rate<br><b>${m.recoveryRate === null ? '–' : `${Math.round(m.recoveryRate * 100)}%`}</b></div><div>Recovered value<br><b>${m.recoveredValue}</b></div></section>
 <section class="wide"><h2>Per owner</h2><table><tr><th>Owner</th><th>Cases</th><th>Open</th><th>Contacted</th><th>Recovered</th><th>Overdue</th></tr>${owners || '<tr><td colspan="6">No owned cases</td></tr>'}</table></section>
 <section class="wide"><h2>Per urgency</h2><table><tr><th>Urgency</th><th>Cases</th><th>Contacted</th><th>In time</th><th>Median first contact</th><th>Recovered</th></tr>${urg}</table></section>
@@ -154,7 +175,9 @@ export async function buildReport(
 		title: `${name}: missed call recovery`,
 		metrics,
 		scorecard: card,
-		periodLabel: `${days === 1 ? 'Last 24 hours' : `Last ${days} days`}, to ${now.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+		periodLabel:
+			`${days === 1 ? 'Last 24 hours' : `Last ${days} days`}, to ` +
+			`${now.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
 		protection,
 		filter: { businesses: businesses.map((b) => ({ businessId: b.businessId, name: b.name })), businessId, days },
 	});

@@ -103,7 +103,8 @@ function tooLarge(what: string): RecoveryInputError {
 	return new BodyTooLarge(
 		'(body)',
 		what,
-		`Provider webhooks are a few kilobytes with a few dozen fields; this request is refused unread (limits: ${WEBHOOK_LIMITS.bytes} bytes, ${WEBHOOK_LIMITS.fields} fields, ${WEBHOOK_LIMITS.depth} levels).`,
+		`Provider webhooks are a few kilobytes with a few dozen fields; this request is refused unread (limits: ` +
+			`${WEBHOOK_LIMITS.bytes} bytes, ${WEBHOOK_LIMITS.fields} fields, ${WEBHOOK_LIMITS.depth} levels).`,
 		'Webhook',
 	);
 }
@@ -308,7 +309,8 @@ export async function answerWebhook(
 				if (asMissed.kind !== 'missed-call')
 					return ok(
 						undefined,
-						`no forwardTo number for ${n.businessId}, and the caller cannot be texted: ${'reason' in asMissed ? asMissed.reason : asMissed.kind}`,
+						`no forwardTo number for ${n.businessId}, and the caller cannot be texted: ` +
+							`${'reason' in asMissed ? asMissed.reason : asMissed.kind}`,
 					);
 				return missedCall(asMissed.event);
 			}

@@ -64,7 +64,8 @@ try {
 		const n = errors.filter((l) => l.includes(rule)).length;
 		if (n)
 			console.log(
-				`allowed: ${n} x ${rule} (an n8n Cloud rule: the pack needs its runtime dependencies on self-hosted n8n and Node-RED; see README)`,
+				`allowed: ${n} x ${rule} (an n8n Cloud rule: the pack needs its runtime dependencies on self-hosted n8n and ` +
+					`Node-RED; see README)`,
 			);
 	}
 	if (unexpected.length) {

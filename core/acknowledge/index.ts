@@ -313,14 +313,18 @@ export function planAcknowledgment(profile: Profile, c: Case, ctx: AckContext): 
 		return {
 			action: 'skip',
 			reason: 'premium-rate',
-			detail: `${c.caller} is a premium-rate (pay-per-call 900) number, not a phone that can take a text; texts to such numbers are how SMS pumping bills the sender`,
+			detail:
+				`${c.caller} is a premium-rate (pay-per-call 900) number, not a phone that can take a text; texts to ` +
+				`such numbers are how SMS pumping bills the sender`,
 		};
 	}
 	if (!info.country || !cfg.allowedCountries.includes(info.country)) {
 		return {
 			action: 'skip',
 			reason: 'country-not-allowed',
-			detail: `${info.country ?? 'unknown country'} is not in acknowledgment.allowedCountries (${cfg.allowedCountries.join(', ')}); this blocks SMS pumping to premium numbers`,
+			detail:
+				`${info.country ?? 'unknown country'} is not in acknowledgment.allowedCountries ` +
+				`(${cfg.allowedCountries.join(', ')}); this blocks SMS pumping to premium numbers`,
 		};
 	}
 	const last = c.calls[c.calls.length - 1];
@@ -357,21 +361,27 @@ export function planAcknowledgment(profile: Profile, c: Case, ctx: AckContext): 
 		return {
 			action: 'skip',
 			reason: 'cap-reached',
-			detail: `${profile.name} sent ${ctx.businessSentLastHour} messages in the last hour (cap ${cfg.hourlyCap}); a burst like this is often SMS pumping`,
+			detail:
+				`${profile.name} sent ${ctx.businessSentLastHour} messages in the last hour (cap ${cfg.hourlyCap}); ` +
+				`a burst like this is often SMS pumping`,
 		};
 	}
 	if ((ctx.businessSentLastDay ?? 0) >= cfg.dailyCap) {
 		return {
 			action: 'skip',
 			reason: 'cap-reached',
-			detail: `${profile.name} sent ${ctx.businessSentLastDay} messages in the last 24 hours (cap ${cfg.dailyCap}); raise acknowledgment.dailyCap if this volume is real`,
+			detail:
+				`${profile.name} sent ${ctx.businessSentLastDay} messages in the last 24 hours (cap ` +
+				`${cfg.dailyCap}); raise acknowledgment.dailyCap if this volume is real`,
 		};
 	}
 	if (ctx.sentToCallerLast24h.length >= cfg.perCallerDailyCap) {
 		return {
 			action: 'skip',
 			reason: 'caller-cap-reached',
-			detail: `${c.caller} already got ${ctx.sentToCallerLast24h.length} texts from ${profile.name} in 24 hours (cap ${cfg.perCallerDailyCap})`,
+			detail:
+				`${c.caller} already got ${ctx.sentToCallerLast24h.length} texts from ${profile.name} in 24 hours ` +
+				`(cap ${cfg.perCallerDailyCap})`,
 		};
 	}
 	const { body, variant } = renderAcknowledgment(profile, c, ctx.now);

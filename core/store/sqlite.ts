@@ -41,7 +41,8 @@ function loadEngine(): Engine {
 		return { open: (f) => new BetterSqlite(f), name: 'better-sqlite3' };
 	} catch (e) {
 		throw new Error(
-			`The SQLite store needs Node.js 22.5 or later (built-in node:sqlite) or the better-sqlite3 package; neither loaded (${(e as Error).message.split('\n')[0]}). ` +
+			`The SQLite store needs Node.js 22.5 or later (built-in node:sqlite) or the better-sqlite3 package; neither ` +
+				`loaded (${(e as Error).message.split('\n')[0]}). ` +
 				'Upgrade Node.js, run "npm install better-sqlite3" beside the pack, or use the PostgreSQL store.',
 		);
 	}

@@ -111,7 +111,8 @@ export class TwilioProvider implements MessagingProvider {
 		const status = typeof err.status === 'number' ? err.status : undefined;
 		const network = typeof err.code === 'string' ? ` (${err.code})` : '';
 		const message = scrubSecrets(
-			`Twilio ${what} failed${code ? ` with error ${code}` : ''}${status ? ` (HTTP ${status})` : network}: ${err.message ?? String(e)}`,
+			`Twilio ${what} failed${code ? ` with error ${code}` : ''}${status ? ` (HTTP ${status})` : network}: ` +
+				`${err.message ?? String(e)}`,
 			this.secrets,
 		);
 		return classifyFailure(status, code, message);

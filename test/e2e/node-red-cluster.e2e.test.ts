@@ -88,7 +88,8 @@ describe('two Node-RED instances on one PostgreSQL store: a burst with duplicate
 		await dropSchema(schema);
 	}, 120000);
 
-	test('1,000 calls, 300 callers, 20% duplicates, one instance killed and restarted: every call in exactly one case, one text per caller, every case owned', async () => {
+	test(`1,000 calls, 300 callers, 20% duplicates, one instance killed and restarted: every call in exactly one \
+case, one text per caller, every case owned`, async () => {
 		const caller = (i: number) => `+1312555${String(5000 + (i % CALLERS)).padStart(4, '0')}`;
 		const deliveries: { call: number; instance: number }[] = [];
 		for (let i = 0; i < CALLS; i++) {
@@ -162,7 +163,9 @@ describe('two Node-RED instances on one PostgreSQL store: a burst with duplicate
 		}
 		expect(cases.every((c) => c.owner || c.nobodyAvailable)).toBe(true);
 		console.log(
-			`cluster burst: ${deliveries.length} deliveries (${deliveries.length - CALLS} duplicates), ${refusedByDownInstance} refused by the killed instance and re-sent, ${cases.length} cases, ${calls.length} calls, ${sim.messages.length} texts`,
+			`cluster burst: ${deliveries.length} deliveries (${deliveries.length - CALLS} duplicates), ` +
+				(`${refusedByDownInstance} refused by the killed instance and re-sent, ${cases.length} cases, ` +
+					`${calls.length} calls, ${sim.messages.length} texts`),
 		);
 	}, 900000);
 });

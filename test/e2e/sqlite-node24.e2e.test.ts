@@ -10,7 +10,8 @@ import { ROOT, runtimes } from './harness';
 describe('SQLite group commit on Node 24 (node:sqlite)', () => {
 	beforeAll(() => runtimes.install(['node24']));
 
-	test('a broken constraint fails alone; a statement that ends the transaction, quietly or with an error, fails the whole group and nothing is kept', () => {
+	test(`a broken constraint fails alone; a statement that ends the transaction, quietly or with an error, fails \
+the whole group and nothing is kept`, () => {
 		const script = `
 			const { mkdtempSync } = require('node:fs'); const { join } = require('node:path'); const { tmpdir } = require('node:os');
 			const { SqliteDriver } = require(${JSON.stringify(join(ROOT, 'dist', 'core', 'store', 'sqlite.js'))});

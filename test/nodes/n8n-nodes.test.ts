@@ -90,7 +90,8 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 		expect(out.workflowData).toBeUndefined();
 	});
 
-	test('trigger: the missed Dial result is stored, answered with voicemail and emitted on the Missed Call output', async () => {
+	test(`trigger: the missed Dial result is stored, answered with voicemail and emitted on the Missed \
+Call output`, async () => {
 		const { out, response } = await post(
 			{ ...call('CA' + '1'.repeat(32), '+13125550123'), DialCallStatus: 'no-answer' },
 			{ query: '?step=dial' },
@@ -146,7 +147,8 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 		expect(out.workflowData![0]).toHaveLength(1);
 	});
 
-	test('the stages: acknowledge, classify onto the urgency output, route with an owner alert, keeping pairedItem', async () => {
+	test(`the stages: acknowledge, classify onto the urgency output, route with an owner alert, keeping \
+pairedItem`, async () => {
 		const c = (await store.findOpenCase('e2e-plumbing', '+13125550123'))!;
 		const items = [{ json: { caseId: c.caseId, other: 'kept' } }];
 		// Case ID left empty (the default): each node reads the item's caseId, with no expression to evaluate.
@@ -273,7 +275,8 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 		expect(await poll({})).toBeNull();
 	});
 
-	test('trigger: "Set Up the Number for Me" points the number at the webhook on activation and restores it on deactivation', async () => {
+	test(`trigger: "Set Up the Number for Me" points the number at the webhook on activation and restores it on \
+deactivation`, async () => {
 		const pn = sim.addNumber('+13125550199', {
 			voiceUrl: 'https://old.example/voice',
 			smsUrl: 'https://old.example/sms',
@@ -365,7 +368,8 @@ describe('credentials kept for a short while', () => {
 		} as never;
 	}
 
-	test('one read per workflow and credential within the time; manual runs, other workflows and activation read afresh', async () => {
+	test(`one read per workflow and credential within the time; manual runs, other workflows and activation \
+read afresh`, async () => {
 		jest.useFakeTimers({
 			now: Date.parse('2026-11-26T12:00:00Z'),
 			doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'],

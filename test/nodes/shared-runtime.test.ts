@@ -11,7 +11,8 @@ describe('one store per configuration per process', () => {
 		await closeSharedStore(config);
 	});
 
-	test('after a config node closes its store, the same settings object opens a fresh one, never the closed one', async () => {
+	test(`after a config node closes its store, the same settings object opens a fresh one, never the \
+closed one`, async () => {
 		const config: StoreConfig = { type: 'sqlite', file: ':memory:' };
 		const first = await sharedStore(config);
 		await closeSharedStore(config);
