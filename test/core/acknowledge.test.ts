@@ -148,7 +148,8 @@ there) goes now`, () => {
 		const late = chicago('2026-11-25T23:30');
 		const night = plumber({ acknowledgment: { quietHours: { enabled: false, replyToCaller: 'send' } } });
 		expect(planAcknowledgment(night, caseFor('+13125550123', late), ctx(late)).action).toBe('send');
-		expect(planAcknowledgment(p, caseFor('+13125550123', late), ctx(late)).action).toBe('defer'); // the default reads the law cautiously
+		// the default reads the law cautiously
+		expect(planAcknowledgment(p, caseFor('+13125550123', late), ctx(late)).action).toBe('defer');
 		const own = plumber({
 			acknowledgment: { quietHours: { enabled: true, start: '22:00', end: '07:00', replyToCaller: 'send' } },
 		});

@@ -75,7 +75,8 @@ describe('timing', () => {
 
 	test('business minutes stop at closing and resume at the next opening', () => {
 		const start = DateTime.fromISO(chicago('2026-11-25T16:30'));
-		expect(addBusinessMinutes(p, start, 60).setZone('America/Chicago').toISO()).toBe('2026-11-26T08:30:00.000-06:00'); // 30 min Wednesday, 30 min Thursday
+		// 30 min Wednesday, 30 min Thursday
+		expect(addBusinessMinutes(p, start, 60).setZone('America/Chicago').toISO()).toBe('2026-11-26T08:30:00.000-06:00');
 	});
 
 	test(`property: across DST changes the next opening is always 08:00 local on an open day, never inside \

@@ -94,7 +94,8 @@ case, one text per caller, every case owned`, async () => {
 		const deliveries: { call: number; instance: number }[] = [];
 		for (let i = 0; i < CALLS; i++) {
 			deliveries.push({ call: i, instance: i % 2 });
-			if (i % 5 === 0) deliveries.push({ call: i, instance: (i + 1) % 2 }); // Twilio retrying, answered by the other instance
+			// Twilio retrying, answered by the other instance
+			if (i % 5 === 0) deliveries.push({ call: i, instance: (i + 1) % 2 });
 		}
 		let refusedByDownInstance = 0;
 		const post = async (d: { call: number; instance: number }) => {
