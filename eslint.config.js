@@ -59,7 +59,8 @@ module.exports = tseslint.config(
 				},
 				{
 					selector:
-						"CallExpression[callee.object.name='DateTime'] Property[key.name='zone']:not([value.callee.name='zoneOf']):not([value.value=/^utc$/i])",
+						"CallExpression[callee.object.name='DateTime'] " +
+						"Property[key.name='zone']:not([value.callee.name='zoneOf']):not([value.value=/^utc$/i])",
 					message: 'Pass the zone through zoneOf() (core/profile/zone.ts).',
 				},
 				{

@@ -84,7 +84,8 @@ function benchClassification() {
 		ratioToNormalize: +(perSec / (inputs.length / normalizeSec)).toFixed(2),
 	};
 	console.log(
-		`classification: ${fmt(perSec)} events/s (target 50,000: ${(perSec / 50000).toFixed(2)}x); normalization beside it ${fmt(inputs.length / normalizeSec)} events/s`,
+		`classification: ${fmt(perSec)} events/s (target 50,000: ${(perSec / 50000).toFixed(2)}x); normalization ` +
+			`beside it ${fmt(inputs.length / normalizeSec)} events/s`,
 	);
 }
 
@@ -136,7 +137,10 @@ async function runLifecycles(store: RecoveryStore, total: number, concurrency: n
 	return total / (Number(process.hrtime.bigint() - t) / 1e9);
 }
 
-/** Baseline: the same number of durable writes per case (insert, then five updates of a JSON row) straight on the driver. */
+/**
+ * Baseline: the same number of durable writes per case (insert, then five updates of a JSON row) straight on the
+ * driver.
+ */
 async function rawSqliteBaseline(file: string, total: number): Promise<number> {
 	const db = new SqliteDriver(file);
 	await db.run('CREATE TABLE raw (id TEXT PRIMARY KEY, doc TEXT NOT NULL, v INTEGER NOT NULL)');
@@ -248,7 +252,8 @@ async function benchMemory(dir: string) {
 		scorecard: s.score,
 	};
 	console.log(
-		`100,000 cases: stored in ${storeSec.toFixed(1)} s; metrics and scorecard over all of them in memory: peak RSS ${mb(peakRss)} MB (process at start ${mb(before.rss)} MB), peak heap ${mb(peakHeap)} MB`,
+		`100,000 cases: stored in ${storeSec.toFixed(1)} s; metrics and scorecard over all of them in memory: peak ` +
+			`RSS ${mb(peakRss)} MB (process at start ${mb(before.rss)} MB), peak heap ${mb(peakHeap)} MB`,
 	);
 }
 
@@ -276,7 +281,8 @@ async function main() {
 		rmSync(dir, { recursive: true, force: true });
 	}
 	const out = join(__dirname, '..', '..', 'bench', 'results.json');
-	// A section this run skipped (MCR_BENCH_RUNTIMES=0, MCR_BENCH_SCALE=0) keeps the previous run's figures, marked with that run's time.
+	// A section this run skipped (MCR_BENCH_RUNTIMES=0, MCR_BENCH_SCALE=0) keeps the previous run's figures, marked with
+	// that run's time.
 	if (existsSync(out)) {
 		const previous = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown> & { machine?: { at?: string } };
 		const kept = (v: unknown) => ({

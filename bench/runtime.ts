@@ -23,7 +23,10 @@ export interface LoadResult {
 	p50Ms: number;
 	p99Ms: number;
 	runtimeCpuMsPerCall?: number;
-	/** The CPU this process (load generator and Twilio-compatible server) spent per call: it shares the runtime's cores, and a flow that sends more texts costs it more. */
+	/**
+	 * The CPU this process (load generator and Twilio-compatible server) spent per call: it shares the runtime's cores,
+	 * and a flow that sends more texts costs it more.
+	 */
 	benchCpuMsPerCall: number;
 }
 
@@ -56,8 +59,8 @@ const PROFILE = {
 	},
 };
 /**
- * A second business on the same config nodes (a second number): the trigger+Acknowledge-only flow's, and half the soak's
- * calls, so each business stays under the highest hourly cap a profile takes (10,000 texts) through a whole run.
+ * A second business on the same config nodes (a second number): the trigger+Acknowledge-only flow's, and half the
+ * soak's calls, so each business stays under the highest hourly cap a profile takes (10,000 texts) through a whole run.
  */
 export const SECOND_NUMBER = '+13125550198';
 /**
@@ -86,7 +89,10 @@ const BUSINESSES = [
 		numbers: [n],
 	})),
 ];
-/** A text that has not arrived by then never will (a cap, a refusal): the run stops and says so instead of waiting forever. */
+/**
+ * A text that has not arrived by then never will (a cap, a refusal): the run stops and says so instead of waiting
+ * forever.
+ */
 const ARRIVAL_TIMEOUT_MS = 30_000;
 const LEVELS = [1, 10, 50];
 
@@ -111,7 +117,8 @@ class Arrivals {
 				this.waiting.delete(to);
 				reject(
 					new Error(
-						`no text reached ${to} within ${ARRIVAL_TIMEOUT_MS / 1000} s of its call: held back (a cap, quiet hours) or refused; the runtime's log says which`,
+						`no text reached ${to} within ${ARRIVAL_TIMEOUT_MS / 1000} s of its call: held back (a cap, quiet hours) ` +
+							`or refused; the runtime's log says which`,
 					),
 				);
 			}, ARRIVAL_TIMEOUT_MS);
@@ -138,8 +145,8 @@ function warmUpCalls(fallback: number): number {
 
 /**
  * MCR_BENCH_REPEAT overrides how often each flow is measured at each level (at most 3; the median is kept). Node-RED's
- * runs take seconds and this machine kind's speed drifts by a quarter from one minute to the next (one flow measured 586
- * and 798 texts/s minutes apart), so it is measured three times, interleaved; n8n's runs take minutes, once.
+ * runs take seconds and this machine kind's speed drifts by a quarter from one minute to the next (one flow measured
+ * 586 and 798 texts/s minutes apart), so it is measured three times, interleaved; n8n's runs take minutes, once.
  */
 function repeats(fallback: number): number {
 	return countFromEnv('MCR_BENCH_REPEAT', fallback);
@@ -226,7 +233,10 @@ function signedPost(url: string, params: Record<string, string>): Promise<Respon
 /** One missed call from `caller` to `to` (the first business's number unless given). */
 export type Send = (caller: string, to?: string) => Promise<Response>;
 
-/** The median of each figure over repeated runs of one flow at one level (each figure on its own), with every run's rate. */
+/**
+ * The median of each figure over repeated runs of one flow at one level (each figure on its own), with every run's
+ * rate.
+ */
 function median(runs: LoadResult[]): LoadResult & { runs?: number[] } {
 	if (runs.length === 1) return runs[0];
 	const mid = <K extends keyof LoadResult>(k: K) => {
@@ -251,14 +261,15 @@ function median(runs: LoadResult[]): LoadResult & { runs?: number[] } {
 /**
  * Runs the pack's template, the baseline and (where given) the pack's trigger and Acknowledge alone and the baseline
  * with the owner text, in turn at each concurrency, so all see the same machine state; `repeat` times each, every
- * repetition starting with another flow, the median kept. The runtime's own CPU per call is read from /proc beside each.
+ * repetition starting with another flow, the median kept. The runtime's own CPU per call is read from /proc beside
+ * each.
  *
  * Each flow first gets the same warm-up, `warmUp` calls at 10 callers (the pack's to businesses of their own, so the
  * measured business starts with its hourly send cap untouched): V8 compiles a function for speed only once it has run
  * often, and the template runs far more code than the baseline (the SDK, zod, luxon, the store), so its first few
- * thousand calls in a fresh process cost up to twice the CPU of later ones (measured in Node-RED: 2.0-2.5 ms per call in
- * the first 3,000, 1.3-1.7 ms after 6,000); the baseline warms up too, less. A runtime serving calls all day runs warm;
- * the warm-up's own figures are kept too (`warmUp`), for what the first calls after a restart see.
+ * thousand calls in a fresh process cost up to twice the CPU of later ones (measured in Node-RED: 2.0-2.5 ms per call
+ * in the first 3,000, 1.3-1.7 ms after 6,000); the baseline warms up too, less. A runtime serving calls all day runs
+ * warm; the warm-up's own figures are kept too (`warmUp`), for what the first calls after a restart see.
  */
 async function compare(
 	arrivals: Arrivals,
@@ -283,7 +294,9 @@ async function compare(
 		p99Ratio: +(wp.p99Ms / wb.p99Ms).toFixed(2),
 	};
 	console.log(
-		`  warm-up, ${warmUp} calls each at 10 callers, from a fresh start: template ${wp.perSec}/s (${wp.runtimeCpuMsPerCall} ms CPU/call) | baseline ${wb.perSec}/s (${wb.runtimeCpuMsPerCall} ms CPU/call)${wa ? ` | trigger+ack only ${wa.perSec}/s` : ''} | template/baseline ${warmUpResult.throughputRatio}x`,
+		`  warm-up, ${warmUp} calls each at 10 callers, from a fresh start: template ${wp.perSec}/s ` +
+			(`(${wp.runtimeCpuMsPerCall} ms CPU/call) | baseline ${wb.perSec}/s (${wb.runtimeCpuMsPerCall} ms ` +
+				`CPU/call)${wa ? ` | trigger+ack only ${wa.perSec}/s` : ''} | template/baseline ${warmUpResult.throughputRatio}x`),
 	);
 	const out: {
 		concurrency: number;
@@ -298,7 +311,12 @@ async function compare(
 		twoTextsP99Ratio?: number;
 	}[] = [];
 	const line = (name: string, r: LoadResult & { runs?: number[] }) =>
-		`${name} ${r.perSec}/s${r.runs ? ` (${r.runs.join(', ')})` : ''} p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms${r.runtimeCpuMsPerCall !== undefined ? ` (${r.runtimeCpuMsPerCall} ms CPU/call; bench ${r.benchCpuMsPerCall})` : ''}`;
+		`${name} ${r.perSec}/s${r.runs ? ` (${r.runs.join(', ')})` : ''} p50 ${r.p50Ms} ms p99 ${r.p99Ms} ` +
+		`ms${
+			r.runtimeCpuMsPerCall !== undefined
+				? ` (${r.runtimeCpuMsPerCall} ms CPU/call; bench ` + `${r.benchCpuMsPerCall})`
+				: ''
+		}`;
 	const reps = Math.min(repeat, REPEAT_NUMBERS.pack.length);
 	for (const c of LEVELS) {
 		const flows = [
@@ -334,7 +352,9 @@ async function compare(
 			p99Ratio: +(p.p99Ms / b.p99Ms).toFixed(2),
 		});
 		console.log(
-			`  ${String(c).padStart(2)} callers${reps > 1 ? ` (median of ${reps} runs each, rates of every run in brackets)` : ''}: ${line('template', p)} | ${line('baseline', b)}${a ? ` | ${line('trigger+ack only', a)}` : ''}${t ? ` | ${line('baseline with the owner text', t)}` : ''} | template/baseline throughput ${(p.perSec / b.perSec).toFixed(2)}x, p99 ${(p.p99Ms / b.p99Ms).toFixed(2)}x${t ? `; baseline with the owner text/baseline ${(t.perSec / b.perSec).toFixed(2)}x, p99 ${(t.p99Ms / b.p99Ms).toFixed(2)}x` : ''}`,
+			`  ${String(c).padStart(2)} ` +
+				(`callers${reps > 1 ? ` (median of ${reps} runs each, rates of every run in brackets)` : ''}: ` +
+					`${line('template', p)} | ${line('baseline', b)}${a ? ` | ${line('trigger+ack only', a)}` : ''}${t ? ` | ${line('baseline with the owner text', t)}` : ''} | template/baseline throughput ${(p.perSec / b.perSec).toFixed(2)}x, p99 ${(p.p99Ms / b.p99Ms).toFixed(2)}x${t ? `; baseline with the owner text/baseline ${(t.perSec / b.perSec).toFixed(2)}x, p99 ${(t.p99Ms / b.p99Ms).toFixed(2)}x` : ''}`),
 		);
 	}
 	return { warmUp: warmUpResult, repeat: reps, levels: out };
@@ -392,7 +412,9 @@ export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promis
 		const port = await freePort();
 		writeFileSync(
 			join(dir, 'settings.js'),
-			`module.exports = { uiPort: ${port}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'bench', httpNodeRoot: '/', logging: { console: { level: 'warn' } }, editorTheme: { tours: false }, telemetry: { enabled: false } };\n`,
+			`module.exports = { uiPort: ${port}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'bench', ` +
+				(`httpNodeRoot: '/', logging: { console: { level: 'warn' } }, editorTheme: { tours: false }, telemetry: { ` +
+					`enabled: false } };\n`),
 		);
 		red = spawn(
 			runtimes.paths().node24,
@@ -409,9 +431,12 @@ export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promis
 		});
 		// The baseline: Node-RED's own nodes only. Webhook in, one request to the Messages API, answer. `request` and `form`
 		// are the function nodes' code setting a Messages API request and its form body.
-		const request = `msg.url = ${JSON.stringify(messagesUrl(sim))}; msg.headers = { 'content-type': 'application/x-www-form-urlencoded', authorization: ${JSON.stringify(basicAuth())} }`;
+		const request =
+			`msg.url = ${JSON.stringify(messagesUrl(sim))}; msg.headers = { 'content-type': ` +
+			`'application/x-www-form-urlencoded', authorization: ${JSON.stringify(basicAuth())} }`;
 		const form = (to: string, body: string) =>
-			`'To=' + encodeURIComponent(${to}) + '&From=' + encodeURIComponent(msg.payload.To) + '&Body=' + encodeURIComponent(${JSON.stringify(body)})`;
+			`'To=' + encodeURIComponent(${to}) + '&From=' + encodeURIComponent(msg.payload.To) + '&Body=' + ` +
+			`encodeURIComponent(${JSON.stringify(body)})`;
 		const baseline = [
 			{ id: 'bl.tab', type: 'tab', label: 'baseline' },
 			{ id: 'bl.in', type: 'http in', z: 'bl.tab', url: '/baseline', method: 'post', wires: [['bl.req.fmt']] },
@@ -428,7 +453,9 @@ export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promis
 				id: 'bl.out.fmt',
 				type: 'function',
 				z: 'bl.tab',
-				func: "msg.payload = '<Response/>'; msg.headers = { 'content-type': 'text/xml' }; msg.statusCode = 200; return msg;",
+				func:
+					"msg.payload = '<Response/>'; msg.headers = { 'content-type': 'text/xml' }; msg.statusCode = 200; " +
+					'return msg;',
 				outputs: 1,
 				wires: [['bl.out']],
 			},
@@ -449,7 +476,9 @@ export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promis
 				id: 'tt.req.fmt',
 				type: 'function',
 				z: 'tt.tab',
-				func: `${request}; msg.owner = ${form(JSON.stringify(OWNER_PHONE), OWNER_TEXT)}; msg.payload = ${form('msg.payload.From', CALLER_TEXT)}; return msg;`,
+				func:
+					`${request}; msg.owner = ${form(JSON.stringify(OWNER_PHONE), OWNER_TEXT)}; msg.payload = ` +
+					`${form('msg.payload.From', CALLER_TEXT)}; return msg;`,
 				outputs: 1,
 				wires: [['tt.req']],
 			},
@@ -458,7 +487,9 @@ export async function startNodeRedBench(tarball: string, sim: TwilioSim): Promis
 				id: 'tt.after',
 				type: 'function',
 				z: 'tt.tab',
-				func: `const owner = { url: msg.url, headers: msg.headers, payload: msg.owner }; msg.payload = '<Response/>'; msg.headers = { 'content-type': 'text/xml' }; msg.statusCode = 200; return [msg, owner];`,
+				func:
+					`const owner = { url: msg.url, headers: msg.headers, payload: msg.owner }; msg.payload = ` +
+					`'<Response/>'; msg.headers = { 'content-type': 'text/xml' }; msg.statusCode = 200; return [msg, owner];`,
 				outputs: 2,
 				wires: [['tt.out'], ['tt.req2']],
 			},
@@ -509,7 +540,8 @@ export async function benchNodeRed(tarball: string): Promise<unknown> {
 	const r = await startNodeRedBench(tarball, sim);
 	try {
 		console.log(
-			'Node-RED 5: webhook to acknowledgment, quick-start template vs baseline flow (http in, http request, http response)',
+			'Node-RED 5: webhook to acknowledgment, quick-start template vs baseline flow (http in, http request, http ' +
+				'response)',
 		);
 		// 2,000 calls at every level: the p99 of 2,000 is the twentieth-slowest call, not one garbage collection's worth.
 		return await compare(arrivals, r.pid, r.sends, () => 2000, warmUpCalls(6000), repeats(3));
@@ -531,8 +563,8 @@ export const N8N_LAZY_ISOLATES = { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' };
 
 /**
  * n8n with the template, the baseline and the trigger+Acknowledge-only workflow. Regular mode: one process on SQLite.
- * Queue mode: a main process and `workers` workers on the machine's PostgreSQL (n8n's data and the pack's store) and Redis.
- * `settings`: more of n8n's own environment settings (N8N_LAZY_ISOLATES), the same for all three workflows.
+ * Queue mode: a main process and `workers` workers on the machine's PostgreSQL (n8n's data and the pack's store) and
+ * Redis. `settings`: more of n8n's own environment settings (N8N_LAZY_ISOLATES), the same for all three workflows.
  */
 export async function startN8nBench(
 	tarball: string,
@@ -779,7 +811,9 @@ export async function startN8nBench(
 			await waitFor(`worker ${i + 1}`, async () => (await fetch(`http://127.0.0.1:${health}/healthz`)).ok, 120000);
 		}
 		return {
-			label: `${queue ? `n8n (queue mode, ${queue.workers} workers)` : 'n8n (regular mode)'}${settings.N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE === 'true' ? ', lazy expression isolates' : ''}`,
+			label: `${
+				queue ? `n8n (queue mode, ` + `${queue.workers} workers)` : 'n8n (regular mode)'
+			}${settings.N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE === 'true' ? ', lazy expression isolates' : ''}`,
 			pid: n8n.pid,
 			pids: [n8n.pid!, ...workers.map((w) => w.pid!)],
 			sends: {
@@ -811,7 +845,8 @@ export async function benchN8n(
 	const r = await startN8nBench(tarball, sim, queue, settings);
 	try {
 		console.log(
-			`${r.label}: webhook to acknowledgment, quick-start template vs baseline workflow (Webhook, HTTP Request, Respond to Webhook)${queue ? '; CPU summed over main and workers' : ''}`,
+			`${r.label}: webhook to acknowledgment, quick-start template vs baseline workflow (Webhook, HTTP Request, ` +
+				`Respond to Webhook)${queue ? '; CPU summed over main and workers' : ''}`,
 		);
 		// 200 calls at every level: the p99 of 200 is the second-slowest call. n8n's own work per execution dwarfs the
 		// pack's, so a short warm-up does.

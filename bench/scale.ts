@@ -62,7 +62,9 @@ async function closedCaseTemplate(store: RecoveryStore, profile: Profile): Promi
 	return JSON.stringify(c).replaceAll(c.caseId, '@ID@').replaceAll(c.caller, '@CALLER@');
 }
 
-/** Fills SQLite to `target` cases with one statement per table: a recursive counter, ids and callers derived from it. */
+/**
+ * Fills SQLite to `target` cases with one statement per table: a recursive counter, ids and callers derived from it.
+ */
 async function fillSqlite(
 	file: string,
 	from: number,
@@ -80,10 +82,12 @@ async function fillSqlite(
 		await tx.run(`${ids} INSERT INTO mcr_cases (case_id, business_id, caller, state, is_open, owner_id, due_at, ack_due_at, claimed_until, detected_at, version, doc)
 			SELECT ${id}, '${businessId}', ${caller}, 'recovered', 0, 'a', NULL, NULL, NULL, ${at}, 7, replace(replace('${doc}', '@ID@', ${id}), '@CALLER@', ${caller}) FROM s`);
 		await tx.run(
-			`${ids} INSERT INTO mcr_case_calls (event_id, case_id, business_id, at, claim) SELECT 'twilio:CApast' || i, ${id}, '${businessId}', ${at}, NULL FROM s`,
+			`${ids} INSERT INTO mcr_case_calls (event_id, case_id, business_id, at, claim) SELECT 'twilio:CApast' || i, ` +
+				`${id}, '${businessId}', ${at}, NULL FROM s`,
 		);
 		await tx.run(
-			`${ids} INSERT INTO mcr_messages (business_id, to_number, kind, sid, status, error_code, case_id, at) SELECT '${businessId}', ${caller}, 'ack', 'SMpast' || i, 'delivered', NULL, ${id}, ${at} FROM s`,
+			`${ids} INSERT INTO mcr_messages (business_id, to_number, kind, sid, status, error_code, case_id, at) SELECT ` +
+				`'${businessId}', ${caller}, 'ack', 'SMpast' || i, 'delivered', NULL, ${id}, ${at} FROM s`,
 		);
 	});
 	await db.close();
@@ -112,11 +116,13 @@ async function fillPostgres(
 			[businessId, template],
 		);
 		await c.query(
-			`INSERT INTO mcr_case_calls (event_id, case_id, business_id, at, claim) SELECT 'twilio:CApast' || i, ${id}, $1, ${at}, NULL FROM ${series}`,
+			`INSERT INTO mcr_case_calls (event_id, case_id, business_id, at, claim) SELECT 'twilio:CApast' || i, ${id}, ` +
+				`$1, ${at}, NULL FROM ${series}`,
 			[businessId],
 		);
 		await c.query(
-			`INSERT INTO mcr_messages (business_id, to_number, kind, sid, status, error_code, case_id, at) SELECT $1, ${caller}, 'ack', 'SMpast' || i, 'delivered', NULL, ${id}, ${at} FROM ${series}`,
+			`INSERT INTO mcr_messages (business_id, to_number, kind, sid, status, error_code, case_id, at) SELECT $1, ` +
+				`${caller}, 'ack', 'SMpast' || i, 'delivered', NULL, ${id}, ${at} FROM ${series}`,
 			[businessId],
 		);
 		await c.query('COMMIT');
@@ -150,7 +156,8 @@ export async function benchStoreScaling(
 		const dbMB = Math.round(require('node:fs').statSync(file).size / 1048576);
 		sqlite.push({ storedCases: size, msPerLifecycle: +ms.toFixed(3), fillSec: +fillSec.toFixed(1), dbMB });
 		console.log(
-			`  SQLite, ${size.toLocaleString('en-US')} stored cases: ${ms.toFixed(2)} ms per lifecycle (filled in ${fillSec.toFixed(1)} s, file ${dbMB} MB)`,
+			`  SQLite, ${size.toLocaleString('en-US')} stored cases: ${ms.toFixed(2)} ms per lifecycle (filled in ` +
+				`${fillSec.toFixed(1)} s, file ${dbMB} MB)`,
 		);
 	}
 	await store.close();
@@ -177,7 +184,8 @@ export async function benchStoreScaling(
 			const ms = await lifecycles(pg, profile, LIFECYCLES);
 			points.push({ storedCases: size, msPerLifecycle: +ms.toFixed(3), fillSec: +fillSec.toFixed(1) });
 			console.log(
-				`  PostgreSQL, ${size.toLocaleString('en-US')} stored cases: ${ms.toFixed(2)} ms per lifecycle (filled in ${fillSec.toFixed(1)} s)`,
+				`  PostgreSQL, ${size.toLocaleString('en-US')} stored cases: ${ms.toFixed(2)} ms per lifecycle (filled in ` +
+					`${fillSec.toFixed(1)} s)`,
 			);
 		}
 		await pg.close();

@@ -94,7 +94,9 @@ async function drive(r: Running, rate: number, until: number, sim: TwilioSim) {
 		samples,
 	};
 	console.log(
-		`${r.label}: ${sent} calls at ${rate}/s, ${failed} failed, ${acknowledged} callers texted; RSS ${out.rssMB.atMinute1} MB at minute 1, ${out.rssMB.atEnd} MB at the end (min ${out.rssMB.min}, max ${out.rssMB.max}); second-half trend ${out.secondHalfTrendMBPerMin} MB/min`,
+		`${r.label}: ${sent} calls at ${rate}/s, ${failed} failed, ${acknowledged} callers texted; RSS ` +
+			(`${out.rssMB.atMinute1} MB at minute 1, ${out.rssMB.atEnd} MB at the end (min ${out.rssMB.min}, max ` +
+				`${out.rssMB.max}); second-half trend ${out.secondHalfTrendMBPerMin} MB/min`),
 	);
 	return out;
 }

@@ -126,7 +126,7 @@ export {
 	type SignatureCheck,
 	type SignatureResult,
 } from './twilio/signature';
-export { forwardTwiml, voicemailTwiml, emptyTwiml, hangupTwiml, messageTwiml, bridgeTwiml } from './twilio/twiml';
+export { forwardTwiml, voicemailTwiml, emptyTwiml, messageTwiml, bridgeTwiml } from './twilio/twiml';
 export {
 	RecoveryLoop,
 	PIPELINE,

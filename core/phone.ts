@@ -24,7 +24,9 @@ export function stripChannel(raw: string): { channel: 'sms' | 'whatsapp'; number
 	return { channel: m[1].toLowerCase() === 'whatsapp' ? 'whatsapp' : 'sms', number: raw.trim().slice(m[0].length) };
 }
 
-/** Remembered answers, bounded: the business's own numbers, its owners and returning callers come up again and again. */
+/**
+ * Remembered answers, bounded: the business's own numbers, its owners and returning callers come up again and again.
+ */
 const REMEMBERED = 10000;
 const e164Cache = new Map<string, string | undefined>();
 const infoCache = new Map<string, PhoneInfo>();
@@ -48,7 +50,8 @@ function parseE164(text: string, defaultCountry: string): string | undefined {
 	try {
 		let input = candidate;
 		let parsed = parsePhoneNumberFromString(input, defaultCountry as CountryCode);
-		// A national number that looked international by accident ("4155550100" without plus is handled above for 11+ digits).
+		// A national number that looked international by accident ("4155550100" without plus is handled above for 11+
+		// digits).
 		if ((!parsed || !parsed.isPossible()) && candidate !== text)
 			parsed = parsePhoneNumberFromString((input = text), defaultCountry as CountryCode);
 		if (!parsed || !parsed.isPossible()) return undefined;

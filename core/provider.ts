@@ -96,7 +96,22 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { retries: 4, baseMs: 250, maxMs: 8000 };
 
-/** Exponential backoff with full jitter, for retryable provider errors only. */
+// Codes Node's sockets and DNS resolver give a request that never reached, or never heard back from, the provider;
+// ETIMEDOUT is also what the Twilio transport gives an exchange past its timeout (core/twilio/http.ts).
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED']);
+
+/** Whether an error that is not a ProviderError is a network failure worth another attempt. */
+export function isTransientNetworkError(e: unknown): boolean {
+	if (!(e instanceof Error)) return false;
+	const code = (e as { code?: unknown }).code;
+	if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+	return /socket hang up/i.test(e.message);
+}
+
+/**
+ * Exponential backoff with full jitter, for transient failures only: a retryable ProviderError or a network error.
+ * Anything else (bad input, a programming error, a final provider answer) is thrown at once, as it was thrown.
+ */
 export async function withRetry<T>(
 	fn: (attempt: number) => Promise<T>,
 	policy: RetryPolicy = DEFAULT_RETRY,
@@ -108,8 +123,8 @@ export async function withRetry<T>(
 		try {
 			return await fn(attempt);
 		} catch (e) {
-			const err =
-				e instanceof ProviderError ? e : new ProviderError((e as Error).message ?? String(e), 'transient', true);
+			if (!(e instanceof ProviderError) && !isTransientNetworkError(e)) throw e;
+			const err = e instanceof ProviderError ? e : new ProviderError((e as Error).message, 'transient', true);
 			if (!err.retryable || attempt >= policy.retries) throw err;
 			const wait = Math.round(random() * Math.min(policy.maxMs, policy.baseMs * 2 ** attempt));
 			onRetry?.(err, attempt + 1, wait);

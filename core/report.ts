@@ -26,7 +26,9 @@ function dur(sec: number | null): string {
 export interface ReportProtection {
 	/** Acknowledgments held back because they looked like SMS pumping, by guard. */
 	pumpingBlocked: Record<string, number>;
-	/** Webhook requests refused for a bad or missing signature (whole install: a forgery names no trustworthy business). */
+	/**
+	 * Webhook requests refused for a bad or missing signature (whole install: a forgery names no trustworthy business).
+	 */
 	refusedWebhooks: Record<string, number>;
 	optedOut: number;
 }
@@ -74,8 +76,19 @@ export function renderReport(opts: {
 			.map(([k, v]) => `${esc(k)} ${v}`)
 			.join(', ');
 	const protection = pr
-		? `<section class="protect"><h2>Protection</h2>${pumping ? `<p class="alert" data-pumping="${pumping}"><b>${pumping} text${pumping > 1 ? 's' : ''} held back as likely SMS pumping</b> (${list(pr.pumpingBlocked)}): calls from numbers outside the allowed countries, or a burst past the hourly, daily or per-caller cap. Nothing was sent to them.</p>` : '<p data-pumping="0">No texts held back as SMS pumping.</p>'}
-<p data-refused="${refused}">${refused ? `<b>${refused} forged or unsigned webhook request${refused > 1 ? 's' : ''} refused</b> (${list(pr.refusedWebhooks)}), none of them run.` : 'No forged or unsigned webhook requests.'}</p><p>Callers who opted out (STOP) and were not texted: ${pr.optedOut}.</p></section>`
+		? `<section class="protect"><h2>Protection</h2>${
+				pumping
+					? `<p class="alert" ` +
+						(`data-pumping="${pumping}"><b>${pumping} text${pumping > 1 ? 's' : ''} held back as likely SMS ` +
+							`pumping</b> (${list(pr.pumpingBlocked)}): calls from numbers outside the allowed countries, or a burst past the hourly, daily or per-caller cap. Nothing was sent to them.</p>`)
+					: '<p data-pumping="0">No texts held back as SMS pumping.</p>'
+			}
+<p data-refused="${refused}">${
+				refused
+					? `<b>${refused} forged or unsigned webhook ` +
+						`request${refused > 1 ? 's' : ''} refused</b> (${list(pr.refusedWebhooks)}), none of them run.`
+					: 'No forged or unsigned webhook requests.'
+			}</p><p>Callers who opted out (STOP) and were not texted: ${pr.optedOut}.</p></section>`
 		: '';
 	// Delivery reports (the Twilio account's Delivery Status URL) flag texts that never arrived: a caller who believes
 	// nobody answered, or an owner who never heard of the case. Shown only when there are some.
@@ -83,11 +96,14 @@ export function renderReport(opts: {
 	const lostAlerts = m.flags['owner-alert-failed'] ?? 0;
 	const delivery =
 		lostAcks || lostAlerts
-			? `<section class="delivery"><h2>Texts that never arrived</h2><p class="alert" data-undelivered="${lostAcks}" data-owner-alerts-failed="${lostAlerts}">${lostAcks ? `<b>${lostAcks} caller${lostAcks > 1 ? 's' : ''} never got the acknowledgment</b>: call them back. Carrier filtering, or a number not registered for A2P 10DLC, is the usual cause. ` : ''}${lostAlerts ? `<b>${lostAlerts} owner text${lostAlerts > 1 ? 's' : ''} failed or never arrived</b>: check the roster's phone numbers.` : ''}</p></section>`
+			? `<section class="delivery"><h2>Texts that never arrived</h2><p class="alert" ` +
+				(`data-undelivered="${lostAcks}" ` +
+					`data-owner-alerts-failed="${lostAlerts}">${lostAcks ? `<b>${lostAcks} caller${lostAcks > 1 ? 's' : ''} never got the acknowledgment</b>: call them back. Carrier filtering, or a number not registered for A2P 10DLC, is the usual cause. ` : ''}${lostAlerts ? `<b>${lostAlerts} owner text${lostAlerts > 1 ? 's' : ''} failed or never arrived</b>: check the roster's phone numbers.` : ''}</p></section>`)
 			: '';
 	const f0 = opts.filter;
 	const filter = f0
-		? `<form method="get" class="filter"><label>Business <select name="business"><option value="">All businesses</option>${f0.businesses.map((b) => `<option value="${esc(b.businessId)}"${b.businessId === f0.businessId ? ' selected' : ''}>${esc(b.name)}</option>`).join('')}</select></label> <label>Period <select name="days">${REPORT_PERIODS.map((d) => `<option value="${d}"${d === f0.days ? ' selected' : ''}>${d === 1 ? 'Last 24 hours' : `Last ${d} days`}</option>`).join('')}</select></label> <button type="submit">Show</button></form>`
+		? `<form method="get" class="filter"><label>Business <select name="business"><option value="">All ` +
+			`businesses</option>${f0.businesses.map((b) => `<option value="${esc(b.businessId)}"${b.businessId === f0.businessId ? ' selected' : ''}>${esc(b.name)}</option>`).join('')}</select></label> <label>Period <select name="days">${REPORT_PERIODS.map((d) => `<option value="${d}"${d === f0.days ? ' selected' : ''}>${d === 1 ? 'Last 24 hours' : `Last ${d} days`}</option>`).join('')}</select></label> <button type="submit">Show</button></form>`
 		: '';
 	const f = m.funnel;
 	const steps: [string, number][] = [
@@ -101,7 +117,8 @@ export function renderReport(opts: {
 	const checks = s.checks
 		.map(
 			(c) =>
-				`<li class="${c.status}"><b>${esc(c.name)}</b> <span class="badge">${esc(c.status)}</span><br><small>${esc(c.why)}</small></li>`,
+				`<li class="${c.status}"><b>${esc(c.name)}</b> <span ` +
+				`class="badge">${esc(c.status)}</span><br><small>${esc(c.why)}</small></li>`,
 		)
 		.join('');
 	const owners = Object.entries(m.perOwner)

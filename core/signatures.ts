@@ -196,7 +196,9 @@ function openphone(p: WebhookProof, signingKey: string, nowMs: number): VerifyRe
 	if (!fresh(Number(ts) / 1000, nowMs))
 		return {
 			valid: false,
-			reason: `the OpenPhone signature timestamp ${ts} is more than ${SIGNATURE_TOLERANCE_SEC} s from now: a replay or a wrong clock`,
+			reason:
+				`the OpenPhone signature timestamp ${ts} is more than ${SIGNATURE_TOLERANCE_SEC} s from now: a ` +
+				`replay or a wrong clock`,
 		};
 	const raw = rawOf(p);
 	if (raw === undefined)

@@ -32,7 +32,9 @@ interface EventSchema {
 
 export interface TriggerConfig {
 	provider: Provider;
-	/** forward: we are the number's Voice URL and ring the business; status: another system answers and posts call status. */
+	/**
+	 * forward: we are the number's Voice URL and ring the business; status: another system answers and posts call status.
+	 */
 	mode: 'forward' | 'status';
 	/** Offer voicemail after a missed forward (forward mode), and accept its recording and transcription. */
 	voicemail: boolean;
@@ -101,7 +103,8 @@ function tooLarge(what: string): RecoveryInputError {
 	return new BodyTooLarge(
 		'(body)',
 		what,
-		`Provider webhooks are a few kilobytes with a few dozen fields; this request is refused unread (limits: ${WEBHOOK_LIMITS.bytes} bytes, ${WEBHOOK_LIMITS.fields} fields, ${WEBHOOK_LIMITS.depth} levels).`,
+		`Provider webhooks are a few kilobytes with a few dozen fields; this request is refused unread (limits: ` +
+			`${WEBHOOK_LIMITS.bytes} bytes, ${WEBHOOK_LIMITS.fields} fields, ${WEBHOOK_LIMITS.depth} levels).`,
 		'Webhook',
 	);
 }
@@ -306,7 +309,8 @@ export async function answerWebhook(
 				if (asMissed.kind !== 'missed-call')
 					return ok(
 						undefined,
-						`no forwardTo number for ${n.businessId}, and the caller cannot be texted: ${'reason' in asMissed ? asMissed.reason : asMissed.kind}`,
+						`no forwardTo number for ${n.businessId}, and the caller cannot be texted: ` +
+							`${'reason' in asMissed ? asMissed.reason : asMissed.kind}`,
 					);
 				return missedCall(asMissed.event);
 			}

@@ -73,7 +73,9 @@ export class MissedCallRecoveryTwilioApi implements ICredentialType {
 			placeholder: 'https://n8n.example.com/webhook/missed-call',
 			hint: "The Missed Call Trigger's production URL: a text that never arrives then flags its case",
 			description:
-				'Twilio reports whether each text the pack sends arrived. One that ends undelivered or failed (carrier filtering, a number not registered for A2P 10DLC) flags its case "message-undelivered", or "owner-alert-failed" for a text to an owner. Empty: no delivery reports.',
+				'Twilio reports whether each text the pack sends arrived. One that ends undelivered or failed (carrier ' +
+				('filtering, a number not registered for A2P 10DLC) flags its case "message-undelivered", or ' +
+					'"owner-alert-failed" for a text to an owner. Empty: no delivery reports.'),
 		},
 		{
 			displayName: 'API Base URL',
@@ -82,7 +84,8 @@ export class MissedCallRecoveryTwilioApi implements ICredentialType {
 			default: '',
 			placeholder: 'http://127.0.0.1:3999',
 			description:
-				'Leave empty for Twilio. Set it only to point at a Twilio-compatible test server. Every request carries the Auth Token, so it must be https, or plain http to this machine only (localhost, 127.x.x.x, [::1]).',
+				'Leave empty for Twilio. Set it only to point at a Twilio-compatible test server. Every request carries the ' +
+				'Auth Token, so it must be https, or plain http to this machine only (localhost, 127.x.x.x, [::1]).',
 		},
 	];
 
@@ -100,7 +103,8 @@ export class MissedCallRecoveryTwilioApi implements ICredentialType {
 		request: {
 			// Plain http to another machine is upgraded to https: the test sends the Auth Token, never in cleartext.
 			baseURL:
-				'={{ ($credentials.apiBaseUrl || "https://api.twilio.com").trim().replace(/^http:\\/\\/(?!(localhost|127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}|\\[::1\\])(:\\d+)?(\\/|$))/i, "https://") }}',
+				'={{ ($credentials.apiBaseUrl || ' +
+				'"https://api.twilio.com").trim().replace(/^http:\\/\\/(?!(localhost|127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}|\\[::1\\])(:\\d+)?(\\/|$))/i, "https://") }}',
 			url: '=/2010-04-01/Accounts/{{ $credentials.accountSid }}.json',
 			method: 'GET',
 		},

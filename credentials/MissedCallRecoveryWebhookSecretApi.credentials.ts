@@ -21,7 +21,9 @@ export class MissedCallRecoveryWebhookSecretApi implements ICredentialType {
 			default: '',
 			required: true,
 			description:
-				'Telnyx: the public key (Mission Control > Keys & Credentials). Vonage: the signature secret. OpenPhone: the webhook signing key. Dialpad: the webhook secret. Aircall: the webhook token. RingCentral: the verification token. Plivo or other: a long random token you also put in the webhook URL as ?token=.',
+				'Telnyx: the public key (Mission Control > Keys & Credentials). Vonage: the signature secret. OpenPhone: ' +
+				('the webhook signing key. Dialpad: the webhook secret. Aircall: the webhook token. RingCentral: the ' +
+					'verification token. Plivo or other: a long random token you also put in the webhook URL as ?token=.'),
 		},
 	];
 }

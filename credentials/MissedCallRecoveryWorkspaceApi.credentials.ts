@@ -72,7 +72,8 @@ export class MissedCallRecoveryWorkspaceApi implements ICredentialType {
 			type: 'boolean',
 			default: false,
 			description:
-				"Whether to connect over TLS. The server's certificate is verified against the trusted authorities (add a private CA with NODE_EXTRA_CA_CERTS).",
+				"Whether to connect over TLS. The server's certificate is verified against the trusted authorities (add a " +
+				'private CA with NODE_EXTRA_CA_CERTS).',
 			displayOptions: { show: { storeType: ['postgres'] } },
 		},
 		{
@@ -81,7 +82,9 @@ export class MissedCallRecoveryWorkspaceApi implements ICredentialType {
 			type: 'boolean',
 			default: false,
 			description:
-				"Whether to connect even when the server's certificate does not verify (self-signed, issued for another host, expired). Anyone on the network path could then pose as the database and read its password and the cases: prefer trusting the server's CA with NODE_EXTRA_CA_CERTS.",
+				"Whether to connect even when the server's certificate does not verify (self-signed, issued for another " +
+				('host, expired). Anyone on the network path could then pose as the database and read its password and the ' +
+					"cases: prefer trusting the server's CA with NODE_EXTRA_CA_CERTS."),
 			displayOptions: { show: { storeType: ['postgres'], ssl: [true] } },
 		},
 		{
@@ -99,7 +102,9 @@ export class MissedCallRecoveryWorkspaceApi implements ICredentialType {
 			default: JSON.stringify(SAMPLE_PROFILE, null, 2),
 			required: true,
 			description:
-				'One business profile, or a list of them: businessId, name, timeZone, numbers (the Twilio numbers that ring this business), forwardTo, hours, holidays, trade, roster, routing, acknowledgment and messages. See the README for every field.',
+				'One business profile, or a list of them: businessId, name, timeZone, numbers (the Twilio numbers that ring ' +
+				('this business), forwardTo, hours, holidays, trade, roster, routing, acknowledgment and messages. See the ' +
+					'README for every field.'),
 		},
 	];
 }

@@ -89,10 +89,12 @@ if (args.has('--json')) {
 } else {
 	console.log(`classification eval: ${lines.length} lines (${file})`);
 	console.log(
-		`urgency accuracy: all ${pct(all.urgency, all.n)}, dev ${pct(dev.urgency, dev.n)}, held-out ${pct(held.urgency, held.n)}`,
+		`urgency accuracy: all ${pct(all.urgency, all.n)}, dev ${pct(dev.urgency, dev.n)}, held-out ` +
+			`${pct(held.urgency, held.n)}`,
 	);
 	console.log(
-		`service accuracy: all ${pct(all.service, all.n)}, dev ${pct(dev.service, dev.n)}, held-out ${pct(held.service, held.n)}`,
+		`service accuracy: all ${pct(all.service, all.n)}, dev ${pct(dev.service, dev.n)}, held-out ` +
+			`${pct(held.service, held.n)}`,
 	);
 	table('trade', (o) => o.line.trade);
 	table('language', (o) => o.line.language);

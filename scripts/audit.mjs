@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm audit --omit=dev`, and where the registry's advisories endpoint cannot be reached, a check of every production
-// dependency against the registry: deprecated releases fail the run; releases behind the newest of their major line are listed.
+// dependency against the registry: deprecated releases fail the run; releases behind the newest of their major line are
+// listed.
 import { execFileSync, spawnSync } from 'node:child_process';
 
 const audit = spawnSync('npm', ['audit', '--omit=dev', '--json'], { encoding: 'utf8' });
@@ -23,7 +24,9 @@ if (report.metadata?.vulnerabilities) {
 	process.exit(v.critical || v.high ? 1 : 0);
 }
 console.log(
-	`npm audit could not reach the advisories endpoint (${(audit.stderr || '').split('\n').find((l) => /audit|405|404/.test(l)) ?? 'no answer'}); checking each production dependency against the registry instead.`,
+	`npm audit could not reach the advisories endpoint ` +
+		(`(${(audit.stderr || '').split('\n').find((l) => /audit|405|404/.test(l)) ?? 'no answer'}); checking each ` +
+			`production dependency against the registry instead.`),
 );
 
 const tree = JSON.parse(
@@ -85,6 +88,7 @@ for (const r of results) {
 	}
 }
 console.log(
-	`${list.length} production packages: ${deprecated} deprecated, ${behind} behind the newest release of their major line, ${list.length - deprecated - behind} current.`,
+	`${list.length} production packages: ${deprecated} deprecated, ${behind} behind the newest release of their ` +
+		`major line, ${list.length - deprecated - behind} current.`,
 );
 process.exit(deprecated ? 1 : 0);

@@ -63,7 +63,8 @@ async function main() {
 	const played = (await r.json()) as { callSid: string; exchanges: { url: string; status: number; body: string }[] };
 	const answered = process.argv.includes('--answered');
 	console.log(
-		`Call ${played.callSid} from ${from} to ${to}: ${answered ? 'the business picked up.' : 'the forwarded phone did not answer.'}`,
+		`Call ${played.callSid} from ${from} to ${to}: ` +
+			`${answered ? 'the business picked up.' : 'the forwarded phone did not answer.'}`,
 	);
 	for (const x of played.exchanges)
 		console.log(

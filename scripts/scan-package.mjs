@@ -20,8 +20,9 @@ const ALLOWED = [
 	'@n8n/community-nodes/no-restricted-globals',
 ];
 
-// The scanner's TypeScript peer is pinned to 5.9: TypeScript 7 (native) has no JavaScript API, which typescript-eslint needs.
-// Its ESLint plugin's n8n-workflow peer (newer plugin releases load it at start) is installed beside it, on n8n 2.x's line.
+// The scanner's TypeScript peer is pinned to 5.9: TypeScript 7 (native) has no JavaScript API, which typescript-eslint
+// needs. Its ESLint plugin's n8n-workflow peer (newer plugin releases load it at start) is installed beside it, on n8n
+// 2.x's line.
 if (!existsSync(join(cache, 'node_modules', '@n8n', 'scan-community-package'))) {
 	mkdirSync(cache, { recursive: true });
 	writeFileSync(join(cache, 'package.json'), JSON.stringify({ name: 'scanner', private: true }));
@@ -63,7 +64,8 @@ try {
 		const n = errors.filter((l) => l.includes(rule)).length;
 		if (n)
 			console.log(
-				`allowed: ${n} x ${rule} (an n8n Cloud rule: the pack needs its runtime dependencies on self-hosted n8n and Node-RED; see README)`,
+				`allowed: ${n} x ${rule} (an n8n Cloud rule: the pack needs its runtime dependencies on self-hosted n8n and ` +
+					`Node-RED; see README)`,
 			);
 	}
 	if (unexpected.length) {

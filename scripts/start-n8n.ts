@@ -18,7 +18,8 @@ async function main() {
 	const nodesDir = join(userDir, '.n8n', 'nodes');
 	mkdirSync(nodesDir, { recursive: true });
 	console.log(
-		'Preparing n8n on Node 24 (installed once into ~/.cache/missed-call-recovery-runtimes; the first time takes a few minutes)...',
+		'Preparing n8n on Node 24 (installed once into ~/.cache/missed-call-recovery-runtimes; the first time takes a ' +
+			'few minutes)...',
 	);
 	runtimes.install(['n8n']);
 	const env24 = runtimes.envFor24();

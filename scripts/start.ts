@@ -27,7 +27,9 @@ async function main() {
 	});
 	writeFileSync(
 		join(userDir, 'settings.js'),
-		`module.exports = { uiPort: ${RED_PORT}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'local-demo-only', httpNodeRoot: '/', editorTheme: { tours: false }, telemetry: { enabled: false }, diagnostics: { enabled: false }, logging: { console: { level: 'warn' } } };\n`,
+		`module.exports = { uiPort: ${RED_PORT}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: ` +
+			(`'local-demo-only', httpNodeRoot: '/', editorTheme: { tours: false }, telemetry: { enabled: false }, ` +
+				`diagnostics: { enabled: false }, logging: { console: { level: 'warn' } } };\n`),
 	);
 
 	const sim = await startSim();

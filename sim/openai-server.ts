@@ -248,7 +248,9 @@ export class OpenAISim {
 				res,
 				401,
 				{
-					message: `Incorrect API key provided: ${shown}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+					message:
+						`Incorrect API key provided: ${shown}. You can find your API key at ` +
+						`https://platform.openai.com/account/api-keys.`,
 				},
 				rec,
 			);

@@ -111,7 +111,8 @@ describe('the templates', () => {
 			'switch',
 		];
 
-		test('every type is known, every wire and config reference points at a node of the flow, and it has its own tab', () => {
+		test(`every type is known, every wire and config reference points at a node of the flow, and it has \
+its own tab`, () => {
 			const ids = new Set(flow.map((n) => n.id as string));
 			expect(ids.size).toBe(flow.length);
 			expect(flow.filter((n) => n.type === 'tab')).toHaveLength(1);

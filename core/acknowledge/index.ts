@@ -273,7 +273,8 @@ type AckSubject = Pick<Case, 'caller' | 'calledNumber'> & { timing?: Timing; cas
 /**
  * Renders the acknowledgment and guarantees it identifies the business and carries opt-out words. The words match the
  * moment the caller reads them: sent at once, they follow the call's timing; held by quiet hours and sent later, they
- * say the call was earlier ("missedEarlier") when the business is open by then, or when it opens when it is still closed.
+ * say the call was earlier ("missedEarlier") when the business is open by then, or when it opens when it is still
+ * closed.
  */
 export function renderAcknowledgment(profile: Profile, c: AckSubject, now: string): { body: string; variant: string } {
 	const callAt = c.calls?.[c.calls.length - 1]?.startedAt;
@@ -312,14 +313,18 @@ export function planAcknowledgment(profile: Profile, c: Case, ctx: AckContext): 
 		return {
 			action: 'skip',
 			reason: 'premium-rate',
-			detail: `${c.caller} is a premium-rate (pay-per-call 900) number, not a phone that can take a text; texts to such numbers are how SMS pumping bills the sender`,
+			detail:
+				`${c.caller} is a premium-rate (pay-per-call 900) number, not a phone that can take a text; texts to ` +
+				`such numbers are how SMS pumping bills the sender`,
 		};
 	}
 	if (!info.country || !cfg.allowedCountries.includes(info.country)) {
 		return {
 			action: 'skip',
 			reason: 'country-not-allowed',
-			detail: `${info.country ?? 'unknown country'} is not in acknowledgment.allowedCountries (${cfg.allowedCountries.join(', ')}); this blocks SMS pumping to premium numbers`,
+			detail:
+				`${info.country ?? 'unknown country'} is not in acknowledgment.allowedCountries ` +
+				`(${cfg.allowedCountries.join(', ')}); this blocks SMS pumping to premium numbers`,
 		};
 	}
 	const last = c.calls[c.calls.length - 1];
@@ -356,21 +361,27 @@ export function planAcknowledgment(profile: Profile, c: Case, ctx: AckContext): 
 		return {
 			action: 'skip',
 			reason: 'cap-reached',
-			detail: `${profile.name} sent ${ctx.businessSentLastHour} messages in the last hour (cap ${cfg.hourlyCap}); a burst like this is often SMS pumping`,
+			detail:
+				`${profile.name} sent ${ctx.businessSentLastHour} messages in the last hour (cap ${cfg.hourlyCap}); ` +
+				`a burst like this is often SMS pumping`,
 		};
 	}
 	if ((ctx.businessSentLastDay ?? 0) >= cfg.dailyCap) {
 		return {
 			action: 'skip',
 			reason: 'cap-reached',
-			detail: `${profile.name} sent ${ctx.businessSentLastDay} messages in the last 24 hours (cap ${cfg.dailyCap}); raise acknowledgment.dailyCap if this volume is real`,
+			detail:
+				`${profile.name} sent ${ctx.businessSentLastDay} messages in the last 24 hours (cap ` +
+				`${cfg.dailyCap}); raise acknowledgment.dailyCap if this volume is real`,
 		};
 	}
 	if (ctx.sentToCallerLast24h.length >= cfg.perCallerDailyCap) {
 		return {
 			action: 'skip',
 			reason: 'caller-cap-reached',
-			detail: `${c.caller} already got ${ctx.sentToCallerLast24h.length} texts from ${profile.name} in 24 hours (cap ${cfg.perCallerDailyCap})`,
+			detail:
+				`${c.caller} already got ${ctx.sentToCallerLast24h.length} texts from ${profile.name} in 24 hours ` +
+				`(cap ${cfg.perCallerDailyCap})`,
 		};
 	}
 	const { body, variant } = renderAcknowledgment(profile, c, ctx.now);

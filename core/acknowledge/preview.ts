@@ -81,7 +81,9 @@ export function callerTextCosts(profile: Profile, now: Date = new Date()): TextC
 		});
 }
 
-/** One line for editors: "caller texts: businessHours 1 segment, afterHours 2 segments (168 characters: shorten it)". */
+/**
+ * One line for editors: "caller texts: businessHours 1 segment, afterHours 2 segments (168 characters: shorten it)".
+ */
 export function describeTextCosts(costs: TextCost[]): string {
 	const parts = costs.map((c) =>
 		c.segments > 1

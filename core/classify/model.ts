@@ -366,7 +366,8 @@ export function mergeModel(rules: Classification, model: ModelAnswer | Error): M
 		reasons.push(`model raised urgency from ${rules.urgency} to ${model.urgency}${said}`);
 	} else if (rank(model.urgency) < rank(rules.urgency)) {
 		reasons.push(
-			`model suggested ${model.urgency}${said}; the rules' ${rules.urgency} stands (a model may raise urgency, never lower it)`,
+			`model suggested ${model.urgency}${said}; the rules' ${rules.urgency} stands (a model may raise urgency, ` +
+				`never lower it)`,
 		);
 	} else {
 		reasons.push(`model agrees: ${model.urgency}${said}`);

@@ -32,7 +32,8 @@ import type { Language } from './text';
  *   https://www.rivercityroofingsolutions.com/blog/emergency-roof-repair-guide (tree through the roof, sagging or
  *   collapsed sections, water pouring in are emergencies; leaks that stop with the rain and missing shingles without
  *   water inside are urgent).
- * - Dental: "Dental Emergency Triage", https://jenchiangdds.com/sunnyvale-functional-dental-services/dental-emergency-triage/;
+ * - Dental: "Dental Emergency Triage",
+ * https://jenchiangdds.com/sunnyvale-functional-dental-services/dental-emergency-triage/;
  *   "There Are A Few Types Of Dental Emergencies", https://montrose.getclear.ca/resources/emergency (knocked-out
  *   tooth, uncontrolled swelling or bleeding, severe pain).
  * - Legal: "When Should You Call an Attorney After an Arrest?",

@@ -6,7 +6,9 @@ export const LANGUAGES = ['en', 'es', 'fr'] as const;
 export type Language = (typeof LANGUAGES)[number];
 export const LANGUAGE_NAMES: Record<Language, string> = { en: 'English', es: 'Spanish', fr: 'French' };
 
-/** One word of a message: its surface form (for reasons), its stem (for matching), and the negation cue governing it. */
+/**
+ * One word of a message: its surface form (for reasons), its stem (for matching), and the negation cue governing it.
+ */
 export interface Token {
 	word: string;
 	stem: string;
@@ -38,9 +40,10 @@ const MARKERS: Record<Language, Set<string>> = {
 		"the is and my to it of we our you please call have has with this that there was my i'm it's what when".split(' '),
 	),
 	es: new Set(
-		'el los las que y por con para una hay está esta mi mis se muy casa del tengo tiene agua pero cuando llámenme favor'.split(
-			' ',
-		),
+		(
+			'el los las que y por con para una hay está esta mi mis se muy casa del tengo tiene agua pero cuando ' +
+			'llámenme favor'
+		).split(' '),
 	),
 	fr: new Set(
 		'le les des du et est il je pas dans pour avec ça on nous vous une au chez qui mon ma ai fait plus mais svp'.split(
@@ -66,9 +69,10 @@ export function detectLanguage(text: string): Language {
 // Negation cues per language, compared on the lower-cased word with apostrophes removed ("isn't" -> "isnt").
 const CUES: Record<Language, Set<string>> = {
 	en: new Set(
-		'no not nothing never without none nor neither isnt arent wasnt werent dont doesnt didnt wont cant cannot hasnt havent hadnt aint nobody'.split(
-			' ',
-		),
+		(
+			'no not nothing never without none nor neither isnt arent wasnt werent dont doesnt didnt wont cant cannot ' +
+			'hasnt havent hadnt aint nobody'
+		).split(' '),
 	),
 	es: new Set('no ni nada nunca sin tampoco ningun ninguna ninguno jamas nadie'.split(' ')),
 	fr: new Set('ne n pas aucun aucune sans jamais rien ni personne'.split(' ')),

@@ -24,7 +24,9 @@ export interface NormalizeOptions {
 	defaultCountry?: string;
 	/** Clock, for providers whose payload carries no time. */
 	now?: () => Date;
-	/** A business's own opt-out and opt-in words (its profile's `optOut`), matched in inbound texts like STOP and START. */
+	/**
+	 * A business's own opt-out and opt-in words (its profile's `optOut`), matched in inbound texts like STOP and START.
+	 */
 	optOutWords?: (businessId: string) => OptOutWords | undefined;
 }
 

@@ -173,7 +173,8 @@ export function normalizeTwilio(
 		throw new RecoveryInputError(
 			'CallStatus',
 			undefined,
-			'A Twilio voice webhook carries CallStatus (status callback) or DialCallStatus (Dial action): point a voice event at the trigger.',
+			'A Twilio voice webhook carries CallStatus (status callback) or DialCallStatus (Dial action): point a voice ' +
+				'event at the trigger.',
 			'Twilio voice webhook',
 		);
 	}

@@ -70,30 +70,41 @@ export const DEFAULT_MESSAGES = {
 	// The caller's texts fit one SMS segment (160 GSM-7 characters) for a business name of up to about 20 characters:
 	// Twilio bills per segment. A booking link or a long name adds its own length (the simulator shows the count).
 	businessHours:
-		"{{business.name}}: sorry we missed your call. We'll call you back soon. Reply with what you need{{#bookingUrl}} or book at {{bookingUrl}}{{/bookingUrl}}. Reply STOP to opt out.",
+		"{{business.name}}: sorry we missed your call. We'll call you back soon. Reply with what you " +
+		'need{{#bookingUrl}} or book at {{bookingUrl}}{{/bookingUrl}}. Reply STOP to opt out.',
 	afterHours:
-		'{{business.name}}: sorry we missed your call. We open {{nextOpen}} and will call you back then.{{#emergencyLine}} Emergency? Call {{emergencyLine}}.{{/emergencyLine}} Reply STOP to opt out.',
+		'{{business.name}}: sorry we missed your call. We open {{nextOpen}} and will call you back ' +
+		'then.{{#emergencyLine}} Emergency? Call {{emergencyLine}}.{{/emergencyLine}} Reply STOP to opt out.',
 	weekend: '',
 	holiday:
-		'{{business.name}}: sorry we missed your call. Closed for {{holidayName}}; we open {{nextOpen}}.{{#emergencyLine}} Emergency? Call {{emergencyLine}}.{{/emergencyLine}} Reply STOP to opt out.',
+		'{{business.name}}: sorry we missed your call. Closed for {{holidayName}}; we open ' +
+		'{{nextOpen}}.{{#emergencyLine}} Emergency? Call {{emergencyLine}}.{{/emergencyLine}} Reply STOP to opt out.',
 	/** A text held back by quiet hours that goes out once the business is open: the call was earlier, not now. */
 	missedEarlier:
-		"{{business.name}}: sorry we missed your call {{callWhen}}. We're open now and will call you back soon. Reply STOP to opt out.",
-	help: '{{business.name}}: reply with what you need and we will call you back{{#business.phone}}, or call {{business.phone}}{{/business.phone}}. Reply STOP to opt out.',
+		"{{business.name}}: sorry we missed your call {{callWhen}}. We're open now and will call you back soon. Reply " +
+		'STOP to opt out.',
+	help:
+		'{{business.name}}: reply with what you need and we will call you back{{#business.phone}}, or call ' +
+		'{{business.phone}}{{/business.phone}}. Reply STOP to opt out.',
 	optOutConfirm:
 		'You have been unsubscribed from {{business.name}} and will receive no more messages. Reply START to resubscribe.',
 	optInConfirm: 'You are subscribed to {{business.name}} again. Reply STOP to opt out.',
 	ownerAlert:
-		'[{{urgencyLabel}}] Missed call from {{caller}} ({{serviceType}}, {{timingLabel}}). Call back by {{dueLocal}}.{{#transcript}} Voicemail: "{{transcript}}"{{/transcript}} Case {{caseShort}}',
+		'[{{urgencyLabel}}] Missed call from {{caller}} ({{serviceType}}, {{timingLabel}}). Call back by ' +
+		'{{dueLocal}}.{{#transcript}} Voicemail: "{{transcript}}"{{/transcript}} Case {{caseShort}}',
 	/** The owner already has the case; the caller's words made it an emergency. */
 	emergencyUpdate:
-		'[EMERGENCY] Update on case {{caseShort}}: the missed call from {{caller}} is now an emergency ({{serviceType}}). Call now.{{#transcript}} Voicemail: "{{transcript}}"{{/transcript}}',
+		'[EMERGENCY] Update on case {{caseShort}}: the missed call from {{caller}} is now an emergency ' +
+		'({{serviceType}}). Call now.{{#transcript}} Voicemail: "{{transcript}}"{{/transcript}}',
 	escalationAlert:
-		"[Escalated to you, level {{level}}] Missed call {{caller}} ({{urgencyLabel}}, {{serviceType}}) was {{previousOwner}}'s, due {{missedDue}}, still open. Call back by {{dueLocal}}. Case {{caseShort}}",
+		'[Escalated to you, level {{level}}] Missed call {{caller}} ({{urgencyLabel}}, {{serviceType}}) was ' +
+		"{{previousOwner}}'s, due {{missedDue}}, still open. Call back by {{dueLocal}}. Case {{caseShort}}",
 	reminder:
-		'[Reminder {{reminder}} of {{reminders}}] Missed call from {{caller}} ({{urgencyLabel}}, {{serviceType}}) is still open, past its {{dueLocal}} deadline. Please call back. Case {{caseShort}}',
+		'[Reminder {{reminder}} of {{reminders}}] Missed call from {{caller}} ({{urgencyLabel}}, {{serviceType}}) is ' +
+		'still open, past its {{dueLocal}} deadline. Please call back. Case {{caseShort}}',
 	voicemailPrompt:
-		'Sorry, we could not take your call at {{business.name}}. Please leave a message after the tone and we will call you back.',
+		'Sorry, we could not take your call at {{business.name}}. Please leave a message after the tone and we will ' +
+		'call you back.',
 };
 
 export const ProfileSchema = z.object({
@@ -116,7 +127,10 @@ export const ProfileSchema = z.object({
 	/** The provider numbers that belong to this business (the called number picks the business). */
 	numbers: z.array(e164).default([]),
 	emergencyLine: e164.optional(),
-	/** The booking page offered in texts; "{caseId}" in it is replaced by the case id (Cal.com: ?metadata[caseId]={caseId}). */
+	/**
+	 * The booking page offered in texts; "{caseId}" in it is replaced by the case id (Cal.com:
+	 * ?metadata[caseId]={caseId}).
+	 */
 	bookingUrl: z.string().url().optional(),
 	trade: z.enum(TRADES).default('general'),
 	hours: z

@@ -25,11 +25,13 @@ export const RELEASED = 'released';
 export async function countSend(db: SqlDriver, businessId: string, at: string, delta: 1 | -1): Promise<void> {
 	if (delta > 0) {
 		await db.run(
-			'INSERT INTO mcr_send_counts (business_id, minute, n) VALUES (?, ?, 1) ON CONFLICT (business_id, minute) DO UPDATE SET n = mcr_send_counts.n + 1',
+			'INSERT INTO mcr_send_counts (business_id, minute, n) VALUES (?, ?, 1) ON CONFLICT (business_id, minute) DO ' +
+				'UPDATE SET n = mcr_send_counts.n + 1',
 			[businessId, at.slice(0, 16)],
 		);
 		await db.run(
-			'INSERT INTO mcr_send_hours (business_id, hour, n) VALUES (?, ?, 1) ON CONFLICT (business_id, hour) DO UPDATE SET n = mcr_send_hours.n + 1',
+			'INSERT INTO mcr_send_hours (business_id, hour, n) VALUES (?, ?, 1) ON CONFLICT (business_id, hour) DO ' +
+				'UPDATE SET n = mcr_send_hours.n + 1',
 			[businessId, at.slice(0, 13)],
 		);
 		return;
@@ -47,7 +49,8 @@ export async function countSend(db: SqlDriver, businessId: string, at: string, d
 /** Gives back the slots a case still holds (a send cut off by a crash that the provider says never left). */
 async function releaseStale(db: SqlDriver, r: AckReservation): Promise<void> {
 	const stale = await db.all<{ at: string }>(
-		`UPDATE mcr_messages SET status = '${RELEASED}' WHERE business_id = ? AND to_number = ? AND kind = 'ack' AND case_id = ? AND status = '${RESERVED}' RETURNING at`,
+		`UPDATE mcr_messages SET status = '${RELEASED}' WHERE business_id = ? AND to_number = ? AND kind = 'ack' AND ` +
+			`case_id = ? AND status = '${RESERVED}' RETURNING at`,
 		[r.businessId, r.to, r.caseId],
 	);
 	for (const s of stale) await countSend(db, r.businessId, String(s.at), -1);
@@ -79,12 +82,14 @@ export async function reserveAck(db: SqlDriver, r: AckReservation, notSent: read
 	if (hour >= r.hourlyCap)
 		throw new CapReachedError(
 			'cap-reached',
-			`${hour} acknowledgments sent or on their way in the last hour (cap ${r.hourlyCap}); a burst like this is often SMS pumping`,
+			`${hour} acknowledgments sent or on their way in the last hour (cap ${r.hourlyCap}); a burst like this is ` +
+				`often SMS pumping`,
 		);
 	if (day >= r.dailyCap)
 		throw new CapReachedError(
 			'cap-reached',
-			`${day} acknowledgments sent or on their way in the last 24 hours (cap ${r.dailyCap}); raise acknowledgment.dailyCap if this volume is real`,
+			`${day} acknowledgments sent or on their way in the last 24 hours (cap ${r.dailyCap}); raise ` +
+				`acknowledgment.dailyCap if this volume is real`,
 		);
 	if (caller >= r.perCallerDailyCap)
 		throw new CapReachedError(
@@ -92,7 +97,8 @@ export async function reserveAck(db: SqlDriver, r: AckReservation, notSent: read
 			`${r.to} already has ${caller} texts sent or on their way in 24 hours (cap ${r.perCallerDailyCap})`,
 		);
 	await db.run(
-		'INSERT INTO mcr_messages (business_id, to_number, kind, sid, status, error_code, case_id, at) VALUES (?, ?, ?, NULL, ?, NULL, ?, ?)',
+		'INSERT INTO mcr_messages (business_id, to_number, kind, sid, status, error_code, case_id, at) VALUES (?, ?, ' +
+			'?, NULL, ?, NULL, ?, ?)',
 		[r.businessId, r.to, 'ack', RESERVED, r.caseId, r.at],
 	);
 	await countSend(db, r.businessId, r.at, 1);
@@ -108,7 +114,8 @@ export async function settleReservation(
 	notSent: readonly string[],
 ): Promise<boolean> {
 	const rows = await db.all<{ at: string }>(
-		`UPDATE mcr_messages SET sid = ?, status = ?, error_code = ? WHERE business_id = ? AND to_number = ? AND kind = 'ack' AND case_id = ? AND status = '${RESERVED}' RETURNING at`,
+		`UPDATE mcr_messages SET sid = ?, status = ?, error_code = ? WHERE business_id = ? AND to_number = ? AND kind ` +
+			`= 'ack' AND case_id = ? AND status = '${RESERVED}' RETURNING at`,
 		[m.sid, m.status, m.errorCode, m.businessId, m.to, m.caseId],
 	);
 	if (!rows.length) return false;

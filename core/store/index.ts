@@ -64,7 +64,8 @@ export async function openStore(input: StoreConfig): Promise<RecoveryStore> {
 			? 'the connection string'
 			: `${config.host ?? 'localhost'}:${config.port ?? 5432}/${config.database ?? ''}`;
 		const err = new Error(
-			`Could not open the PostgreSQL store at ${where}: ${(e as Error).message}. Check the server is running and the credentials are right.`,
+			`Could not open the PostgreSQL store at ${where}: ${(e as Error).message}. Check the server is running and ` +
+				`the credentials are right.`,
 		);
 		throw err;
 	}

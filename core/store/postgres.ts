@@ -57,7 +57,10 @@ const TRANSIENT_CODES = new Set([
 	'53300',
 ]);
 
-/** Errors that mean the database was out of reach (restarting, failing over, a dropped link), not that the statement was wrong. */
+/**
+ * Errors that mean the database was out of reach (restarting, failing over, a dropped link), not that the statement was
+ * wrong.
+ */
 export function isTransient(e: unknown): boolean {
 	const code = String((e as { code?: unknown })?.code ?? '');
 	if (TRANSIENT_CODES.has(code)) return true;

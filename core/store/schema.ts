@@ -116,7 +116,8 @@ export const MIGRATIONS: Migration[] = [
 				n INTEGER NOT NULL,
 				PRIMARY KEY (business_id, hour)
 			)`,
-			`INSERT INTO mcr_send_hours (business_id, hour, n) SELECT business_id, substr(minute, 1, 13), SUM(n) FROM mcr_send_counts GROUP BY business_id, substr(minute, 1, 13)`,
+			`INSERT INTO mcr_send_hours (business_id, hour, n) SELECT business_id, substr(minute, 1, 13), SUM(n) FROM ` +
+				`mcr_send_counts GROUP BY business_id, substr(minute, 1, 13)`,
 		],
 	},
 ];

@@ -32,8 +32,9 @@ type Row = Record<string, unknown>;
 const FAILED = [...NOT_DELIVERED, 'skipped', RELEASED];
 
 /**
- * How far along a text is, in Twilio's order (queued, sending, sent, then delivered, undelivered or failed; read last on
- * WhatsApp). Twilio's reports can arrive out of order: one never moves a text back (a late "sent" after "undelivered").
+ * How far along a text is, in Twilio's order (queued, sending, sent, then delivered, undelivered or failed; read last
+ * on WhatsApp). Twilio's reports can arrive out of order: one never moves a text back (a late "sent" after
+ * "undelivered").
  */
 const STAGE: Record<string, number> = {
 	accepted: 0,
@@ -134,7 +135,8 @@ async function insertMessage(db: SqlDriver, m: MessageRecord): Promise<void> {
 	)
 		return;
 	await db.run(
-		'INSERT INTO mcr_messages (business_id, to_number, kind, sid, status, error_code, case_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+		'INSERT INTO mcr_messages (business_id, to_number, kind, sid, status, error_code, case_id, at) VALUES (?, ?, ' +
+			'?, ?, ?, ?, ?, ?)',
 		[m.businessId, m.to, m.kind, m.sid ?? null, m.status, m.errorCode ?? null, m.caseId ?? null, at],
 	);
 	if (m.kind === 'ack' && !FAILED.includes(m.status)) await countSend(db, m.businessId, at, 1);
@@ -234,7 +236,8 @@ export class SqlStore implements RecoveryStore {
 						if (n !== 1) return 'retry';
 					}
 					const claimed = await tx.run(
-						'INSERT INTO mcr_case_calls (event_id, case_id, business_id, at, claim) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+						'INSERT INTO mcr_case_calls (event_id, case_id, business_id, at, claim) VALUES (?, ?, ?, ?, ?) ON ' +
+							'CONFLICT DO NOTHING',
 						[event.eventId, next.caseId, event.businessId, iso(next.stamps.detectedAt), claim],
 					);
 					if (claimed !== 1) throw new DuplicateRace();
@@ -317,7 +320,9 @@ export class SqlStore implements RecoveryStore {
 		if (f.ownerId) add('owner_id = ?', f.ownerId);
 		if (f.states?.length) add(`state IN (${f.states.map(() => '?').join(', ')})`, ...f.states);
 		const limit = Math.min(Math.max(f.limit ?? 10000, 1), 100000);
-		const sql = `SELECT doc, version FROM mcr_cases${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY detected_at DESC LIMIT ${limit}`;
+		const sql =
+			`SELECT doc, version FROM mcr_cases${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER ` +
+			`BY detected_at DESC LIMIT ${limit}`;
 		return (await this.db.all(sql, params)).map((r) => parseDoc(r)!);
 	}
 
@@ -326,7 +331,8 @@ export class SqlStore implements RecoveryStore {
 		const extra = opts.businessId ? ' AND business_id = ?' : '';
 		if (opts.businessId) params.push(opts.businessId);
 		const rows = await this.db.all(
-			`SELECT doc, version FROM mcr_cases WHERE is_open = 1 AND due_at <= ?${extra} ORDER BY due_at LIMIT ${Math.min(opts.limit ?? 100, 1000)}`,
+			`SELECT doc, version FROM mcr_cases WHERE is_open = 1 AND due_at <= ?${extra} ORDER BY due_at LIMIT ` +
+				`${Math.min(opts.limit ?? 100, 1000)}`,
 			params,
 		);
 		return rows.map((r) => parseDoc(r)!);
@@ -364,7 +370,8 @@ export class SqlStore implements RecoveryStore {
 
 	async openCountsByOwner(businessId: string): Promise<Record<string, number>> {
 		const rows = await this.db.all<{ owner_id: string; n: number }>(
-			'SELECT owner_id, COUNT(*) AS n FROM mcr_cases WHERE business_id = ? AND is_open = 1 AND owner_id IS NOT NULL GROUP BY owner_id',
+			'SELECT owner_id, COUNT(*) AS n FROM mcr_cases WHERE business_id = ? AND is_open = 1 AND owner_id IS NOT ' +
+				'NULL GROUP BY owner_id',
 			[businessId],
 		);
 		return Object.fromEntries(rows.map((r) => [r.owner_id, Number(r.n)]));
@@ -417,7 +424,8 @@ export class SqlStore implements RecoveryStore {
 
 	async updateMessageStatus(sid: string, status: string, errorCode?: number): Promise<MessageRecord | undefined> {
 		const rows = await this.db.all<Row>(
-			`UPDATE mcr_messages SET status = ?, error_code = ? WHERE sid = ? AND ${STAGE_SQL} <= ? RETURNING business_id, to_number, kind, sid, status, error_code, case_id, at`,
+			`UPDATE mcr_messages SET status = ?, error_code = ? WHERE sid = ? AND ${STAGE_SQL} <= ? RETURNING ` +
+				`business_id, to_number, kind, sid, status, error_code, case_id, at`,
 			[status, errorCode ?? null, sid, STAGE[status] ?? 0],
 		);
 		const r = rows[0];
@@ -442,7 +450,8 @@ export class SqlStore implements RecoveryStore {
 		const sent = `status NOT IN (${[...FAILED, RESERVED].map((f) => `'${f}'`).join(', ')})`;
 		const [last, recent, counts] = await Promise.all([
 			this.db.all<{ at: string }>(
-				`SELECT at FROM mcr_messages WHERE business_id = ? AND to_number = ? AND kind = 'ack' AND ${sent} ORDER BY at DESC LIMIT 1`,
+				`SELECT at FROM mcr_messages WHERE business_id = ? AND to_number = ? AND kind = 'ack' AND ${sent} ORDER BY ` +
+					`at DESC LIMIT 1`,
 				[businessId, to],
 			),
 			this.db.all<{ at: string }>(
@@ -474,7 +483,8 @@ export class SqlStore implements RecoveryStore {
 
 	async recordRefusal(provider: string, at: string): Promise<void> {
 		await this.db.run(
-			'INSERT INTO mcr_refusals (day, provider, n) VALUES (?, ?, 1) ON CONFLICT (day, provider) DO UPDATE SET n = mcr_refusals.n + 1',
+			'INSERT INTO mcr_refusals (day, provider, n) VALUES (?, ?, 1) ON CONFLICT (day, provider) DO UPDATE SET n = ' +
+				'mcr_refusals.n + 1',
 			[iso(at).slice(0, 10), provider],
 		);
 	}

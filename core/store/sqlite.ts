@@ -41,7 +41,8 @@ function loadEngine(): Engine {
 		return { open: (f) => new BetterSqlite(f), name: 'better-sqlite3' };
 	} catch (e) {
 		throw new Error(
-			`The SQLite store needs Node.js 22.5 or later (built-in node:sqlite) or the better-sqlite3 package; neither loaded (${(e as Error).message.split('\n')[0]}). ` +
+			`The SQLite store needs Node.js 22.5 or later (built-in node:sqlite) or the better-sqlite3 package; neither ` +
+				`loaded (${(e as Error).message.split('\n')[0]}). ` +
 				'Upgrade Node.js, run "npm install better-sqlite3" beside the pack, or use the PostgreSQL store.',
 		);
 	}
@@ -107,7 +108,9 @@ function identity(file: string): string | undefined {
 /** How often the checkpoint thread copies what the WAL holds into the database file. */
 const CHECKPOINT_EVERY_MS = 250;
 
-/** The checkpoint thread: its own connection to the same file, a PASSIVE checkpoint (never blocks a writer) on a timer. */
+/**
+ * The checkpoint thread: its own connection to the same file, a PASSIVE checkpoint (never blocks a writer) on a timer.
+ */
 const CHECKPOINTER = `
 const { parentPort, workerData } = require('node:worker_threads');
 let db;
@@ -207,7 +210,8 @@ export class SqliteDriver implements SqlDriver {
 		this.path = resolve(file);
 		this.fileId = this.onDisk() ? identity(this.path) : undefined;
 		// Checkpoints (copying the WAL into the database file, with an fsync) run on a thread of their own, so no
-		// request waits for one; the connection's own automatic checkpoint stays as a backstop should that thread fall behind.
+		// request waits for one; the connection's own automatic checkpoint stays as a backstop should that thread fall
+		// behind.
 		this.checkpointer = file === ':memory:' ? undefined : startCheckpointer(file, engine.name);
 		db.exec(`PRAGMA wal_autocheckpoint = ${this.checkpointer ? 20000 : 1000}`);
 	}
@@ -366,7 +370,9 @@ export class SqliteDriver implements SqlDriver {
 		return this.write((tx) => tx.run(sql, params), true);
 	}
 
-	/** Whether the connection is inside a transaction; undefined where the engine cannot say (node:sqlite before 22.16). */
+	/**
+	 * Whether the connection is inside a transaction; undefined where the engine cannot say (node:sqlite before 22.16).
+	 */
 	private inTransaction(): boolean | undefined {
 		return this.db.inTransaction ?? this.db.isTransaction;
 	}

@@ -99,7 +99,9 @@ export interface RecoveryStore {
 	setOptOut(businessId: string, phone: string, optedOut: boolean, source: string, at: string): Promise<void>;
 	isOptedOut(businessId: string, phone: string): Promise<boolean>;
 	recordMessage(m: MessageRecord): Promise<void>;
-	/** A delivery report for a text: undefined when no text has this sid, or the report is older news than the one kept. */
+	/**
+	 * A delivery report for a text: undefined when no text has this sid, or the report is older news than the one kept.
+	 */
 	updateMessageStatus(sid: string, status: string, errorCode?: number): Promise<MessageRecord | undefined>;
 	messageStats(businessId: string, to: string, now: string): Promise<CallerMessageStats>;
 	countCases(businessId?: string): Promise<number>;

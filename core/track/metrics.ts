@@ -225,7 +225,8 @@ export function scorecard(cases: Case[], m: Metrics): Scorecard {
 			'Acknowledgment',
 			handled / n >= 0.9,
 			handled / n >= 0.6,
-			`${pct(handled, n)} of callers got a text within 5 minutes or were rightly not texted (target 90%)${m.flags['ack-failed'] ? `; ${m.flags['ack-failed']} send(s) failing` : ''}`,
+			`${pct(handled, n)} of callers got a text within 5 minutes or were rightly not texted (target ` +
+				`90%)${m.flags['ack-failed'] ? `; ${m.flags['ack-failed']} send(s) failing` : ''}`,
 		),
 	);
 
@@ -239,7 +240,13 @@ export function scorecard(cases: Case[], m: Metrics): Scorecard {
 			'Urgency',
 			classifiedShare >= 0.95 && urgentOk,
 			classifiedShare >= 0.8,
-			`${pct(m.classified, n)} classified; ${urgentCases ? `${pct(urgentInTime, urgentCases)} of ${urgentCases} emergency/high cases reached within their deadline` : 'no emergency or high cases'} (target 95% classified, 80% urgent in time)`,
+			`${pct(m.classified, n)} classified; ` +
+				`${
+					urgentCases
+						? `${pct(urgentInTime, urgentCases)} of ${urgentCases} emergency/high cases reached within ` +
+							`their deadline`
+						: 'no emergency or high cases'
+				} (target 95% classified, 80% urgent in time)`,
 		),
 	);
 
@@ -260,7 +267,9 @@ export function scorecard(cases: Case[], m: Metrics): Scorecard {
 			'Loop',
 			closedOrContacted / n >= 0.7 && overdueShare <= 0.1,
 			closedOrContacted / n >= 0.4,
-			`${pct(closedOrContacted, n)} of cases reached the caller or recorded an outcome; ${m.overdue} overdue; ${m.funnel.recovered} recovered${m.recoveredValue ? ` worth ${m.recoveredValue}` : ''} (target 70% closed-loop, under 10% overdue)`,
+			`${pct(closedOrContacted, n)} of cases reached the caller or recorded an outcome; ${m.overdue} overdue; ` +
+				(`${m.funnel.recovered} recovered${m.recoveredValue ? ` worth ${m.recoveredValue}` : ''} (target 70% ` +
+					`closed-loop, under 10% overdue)`),
 		),
 	);
 

@@ -90,11 +90,14 @@ export function isLoopbackHost(hostname: string): boolean {
 export class TwilioProvider implements MessagingProvider {
 	readonly client: twilio.Twilio;
 	private readonly secrets: (string | undefined)[];
+	private readonly http: TwilioHttpClient;
 
 	constructor(private readonly account: TwilioAccount) {
 		const base = validateAccount(account);
-		// The SDK builds and reads every call; its bytes go over Node's own kept-alive connections, only to Twilio or the base URL.
-		const httpClient = new TwilioHttpClient(base, account.timeoutMs ?? 15000) as unknown as twilio.RequestClient;
+		// The SDK builds and reads every call; its bytes go over Node's own kept-alive connections, only to Twilio or the
+		// base URL.
+		this.http = new TwilioHttpClient(base, account.timeoutMs ?? 15000);
+		const httpClient = this.http as unknown as twilio.RequestClient;
 		this.client = account.apiKey
 			? twilio(account.apiKey, account.apiSecret, { accountSid: account.accountSid, httpClient })
 			: twilio(account.accountSid, account.authToken, { httpClient });
@@ -108,7 +111,8 @@ export class TwilioProvider implements MessagingProvider {
 		const status = typeof err.status === 'number' ? err.status : undefined;
 		const network = typeof err.code === 'string' ? ` (${err.code})` : '';
 		const message = scrubSecrets(
-			`Twilio ${what} failed${code ? ` with error ${code}` : ''}${status ? ` (HTTP ${status})` : network}: ${err.message ?? String(e)}`,
+			`Twilio ${what} failed${code ? ` with error ${code}` : ''}${status ? ` (HTTP ${status})` : network}: ` +
+				`${err.message ?? String(e)}`,
 			this.secrets,
 		);
 		return classifyFailure(status, code, message);
@@ -173,7 +177,10 @@ export class TwilioProvider implements MessagingProvider {
 		}
 	}
 
-	/** Checks the credentials by fetching the account; used by credential tests in both editors. */
+	/**
+	 * Checks the credentials by fetching the account. The editors do not call it: n8n's credential test sends the
+	 * same request declaratively (MissedCallRecoveryTwilioApi.credentials.ts), and Node-RED has no credential test.
+	 */
 	async verify(): Promise<{ ok: true; friendlyName: string } | { ok: false; message: string }> {
 		try {
 			const a = await this.client.api.v2010.accounts(this.account.accountSid).fetch();
@@ -181,6 +188,11 @@ export class TwilioProvider implements MessagingProvider {
 		} catch (e) {
 			return { ok: false, message: this.wrap(e, 'account check').message };
 		}
+	}
+
+	/** Closes the kept-alive connections: the provider is no longer used (dropped from a cache, settings changed). */
+	close(): void {
+		this.http.close();
 	}
 
 	/** Reads a number's Voice URL and status callback, to set them on activation and restore them after. */

@@ -35,7 +35,8 @@ export function validateTwilioSignature(c: SignatureCheck): SignatureResult {
 		: {
 				valid: false,
 				reason:
-					'the X-Twilio-Signature does not match: wrong Auth Token, a changed body, or the public URL differs from the one Twilio called',
+					'the X-Twilio-Signature does not match: wrong Auth Token, a changed body, or the public URL differs from ' +
+					'the one Twilio called',
 			};
 }
 

@@ -5,7 +5,8 @@ const { VoiceResponse, MessagingResponse } = twilio.twiml;
 
 /**
  * The same answer for the same options, built once: a business's forward and voicemail TwiML differ only by business
- * and step, and building them with the SDK's XML builder was a few percent of a Node-RED call's CPU in a profile. Bounded.
+ * and step, and building them with the SDK's XML builder was a few percent of a Node-RED call's CPU in a profile.
+ * Bounded.
  */
 function memo<O>(build: (opts: O) => string): (opts: O) => string {
 	const cache = new Map<string, string>();
@@ -53,12 +54,6 @@ export const voicemailTwiml = memo(
 		return r.toString();
 	},
 );
-
-export function hangupTwiml(): string {
-	const r = new VoiceResponse();
-	r.hangup();
-	return r.toString();
-}
 
 const EMPTY = new VoiceResponse().toString();
 

@@ -11,7 +11,8 @@ export class Acknowledge implements INodeType {
 		version: 1,
 		subtitle: 'Text the caller back',
 		description:
-			'Texts the caller within seconds (SMS or WhatsApp) with the business-hours, after-hours or holiday message; never texts opted-out numbers, landlines, foreign premium numbers, or inside quiet hours (deferred instead)',
+			'Texts the caller within seconds (SMS or WhatsApp) with the business-hours, after-hours or holiday message; ' +
+			'never texts opted-out numbers, landlines, foreign premium numbers, or inside quiet hours (deferred instead)',
 		defaults: { name: 'Acknowledge' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

@@ -38,7 +38,8 @@ export class MissedCallTrigger implements INodeType {
 		defaultVersion: 2,
 		subtitle: '={{ $parameter["mode"] === "forward" ? "Forward and detect" : "Status callback" }}',
 		description:
-			'Starts the workflow when a call is missed: checks the provider signature, answers with TwiML, drops duplicate deliveries and emits one clean event per missed call',
+			'Starts the workflow when a call is missed: checks the provider signature, answers with TwiML, drops ' +
+			'duplicate deliveries and emits one clean event per missed call',
 		defaults: { name: 'Missed Call Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
@@ -84,7 +85,8 @@ export class MissedCallTrigger implements INodeType {
 						name: 'Forward and Detect',
 						value: 'forward',
 						description:
-							"This webhook is the number's Voice URL: it rings the business's phone and learns from the Dial result whether anyone answered",
+							"This webhook is the number's Voice URL: it rings the business's phone and learns from the Dial result " +
+							'whether anyone answered',
 					},
 					{
 						name: 'Status Callback',
@@ -101,7 +103,8 @@ export class MissedCallTrigger implements INodeType {
 				type: 'boolean',
 				default: true,
 				description:
-					"Whether a missed forwarded call hears the business's voicemail prompt; the recording and its transcription come back here and reach the Voicemail output",
+					"Whether a missed forwarded call hears the business's voicemail prompt; the recording and its " +
+					'transcription come back here and reach the Voicemail output',
 				displayOptions: { show: { provider: ['twilio', 'telnyx'], mode: ['forward'] } },
 			},
 			{
@@ -110,7 +113,9 @@ export class MissedCallTrigger implements INodeType {
 				type: 'boolean',
 				default: true,
 				description:
-					'Whether to refuse any request the provider did not sign (HTTP 403, no execution, counted on the report). Twilio: the Auth Token of the Twilio Account credential. Others: the Webhook Secret credential. Turn off only for local experiments.',
+					'Whether to refuse any request the provider did not sign (HTTP 403, no execution, counted on the report). ' +
+					('Twilio: the Auth Token of the Twilio Account credential. Others: the Webhook Secret credential. Turn off ' +
+						'only for local experiments.'),
 			},
 			{
 				displayName: 'Set Up the Number for Me',
@@ -118,7 +123,8 @@ export class MissedCallTrigger implements INodeType {
 				type: 'boolean',
 				default: false,
 				description:
-					'Whether to point the Twilio number at this webhook when the workflow is activated, and restore its previous setting when deactivated',
+					'Whether to point the Twilio number at this webhook when the workflow is activated, and restore its ' +
+					'previous setting when deactivated',
 				displayOptions: { show: { provider: ['twilio'] } },
 			},
 			{
@@ -135,13 +141,15 @@ export class MissedCallTrigger implements INodeType {
 				name: 'mapping',
 				type: 'json',
 				default:
-					'{\n  "callId": "id",\n  "from": "from",\n  "to": "to",\n  "status": "status",\n  "missedValues": ["missed", "no-answer", "busy", "voicemail"]\n}',
+					'{\n  "callId": "id",\n  "from": "from",\n  "to": "to",\n  "status": "status",\n  "missedValues": ' +
+					'["missed", "no-answer", "busy", "voicemail"]\n}',
 				description: 'Dot paths into the JSON your system posts, and which status values mean missed',
 				displayOptions: { show: { provider: ['generic'] } },
 			},
 			{
 				displayName:
-					"To learn of texts that never arrive, give this node's Production URL to the Twilio credential as Delivery Status URL: they come out of Text Not Delivered, and their case is flagged",
+					"To learn of texts that never arrive, give this node's Production URL to the Twilio credential as Delivery " +
+					'Status URL: they come out of Text Not Delivered, and their case is flagged',
 				name: 'deliveryNotice',
 				type: 'notice',
 				default: '',
@@ -161,7 +169,8 @@ export class MissedCallTrigger implements INodeType {
 						default: '',
 						placeholder: 'https://hooks.example.com',
 						description:
-							"Behind a proxy that changes the host, the base URL Twilio calls. Signatures are checked against it. Defaults to n8n's webhook URL.",
+							'Behind a proxy that changes the host, the base URL Twilio calls. Signatures are checked against it. ' +
+							"Defaults to n8n's webhook URL.",
 					},
 					{
 						displayName: 'Very Short Call (Seconds)',
@@ -256,10 +265,9 @@ export class MissedCallTrigger implements INodeType {
 			const { loop, businesses, webhookAuthToken } = await loopFor(this, { twilio: 'optional' });
 			const webhookUrl = new URL(this.getNodeWebhookUrl('default')!);
 			const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
-			// In the editor's test mode Twilio calls /webhook-test/...: check the signature against the URL it called.
-			const path = req.originalUrl.startsWith('/webhook-test/')
-				? webhookUrl.pathname.replace('/webhook/', '/webhook-test/')
-				: webhookUrl.pathname;
+			// A test run (n8n's 'manual' mode, as its Form Trigger tells them apart) is served on n8n's test endpoint,
+			// which this context's webhook URL does not name: the signature is over the path n8n routed the call on.
+			const path = this.getMode() === 'manual' ? req.originalUrl.split('?')[0] : webhookUrl.pathname;
 			const base = options.publicUrl ? `${options.publicUrl.replace(/\/$/, '')}${path}` : `${webhookUrl.origin}${path}`;
 			const validate = this.getNodeParameter('validateSignature', true) as boolean;
 			const secret = !validate

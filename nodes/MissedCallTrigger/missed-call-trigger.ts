@@ -99,7 +99,7 @@ export = function register(RED: RED) {
 			} catch (err) {
 				if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal error');
 				this.status({ fill: 'red', shape: 'ring', text: describeError(err).slice(0, 60) });
-				this.error(describeError(err), { payload: { path } });
+				this.error(err instanceof Error ? err : describeError(err), { payload: { path } });
 			}
 		};
 		RED.httpNode.post(path, (req, res) => void handler(req, res));

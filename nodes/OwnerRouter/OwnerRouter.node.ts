@@ -11,7 +11,8 @@ export class OwnerRouter implements INodeType {
 		version: 1,
 		subtitle: 'One owner, one deadline',
 		description:
-			'Gives every case exactly one owner (on-call schedule, skills, round-robin or least-loaded, fallback chain) and a deadline set by urgency; says so when nobody is available',
+			'Gives every case exactly one owner (on-call schedule, skills, round-robin or least-loaded, fallback chain) ' +
+			'and a deadline set by urgency; says so when nobody is available',
 		defaults: { name: 'Owner Router' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -29,7 +30,8 @@ export class OwnerRouter implements INodeType {
 				type: 'boolean',
 				default: true,
 				description:
-					'Whether to text the new owner the case summary (urgency, service, deadline, voicemail words), and the owner again when a voicemail raises the urgency; needs the Twilio credential',
+					'Whether to text the new owner the case summary (urgency, service, deadline, voicemail words), and the ' +
+					'owner again when a voicemail raises the urgency; needs the Twilio credential',
 			},
 			{
 				displayName: 'Connect the Caller by Phone',

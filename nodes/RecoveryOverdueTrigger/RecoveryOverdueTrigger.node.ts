@@ -12,7 +12,8 @@ export class RecoveryOverdueTrigger implements INodeType {
 		version: 1,
 		subtitle: 'Cases past their deadline',
 		description:
-			'Starts the workflow for each case whose deadline passed unclaimed, after moving it one rung up the escalation ladder; also sends acknowledgments deferred by quiet hours or failed sends',
+			'Starts the workflow for each case whose deadline passed unclaimed, after moving it one rung up the ' +
+			'escalation ladder; also sends acknowledgments deferred by quiet hours or failed sends',
 		defaults: { name: 'Recovery Overdue Trigger' },
 		polling: true,
 		inputs: [],
@@ -50,7 +51,8 @@ export class RecoveryOverdueTrigger implements INodeType {
 				type: 'boolean',
 				default: true,
 				description:
-					'Whether to send texts held back by quiet hours, and retry failed ones whose time came (needs the Twilio credential)',
+					'Whether to send texts held back by quiet hours, and retry failed ones whose time came (needs the Twilio ' +
+					'credential)',
 			},
 			{
 				displayName: 'Max Cases per Poll',

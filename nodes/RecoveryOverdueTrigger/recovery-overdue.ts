@@ -38,7 +38,7 @@ export = function register(RED: RED) {
 				});
 			} catch (e) {
 				this.status({ fill: 'red', shape: 'ring', text: describeError(e).slice(0, 60) });
-				this.error(describeError(e));
+				this.error(e instanceof Error ? e : describeError(e));
 			} finally {
 				running = false;
 			}

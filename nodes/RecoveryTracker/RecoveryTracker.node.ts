@@ -14,7 +14,8 @@ export class RecoveryTracker implements INodeType {
 		version: 1,
 		subtitle: '={{ $parameter["operation"] }}',
 		description:
-			'The closed loop: a stored case per missed call, its attempts and outcome, overdue cases, metrics and the 1-5 recovery scorecard',
+			'The closed loop: a stored case per missed call, its attempts and outcome, overdue cases, metrics and the ' +
+			'1-5 recovery scorecard',
 		defaults: { name: 'Recovery Tracker' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

@@ -37,7 +37,8 @@ export class UrgencyClassifier implements INodeType {
 		version: 1,
 		subtitle: 'Emergency, high, normal or low',
 		description:
-			'Sorts a missed call by urgency, service type and timing from what the caller said, repeat calls and the time; every decision lists its reasons',
+			'Sorts a missed call by urgency, service type and timing from what the caller said, repeat calls and the ' +
+			'time; every decision lists its reasons',
 		defaults: { name: 'Urgency Classifier' },
 		usableAsTool: true,
 		inputs: `={{(${modelInputs})($parameter.useModel === true)}}`,
@@ -53,7 +54,8 @@ export class UrgencyClassifier implements INodeType {
 				typeOptions: { rows: 2 },
 				default: '',
 				description:
-					"More words to read, such as a form message or a CRM note; the voicemail transcript and the caller's replies are read already",
+					"More words to read, such as a form message or a CRM note; the voicemail transcript and the caller's " +
+					'replies are read already',
 			},
 			{
 				displayName: 'Use a Chat Model',
@@ -61,7 +63,8 @@ export class UrgencyClassifier implements INodeType {
 				type: 'boolean',
 				default: false,
 				description:
-					'Whether to ask a connected chat model as well: it adds a one-line summary, the language and a callback time, and may raise the urgency, never lower it',
+					'Whether to ask a connected chat model as well: it adds a one-line summary, the language and a callback ' +
+					'time, and may raise the urgency, never lower it',
 			},
 			{
 				displayName: 'Model Timeout (Seconds)',

@@ -166,7 +166,8 @@ export function caseIdOf(ctx: IExecuteFunctions, i: number): string {
 		throw new NodeOperationError(ctx.getNode(), 'No case ID: the incoming item has no caseId and Case ID is empty', {
 			itemIndex: i,
 			description:
-				'Connect this node after the Missed Call Trigger or another Missed Call Recovery node, or set Case ID to an expression that gives the case id (for example from a CRM field).',
+				'Connect this node after the Missed Call Trigger or another Missed Call Recovery node, or set Case ID to an ' +
+				'expression that gives the case id (for example from a CRM field).',
 		});
 	}
 	return id;
@@ -210,7 +211,8 @@ export const caseIdProperty = {
 	default: '',
 	placeholder: 'From the incoming item',
 	description:
-		'Leave empty to work on the caseId of the incoming item (the Missed Call Trigger and every Missed Call Recovery node put it there). Set it only when the case ID comes from elsewhere, such as a CRM field or a booking.',
+		'Leave empty to work on the caseId of the incoming item (the Missed Call Trigger and every Missed Call ' +
+		'Recovery node put it there). Set it only when the case ID comes from elsewhere, such as a CRM field or a booking.',
 };
 
 /** The Workspace credential's test, shared by every node that uses it: the profiles parse and the store opens. */
@@ -223,7 +225,9 @@ export async function webhookSecretTest(
 	if (secret.length < 16)
 		return {
 			status: 'Error',
-			message: `The secret is ${secret.length} characters long: copy the whole key or token from the provider, or choose a random token of 16 characters or more`,
+			message:
+				`The secret is ${secret.length} characters long: copy the whole key or token from the provider, or ` +
+				`choose a random token of 16 characters or more`,
 		};
 	if (/\s/.test(secret))
 		return { status: 'Error', message: 'The secret contains spaces or line breaks: copy it again without them' };

@@ -182,7 +182,8 @@ export function onInput(
 			(e) => {
 				const text = describeError(e);
 				node.status({ fill: 'red', shape: 'ring', text: text.length > 60 ? `${text.slice(0, 57)}...` : text });
-				done(new Error(text));
+				// The error itself, so Catch nodes and the log see its class and where it was thrown.
+				done(e instanceof Error ? e : new Error(text));
 			},
 		);
 	});

@@ -143,7 +143,7 @@ export async function closeSharedStore(config: StoreConfig): Promise<void> {
 const providers = new Map<string, TwilioProvider>();
 
 /** The same account object (a config node's, a cached credential's) finds its provider without hashing it again. */
-const providerOf = new WeakMap<TwilioAccount, TwilioProvider>();
+let providerOf = new WeakMap<TwilioAccount, TwilioProvider>();
 
 /** One provider, and so one set of kept-alive connections, per Twilio account and settings. */
 export function sharedProvider(account: TwilioAccount): TwilioProvider {
@@ -153,7 +153,12 @@ export function sharedProvider(account: TwilioAccount): TwilioProvider {
 	let p = providers.get(key);
 	if (!p) {
 		p = new TwilioProvider(account);
-		if (providers.size > 50) providers.clear();
+		if (providers.size > 50) {
+			// Their kept-alive sockets would otherwise stay open until the server drops them.
+			for (const dropped of providers.values()) dropped.close();
+			providers.clear();
+			providerOf = new WeakMap();
+		}
 		providers.set(key, p);
 	}
 	providerOf.set(account, p);

@@ -113,7 +113,8 @@ function capsOn(name: string, open: () => Promise<{ store: RecoveryStore; cleanu
 			expect(outcomes.filter((o) => o.plan.action === 'skip')).toHaveLength(35);
 		}, 60000);
 
-		test("a text on its way holds the caller's daily cap: a second case of the caller cannot reserve past it", async () => {
+		test(`a text on its way holds the caller's daily cap: a second case of the caller cannot \
+reserve past it`, async () => {
 			const ev = call(0);
 			const build = (e: MissedCall) => (x: Case | undefined) => (x ? cases.foldCall(x, e, at) : cases.newCase(e, at));
 			const reserve = (c: Case) => ({

@@ -52,7 +52,8 @@ describe('acknowledgment', () => {
 		});
 		if (plan.action === 'send')
 			expect(plan.body).toBe(
-				"Acme Plumbing: sorry we missed your call. We'll call you back soon. Reply with what you need. Reply STOP to opt out.",
+				"Acme Plumbing: sorry we missed your call. We'll call you back soon. Reply with what you need. Reply STOP " +
+					'to opt out.',
 			);
 	});
 
@@ -123,7 +124,8 @@ describe('acknowledgment', () => {
 		expect(planAcknowledgment(p, caseFor('+13125550123', later), ctx(later, { lastAckAt: noon })).action).toBe('send');
 	});
 
-	test("quiet hours are the caller's local time: a 21:30 Chicago call from a Los Angeles number (19:30 there) goes now", () => {
+	test(`quiet hours are the caller's local time: a 21:30 Chicago call from a Los Angeles number (19:30 \
+there) goes now`, () => {
 		const late = chicago('2026-11-25T21:30');
 		expect(planAcknowledgment(p, caseFor('+14155550123', late), ctx(late)).action).toBe('send');
 		const chi = planAcknowledgment(p, caseFor('+13125550123', late), ctx(late));
@@ -141,11 +143,13 @@ describe('acknowledgment', () => {
 		expect(r.why).toMatch(/FL allows 3 messages in 24 hours/);
 	});
 
-	test("replyToCaller: send texts a caller at once at night; the business's own quiet hours and the 3-in-24-hours limit still hold", () => {
+	test(`replyToCaller: send texts a caller at once at night; the business's own quiet hours and the \
+3-in-24-hours limit still hold`, () => {
 		const late = chicago('2026-11-25T23:30');
 		const night = plumber({ acknowledgment: { quietHours: { enabled: false, replyToCaller: 'send' } } });
 		expect(planAcknowledgment(night, caseFor('+13125550123', late), ctx(late)).action).toBe('send');
-		expect(planAcknowledgment(p, caseFor('+13125550123', late), ctx(late)).action).toBe('defer'); // the default reads the law cautiously
+		// the default reads the law cautiously
+		expect(planAcknowledgment(p, caseFor('+13125550123', late), ctx(late)).action).toBe('defer');
 		const own = plumber({
 			acknowledgment: { quietHours: { enabled: true, start: '22:00', end: '07:00', replyToCaller: 'send' } },
 		});

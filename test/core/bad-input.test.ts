@@ -98,7 +98,8 @@ describe('bad input never becomes a 500 or a lost call', () => {
 			expect(transcript.startsWith('my basement is flooding')).toBe(true);
 		});
 
-		test('a case stored with a longer transcript (before the limit held) still reads back and takes the next call', async () => {
+		test(`a case stored with a longer transcript (before the limit held) still reads back and takes the \
+next call`, async () => {
 			const from = caller();
 			const first = callSid();
 			await twilio(loop, { CallSid: first, From: from, To: BUSINESS, DialCallStatus: 'no-answer' });

@@ -54,7 +54,8 @@ describe('case state machine', () => {
 		});
 	});
 
-	test("a stored case's times must be real ISO 8601 instants: offsets and fractions pass, impossible dates and other formats are refused by name", () => {
+	test(`a stored case's times must be real ISO 8601 instants: offsets and fractions pass, impossible dates and \
+other formats are refused by name`, () => {
 		const c = cases.newCase(event, at);
 		const withDetected = (detectedAt: string) => CaseSchema.safeParse({ ...c, stamps: { ...c.stamps, detectedAt } });
 		for (const ok of [

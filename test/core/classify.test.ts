@@ -51,7 +51,8 @@ describe('urgency classifier', () => {
 		expect(classify(custom, { ...base, texts: ['the BOILER ALARM is going off'] }).urgency).toBe('emergency');
 	});
 
-	test('property: any text, trade and signals give one urgency, a service type, and reasons that end with the score', () => {
+	test(`property: any text, trade and signals give one urgency, a service type, and reasons that end with \
+the score`, () => {
 		fc.assert(
 			fc.property(
 				fc.constantFrom(...TRADES),

@@ -143,7 +143,8 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		expect(r.html).toMatch(/<option value="acme-plumbing" selected>Acme Plumbing<\/option>/);
 	});
 
-	test('an after-hours emergency: the on-call owner is texted and rung, then the caller dialled from the business number', async () => {
+	test(`an after-hours emergency: the on-call owner is texted and rung, then the caller dialled from the \
+business number`, async () => {
 		clock = new Date(chicago('2026-11-25T22:30'));
 		const e = missed('+13125550144');
 		const d = await loop.detect(e);
@@ -188,7 +189,8 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		expect(sim.calls).toHaveLength(0);
 	});
 
-	test('a process that dies right after detection loses nothing: the sweeps acknowledge and route the case', async () => {
+	test(`a process that dies right after detection loses nothing: the sweeps acknowledge and \
+route the case`, async () => {
 		// The worker stored the case, then died before Acknowledge and Owner Router ran.
 		const d = await loop.detect(missed('+13125550146'));
 		expect((await loop.tick()).acks).toHaveLength(0);
@@ -297,7 +299,8 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		return { c, left };
 	}
 
-	test('a crash after the text left: the sweep finds it at the provider and records it, and sends nothing more', async () => {
+	test(`a crash after the text left: the sweep finds it at the provider and records it, and sends \
+nothing more`, async () => {
 		const { c, left } = await diedMidSend('+13125550147', true);
 		clock = new Date(clock.getTime() + 60e3);
 		expect((await loop.tick()).acks).toHaveLength(0); // not due yet
@@ -335,7 +338,8 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		});
 	});
 
-	test('the provider cannot tell whether a cut-off text left: the case is flagged, nothing is sent, and it is asked again', async () => {
+	test(`the provider cannot tell whether a cut-off text left: the case is flagged, nothing is sent, and it is \
+asked again`, async () => {
 		const { c } = await diedMidSend('+13125550149', false);
 		clock = new Date(clock.getTime() + 2 * 60e3 + 1000);
 		sim.fail({ match: 'Messages', code: 20500, status: 503, times: 3 });
@@ -396,7 +400,8 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		expect(toCaller('+13125550127')).toHaveLength(1);
 		// Sent at opening, it says the call was last night and that the business is open now, never "we are closed".
 		expect(toCaller('+13125550127')[0].body).toBe(
-			"Acme Plumbing: sorry we missed your call last night at 9:30 PM. We're open now and will call you back soon. Reply STOP to opt out.",
+			"Acme Plumbing: sorry we missed your call last night at 9:30 PM. We're open now and will call you back soon. " +
+				'Reply STOP to opt out.',
 		);
 	});
 
@@ -443,7 +448,8 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		expect(done).toMatchObject({ state: 'recovered', outcome: { kind: 'booked', value: 350 } });
 	});
 
-	test('delivery reports: a text that never arrives flags its case, one to the caller and one to the owner alike', async () => {
+	test(`delivery reports: a text that never arrives flags its case, one to the caller and one to the \
+owner alike`, async () => {
 		// The trigger's part in core, behind a real HTTP server: Twilio's signed status callbacks come back to it.
 		const received: string[] = [];
 		const emitted: string[] = [];

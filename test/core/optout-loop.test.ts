@@ -11,7 +11,8 @@ const profile = {
 	routing: { fallback: ['ana'] },
 };
 
-test('a voicemail that says stop texting me opts the caller out, confirms once, and tells the owner to call', async () => {
+test(`a voicemail that says stop texting me opts the caller out, confirms once, and tells the \
+owner to call`, async () => {
 	const week = await simulateWeek({
 		name: 'voicemail revocation',
 		profile,

@@ -36,7 +36,8 @@ describe('phone numbers', () => {
 		expect(maskPhone('+13125550100')).toBe('+1312***0100');
 	});
 
-	test('property: any valid US national number normalizes to +1 and the same 10 digits, whatever the punctuation', () => {
+	test(`property: any valid US national number normalizes to +1 and the same 10 digits, whatever the \
+punctuation`, () => {
 		const area = fc.integer({ min: 201, max: 989 }).filter((n) => n % 100 !== 11 && Math.floor(n / 10) % 10 !== 9);
 		const exchange = fc.integer({ min: 200, max: 999 }).filter((n) => n % 100 !== 11);
 		const line = fc.integer({ min: 0, max: 9999 });

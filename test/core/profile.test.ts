@@ -75,10 +75,12 @@ describe('timing', () => {
 
 	test('business minutes stop at closing and resume at the next opening', () => {
 		const start = DateTime.fromISO(chicago('2026-11-25T16:30'));
-		expect(addBusinessMinutes(p, start, 60).setZone('America/Chicago').toISO()).toBe('2026-11-26T08:30:00.000-06:00'); // 30 min Wednesday, 30 min Thursday
+		// 30 min Wednesday, 30 min Thursday
+		expect(addBusinessMinutes(p, start, 60).setZone('America/Chicago').toISO()).toBe('2026-11-26T08:30:00.000-06:00');
 	});
 
-	test('property: across DST changes the next opening is always 08:00 local on an open day, never inside closed time', () => {
+	test(`property: across DST changes the next opening is always 08:00 local on an open day, never inside \
+closed time`, () => {
 		const p2 = parseProfile({ businessId: 'dst', name: 'DST Co', timeZone: 'America/New_York' });
 		// Spans both 2026 transitions (March 8 and November 1).
 		const instants = fc.integer({ min: Date.parse('2026-02-20T00:00:00Z'), max: Date.parse('2026-11-20T00:00:00Z') });

@@ -53,7 +53,8 @@ describe("quiet hours in every zone the caller's number may be in", () => {
 		expect(phoneInfo('+19025550123')).toMatchObject({ country: 'CA', region: 'NS', zone: 'America/Halifax' });
 	});
 
-	test('a 605 number (South Dakota, Central and Mountain) waits for 08:00 Mountain, and 21:00 Central ends the day', () => {
+	test(`a 605 number (South Dakota, Central and Mountain) waits for 08:00 Mountain, and 21:00 Central \
+ends the day`, () => {
 		expect(phoneInfo('+16055550123').zones).toEqual(expect.arrayContaining(['America/Chicago', 'America/Denver']));
 		const evening = at('America/Chicago', '2026-11-25T21:30'); // 20:30 in the Mountain half
 		const plan = planAcknowledgment(p, caseFor('+16055550123', evening), ctx(evening));
@@ -66,7 +67,8 @@ describe("quiet hours in every zone the caller's number may be in", () => {
 		expect(planAcknowledgment(p, caseFor('+16055550123', inside), ctx(inside)).action).toBe('send');
 	});
 
-	test('Maryland: at most 3 texts in 24 hours, the 4th deferred to 24 hours after the oldest, and quiet from 20:00', () => {
+	test(`Maryland: at most 3 texts in 24 hours, the 4th deferred to 24 hours after the oldest, and quiet \
+from 20:00`, () => {
 		const now = at('America/New_York', '2026-11-25T13:00');
 		const sent = ['09:00', '10:00', '11:00'].map((t) => at('America/New_York', `2026-11-25T${t}`));
 		const plan = planAcknowledgment(p, caseFor('+14105550123', now), ctx(now, sent));
@@ -79,7 +81,8 @@ describe("quiet hours in every zone the caller's number may be in", () => {
 		});
 	});
 
-	test('Texas Sundays open at noon; Mississippi none on Sunday and by Central Standard Time; Louisiana none on a holiday', () => {
+	test(`Texas Sundays open at noon; Mississippi none on Sunday and by Central Standard Time; Louisiana none on \
+a holiday`, () => {
 		const sunday = at('America/Chicago', '2026-11-29T10:00');
 		expect(quietHoursRelease(p, '+17135550123', sunday, [])).toMatchObject({
 			at: at('America/Chicago', '2026-11-29T12:00'),

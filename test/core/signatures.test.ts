@@ -325,7 +325,8 @@ describe('the webhook handler refuses and counts forgeries from every provider',
 		},
 	);
 
-	test('1,000 forged requests per provider (8,000 in all): every one 403, no case, no execution, each counted', async () => {
+	test(`1,000 forged requests per provider (8,000 in all): every one 403, no case, no execution, \
+each counted`, async () => {
 		const cases = await store.countCases();
 		const counted = await store.refusals();
 		let refused = 0;

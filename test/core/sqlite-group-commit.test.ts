@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { SqliteDriver } from '../../core/store/sqlite';
 
 /**
- * Runs `body` in a plain Node process (jest keeps handles of its own open, and SQLite reads its temporary directory once
- * per process), with `SqliteDriver` compiled from the TypeScript source on require and `process.argv[1]` set to `file`.
+ * Runs `body` in a plain Node process (jest keeps handles of its own open, and SQLite reads its temporary directory
+ * once per process), with `SqliteDriver` compiled from the TypeScript source on require and `process.argv[1]` set to
+ * `file`.
  */
 function runWithDriver(body: string, file: string, o: { timeout: number; env?: NodeJS.ProcessEnv }) {
 	const script = `
@@ -38,7 +39,8 @@ describe('SQLite group commit', () => {
 	const rows = async (d: SqliteDriver = db) =>
 		(await d.all<{ id: number; v: string }>('SELECT id, v FROM t ORDER BY id')).map((r) => `${r.id}:${r.v}`);
 
-	test('transactions arriving together share commits; one that throws is undone alone and gets its own error', async () => {
+	test(`transactions arriving together share commits; one that throws is undone alone and gets its \
+own error`, async () => {
 		const before = { ...db.groups };
 		const results = await Promise.allSettled(
 			Array.from({ length: 20 }, (_, i) =>
@@ -93,7 +95,8 @@ describe('SQLite group commit', () => {
 		expect(db.groups.commits - before).toBe(5);
 	});
 
-	test('checkpoints happen on their own thread: the database file fills from the WAL without any request doing it', async () => {
+	test(`checkpoints happen on their own thread: the database file fills from the WAL without any \
+request doing it`, async () => {
 		const file = join(dir, 'g.db');
 		const before = statSync(file).size;
 		const page = 'p'.repeat(4000);
@@ -133,7 +136,8 @@ describe('SQLite group commit', () => {
 		expect(await rows()).toEqual(['3:f']);
 	});
 
-	test('a single statement runs without a savepoint of its own, yet one that ends the transaction still fails the whole group', async () => {
+	test(`a single statement runs without a savepoint of its own, yet one that ends the transaction still fails \
+the whole group`, async () => {
 		// A failing single statement is undone alone (the constraint test above); one that ends the transaction without
 		// failing (as SQLite does on an I/O error) must not let the writes after it run outside any transaction.
 		const results = await Promise.allSettled([
@@ -149,7 +153,8 @@ describe('SQLite group commit', () => {
 		expect(await rows()).toEqual(['4:h']);
 	});
 
-	test('a single statement whose error ends the transaction (as an I/O error does) fails every write of the group with that error', async () => {
+	test(`a single statement whose error ends the transaction (as an I/O error does) fails every write of the \
+group with that error`, async () => {
 		// RAISE(ROLLBACK) ends the whole transaction from inside one statement, as SQLite does on a full disk.
 		await db.run('CREATE TABLE u (id INTEGER)');
 		await db.run("CREATE TRIGGER u_full BEFORE INSERT ON u BEGIN SELECT RAISE(ROLLBACK, 'simulated disk full'); END");
@@ -165,7 +170,8 @@ describe('SQLite group commit', () => {
 });
 
 describe('SQLite temporary storage', () => {
-	test("a group commit large enough to spill its savepoints' journal writes no temporary file: it stays in memory", () => {
+	test(`a group commit large enough to spill its savepoints' journal writes no temporary file: it stays \
+in memory`, () => {
 		// A process of its own, pointed at a temporary directory of its own, which it watches for files being created
 		// (SQLite deletes them at once, the watch still sees them).
 		const dir = mkdtempSync(join(tmpdir(), 'mcr-temp-'));

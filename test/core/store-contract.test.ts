@@ -127,7 +127,8 @@ function contract(name: string, makeHarness: () => Harness, before?: () => Promi
 			expect(await store.openCountsByOwner('acme')).toEqual({ ana: 1 });
 			expect((await store.listOverdue('2026-11-25T19:00:00.000Z')).map((c) => c.caseId)).toEqual([c1.caseId]);
 			expect((await store.listCases({ ownerId: 'ana' })).map((c) => c.urgency)).toEqual(['high']);
-			// A `previous` of another version is not trusted: everything is written (trusted, this one would write nothing indexed).
+			// A `previous` of another version is not trusted: everything is written (trusted, this one would write nothing
+			// indexed).
 			const closed = cases.recordOutcome(c3, { kind: 'booked' }, 'o', at);
 			await store.saveCase(closed, { previous: { ...closed, version: c1.version } });
 			expect(await store.openCountsByOwner('acme')).toEqual({});

@@ -83,7 +83,8 @@ describe('the store unavailable for a moment: nothing is lost, nothing is sent t
 	afterAll(() => sim.stop());
 	beforeEach(() => sim.reset());
 
-	test('PostgreSQL cut twice for about a second during 60 missed calls: 60 cases, 60 acknowledgments, each exactly once', async () => {
+	test(`PostgreSQL cut twice for about a second during 60 missed calls: 60 cases, 60 acknowledgments, each \
+exactly once`, async () => {
 		const t = pgTarget();
 		const outage = new Outage({ host: t.host, port: t.port });
 		await outage.up();
@@ -142,7 +143,8 @@ describe('the store unavailable for a moment: nothing is lost, nothing is sent t
 		}
 	}, 60000);
 
-	test("PostgreSQL killing the pack's server connections mid-run: the next statements reconnect and carry on", async () => {
+	test(`PostgreSQL killing the pack's server connections mid-run: the next statements reconnect \
+and carry on`, async () => {
 		const schema = uniqueSchema('mcr_kill');
 		const store = await openStore({ type: 'postgres', connectionString: PG_URL, schema, max: 4 });
 		const admin = new Client({ connectionString: PG_URL });
@@ -161,7 +163,9 @@ describe('the store unavailable for a moment: nothing is lost, nothing is sent t
 				await loop.run(missedCall(i, clock));
 				if (i % 10 === 5) {
 					const r = await admin.query(
-						`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database() AND application_name = '' AND backend_type = 'client backend' AND query NOT ILIKE '%pg_stat_activity%' AND state = 'idle'`,
+						`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = ` +
+							(`current_database() AND application_name = '' AND backend_type = 'client backend' AND query NOT ILIKE ` +
+								`'%pg_stat_activity%' AND state = 'idle'`),
 					);
 					killed += r.rowCount ?? 0;
 				}
@@ -176,7 +180,8 @@ describe('the store unavailable for a moment: nothing is lost, nothing is sent t
 		}
 	}, 60000);
 
-	test("a worker that stalls mid-transaction holding the send counters (a frozen VM, SIGSTOP) holds up the other workers' texts for at most the idle-in-transaction limit, and its own write is run again whole when it wakes", async () => {
+	test(`a worker that stalls mid-transaction holding the send counters (a frozen VM, SIGSTOP) holds up the other \
+workers' texts for at most the idle-in-transaction limit, and its own write is run again whole when it wakes`, async () => {
 		const schema = uniqueSchema('mcr_stall');
 		const other = await openStore({ type: 'postgres', connectionString: PG_URL, schema });
 		// The stalling worker: our driver, with the limit cut to 1 s, freezing right after it has bumped the business's

@@ -46,7 +46,8 @@ describe('PostgreSQL store shared by four OS processes', () => {
 		await dropSchema(schema);
 	});
 
-	test('every call lands in exactly one case, one open case per caller, fair round-robin, and each overdue case claimed once', async () => {
+	test(`every call lands in exactly one case, one open case per caller, fair round-robin, and each overdue case \
+claimed once`, async () => {
 		// 400 calls from 120 callers; every process delivers all of them, so each call arrives four times.
 		const at = '2026-11-25T18:00:00.000Z';
 		const events: MissedCall[] = Array.from({ length: 400 }, (_, i) => ({

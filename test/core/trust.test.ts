@@ -97,7 +97,8 @@ describe('the webhook handler under hostile input', () => {
 	);
 	const body = fc.oneof(fuzzed, plausible);
 
-	test('10,000 signed random bodies: always 200 or 400 with a reason, never a crash; a case only for a real missed call', async () => {
+	test(`10,000 signed random bodies: always 200 or 400 with a reason, never a crash; a case only for a real \
+missed call`, async () => {
 		let emitted = 0;
 		let refused = 0;
 		await fc.assert(
@@ -143,7 +144,8 @@ describe('the webhook handler under hostile input', () => {
 	}, 60000);
 });
 
-test('after a full run the auth token appears nowhere: not in the store file, the cases, the texts, or the errors', async () => {
+test(`after a full run the auth token appears nowhere: not in the store file, the cases, the texts, or \
+the errors`, async () => {
 	const dir = mkdtempSync(join(tmpdir(), 'mcr-secrets-'));
 	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
 	await sim.start();
@@ -212,7 +214,8 @@ test('after a full run the auth token appears nowhere: not in the store file, th
 	}
 });
 
-test('forward mode with no forwardTo in the profile: the call is missed at once, its case opened and voicemail offered', async () => {
+test(`forward mode with no forwardTo in the profile: the call is missed at once, its case opened and \
+voicemail offered`, async () => {
 	const dir = mkdtempSync(join(tmpdir(), 'mcr-nofwd-'));
 	const store = await openStore({ type: 'sqlite', file: join(dir, 'c.db') });
 	try {

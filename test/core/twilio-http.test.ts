@@ -38,7 +38,8 @@ describe('the Twilio SDK transport', () => {
 		client.close();
 	});
 
-	test('with a base URL every SDK path lands under it, with its query and form body encoded as the SDK does', async () => {
+	test(`with a base URL every SDK path lands under it, with its query and form body encoded as \
+the SDK does`, async () => {
 		const server = await recorder(() => ({ status: 201, body: '{"sid":"SM1"}' }));
 		const client = new TwilioHttpClient(new URL(`${server.url}/twilio-local/`), 1000);
 		try {

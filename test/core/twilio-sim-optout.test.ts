@@ -73,7 +73,8 @@ describe('the local Twilio-compatible server blocks opted-out recipients and for
 		expect(twilioKeyword(' optout ')).toBe('stop');
 	});
 
-	test("a From that is not one of the account's numbers gets 21606; with no numbers listed any From is accepted", async () => {
+	test(`a From that is not one of the account's numbers gets 21606; with no numbers listed any From \
+is accepted`, async () => {
 		await expect(text('+13125550100')).resolves.toHaveProperty('sid');
 		sim.addNumber(BUSINESS);
 		await expect(text(BUSINESS)).resolves.toHaveProperty('sid');

@@ -116,7 +116,8 @@ describe('Twilio client on the official SDK, against the local Twilio-compatible
 		expect(err).toMatchObject({ kind: 'transient', retryable: true, status: 500 });
 	});
 
-	test('a provider that never answers times out, is retried, and a send that keeps timing out surfaces a retryable error', async () => {
+	test(`a provider that never answers times out, is retried, and a send that keeps timing out surfaces a \
+retryable error`, async () => {
 		const impatient = new TwilioProvider({
 			accountSid: ACCOUNT_SID,
 			authToken: AUTH_TOKEN,

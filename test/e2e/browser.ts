@@ -12,7 +12,8 @@ export async function openChromium(
 ): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
 	if (!existsSync(CHROMIUM))
 		throw new Error(
-			`Chromium is not at ${CHROMIUM}: install Debian's package (apt-get install -y chromium; .ci/run does it) or set MCR_CHROMIUM.`,
+			`Chromium is not at ${CHROMIUM}: install Debian's package (apt-get install -y chromium; .ci/run does it) or ` +
+				`set MCR_CHROMIUM.`,
 		);
 	const profile = mkdtempSync(join(tmpdir(), 'mcr-chromium-'));
 	const context = await chromium.launchPersistentContext(profile, {

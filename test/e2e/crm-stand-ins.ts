@@ -11,7 +11,10 @@ type Request = {
 /** An answer, or the rule the request broke: a string (answered 400) or a status with it. */
 type Handler = (req: Request) => { status: number; body: unknown } | string | { reject: string; status: number };
 
-/** A small JSON API stand-in: checks the content type, parses the body, and lets a handler answer or name the broken rule. */
+/**
+ * A small JSON API stand-in: checks the content type, parses the body, and lets a handler answer or name the broken
+ * rule.
+ */
 class JsonStandIn {
 	readonly rejected: string[] = [];
 	private server?: Server;
@@ -163,7 +166,9 @@ export function calBooking(caseId: string, phone: string): Record<string, unknow
 	};
 }
 
-/** Pipedrive API v1 (persons, activities): api_token in the query, phone as a list of labelled values, call activities. */
+/**
+ * Pipedrive API v1 (persons, activities): api_token in the query, phone as a list of labelled values, call activities.
+ */
 export class PipedriveStandIn extends JsonStandIn {
 	readonly persons: { id: number; name: string; phone: string }[] = [];
 	readonly activities: { id: number; personId: number; subject: string; note: string }[] = [];

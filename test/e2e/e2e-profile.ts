@@ -23,7 +23,8 @@ export const E2E_PROFILE = {
 		// and its hold until opening are played on a set clock in core (test/core/week.test.ts).
 		ownerAlerts: { waitForVoicemailSeconds: 0 },
 	},
-	// Texts go at once at any hour, so the runs pass whatever the time of day (quiet hours are tested in core with a set clock).
+	// Texts go at once at any hour, so the runs pass whatever the time of day (quiet hours are tested in core with a set
+	// clock).
 	acknowledgment: { quietHours: { enabled: false, replyToCaller: 'send' } },
 };
 

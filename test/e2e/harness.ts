@@ -122,7 +122,9 @@ export async function startNodeRed(o: {
 	const port = await freePort();
 	writeFileSync(
 		join(o.dir, 'settings.js'),
-		`module.exports = { uiPort: ${port}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'e2e-secret', httpNodeRoot: '/', logging: { console: { level: 'info' } }, editorTheme: { tours: false }, telemetry: { enabled: false }, diagnostics: { enabled: false } };\n`,
+		`module.exports = { uiPort: ${port}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: ` +
+			(`'e2e-secret', httpNodeRoot: '/', logging: { console: { level: 'info' } }, editorTheme: { tours: false }, ` +
+				`telemetry: { enabled: false }, diagnostics: { enabled: false } };\n`),
 	);
 	const red = start(o.node, [o.bin, '-u', o.dir, '-s', join(o.dir, 'settings.js')], o.env);
 	const base = `http://127.0.0.1:${port}`;

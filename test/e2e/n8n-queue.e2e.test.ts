@@ -22,7 +22,8 @@ const WORKFLOW_ID = 'mcrQueueQuick001';
  * four texts are caught in flight (two never reach the provider, two reach it and lose their answer) and a worker
  * is killed and restarted. Nothing may be lost or doubled.
  */
-describe('n8n queue mode (lazy expression isolates): main and two workers on Redis and PostgreSQL, a burst with duplicates and a killed worker', () => {
+describe(`n8n queue mode (lazy expression isolates): main and two workers on Redis and PostgreSQL, a burst with \
+duplicates and a killed worker`, () => {
 	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
 	const schema = uniqueSchema('mcr_queue');
 	const n8nDb = `mcr_n8n_${process.pid}_${Date.now().toString(36)}`;
@@ -178,7 +179,8 @@ describe('n8n queue mode (lazy expression isolates): main and two workers on Red
 		await admin((c) => c.query(`DROP DATABASE IF EXISTS ${n8nDb} WITH (FORCE)`)).catch(() => undefined);
 	}, 120000);
 
-	test('1,000 calls, 300 callers, 20% duplicates, texts caught in flight and a worker killed: every call in one case, at most one text per caller, every case owned', async () => {
+	test(`1,000 calls, 300 callers, 20% duplicates, texts caught in flight and a worker killed: every call in one \
+case, at most one text per caller, every case owned`, async () => {
 		const caller = (i: number) => `+1312555${String(6000 + (i % CALLERS)).padStart(4, '0')}`;
 		const deliveries: number[] = [];
 		for (let i = 0; i < CALLS; i++) {
@@ -208,7 +210,9 @@ describe('n8n queue mode (lazy expression isolates): main and two workers on Red
 									(q) => q.method === 'POST' && q.path.endsWith('/Messages.json'),
 								).length;
 								throw new Error(
-									`${e.message} (${sim.failuresLeft()} traps left, ${sent} sends seen, worker 2 ${workers[1]!.child.exitCode === null ? 'running' : `exited ${workers[1]!.child.exitCode}`})\n--- worker 2 log ---\n${workers[1]!.log().slice(-3000)}\n--- main log ---\n${main.log().slice(-2000)}`,
+									`${e.message} (${sim.failuresLeft()} traps left, ${sent} sends seen, worker 2 ` +
+										(`${workers[1]!.child.exitCode === null ? 'running' : `exited ${workers[1]!.child.exitCode}`})\n--- ` +
+											`worker 2 log ---\n${workers[1]!.log().slice(-3000)}\n--- main log ---\n${main.log().slice(-2000)}`),
 								);
 							},
 						);
@@ -253,7 +257,8 @@ describe('n8n queue mode (lazy expression isolates): main and two workers on Red
 				.slice(0, 5)
 				.map((c) => ({ caller: c.caller, state: c.state, ack: c.ack.status, owner: c.owner?.id, flags: c.flags }));
 			throw new Error(
-				`${e.message}: ${all.length} cases, not done: ${JSON.stringify(stuck)}\n--- main log ---\n${main.log().slice(-2000)}`,
+				`${e.message}: ${all.length} cases, not done: ${JSON.stringify(stuck)}\n--- main log ` +
+					`---\n${main.log().slice(-2000)}`,
 			);
 		});
 		const settledSec = (Date.now() - t0) / 1000;
@@ -271,7 +276,8 @@ describe('n8n queue mode (lazy expression isolates): main and two workers on Red
 			if (c.ack.status === 'sent') expect(c.ack.messageSid).toBe(texts(c.caller)[0].sid);
 		}
 		expect(cases.every((c) => c.owner || c.nobodyAvailable)).toBe(true);
-		// The four acknowledgments caught in flight, found by number: each caller has exactly one text and a case that says so.
+		// The four acknowledgments caught in flight, found by number: each caller has exactly one text and a case that says
+		// so.
 		const caught = sim.requests
 			.filter((q) => q.status === 0 && q.method === 'POST' && q.path.endsWith('/Messages.json'))
 			.map((q) => q.params.To);
@@ -301,8 +307,10 @@ describe('n8n queue mode (lazy expression isolates): main and two workers on Red
 				c.history.filter((h) => h.move === 'ack-sending').length > 1,
 		).length;
 		console.log(
-			`n8n queue burst: ${deliveries.length} deliveries (${deliveries.length - CALLS} duplicates) in ${deliveredSec.toFixed(0)} s, all settled after ${settledSec.toFixed(0)} s; ` +
-				`${cases.length} cases, ${calls.length} calls, ${sim.messages.length} texts; acknowledgments caught in flight: ${caught.length} (${caught.map(bySweepOf).join(', ')}); ` +
+			`n8n queue burst: ${deliveries.length} deliveries (${deliveries.length - CALLS} duplicates) in ` +
+				`${deliveredSec.toFixed(0)} s, all settled after ${settledSec.toFixed(0)} s; ` +
+				(`${cases.length} cases, ${calls.length} calls, ${sim.messages.length} texts; acknowledgments caught in ` +
+					`flight: ${caught.length} (${caught.map(bySweepOf).join(', ')}); `) +
 				`acknowledgments settled or re-sent after a cut-off: ${bySweep}; owners ${JSON.stringify(byOwner)}`,
 		);
 		expect(Math.abs(byOwner.ana - byOwner.ben)).toBeLessThanOrEqual(2);

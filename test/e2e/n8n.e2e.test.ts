@@ -56,7 +56,10 @@ const OTHER_TEMPLATES = [
 ];
 const WEBHOOK_ID = '5b1f3c2e-7d4a-4c8e-9f10-0a1b2c3d4e5f';
 
-/** Only the daily-report template keeps its overdue sweeper, so its Slack posts can be counted (sweepers share the cases). */
+/**
+ * Only the daily-report template keeps its overdue sweeper, so its Slack posts can be counted (sweepers share the
+ * cases).
+ */
 function oneSweeper(w: { nodes: { name: string; type: string }[]; connections: Record<string, unknown> }) {
 	const gone = w.nodes.filter((n) => n.type.endsWith('.recoveryOverdueTrigger')).map((n) => n.name);
 	return {
@@ -66,7 +69,8 @@ function oneSweeper(w: { nodes: { name: string; type: string }[]; connections: R
 	};
 }
 
-describe('inside a real n8n 2.x: the packed package as a community package, the quick-start workflow activated by the CLI', () => {
+describe(`inside a real n8n 2.x: the packed package as a community package, the quick-start workflow activated \
+by the CLI`, () => {
 	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
 	const standIns = new StandIns();
 	const { slack, hubspot, pipedrive, highlevel } = standIns;
@@ -256,7 +260,8 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		else if (dir) console.log(`kept ${dir}`);
 	});
 
-	test('a missed call: TwiML forward, then voicemail TwiML, an acknowledgment at Twilio, the owner texted, and the case stored', async () => {
+	test(`a missed call: TwiML forward, then voicemail TwiML, an acknowledgment at Twilio, the owner texted, and \
+the case stored`, async () => {
 		const r = await sim.placeCall({
 			webhookUrl: hook,
 			from: '+13125550123',
@@ -306,7 +311,8 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		expect(runs).toHaveLength(3);
 	});
 
-	test('a text that never arrives: Twilio reports it to the trigger, the case is flagged, and only that report runs the workflow', async () => {
+	test(`a text that never arrives: Twilio reports it to the trigger, the case is flagged, and only that report \
+runs the workflow`, async () => {
 		sim.undeliver('+13125550190', 30034);
 		const runsBefore = executions().length;
 		await sim.placeCall({ webhookUrl: hook, from: '+13125550190', to: '+13125550199' });
@@ -443,7 +449,8 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		expect(toCaller(caller).filter((m) => m.body.includes('smell gas'))).toHaveLength(1);
 	}, 600000);
 
-	test("after the run the Auth Token is nowhere: not in exported workflows or credentials, n8n's database and executions, the store, the log or the texts", async () => {
+	test(`after the run the Auth Token is nowhere: not in exported workflows or credentials, n8n's database and \
+executions, the store, the log or the texts`, async () => {
 		const out = join(dir, 'export');
 		mkdirSync(out);
 		cli(['export:workflow', '--all', `--output=${join(out, 'workflows.json')}`]);
@@ -460,7 +467,8 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		expect(JSON.stringify(sim.messages)).not.toContain(AUTH_TOKEN);
 	});
 
-	test('every template imports and activates: no unknown node types, their webhooks answer, the agency report page is served by n8n', async () => {
+	test(`every template imports and activates: no unknown node types, their webhooks answer, the agency report \
+page is served by n8n`, async () => {
 		expect(n8n.log()).not.toMatch(
 			/Unrecognized node type|could not be activated|Problem with workflow|There was a problem activating/i,
 		);
@@ -491,7 +499,8 @@ describe('inside a real n8n 2.x: the packed package as a community package, the 
 		expect(slack.rejected).toEqual([]);
 	}, 160000);
 
-	test('full loop with CRM and calendar in n8n: HubSpot contact and task, Slack, and the Cal.com booking closes the case', async () => {
+	test(`full loop with CRM and calendar in n8n: HubSpot contact and task, Slack, and the Cal.com booking \
+closes the case`, async () => {
 		await sim.placeCall({
 			webhookUrl: `http://127.0.0.1:${port}/webhook/2b0c1d3e-4f5a-4b6c-8d7e-f9a0b1c2d3e4/missed-call`,
 			from: '+13125550174',

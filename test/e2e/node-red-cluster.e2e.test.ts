@@ -88,12 +88,14 @@ describe('two Node-RED instances on one PostgreSQL store: a burst with duplicate
 		await dropSchema(schema);
 	}, 120000);
 
-	test('1,000 calls, 300 callers, 20% duplicates, one instance killed and restarted: every call in exactly one case, one text per caller, every case owned', async () => {
+	test(`1,000 calls, 300 callers, 20% duplicates, one instance killed and restarted: every call in exactly one \
+case, one text per caller, every case owned`, async () => {
 		const caller = (i: number) => `+1312555${String(5000 + (i % CALLERS)).padStart(4, '0')}`;
 		const deliveries: { call: number; instance: number }[] = [];
 		for (let i = 0; i < CALLS; i++) {
 			deliveries.push({ call: i, instance: i % 2 });
-			if (i % 5 === 0) deliveries.push({ call: i, instance: (i + 1) % 2 }); // Twilio retrying, answered by the other instance
+			// Twilio retrying, answered by the other instance
+			if (i % 5 === 0) deliveries.push({ call: i, instance: (i + 1) % 2 });
 		}
 		let refusedByDownInstance = 0;
 		const post = async (d: { call: number; instance: number }) => {
@@ -162,7 +164,9 @@ describe('two Node-RED instances on one PostgreSQL store: a burst with duplicate
 		}
 		expect(cases.every((c) => c.owner || c.nobodyAvailable)).toBe(true);
 		console.log(
-			`cluster burst: ${deliveries.length} deliveries (${deliveries.length - CALLS} duplicates), ${refusedByDownInstance} refused by the killed instance and re-sent, ${cases.length} cases, ${calls.length} calls, ${sim.messages.length} texts`,
+			`cluster burst: ${deliveries.length} deliveries (${deliveries.length - CALLS} duplicates), ` +
+				(`${refusedByDownInstance} refused by the killed instance and re-sent, ${cases.length} cases, ` +
+					`${calls.length} calls, ${sim.messages.length} texts`),
 		);
 	}, 900000);
 });

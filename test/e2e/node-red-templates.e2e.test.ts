@@ -126,7 +126,8 @@ describe('every Node-RED template deployed together in real Node-RED 5 and playe
 		if (dir) rmSync(dir, { recursive: true, force: true });
 	});
 
-	test('all six templates deploy with no unknown node types, every wire to a node that exists, and are offered under Import > Examples', async () => {
+	test(`all six templates deploy with no unknown node types, every wire to a node that exists, and are offered \
+under Import > Examples`, async () => {
 		expect(red.log()).not.toMatch(/missing types|Unknown type|Waiting for missing/i);
 		const deployed = (await (await fetch(`${base}/flows`, { headers: { 'node-red-api-version': 'v2' } })).json()) as {
 			flows: { id: string; wires?: string[][] }[];
@@ -142,7 +143,8 @@ describe('every Node-RED template deployed together in real Node-RED 5 and playe
 		expect(readdirSync(join(ROOT, 'examples')).sort()).toEqual(TEMPLATES.map((t) => `${t}.json`).sort());
 	});
 
-	test('full loop with CRM and calendar: a HubSpot contact and task, the owner told in Slack, and the Cal.com booking closes the case', async () => {
+	test(`full loop with CRM and calendar: a HubSpot contact and task, the owner told in Slack, and the Cal.com \
+booking closes the case`, async () => {
 		await sim.placeCall({ webhookUrl: `${base}/full-loop`, from: '+13125550164', to: '+13125550199' });
 		const text = await waitFor('the text with the booking link', async () => to('+13125550164')[0], 20000);
 		const caseId = decodeURIComponent(text.body.match(/metadata\[caseId\]=([\w%-]+)/)?.[1] ?? '');
@@ -248,7 +250,8 @@ describe('every Node-RED template deployed together in real Node-RED 5 and playe
 		expect(c.attempts).toEqual([expect.objectContaining({ channel: 'call', result: 'sent' })]);
 	});
 
-	test("voicemail to action: one owner text carries the caller's words; a caller with no voicemail is still routed", async () => {
+	test(`voicemail to action: one owner text carries the caller's words; a caller with no voicemail is \
+still routed`, async () => {
 		await sim.placeCall({
 			webhookUrl: `${base}/voicemail-action`,
 			from: '+13125550162',
@@ -318,7 +321,8 @@ describe('every Node-RED template deployed together in real Node-RED 5 and playe
 		expect(slack.rejected).toEqual([]);
 	}, 90000);
 
-	test('the report page in headless Chromium at phone size: readable without sideways scrolling, filterable by business and period', async () => {
+	test(`the report page in headless Chromium at phone size: readable without sideways scrolling, filterable by \
+business and period`, async () => {
 		const { context, close } = await openChromium({ width: 390, height: 844 });
 		try {
 			const page = await context.newPage();
@@ -362,7 +366,8 @@ describe('every Node-RED template deployed together in real Node-RED 5 and playe
 			if (await prompt.isVisible().catch(() => false)) await prompt.click();
 			await page.addStyleTag({
 				content:
-					'#red-ui-sidebar, #red-ui-sidebar-separator { display: none !important } #red-ui-workspace { right: 0 !important }',
+					'#red-ui-sidebar, #red-ui-sidebar-separator { display: none !important } #red-ui-workspace { right: 0 ' +
+					'!important }',
 			});
 			for (const [name, tab] of Object.entries(tabs)) {
 				await page.evaluate(`RED.workspaces.show(${JSON.stringify(tab)})`);

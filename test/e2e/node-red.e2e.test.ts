@@ -120,7 +120,8 @@ describe.each(VERSIONS)(
 			expect(JSON.stringify(await r.json())).toContain('missed-call-trigger');
 		});
 
-		test('a missed call: TwiML, the acknowledgment at Twilio, the stored case with urgency, owner and deadline', async () => {
+		test(`a missed call: TwiML, the acknowledgment at Twilio, the stored case with urgency, owner \
+and deadline`, async () => {
 			const r = await sim.placeCall({
 				webhookUrl: hook,
 				from: '+13125550123',
@@ -227,7 +228,8 @@ describe.each(VERSIONS)(
 			);
 		}, 120000);
 
-		test('an emergency over its whole ladder: the safety step once, one text per level, a reminder, no repeats', async () => {
+		test(`an emergency over its whole ladder: the safety step once, one text per level, a reminder, \
+no repeats`, async () => {
 			const caller = '+13125550149';
 			await sim.placeCall({ webhookUrl: hook, from: caller, to: '+13125550199', say: 'I smell gas in the kitchen' });
 			const step = await waitFor(
@@ -280,7 +282,8 @@ describe.each(VERSIONS)(
 			expect(html).toMatch(/data-score="[1-5]"/);
 		});
 
-		test('after the run the Auth Token is nowhere: not in the exported flow, the files on disk, the store, the log or the texts', async () => {
+		test(`after the run the Auth Token is nowhere: not in the exported flow, the files on disk, the store, the \
+log or the texts`, async () => {
 			// What an agency exports and shares: the Admin API's flows and the editor's export (same JSON).
 			const exported = await (await fetch(`${base}/flows`, { headers: { 'node-red-api-version': 'v2' } })).text();
 			expect(exported).toContain('mcr-twilio-account');

@@ -4,13 +4,14 @@ import { ROOT, runtimes } from './harness';
 
 /**
  * The SQLite driver's group commit on Node 24's built-in node:sqlite (the engine n8n 2.x and Node-RED on Node 24 get),
- * where the unit tests, on Node 20, run better-sqlite3: single statements share a transaction without savepoints of their
- * own, so the driver must see, through node:sqlite's own transaction flag, when SQLite ended the transaction.
+ * where the unit tests, on Node 20, run better-sqlite3: single statements share a transaction without savepoints of
+ * their own, so the driver must see, through node:sqlite's own transaction flag, when SQLite ended the transaction.
  */
 describe('SQLite group commit on Node 24 (node:sqlite)', () => {
 	beforeAll(() => runtimes.install(['node24']));
 
-	test('a broken constraint fails alone; a statement that ends the transaction, quietly or with an error, fails the whole group and nothing is kept', () => {
+	test(`a broken constraint fails alone; a statement that ends the transaction, quietly or with an error, fails \
+the whole group and nothing is kept`, () => {
 		const script = `
 			const { mkdtempSync } = require('node:fs'); const { join } = require('node:path'); const { tmpdir } = require('node:os');
 			const { SqliteDriver } = require(${JSON.stringify(join(ROOT, 'dist', 'core', 'store', 'sqlite.js'))});

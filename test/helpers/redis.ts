@@ -18,7 +18,9 @@ export async function requireRedis(): Promise<void> {
 	}).catch((e: Error) => `error: ${e.message}`);
 	if (answer !== '+PONG') {
 		throw new Error(
-			`Redis is not answering at ${REDIS_HOST}:${REDIS_PORT} (${answer}). Start it with: redis-server --daemonize yes --bind 127.0.0.1 --port ${REDIS_PORT} --save "" --appendonly no, or set MCR_TEST_REDIS_HOST and MCR_TEST_REDIS_PORT.`,
+			`Redis is not answering at ${REDIS_HOST}:${REDIS_PORT} (${answer}). Start it with: redis-server --daemonize ` +
+				(`yes --bind 127.0.0.1 --port ${REDIS_PORT} --save "" --appendonly no, or set MCR_TEST_REDIS_HOST and ` +
+					`MCR_TEST_REDIS_PORT.`),
 		);
 	}
 }

@@ -588,7 +588,8 @@ const FIELD_NAMED = /^Bad request: (?:[^:]*: )?([\w.()[\]-]+) is (.+?)\. (.+)/s;
 export function describeWebhookFuzz(names: readonly string[]): void {
 	const handlers = HANDLERS.filter((h) => names.includes(h.name));
 	if (handlers.length !== names.length) throw new Error(`unknown handler in ${names.join(', ')}`);
-	describe(`${RUNS} generated webhooks per handler against SQLite: no 500, every 4xx names a field, no call lost`, () => {
+	describe(`${RUNS} generated webhooks per handler against SQLite: no 500, every 4xx names a field, no \
+call lost`, () => {
 		let dir: string;
 		let store: RecoveryStore;
 		let loop: RecoveryLoop;

@@ -172,7 +172,8 @@ describe('Node-RED urgency node with a language model config node, against the l
 		[500, 'model failed (HTTP 500 from the model endpoint: The server had an error while processing your request.)'],
 		[
 			429,
-			'model failed (HTTP 429 from the model endpoint: Rate limit reached for requests. Please try again in 1s.; rate limited or out of quota at the provider)',
+			'model failed (HTTP 429 from the model endpoint: Rate limit reached for requests. Please try again in 1s.; ' +
+				'rate limited or out of quota at the provider)',
 		],
 	])('a %i falls back to the rules with the reason shown', async (code, error) => {
 		oai.fail(code);

@@ -90,7 +90,8 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 		expect(out.workflowData).toBeUndefined();
 	});
 
-	test('trigger: the missed Dial result is stored, answered with voicemail and emitted on the Missed Call output', async () => {
+	test(`trigger: the missed Dial result is stored, answered with voicemail and emitted on the Missed \
+Call output`, async () => {
 		const { out, response } = await post(
 			{ ...call('CA' + '1'.repeat(32), '+13125550123'), DialCallStatus: 'no-answer' },
 			{ query: '?step=dial' },
@@ -146,7 +147,8 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 		expect(out.workflowData![0]).toHaveLength(1);
 	});
 
-	test('the stages: acknowledge, classify onto the urgency output, route with an owner alert, keeping pairedItem', async () => {
+	test(`the stages: acknowledge, classify onto the urgency output, route with an owner alert, keeping \
+pairedItem`, async () => {
 		const c = (await store.findOpenCase('e2e-plumbing', '+13125550123'))!;
 		const items = [{ json: { caseId: c.caseId, other: 'kept' } }];
 		// Case ID left empty (the default): each node reads the item's caseId, with no expression to evaluate.
@@ -273,7 +275,8 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 		expect(await poll({})).toBeNull();
 	});
 
-	test('trigger: "Set Up the Number for Me" points the number at the webhook on activation and restores it on deactivation', async () => {
+	test(`trigger: "Set Up the Number for Me" points the number at the webhook on activation and restores it on \
+deactivation`, async () => {
 		const pn = sim.addNumber('+13125550199', {
 			voiceUrl: 'https://old.example/voice',
 			smsUrl: 'https://old.example/sms',
@@ -307,22 +310,48 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 		await expect(methods.create.call(missing)).rejects.toThrow(/The Twilio account has no number \+13125550100/);
 	});
 
-	test("trigger: in the editor's test mode the signature is checked against the /webhook-test/ URL Twilio called", async () => {
-		const params = { ...call('CA' + '8'.repeat(32), '+13125550127'), DialCallStatus: 'busy' };
-		const testUrl = 'https://n8n.example.com/webhook-test/abc/missed-call';
+	test.each([
+		['/webhook-test/abc/missed-call', '8'],
+		// N8N_ENDPOINT_WEBHOOK_TEST renames the test endpoint: no fixed '/webhook-test/' to swap in.
+		['/hook-test/abc/missed-call', '6'],
+	])(
+		"trigger: in the editor's test mode the signature is checked against the URL Twilio called, %s",
+		async (route, digit) => {
+			const params = { ...call('CA' + digit.repeat(32), `+1312555012${digit}`), DialCallStatus: 'busy' };
+			const testUrl = `https://n8n.example.com${route}`;
+			const { ctx, response } = fakeContext({
+				params: { provider: 'twilio', mode: 'forward', voicemail: false, validateSignature: true, options: {} },
+				credentials: creds,
+				webhookUrl: WEBHOOK,
+				mode: 'manual',
+				request: {
+					body: params,
+					headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, testUrl, params) },
+					originalUrl: route,
+				},
+			});
+			const out = await new MissedCallTrigger().webhook.call(ctx);
+			expect(response.statusCode).toBe(200);
+			expect(out.workflowData![0]).toHaveLength(1);
+		},
+	);
+
+	test('trigger: a production call is checked against the production URL whatever path it arrived on', async () => {
+		const params = { ...call('CA' + '7'.repeat(32), '+13125550128'), DialCallStatus: 'busy' };
+		const forged = 'https://n8n.example.com/webhook-test/abc/missed-call';
 		const { ctx, response } = fakeContext({
 			params: { provider: 'twilio', mode: 'forward', voicemail: false, validateSignature: true, options: {} },
 			credentials: creds,
 			webhookUrl: WEBHOOK,
+			mode: 'webhook',
 			request: {
 				body: params,
-				headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, testUrl, params) },
+				headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, forged, params) },
 				originalUrl: '/webhook-test/abc/missed-call',
 			},
 		});
-		const out = await new MissedCallTrigger().webhook.call(ctx);
-		expect(response.statusCode).toBe(200);
-		expect(out.workflowData![0]).toHaveLength(1);
+		await new MissedCallTrigger().webhook.call(ctx);
+		expect(response.statusCode).toBe(403);
 	});
 });
 
@@ -339,7 +368,8 @@ describe('credentials kept for a short while', () => {
 		} as never;
 	}
 
-	test('one read per workflow and credential within the time; manual runs, other workflows and activation read afresh', async () => {
+	test(`one read per workflow and credential within the time; manual runs, other workflows and activation \
+read afresh`, async () => {
 		jest.useFakeTimers({
 			now: Date.parse('2026-11-26T12:00:00Z'),
 			doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'],

@@ -155,9 +155,11 @@ describe('Node-RED nodes with node-red-node-test-helper', () => {
 		);
 		const caught = new Promise<Record<string, unknown>>((res) => (helper.getNode('h') as Node).on('input', res));
 		(helper.getNode('tr') as Node).receive({ payload: 'x' });
-		expect(((await caught).error as { message: string }).message).toMatch(
-			/msg\.caseId is missing\. Wire this node after the missed call trigger/,
-		);
+		const error = (await caught).error as { message: string; stack?: string };
+		expect(error.message).toMatch(/msg\.caseId is missing\. Wire this node after the missed call trigger/);
+		// The original error, not a copy of its text: its class and the frame that threw it.
+		expect(error.stack).toMatch(/^RecoveryInputError: msg\.caseId is missing/);
+		expect(error.stack).toContain('caseIdOfMsg');
 	});
 
 	test('tracker: msg.operation overrides the node; attempt then outcome then the report', async () => {

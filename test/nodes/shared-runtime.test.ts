@@ -1,5 +1,5 @@
-import { closeSharedStore, sharedStore, statusCallbackUrlFrom } from '../../nodes/shared/runtime';
-import { RecoveryInputError } from '../../core';
+import { closeSharedStore, sharedProvider, sharedStore, statusCallbackUrlFrom } from '../../nodes/shared/runtime';
+import { RecoveryInputError, TwilioProvider } from '../../core';
 import type { StoreConfig } from '../../core';
 
 describe('one store per configuration per process', () => {
@@ -11,7 +11,8 @@ describe('one store per configuration per process', () => {
 		await closeSharedStore(config);
 	});
 
-	test('after a config node closes its store, the same settings object opens a fresh one, never the closed one', async () => {
+	test(`after a config node closes its store, the same settings object opens a fresh one, never the \
+closed one`, async () => {
 		const config: StoreConfig = { type: 'sqlite', file: ':memory:' };
 		const first = await sharedStore(config);
 		await closeSharedStore(config);
@@ -20,6 +21,26 @@ describe('one store per configuration per process', () => {
 		// The fresh store works (the closed one would throw).
 		expect(await second.listCases({ businessId: 'nobody', limit: 1 })).toEqual([]);
 		await closeSharedStore(config);
+	});
+});
+
+describe('one Twilio provider per account per process', () => {
+	const account = (n: number) => ({ accountSid: 'AC' + n.toString(16).padStart(32, '0'), authToken: `token-${n}` });
+
+	test('providers dropped from the full cache have their connections closed and are not handed out again', () => {
+		const close = jest.spyOn(TwilioProvider.prototype, 'close');
+		try {
+			const first = account(1);
+			const kept = sharedProvider(first);
+			expect(sharedProvider(first)).toBe(kept);
+			for (let n = 2; n <= 60 && !close.mock.calls.length; n++) sharedProvider(account(n));
+			expect(close.mock.contexts).toContain(kept);
+			const again = sharedProvider(first);
+			expect(again).not.toBe(kept);
+			expect(close.mock.contexts).not.toContain(again);
+		} finally {
+			close.mockRestore();
+		}
 	});
 });
 
