@@ -689,9 +689,16 @@ export class RecoveryLoop {
 			const key = `classify:${classification.urgency}:${classification.serviceType}:${input.texts.length}:${c.calls.length}`;
 			const next = applyClassification(c, classification, key, this.now());
 			raised = next !== c && !!c.urgency && URGENCIES.indexOf(classification.urgency) < URGENCIES.indexOf(c.urgency);
-			// An owned case whose urgency rose gets the tighter deadline of its new urgency, counted from detection.
+			// An owned case whose urgency rose gets the tighter deadline of its new urgency, counted from detection (the
+			// caller has waited since then); when that moment has passed (a repeat call hours later), counted from now, so
+			// the owner gets the new urgency's window instead of the case escalating past them before they hear of it.
 			if (raised && next.owner && next.dueAt) {
-				const tighter = deadlineFor(profile, classification.urgency, next.stamps.detectedAt);
+				const fromDetection = deadlineFor(profile, classification.urgency, next.stamps.detectedAt);
+				const now = this.now();
+				const tighter =
+					Date.parse(fromDetection) > Date.parse(now)
+						? fromDetection
+						: deadlineFor(profile, classification.urgency, now);
 				if (tighter < next.dueAt)
 					return {
 						...next,
@@ -1469,6 +1476,9 @@ export class RecoveryLoop {
 			const n = await this.notifyOwner(c.caseId, c);
 			current = n.case;
 			if (n.plan.action === 'send') done = { case: current, action: 'owner-alerted', reasons: n.plan.reasons };
+			// Nothing was due after all (claimed, closed, already told): the hold is let go, so the case does not wake again.
+			if (n.plan.action === 'none' && current.alertHoldUntil)
+				current = await this.mutate(c.caseId, (x) => ({ ...x, alertHoldUntil: null }), { known: current });
 		}
 		if (alertOwners) current = await this.settleAlerts(profile, current);
 		const plan = planOverdue(profile, current, now);

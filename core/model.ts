@@ -190,6 +190,7 @@ export const CaseCallSchema = z.object({
 	durationSec: z.number(),
 	voicemail: VoicemailSchema.optional(),
 });
+export type CaseCall = z.infer<typeof CaseCallSchema>;
 
 export const HistoryEntrySchema = z.object({
 	at: isoTime,
@@ -201,7 +202,7 @@ export const HistoryEntrySchema = z.object({
 });
 export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
 
-export const OWNER_ALERT_KINDS = ['new-case', 'emergency', 'escalation', 'reminder'] as const;
+export const OWNER_ALERT_KINDS = ['new-case', 'emergency', 'escalation', 'reminder', 'repeat'] as const;
 export type OwnerAlertKind = (typeof OWNER_ALERT_KINDS)[number];
 
 /**
@@ -209,7 +210,7 @@ export type OwnerAlertKind = (typeof OWNER_ALERT_KINDS)[number];
  * version: one claims `key` (status sending) and sends, the other sees the claim and sends nothing.
  */
 export const OwnerAlertSchema = z.object({
-	/** One alert per case, kind and level: new-case:0, emergency:0, escalation:2, reminder:1. */
+	/** One alert per case, kind and level: new-case:0, emergency:0, escalation:2, reminder:1, repeat:3 (third call). */
 	key: z.string(),
 	kind: z.enum(OWNER_ALERT_KINDS),
 	level: z.number().int(),
@@ -320,14 +321,15 @@ export const CaseSchema = z.object({
 export type Case = z.infer<typeof CaseSchema>;
 
 /**
- * When a case next needs the periodic tick: its deadline (until escalation ends), a held owner alert, or a reminder;
+ * When a case next needs the periodic tick: its deadline (until escalation ends), a held owner alert (cleared when it
+ * is sent or no longer due), or a reminder;
  * never before a snooze set after a failure. Null when nothing is pending. The store indexes this time.
  */
 export function wakeAt(c: Case): string | null {
 	if (!isOpen(c.state)) return null;
 	const times = [
 		c.escalationEndedAt || c.claimedAt ? null : (c.nextReminderAt ?? c.dueAt),
-		c.alerts.some((a) => a.kind === 'new-case') ? null : c.alertHoldUntil,
+		c.alertHoldUntil,
 		...c.alerts.map(alertRetryAt),
 	].filter((t): t is string => !!t);
 	if (!times.length) return null;

@@ -1,5 +1,5 @@
 import { renderTemplate, sanitizeCallerText, messageView } from './acknowledge';
-import { alertRetryAt, isOpen, URGENCIES, type Case, type OwnerAlertKind, type Urgency } from './model';
+import { alertRetryAt, isOpen, URGENCIES, type Case, type CaseCall, type OwnerAlertKind, type Urgency } from './model';
 import { formatPhone } from './phone';
 import type { Profile } from './profile/schema';
 import { addBusinessMinutes, isOpenAt, nextOpening } from './profile/timing';
@@ -11,6 +11,8 @@ import { deadlineFor, escalate, type EscalationDecision } from './route';
  * - one alert per case on the normal path, carrying the voicemail's words when the caller is leaving one (held up to
  *   `ownerAlerts.waitForVoicemailSeconds`), and, for a routine call while the business is closed, sent when it opens;
  * - one more when the caller's words make the case an emergency after that first alert;
+ * - one per further call from the caller while the case is open (with that call's voicemail), up to
+ *   `ownerAlerts.repeatCalls` per case;
  * - one per escalation level, saying it is an escalation; then at most `routing.reminders.max` reminders, spaced;
  *   then escalation ends: the case stays open on the report and nobody is texted about it again.
  * Every alert has a key (kind and level) stored on the case, so racing deliveries text once.
@@ -29,12 +31,14 @@ export type OverduePlan =
 
 const LABELS: Record<Urgency, string> = { emergency: 'EMERGENCY', high: 'HIGH', normal: 'Normal', low: 'Low' };
 
-/** Whether the caller's words are in, or will not come: a voicemail of 2 s or less is never transcribed by Twilio. */
+/** A call's words are in, or will not come: a voicemail of 2 s or less is never transcribed by Twilio. */
+function callSettled(k: CaseCall): boolean {
+	return !!k.voicemail?.transcript || (k.voicemail?.durationSec !== undefined && k.voicemail.durationSec <= 2);
+}
+
+/** Whether the caller's words are in, or will not come. */
 function wordsSettled(c: Case): boolean {
-	if (!c.voicemailExpected) return true;
-	return c.calls.some(
-		(k) => !!k.voicemail?.transcript || (k.voicemail?.durationSec !== undefined && k.voicemail.durationSec <= 2),
-	);
+	return !c.voicemailExpected || c.calls.some(callSettled);
 }
 
 function later(a: string, b: string): string {
@@ -74,7 +78,7 @@ export function planOwnerAlert(profile: Profile, c: Case, now: string): AlertPla
 				reasons: ['urgency rose to emergency'],
 			};
 		}
-		return { action: 'none', reasons: ['the owner was already told'] };
+		return planRepeatAlert(profile, c, now) ?? { action: 'none', reasons: ['the owner was already told'] };
 	}
 	if (urgency === 'emergency') {
 		return { action: 'send', kind: 'new-case', level: 0, key: 'new-case:0', reasons: ['emergency: told at once'] };
@@ -98,6 +102,41 @@ export function planOwnerAlert(profile: Profile, c: Case, now: string): AlertPla
 	}
 	if (until) return { action: 'hold', until, reasons };
 	return { action: 'send', kind: 'new-case', level: 0, key: 'new-case:0', reasons: ['first alert for the case'] };
+}
+
+/**
+ * A caller who rang again while the case is open, after the owner was told: one alert for that call, carrying its
+ * voicemail (held for the words like a first alert, and for opening time when routine), up to the profile's cap.
+ * Nothing when the owner was texted about the case after that call began: that text already covered it.
+ */
+function planRepeatAlert(profile: Profile, c: Case, now: string): AlertPlan | undefined {
+	const call = c.calls.length;
+	const last = c.calls[call - 1];
+	const key = `repeat:${call}`;
+	const cfg = profile.routing.ownerAlerts;
+	if (call < 2 || !c.owner || c.alerts.some((a) => a.key === key)) return undefined;
+	if (c.alerts.filter((a) => a.kind === 'repeat').length >= cfg.repeatCalls) return undefined;
+	const began = Date.parse(last.startedAt);
+	if (c.alerts.some((a) => a.ownerId === c.owner!.id && a.status === 'sent' && Date.parse(a.at) >= began)) return;
+	const urgency = c.urgency ?? 'normal';
+	let until: string | undefined;
+	const reasons: string[] = [];
+	if (c.voicemailExpected && !callSettled(last) && cfg.waitForVoicemailSeconds > 0 && urgency !== 'emergency') {
+		const wait = utcIso(instant(last.startedAt).plus({ seconds: cfg.waitForVoicemailSeconds }));
+		if (Date.parse(wait) > Date.parse(now)) {
+			until = wait;
+			reasons.push(`call ${call}: waiting up to ${cfg.waitForVoicemailSeconds} s for its voicemail's words`);
+		}
+	}
+	if (cfg.holdRoutineWhileClosed && isRoutine(profile, urgency) && !isOpenAt(profile, now)) {
+		const opens = nextOpening(profile, now);
+		if (opens) {
+			until = later(until ?? now, utcIso(opens));
+			reasons.push(`call ${call} came while closed: the owner is told when the business opens`);
+		}
+	}
+	if (until) return { action: 'hold', until, reasons };
+	return { action: 'send', kind: 'repeat', level: call, key, reasons: [`the caller rang again (call ${call})`] };
 }
 
 /** What a periodic tick does about a case whose deadline or reminder time has come. */
@@ -158,8 +197,10 @@ export function ownerText(
 	now: string,
 	extra: { previousOwner?: string; reminder?: number; missedDeadline?: string | null } = {},
 ): string {
+	// A repeat alert is about the latest call: its words, not the first voicemail again.
+	const calls = kind === 'repeat' ? c.calls.slice(-1) : c.calls;
 	const transcript = sanitizeCallerText(
-		c.calls
+		calls
 			.map((k) => k.voicemail?.transcript)
 			.filter(Boolean)
 			.join(' '),
@@ -182,12 +223,14 @@ export function ownerText(
 		missedDue: localTime(profile, extra.missedDeadline ?? c.dueAt),
 		reminder: extra.reminder ?? c.reminders,
 		reminders: profile.routing.reminders.max,
+		callNumber: c.calls.length,
 	};
 	const template = {
 		'new-case': 'ownerAlert',
 		emergency: 'emergencyUpdate',
 		escalation: 'escalationAlert',
 		reminder: 'reminder',
+		repeat: 'repeatAlert',
 	} as const;
 	const name = template[kind];
 	const text = renderTemplate(profile.messages[name], view, `messages.${name}`);

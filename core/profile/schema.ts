@@ -99,6 +99,10 @@ export const DEFAULT_MESSAGES = {
 	escalationAlert:
 		'[Escalated to you, level {{level}}] Missed call {{caller}} ({{urgencyLabel}}, {{serviceType}}) was ' +
 		"{{previousOwner}}'s, due {{missedDue}}, still open. Call back by {{dueLocal}}. Case {{caseShort}}",
+	/** The caller rang again while the case is open: the owner hears it once per call (up to a cap). */
+	repeatAlert:
+		'[Called again] {{caller}} called again (call {{callNumber}}), {{urgencyLabel}}, {{serviceType}}. Call back by ' +
+		'{{dueLocal}}.{{#transcript}} Voicemail: "{{transcript}}"{{/transcript}} Case {{caseShort}}',
 	reminder:
 		'[Reminder {{reminder}} of {{reminders}}] Missed call from {{caller}} ({{urgencyLabel}}, {{serviceType}}) is ' +
 		'still open, past its {{dueLocal}} deadline. Please call back. Case {{caseShort}}',
@@ -199,6 +203,12 @@ export const ProfileSchema = z.object({
 					 * its owner when the business opens, not at night; an emergency or a call that becomes one, at once.
 					 */
 					holdRoutineWhileClosed: z.boolean().default(true),
+					/**
+					 * A caller who rings again while their case is open: the owner is told once per further call, with
+					 * that call's voicemail, up to this many times per case (0: never). Bounded so a caller redialling
+					 * ten times does not become ten texts to staff.
+					 */
+					repeatCalls: z.number().int().min(0).max(5).default(2),
 				})
 				.default({}),
 		})

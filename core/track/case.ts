@@ -339,7 +339,7 @@ export function recordAlert(c: Case, alert: OwnerAlert, at: string): Case {
 	const next = {
 		...c,
 		alerts: [...others, alert],
-		alertHoldUntil: alert.kind === 'new-case' ? null : c.alertHoldUntil,
+		alertHoldUntil: alert.kind === 'new-case' || alert.kind === 'repeat' ? null : c.alertHoldUntil,
 	};
 	if (alert.status === 'sending') return next;
 	const flags =

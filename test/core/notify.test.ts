@@ -103,6 +103,61 @@ describe('texts about a case under races and failures', () => {
 		expect((await store.getCase(r.case.caseId))!.alerts[0]).toMatchObject({ status: 'sent', tries: 2 });
 	});
 
+	test('a caller who rings again is told to the owner once per call, with its words, up to the cap', async () => {
+		const from = '+13125550154';
+		const repeats = () => toOwners().filter((m) => m.body.startsWith('[Called again]'));
+		const first = await loop.run(missed(from));
+		expect(toOwners()).toHaveLength(1);
+		const words = ['Me again, the water is now on the floor', 'Third try', 'Fourth try', 'Fifth try'];
+		for (const [i, transcript] of words.entries()) {
+			later(20);
+			const again = await loop.detect(missed(from), { voicemailExpected: true });
+			expect(again.case.caseId).toBe(first.case.caseId);
+			await loop.routeAndNotify(first.case.caseId, { alertOwner: true });
+			// Held for the call's voicemail: nothing yet, then the words arrive and the tick sends it.
+			expect(repeats()).toHaveLength(Math.min(i, 2));
+			await loop.voicemail({
+				type: 'voicemail',
+				eventId: `twilio:vm:again:${i}`,
+				provider: 'twilio',
+				callSid: again.case.calls[again.case.calls.length - 1].callSid,
+				from,
+				to: '+13125550199',
+				businessId: 'acme-plumbing',
+				voicemail: { transcript, durationSec: 8 },
+				at: clock.toISOString(),
+			});
+			await loop.notifyOwner(first.case.caseId);
+			later(1);
+			await loop.tick();
+		}
+		const texts = repeats();
+		expect(texts).toHaveLength(2);
+		expect(texts[0].body).toContain('call 2');
+		expect(texts[0].body).toContain('water is now on the floor');
+		expect(texts[1].body).toContain('Third try');
+		expect(texts[1].body).not.toContain('water is now on the floor');
+		const c = (await store.getCase(first.case.caseId))!;
+		expect(c.alerts.filter((a) => a.kind === 'repeat').map((a) => a.key)).toEqual(['repeat:2', 'repeat:3']);
+		expect(c.alertHoldUntil).toBeNull();
+	});
+
+	test('a repeat call that raises the urgency after its deadline passed moves the deadline from now', async () => {
+		const from = '+13125550155';
+		const first = await loop.run(missed(from));
+		const due = first.case.dueAt!;
+		later(3 * 60); // past what a high-urgency deadline counted from detection would be
+		await loop.run(missed(from));
+		const c = (await store.getCase(first.case.caseId))!;
+		expect(c.urgency).toBe('high');
+		expect(Date.parse(c.dueAt!)).toBeGreaterThan(clock.getTime());
+		expect(Date.parse(c.dueAt!)).toBeLessThanOrEqual(Date.parse(due));
+		expect(c.escalationLevel).toBe(0);
+		later(1);
+		await loop.tick();
+		expect((await store.getCase(first.case.caseId))!.escalationLevel).toBe(0);
+	});
+
 	test('a held alert the tick may not send is let go, not woken again every lease', async () => {
 		const profileClosed = plumber({ routing: { fallback: ['ana'] } });
 		const quiet = new RecoveryLoop({ ...loop.deps, provider: undefined, profileFor: () => profileClosed });

@@ -58,12 +58,15 @@ describe('a simulated week through the core', () => {
 	test('owners get one alert per case, one per escalation level, bounded reminders, then nothing', () => {
 		const ladder = week.profile.routing.escalation.length;
 		const max = week.profile.routing.reminders.max;
+		const repeats = week.profile.routing.ownerAlerts.repeatCalls;
 		for (const c of week.cases) {
 			const sent = c.alerts.filter((a) => a.status === 'sent');
 			expect(sent.filter((a) => a.kind === 'new-case').length).toBeLessThanOrEqual(1);
 			expect(sent.filter((a) => a.kind === 'emergency').length).toBeLessThanOrEqual(1);
 			expect(sent.filter((a) => a.kind === 'escalation').length).toBeLessThanOrEqual(ladder);
 			expect(sent.filter((a) => a.kind === 'reminder').length).toBeLessThanOrEqual(max);
+			expect(sent.filter((a) => a.kind === 'repeat').length).toBeLessThanOrEqual(repeats);
+			expect(sent.filter((a) => a.kind === 'repeat').length).toBeLessThanOrEqual(c.calls.length - 1);
 			// The owners' phones agree with the case: every text about it names its short code.
 			const texts = week.texts.filter((t) => t.audience === 'owner' && t.body.includes(c.caseId.slice(0, 8)));
 			expect(texts.filter((t) => t.kind === 'owner-alert')).toHaveLength(sent.length);
@@ -73,7 +76,7 @@ describe('a simulated week through the core', () => {
 			expect(others.every((k) => k === 'keyword-reply')).toBe(true);
 		}
 		const perCase = ownerTextsPerCase(week);
-		expect(perCase.max).toBeLessThanOrEqual(2 + ladder + max);
+		expect(perCase.max).toBeLessThanOrEqual(2 + ladder + max + repeats);
 		// Escalation ends: the cases nobody handled are marked, and nobody was texted about them afterwards.
 		const ended = week.cases.filter((c) => c.escalationEndedAt);
 		expect(ended.length).toBeGreaterThan(0);
@@ -81,6 +84,20 @@ describe('a simulated week through the core', () => {
 			const after = week.texts.filter((t) => t.body.includes(c.caseId.slice(0, 8)) && t.at > c.escalationEndedAt!);
 			expect(after).toEqual([]);
 		}
+	});
+
+	test('a caller who rings again is news to the owner who has the case, not a reason to skip them', () => {
+		// Wed: a STOP, then a second call hours later whose voicemail raises the urgency past the first deadline.
+		const c = week.cases.find((x) => x.caller === '+13125550210')!;
+		const repeat = c.alerts.find((a) => a.kind === 'repeat' && a.status === 'sent')!;
+		expect(repeat).toBeTruthy();
+		const short = c.caseId.slice(0, 8);
+		const text = week.texts.find((t) => t.body.startsWith('[Called again]') && t.body.includes(short))!;
+		expect(text.to).toBe(repeat.to);
+		expect(text.body).toContain('dripping faucet');
+		// The owner told of the call keeps it for the new urgency's window: nobody is escalated over them at once.
+		const next = week.texts.find((t) => t.at > text.at && t.body.includes(short) && t.body.includes('Escalated'));
+		if (next) expect(Date.parse(next.at) - Date.parse(text.at)).toBeGreaterThanOrEqual(30 * 60e3);
 	});
 
 	test('every text is accounted for, and every owned case told its first owner exactly once', () => {
