@@ -71,6 +71,7 @@ import {
 	claimOnce,
 	claimedBy,
 	recordThread,
+	recovered,
 	snooze,
 	type CaseOpening,
 } from './track/case';
@@ -1396,6 +1397,8 @@ export class RecoveryLoop {
 			try {
 				const done = await this.wake(c, opts);
 				if (done) report.cases.push(done);
+				// A case that failed before and went through now is no longer flagged for the agency to look at.
+				if (c.tickFailures) await this.mutate(c.caseId, (x) => recovered(x, now));
 			} catch (e) {
 				report.errors.push(await this.isolate(c, e, 'its periodic duties'));
 			}

@@ -404,6 +404,20 @@ export function snooze(c: Case, until: string, error: string, at: string): Case 
 	);
 }
 
+/** A periodic duty that had failed on this case went through: the flag and the failure count are cleared. */
+export function recovered(c: Case, at: string): Case {
+	if (!c.tickFailures && !c.flags.includes('tick-failed')) return c;
+	const next = { ...c, snoozedUntil: null, tickFailures: 0, flags: c.flags.filter((f) => f !== 'tick-failed') };
+	if (c.state === 'recovered' || c.state === 'lost') return next;
+	return note(
+		next,
+		`recovered:${c.tickFailures}:${at}`,
+		'tick-recovered',
+		at,
+		`after ${c.tickFailures} failed tick(s)`,
+	);
+}
+
 /** An owner took the case from their phone: escalation and reminders stop; it stays open until its outcome. */
 export function claimCase(c: Case, by: { id: string; name: string; phone?: string }, at: string): Case {
 	if (c.claimedAt) return c;

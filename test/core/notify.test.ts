@@ -113,7 +113,7 @@ describe('texts about a case under races and failures', () => {
 			later(20);
 			const again = await loop.detect(missed(from), { voicemailExpected: true });
 			expect(again.case.caseId).toBe(first.case.caseId);
-			await loop.routeAndNotify(first.case.caseId, { alertOwner: true });
+			await loop.routeAndNotify(first.case.caseId, { alertOwner: true, connectCaller: 'never' });
 			// Held for the call's voicemail: nothing yet, then the words arrive and the tick sends it.
 			expect(repeats()).toHaveLength(Math.min(i, 2));
 			await loop.voicemail({
@@ -156,6 +156,22 @@ describe('texts about a case under races and failures', () => {
 		later(1);
 		await loop.tick();
 		expect((await store.getCase(first.case.caseId))!.escalationLevel).toBe(0);
+	});
+
+	test('a case whose tick failed is unflagged once its duties go through again', async () => {
+		const r = await loop.run(missed('+13125550156'));
+		let known = false;
+		const flaky = new RecoveryLoop({ ...loop.deps, profileFor: () => (known ? profile : undefined) });
+		later(5 * 60);
+		expect((await flaky.tick()).errors.map((e) => e.caseId)).toContain(r.case.caseId);
+		expect((await store.getCase(r.case.caseId))!.flags).toContain('tick-failed');
+		known = true;
+		later(20);
+		await flaky.tick();
+		const c = (await store.getCase(r.case.caseId))!;
+		expect(c.flags).not.toContain('tick-failed');
+		expect(c).toMatchObject({ tickFailures: 0, snoozedUntil: null });
+		expect(c.escalationLevel).toBe(1);
 	});
 
 	test('a held alert the tick may not send is let go, not woken again every lease', async () => {
