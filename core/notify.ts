@@ -49,6 +49,28 @@ function isRoutine(profile: Profile, urgency: Urgency): boolean {
 	return profile.routing.businessClockFor.includes(urgency);
 }
 
+/** How long an alert waits: for a voicemail's words (from `waitFrom`), and for opening time when routine. */
+function holdFor(profile: Profile, urgency: Urgency, waitFrom: string | null, now: string) {
+	const cfg = profile.routing.ownerAlerts;
+	let until: string | undefined;
+	const reasons: string[] = [];
+	if (waitFrom && cfg.waitForVoicemailSeconds > 0) {
+		const wait = utcIso(instant(waitFrom).plus({ seconds: cfg.waitForVoicemailSeconds }));
+		if (Date.parse(wait) > Date.parse(now)) {
+			until = wait;
+			reasons.push(`waiting up to ${cfg.waitForVoicemailSeconds} s for the voicemail's words`);
+		}
+	}
+	if (cfg.holdRoutineWhileClosed && isRoutine(profile, urgency) && !isOpenAt(profile, now)) {
+		const opens = nextOpening(profile, now);
+		if (opens) {
+			until = later(until ?? now, utcIso(opens));
+			reasons.push(`a ${urgency} call while closed: the owner is told when the business opens`);
+		}
+	}
+	return { until, reasons };
+}
+
 /** The owner's alerts on the normal path: the first one (perhaps held), and the emergency update. */
 export function planOwnerAlert(profile: Profile, c: Case, now: string): AlertPlan {
 	if (!isOpen(c.state)) return { action: 'none', reasons: [`the case is ${c.state}`] };
@@ -83,23 +105,7 @@ export function planOwnerAlert(profile: Profile, c: Case, now: string): AlertPla
 	if (urgency === 'emergency') {
 		return { action: 'send', kind: 'new-case', level: 0, key: 'new-case:0', reasons: ['emergency: told at once'] };
 	}
-	const cfg = profile.routing.ownerAlerts;
-	let until: string | undefined;
-	const reasons: string[] = [];
-	if (!wordsSettled(c) && cfg.waitForVoicemailSeconds > 0) {
-		const wait = utcIso(instant(c.stamps.detectedAt).plus({ seconds: cfg.waitForVoicemailSeconds }));
-		if (Date.parse(wait) > Date.parse(now)) {
-			until = wait;
-			reasons.push(`waiting up to ${cfg.waitForVoicemailSeconds} s for the voicemail's words`);
-		}
-	}
-	if (cfg.holdRoutineWhileClosed && isRoutine(profile, urgency) && !isOpenAt(profile, now)) {
-		const opens = nextOpening(profile, now);
-		if (opens) {
-			until = later(until ?? now, utcIso(opens));
-			reasons.push(`a ${urgency} call while closed: the owner is told when the business opens`);
-		}
-	}
+	const { until, reasons } = holdFor(profile, urgency, wordsSettled(c) ? null : c.stamps.detectedAt, now);
 	if (until) return { action: 'hold', until, reasons };
 	return { action: 'send', kind: 'new-case', level: 0, key: 'new-case:0', reasons: ['first alert for the case'] };
 }
@@ -119,23 +125,9 @@ function planRepeatAlert(profile: Profile, c: Case, now: string): AlertPlan | un
 	const began = Date.parse(last.startedAt);
 	if (c.alerts.some((a) => a.ownerId === c.owner!.id && a.status === 'sent' && Date.parse(a.at) >= began)) return;
 	const urgency = c.urgency ?? 'normal';
-	let until: string | undefined;
-	const reasons: string[] = [];
-	if (c.voicemailExpected && !callSettled(last) && cfg.waitForVoicemailSeconds > 0 && urgency !== 'emergency') {
-		const wait = utcIso(instant(last.startedAt).plus({ seconds: cfg.waitForVoicemailSeconds }));
-		if (Date.parse(wait) > Date.parse(now)) {
-			until = wait;
-			reasons.push(`call ${call}: waiting up to ${cfg.waitForVoicemailSeconds} s for its voicemail's words`);
-		}
-	}
-	if (cfg.holdRoutineWhileClosed && isRoutine(profile, urgency) && !isOpenAt(profile, now)) {
-		const opens = nextOpening(profile, now);
-		if (opens) {
-			until = later(until ?? now, utcIso(opens));
-			reasons.push(`call ${call} came while closed: the owner is told when the business opens`);
-		}
-	}
-	if (until) return { action: 'hold', until, reasons };
+	const waiting = c.voicemailExpected && !callSettled(last) && urgency !== 'emergency';
+	const { until, reasons } = holdFor(profile, urgency, waiting ? last.startedAt : null, now);
+	if (until) return { action: 'hold', until, reasons: [`call ${call}`, ...reasons] };
 	return { action: 'send', kind: 'repeat', level: call, key, reasons: [`the caller rang again (call ${call})`] };
 }
 
