@@ -15,6 +15,7 @@ import { ConcurrentUpdateError, RecoveryInputError } from './errors';
 import {
 	ACK_SAFETY_NET_MS,
 	alertRetryAt,
+	alertRetryFor,
 	isOpen,
 	notDelivered,
 	OPEN_STATES,
@@ -1471,7 +1472,7 @@ export class RecoveryLoop {
 		let done: TickCase | undefined;
 		const firstDue = c.alerts.find((a) => a.kind === 'new-case');
 		const holdEnded = !!c.alertHoldUntil && Date.parse(c.alertHoldUntil) <= Date.parse(now);
-		const retryFirst = !!firstDue && firstDue.status !== 'sent' && !!alertRetryAt(firstDue);
+		const retryFirst = !!firstDue && firstDue.status !== 'sent' && !!alertRetryFor(c, firstDue);
 		if ((holdEnded || retryFirst) && !alertOwners) {
 			// This tick does not text owners (or has no Twilio account): the hold is let go, not woken again forever.
 			current = await this.mutate(c.caseId, (x) => ({ ...x, alertHoldUntil: null }), { known: c });
@@ -1529,14 +1530,10 @@ export class RecoveryLoop {
 	private async settleAlerts(profile: Profile, c: Case): Promise<Case> {
 		const now = this.now();
 		let current = c;
-		const due = c.alerts.filter(
-			(a) =>
-				a.kind !== 'new-case' &&
-				a.ownerId === c.owner?.id &&
-				a.status !== 'sent' &&
-				!!alertRetryAt(a) &&
-				Date.parse(alertRetryAt(a)!) <= Date.parse(now),
-		);
+		const due = c.alerts.filter((a) => {
+			const retry = a.kind !== 'new-case' && alertRetryFor(c, a);
+			return !!retry && Date.parse(retry) <= Date.parse(now);
+		});
 		const level = c.escalationLevel;
 		if (level > 0 && c.owner && !c.claimedAt && !c.alerts.some((a) => a.key === `escalation:${level}`)) {
 			const body = ownerText(profile, current, 'escalation', now, { previousOwner: 'the previous owner' });

@@ -238,6 +238,16 @@ export function alertRetryAt(a: OwnerAlert): string | null {
 	return new Date(Date.parse(a.at) + ALERT_STALE_MS).toISOString();
 }
 
+/**
+ * When the tick tries an alert on this case again: only one it would send, to the person who owns the case now (a first
+ * alert goes to whoever owns it now). An alert meant for an earlier owner is not retried, so it must not wake the case
+ * either: a wake that finds nothing to do leaves the case claimed for a whole lease, and its next step waits for that.
+ */
+export function alertRetryFor(c: Case, a: OwnerAlert): string | null {
+	if (!c.owner?.phone || (a.kind !== 'new-case' && a.ownerId !== c.owner.id)) return null;
+	return alertRetryAt(a);
+}
+
 /** One message of the caller-owner conversation a case carries. */
 export const ThreadEntrySchema = z.object({
 	at: isoTime,
@@ -330,7 +340,7 @@ export function wakeAt(c: Case): string | null {
 	const times = [
 		c.escalationEndedAt || c.claimedAt ? null : (c.nextReminderAt ?? c.dueAt),
 		c.alertHoldUntil,
-		...c.alerts.map(alertRetryAt),
+		...c.alerts.map((a) => alertRetryFor(c, a)),
 	].filter((t): t is string => !!t);
 	if (!times.length) return null;
 	return notBeforeSnooze(

@@ -2,7 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hazardsIn } from '../../core/safety';
-import { normalize, openStore, RecoveryLoop, TwilioProvider, type MissedCall, type RecoveryStore } from '../../core';
+import {
+	normalize,
+	openStore,
+	RecoveryLoop,
+	TwilioProvider,
+	type MissedCall,
+	type RecoveryStore,
+	type VoicemailEvent,
+} from '../../core';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN, chicago, plumber } from '../helpers/fixtures';
 
@@ -187,6 +195,47 @@ describe('texts about a case under races and failures', () => {
 		expect((await store.getCase(d.case.caseId))!.alertHoldUntil).toBeNull();
 		later(5);
 		expect((await quiet.tick()).cases).toEqual([]);
+	});
+
+	test('an alert that failed for an earlier owner does not hold the case off its next step', async () => {
+		const fast = plumber({
+			routing: {
+				fallback: ['ana'],
+				escalation: ['ben'],
+				deadlineMinutes: { emergency: 3, high: 30, normal: 60, low: 240 },
+			},
+		});
+		const l = new RecoveryLoop({ ...loop.deps, profileFor: () => fast });
+		const r = await l.run(missed('+13125550157'));
+		expect(r.case.owner?.id).toBe('ana');
+		// The emergency update to Ana fails; the case then escalates to Ben, who owns it from there on.
+		sim.fail({ code: 30003, status: 400, toPrefix: '+13125550111', times: 5 });
+		const e: VoicemailEvent = {
+			type: 'voicemail',
+			eventId: 'twilio:vm:157',
+			provider: 'twilio',
+			callSid: r.case.calls[0].callSid,
+			from: '+13125550157',
+			to: '+13125550199',
+			businessId: 'acme-plumbing',
+			voicemail: { transcript: 'I smell gas in the kitchen', durationSec: 6 },
+			at: clock.toISOString(),
+		};
+		const heard = await l.voicemail(e);
+		await l.handleEvent({ type: 'voicemail', event: e, case: heard });
+		const failed = (await store.getCase(r.case.caseId))!.alerts.find((a) => a.kind === 'emergency');
+		expect(failed).toMatchObject({ ownerId: 'ana', status: 'failed' });
+		later(3.1);
+		await l.tick();
+		expect((await store.getCase(r.case.caseId))!.owner?.id).toBe('ben');
+		// Ana's failed update is not Ben's to retry: it must not wake (and claim) the case when its retry time comes.
+		later(2);
+		expect((await l.tick()).cases).toEqual([]);
+		// Ben's deadline passes a minute later: his first reminder goes at once, not after a useless claim's lease.
+		later(1.1);
+		await l.tick();
+		const c = (await store.getCase(r.case.caseId))!;
+		expect(c.alerts.filter((a) => a.kind === 'reminder' && a.ownerId === 'ben' && a.status === 'sent')).toHaveLength(1);
 	});
 
 	test('the overdue list keeps a case whose escalation ended', async () => {
