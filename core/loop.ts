@@ -29,7 +29,7 @@ import {
 	type OwnerAlertKind,
 	type VoicemailEvent,
 } from './model';
-import { ownerText, planOverdue, planOwnerAlert, type AlertPlan } from './notify';
+import { awaitingWords, ownerText, planOverdue, planOwnerAlert, type AlertPlan } from './notify';
 import { formatPhone, maskPhone } from './phone';
 import type { Profile } from './profile/schema';
 import { timingOf } from './profile/timing';
@@ -57,6 +57,7 @@ import {
 	applyEscalation,
 	applyRoute,
 	attachVoicemail,
+	rerouteOnWords,
 	foldCall,
 	newCase,
 	recordAck,
@@ -720,7 +721,18 @@ export class RecoveryLoop {
 	): Promise<{ case: Case; decision: RouteDecision }> {
 		const current = opts.known?.caseId === caseId ? opts.known : await this.deps.store.getCase(caseId);
 		if (!current) throw new RecoveryInputError('caseId', caseId, 'No case has this id.');
-		if (current.owner && current.state !== 'detected') {
+		const profile = this.profile(current.businessId);
+		const now = this.now();
+		// Picked before the voicemail's words and nobody told yet: routed again now that the words are in (or will not
+		// come), so a water-heater call reaches the water-heater person, not whoever the trade's default pool gave.
+		const provisional = awaitingWords(profile, current, now);
+		const again =
+			current.routeProvisional &&
+			!provisional &&
+			!current.alerts.length &&
+			!current.escalationLevel &&
+			isOpen(current.state);
+		if (current.owner && current.state !== 'detected' && !again) {
 			return {
 				case: current,
 				decision: {
@@ -733,8 +745,6 @@ export class RecoveryLoop {
 				},
 			};
 		}
-		const profile = this.profile(current.businessId);
-		const now = this.now();
 		// Open cases per owner matter only to least-loaded routing and to owners with a cap; counting them reads every open case.
 		const needsCounts =
 			profile.routing.strategy === 'least-loaded' || profile.roster.some((m) => m.maxOpen !== undefined);
@@ -742,12 +752,10 @@ export class RecoveryLoop {
 		const urgency = current.urgency ?? 'normal';
 		const timing = current.timing ?? timingOf(profile, current.calls[0].startedAt);
 		const needsTurn = profile.routing.strategy !== 'least-loaded' && profile.roster.filter((m) => m.active).length > 1;
-		const roundRobin = needsTurn
-			? await this.deps.store.nextRoundRobin(
-					current.businessId,
-					`${profile.routing.strategy}:${current.serviceType ?? ''}`,
-				)
-			: 0;
+		// A provisional pick turns a counter of its own: the pool's real turn is taken when the routing is final, so
+		// provisional picks that are routed again do not skew who is next in any pool.
+		const pool = `${profile.routing.strategy}:${current.serviceType ?? ''}${provisional ? ':provisional' : ''}`;
+		const roundRobin = needsTurn ? await this.deps.store.nextRoundRobin(current.businessId, pool) : 0;
 		const decision = route(
 			profile,
 			{ urgency, serviceType: current.serviceType, timing, now },
@@ -756,7 +764,10 @@ export class RecoveryLoop {
 		const c = await this.mutate(
 			caseId,
 			(c) => {
-				const routed = applyRoute(c, decision, `route:${decision.kind}:${c.escalationLevel}`, now);
+				let routed = again
+					? rerouteOnWords(c, decision, 'route:on-words', now)
+					: applyRoute(c, decision, `route:${decision.kind}:${c.escalationLevel}`, now);
+				if (!again && routed !== c && provisional) routed = { ...routed, routeProvisional: true };
 				// What must follow the routing in the same save (the owner's first alert claimed): one write, not two.
 				return opts.then && routed !== c ? opts.then(routed) : routed;
 			},
@@ -1477,7 +1488,9 @@ export class RecoveryLoop {
 			// This tick does not text owners (or has no Twilio account): the hold is let go, not woken again forever.
 			current = await this.mutate(c.caseId, (x) => ({ ...x, alertHoldUntil: null }), { known: c });
 		} else if (holdEnded || retryFirst) {
-			const n = await this.notifyOwner(c.caseId, c);
+			// The words never came: the provisional owner is confirmed (or replaced) on the pool's own turn first.
+			if (current.routeProvisional) current = (await this.route(c.caseId, { known: current })).case;
+			const n = await this.notifyOwner(c.caseId, current);
 			current = n.case;
 			if (n.plan.action === 'send') done = { case: current, action: 'owner-alerted', reasons: n.plan.reasons };
 			// Nothing was due after all (claimed, closed, already told): the hold is let go, so the case does not wake again.

@@ -308,6 +308,11 @@ export const CaseSchema = z.object({
 	history: z.array(HistoryEntrySchema).default([]),
 	/** The caller was offered voicemail: the owner's first alert waits a little for its words (see core/notify.ts). */
 	voicemailExpected: z.boolean().default(false),
+	/**
+	 * The owner was picked before the voicemail's words arrived (the first alert held for them): the words may name
+	 * another service, so the case is routed again on them before anyone is told (see RecoveryLoop.route).
+	 */
+	routeProvisional: z.boolean().default(false),
 	/** Until when the owner's first alert is held (for the voicemail's words, or until opening for a routine call). */
 	alertHoldUntil: isoTime.nullable().default(null),
 	alerts: z.array(OwnerAlertSchema).default([]),

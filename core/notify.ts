@@ -71,6 +71,16 @@ function holdFor(profile: Profile, urgency: Urgency, waitFrom: string | null, no
 	return { until, reasons };
 }
 
+/**
+ * Whether an owner picked now would be picked before the caller's words: nobody has been texted about the case, and
+ * its first alert would wait for a voicemail still coming. Routing then is provisional (see RecoveryLoop.route).
+ */
+export function awaitingWords(profile: Profile, c: Case, now: string): boolean {
+	const wait = profile.routing.ownerAlerts.waitForVoicemailSeconds;
+	if (c.alerts.length || wordsSettled(c) || (c.urgency ?? 'normal') === 'emergency' || wait <= 0) return false;
+	return Date.parse(c.stamps.detectedAt) + wait * 1000 > Date.parse(now);
+}
+
 /** The owner's alerts on the normal path: the first one (perhaps held), and the emergency update. */
 export function planOwnerAlert(profile: Profile, c: Case, now: string): AlertPlan {
 	if (!isOpen(c.state)) return { action: 'none', reasons: [`the case is ${c.state}`] };

@@ -90,6 +90,7 @@ export function newCase(event: MissedCall, at: string, opening: CaseOpening = {}
 		history: [{ at, key: `detect:${event.eventId}`, move: 'detected', from: 'detected', to: 'detected' }],
 		...(opening.timing ? { timing: opening.timing } : {}),
 		voicemailExpected: !!opening.voicemailExpected,
+		routeProvisional: false,
 		alertHoldUntil: null,
 		alerts: [],
 		followUps: [],
@@ -274,6 +275,23 @@ export function applyRoute(c: Case, d: RouteDecision, key: string, at: string): 
 	};
 	if (c.state === 'contacted') return note(next, key, 'assigned', at, d.owner.name);
 	return transition(next, 'assigned', key, at, d.owner.name);
+}
+
+/**
+ * A provisional owner replaced, before anyone was told, once the caller's words are in (they may name another
+ * service and so another pool). Nothing moves: the case stays assigned, with the new owner and deadline.
+ */
+export function rerouteOnWords(c: Case, d: RouteDecision, key: string, at: string): Case {
+	if (hasApplied(c, key) || d.kind !== 'assigned') return { ...c, routeProvisional: false };
+	const change =
+		c.owner?.id === d.owner.id ? `${d.owner.name} kept` : `${c.owner?.name ?? 'nobody'} to ${d.owner.name}`;
+	return note(
+		{ ...c, owner: d.owner, dueAt: d.dueAt, routeProvisional: false },
+		key,
+		'routed-on-words',
+		at,
+		`${c.serviceType ?? 'service unknown'}: ${change}`,
+	);
 }
 
 export function applyEscalation(c: Case, d: EscalationDecision, key: string, at: string): Case {
