@@ -1564,9 +1564,10 @@ export class RecoveryLoop {
 		const error = e instanceof Error ? e.message : String(e);
 		const now = this.now();
 		this.deps.log?.('error', `case ${c.caseId} (${c.businessId}): ${what} failed: ${error}`);
-		// 15 minutes, doubling with each failure in a row up to a day: a case that cannot be helped (its business was
-		// removed) is logged a few times a day, not every quarter hour forever.
-		const minutes = Math.min(24 * 60, 15 * 2 ** Math.min(7, c.tickFailures));
+		// A minute, doubling with each failure in a row up to a day: a passing failure (the database busy, Twilio down
+		// for a moment) must not hold an emergency's escalation for long, and a case that cannot be helped (its
+		// business was removed) is logged about a dozen times on its first day, then daily, not every tick forever.
+		const minutes = Math.min(24 * 60, 2 ** Math.min(11, c.tickFailures));
 		const until = utcIso(instant(now).plus({ minutes }));
 		await this.mutate(c.caseId, (x) => snooze(x, until, error, now)).catch((err: Error) =>
 			this.deps.log?.('error', `case ${c.caseId}: could not flag it either: ${err.message}`),

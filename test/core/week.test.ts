@@ -175,9 +175,10 @@ describe('a simulated week through the core', () => {
 		expect(broken[0].flags).toContain('tick-failed');
 		const errors = week.tickErrors.filter((e) => e.caseId === broken[0].caseId);
 		expect(errors.length).toBeGreaterThan(0);
-		// Retried every 15 minutes, not every tick.
-		const first = Date.parse(errors[0].at);
-		expect(errors.filter((e) => Date.parse(e.at) < first + 15 * 60e3).length).toBeLessThanOrEqual(2);
+		// Retried after a minute, then each wait twice the one before (up to a day), not every tick.
+		const gaps = errors.slice(1).map((e, i) => (Date.parse(e.at) - Date.parse(errors[i].at)) / 60e3);
+		expect(gaps.length).toBeGreaterThanOrEqual(3);
+		for (let i = 0; i < gaps.length; i++) expect(gaps[i]).toBeGreaterThanOrEqual(Math.min(24 * 60, 2 ** i));
 		// The caller a minute later was texted and their owner told at once, in business hours.
 		const next = week.texts.filter((t) => t.to === '+13125550232' && t.kind === 'ack');
 		expect(next).toHaveLength(1);
