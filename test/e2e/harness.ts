@@ -1,6 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Case } from '../../core';
 
 export const ROOT = resolve(__dirname, '..', '..');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -66,11 +67,16 @@ import { freePort, stopChild } from '../../scripts/demo-common';
 export { freePort };
 export { localFlow } from '../../scripts/demo-common';
 
+/**
+ * Polls until fn gives a value. On a timeout the error says what was awaited, the last error, and what `explain` tells
+ * of the state then (a case's alerts, a runtime's warnings), so a failure in CI can be read without a rerun.
+ */
 export async function waitFor<T>(
 	what: string,
 	fn: () => Promise<T | undefined | false>,
 	timeoutMs = 60000,
 	everyMs = 250,
+	explain?: () => Promise<string> | string,
 ): Promise<T> {
 	const end = Date.now() + timeoutMs;
 	let last: unknown;
@@ -83,7 +89,30 @@ export async function waitFor<T>(
 		}
 		await new Promise((r) => setTimeout(r, everyMs));
 	}
-	throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+	const state = explain
+		? `\n${await Promise.resolve(explain()).catch((e: Error) => `(explain failed: ${e.message})`)}`
+		: '';
+	throw new Error(
+		`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}${state}`,
+	);
+}
+
+/** A case as a failing test should show it: who owns it, what is due, every alert, and its latest history. */
+export function caseState(c: Case | undefined, log = ''): string {
+	if (!c) return 'no case stored';
+	const alerts = c.alerts.map((a) => `${a.key}->${a.ownerId} ${a.status} at ${a.at} tries ${a.tries}`);
+	const history = c.history.slice(-8).map((h) => `${h.at} ${h.move}${h.note ? ` (${h.note})` : ''}`);
+	const warnings = log
+		.split('\n')
+		.filter((l) => /skipped|error|warn|fail/i.test(l))
+		.slice(-15);
+	return [
+		`case ${c.caseId} ${c.state}, owner ${c.owner?.id ?? 'none'}, level ${c.escalationLevel}, urgency ${c.urgency}`,
+		`due ${c.dueAt}, next reminder ${c.nextReminderAt}, snoozed ${c.snoozedUntil}, flags ${c.flags.join(',')}`,
+		`alerts: ${alerts.join('; ')}`,
+		`history: ${history.join('; ')}`,
+		`runtime warnings: ${warnings.join(' | ') || 'none'}`,
+	].join('\n');
 }
 
 export interface Proc {

@@ -17,6 +17,7 @@ import {
 } from './crm-stand-ins';
 import { openChromium, screenshotPath } from './browser';
 import {
+	caseState,
 	filesLeaking,
 	freePort,
 	installTarball,
@@ -428,6 +429,7 @@ runs the workflow`, async () => {
 			},
 			300000,
 			2000,
+			async () => caseState((await store.listCases({ caller }))[0], n8n.log()),
 		);
 		// One more poll must run over the case before counting: a later emergency escalating is the sign.
 		const marker = '+13125550150';

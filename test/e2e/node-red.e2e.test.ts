@@ -6,6 +6,7 @@ import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 import { E2E_PROFILE } from './e2e-profile';
 import {
+	caseState,
 	filesLeaking,
 	installTarball,
 	localFlow,
@@ -247,6 +248,7 @@ no repeats`, async () => {
 				},
 				90000,
 				1000,
+				async () => caseState((await store.listCases({ caller }))[0], red.log()),
 			);
 			// A later case escalating is the sign that several more ticks ran over the first one.
 			const marker = '+13125550150';
