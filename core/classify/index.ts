@@ -268,9 +268,12 @@ export function classify(profile: Profile, input: ClassifyInput): Classification
 	if (spoken.length)
 		reasons.push(`language: ${spoken.map((l) => LANGUAGE_NAMES[l]).join(', ')} (detected per message)`);
 
-	const calmSaid = new Set(heard.calm.map((m) => m.said));
+	// A phrase also heard as counted ("n'y a plus d'eau chaude" is both a negation and a "!" pattern) is not negated.
+	const notNegated = new Set(
+		[...heard.calm, ...heard.safety, ...heard.high].filter((m) => !m.negated).map((m) => m.said),
+	);
 	const negated = [
-		...new Set([...heard.safety, ...heard.high].filter((m) => m.negated && !calmSaid.has(m.said)).map((m) => m.said)),
+		...new Set([...heard.safety, ...heard.high].filter((m) => m.negated && !notNegated.has(m.said)).map((m) => m.said)),
 	];
 	if (negated.length) {
 		signals.push({ kind: 'negated', said: negated, points: 0 });

@@ -27,7 +27,10 @@ import type { Language } from './text';
  *   https://electricalinsight.com/common-warning-signs-of-an-electrical-emergency/ (sparking, smoking, buzzing
  *   panel, burning smell); "5 Signs Its Time to Call an Emergency Electrician",
  *   http://tomashirdman.com/2020/08/07/5-signs-its-time-to-call-an-emergency-electrician/ (water on outlets,
- *   shocks, scorched outlets).
+ *   shocks, scorched outlets); "2 Bad Smells Coming From Your Electrical Panel",
+ *   https://www.sunsolarelectrical.ca/blog/bad-smells-coming-from-your-electrical-panel/ (a burning smell, "hot" or
+ *   "melting", and a fishy smell from overheating wire insulation); "Warning Signs of an Electrical Emergency",
+ *   https://www.lumoselectric.ca/warning-signs-of-an-electrical-emergency/ (burning plastic odours).
  * - Roofing: "Emergency Roof Repair: What to Do When Disaster Strikes",
  *   https://www.rivercityroofingsolutions.com/blog/emergency-roof-repair-guide (tree through the roof, sagging or
  *   collapsed sections, water pouring in are emergencies; leaks that stop with the rain and missing shingles without
@@ -142,7 +145,8 @@ export const SAFETY_WORDS = [
 	'smoking',
 	'burning smell',
 	'smell ... burning|burnt|burned',
-	// Irregular past forms escape the stemmer ("burnt" is not "burn"); a hot-plastic smell is the same warning.
+	// Irregular past forms escape the stemmer ("burnt" is not "burn"); a hot or melting plastic smell is the same
+	// warning (sunsolarelectrical.ca, lumoselectric.ca above).
 	'burnt|burned|scorched|melting|melted|electrical smell|odor|odour',
 	'smell|smells|smelled|odor ... like ... plastic|melting|burnt|burned|burning',
 	'fire',
@@ -243,8 +247,12 @@ export const CALM_WORDS: Record<Language, string[]> = {
  */
 export const MINOR_WORDS: Record<Language, string[]> = {
 	en: ['small|tiny|minor|slight|hairline chip|chipped|crack|cracked|dent|scratch'],
-	es: ['pequeña|pequeño|poquito|chiquito ... grieta|despostillado|despostilló|rajadura'],
-	fr: ['petite|petit|légère|léger ... fissure|éclat|ébréché|ébréchée'],
+	// Spanish and French adjectives mostly follow the noun: "una grieta pequeña", "une fissure légère".
+	es: [
+		'pequeña|pequeño|poquito|chiquito|chiquita grieta|despostillado|rajadura',
+		'grieta|despostillado|rajadura pequeña|pequeño|chiquita|chiquito|mínima|mínimo',
+	],
+	fr: ['petite|petit|légère|léger fissure|éclat', 'fissure|éclat petite|petit|légère|léger|mineure'],
 };
 
 /** People for whom losing heat, cooling or power is dangerous. */
@@ -407,6 +415,9 @@ export const PRESETS: Record<Trade, TradePreset> = {
 					'filter|filters',
 					'check up|check-up|checkup',
 					'annual',
+					// The equipment named with the visit is what gets serviced, not a repair.
+					'tune-up|tuneup|checkup|check-up|maintenance ... furnace|boiler|system|unit|ac|condenser',
+					'tune-up|tuneup|checkup|check-up|maintenance ... heat pump',
 				],
 			},
 			{
@@ -555,7 +566,11 @@ export const PRESETS: Record<Trade, TradePreset> = {
 				'charco',
 			],
 			lowWords: ['remodelar|remodelación', 'cambiar ... llave'],
-			minorWords: ['pequeña|poquita|chiquita fuga|gotera', 'gotea|goteando un poco|poquito'],
+			minorWords: [
+				'pequeña|poquita|chiquita fuga|gotera',
+				'fuga|gotera pequeña|chiquita|mínima',
+				'gotea|goteando un poco|poquito',
+			],
 			services: {
 				leak: [
 					'fuga',
@@ -587,7 +602,7 @@ export const PRESETS: Record<Trade, TradePreset> = {
 			],
 			highWords: ['fuite|fuit|fuient', 'bouché|bouchée|bloqué', '!eau chaude', "plus d'eau chaude", 'déborde|débordé'],
 			lowWords: ['rénovation'],
-			minorWords: ['petite|légère fuite'],
+			minorWords: ['petite|légère fuite', 'fuite légère|mineure', 'fuit|goutte un peu'],
 			services: {
 				leak: ['fuite|fuit', 'goutte|dégoutte', 'tuyau|tuyaux', 'robinet'],
 				drain: ['bouché|bouchée', 'drain', 'égout|égouts', 'toilette'],
@@ -610,6 +625,9 @@ export const PRESETS: Record<Trade, TradePreset> = {
 			'{outlet} ... wet|water',
 			'buzzing ... panel|breaker|box',
 			'{outlet} ... hot to the touch',
+			// Overheating insulation smells of fish (sunsolarelectrical.ca, above).
+			'fishy|fish smell|odor|odour ... {outlet}',
+			'{outlet} ... smells|smell ... fishy|fish',
 		],
 		highWords: [
 			'no power',
@@ -1042,6 +1060,9 @@ export const PRESETS: Record<Trade, TradePreset> = {
 					'rekeyed',
 					'change ... locks|lock',
 					'broke off',
+					// A key broken or stuck in the lock is the lock's repair, whether or not they can get in.
+					'key ... broke|broken|snapped|stuck ... in ... lock|cylinder|deadbolt',
+					'snapped off',
 					'jammed',
 					'broken into|broke into',
 					'smashed',
@@ -1070,7 +1091,7 @@ export const PRESETS: Record<Trade, TradePreset> = {
 					'rota|roto',
 					'robar',
 					// A key broken inside the lock is a lock repair, not keys left inside the house.
-					'llave dentro|adentro|en ... chapa|cerradura',
+					'llave ... dentro|adentro|en ... chapa|cerradura|cerrojo',
 				],
 				installation: ['instalar|instalación', 'cerradura inteligente'],
 			},
