@@ -106,6 +106,7 @@ describe('requests for work are not shopping', () => {
 		expect(reasons(k)).toMatch(/a booking to answer, not shopping/);
 		expect(heard('dental', 'Quiero confirmar mi cita de limpieza para el martes.').urgency).toBe('normal');
 		expect(heard('dental', "I'd like to book a cleaning sometime.").urgency).toBe('low');
+		expect(heard('dental', 'Can I make an appointment for a cleaning?').urgency).toBe('low');
 	});
 
 	test('information about a case the caller needs is normal; a price check stays low', () => {
@@ -125,6 +126,7 @@ describe('burnt and melting smells', () => {
 		expect(heard('electrical', "There's a burnt odor coming from the breaker box.").urgency).toBe('emergency');
 		expect(heard('electrical', 'The outlet smells like melting plastic.').urgency).toBe('emergency');
 		expect(heard('electrical', 'Le panneau sent le brûlé.', 'CA').urgency).toBe('emergency');
+		expect(heard('electrical', 'There is a fishy smell by the breaker panel.').urgency).toBe('emergency');
 	});
 
 	test('"no burnt smell" is heard and not counted', () => {
