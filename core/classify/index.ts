@@ -4,7 +4,9 @@ import type { Profile } from '../profile/schema';
 import { timingOf } from '../profile/timing';
 import { compileSet, findMatches, type Match, type PatternSet } from './match';
 import {
+	BOOKED_WORDS,
 	CALM_WORDS,
+	MINOR_WORDS,
 	EXPOSURE,
 	LOW_WORDS,
 	LOW_WORDS_ES,
@@ -41,7 +43,7 @@ export interface ClassifyInput {
 
 /** A kind of evidence the rules found, with the caller's words behind it. */
 export interface Signal {
-	kind: 'safety' | 'high' | 'low' | 'vulnerable' | 'temperature' | 'weather' | 'water' | 'outage' | 'negated';
+	kind: 'safety' | 'high' | 'low' | 'vulnerable' | 'temperature' | 'weather' | 'water' | 'outage' | 'negated' | 'minor';
 	said: string[];
 	points: number;
 }
@@ -74,6 +76,8 @@ type Kind =
 	| 'high'
 	| 'low'
 	| 'calm'
+	| 'booked'
+	| 'minor'
 	| 'vulnerable'
 	| 'heatLoss'
 	| 'coolLoss'
@@ -86,6 +90,8 @@ const KINDS: Kind[] = [
 	'high',
 	'low',
 	'calm',
+	'booked',
+	'minor',
 	'vulnerable',
 	'heatLoss',
 	'coolLoss',
@@ -107,7 +113,9 @@ function compiledFor(trade: Trade, language: Language): PatternSet {
 		safety: [...SHARED_SAFETY[language], ...words.emergencyWords],
 		high: words.highWords,
 		low: [...SHARED_LOW[language], ...words.lowWords],
-		calm: CALM_WORDS[language],
+		calm: [...CALM_WORDS[language], ...(words.calmWords ?? [])],
+		booked: BOOKED_WORDS[language],
+		minor: [...MINOR_WORDS[language], ...(words.minorWords ?? [])],
 		vulnerable: VULNERABLE[language],
 		...EXPOSURE[language],
 		...WEATHER[language],
@@ -141,6 +149,9 @@ interface Heard {
 	high: Match[];
 	low: Match[];
 	calm: Match[];
+	booked: Match[];
+	/** Size words that made a high word minor ("a small leak"); the high word itself is left out of `high`. */
+	minor: Match[];
 	vulnerable: Match[];
 	heatLoss: Match[];
 	coolLoss: Match[];
@@ -159,6 +170,8 @@ function hear(profile: Profile, texts: string[]): Heard {
 		high: [],
 		low: [],
 		calm: [],
+		booked: [],
+		minor: [],
 		vulnerable: [],
 		heatLoss: [],
 		coolLoss: [],
@@ -176,12 +189,19 @@ function hear(profile: Profile, texts: string[]): Heard {
 		const tokens = tokenize(text, language);
 		if (!tokens.length) continue;
 		heard.words[language] += tokens.length;
-		for (const m of findMatches(compiledFor(profile.trade, language), tokens)) {
+		const found = findMatches(compiledFor(profile.trade, language), tokens);
+		const minor = found.filter((m) => m.tag === 'minor' && !m.negated);
+		const overlaps = (a: Match, b: Match) => a.start <= b.end && b.start <= a.end;
+		for (const m of found) {
 			if (m.tag.startsWith('service:')) {
 				if (m.negated) continue;
 				const type = m.tag.slice(8);
 				heard.services.set(type, [...(heard.services.get(type) ?? []), m]);
-			} else heard[m.tag as Kind].push(m);
+			} else if (m.tag === 'minor') continue;
+			// The caller sized this very problem down ("a small leak"): other urgent words still count.
+			else if (m.tag === 'high' && minor.some((n) => overlaps(m, n)))
+				heard.minor.push(...minor.filter((n) => overlaps(m, n)));
+			else heard[m.tag as Kind].push(m);
 		}
 		const add = (into: Match[], set: PatternSet | undefined) => {
 			if (set) into.push(...findMatches(set, tokens));
@@ -248,13 +268,22 @@ export function classify(profile: Profile, input: ClassifyInput): Classification
 	if (spoken.length)
 		reasons.push(`language: ${spoken.map((l) => LANGUAGE_NAMES[l]).join(', ')} (detected per message)`);
 
-	const calmSaid = new Set(heard.calm.map((m) => m.said));
+	// A phrase also heard as counted ("n'y a plus d'eau chaude" is both a negation and a "!" pattern) is not negated.
+	const notNegated = new Set(
+		[...heard.calm, ...heard.safety, ...heard.high].filter((m) => !m.negated).map((m) => m.said),
+	);
 	const negated = [
-		...new Set([...heard.safety, ...heard.high].filter((m) => m.negated && !calmSaid.has(m.said)).map((m) => m.said)),
+		...new Set([...heard.safety, ...heard.high].filter((m) => m.negated && !notNegated.has(m.said)).map((m) => m.said)),
 	];
 	if (negated.length) {
 		signals.push({ kind: 'negated', said: negated, points: 0 });
 		reasons.push(`caller said ${quote(negated)}: negated, not counted`);
+	}
+
+	const minor = counted(heard.minor);
+	if (minor.length) {
+		signals.push({ kind: 'minor', said: minor, points: 0 });
+		reasons.push(`caller said ${quote(minor)}: a minor problem, its urgent word not counted`);
 	}
 
 	const safety = counted(heard.safety);
@@ -262,8 +291,11 @@ export function classify(profile: Profile, input: ClassifyInput): Classification
 		score += point('safety', safety, 60, `caller mentioned ${quote(safety)}: a safety or emergency word (+60)`);
 	const high = counted(heard.high).filter((w) => !safety.includes(w));
 	if (high.length) score += point('high', high, 25, `caller mentioned ${quote(high)}: needs attention today (+25)`);
-	const low = counted(heard.low);
+	const booked = counted(heard.booked);
+	const low = booked.length ? [] : counted(heard.low);
 	const calm = counted(heard.calm);
+	if (booked.length && counted(heard.low).length)
+		reasons.push(`caller mentioned ${quote(booked)}: a booking to answer, not shopping (no points)`);
 	if (low.length && !safety.length)
 		score += point('low', low, -20, `caller mentioned ${quote(low)}: shopping or planning, no rush (-20)`);
 	else if (calm.length && !safety.length)

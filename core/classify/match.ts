@@ -41,6 +41,9 @@ export interface Match {
 	/** Words in the pattern: a longer phrase is more specific ("water heater" over "leaking"). */
 	weight: number;
 	tag: string;
+	/** First and last token of the caller's words, in the message's tokens. */
+	start: number;
+	end: number;
 }
 
 const PHRASE_GAP = 1;
@@ -78,6 +81,28 @@ export function compilePattern(source: string, language: Language, macros: Macro
 	return { source, tag, negated: parts[0]?.slots[0]?.negated ?? false, parts };
 }
 
+/**
+ * The tokenizer splits "re-piping" and "tune-up" into two words, so a hyphenated entry is a phrase: each hyphenated
+ * alternative becomes its own sequence ("re-piping|repipe" is "re piping" or "repipe").
+ */
+export function expandHyphens(source: string): string[] {
+	let variants = [''];
+	for (const piece of source.trim().split(/\s+/)) {
+		const bang = piece.startsWith('!') ? '!' : '';
+		const alts = (bang ? piece.slice(1) : piece).split('|');
+		const joined = alts.filter((a) => !/\p{L}-\p{L}/u.test(a));
+		const split = alts.filter((a) => /\p{L}-\p{L}/u.test(a)).map((a) => bang + a.split('-').join(' '));
+		const choices = [...(joined.length ? [bang + joined.join('|')] : []), ...split];
+		variants = variants.flatMap((v) => choices.map((c) => (v ? `${v} ${c}` : c)));
+	}
+	return variants;
+}
+
+/** French elisions are two words in a message ("d'eau" is "d" "eau"), so they are two words in a pattern too. */
+function elide(source: string, language: Language): string {
+	return language === 'fr' ? source.replace(/(\p{L})['’](\p{L})/gu, '$1 $2') : source;
+}
+
 /** One set for many kinds of evidence: a message is read once, whatever it is searched for. */
 export function compileSet(
 	sources: readonly string[] | readonly (readonly [string, string])[],
@@ -85,7 +110,11 @@ export function compileSet(
 	macros: Macros,
 ): PatternSet {
 	const tagged = sources.map((s) => (typeof s === 'string' ? ([s, ''] as const) : s));
-	const patterns = tagged.filter(([s]) => s && s.trim()).map(([s, tag]) => compilePattern(s, language, macros, tag));
+	const patterns = tagged
+		.filter(([s]) => s && s.trim())
+		.flatMap(([s, tag]) =>
+			expandHyphens(elide(s, language)).map((e) => ({ ...compilePattern(e, language, macros, tag), source: s })),
+		);
 	const trigger = new Map<string, number[]>();
 	patterns.forEach((p, i) => {
 		for (const part of p.parts)
@@ -137,7 +166,15 @@ function matchAt(p: Pattern, tokens: Token[], i: number): Match | undefined {
 		const negated = tokens[i].negatedBy >= 0;
 		const cue = negated ? tokens[i].negatedBy : i;
 		if (p.parts.length === 1)
-			return { pattern: p.source, said: said(tokens, cue, end), negated, weight: weightOf(p), tag: p.tag };
+			return {
+				pattern: p.source,
+				said: said(tokens, cue, end),
+				negated,
+				weight: weightOf(p),
+				tag: p.tag,
+				start: cue,
+				end,
+			};
 		// Unordered pair: the other part anywhere near, in the same sentence.
 		const other = p.parts[1 - k];
 		for (let j = Math.max(0, i - UNORDERED_WINDOW); j <= Math.min(tokens.length - 1, end + UNORDERED_WINDOW); j++) {
@@ -148,7 +185,15 @@ function matchAt(p: Pattern, tokens: Token[], i: number): Match | undefined {
 			const from = Math.min(cue, j);
 			const to = Math.max(end, otherEnd);
 			const neg = negated || tokens[j].negatedBy >= 0;
-			return { pattern: p.source, said: said(tokens, from, to), negated: neg, weight: weightOf(p), tag: p.tag };
+			return {
+				pattern: p.source,
+				said: said(tokens, from, to),
+				negated: neg,
+				weight: weightOf(p),
+				tag: p.tag,
+				start: from,
+				end: to,
+			};
 		}
 	}
 	return undefined;

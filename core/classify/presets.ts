@@ -27,7 +27,10 @@ import type { Language } from './text';
  *   https://electricalinsight.com/common-warning-signs-of-an-electrical-emergency/ (sparking, smoking, buzzing
  *   panel, burning smell); "5 Signs Its Time to Call an Emergency Electrician",
  *   http://tomashirdman.com/2020/08/07/5-signs-its-time-to-call-an-emergency-electrician/ (water on outlets,
- *   shocks, scorched outlets).
+ *   shocks, scorched outlets); "2 Bad Smells Coming From Your Electrical Panel",
+ *   https://www.sunsolarelectrical.ca/blog/bad-smells-coming-from-your-electrical-panel/ (a burning smell, "hot" or
+ *   "melting", and a fishy smell from overheating wire insulation); "Warning Signs of an Electrical Emergency",
+ *   https://www.lumoselectric.ca/warning-signs-of-an-electrical-emergency/ (burning plastic odours).
  * - Roofing: "Emergency Roof Repair: What to Do When Disaster Strikes",
  *   https://www.rivercityroofingsolutions.com/blog/emergency-roof-repair-guide (tree through the roof, sagging or
  *   collapsed sections, water pouring in are emergencies; leaks that stop with the rain and missing shingles without
@@ -53,6 +56,10 @@ export interface TradeWords {
 	emergencyWords: string[];
 	highWords: string[];
 	lowWords: string[];
+	/** A problem, but plainly not for today in this trade ("no pain", "we can still get in"). */
+	calmWords?: string[];
+	/** Size words that make the urgent word they qualify minor in this trade ("a small leak" in plumbing). */
+	minorWords?: string[];
 	/** Words per service type (the types are the English preset's). */
 	services: Record<string, string[]>;
 }
@@ -65,6 +72,10 @@ export interface TradePreset {
 	highWords: string[];
 	/** Shopping around, no rush. */
 	lowWords: string[];
+	/** A problem, but plainly not for today in this trade ("no pain", "we can still get in"). */
+	calmWords?: string[];
+	/** Size words that make the urgent word they qualify minor in this trade ("a small leak" in plumbing). */
+	minorWords?: string[];
 	/** Service types with the words that reveal them; the first listed is the default. */
 	services: { type: string; words: string[] }[];
 	/** After-hours calls in this trade are usually urgent (a burst pipe at night), so they lean higher. */
@@ -134,6 +145,10 @@ export const SAFETY_WORDS = [
 	'smoking',
 	'burning smell',
 	'smell ... burning|burnt|burned',
+	// Irregular past forms escape the stemmer ("burnt" is not "burn"); a hot or melting plastic smell is the same
+	// warning (sunsolarelectrical.ca, lumoselectric.ca above).
+	'burnt|burned|scorched|melting|melted|electrical smell|odor|odour',
+	'smell|smells|smelled|odor ... like ... plastic|melting|burnt|burned|burning',
 	'fire',
 	'flames',
 	'flooding',
@@ -144,7 +159,7 @@ export const SAFETY_WORDS = [
 	'sewer backup',
 	'sewage',
 	'frozen pipe',
-	'pipes ... freeze|frozen|freezing',
+	'pipes ... freeze|froze|frozen|freezing',
 	'electrocuted',
 	'shock',
 	'shocked',
@@ -193,10 +208,27 @@ export const SAFETY_WORDS_FR = [
 	'{water} ... {pour} ... {ceiling}',
 ];
 
-/** Shopping and planning: a quote, a price, next month. Low. */
-export const LOW_WORDS = ['quote', 'estimate', 'price', 'pricing', 'how much', 'next month', 'brochure', 'information'];
-export const LOW_WORDS_ES = ['cotización', 'presupuesto', 'precio', 'cuánto cuesta', 'próximo mes', 'información'];
-export const LOW_WORDS_FR = ['soumission', 'estimation', 'prix', 'combien', 'mois prochain', 'information'];
+/**
+ * Shopping and planning: a quote, a price, next month. Low. A request for information about a service the caller
+ * needs ("information about a divorce") is not shopping, so "information" alone is not here.
+ */
+export const LOW_WORDS = ['quote', 'estimate', 'price', 'pricing', 'how much', 'next month', 'brochure'];
+export const LOW_WORDS_ES = ['cotización', 'presupuesto', 'precio', 'cuánto cuesta', 'próximo mes'];
+export const LOW_WORDS_FR = ['soumission', 'estimation', 'prix', 'combien', 'mois prochain'];
+
+/**
+ * A booking the caller already has ("confirm my appointment", "mi cita", "mon rendez-vous"): a customer to answer,
+ * not someone shopping, so shopping words in the same message do not make it low.
+ */
+export const BOOKED_WORDS: Record<Language, string[]> = {
+	en: [
+		'confirm|confirming|reschedule|rescheduling|cancel|cancelling|move ... appointment|booking|visit',
+		'my|our|his|her|husband|wife|son|daughter appointment',
+		'appointment on|tomorrow|today|monday|tuesday|wednesday|thursday|friday|saturday',
+	],
+	es: ['confirmar|cambiar|cancelar|mover ... cita', 'mi|su cita'],
+	fr: ['confirmer|déplacer|annuler|changer ... rendez-vous', 'mon|son rendez-vous'],
+};
 
 /**
  * Reassurance: "nothing urgent", "no rush", "whenever". The caller still has a problem, only not for today, so
@@ -206,6 +238,21 @@ export const CALM_WORDS: Record<Language, string[]> = {
 	en: ['no rush', 'whenever', 'when you can|get', '!urgent|emergency|hurry|rush|pressing|big'],
 	es: ['sin prisa', '!prisa|urgente|emergencia|apuro', 'cuando puedan|pueda'],
 	fr: ['!pressé|presse|urgent|urgence|pressant', 'quand vous pourrez', 'pas pressé'],
+};
+
+/**
+ * The caller sizing a problem down: "a small chip", "a hairline crack". Such a phrase keeps the urgent word inside it
+ * from counting, and nothing else. Whether a small leak is minor depends on the trade (it can wait for a plumber, a
+ * roof leak cannot), so leaks are in the trades' own lists.
+ */
+export const MINOR_WORDS: Record<Language, string[]> = {
+	en: ['small|tiny|minor|slight|hairline chip|chipped|crack|cracked|dent|scratch'],
+	// Spanish and French adjectives mostly follow the noun: "una grieta pequeña", "une fissure légère".
+	es: [
+		'pequeña|pequeño|poquito|chiquito|chiquita grieta|despostillado|rajadura',
+		'grieta|despostillado|rajadura pequeña|pequeño|chiquita|chiquito|mínima|mínimo',
+	],
+	fr: ['petite|petit|légère|léger fissure|éclat', 'fissure|éclat petite|petit|légère|léger|mineure'],
 };
 
 /** People for whom losing heat, cooling or power is dangerous. */
@@ -368,11 +415,25 @@ export const PRESETS: Record<Trade, TradePreset> = {
 					'filter|filters',
 					'check up|check-up|checkup',
 					'annual',
+					// The equipment named with the visit is what gets serviced, not a repair.
+					'tune-up|tuneup|checkup|check-up|maintenance ... furnace|boiler|system|unit|ac|condenser',
+					'tune-up|tuneup|checkup|check-up|maintenance ... heat pump',
 				],
 			},
 			{
 				type: 'installation',
-				words: ['install', 'installed', 'replace|replacing|replacement', 'new system', 'new unit', 'quote', 'addition'],
+				words: [
+					'install',
+					'installed',
+					'replace|replacing|replacement',
+					'new system',
+					'new unit',
+					'quote',
+					'addition',
+					// Replacing the equipment itself is an installation, whatever the equipment heats or cools.
+					'replace|replacing|replacement|new ... furnace|boiler|system|unit|condenser|ac|conditioner|split',
+					'replace|replacing|replacement|new ... heat pump',
+				],
 			},
 		],
 		afterHoursLeansUrgent: true,
@@ -393,7 +454,7 @@ export const PRESETS: Record<Trade, TradePreset> = {
 				maintenance: ['mantenimiento', 'filtro|filtros', 'revisión|revision'],
 				installation: [
 					'instalar|instalación|instalacion',
-					'cambiar|reemplazar ... sistema|equipo|unidad',
+					'cambiar|reemplazar ... sistema|equipo|unidad|minisplit|calentador|caldera',
 					'cotización|cotizacion',
 				],
 			},
@@ -413,7 +474,12 @@ export const PRESETS: Record<Trade, TradePreset> = {
 				heating: ['chauffage', 'fournaise', 'chaudière', 'calorifère', 'plinthe', 'veilleuse'],
 				cooling: ['climatisation', 'climatiseur', 'clim', 'refroidit|refroidir'],
 				maintenance: ['entretien', 'filtre|filtres'],
-				installation: ['installer|installation', 'remplacer|remplacement', 'soumission'],
+				installation: [
+					'installer|installation',
+					'remplacer|remplacement',
+					'soumission',
+					'remplacer|remplacement|nouvelle|nouveau ... fournaise|thermopompe|chaudière|système|climatiseur',
+				],
 			},
 		},
 	},
@@ -443,6 +509,8 @@ export const PRESETS: Record<Trade, TradePreset> = {
 			'drip|dripping ... steadily|ceiling',
 		],
 		lowWords: ['remodel', 'new fixture', 'faucet upgrade'],
+		// A small leak can wait (musicosi.com, above), unlike the only toilet or a burst pipe.
+		minorWords: ['small|tiny|slight|slow|minor leak|leaking|drip|dripping'],
 		services: [
 			{
 				type: 'leak',
@@ -465,7 +533,11 @@ export const PRESETS: Record<Trade, TradePreset> = {
 				type: 'drain',
 				words: ['clog', 'clogged', 'drain', 'drains', 'backed up', 'sewer', 'sewage', 'toilet', 'plunger'],
 			},
-			{ type: 'water-heater', words: ['water heater', 'hot water', 'tankless', 'relief valve'] },
+			{
+				type: 'water-heater',
+				// "No hot water" is the heater's failure, not a leak, even when the word "water" is all over the message.
+				words: ['water heater', 'hot water', '!hot water', 'no|out of hot water', 'tankless', 'relief valve'],
+			},
 			{
 				type: 'installation',
 				words: [
@@ -494,6 +566,11 @@ export const PRESETS: Record<Trade, TradePreset> = {
 				'charco',
 			],
 			lowWords: ['remodelar|remodelación', 'cambiar ... llave'],
+			minorWords: [
+				'pequeña|poquita|chiquita fuga|gotera',
+				'fuga|gotera pequeña|chiquita|mínima',
+				'gotea|goteando un poco|poquito',
+			],
 			services: {
 				leak: [
 					'fuga',
@@ -512,7 +589,7 @@ export const PRESETS: Record<Trade, TradePreset> = {
 					'aguas negras',
 					'regresando',
 				],
-				'water-heater': ['calentador', 'agua caliente', 'boiler'],
+				'water-heater': ['calentador', 'agua caliente', '!agua caliente', 'sin|no hay agua caliente', 'boiler'],
 				installation: ['instalar|instalación', 'lavabo nuevo', 'remodelar'],
 			},
 		},
@@ -525,10 +602,11 @@ export const PRESETS: Record<Trade, TradePreset> = {
 			],
 			highWords: ['fuite|fuit|fuient', 'bouché|bouchée|bloqué', '!eau chaude', "plus d'eau chaude", 'déborde|débordé'],
 			lowWords: ['rénovation'],
+			minorWords: ['petite|légère fuite', 'fuite légère|mineure', 'fuit|goutte un peu'],
 			services: {
 				leak: ['fuite|fuit', 'goutte|dégoutte', 'tuyau|tuyaux', 'robinet'],
 				drain: ['bouché|bouchée', 'drain', 'égout|égouts', 'toilette'],
-				'water-heater': ['chauffe-eau', 'eau chaude'],
+				'water-heater': ['chauffe-eau', 'eau chaude', '!eau chaude', "plus d'eau chaude"],
 				installation: ['installer|installation', 'nouvelle|nouveau ... toilette|robinet|évier'],
 			},
 		},
@@ -547,6 +625,9 @@ export const PRESETS: Record<Trade, TradePreset> = {
 			'{outlet} ... wet|water',
 			'buzzing ... panel|breaker|box',
 			'{outlet} ... hot to the touch',
+			// Overheating insulation smells of fish (sunsolarelectrical.ca, above).
+			'fishy|fish smell|odor|odour ... {outlet}',
+			'{outlet} ... smells|smell ... fishy|fish',
 		],
 		highWords: [
 			'no power',
@@ -651,7 +732,10 @@ export const PRESETS: Record<Trade, TradePreset> = {
 			'skylight ... leak|leaking',
 			'water stain ... bigger|growing|dripping',
 		],
-		lowWords: ['inspection', 'gutter', 'gutters', 'new roof quote', 'certification'],
+		// A certification for a sale or refinance is a job with a closing date, not shopping: it is not here.
+		lowWords: ['inspection', 'gutter', 'gutters', 'new roof quote'],
+		// Damage from weeks or months back, now being documented or repaired: real work, but not for today.
+		calmWords: ['last month|year|spring|summer|fall|autumn|winter|season', 'months|years ago'],
 		services: [
 			{
 				type: 'repair',
@@ -689,6 +773,7 @@ export const PRESETS: Record<Trade, TradePreset> = {
 			],
 			highWords: ['gotea|gotera|goteras', 'granizo', 'tejas|tejas', 'lona'],
 			lowWords: ['inspección|inspeccion', 'canaleta|canaletas'],
+			calmWords: ['mes|año|invierno|verano pasado', 'hace meses|años'],
 			services: {
 				repair: ['gotea|gotera|goteras', 'tejas', 'tormenta', 'granizo', 'daño|daños', 'árbol'],
 				replacement: ['techo nuevo', 'cambiar ... techo', 'reemplazar'],
@@ -699,6 +784,7 @@ export const PRESETS: Record<Trade, TradePreset> = {
 			emergencyWords: ['{tree} ... toit|maison', 'eau ... entre|coule ... chambre|maison|salon', 'effondré|affaissé'],
 			highWords: ['coule|fuite|fuit', 'grêle', 'bardeaux', 'bâche'],
 			lowWords: ['inspection', 'gouttière|gouttières'],
+			calmWords: ['mois|hiver|été|automne dernier|passé', 'année dernière|passée', 'an dernier|passé'],
 			services: {
 				repair: ['coule|fuite', 'bardeaux', 'tempête', 'grêle', 'arbre'],
 				replacement: ['refaire ... toiture|toit', 'nouvelle toiture', 'remplacer'],
@@ -732,7 +818,9 @@ export const PRESETS: Record<Trade, TradePreset> = {
 			'loose ... tooth|bleeding',
 			"can't sleep",
 		],
-		lowWords: ['cleaning', 'checkup', 'whitening', 'new patient', 'reschedule', 'confirm'],
+		lowWords: ['cleaning', 'checkup', 'whitening', 'new patient', 'reschedule'],
+		// Triage asks about pain, swelling and bleeding first: a caller who says there is none can be seen routinely.
+		calmWords: ['no|without pain|swelling|bleeding', "doesn't|does not hurt", 'not painful|sore'],
 		services: [
 			{
 				type: 'emergency-visit',
@@ -776,6 +864,7 @@ export const PRESETS: Record<Trade, TradePreset> = {
 				'no puedo dormir',
 			],
 			lowWords: ['limpieza', 'blanqueamiento', 'paciente nuevo|pacientes nuevos', 'revisión'],
+			calmWords: ['no|sin dolor|hinchazón|sangrado', 'no duele|sangra'],
 			services: {
 				'emergency-visit': [
 					'dolor',
@@ -795,6 +884,7 @@ export const PRESETS: Record<Trade, TradePreset> = {
 			emergencyWords: ['visage|joue ... enflé|enflée', 'saigne ... arrête', 'dent ... sortie|tombée|cassée', 'fièvre'],
 			highWords: ['rage de dents', 'mal aux dents|de dents', 'cassé|cassée ... dent', 'abcès', 'dors plus'],
 			lowWords: ['nettoyage', 'blanchiment', 'nouveau patient', 'examen'],
+			calmWords: ['pas|aucune|sans de douleur|enflure', 'fait pas mal', 'pas mal'],
 			services: {
 				'emergency-visit': ['dent|dents', 'douleur|mal', 'enflé|enflée', 'saigne', 'rage'],
 				cleaning: ['nettoyage', 'examen'],
@@ -839,7 +929,8 @@ export const PRESETS: Record<Trade, TradePreset> = {
 			'fell',
 			'took ... kids|children',
 		],
-		lowWords: ['will', 'estate planning', 'consultation', 'general question', 'expunged|expunge'],
+		// Clearing a record is a case the caller wants handled, not shopping: "expunge" is not here.
+		lowWords: ['will', 'estate planning', 'consultation', 'general question'],
 		services: [
 			{
 				type: 'criminal',
@@ -890,7 +981,7 @@ export const PRESETS: Record<Trade, TradePreset> = {
 				'multa',
 				'rompí|rompió',
 			],
-			lowWords: ['testamento', 'consulta', 'información'],
+			lowWords: ['testamento', 'consulta'],
 			services: {
 				criminal: ['arrestaron|arrestado|detenido', 'cárcel|carcel', 'fianza', 'policía', 'borracho', 'multa'],
 				'personal-injury': ['accidente', 'herido|lesionado', 'me caí|caí', 'aseguradora'],
@@ -939,7 +1030,14 @@ export const PRESETS: Record<Trade, TradePreset> = {
 			'locks changed today',
 			'we open|opening in',
 		],
-		lowWords: ['rekey', 'new locks quote', 'smart lock', 'master key', 'copy', 'spare key'],
+		// A key copy is a job the caller wants done, not shopping, so "copy" is not here.
+		lowWords: ['rekey', 'new locks quote', 'smart lock', 'master key', 'spare key'],
+		// Still able to get in, or a lock that guards no door of the home: a repair, not a lockout.
+		calmWords: [
+			'can|could still get|go in|inside',
+			'through|use|by the other|side|back|garage door',
+			'mailbox|cabinet|drawer|desk|padlock|locker|shed lock',
+		],
 		services: [
 			{
 				type: 'lockout',
@@ -962,6 +1060,9 @@ export const PRESETS: Record<Trade, TradePreset> = {
 					'rekeyed',
 					'change ... locks|lock',
 					'broke off',
+					// A key broken or stuck in the lock is the lock's repair, whether or not they can get in.
+					'key ... broke|broken|snapped|stuck ... in ... lock|cylinder|deadbolt',
+					'snapped off',
 					'jammed',
 					'broken into|broke into',
 					'smashed',
@@ -980,10 +1081,18 @@ export const PRESETS: Record<Trade, TradePreset> = {
 				'cambiar ... hoy',
 				'no cierra',
 			],
-			lowWords: ['copia', 'cerradura inteligente'],
+			lowWords: ['cerradura inteligente'],
+			calmWords: ['podemos|puedo|pueden entrar', 'por la otra puerta', 'buzón|gabinete|cajón|candado'],
 			services: {
 				lockout: ['afuera|fuera', 'encerrado|encerrada', 'llaves ... dentro|adentro', 'perdí'],
-				rekey: ['cambiar ... chapas|cerradura|cerraduras|chapa', 'rompió ... llave', 'rota|roto', 'robar'],
+				rekey: [
+					'cambiar ... chapas|cerradura|cerraduras|chapa',
+					'rompió ... llave',
+					'rota|roto',
+					'robar',
+					// A key broken inside the lock is a lock repair, not keys left inside the house.
+					'llave ... dentro|adentro|en ... chapa|cerradura|cerrojo',
+				],
 				installation: ['instalar|instalación', 'cerradura inteligente'],
 			},
 		},
@@ -994,7 +1103,8 @@ export const PRESETS: Record<Trade, TradePreset> = {
 				'entré par effraction|cambriolage|cambriolé',
 			],
 			highWords: ['barré|barrée ... dehors', 'perdu ... clés|clefs', 'clés ... dedans'],
-			lowWords: ['copie', 'serrure intelligente'],
+			lowWords: ['serrure intelligente'],
+			calmWords: ['peut|peux|pouvons entrer|rentrer', 'autre porte', 'boîte aux lettres|casier|cadenas|tiroir'],
 			services: {
 				lockout: ['barré|barrée', 'enfermé|enfermée', 'clés|clefs'],
 				rekey: ['changer ... serrure|serrures', 'cambriolage'],

@@ -37,7 +37,11 @@ export function stem(word: string, language: Language): string {
 // Words common in one language and rare in the others; accents and inverted marks count extra.
 const MARKERS: Record<Language, Set<string>> = {
 	en: new Set(
-		"the is and my to it of we our you please call have has with this that there was my i'm it's what when".split(' '),
+		(
+			"the is and my to it of we our you please call have has with this that there was my i'm it's what when " +
+			// Short English messages often have no other marker, and one French "on" would outvote them.
+			'i in for at but can just need been from your are'
+		).split(' '),
 	),
 	es: new Set(
 		(
