@@ -9,7 +9,7 @@ import {
 	type MissedCall,
 	type RecoveryStore,
 } from '../../core';
-import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from '../helpers/postgres';
+import { describePostgres, dropSchema, PG_URL, requirePostgres, uniqueSchema } from '../helpers/postgres';
 
 const at = '2026-11-25T18:00:00.000Z';
 function call(n: number, from = '+13125550123', businessId = 'acme'): MissedCall {
@@ -53,8 +53,8 @@ function postgresHarness(): Harness {
 }
 
 /** The same contract for every store: what the loop relies on. */
-function contract(name: string, makeHarness: () => Harness, before?: () => Promise<void>) {
-	describe(`${name} store contract`, () => {
+function contract(name: string, makeHarness: () => Harness, before?: () => Promise<void>, describeIt = describe) {
+	describeIt(`${name} store contract`, () => {
 		let h: Harness;
 		let store: RecoveryStore;
 		beforeAll(async () => {
@@ -331,7 +331,7 @@ function contract(name: string, makeHarness: () => Harness, before?: () => Promi
 }
 
 contract('SQLite', sqliteHarness);
-contract('PostgreSQL', postgresHarness, requirePostgres);
+contract('PostgreSQL', postgresHarness, requirePostgres, describePostgres);
 
 test('a PostgreSQL store that cannot connect says where and what to check, without the password', async () => {
 	await expect(
