@@ -222,9 +222,20 @@ describe('Node-RED nodes with node-red-node-test-helper', () => {
 	});
 
 	test('the overdue node emits escalated cases on its interval and stops its timer on close', async () => {
-		const caseId = await newCase('+13125550164');
-		const c = (await store.getCase(caseId))!;
-		await store.saveCase({
+		// A store of its own: the node sweeps every case in its store, and another test's case may be due by now.
+		const file = join(dir, 'overdue.db');
+		const own = await openStore({ type: 'sqlite', file });
+		try {
+			await escalateOneCase(file, own);
+		} finally {
+			await own.close();
+		}
+	}, 15000);
+
+	async function escalateOneCase(file: string, ownStore: RecoveryStore) {
+		const caseId = await newCase('+13125550164', ownStore);
+		const c = (await ownStore.getCase(caseId))!;
+		await ownStore.saveCase({
 			...c,
 			owner: { id: 'ana', name: 'Ana', phone: '+13125550111' },
 			state: 'assigned',
@@ -233,7 +244,7 @@ describe('Node-RED nodes with node-red-node-test-helper', () => {
 		await helper.load(
 			nodes,
 			[
-				...config(),
+				...config(file),
 				{
 					id: 'od',
 					type: 'recovery-overdue',
@@ -251,8 +262,8 @@ describe('Node-RED nodes with node-red-node-test-helper', () => {
 		const got = await new Promise<Record<string, unknown>>((res) => (helper.getNode('h') as Node).on('input', res));
 		expect(got).toMatchObject({ caseId, payload: { escalationLevel: 1, owner: { id: 'ben' } } });
 		await helper.unload();
-		const before = (await store.getCase(caseId))!.version;
+		const before = (await ownStore.getCase(caseId))!.version;
 		await new Promise((r) => setTimeout(r, 1500));
-		expect((await store.getCase(caseId))!.version).toBe(before);
-	}, 15000);
+		expect((await ownStore.getCase(caseId))!.version).toBe(before);
+	}
 });
