@@ -6,4 +6,6 @@ module.exports = {
 	testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/e2e/'],
 	moduleFileExtensions: ['ts', 'js', 'json'],
 	testTimeout: 30000,
+	// Skips the PostgreSQL tests, loudly, when it is down on a developer's machine; never in CI.
+	globalSetup: '<rootDir>/test/helpers/postgres-setup.ts',
 };

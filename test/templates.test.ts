@@ -10,26 +10,48 @@ const names = (dir: string) =>
 		.map((f) => f.replace(/\.json$/, ''))
 		.sort();
 const OURS = 'missed-call-recovery';
+const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
+/** The `name.json` files a page names, as template names. */
+const named = (text: string) => [...new Set([...text.matchAll(/`([a-z0-9-]+)\.json`/g)].map((m) => m[1]))].sort();
+
+/**
+ * The Node-RED node types the package registers, read from the editor files of the modules package.json lists
+ * (one module may register several, as the config module does).
+ */
+const nodeRedTypes = Object.values(pkg['node-red'].nodes).flatMap((js) =>
+	[...read(js.replace(/^dist\//, '').replace(/\.js$/, '.html')).matchAll(/registerType\('([^']+)'/g)].map((m) => m[1]),
+);
+
+/**
+ * The templates are what workflows/ and flows/ hold: nothing else lists them, so every other place that names them is
+ * checked against these folders, and a template added or removed anywhere else fails here.
+ */
+const TEMPLATES = names('flows');
 const SECRET_LIKE =
 	/(AC[0-9a-f]{32}|SK[0-9a-f]{32}|xox[abp]-|hooks\.slack\.com\/services\/T[A-Z0-9]{6,}|"authToken"\s*:\s*"[^"]+"|"password"\s*:\s*"[^"]+")/;
 
 describe('the templates', () => {
-	test('the same six templates ship for n8n and for Node-RED, each with a catalogue entry', () => {
-		expect(names('workflows')).toEqual(names('flows'));
-		expect(names('workflows')).toEqual(
-			[
-				'after-hours-emergency',
-				'agency-multi-client',
-				'daily-report-and-overdue',
-				'full-loop-crm-calendar',
-				'quick-start-text-back',
-				'voicemail-to-action',
-			].sort(),
-		);
+	test('the same templates ship for n8n and for Node-RED, the Node-RED ones as the package examples', () => {
+		expect(TEMPLATES.length).toBeGreaterThan(0);
+		expect(names('workflows')).toEqual(TEMPLATES);
+		// package.json ships examples/, which the build fills with flows/*.json (Node-RED's Import > Examples).
+		expect(pkg.files).toContain('examples');
+		expect(read('gulpfile.js')).toMatch(/src\('flows\/\*\.json'[^)]*\)\.pipe\(dest\('examples'\)\)/);
+	});
+
+	test('each catalogue, the README and the end-to-end suites name exactly the templates there are', () => {
 		for (const dir of ['workflows', 'flows']) {
-			const catalogue = readFileSync(join(ROOT, dir, 'README.md'), 'utf8');
-			for (const n of names(dir))
-				expect({ dir, n, listed: catalogue.includes(`${n}.json`) }).toEqual({ dir, n, listed: true });
+			expect({ dir, listed: named(read(`${dir}/README.md`)) }).toEqual({ dir, listed: TEMPLATES });
+			const pictures = readdirSync(join(ROOT, dir, 'images')).map((f) => f.replace(/\.png$/, ''));
+			expect({ dir, pictures: pictures.sort() }).toEqual({ dir, pictures: TEMPLATES });
+		}
+		const table = read('README.md').split('## Templates')[1].split('\n## ')[0];
+		expect([...table.matchAll(/^\| `([a-z0-9-]+)` \|/gm)].map((m) => m[1]).sort()).toEqual(TEMPLATES);
+		// The end-to-end runs play every template; a new one they do not name would ship unplayed.
+		for (const suite of ['test/e2e/n8n.e2e.test.ts', 'test/e2e/node-red-templates.e2e.test.ts']) {
+			const text = read(suite);
+			for (const t of TEMPLATES)
+				expect({ suite, t, played: text.includes(`'${t}'`) }).toEqual({ suite, t, played: true });
 		}
 	});
 
@@ -84,19 +106,6 @@ describe('the templates', () => {
 
 	describe.each(names('flows'))('Node-RED %s', (name) => {
 		const flow = JSON.parse(readFileSync(join(ROOT, 'flows', `${name}.json`), 'utf8')) as Record<string, unknown>[];
-		const ourTypes = Object.keys(pkg['node-red'].nodes).length
-			? [
-					'missed-call-trigger',
-					'mcr-acknowledge',
-					'urgency-classifier',
-					'owner-router',
-					'recovery-tracker',
-					'recovery-overdue',
-					'mcr-twilio-account',
-					'mcr-store',
-					'mcr-business',
-				]
-			: [];
 		const core = [
 			'tab',
 			'comment',
@@ -117,7 +126,7 @@ its own tab`, () => {
 			expect(ids.size).toBe(flow.length);
 			expect(flow.filter((n) => n.type === 'tab')).toHaveLength(1);
 			for (const n of flow) {
-				expect([...core, ...ourTypes]).toContain(n.type);
+				expect([...core, ...nodeRedTypes]).toContain(n.type);
 				for (const w of ((n.wires as string[][]) ?? []).flat())
 					expect({ from: n.id, to: w, exists: ids.has(w) }).toEqual({ from: n.id, to: w, exists: true });
 				for (const ref of ['store', 'business', 'twilio', 'z'])

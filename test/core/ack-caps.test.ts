@@ -15,7 +15,7 @@ import {
 } from '../../core';
 import { CapReachedError } from '../../core/store';
 import { chicago, plumber } from '../helpers/fixtures';
-import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from '../helpers/postgres';
+import { describePostgres, dropSchema, PG_URL, requirePostgres, uniqueSchema } from '../helpers/postgres';
 
 const at = chicago('2026-11-25T12:00');
 
@@ -62,8 +62,12 @@ function slowProvider(fail?: (to: string) => ProviderError | undefined) {
 	return { provider, sent, maxInFlight: () => maxInFlight };
 }
 
-function capsOn(name: string, open: () => Promise<{ store: RecoveryStore; cleanup: () => Promise<void> }>) {
-	describe(`send caps are reserved, not only checked (${name})`, () => {
+function capsOn(
+	name: string,
+	open: () => Promise<{ store: RecoveryStore; cleanup: () => Promise<void> }>,
+	describeIt = describe,
+) {
+	describeIt(`send caps are reserved, not only checked (${name})`, () => {
 		let store: RecoveryStore;
 		let cleanup: () => Promise<void>;
 		beforeEach(async () => {
@@ -181,12 +185,16 @@ capsOn('SQLite', async () => {
 	return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
 });
 
-capsOn('PostgreSQL', async () => {
-	await requirePostgres();
-	const schema = uniqueSchema('mcr_caps');
-	const store = await openStore({ type: 'postgres', connectionString: PG_URL, schema, max: 10 });
-	return { store, cleanup: () => dropSchema(schema) };
-});
+capsOn(
+	'PostgreSQL',
+	async () => {
+		await requirePostgres();
+		const schema = uniqueSchema('mcr_caps');
+		const store = await openStore({ type: 'postgres', connectionString: PG_URL, schema, max: 10 });
+		return { store, cleanup: () => dropSchema(schema) };
+	},
+	describePostgres,
+);
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -212,7 +220,7 @@ function worker(arg: object) {
 	return { next, go: () => child.stdin.write('go\n'), done: () => exited };
 }
 
-describe('send caps across two processes sharing PostgreSQL', () => {
+describePostgres('send caps across two processes sharing PostgreSQL', () => {
 	const schema = uniqueSchema('mcr_caps_mp');
 	beforeAll(async () => {
 		await requirePostgres();

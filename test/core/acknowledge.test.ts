@@ -11,6 +11,7 @@ import {
 	type MissedCall,
 } from '../../core';
 import { chicago, plumber } from '../helpers/fixtures';
+import { runs } from '../helpers/runs';
 
 function caseFor(from: string, at: string, extra: Partial<MissedCall> = {}) {
 	const event: MissedCall = {
@@ -191,7 +192,7 @@ there) goes now`, () => {
 				expect(out).not.toContain('SECRET-NAME');
 				if (!/\s/.test(text)) expect(out).toContain(text);
 			}),
-			{ numRuns: 3000 },
+			{ numRuns: runs(3000) },
 		);
 		expect(renderTemplate('{{transcript}}', { transcript: '{{business.name}}', business: { name: 'Acme' } })).toBe(
 			'{{business.name}}',
@@ -205,7 +206,7 @@ there) goes now`, () => {
 				const per = c.encoding === 'GSM-7' ? (c.units <= 160 ? 160 : 153) : c.units <= 70 ? 70 : 67;
 				expect(c.segments).toBe(Math.max(1, Math.ceil(c.units / per)));
 			}),
-			{ numRuns: 3000 },
+			{ numRuns: runs(3000) },
 		);
 	});
 

@@ -21,7 +21,7 @@ import {
 } from '../../core';
 import { readBody } from '../../nodes/shared/node-red';
 import { AUTH_TOKEN, plumber } from '../helpers/fixtures';
-import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from '../helpers/postgres';
+import { describePostgres, dropSchema, PG_URL, requirePostgres, uniqueSchema } from '../helpers/postgres';
 
 const URL_ = 'https://hooks.example.com/missed-call';
 const BUSINESS = '+13125550199';
@@ -617,7 +617,7 @@ function plumberInput() {
 	};
 }
 
-describe('on PostgreSQL', () => {
+describePostgres('on PostgreSQL', () => {
 	const schema = uniqueSchema('mcr_bad_input');
 	let store: RecoveryStore;
 	let loop: RecoveryLoop;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { classify, parseProfile, RecoveryInputError, TIMINGS, TRADES, URGENCIES, type Trade } from '../../core';
 import { plumber } from '../helpers/fixtures';
+import { runs } from '../helpers/runs';
 
 describe('urgency classifier', () => {
 	const p = plumber();
@@ -67,7 +68,7 @@ the score`, () => {
 					expect(k.reasons[k.reasons.length - 2]).toBe(`score ${k.score}: ${k.urgency}`);
 				},
 			),
-			{ numRuns: 2000 },
+			{ numRuns: runs(2000) },
 		);
 	});
 });

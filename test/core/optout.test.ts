@@ -9,6 +9,7 @@ import {
 	RecoveryInputError,
 	type OptOutKeyword,
 } from '../../core';
+import { runs } from '../helpers/runs';
 
 type Row = [message: string, keyword: OptOutKeyword | undefined, language?: 'en' | 'es' | 'fr'];
 
@@ -342,13 +343,13 @@ describe('properties: what a reader sees decides, not the code points', () => {
 			fc.property(withInvisible(stopMessages), ({ variant }) => {
 				expect(classifyKeyword(variant).keyword).toBe('stop');
 			}),
-			{ numRuns: 2000 },
+			{ numRuns: runs(2000) },
 		);
 		fc.assert(
 			fc.property(withInvisible(notMessages), ({ original, variant }) => {
 				expect(classifyKeyword(variant).keyword).toBe(classifyKeyword(original).keyword);
 			}),
-			{ numRuns: 1000 },
+			{ numRuns: runs(1000) },
 		);
 	});
 
@@ -358,7 +359,7 @@ describe('properties: what a reader sees decides, not the code points', () => {
 				const variant = [...m].map((c, i) => (up[i % up.length] ? c.toUpperCase() : c.toLowerCase())).join('');
 				expect(classifyKeyword(variant).keyword).toBe('stop');
 			}),
-			{ numRuns: 2000 },
+			{ numRuns: runs(2000) },
 		);
 	});
 
@@ -385,7 +386,7 @@ describe('properties: what a reader sees decides, not the code points', () => {
 					expect(classifyKeyword(variant).keyword).toBe('stop');
 				},
 			),
-			{ numRuns: 2000 },
+			{ numRuns: runs(2000) },
 		);
 	});
 
@@ -409,7 +410,7 @@ describe('properties: what a reader sees decides, not the code points', () => {
 				const once = normalizeText(s);
 				expect(normalizeText(once)).toBe(once);
 			}),
-			{ numRuns: 3000 },
+			{ numRuns: runs(3000) },
 		);
 	});
 });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { maskPhone, phoneInfo, toE164, tryE164 } from '../../core';
+import { runs } from '../helpers/runs';
 
 describe('phone numbers', () => {
 	test.each([
@@ -49,7 +50,7 @@ punctuation`, () => {
 				const out = tryE164(raw);
 				if (out !== undefined) expect(out).toBe(`+1${digits}`);
 			}),
-			{ numRuns: 2000 },
+			{ numRuns: runs(2000) },
 		);
 	});
 
@@ -59,7 +60,7 @@ punctuation`, () => {
 				const out = tryE164(s);
 				if (out !== undefined) expect(out).toMatch(/^\+[1-9]\d{6,14}$/);
 			}),
-			{ numRuns: 5000 },
+			{ numRuns: runs(5000) },
 		);
 	});
 });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { addBusinessMinutes, describeOpening, isOnCall, nextOpening, parseProfile, timingOf } from '../../core';
 import { chicago, plumber } from '../helpers/fixtures';
+import { runs } from '../helpers/runs';
 
 describe('business profile', () => {
 	test('a minimal profile gets sensible defaults: weekday 8-5 hours, templates, round-robin', () => {
@@ -98,7 +99,7 @@ closed time`, () => {
 					expect(timingOf(p2, open.minus({ minutes: 1 }))).not.toBe('business-hours');
 				}
 			}),
-			{ numRuns: 3000 },
+			{ numRuns: runs(3000) },
 		);
 	});
 });

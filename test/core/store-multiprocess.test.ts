@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { cases, openStore, type MissedCall, type RecoveryStore } from '../../core';
-import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from '../helpers/postgres';
+import { describePostgres, dropSchema, PG_URL, requirePostgres, uniqueSchema } from '../helpers/postgres';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -29,7 +29,7 @@ function worker(arg: object) {
 	return { child, next, go: () => child.stdin.write('go\n'), done: () => exited };
 }
 
-describe('PostgreSQL store shared by four OS processes', () => {
+describePostgres('PostgreSQL store shared by four OS processes', () => {
 	const schema = uniqueSchema('mcr_multiproc');
 	let store: RecoveryStore;
 

@@ -18,14 +18,16 @@ import {
 	type WebhookRequest,
 } from '../../core';
 import { AUTH_TOKEN, plumber } from './fixtures';
+import { runs } from './runs';
 
 /**
  * Generated webhooks against a real SQLite store, for every handler: each request is a valid missed call (with
  * harmless oddities: nulls, dates out of range, long text, extra fields, a second delivery), an outbound call, or a
  * hostile body (wrong types, NULs, huge numbers and strings, deep nesting, many keys), sent with signature checks
- * off, on, or forged. MCR_FUZZ_RUNS sets the count per handler (CI runs the default, 10,000).
+ * off, on, or forged. MCR_FUZZ_RUNS sets the count per handler; otherwise CI plays 10,000 and a local run a tenth
+ * (test/helpers/runs.ts).
  */
-const RUNS = Number(process.env.MCR_FUZZ_RUNS) || 10000;
+const RUNS = Number(process.env.MCR_FUZZ_RUNS) || runs(10000);
 /** fast-check prints the seed of a failing run: MCR_FUZZ_SEED replays it. */
 const SEED = process.env.MCR_FUZZ_SEED ? Number(process.env.MCR_FUZZ_SEED) : undefined;
 const URL_ = 'https://hooks.example.com/missed-call';

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NodeOperationError } from 'n8n-workflow';
-import { openStore, signTwilioRequest, type RecoveryStore } from '../../core';
+import { NodeOperationError, type INodeExecutionData } from 'n8n-workflow';
+import { openStore, signTwilioRequest, type Case, type RecoveryStore } from '../../core';
 import { Acknowledge } from '../../nodes/Acknowledge/Acknowledge.node';
 import { MissedCallTrigger } from '../../nodes/MissedCallTrigger/MissedCallTrigger.node';
 import { OwnerRouter } from '../../nodes/OwnerRouter/OwnerRouter.node';
@@ -16,11 +16,12 @@ import { fakeContext } from './n8n-context';
 import { CREDENTIAL_TTL_MS, credentialsOf, forgetCredentials } from '../../nodes/shared/n8n';
 
 const WEBHOOK = 'https://n8n.example.com/webhook/abc/missed-call';
+type Credentials = Record<string, Record<string, unknown>>;
 
 describe('n8n nodes, each with its real code over a real store and the local Twilio-compatible server', () => {
 	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
 	let dir: string;
-	let creds: Record<string, Record<string, unknown>>;
+	let creds: Credentials;
 	let store: RecoveryStore;
 
 	beforeAll(async () => {
@@ -47,10 +48,14 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 		rmSync(dir, { recursive: true, force: true });
 	});
 
-	async function post(
-		params: Record<string, string>,
-		opts: { query?: string; token?: string; nodeParams?: Record<string, unknown> } = {},
-	) {
+	interface PostOptions {
+		query?: string;
+		token?: string;
+		nodeParams?: Record<string, unknown>;
+		credentials?: Credentials;
+	}
+
+	async function post(params: Record<string, string>, opts: PostOptions = {}) {
 		const url = `${WEBHOOK}${opts.query ?? ''}`;
 		const { ctx, response } = fakeContext({
 			params: {
@@ -61,7 +66,7 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 				options: {},
 				...opts.nodeParams,
 			},
-			credentials: creds,
+			credentials: opts.credentials ?? creds,
 			webhookUrl: WEBHOOK,
 			request: {
 				body: params,
@@ -80,6 +85,33 @@ describe('n8n nodes, each with its real code over a real store and the local Twi
 		To: '+13125550199',
 		Direction: 'inbound',
 	});
+
+	// Each test makes its own callers and calls, so any one of them passes alone (npx jest -t '<name>').
+	let seq = 0;
+	/** A caller no other test uses (555-0140 and up; the fixed ones below 0140 belong to the trigger tests). */
+	function newCaller(): { from: string; sid: string } {
+		seq++;
+		return { from: `+131255501${40 + seq}`, sid: `CA${String(seq).padStart(32, 'f')}` };
+	}
+
+	/** A missed call from a new caller, detected through the trigger: the case it opened. */
+	async function missedCall(credentials = creds, into = store): Promise<Case> {
+		const { from, sid } = newCaller();
+		await post({ ...call(sid, from), DialCallStatus: 'no-answer' }, { query: '?step=dial', credentials });
+		const c = await into.findOpenCase('e2e-plumbing', from);
+		if (!c) throw new Error(`the trigger opened no case for ${from}`);
+		return c;
+	}
+
+	/** A workspace with a SQLite file of its own, for a test whose counts cover every case in the store. */
+	async function ownWorkspace(name: string): Promise<{ creds: Credentials; store: RecoveryStore }> {
+		const file = join(dir, `${name}.db`);
+		const own = {
+			...creds,
+			missedCallRecoveryWorkspaceApi: { ...creds.missedCallRecoveryWorkspaceApi, sqliteFile: file },
+		};
+		return { creds: own, store: await openStore({ type: 'sqlite', file }) };
+	}
 
 	test('trigger: the first request is answered with a Dial to the business, and starts nothing', async () => {
 		const { out, response } = await post({ ...call('CA' + '1'.repeat(32), '+13125550123'), CallStatus: 'ringing' });
@@ -149,35 +181,50 @@ Call output`, async () => {
 
 	test(`the stages: acknowledge, classify onto the urgency output, route with an owner alert, keeping \
 pairedItem`, async () => {
-		const c = (await store.findOpenCase('e2e-plumbing', '+13125550123'))!;
+		const c = await missedCall();
 		const items = [{ json: { caseId: c.caseId, other: 'kept' } }];
-		// Case ID left empty (the default): each node reads the item's caseId, with no expression to evaluate.
-		const params = (name: string) =>
-			(({ caseId: '', force: false, extraText: 'there is a burst pipe', alertOwner: true }) as Record<string, unknown>)[
-				name
-			];
-		const ack = await new Acknowledge().execute.call(fakeContext({ params, credentials: creds, items }).ctx);
+		const { ack, k, r } = await stages(items);
 		expect(ack[0][0]).toMatchObject({
 			json: { other: 'kept', acknowledgment: { status: 'sent' } },
 			pairedItem: { item: 0 },
 		});
-		expect(sim.messages.filter((m) => m.to === '+13125550123')).toHaveLength(1);
-		const k = await new UrgencyClassifier().execute.call(fakeContext({ params, credentials: creds, items }).ctx);
+		expect(sim.messages.filter((m) => m.to === c.caller)).toHaveLength(1);
 		expect(k.map((o) => o.length)).toEqual([1, 0, 0, 0]);
 		expect(k[0][0].json).toMatchObject({ urgency: 'emergency', serviceType: 'leak' });
-		const r = await new OwnerRouter().execute.call(fakeContext({ params, credentials: creds, items }).ctx);
 		expect(r[0][0].json).toMatchObject({
 			routing: { kind: 'assigned' },
 			ownerAlert: { messageSid: expect.stringMatching(/^SM/) },
 		});
 	});
 
+	/** Acknowledge, classify ("there is a burst pipe": an emergency leak) and route the items' cases. */
+	async function stages(items: INodeExecutionData[], credentials = creds) {
+		// Case ID left empty (the default): each node reads the item's caseId, with no expression to evaluate.
+		const params = (name: string) =>
+			(({ caseId: '', force: false, extraText: 'there is a burst pipe', alertOwner: true }) as Record<string, unknown>)[
+				name
+			];
+		const ack = await new Acknowledge().execute.call(fakeContext({ params, credentials, items }).ctx);
+		const k = await new UrgencyClassifier().execute.call(fakeContext({ params, credentials, items }).ctx);
+		const r = await new OwnerRouter().execute.call(fakeContext({ params, credentials, items }).ctx);
+		return { ack, k, r };
+	}
+
 	test('tracker: attempt, outcome, get, metrics and the report', async () => {
-		const c = (await store.findOpenCase('e2e-plumbing', '+13125550123'))!;
+		// A store of its own: the metrics and the scorecard count this test's one case and nothing else.
+		const own = await ownWorkspace('tracker');
+		try {
+			await trackOneCase(own.creds, own.store);
+		} finally {
+			await own.store.close();
+		}
+	});
+
+	async function trackOneCase(credentials: Credentials, ownStore: RecoveryStore) {
+		const c = await missedCall(credentials, ownStore);
+		await stages([{ json: { caseId: c.caseId } }], credentials);
 		const run = (params: Record<string, unknown>) =>
-			new RecoveryTracker().execute.call(
-				fakeContext({ params: { caseId: c.caseId, ...params }, credentials: creds }).ctx,
-			);
+			new RecoveryTracker().execute.call(fakeContext({ params: { caseId: c.caseId, ...params }, credentials }).ctx);
 		expect(
 			(await run({ operation: 'attempt', channel: 'call', result: 'reached', by: 'ana', note: '' }))[0][0].json,
 		).toMatchObject({ case: { state: 'contacted' } });
@@ -192,10 +239,16 @@ pairedItem`, async () => {
 		const rep = (await run({ operation: 'report', businessId: 'e2e-plumbing', days: 1 }))[0][0].json as {
 			html: string;
 			score: number;
+			checks: { name: string; status: string }[];
 		};
 		expect(rep.html).toContain('E2E Plumbing: missed call recovery');
-		expect(rep.score).toBeGreaterThanOrEqual(1);
-	});
+		// The one case was detected at once, texted, classified, owned, reached within its deadline and booked: every
+		// check passes, and five passes are a 5.
+		expect(rep.checks.map((x) => [x.name, x.status])).toEqual(
+			['Detection', 'Acknowledgment', 'Urgency', 'Ownership', 'Loop'].map((n) => [n, 'pass']),
+		);
+		expect(rep.score).toBe(5);
+	}
 
 	test('errors name what to fix; continue on fail turns them into items', async () => {
 		const bad = fakeContext({ params: { caseId: 'no-such-case', force: false }, credentials: creds });
@@ -231,11 +284,7 @@ pairedItem`, async () => {
 	});
 
 	test('a Twilio failure on the owner alert is reported on the item without the token', async () => {
-		await post(
-			{ ...call('CA' + '4'.repeat(32), '+13125550126'), DialCallStatus: 'no-answer' },
-			{ query: '?step=dial' },
-		);
-		const c = (await store.findOpenCase('e2e-plumbing', '+13125550126'))!;
+		const c = await missedCall();
 		const wrong = {
 			...creds,
 			missedCallRecoveryTwilioApi: { ...creds.missedCallRecoveryTwilioApi, authToken: 'wrong-token-abc' },
@@ -248,32 +297,45 @@ pairedItem`, async () => {
 	});
 
 	test('overdue trigger: nothing to do returns null; an overdue case is escalated and emitted', async () => {
+		// A store of its own: "nothing to do" means no other test's case has come due meanwhile.
+		const own = await ownWorkspace('overdue');
+		try {
+			await escalateOneCase(own.creds, own.store);
+		} finally {
+			await own.store.close();
+		}
+	});
+
+	async function escalateOneCase(credentials: Credentials, ownStore: RecoveryStore) {
 		const poll = (params: Record<string, unknown>) =>
 			new RecoveryOverdueTrigger().poll.call(
 				fakeContext({
 					params: { businessId: '', escalate: true, alertOwner: true, sendDeferred: true, limit: 100, ...params },
-					credentials: creds,
+					credentials,
 				}).ctx,
 			);
-		const c = (await store.findOpenCase('e2e-plumbing', '+13125550126'))!;
-		await store.saveCase({ ...c, dueAt: new Date(Date.now() - 60000).toISOString() });
+		expect(await poll({})).toBeNull();
+		const { caseId } = await missedCall(credentials, ownStore);
+		// Routed with its owner alert sent, so the overdue poll's one duty left is the escalation.
+		await new OwnerRouter().execute.call(fakeContext({ params: { caseId, alertOwner: true }, credentials }).ctx);
+		const routed = (await ownStore.getCase(caseId))!;
+		await ownStore.saveCase({ ...routed, dueAt: new Date(Date.now() - 60000).toISOString() });
 		// "Fetch Test Event" in the editor shows what a poll would do, and sends and changes nothing.
 		const texts = sim.messages.length;
 		const preview = await new RecoveryOverdueTrigger().poll.call(
 			fakeContext({
 				params: { businessId: '', escalate: true, alertOwner: true, sendDeferred: true, limit: 100 },
-				credentials: creds,
+				credentials,
 				mode: 'manual',
 			}).ctx,
 		);
-		expect(preview![0].find((i) => i.json.caseId === c.caseId)?.json).toMatchObject({ action: 'escalated' });
+		expect(preview![0].map((i) => [i.json.caseId, i.json.action])).toEqual([[caseId, 'escalated']]);
 		expect(sim.messages.length).toBe(texts);
-		expect((await store.getCase(c.caseId))!.escalationLevel).toBe(0);
+		expect((await ownStore.getCase(caseId))!.escalationLevel).toBe(0);
 		const out = await poll({});
-		expect(out![0].map((i) => i.json.caseId)).toContain(c.caseId);
-		expect(out![0].find((i) => i.json.caseId === c.caseId)!.json.escalationLevel).toBe(1);
+		expect(out![0].map((i) => [i.json.caseId, i.json.escalationLevel])).toEqual([[caseId, 1]]);
 		expect(await poll({})).toBeNull();
-	});
+	}
 
 	test(`trigger: "Set Up the Number for Me" points the number at the webhook on activation and restores it on \
 deactivation`, async () => {
