@@ -43,6 +43,9 @@ const SECRETS: Record<Provider, string> = {
 	dialpad: 'dialpad-webhook-secret',
 	aircall: 'aircall-token-5f0c7c1e9b',
 	ringcentral: 'ringcentral-verification-token',
+	vapi: 'vapi-server-secret',
+	retell: 'retell-api-key',
+	elevenlabs: 'elevenlabs-webhook-secret',
 	plivo: 'url-token-5f0c7c1e9b',
 	generic: 'url-token-5f0c7c1e9b',
 };
