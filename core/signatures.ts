@@ -286,7 +286,9 @@ function retell(p: WebhookProof, apiKey: string, nowMs: number): VerifyResult {
 	if (!fresh(Number(ts) / 1000, nowMs))
 		return {
 			valid: false,
-			reason: `the x-retell-signature time ${ts} is more than ${SIGNATURE_TOLERANCE_SEC} s from now: a replay or a wrong clock`,
+			reason:
+				`the x-retell-signature time ${ts} is more than ${SIGNATURE_TOLERANCE_SEC} s from now: ` +
+				'a replay or a wrong clock',
 		};
 	const raw = rawOf(p);
 	if (raw === undefined)
@@ -314,7 +316,9 @@ function elevenlabs(p: WebhookProof, secret: string, nowMs: number): VerifyResul
 	if (!fresh(Number(ts), nowMs, ELEVENLABS_TOLERANCE_SEC))
 		return {
 			valid: false,
-			reason: `the ElevenLabs-Signature time ${ts} is more than ${ELEVENLABS_TOLERANCE_SEC} s from now: a replay or a wrong clock`,
+			reason:
+				`the ElevenLabs-Signature time ${ts} is more than ${ELEVENLABS_TOLERANCE_SEC} s from now: ` +
+				'a replay or a wrong clock',
 		};
 	const raw = rawOf(p);
 	if (raw === undefined)

@@ -8,7 +8,8 @@
  *   https://docs.retellai.com/api-references/get-call; signatures: https://docs.retellai.com/features/secure-webhook
  * - ElevenLabs post_call_transcription and ElevenLabs-Signature:
  *   https://elevenlabs.io/docs/eleven-agents/workflows/post-call-webhooks
- * - Twilio ConversationRelay <Connect action> callback: https://www.twilio.com/docs/voice/twiml/connect/conversationrelay
+ * - Twilio ConversationRelay <Connect action> callback:
+ *   https://www.twilio.com/docs/voice/twiml/connect/conversationrelay
  *   (parameter names not confirmed against the page's table; see the note at the top of voice-ai.ts)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -564,7 +565,7 @@ describe('through the webhook handler', () => {
 		expect(texts.some((t) => t.to === h.case?.owner?.phone)).toBe(true);
 	});
 
-	test('a resolved call opens nothing, counts once on the report beside the cases, and a redelivery changes nothing', async () => {
+	test('a resolved call opens nothing and counts once on the report, beside the cases', async () => {
 		const before = await store.countCases('acme-plumbing');
 		const body = retellEvent('call_analyzed', { successful: true, id: 'retell-resolved-1' });
 		const a = await retell(body);
