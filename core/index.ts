@@ -116,6 +116,7 @@ export {
 	sign as signWebhook,
 	SIGNATURE_SCHEMES,
 	SIGNATURE_TOLERANCE_SEC,
+	ELEVENLABS_TOLERANCE_SEC,
 	type VerifyResult,
 	type WebhookProof,
 } from './signatures';
@@ -148,5 +149,12 @@ export {
 	type WebhookAnswer,
 	type WebhookRequest,
 } from './trigger';
-export { renderReport, buildReport, REPORT_PERIODS, type ReportProtection, type ReportFilter } from './report';
+export {
+	renderReport,
+	buildReport,
+	REPORT_PERIODS,
+	type ReportProtection,
+	type ReportFilter,
+	type VoiceAiFigures,
+} from './report';
 export { callerTextCosts, describeTextCosts, type TextCost } from './acknowledge/preview';

@@ -661,6 +661,8 @@ export class RecoveryLoop {
 		const last = c.calls[c.calls.length - 1];
 		const texts = [
 			...c.calls.map((k) => k.voicemail?.transcript ?? ''),
+			// A voice AI's call: the caller's own turns and the agent's summary of them, never the agent's questions.
+			...c.calls.flatMap((k) => [k.voiceAi?.callerWords ?? '', k.voiceAi?.summary ?? '']),
 			...c.replies.map((r) => r.body),
 			...extraTexts,
 		].filter(Boolean);

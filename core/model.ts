@@ -9,6 +9,9 @@ export const PROVIDERS = [
 	'openphone',
 	'ringcentral',
 	'dialpad',
+	'vapi',
+	'retell',
+	'elevenlabs',
 	'generic',
 ] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -22,6 +25,8 @@ export const MISSED_REASONS = [
 	'short-abandoned',
 	'after-hours',
 	'overflow',
+	// A voice AI answered, and the call still needs a person (see VoiceAiSchema).
+	'voice-ai',
 ] as const;
 export type MissedReason = (typeof MISSED_REASONS)[number];
 
@@ -80,6 +85,32 @@ export const VoicemailSchema = z.object({
 });
 export type Voicemail = z.infer<typeof VoicemailSchema>;
 
+/** Why a call a voice AI answered still needs a person; a booked or resolved call never becomes a case. */
+export const VOICE_AI_OUTCOMES = ['not-booked', 'escalated', 'asked-for-person', 'failed'] as const;
+export type VoiceAiOutcome = (typeof VOICE_AI_OUTCOMES)[number];
+
+/** What a voice AI's end-of-call event tells about the conversation (core/normalize/voice-ai.ts). */
+export const VoiceAiSchema = z.object({
+	platform: z.enum(['vapi', 'retell', 'elevenlabs', 'twilio-conversation-relay']),
+	outcome: z.enum(VOICE_AI_OUTCOMES),
+	/** The platform's own words for how the call ended (endedReason, disconnection_reason, SessionStatus...). */
+	endedBecause: z.string().max(200).optional(),
+	summary: z
+		.string()
+		.transform((t) => clipCallerText(t))
+		.optional(),
+	transcript: z
+		.string()
+		.transform((t) => clipCallerText(t))
+		.optional(),
+	/** The caller's own turns only: what the classifier reads (the agent's questions name hazards it never saw). */
+	callerWords: z
+		.string()
+		.transform((t) => clipCallerText(t))
+		.optional(),
+});
+export type VoiceAi = z.infer<typeof VoiceAiSchema>;
+
 /** One missed call, as every provider's webhook becomes it. */
 export const MissedCallSchema = z.object({
 	type: z.literal('missed-call').default('missed-call'),
@@ -96,6 +127,9 @@ export const MissedCallSchema = z.object({
 	voicemail: VoicemailSchema.optional(),
 	repeat: z.number().int().nonnegative().default(0),
 	channel: z.enum(['sms', 'whatsapp']).default('sms'),
+	/** Set when a voice AI took the call: the caller already talked to someone, and its transcript says why. */
+	answeredBy: z.literal('voice-ai').optional(),
+	voiceAi: VoiceAiSchema.optional(),
 	raw: z.unknown().optional(),
 });
 export type MissedCall = z.infer<typeof MissedCallSchema>;
@@ -189,6 +223,8 @@ export const CaseCallSchema = z.object({
 	startedAt: isoTime,
 	durationSec: z.number(),
 	voicemail: VoicemailSchema.optional(),
+	answeredBy: z.literal('voice-ai').optional(),
+	voiceAi: VoiceAiSchema.optional(),
 });
 export type CaseCall = z.infer<typeof CaseCallSchema>;
 

@@ -5,6 +5,7 @@ import { DateTime } from 'luxon';
 import { isOpen, URGENCIES, type Urgency } from './model';
 import { maskPhone } from './phone';
 import { zoneOf } from './profile/zone';
+import { AI_RESOLVED_KEY } from './normalize';
 
 const esc = (s: unknown) =>
 	String(s ?? '').replace(
@@ -58,6 +59,24 @@ function within(p: { p50: number | null; p90: number | null; count: number }): s
 	return `half within ${dur(p.p50)}, 9 in 10 within ${dur(p.p90)}`;
 }
 
+/** Calls a voice AI answered in the period: those it resolved opened nothing, the others went to cases. */
+export interface VoiceAiFigures {
+	answered: number;
+	/** Of those, the calls that needed a person and went into a case. */
+	cases: number;
+}
+
+/** The "answered by voice AI" line shown beside the missed calls; nothing when no voice AI answered any call. */
+function voiceAiLine(v: VoiceAiFigures | undefined): string {
+	if (!v || !v.answered) return '';
+	const resolved = v.answered - v.cases;
+	return (
+		`<p class="voice-ai" data-voice-ai-answered="${v.answered}" data-voice-ai-cases="${v.cases}">` +
+		`Answered by voice AI: <b>${v.answered}</b> (${v.cases} became cases for a person, ` +
+		`${resolved} resolved by the agent)</p>`
+	);
+}
+
 export function renderReport(opts: {
 	title: string;
 	metrics: Metrics;
@@ -66,6 +85,7 @@ export function renderReport(opts: {
 	protection?: ReportProtection;
 	filter?: ReportFilter;
 	openCases?: OpenCaseRow[];
+	voiceAi?: VoiceAiFigures;
 }): string {
 	const { metrics: m, scorecard: s } = opts;
 	const pr = opts.protection;
@@ -150,7 +170,7 @@ export function renderReport(opts: {
 .bar{height:22px;background:#0f766e;border-radius:4px;color:#fff;padding-left:6px;font-size:13px;white-space:nowrap;min-width:24px}table{border-collapse:collapse;width:100%;font-size:14px}td,th{padding:4px 6px;border-bottom:1px solid #eee;text-align:left}.kpi{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:8px}.kpi div{background:#f0fdfa;border-radius:8px;padding:8px}.alert{background:#fee2e2;border-radius:8px;padding:8px}.filter{margin:8px 0}.filter select,.filter button{font:inherit;padding:4px;margin:2px 0;max-width:100%}.wide{overflow-x:auto}body{overflow-wrap:break-word}@media (max-width:480px){body{padding:8px}table{font-size:12px}td,th{padding:3px 4px}}</style></head>
 <body><h1>${esc(opts.title)}</h1><div>${esc(opts.periodLabel)}</div>${filter}
 <section><div class="score" data-score="${s.score ?? ''}">${s.score ?? '–'}<small style="font-size:16px"> / 5</small></div><div>${esc(s.band)}</div><ul class="checks">${checks}</ul></section>
-<section><h2>Recovery funnel</h2>${steps.map(([n, v]) => `<div style="margin:4px 0">${esc(n)}<div class="bar" style="width:${Math.round((v / max) * 100)}%">${v}</div></div>`).join('')}</section>
+<section><h2>Recovery funnel</h2>${steps.map(([n, v]) => `<div style="margin:4px 0">${esc(n)}<div class="bar" style="width:${Math.round((v / max) * 100)}%">${v}</div></div>`).join('')}${voiceAiLine(opts.voiceAi)}</section>
 <section class="kpi"><div>Callers texted back<br><b>${within(m.timeToAcknowledge)}</b></div><div>Callers reached by a person<br><b>${within(m.timeToFirstContact)}</b></div><div>Owners took the case<br><b>${within(m.timeToClaim)}</b></div><div>Overdue<br><b>${m.overdue}</b></div><div>Unowned<br><b>${m.unowned}</b></div><div>Recovery rate<br><b>${m.recoveryRate === null ? '–' : `${Math.round(m.recoveryRate * 100)}%`}</b></div><div>Recovered value<br><b>${m.recoveredValue}</b></div></section>
 <section class="wide"><h2>Per owner</h2><table><tr><th>Owner</th><th>Cases</th><th>Open</th><th>Contacted</th><th>Recovered</th><th>Overdue</th></tr>${owners || '<tr><td colspan="6">No owned cases</td></tr>'}</table></section>
 <section class="wide"><h2>Per urgency</h2><table><tr><th>Urgency</th><th>Cases</th><th>Contacted</th><th>In time</th><th>Median first contact</th><th>Recovered</th></tr>${urg}</table></section>
@@ -177,6 +197,7 @@ export async function buildReport(
 	html: string;
 	businessId?: string;
 	days: number;
+	voiceAi: VoiceAiFigures;
 }> {
 	const now = opts.now ?? new Date();
 	const days = Math.min(366, Math.max(1, Math.round(Number(opts.days) || 7)));
@@ -201,6 +222,10 @@ export async function buildReport(
 		refusedWebhooks,
 		optedOut: metrics.ackSkips['opted-out'] ?? 0,
 	};
+	// Calls, not cases: a caller's second AI-answered call joins their open case, and is still a call answered.
+	const aiCases = cases.reduce((n, c) => n + c.calls.filter((k) => k.answeredBy === 'voice-ai').length, 0);
+	const aiResolved = await store.countKeys(AI_RESOLVED_KEY, { businessId, from, to: now.toISOString() });
+	const voiceAi: VoiceAiFigures = { answered: aiCases + aiResolved, cases: aiCases };
 	const name = profile?.name ?? 'All businesses';
 	// Times in the business's own zone (one business), or UTC when several are shown together.
 	const zone = profile?.timeZone ?? (businesses.length === 1 ? businesses[0].timeZone : undefined) ?? 'UTC';
@@ -230,7 +255,8 @@ export async function buildReport(
 		periodLabel: `${days === 1 ? 'Last 24 hours' : `Last ${days} days`}, to ${local(now.toISOString())} (${zone})`,
 		openCases,
 		protection,
+		voiceAi,
 		filter: { businesses: businesses.map((b) => ({ businessId: b.businessId, name: b.name })), businessId, days },
 	});
-	return { metrics, scorecard: card, protection, html, businessId, days };
+	return { metrics, scorecard: card, protection, html, businessId, days, voiceAi };
 }

@@ -23,6 +23,16 @@ import { validateTwilioSignature, type SignatureResult } from './twilio/signatur
  * - dialpad: the whole body is a JWT (HS256) signed with the webhook secret; the verified claims are the event.
  * - aircall: a `token` field in the body, equal to the webhook's token.
  * - ringcentral: the Verification-Token header set when the subscription was created.
+ * - vapi: the server URL's HMAC credential, `x-vapi-signature`: hex HMAC-SHA256 of the raw body (no time is signed,
+ *   so a replay is not detected); or the older server secret, sent as is in `x-vapi-secret`. Both take the secret set
+ *   on the Vapi assistant or phone number. https://docs.vapi.ai/server-url/server-authentication
+ * - retell: `x-retell-signature: v=<ms timestamp>,d=<hex HMAC-SHA256 of raw body + timestamp>`, keyed with the
+ *   Retell API key that has the webhook badge; its SDK's verify refuses signatures over 5 minutes old.
+ *   https://docs.retellai.com/features/secure-webhook
+ * - elevenlabs: `ElevenLabs-Signature: t=<s timestamp>,v0=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`, keyed with
+ *   the webhook's shared secret; its docs' example handler refuses timestamps over 30 minutes old.
+ *   https://elevenlabs.io/docs/eleven-agents/workflows/post-call-webhooks
+ * - Twilio ConversationRelay's action callback is a Twilio webhook: the twilio scheme above.
  * - plivo, generic: no signature of their own: a shared token in the URL (`?token=`) or an X-Webhook-Token header.
  */
 export const SIGNATURE_SCHEMES: Record<Provider, { secret: string; how: string }> = {
@@ -36,6 +46,15 @@ export const SIGNATURE_SCHEMES: Record<Provider, { secret: string; how: string }
 	dialpad: { secret: 'Webhook Secret', how: 'the body is a JWT (HS256)' },
 	aircall: { secret: 'Webhook Token', how: 'token field in the body' },
 	ringcentral: { secret: 'Verification Token', how: 'Verification-Token header' },
+	vapi: {
+		secret: 'Server URL secret (the HMAC credential or the older x-vapi-secret)',
+		how: 'x-vapi-signature HMAC-SHA256 of the body, or the x-vapi-secret header',
+	},
+	retell: { secret: 'Retell API key with the webhook badge', how: 'x-retell-signature HMAC-SHA256 of body and time' },
+	elevenlabs: {
+		secret: 'Webhook secret (HMAC, shown when the webhook is created)',
+		how: 'ElevenLabs-Signature HMAC-SHA256 of time and body',
+	},
 	plivo: {
 		secret: 'a token you choose, added to the webhook URL as ?token=',
 		how: 'shared token in the URL or X-Webhook-Token header',
@@ -57,6 +76,8 @@ export type VerifyResult = (SignatureResult & { valid: true; body?: unknown }) |
 
 /** Replayed requests older than this (or this far in the future) are refused where the provider signs a time. */
 export const SIGNATURE_TOLERANCE_SEC = 300;
+/** ElevenLabs documents a 30-minute window for its post-call webhooks (they follow analysis, sometimes slowly). */
+export const ELEVENLABS_TOLERANCE_SEC = 30 * 60;
 
 /** A request header by name, whatever its case; the first value of a repeated one. */
 export function headerOf(h: WebhookProof['headers'], name: string): string | undefined {
@@ -88,8 +109,8 @@ function hmacKey(secret: string): KeyObject {
 	return key;
 }
 
-function fresh(tsSec: number, nowMs: number): boolean {
-	return Number.isFinite(tsSec) && Math.abs(nowMs / 1000 - tsSec) <= SIGNATURE_TOLERANCE_SEC;
+function fresh(tsSec: number, nowMs: number, tolerance = SIGNATURE_TOLERANCE_SEC): boolean {
+	return Number.isFinite(tsSec) && Math.abs(nowMs / 1000 - tsSec) <= tolerance;
 }
 
 function rawOf(p: WebhookProof): string | undefined {
@@ -233,6 +254,80 @@ function dialpad(p: WebhookProof, secret: string, nowMs: number): VerifyResult {
 	}
 }
 
+function hmacHex(secret: string, text: string): string {
+	return createHmac('sha256', secret).update(text).digest('hex');
+}
+
+function vapi(p: WebhookProof, secret: string): VerifyResult {
+	const sig = headerOf(p.headers, 'x-vapi-signature');
+	if (sig !== undefined) {
+		const raw = rawOf(p);
+		if (raw === undefined)
+			return { valid: false, reason: 'the raw body is not available to check the Vapi signature against' };
+		return safeEqual(sig.trim().toLowerCase(), hmacHex(secret, raw))
+			? { valid: true }
+			: { valid: false, reason: 'the Vapi signature does not match: wrong secret or a changed body' };
+	}
+	const given = headerOf(p.headers, 'x-vapi-secret');
+	if (given === undefined)
+		return {
+			valid: false,
+			reason: 'the request has no x-vapi-signature or x-vapi-secret header (set the server URL credential in Vapi)',
+		};
+	return safeEqual(given, secret)
+		? { valid: true }
+		: { valid: false, reason: 'the x-vapi-secret header does not match the secret configured' };
+}
+
+function retell(p: WebhookProof, apiKey: string, nowMs: number): VerifyResult {
+	const m = headerOf(p.headers, 'x-retell-signature')?.match(/^v=(\d+),d=([0-9a-f]+)$/i);
+	if (!m) return { valid: false, reason: 'the request has no x-retell-signature header of the form v=<time>,d=<hex>' };
+	const [, ts, digest] = m;
+	if (!fresh(Number(ts) / 1000, nowMs))
+		return {
+			valid: false,
+			reason:
+				`the x-retell-signature time ${ts} is more than ${SIGNATURE_TOLERANCE_SEC} s from now: ` +
+				'a replay or a wrong clock',
+		};
+	const raw = rawOf(p);
+	if (raw === undefined)
+		return { valid: false, reason: 'the raw body is not available to check the Retell signature against' };
+	return safeEqual(digest.toLowerCase(), hmacHex(apiKey, raw + ts))
+		? { valid: true }
+		: {
+				valid: false,
+				reason:
+					'the Retell signature does not match: wrong API key (use the one with the webhook badge) or a changed body',
+			};
+}
+
+function elevenlabs(p: WebhookProof, secret: string, nowMs: number): VerifyResult {
+	const parts = new Map(
+		(headerOf(p.headers, 'elevenlabs-signature') ?? '').split(',').map((kv) => {
+			const i = kv.indexOf('=');
+			return [kv.slice(0, i).trim(), kv.slice(i + 1).trim()] as const;
+		}),
+	);
+	const ts = parts.get('t');
+	const digest = parts.get('v0');
+	if (!ts || !digest)
+		return { valid: false, reason: 'the request has no ElevenLabs-Signature header of the form t=<time>,v0=<hex>' };
+	if (!fresh(Number(ts), nowMs, ELEVENLABS_TOLERANCE_SEC))
+		return {
+			valid: false,
+			reason:
+				`the ElevenLabs-Signature time ${ts} is more than ${ELEVENLABS_TOLERANCE_SEC} s from now: ` +
+				'a replay or a wrong clock',
+		};
+	const raw = rawOf(p);
+	if (raw === undefined)
+		return { valid: false, reason: 'the raw body is not available to check the ElevenLabs signature against' };
+	return safeEqual(digest.toLowerCase(), hmacHex(secret, `${ts}.${raw}`))
+		? { valid: true }
+		: { valid: false, reason: 'the ElevenLabs signature does not match: wrong webhook secret or a changed body' };
+}
+
 function sharedToken(p: WebhookProof, secret: string, where: 'aircall' | 'ringcentral' | 'url'): VerifyResult {
 	let given: string | undefined;
 	if (where === 'aircall')
@@ -297,6 +392,12 @@ export function verifyWebhook(
 			return sharedToken(p, secret, 'aircall');
 		case 'ringcentral':
 			return sharedToken(p, secret, 'ringcentral');
+		case 'vapi':
+			return vapi(p, secret);
+		case 'retell':
+			return retell(p, secret, nowMs);
+		case 'elevenlabs':
+			return elevenlabs(p, secret, nowMs);
 		case 'plivo':
 		case 'generic':
 			return sharedToken(p, secret, 'url');
@@ -320,6 +421,15 @@ export const sign = {
 	openphone(signingKeyB64: string, raw: string, tsMs: number): Record<string, string> {
 		const digest = createHmac('sha256', Buffer.from(signingKeyB64, 'base64')).update(`${tsMs}.${raw}`).digest('base64');
 		return { 'openphone-signature': `hmac;1;${tsMs};${digest}` };
+	},
+	vapi(secret: string, raw: string): Record<string, string> {
+		return { 'x-vapi-signature': hmacHex(secret, raw) };
+	},
+	retell(apiKey: string, raw: string, tsMs: number): Record<string, string> {
+		return { 'x-retell-signature': `v=${tsMs},d=${hmacHex(apiKey, raw + tsMs)}` };
+	},
+	elevenlabs(secret: string, raw: string, tsSec: number): Record<string, string> {
+		return { 'elevenlabs-signature': `t=${tsSec},v0=${hmacHex(secret, `${tsSec}.${raw}`)}` };
 	},
 	dialpad(secret: string, event: Record<string, unknown>, tsSec: number): string {
 		return jwt.sign({ ...event, iat: tsSec }, hmacKey(secret), { algorithm: 'HS256' });

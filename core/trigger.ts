@@ -12,6 +12,7 @@ import {
 	type VoicemailEvent,
 } from './model';
 import {
+	AI_RESOLVED_KEY,
 	checkBodyShape,
 	normalize,
 	WEBHOOK_LIMITS,
@@ -349,6 +350,13 @@ export async function answerWebhook(
 			return { ...ok(''), emit: { type: 'message-status', event: n.event, case: r.case } };
 		}
 		case 'not-missed':
+			// A call a voice AI resolved opens nothing; it is counted once (a redelivery claims the same key) for the report.
+			if (n.aiResolved)
+				await loop.deps.store.claimKey(
+					`${AI_RESOLVED_KEY}${n.aiResolved.eventId}`,
+					n.aiResolved.businessId,
+					n.aiResolved.at,
+				);
 			return ok(undefined, n.reason);
 		case 'ignored':
 			return ok(undefined, n.reason);

@@ -57,6 +57,7 @@ export type SkipReason =
 	| 'country-not-allowed'
 	| 'premium-rate'
 	| 'short-abandoned'
+	| 'answered-by-voice-ai'
 	| 'already-acknowledged'
 	| 'landline'
 	| 'cap-reached'
@@ -328,6 +329,14 @@ export function planAcknowledgment(profile: Profile, c: Case, ctx: AckContext): 
 		};
 	}
 	const last = c.calls[c.calls.length - 1];
+	if (last?.answeredBy === 'voice-ai')
+		return {
+			action: 'skip',
+			reason: 'answered-by-voice-ai',
+			detail:
+				`the caller talked with a voice AI (${last.voiceAi?.platform ?? 'unknown platform'}) and was told what ` +
+				`happens next; the owner calls them back with its transcript`,
+		};
 	if (
 		last &&
 		last.reason === 'short-abandoned' &&

@@ -37,12 +37,28 @@ export interface OptOutWords {
 
 export type Normalized =
 	| { kind: 'missed-call'; event: MissedCall }
-	| { kind: 'not-missed'; callSid: string; reason: string }
+	| {
+			kind: 'not-missed';
+			callSid: string;
+			reason: string;
+			/** A voice AI answered and resolved the call: counted for the report (see core/normalize/voice-ai.ts). */
+			aiResolved?: AiResolved;
+	  }
 	| { kind: 'incoming-call'; callSid: string; from: string; to: string; businessId: string }
 	| { kind: 'voicemail'; event: VoicemailEvent }
 	| { kind: 'inbound-message'; event: InboundMessage }
 	| { kind: 'message-status'; event: MessageStatus }
 	| { kind: 'ignored'; reason: string };
+
+/** The store key prefix of calls a voice AI answered and resolved (claimed by the trigger, counted by the report). */
+export const AI_RESOLVED_KEY = 'ai-resolved:';
+
+/** A call a voice AI answered and resolved (booked, or settled): no case, one count on the report. */
+export interface AiResolved {
+	eventId: string;
+	businessId: string;
+	at: string;
+}
 
 export const str = z.union([z.string(), z.number().transform(String)]);
 // Finite: JSON's 1e400 parses to Infinity, which a stored case would keep as null and then fail to read back.

@@ -13,8 +13,10 @@ import {
 	type GenericMapping,
 } from './others';
 import { normalizeTwilio } from './twilio';
+import { normalizeElevenLabs, normalizeRetell, normalizeVapi } from './voice-ai';
 
-export type { NormalizeOptions, Normalized } from './common';
+export type { AiResolved, NormalizeOptions, Normalized } from './common';
+export { AI_RESOLVED_KEY } from './common';
 export { GenericMappingSchema, type GenericMapping } from './others';
 
 /** Bounds on a webhook body: provider webhooks carry a few dozen fields a few levels deep, in a few kilobytes. */
@@ -91,6 +93,12 @@ export function normalize(
 			return normalizeRingCentral(p, opts);
 		case 'dialpad':
 			return normalizeDialpad(p, opts);
+		case 'vapi':
+			return normalizeVapi(p, opts);
+		case 'retell':
+			return normalizeRetell(p, opts);
+		case 'elevenlabs':
+			return normalizeElevenLabs(p, opts);
 		case 'generic':
 			return normalizeGeneric(p, opts, mapping);
 	}

@@ -17,6 +17,7 @@ import {
 	type NormalizeOptions,
 	type Normalized,
 } from './common';
+import { normalizeConversationRelay } from './voice-ai';
 
 const MISSED: Record<string, MissedReason> = {
 	'no-answer': 'no-answer',
@@ -71,6 +72,9 @@ export function normalizeTwilio(
 	opts: NormalizeOptions,
 	provider: Provider = 'twilio',
 ): Normalized {
+	// ConversationRelay's <Connect action> callback: a voice AI answered the call (core/normalize/voice-ai.ts).
+	if (payload.SessionStatus !== undefined && payload.SessionId !== undefined)
+		return normalizeConversationRelay(payload, opts, provider);
 	if (payload.TranscriptionText !== undefined || payload.TranscriptionStatus !== undefined) {
 		const p = parseOrThrow(transcription, payload, 'Twilio transcription callback');
 		if (p.TranscriptionStatus && p.TranscriptionStatus !== 'completed')

@@ -400,6 +400,22 @@ export class SqlStore implements RecoveryStore {
 		return rows[0]?.claim === claim;
 	}
 
+	async countKeys(prefix: string, filter: { businessId?: string; from?: string; to?: string }): Promise<number> {
+		// LIKE's wildcards in the prefix are escaped: it is matched as written.
+		const pattern = prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
+		const rows = await this.db.all<{ n: number }>(
+			"SELECT COUNT(*) AS n FROM mcr_keys WHERE key LIKE ? ESCAPE '\\' AND at >= ? AND at <= ?" +
+				(filter.businessId === undefined ? '' : ' AND business_id = ?'),
+			[
+				pattern,
+				filter.from ? iso(filter.from) : '0000',
+				filter.to ? iso(filter.to) : '9999',
+				...(filter.businessId === undefined ? [] : [filter.businessId]),
+			],
+		);
+		return Number(rows[0]?.n ?? 0);
+	}
+
 	async setOptOut(businessId: string, phone: string, optedOut: boolean, source: string, at: string): Promise<void> {
 		await this.db.run(
 			`INSERT INTO mcr_opt_outs (business_id, phone, opted_out, source, at) VALUES (?, ?, ?, ?, ?)

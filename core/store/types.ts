@@ -96,6 +96,8 @@ export interface RecoveryStore {
 	nextRoundRobin(businessId: string, pool: string): Promise<number>;
 	/** Records a transition or event key; false when it was recorded before (a duplicate). */
 	claimKey(key: string, businessId: string, at: string): Promise<boolean>;
+	/** How many keys starting with `prefix` were claimed in a period (ISO times), for one business or all. */
+	countKeys(prefix: string, filter: { businessId?: string; from?: string; to?: string }): Promise<number>;
 	setOptOut(businessId: string, phone: string, optedOut: boolean, source: string, at: string): Promise<void>;
 	isOptedOut(businessId: string, phone: string): Promise<boolean>;
 	recordMessage(m: MessageRecord): Promise<void>;

@@ -4,6 +4,7 @@ import {
 	OUTCOMES,
 	type Attempt,
 	type Case,
+	type CaseCall,
 	type CaseState,
 	type FollowUp,
 	type MissedCall,
@@ -58,6 +59,11 @@ export interface CaseOpening {
 	voicemailExpected?: boolean;
 }
 
+/** A voice AI's account of the call (transcript, summary, outcome), kept on the case's call for the owner. */
+function voiceAiOf(event: MissedCall): Pick<CaseCall, 'answeredBy' | 'voiceAi'> {
+	return event.answeredBy ? { answeredBy: event.answeredBy, ...(event.voiceAi ? { voiceAi: event.voiceAi } : {}) } : {};
+}
+
 export function newCase(event: MissedCall, at: string, opening: CaseOpening = {}): Case {
 	return {
 		caseId: randomUUID(),
@@ -74,6 +80,7 @@ export function newCase(event: MissedCall, at: string, opening: CaseOpening = {}
 				startedAt: event.startedAt,
 				durationSec: event.durationSec,
 				...(event.voicemail ? { voicemail: event.voicemail } : {}),
+				...voiceAiOf(event),
 			},
 		],
 		reasons: [],
@@ -118,6 +125,7 @@ export function foldCall(c: Case, event: MissedCall, at: string, opening: CaseOp
 			startedAt: event.startedAt,
 			durationSec: event.durationSec,
 			...(event.voicemail ? { voicemail: event.voicemail } : {}),
+			...voiceAiOf(event),
 		},
 	];
 	return note(

@@ -210,6 +210,7 @@ export function scorecard(cases: Case[], m: Metrics): Scorecard {
 		'landline',
 		'country-not-allowed',
 		'short-abandoned',
+		'answered-by-voice-ai',
 		'already-acknowledged',
 		'disabled',
 	]);

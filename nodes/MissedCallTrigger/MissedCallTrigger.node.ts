@@ -8,7 +8,7 @@ import type {
 	IWebhookResponseData,
 } from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
-import { answerWebhook, maskPhone, PROVIDERS, type TriggerConfig } from '../../core';
+import { answerWebhook, maskPhone, PROVIDERS, type Provider, type TriggerConfig } from '../../core';
 import { businessResolver } from '../shared/runtime';
 import {
 	credentialsOf,
@@ -25,6 +25,33 @@ import { sharedProvider } from '../shared/runtime';
 
 const WEBHOOK_SECRET = 'missedCallRecoveryWebhookSecretApi';
 const OUTPUTS = ['missed-call', 'voicemail', 'inbound-message', 'message-status'] as const;
+
+/** Display names that are not the provider's id capitalized. */
+const PROVIDER_NAMES: Partial<Record<Provider, string>> = {
+	openphone: 'OpenPhone (Quo)',
+	ringcentral: 'RingCentral',
+	dialpad: 'Dialpad',
+	vapi: 'Vapi (Voice AI)',
+	retell: 'Retell (Voice AI)',
+	elevenlabs: 'ElevenLabs Agents (Voice AI)',
+	generic: 'Other (JSON Mapping)',
+};
+
+/** What a voice AI's webhook brings: a call the agent answered becomes a case only when a person is still needed. */
+const PROVIDER_HINTS: Partial<Record<Provider, string>> = {
+	twilio:
+		'Twilio Voice webhooks, and the ConversationRelay <Connect action> callback when a voice AI answered the ' +
+		'call (a handoff or a failed session becomes a case)',
+	vapi:
+		"Vapi's end-of-call-report on the assistant's Server URL: a call the agent did not book, forwarded, or where " +
+		'the caller asked for a person becomes a case with its transcript and summary',
+	retell:
+		"Retell's call_analyzed webhook: a call that was not successful, was transferred, or failed becomes a case " +
+		'with its transcript and summary',
+	elevenlabs:
+		"ElevenLabs Agents' post_call_transcription webhook: an unsuccessful, transferred or failed call becomes a " +
+		'case with its transcript and summary',
+};
 
 export class MissedCallTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -61,17 +88,9 @@ export class MissedCallTrigger implements INodeType {
 				name: 'provider',
 				type: 'options',
 				options: PROVIDERS.map((p) => ({
-					name:
-						p === 'openphone'
-							? 'OpenPhone (Quo)'
-							: p === 'ringcentral'
-								? 'RingCentral'
-								: p === 'dialpad'
-									? 'Dialpad'
-									: p === 'generic'
-										? 'Other (JSON Mapping)'
-										: p[0].toUpperCase() + p.slice(1),
+					name: PROVIDER_NAMES[p] ?? p[0].toUpperCase() + p.slice(1),
 					value: p,
+					...(PROVIDER_HINTS[p] ? { description: PROVIDER_HINTS[p] } : {}),
 				})),
 				default: 'twilio',
 				description: 'Whose webhooks arrive here',

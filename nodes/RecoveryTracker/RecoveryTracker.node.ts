@@ -213,6 +213,7 @@ export class RecoveryTracker implements INodeType {
 						businessId: r.businessId ?? null,
 						metrics: r.metrics as unknown as IDataObject,
 						protection: r.protection as unknown as IDataObject,
+						voiceAi: r.voiceAi as unknown as IDataObject,
 					};
 					if (operation === 'metrics') return [{ output: 0, json: common }];
 					return [

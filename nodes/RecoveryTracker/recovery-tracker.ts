@@ -75,7 +75,12 @@ export = function register(RED: RED) {
 					const days = Number(q.days ?? p.days ?? config.days ?? 7) || 7;
 					const r = await loop.report(businesses.list, { businessId, days });
 					if (operation === 'metrics') {
-						msg.payload = { businessId: r.businessId ?? null, metrics: r.metrics, protection: r.protection };
+						msg.payload = {
+							businessId: r.businessId ?? null,
+							metrics: r.metrics,
+							protection: r.protection,
+							voiceAi: r.voiceAi,
+						};
 						return { outputs: [msg], status: `${r.metrics.funnel.missed} cases` };
 					}
 					const card = r.scorecard;
@@ -90,6 +95,7 @@ export = function register(RED: RED) {
 									checks: card.checks,
 									metrics: r.metrics,
 									protection: r.protection,
+									voiceAi: r.voiceAi,
 									html: r.html,
 								},
 							};

@@ -311,6 +311,20 @@ function contract(name: string, makeHarness: () => Harness, before?: () => Promi
 			expect(await store.claimKey('twilio:SM1', 'acme', at)).toBe(false);
 		});
 
+		test('keys are counted by prefix (matched as written), period and business', async () => {
+			await store.claimKey('ai-resolved:vapi:1', 'acme', '2026-11-20T10:00:00.000Z');
+			await store.claimKey('ai-resolved:vapi:2', 'acme', '2026-11-24T10:00:00.000Z');
+			await store.claimKey('ai-resolved:retell:1', 'other', '2026-11-24T10:00:00.000Z');
+			await store.claimKey('ai-resolvedXvapi:3', 'acme', '2026-11-24T10:00:00.000Z');
+			await store.claimKey('ai_resolved:vapi:4', 'acme', '2026-11-24T10:00:00.000Z');
+			const period = { from: '2026-11-22T00:00:00.000Z', to: '2026-11-25T00:00:00.000Z' };
+			expect(await store.countKeys('ai-resolved:', {})).toBe(3);
+			expect(await store.countKeys('ai-resolved:', period)).toBe(2);
+			expect(await store.countKeys('ai-resolved:', { ...period, businessId: 'acme' })).toBe(1);
+			// LIKE's wildcard in a prefix is a plain character: "ai_" finds only the key spelled so.
+			expect(await store.countKeys('ai_resolved:', {})).toBe(1);
+		});
+
 		test('cases list by business, period and state; open counts by owner', async () => {
 			for (let i = 0; i < 4; i++) {
 				const ev = call(20 + i, `+1312555020${i}`, i === 3 ? 'other' : 'acme');

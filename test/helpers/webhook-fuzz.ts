@@ -45,6 +45,9 @@ const SECRETS: Record<Provider, string> = {
 	dialpad: 'dialpad-webhook-secret',
 	aircall: 'aircall-token-5f0c7c1e9b',
 	ringcentral: 'ringcentral-verification-token',
+	vapi: 'vapi-server-secret',
+	retell: 'retell-api-key',
+	elevenlabs: 'elevenlabs-webhook-secret',
 	plivo: 'url-token-5f0c7c1e9b',
 	generic: 'url-token-5f0c7c1e9b',
 };
@@ -346,6 +349,142 @@ const HANDLERS: Handler[] = [
 		dates: [{ path: 'date_started', kind: 'number' }],
 	},
 	{
+		name: 'vapi',
+		provider: 'vapi',
+		valid: (id, from) => ({
+			message: {
+				type: 'end-of-call-report',
+				endedReason: 'customer-ended-call',
+				call: { id, type: 'inboundPhoneCall' },
+				customer: { number: from },
+				phoneNumber: { number: BUSINESS },
+				artifact: {
+					transcript: 'AI: Acme Plumbing.\nUser: the water heater is leaking',
+					messages: [
+						{ role: 'bot', message: 'Acme Plumbing.' },
+						{ role: 'user', message: 'the water heater is leaking' },
+					],
+				},
+				analysis: { summary: 'Leaking water heater, wants a visit.', successEvaluation: 'false' },
+				startedAt: '2026-11-25T14:03:00.000Z',
+				endedAt: '2026-11-25T14:05:00.000Z',
+			},
+		}),
+		outbound: (id, from) => ({
+			message: { type: 'end-of-call-report', call: { id, type: 'outboundPhoneCall' }, customer: { number: from } },
+		}),
+		eventId: (b) => `vapi:${((b.message as Body).call as Body).id}`,
+		ids: ['message.call.id'],
+		optional: [
+			'message.endedReason',
+			'message.phoneNumber',
+			'message.artifact',
+			'message.artifact.transcript',
+			'message.artifact.messages',
+			'message.analysis',
+			'message.analysis.summary',
+			'message.startedAt',
+			'message.endedAt',
+		],
+		dates: [
+			{ path: 'message.startedAt', kind: 'text' },
+			{ path: 'message.endedAt', kind: 'text' },
+		],
+		text: 'message.artifact.transcript',
+	},
+	{
+		name: 'retell',
+		provider: 'retell',
+		valid: (id, from) => ({
+			event: 'call_analyzed',
+			call: {
+				call_type: 'phone_call',
+				call_id: id,
+				call_status: 'ended',
+				from_number: from,
+				to_number: BUSINESS,
+				direction: 'inbound',
+				start_timestamp: 1795000000000,
+				end_timestamp: 1795000095000,
+				duration_ms: 95000,
+				disconnection_reason: 'user_hangup',
+				transcript: 'Agent: Acme Plumbing.\nUser: my drain is blocked',
+				transcript_object: [
+					{ role: 'agent', content: 'Acme Plumbing.' },
+					{ role: 'user', content: 'my drain is blocked' },
+				],
+				call_analysis: { call_summary: 'Blocked drain.', call_successful: false },
+			},
+		}),
+		outbound: (id, from) => ({
+			event: 'call_analyzed',
+			call: { call_id: id, from_number: BUSINESS, to_number: from, direction: 'outbound' },
+		}),
+		eventId: (b) => `retell:${(b.call as Body).call_id}`,
+		ids: ['call.call_id'],
+		optional: [
+			'call.to_number',
+			'call.call_status',
+			'call.start_timestamp',
+			'call.end_timestamp',
+			'call.duration_ms',
+			'call.disconnection_reason',
+			'call.transcript',
+			'call.transcript_object',
+			'call.call_analysis',
+			'call.call_analysis.call_summary',
+			'call.call_analysis.call_successful',
+		],
+		dates: [
+			{ path: 'call.start_timestamp', kind: 'number' },
+			{ path: 'call.end_timestamp', kind: 'number' },
+		],
+		text: 'call.transcript',
+	},
+	{
+		name: 'elevenlabs',
+		provider: 'elevenlabs',
+		valid: (id, from) => ({
+			type: 'post_call_transcription',
+			event_timestamp: 1795000100,
+			data: {
+				conversation_id: id,
+				status: 'done',
+				transcript: [
+					{ role: 'agent', message: 'Acme Plumbing.', tool_calls: [] },
+					{ role: 'user', message: 'no hot water since this morning', tool_calls: null },
+				],
+				metadata: {
+					start_time_unix_secs: 1795000000,
+					call_duration_secs: 41,
+					phone_call: { direction: 'inbound', external_number: from, agent_number: BUSINESS },
+				},
+				analysis: { call_successful: 'failure', transcript_summary: 'No hot water.' },
+			},
+		}),
+		outbound: (id, from) => ({
+			type: 'post_call_transcription',
+			data: { conversation_id: id, metadata: { phone_call: { direction: 'outbound', external_number: from } } },
+		}),
+		eventId: (b) => `elevenlabs:${(b.data as Body).conversation_id}`,
+		ids: ['data.conversation_id'],
+		optional: [
+			'data.status',
+			'data.transcript',
+			'data.metadata.start_time_unix_secs',
+			'data.metadata.call_duration_secs',
+			'data.metadata.phone_call.agent_number',
+			'data.metadata.phone_call.direction',
+			'data.analysis',
+			'data.analysis.transcript_summary',
+			'data.analysis.call_successful',
+		],
+		dates: [
+			{ path: 'data.metadata.start_time_unix_secs', kind: 'number' },
+			{ path: 'event_timestamp', kind: 'number' },
+		],
+	},
+	{
 		name: 'generic',
 		provider: 'generic',
 		valid: (id, from) => ({
@@ -566,6 +705,15 @@ function request(h: Handler, body: Body, s: Sample, nowSec: number): WebhookRequ
 			}
 			case 'ringcentral':
 				headers['verification-token'] = key;
+				break;
+			case 'vapi':
+				Object.assign(headers, signWebhook.vapi(key, raw));
+				break;
+			case 'retell':
+				Object.assign(headers, signWebhook.retell(key, raw, nowSec * 1000));
+				break;
+			case 'elevenlabs':
+				Object.assign(headers, signWebhook.elevenlabs(key, raw, nowSec));
 				break;
 			case 'plivo':
 			case 'generic':
