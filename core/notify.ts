@@ -187,8 +187,18 @@ function overdueBy(dueAt: string | null | undefined, now: string): string {
 	return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} days`;
 }
 
-function localTime(profile: Profile, iso: string | null | undefined): string {
-	return iso ? instant(iso, zoneOf(profile.timeZone)).toFormat('h:mm a ccc') : 'soon';
+/**
+ * A time as the owner reads it on their phone, in the business's zone and relative to the text's own day: "4:00 PM
+ * today", "9:15 AM tomorrow", "8:00 AM yesterday", else with its date ("4:06 PM Tue Dec 29"), since a weekday alone
+ * reads as this week's when a holiday and a weekend push a routine deadline five days out.
+ */
+function localTime(profile: Profile, iso: string | null | undefined, now: string): string {
+	if (!iso) return 'soon';
+	const zone = zoneOf(profile.timeZone);
+	const at = instant(iso, zone);
+	const days = Math.round(at.startOf('day').diff(instant(now, zone).startOf('day'), 'days').days);
+	const day = days === 0 ? 'today' : days === 1 ? 'tomorrow' : days === -1 ? 'yesterday' : at.toFormat('ccc LLL d');
+	return `${at.toFormat('h:mm a')} ${day}`;
 }
 
 /** The words of an alert of each kind; the templates are the profile's (`messages.*`). */
@@ -208,7 +218,7 @@ export function ownerText(
 			.join(' '),
 		160,
 	);
-	const due = localTime(profile, c.dueAt);
+	const due = localTime(profile, c.dueAt, now);
 	const view = {
 		...messageView(profile, c, now),
 		caller: formatPhone(c.caller),
@@ -222,7 +232,7 @@ export function ownerText(
 		level: c.escalationLevel,
 		previousOwner: extra.previousOwner ?? 'unassigned',
 		overdueBy: overdueBy(extra.missedDeadline ?? c.dueAt, now),
-		missedDue: localTime(profile, extra.missedDeadline ?? c.dueAt),
+		missedDue: localTime(profile, extra.missedDeadline ?? c.dueAt, now),
 		reminder: extra.reminder ?? c.reminders,
 		reminders: profile.routing.reminders.max,
 		callNumber: c.calls.length,

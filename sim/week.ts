@@ -382,9 +382,11 @@ export function formatWeek(r: WeekResult): string {
 		const callerZone = phoneInfo(p).zone ?? r.profile.timeZone;
 		const who = names.has(p) ? `Owner ${names.get(p)} ${formatPhone(p)}` : `Caller ${formatPhone(p)}`;
 		const segs = mine.reduce((n, t) => n + t.segments, 0);
-		lines.push(`## ${who}: ${mine.length} text(s), ${segs} segment(s)`);
+		// Each person's times are their own clock: a caller in another zone reads the hour on their phone.
+		const clock = names.has(p) ? r.profile.timeZone : callerZone;
+		lines.push(`## ${who}: ${mine.length} text(s), ${segs} segment(s), times in ${clock}`);
 		for (const t of mine) {
-			const local = DateTime.fromISO(t.at, { zone: zoneOf(callerZone) }).toFormat('ccc HH:mm');
+			const local = DateTime.fromISO(t.at, { zone: zoneOf(clock) }).toFormat('ccc HH:mm');
 			lines.push(`  ${local}  [${t.segments} seg, ${t.kind}]  ${t.body}`);
 		}
 		lines.push('');
@@ -398,6 +400,17 @@ export function formatWeek(r: WeekResult): string {
 			`  ${d.date} ${DateTime.fromISO(d.date, { zone }).toFormat('ccc')}: ${d.missed} missed, ${d.acknowledged} acknowledged, ${d.owned} owned, ${d.recovered} recovered, ${d.openOverdue} open past deadline, ${d.escalationEnded} escalation ended; scorecard ${d.score ?? '-'}: ${d.band}`,
 		);
 	}
+	// What the script's end cut off: a Sunday-night caller's acknowledgment held for their quiet hours is still owed.
+	const owed = r.cases.flatMap((c) => {
+		const when = (iso: string) => DateTime.fromISO(iso, { zone }).toFormat('ccc HH:mm');
+		const out: string[] = [];
+		if (c.ack.status === 'deferred' && c.ack.sendAt)
+			out.push(`  ${formatPhone(c.caller)}: acknowledgment at ${when(c.ack.sendAt)} (${c.ack.reason ?? 'deferred'})`);
+		if (c.alertHoldUntil && c.owner)
+			out.push(`  ${c.owner.name}: first alert about ${formatPhone(c.caller)} at ${when(c.alertHoldUntil)}`);
+		return out;
+	});
+	if (owed.length) lines.push('', `# Still to come when the script ended (times in ${r.profile.timeZone})`, ...owed);
 	if (r.tickErrors.length) {
 		lines.push('', '# Cases the tick set aside (the others went on)');
 		for (const e of r.tickErrors.slice(0, 10)) lines.push(`  ${e.at} case ${e.caseId.slice(0, 8)}: ${e.error}`);

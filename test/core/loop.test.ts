@@ -101,7 +101,7 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		expect(r.case.dueAt).toBe(chicago('2026-11-25T16:00'));
 		const alert = sim.messages.find((m) => m.to === r.case.owner!.phone);
 		expect(alert?.body).toMatch(
-			/^\[Normal\] Missed call from \(312\) 555-0123 \(leak, business-hours\)\. Call back by 4:00 PM Wed\./,
+			/^\[Normal\] Missed call from \(312\) 555-0123 \(leak, business-hours\)\. Call back by 4:00 PM today\./,
 		);
 	});
 
