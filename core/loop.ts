@@ -44,9 +44,20 @@ import {
 } from './provider';
 import { deadlineFor, escalate, route, type RouteDecision } from './route';
 import { countSegments } from './acknowledge/segments';
+import {
+	caseLinkKey,
+	caseLinkUrl,
+	PAGE_ACTIONS,
+	renderCasePage,
+	renderLinkRefusal,
+	signCaseLink,
+	verifyCaseLink,
+	type PageAction,
+	type PageNotice,
+} from './case-page';
 import { buildReport } from './report';
 import { revocationIn } from './optout';
-import { OWNER_HELP, parseOwnerCommand } from './owner';
+import { OWNER_HELP, parseOwnerCommand, type OwnerCommand } from './owner';
 import { hazardsIn, safetyStepTemplate } from './safety';
 import { CapReachedError } from './store/caps';
 import type { MessageRecord, RecoveryStore } from './store/types';
@@ -74,9 +85,37 @@ import {
 	claimedBy,
 	recordThread,
 	recovered,
+	revokeLinks,
 	snooze,
 	type CaseOpening,
 } from './track/case';
+
+/** A request to the case page, as a trigger received it (the form already parsed from its urlencoded body). */
+export interface CasePageRequest {
+	method: string;
+	token: string;
+	form?: { action?: string; nonce?: string };
+}
+
+export interface CasePageAnswer {
+	status: number;
+	contentType: string;
+	body: string;
+	/** For a 405: the methods the page takes. */
+	allow?: string;
+}
+
+const HTML = 'text/html; charset=utf-8';
+
+/** What each case-page button does, as the owner's text command of the same meaning. */
+const PAGE_COMMANDS: Record<PageAction, Exclude<OwnerCommand, { kind: 'list' } | { kind: 'relay' }>> = {
+	claim: { kind: 'claim' },
+	call: { kind: 'call' },
+	booked: { kind: 'outcome', outcome: 'booked' },
+	'called-back': { kind: 'outcome', outcome: 'called-back' },
+	lost: { kind: 'outcome', outcome: 'lost' },
+	pass: { kind: 'pass' },
+};
 
 export interface LoopDeps {
 	store: RecoveryStore;
@@ -87,6 +126,11 @@ export interface LoopDeps {
 	retry?: RetryPolicy;
 	/** Where Twilio posts delivery status for messages we send. */
 	statusCallbackUrl?: string;
+	/**
+	 * Owner alerts link to a case page served by the trigger at `baseUrl` (its public webhook URL), signed with a key
+	 * derived from `secret` (the Twilio Auth Token). Absent: alerts carry no link and case pages answer 404.
+	 */
+	caseLinks?: { baseUrl: string; secret: string };
 	log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -810,6 +854,73 @@ export class RecoveryLoop {
 		return recordAlert(c, { ...alert, urgency: c.urgency, tries: 1, status: 'sending', claim }, now);
 	}
 
+	/** The case-page link an owner's alert carries, when the runtime serves case pages and the profile wants links. */
+	caseLink(c: Case, ownerId: string): string | undefined {
+		const cfg = this.deps.caseLinks;
+		const hours = this.deps.profileFor(c.businessId)?.routing.ownerAlerts.caseLinkHours ?? 0;
+		if (!cfg || !hours) return undefined;
+		const exp = Math.floor(Date.parse(this.now()) / 1000) + hours * 3600;
+		const token = signCaseLink(caseLinkKey(cfg.secret), { caseId: c.caseId, ownerId, exp, rev: c.linkRevision });
+		return caseLinkUrl(cfg.baseUrl, token);
+	}
+
+	/** Every case-page link to this case stops working (a lost phone, a link forwarded by mistake). */
+	async revokeCaseLinks(caseId: string): Promise<Case> {
+		const at = this.now();
+		return this.mutate(caseId, (c) => revokeLinks(c, at));
+	}
+
+	/**
+	 * The case page an alert's link opens (GET), and its buttons (POST with `action` and the page's `nonce`). The token
+	 * is the guard: altered, expired, revoked or for someone who no longer owns the case is 403, with a page saying why.
+	 * A button pressed twice (a double tap, a resent form) acts once.
+	 */
+	async casePage(req: CasePageRequest): Promise<CasePageAnswer> {
+		const html = (status: number, body: string): CasePageAnswer => ({ status, contentType: HTML, body });
+		const cfg = this.deps.caseLinks;
+		if (!cfg) return html(404, renderLinkRefusal('Case pages are not set up for this workflow.'));
+		if (req.method !== 'GET' && req.method !== 'POST')
+			return { ...html(405, renderLinkRefusal(`${req.method} is not allowed here.`)), allow: 'GET, POST' };
+		const check = verifyCaseLink(caseLinkKey(cfg.secret), req.token, new Date(this.now()));
+		if (!check.ok) {
+			const why = {
+				malformed: 'The link is incomplete: open it from the alert text again.',
+				altered: 'The link was changed, so it is not the one we sent.',
+				expired: 'The link has expired.',
+			}[check.why];
+			return html(403, renderLinkRefusal(why));
+		}
+		const { claims } = check;
+		const c = await this.deps.store.getCase(claims.caseId);
+		if (!c) return html(404, renderLinkRefusal('This case no longer exists.'));
+		const profile = this.deps.profileFor(c.businessId);
+		const member = profile?.roster.find((m) => m.id === claims.ownerId);
+		if (!profile || !member) return html(403, renderLinkRefusal('This link is for someone no longer on the team.'));
+		if (claims.rev !== c.linkRevision) return html(403, renderLinkRefusal('Links to this case were withdrawn.'));
+		if (c.owner?.id !== claims.ownerId) {
+			const now = c.owner ? `It is ${c.owner.name}'s now.` : 'Nobody owns it now.';
+			return html(403, renderLinkRefusal(`This case was passed on. ${now}`));
+		}
+		const page = (x: Case, notice?: PageNotice) =>
+			html(200, renderCasePage(profile, x, claims, { nonce: randomUUID(), notice }));
+		if (req.method === 'GET') return page(c);
+		const action = req.form?.action;
+		const nonce = req.form?.nonce;
+		if (!action || !(PAGE_ACTIONS as readonly string[]).includes(action))
+			return html(
+				400,
+				renderLinkRefusal(`The field action is "${String(action ?? '')}": use one of the page's buttons.`),
+			);
+		if (!nonce || !/^[0-9a-f-]{36}$/.test(nonce))
+			return html(400, renderLinkRefusal('The field nonce is missing or malformed: reload the page and try again.'));
+		if (!(await this.deps.store.claimKey(`page:${c.caseId}:${nonce}`, c.businessId, this.now())))
+			return page(c, { text: 'That was already done.' });
+		if (!isOpen(c.state)) return page(c, { text: `The case is closed (${c.state}).`, refused: true });
+		const cmd = PAGE_COMMANDS[action as PageAction];
+		const done = await this.actOnCase(profile, member, c, cmd, { key: `page:${nonce}`, via: 'on the case page' });
+		return page(done.case, { text: done.text });
+	}
+
 	/** The text an owner gets first about a case. */
 	ownerAlertText(c: Case): string {
 		return ownerText(this.profile(c.businessId), c, 'new-case', this.now());
@@ -882,9 +993,16 @@ export class RecoveryLoop {
 		if (claimed.alerts.find((a) => a.key === key)?.claim !== claim) return { case: claimed };
 		const from = this.profile(c0.businessId).acknowledgment.from ?? c0.calledNumber;
 		const recordKind = kind === 'escalation' || kind === 'reminder' ? 'escalation' : 'owner-alert';
+		const link = this.caseLink(claimed, c0.owner.id);
 		try {
 			const sent = await this.sendOnce(
-				{ to, from, body, channel: 'sms', statusCallback: this.deps.statusCallbackUrl },
+				{
+					to,
+					from,
+					body: link ? `${body} ${link}` : body,
+					channel: 'sms',
+					statusCallback: this.deps.statusCallbackUrl,
+				},
 				{ since: earlier?.at ?? at, askFirst: !!earlier, what: `${kind} alert` },
 			);
 			const done = this.now();
@@ -1217,6 +1335,22 @@ export class RecoveryLoop {
 			const which = cmd.caseCode ? `no open case of yours has the code ${cmd.caseCode}` : 'no open case is yours';
 			return reply(`Not done: ${which}. ${OWNER_HELP}`);
 		}
+		const done = await this.actOnCase(profile, member, target, cmd, { key: m.eventId, via: 'by text' });
+		return reply(done.text, done.case);
+	}
+
+	/**
+	 * One owner action on one case, from a text command or a case-page button: claim, close with an outcome, be
+	 * connected by phone, pass it on, or answer the caller. Returns the confirmation the owner reads.
+	 */
+	private async actOnCase(
+		profile: Profile,
+		member: Profile['roster'][number],
+		target: Case,
+		cmd: Exclude<OwnerCommand, { kind: 'list' }>,
+		from: { key: string; via: string },
+	): Promise<{ text: string; case: Case }> {
+		const reply = (text: string, c: Case) => ({ text, case: c });
 		const code = target.caseId.slice(0, 8);
 		const who = formatPhone(target.caller);
 		const owner = { id: member.id, name: member.name, ...(member.phone ? { phone: member.phone } : {}) };
@@ -1230,12 +1364,12 @@ export class RecoveryLoop {
 				);
 			}
 			case 'outcome': {
-				const note = `by ${member.name} by text${cmd.note ? `: ${cmd.note}` : ''}`;
+				const note = `by ${member.name} ${from.via}${cmd.note ? `: ${cmd.note}` : ''}`;
 				if (cmd.outcome !== 'lost') {
 					await this.recordAttempt(
 						target.caseId,
 						{ channel: 'call', by: member.id, result: cmd.outcome === 'booked' ? 'booked' : 'reached', note },
-						`owner-text:${m.eventId}`,
+						`owner-action:${from.key}`,
 					);
 				}
 				const c = await this.recordOutcome(target.caseId, { kind: cmd.outcome, note });
@@ -1253,7 +1387,7 @@ export class RecoveryLoop {
 					return reply(`Nobody else is on the escalation list: case ${code} stays with you.`, target);
 				let c = await this.mutate(
 					target.caseId,
-					(x) => applyEscalation({ ...x, claimedAt: null, claimedBy: null }, d, `pass:${m.eventId}`, now),
+					(x) => applyEscalation({ ...x, claimedAt: null, claimedBy: null }, d, `pass:${from.key}`, now),
 					{ known: target },
 				);
 				const body = ownerText(profile, c, 'escalation', now, {

@@ -127,6 +127,19 @@ export const MissedCallSchema = z.object({
 	voicemail: VoicemailSchema.optional(),
 	repeat: z.number().int().nonnegative().default(0),
 	channel: z.enum(['sms', 'whatsapp']).default('sms'),
+	/**
+	 * The caller's name where the provider knows it (Twilio's CallerName with caller-name lookup on the number, or a
+	 * provider's contact name): shown to owners, never texted to anyone else. Clipped; control characters removed.
+	 */
+	callerName: z
+		.string()
+		.transform((s) =>
+			s
+				.replace(/[\u0000-\u001f\u007f]/g, '')
+				.trim()
+				.slice(0, 80),
+		)
+		.optional(),
 	/** Set when a voice AI took the call: the caller already talked to someone, and its transcript says why. */
 	answeredBy: z.literal('voice-ai').optional(),
 	voiceAi: VoiceAiSchema.optional(),
@@ -314,6 +327,10 @@ export const CaseSchema = z.object({
 	caller: e164,
 	calledNumber: z.string(),
 	channel: z.enum(['sms', 'whatsapp']).default('sms'),
+	/** The caller's name where a provider gave one (see MissedCall.callerName). */
+	callerName: z.string().max(80).optional(),
+	/** Case-page links carry this; bumping it revokes every link to the case (see core/case-page.ts). */
+	linkRevision: z.number().int().default(0),
 	state: z.enum(CASE_STATES),
 	calls: z.array(CaseCallSchema),
 	urgency: z.enum(URGENCIES).optional(),

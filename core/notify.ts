@@ -194,9 +194,9 @@ function overdueBy(dueAt: string | null | undefined, now: string): string {
  */
 function localTime(profile: Profile, iso: string | null | undefined, now: string): string {
 	if (!iso) return 'soon';
-	const zone = zoneOf(profile.timeZone);
-	const at = instant(iso, zone);
-	const days = Math.round(at.startOf('day').diff(instant(now, zone).startOf('day'), 'days').days);
+	const at = instant(iso, zoneOf(profile.timeZone));
+	const today = instant(now, zoneOf(profile.timeZone)).startOf('day');
+	const days = Math.round(at.startOf('day').diff(today, 'days').days);
 	const day = days === 0 ? 'today' : days === 1 ? 'tomorrow' : days === -1 ? 'yesterday' : at.toFormat('ccc LLL d');
 	return `${at.toFormat('h:mm a')} ${day}`;
 }
@@ -221,7 +221,8 @@ export function ownerText(
 	const due = localTime(profile, c.dueAt, now);
 	const view = {
 		...messageView(profile, c, now),
-		caller: formatPhone(c.caller),
+		// Owners see the caller's name where a provider gave one: "(312) 555-0123 (Maria Lopez)".
+		caller: `${formatPhone(c.caller)}${c.callerName ? ` (${sanitizeCallerText(c.callerName, 40)})` : ''}`,
 		urgencyLabel: LABELS[c.urgency ?? 'normal'],
 		serviceType: c.serviceType ?? 'general',
 		timingLabel: c.timing ?? 'unknown timing',

@@ -163,6 +163,8 @@ export function missed(
 		voicemail?: MissedCall['voicemail'];
 		raw: unknown;
 		fromField: string;
+		/** The provider's name for the caller, where it sends one (Twilio: CallerName). */
+		callerName?: unknown;
 	},
 	opts: NormalizeOptions,
 ): Normalized {
@@ -189,7 +191,25 @@ export function missed(
 		raw: redactPayload(args.raw),
 	};
 	if (args.voicemail) event.voicemail = args.voicemail;
+	const name = callerNameOf(args.callerName);
+	if (name) event.callerName = name;
 	return { kind: 'missed-call', event };
+}
+
+// What carriers' caller-name databases give when they know no name: not worth showing an owner.
+const NO_NAME =
+	/^(wireless caller|unknown|unavailable|private|anonymous|toll free call|restricted|out of area|name unavailable)$/i;
+
+/** A caller's name as a provider gave it, or undefined for an empty, placeholder or number-only value. */
+export function callerNameOf(v: unknown): string | undefined {
+	if (typeof v !== 'string') return undefined;
+	const name = v
+		.replace(/[\u0000-\u001f\u007f]/g, '')
+		.replace(/\s+/g, ' ')
+		.trim()
+		.slice(0, 80);
+	if (!name || NO_NAME.test(name) || !/\p{L}/u.test(name)) return undefined;
+	return name;
 }
 
 export function inbound(

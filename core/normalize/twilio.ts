@@ -168,6 +168,7 @@ export function normalizeTwilio(
 				durationSec: p.DialCallDuration ?? 0,
 				raw: payload,
 				fromField: 'From',
+				callerName: payload.CallerName,
 			},
 			opts,
 		);
@@ -206,6 +207,7 @@ export function normalizeTwilio(
 				durationSec: p.CallDuration ?? 0,
 				raw: payload,
 				fromField: 'From',
+				callerName: payload.CallerName,
 			},
 			opts,
 		);
@@ -224,6 +226,7 @@ export function normalizeTwilio(
 					durationSec: d,
 					raw: payload,
 					fromField: 'From',
+					callerName: payload.CallerName,
 				},
 				opts,
 			);

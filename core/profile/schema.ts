@@ -209,6 +209,11 @@ export const ProfileSchema = z.object({
 					 * ten times does not become ten texts to staff.
 					 */
 					repeatCalls: z.number().int().min(0).max(5).default(2),
+					/**
+					 * Hours a case-page link in an owner alert works (0: alerts carry no link). The link is added only
+					 * when the runtime knows the trigger's public URL (the Twilio account's status callback URL).
+					 */
+					caseLinkHours: z.number().int().min(0).max(720).default(168),
 				})
 				.default({}),
 		})

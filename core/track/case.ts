@@ -98,6 +98,8 @@ export function newCase(event: MissedCall, at: string, opening: CaseOpening = {}
 		...(opening.timing ? { timing: opening.timing } : {}),
 		voicemailExpected: !!opening.voicemailExpected,
 		routeProvisional: false,
+		linkRevision: 0,
+		...(event.callerName ? { callerName: event.callerName } : {}),
 		alertHoldUntil: null,
 		alerts: [],
 		followUps: [],
@@ -129,7 +131,12 @@ export function foldCall(c: Case, event: MissedCall, at: string, opening: CaseOp
 		},
 	];
 	return note(
-		{ ...c, calls, voicemailExpected: c.voicemailExpected || !!opening.voicemailExpected },
+		{
+			...c,
+			calls,
+			voicemailExpected: c.voicemailExpected || !!opening.voicemailExpected,
+			...(!c.callerName && event.callerName ? { callerName: event.callerName } : {}),
+		},
 		`detect:${event.eventId}`,
 		'repeat-call',
 		at,
@@ -383,6 +390,12 @@ export function recordAlert(c: Case, alert: OwnerAlert, at: string): Case {
 export function holdAlert(c: Case, until: string, reason: string, at: string): Case {
 	if (c.alertHoldUntil === until) return c;
 	return note({ ...c, alertHoldUntil: until }, `hold:${until}`, 'owner-alert-held', at, `${reason}; until ${until}`);
+}
+
+/** Every case-page link to the case stops working: the links carry the revision they were made at. */
+export function revokeLinks(c: Case, at: string): Case {
+	const rev = c.linkRevision + 1;
+	return note({ ...c, linkRevision: rev }, `links-revoked:${rev}`, 'links-revoked', at);
 }
 
 /** A reminder to the last owner once the ladder is spent, and when the next one is due. */

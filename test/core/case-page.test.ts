@@ -1,0 +1,184 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { caseLinkKey, signCaseLink, verifyCaseLink } from '../../core/case-page';
+import { normalize, openStore, RecoveryLoop, TwilioProvider, type MissedCall, type RecoveryStore } from '../../core';
+import { TwilioSim } from '../../sim/twilio-server';
+import { ACCOUNT_SID, AUTH_TOKEN, chicago, plumber } from '../helpers/fixtures';
+
+const BASE = 'https://hooks.example.test/webhook/mcr/missed-call';
+
+describe('case-page links', () => {
+	const key = caseLinkKey(AUTH_TOKEN);
+	const claims = { caseId: '1b17c34e-0a5b-4c1d-9e2f-3a4b5c6d7e8f', ownerId: 'ana', exp: 1_900_000_000, rev: 0 };
+
+	test('a link names one case and one owner, is short, and reads back', () => {
+		const token = signCaseLink(key, claims);
+		expect(token.length).toBeLessThanOrEqual(64);
+		expect(verifyCaseLink(key, token, new Date('2026-12-01T00:00:00Z'))).toEqual({ ok: true, claims });
+	});
+
+	test('an altered, foreign, truncated or expired link is refused, saying which', () => {
+		const token = signCaseLink(key, claims);
+		const now = new Date('2026-12-01T00:00:00Z');
+		// Another owner's id in an otherwise valid token: the signature no longer matches.
+		const mine = Buffer.from(token, 'base64url');
+		const bens = Buffer.from(signCaseLink(key, { ...claims, ownerId: 'ben' }), 'base64url');
+		const spliced = Buffer.concat([bens.subarray(0, -16), mine.subarray(-16)]).toString('base64url');
+		expect(verifyCaseLink(key, spliced, now)).toMatchObject({ ok: false, why: 'altered' });
+		const flipped = token.slice(0, 5) + (token[5] === 'A' ? 'B' : 'A') + token.slice(6);
+		expect(verifyCaseLink(key, flipped, now)).toMatchObject({ ok: false, why: 'altered' });
+		expect(verifyCaseLink(caseLinkKey('another-auth-token-000000000000'), token, now)).toMatchObject({
+			ok: false,
+			why: 'altered',
+		});
+		expect(verifyCaseLink(key, token.slice(0, 30), now)).toMatchObject({ ok: false, why: 'malformed' });
+		expect(verifyCaseLink(key, '<script>', now)).toMatchObject({ ok: false, why: 'malformed' });
+		expect(verifyCaseLink(key, token, new Date(claims.exp * 1000))).toMatchObject({ ok: false, why: 'expired' });
+	});
+});
+
+describe('the case page an owner alert links to', () => {
+	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
+	const profile = plumber({ routing: { strategy: 'round-robin', fallback: ['ana'], escalation: ['ben'] } });
+	let dir: string;
+	let store: RecoveryStore;
+	let loop: RecoveryLoop;
+	let clock: Date;
+	let seq = 0;
+
+	beforeAll(() => sim.start());
+	afterAll(() => sim.stop());
+	beforeEach(async () => {
+		sim.reset();
+		dir = mkdtempSync(join(tmpdir(), 'mcr-case-page-'));
+		store = await openStore({ type: 'sqlite', file: join(dir, 'c.db') });
+		clock = new Date(chicago('2026-11-25T10:00'));
+		loop = new RecoveryLoop({
+			store,
+			provider: new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: sim.url }),
+			profileFor: () => profile,
+			now: () => clock,
+			retry: { retries: 0, baseMs: 1, maxMs: 1 },
+			caseLinks: { baseUrl: BASE, secret: AUTH_TOKEN },
+		});
+	});
+	afterEach(async () => {
+		await store.close();
+		rmSync(dir, { recursive: true, force: true });
+	});
+
+	function missed(from: string, extra: Record<string, string> = {}): MissedCall {
+		const n = normalize(
+			'twilio',
+			{
+				AccountSid: ACCOUNT_SID,
+				CallSid: `CA${String(++seq).padStart(32, '0')}`,
+				From: from,
+				To: '+13125550199',
+				DialCallStatus: 'no-answer',
+				DialCallDuration: '0',
+				...extra,
+			},
+			{ businessId: 'acme-plumbing', now: () => clock },
+		);
+		if (n.kind !== 'missed-call') throw new Error(n.kind);
+		return n.event;
+	}
+
+	/** The link in the latest text to this owner phone. */
+	function linkTo(phone: string): string {
+		const text = [...sim.messages].reverse().find((m) => m.to === phone)!;
+		const url = /https:\/\/\S+/.exec(text.body)![0];
+		expect(url.startsWith(`${BASE}?case=`)).toBe(true);
+		return new URL(url).searchParams.get('case')!;
+	}
+	const nonceOf = (html: string) => /name="nonce" value="([^"]+)"/.exec(html)![1];
+	const press = async (token: string, action: string, nonce?: string) => {
+		const page = await loop.casePage({ method: 'GET', token });
+		return loop.casePage({ method: 'POST', token, form: { action, nonce: nonce ?? nonceOf(page.body) } });
+	};
+
+	test('the alert carries a link to a page with what the owner needs, escaped', async () => {
+		const r = await loop.run(missed('+13125550170', { CallerName: 'Maria <b>Lopez</b>' }));
+		const alert = sim.messages.find((m) => m.to === '+13125550111')!;
+		expect(alert.body).toContain('(312) 555-0170 (Maria <b>Lopez</b>)');
+		const page = await loop.casePage({ method: 'GET', token: linkTo('+13125550111') });
+		expect(page).toMatchObject({ status: 200, contentType: 'text/html; charset=utf-8' });
+		expect(page.body).toContain('Acme Plumbing');
+		expect(page.body).toContain(`Case ${r.case.caseId.slice(0, 8)}`);
+		expect(page.body).toContain('href="tel:+13125550170"');
+		expect(page.body).toContain('Maria &lt;b&gt;Lopez&lt;&#x2F;b&gt;');
+		expect(page.body).not.toContain('<b>Lopez');
+		expect(page.body).not.toMatch(/<script/i);
+		for (const label of ['Take it', 'Call me, then connect the caller', 'Booked', 'Called back', 'Lost', 'Pass'])
+			expect(page.body).toContain(label);
+	});
+
+	test('buttons act once each: take it, then booked closes the case', async () => {
+		const r = await loop.run(missed('+13125550171'));
+		const token = linkTo('+13125550111');
+		const claimed = await press(token, 'claim');
+		expect(claimed.status).toBe(200);
+		expect(claimed.body).toContain('is yours');
+		expect(claimed.body).not.toContain('Take it');
+		expect((await store.getCase(r.case.caseId))!.claimedBy).toBe('ana');
+		const page = await loop.casePage({ method: 'GET', token });
+		const nonce = nonceOf(page.body);
+		const booked = await press(token, 'booked', nonce);
+		expect(booked.body).toContain('closed: booked');
+		// The same form sent again (a double tap, a browser resend) does nothing more.
+		const again = await press(token, 'lost', nonce);
+		expect(again.body).toContain('already done');
+		const c = (await store.getCase(r.case.caseId))!;
+		expect(c.state).toBe('recovered');
+		expect(c.outcome).toMatchObject({ kind: 'booked', note: 'by Ana on the case page' });
+		expect(booked.body).not.toContain('name="action"');
+	});
+
+	test('pass hands the case on: the old link is refused, the new owner gets a working one', async () => {
+		const r = await loop.run(missed('+13125550172'));
+		const anas = linkTo('+13125550111');
+		expect((await press(anas, 'pass')).body).toContain('passed to Ben');
+		const old = await loop.casePage({ method: 'GET', token: anas });
+		expect(old.status).toBe(403);
+		expect(old.body).toContain('It is Ben&#39;s now');
+		const bens = linkTo('+13125550112');
+		const page = await loop.casePage({ method: 'GET', token: bens });
+		expect(page.status).toBe(200);
+		expect(page.body).toContain(r.case.caseId.slice(0, 8));
+	});
+
+	test('revoked, expired, altered links and bad requests are refused with the reason', async () => {
+		const r = await loop.run(missed('+13125550173'));
+		const token = linkTo('+13125550111');
+		const bad = await loop.casePage({ method: 'POST', token, form: { action: 'delete', nonce: 'x' } });
+		expect(bad.status).toBe(400);
+		expect(bad.body).toContain('The field action is &quot;delete&quot;');
+		const noNonce = await loop.casePage({ method: 'POST', token, form: { action: 'booked' } });
+		expect(noNonce.status).toBe(400);
+		expect(noNonce.body).toContain('nonce');
+		expect(await loop.casePage({ method: 'PUT', token })).toMatchObject({ status: 405, allow: 'GET, POST' });
+		const flipped = token.slice(0, 8) + (token[8] === 'A' ? 'B' : 'A') + token.slice(9);
+		expect((await loop.casePage({ method: 'GET', token: flipped })).status).toBe(403);
+		clock = new Date(clock.getTime() + 169 * 3600e3);
+		const expired = await loop.casePage({ method: 'GET', token });
+		expect(expired.status).toBe(403);
+		expect(expired.body).toContain('expired');
+		clock = new Date(clock.getTime() - 168 * 3600e3);
+		await loop.revokeCaseLinks(r.case.caseId);
+		const revoked = await loop.casePage({ method: 'GET', token });
+		expect(revoked.status).toBe(403);
+		expect(revoked.body).toContain('withdrawn');
+		expect((await store.getCase(r.case.caseId))!.state).toBe('assigned');
+	});
+
+	test('without case links configured, alerts carry none and pages answer 404', async () => {
+		const plain = new RecoveryLoop({ ...loop.deps, caseLinks: undefined });
+		await plain.run(missed('+13125550174', { CallerName: 'WIRELESS CALLER' }));
+		const alert = sim.messages.find((m) => m.to === '+13125550111')!;
+		expect(alert.body).not.toContain('http');
+		expect(alert.body).not.toContain('WIRELESS');
+		expect((await plain.casePage({ method: 'GET', token: 'x'.repeat(60) })).status).toBe(404);
+	});
+});
