@@ -10,8 +10,10 @@ const names = (dir: string) =>
 		.map((f) => f.replace(/\.json$/, ''))
 		.sort();
 const OURS = 'missed-call-recovery';
-const SECRET_LIKE =
-	/(AC[0-9a-f]{32}|SK[0-9a-f]{32}|xox[abp]-|hooks\.slack\.com\/services\/T[A-Z0-9]{6,}|"authToken"\s*:\s*"[^"]+"|"password"\s*:\s*"[^"]+")/;
+const SECRET_LIKE = new RegExp(
+	String.raw`(AC[0-9a-f]{32}|SK[0-9a-f]{32}|xox[abp]-|hooks\.slack\.com\/services\/T[A-Z0-9]{6,}|` +
+		String.raw`"authToken"\s*:\s*"[^"]+"|"password"\s*:\s*"[^"]+")`,
+);
 
 describe('the templates', () => {
 	test('the same six templates ship for n8n and for Node-RED, each with a catalogue entry', () => {

@@ -78,6 +78,13 @@ const TRANSIENT_CODES = new Set([
 	'53300',
 ]);
 
+// What pg says when the connection, not the statement, failed (it gives these no code).
+const TRANSIENT_MESSAGES = new RegExp(
+	'Connection terminated|connection timeout|timeout exceeded when trying to connect|' +
+		'Client has encountered a connection error|Connection refused',
+	'i',
+);
+
 /**
  * Errors that mean the database was out of reach (restarting, failing over, a dropped link), not that the statement was
  * wrong.
@@ -85,9 +92,7 @@ const TRANSIENT_CODES = new Set([
 export function isTransient(e: unknown): boolean {
 	const code = String((e as { code?: unknown })?.code ?? '');
 	if (TRANSIENT_CODES.has(code)) return true;
-	return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection refused/i.test(
-		String((e as Error)?.message ?? ''),
-	);
+	return TRANSIENT_MESSAGES.test(String((e as Error)?.message ?? ''));
 }
 
 export const DEFAULT_STORE_RETRY_MS = [50, 100, 200, 400, 800, 1500, 2000, 2500, 2500];

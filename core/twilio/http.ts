@@ -90,7 +90,8 @@ export class TwilioHttpClient {
 		}
 		const query = formEncode(opts.params as Record<string, unknown> | undefined);
 		const search = [target.search.slice(1), query].filter(Boolean).join('&');
-		const path = `${this.base ? this.base.pathname.replace(/\/$/, '') : ''}${target.pathname}${search ? `?${search}` : ''}`;
+		const prefix = this.base ? this.base.pathname.replace(/\/$/, '') : '';
+		const path = `${prefix}${target.pathname}${search ? `?${search}` : ''}`;
 		const headers: Record<string, string> = { ...(opts.headers ?? {}) };
 		if (opts.username && opts.password)
 			headers.Authorization = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;

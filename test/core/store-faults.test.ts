@@ -14,7 +14,8 @@ import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from '../helpers/po
 /** Holds SQLite's write lock for 1.5 s from another process, with whichever driver this Node has. */
 const LOCK_HOLDER = `
 let db;
-try { db = new (require('node:sqlite').DatabaseSync)(process.argv[1]); } catch { db = new (require(${JSON.stringify(require.resolve('better-sqlite3'))}))(process.argv[1]); }
+try { db = new (require('node:sqlite').DatabaseSync)(process.argv[1]); }
+catch { db = new (require(${JSON.stringify(require.resolve('better-sqlite3'))}))(process.argv[1]); }
 db.exec('BEGIN EXCLUSIVE');
 process.stdout.write('locked\\n');
 setTimeout(() => { db.exec('COMMIT'); db.close(); }, 1500);
@@ -181,7 +182,8 @@ and carry on`, async () => {
 	}, 60000);
 
 	test(`a worker that stalls mid-transaction holding the send counters (a frozen VM, SIGSTOP) holds up the other \
-workers' texts for at most the idle-in-transaction limit, and its own write is run again whole when it wakes`, async () => {
+workers' texts for at most the idle-in-transaction limit, and its own write is run again whole when it \
+wakes`, async () => {
 		const schema = uniqueSchema('mcr_stall');
 		const other = await openStore({ type: 'postgres', connectionString: PG_URL, schema });
 		// The stalling worker: our driver, with the limit cut to 1 s, freezing right after it has bumped the business's
