@@ -120,6 +120,8 @@ function openTunnel(
 			finish(tunnelError(`${where} refused a tunnel to ${authority} (HTTP ${res.statusCode})`, 'EPROXY'));
 			return;
 		}
+		// The CONNECT's own timeout is done; the request's timer and the agent's keep-alive govern the tunnel now.
+		socket.setTimeout(0);
 		// Bytes the proxy sent past its answer belong to the tunnelled connection.
 		if (head.length) socket.unshift(head);
 		finish(null, socket);
