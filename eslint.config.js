@@ -54,7 +54,8 @@ module.exports = tseslint.config(
 				'error',
 				{
 					selector:
-						"CallExpression[callee.property.name='setZone']:not([arguments.0.callee.name='zoneOf']):not([arguments.0.value=/^utc$/i])",
+						"CallExpression[callee.property.name='setZone']" +
+						":not([arguments.0.callee.name='zoneOf']):not([arguments.0.value=/^utc$/i])",
 					message: 'Pass the zone through zoneOf() (core/profile/zone.ts).',
 				},
 				{
@@ -65,7 +66,8 @@ module.exports = tseslint.config(
 				},
 				{
 					selector:
-						"CallExpression[callee.name='instant'][arguments.length>1]:not([arguments.1.callee.name='zoneOf']):not([arguments.1.value=/^utc$/i])",
+						"CallExpression[callee.name='instant'][arguments.length>1]" +
+						":not([arguments.1.callee.name='zoneOf']):not([arguments.1.value=/^utc$/i])",
 					message: 'Pass the zone through zoneOf() (core/profile/zone.ts).',
 				},
 			],

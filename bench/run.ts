@@ -173,14 +173,13 @@ async function benchStores(dir: string) {
 		engine: new SqliteDriver(join(dir, 'probe.db')).engine,
 		journal: 'WAL, synchronous=NORMAL',
 	};
+	const byWriters = Object.entries(sqliteByWriters)
+		.map(([c, r]) => `${fmt(r)}/s with ${c} writer${c === '1' ? '' : 's'}`)
+		.join(', ');
 	console.log(
-		`SQLite lifecycles: ${fmt(sqliteRate)}/s with 8 at once (target 2,000: ${(sqliteRate / 2000).toFixed(2)}x); ${Object.entries(
-			sqliteByWriters,
-		)
-			.map(([c, r]) => `${fmt(r)}/s with ${c} writer${c === '1' ? '' : 's'}`)
-			.join(
-				', ',
-			)}; raw driver doing the same 6 writes per case: ${fmt(raw)}/s (ratio ${(sqliteRate / raw).toFixed(2)})`,
+		`SQLite lifecycles: ${fmt(sqliteRate)}/s with 8 at once (target 2,000: ${(sqliteRate / 2000).toFixed(2)}x); ` +
+			`${byWriters}; raw driver doing the same 6 writes per case: ${fmt(raw)}/s ` +
+			`(ratio ${(sqliteRate / raw).toFixed(2)})`,
 	);
 
 	const probe = new Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });

@@ -351,10 +351,17 @@ async function compare(
 			throughputRatio: +(p.perSec / b.perSec).toFixed(2),
 			p99Ratio: +(p.p99Ms / b.p99Ms).toFixed(2),
 		});
+		const ackOnly = a ? ` | ${line('trigger+ack only', a)}` : '';
+		const withOwner = t ? ` | ${line('baseline with the owner text', t)}` : '';
+		const ownerRatio = t
+			? `; baseline with the owner text/baseline ${(t.perSec / b.perSec).toFixed(2)}x, ` +
+				`p99 ${(t.p99Ms / b.p99Ms).toFixed(2)}x`
+			: '';
 		console.log(
 			`  ${String(c).padStart(2)} ` +
 				(`callers${reps > 1 ? ` (median of ${reps} runs each, rates of every run in brackets)` : ''}: ` +
-					`${line('template', p)} | ${line('baseline', b)}${a ? ` | ${line('trigger+ack only', a)}` : ''}${t ? ` | ${line('baseline with the owner text', t)}` : ''} | template/baseline throughput ${(p.perSec / b.perSec).toFixed(2)}x, p99 ${(p.p99Ms / b.p99Ms).toFixed(2)}x${t ? `; baseline with the owner text/baseline ${(t.perSec / b.perSec).toFixed(2)}x, p99 ${(t.p99Ms / b.p99Ms).toFixed(2)}x` : ''}`),
+					`${line('template', p)} | ${line('baseline', b)}${ackOnly}${withOwner} | template/baseline ` +
+					`throughput ${(p.perSec / b.perSec).toFixed(2)}x, p99 ${(p.p99Ms / b.p99Ms).toFixed(2)}x${ownerRatio}`),
 		);
 	}
 	return { warmUp: warmUpResult, repeat: reps, levels: out };

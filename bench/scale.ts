@@ -65,6 +65,10 @@ async function closedCaseTemplate(store: RecoveryStore, profile: Profile): Promi
 /**
  * Fills SQLite to `target` cases with one statement per table: a recursive counter, ids and callers derived from it.
  */
+/** Every column of a stored case, in the order the fills below give them. */
+const CASE_COLUMNS =
+	'case_id, business_id, caller, state, is_open, owner_id, due_at, ack_due_at, claimed_until, detected_at, version, doc';
+
 async function fillSqlite(
 	file: string,
 	from: number,
@@ -79,8 +83,9 @@ async function fillSqlite(
 	const caller = `'+1630' || (1000000 + i)`;
 	const at = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || (i % 700) || ' days')`;
 	await db.transaction(async (tx) => {
-		await tx.run(`${ids} INSERT INTO mcr_cases (case_id, business_id, caller, state, is_open, owner_id, due_at, ack_due_at, claimed_until, detected_at, version, doc)
-			SELECT ${id}, '${businessId}', ${caller}, 'recovered', 0, 'a', NULL, NULL, NULL, ${at}, 7, replace(replace('${doc}', '@ID@', ${id}), '@CALLER@', ${caller}) FROM s`);
+		await tx.run(`${ids} INSERT INTO mcr_cases (${CASE_COLUMNS})
+			SELECT ${id}, '${businessId}', ${caller}, 'recovered', 0, 'a', NULL, NULL, NULL, ${at}, 7,
+				replace(replace('${doc}', '@ID@', ${id}), '@CALLER@', ${caller}) FROM s`);
 		await tx.run(
 			`${ids} INSERT INTO mcr_case_calls (event_id, case_id, business_id, at, claim) SELECT 'twilio:CApast' || i, ` +
 				`${id}, '${businessId}', ${at}, NULL FROM s`,
@@ -111,8 +116,9 @@ async function fillPostgres(
 		const series = `generate_series(${from + 1}, ${target}) AS i`;
 		await c.query('BEGIN');
 		await c.query(
-			`INSERT INTO mcr_cases (case_id, business_id, caller, state, is_open, owner_id, due_at, ack_due_at, claimed_until, detected_at, version, doc)
-			 SELECT ${id}, $1, ${caller}, 'recovered', 0, 'a', NULL, NULL, NULL, ${at}, 7, replace(replace($2, '@ID@', ${id}), '@CALLER@', ${caller}) FROM ${series}`,
+			`INSERT INTO mcr_cases (${CASE_COLUMNS})
+			 SELECT ${id}, $1, ${caller}, 'recovered', 0, 'a', NULL, NULL, NULL, ${at}, 7,
+				replace(replace($2, '@ID@', ${id}), '@CALLER@', ${caller}) FROM ${series}`,
 			[businessId, template],
 		);
 		await c.query(

@@ -10,26 +10,45 @@ import type { Profile } from './profile/schema';
 export const HAZARDS = ['gas', 'carbon-monoxide', 'electrical', 'sewage', 'water'] as const;
 export type Hazard = (typeof HAZARDS)[number];
 
+/** The sentence a safety step ends with when the business gave an emergency line. */
+const EMERGENCY_LINE = '{{#emergencyLine}} Our emergency line: {{emergencyLine}}{{/emergencyLine}}';
+
 export const DEFAULT_SAFETY_STEPS: Record<Hazard, string> = {
-	gas: "{{business.name}}: if you smell gas, leave now, don't touch switches or flames, and call 911 or your gas company from outside.{{#emergencyLine}} Our emergency line: {{emergencyLine}}{{/emergencyLine}}",
+	gas:
+		"{{business.name}}: if you smell gas, leave now, don't touch switches or flames, and call 911 or your gas " +
+		'company from outside.' +
+		EMERGENCY_LINE,
 	'carbon-monoxide':
-		'{{business.name}}: if a CO alarm sounds or anyone feels dizzy or sick, get everyone into fresh air now and call 911.{{#emergencyLine}} Our emergency line: {{emergencyLine}}{{/emergencyLine}}',
+		'{{business.name}}: if a CO alarm sounds or anyone feels dizzy or sick, get everyone into fresh air now and ' +
+		'call 911.' +
+		EMERGENCY_LINE,
 	electrical:
-		'{{business.name}}: keep away from anything sparking, smoking or smelling of burning; switch off the main breaker only if safe. Smoke or fire: call 911.',
+		'{{business.name}}: keep away from anything sparking, smoking or smelling of burning; switch off the main ' +
+		'breaker only if safe. Smoke or fire: call 911.',
 	sewage:
-		'{{business.name}}: with sewage backing up, stop running water and flushing, and keep people and pets away from it.{{#emergencyLine}} Our emergency line: {{emergencyLine}}{{/emergencyLine}}',
+		'{{business.name}}: with sewage backing up, stop running water and flushing, and keep people and pets away ' +
+		'from it.' +
+		EMERGENCY_LINE,
 	water:
-		'{{business.name}}: shut off your main water valve if you can, and keep away from outlets and appliances near the water.{{#emergencyLine}} Our emergency line: {{emergencyLine}}{{/emergencyLine}}',
+		'{{business.name}}: shut off your main water valve if you can, and keep away from outlets and appliances ' +
+		'near the water.' +
+		EMERGENCY_LINE,
 };
 
 // A hazard word preceded closely by a negation ("no smoke", "not sparking") names no hazard.
 const NEGATED = /\b(no|not|isn'?t|wasn'?t|don'?t|doesn'?t|didn'?t|can'?t|without|never|nothing)\s+(\w+\s+){0,2}$/;
 
 const PATTERNS: Record<Hazard, RegExp> = {
-	gas: /\b(smell(s|ed|ing)?\s+(of\s+|like\s+)?(natural\s+)?gas|gas\s+(smell|leak|odou?r)s?|leaking\s+gas|rotten\s+eggs?)\b/,
+	gas: new RegExp(
+		String.raw`\b(smell(s|ed|ing)?\s+(of\s+|like\s+)?(natural\s+)?gas|gas\s+(smell|leak|odou?r)s?|` +
+			String.raw`leaking\s+gas|rotten\s+eggs?)\b`,
+	),
 	'carbon-monoxide': /\b(carbon\s+monoxide|monoxide|co\s+(alarm|detector)s?)\b/,
-	electrical:
-		/\b(spark(s|ed|ing)?|smok(e|ing)\s+(from|out\s+of|coming)|burning\s+smell|smell(s|ed|ing)?\s+(like\s+)?burning|melt(ed|ing)\s+(outlet|wire|plug|panel)s?|outlet\s+(is\s+)?on\s+fire)\b/,
+	electrical: new RegExp(
+		String.raw`\b(spark(s|ed|ing)?|smok(e|ing)\s+(from|out\s+of|coming)|burning\s+smell|` +
+			String.raw`smell(s|ed|ing)?\s+(like\s+)?burning|melt(ed|ing)\s+(outlet|wire|plug|panel)s?|` +
+			String.raw`outlet\s+(is\s+)?on\s+fire)\b`,
+	),
 	sewage: /\b(sewage|sewer\s+(backup|back(ing)?\s+up)|raw\s+sewage|toilets?\s+(are\s+|is\s+)?backing\s+up)\b/,
 	water:
 		/\b(burst\s+pipes?|pipes?\s+(burst|bursted|exploded)|flood(ed|ing)?|water\s+(is\s+)?(pouring|gushing|spraying))\b/,

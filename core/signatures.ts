@@ -2,13 +2,12 @@ import {
 	createHash,
 	createHmac,
 	createPublicKey,
-	createSecretKey,
 	type KeyObject,
 	sign as edSign,
 	timingSafeEqual,
 	verify as verifySignature,
 } from 'node:crypto';
-import jwt from 'jsonwebtoken';
+import { signJwt, verifyJwt, type JwtClaims } from './jwt';
 import type { Provider } from './model';
 import { validateTwilioSignature, type SignatureResult } from './twilio/signature';
 
@@ -93,22 +92,6 @@ export function safeEqual(a: string, b: string): boolean {
 	return timingSafeEqual(x, y) && a.length === b.length;
 }
 
-const secretKeys = new Map<string, KeyObject>();
-
-/**
- * The HS256 secret as a key object, made once per secret: given a string, jsonwebtoken first tries it as a PEM
- * public or private key and catches the failure, which cost more than the rest of a webhook's handling.
- */
-function hmacKey(secret: string): KeyObject {
-	let key = secretKeys.get(secret);
-	if (!key) {
-		if (secretKeys.size > 100) secretKeys.clear();
-		key = createSecretKey(Buffer.from(secret, 'utf8'));
-		secretKeys.set(secret, key);
-	}
-	return key;
-}
-
 function fresh(tsSec: number, nowMs: number, tolerance = SIGNATURE_TOLERANCE_SEC): boolean {
 	return Number.isFinite(tsSec) && Math.abs(nowMs / 1000 - tsSec) <= tolerance;
 }
@@ -174,13 +157,9 @@ function vonage(p: WebhookProof, secret: string, nowMs: number): VerifyResult {
 			valid: false,
 			reason: 'the request has no Authorization: Bearer token (turn on signed webhooks in Vonage)',
 		};
-	let claims: jwt.JwtPayload;
+	let claims: JwtClaims;
 	try {
-		claims = jwt.verify(token, hmacKey(secret), {
-			algorithms: ['HS256'],
-			clockTimestamp: Math.floor(nowMs / 1000),
-			clockTolerance: SIGNATURE_TOLERANCE_SEC,
-		}) as jwt.JwtPayload;
+		claims = verifyJwt(token, secret, { nowSec: Math.floor(nowMs / 1000), toleranceSec: SIGNATURE_TOLERANCE_SEC });
 	} catch (e) {
 		return {
 			valid: false,
@@ -238,11 +217,7 @@ function dialpad(p: WebhookProof, secret: string, nowMs: number): VerifyResult {
 			reason: 'the Dialpad body is not a signed JWT: set a secret on the Dialpad webhook so it signs its events',
 		};
 	try {
-		const claims = jwt.verify(raw, hmacKey(secret), {
-			algorithms: ['HS256'],
-			clockTimestamp: Math.floor(nowMs / 1000),
-			clockTolerance: SIGNATURE_TOLERANCE_SEC,
-		}) as jwt.JwtPayload;
+		const claims = verifyJwt(raw, secret, { nowSec: Math.floor(nowMs / 1000), toleranceSec: SIGNATURE_TOLERANCE_SEC });
 		const event: Record<string, unknown> = { ...claims };
 		for (const k of ['iat', 'exp', 'nbf']) delete event[k];
 		return { valid: true, body: event };
@@ -411,10 +386,9 @@ export const sign = {
 		return { 'telnyx-signature-ed25519': sig, 'telnyx-timestamp': String(tsSec) };
 	},
 	vonage(secret: string, raw: string, tsSec: number): Record<string, string> {
-		const token = jwt.sign(
+		const token = signJwt(
 			{ iat: tsSec, jti: `${tsSec}-${Math.random()}`, payload_hash: createHash('sha256').update(raw).digest('hex') },
-			hmacKey(secret),
-			{ algorithm: 'HS256' },
+			secret,
 		);
 		return { authorization: `Bearer ${token}` };
 	},
@@ -432,6 +406,6 @@ export const sign = {
 		return { 'elevenlabs-signature': `t=${tsSec},v0=${hmacHex(secret, `${tsSec}.${raw}`)}` };
 	},
 	dialpad(secret: string, event: Record<string, unknown>, tsSec: number): string {
-		return jwt.sign({ ...event, iat: tsSec }, hmacKey(secret), { algorithm: 'HS256' });
+		return signJwt({ ...event, iat: tsSec }, secret);
 	},
 };

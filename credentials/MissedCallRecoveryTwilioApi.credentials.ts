@@ -104,7 +104,8 @@ export class MissedCallRecoveryTwilioApi implements ICredentialType {
 			// Plain http to another machine is upgraded to https: the test sends the Auth Token, never in cleartext.
 			baseURL:
 				'={{ ($credentials.apiBaseUrl || ' +
-				'"https://api.twilio.com").trim().replace(/^http:\\/\\/(?!(localhost|127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}|\\[::1\\])(:\\d+)?(\\/|$))/i, "https://") }}',
+				'"https://api.twilio.com").trim().replace(' +
+				'/^http:\\/\\/(?!(localhost|127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}|\\[::1\\])(:\\d+)?(\\/|$))/i, "https://") }}',
 			url: '=/2010-04-01/Accounts/{{ $credentials.accountSid }}.json',
 			method: 'GET',
 		},

@@ -63,7 +63,8 @@ async function main() {
 		.replace(/REPLACE_WORKSPACE_CREDENTIAL_ID/g, 'mcrWorkspace0001')
 		.replace(/REPLACE_TWILIO_CREDENTIAL_ID/g, 'mcrTwilio0000001');
 	const quick = JSON.parse(wf) as { nodes: { type: string; webhookId?: string }[] };
-	const webhook = `${base}/webhook/${quick.nodes.find((n) => n.type.endsWith('.missedCallTrigger'))!.webhookId}/missed-call`;
+	const trigger = quick.nodes.find((n) => n.type.endsWith('.missedCallTrigger'))!;
+	const webhook = `${base}/webhook/${trigger.webhookId}/missed-call`;
 	// Credentials go in through a file that is deleted at once: n8n keeps them encrypted.
 	const creds = join(userDir, 'creds.json');
 	writeFileSync(

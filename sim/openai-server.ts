@@ -346,7 +346,12 @@ export class OpenAISim {
 		res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
 		const chunk = (delta: unknown, finishReason: string | null, extra: Record<string, unknown> = {}) =>
 			res.write(
-				`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }], ...extra })}\n\n`,
+				`data: ${JSON.stringify({
+					...base,
+					object: 'chat.completion.chunk',
+					choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+					...extra,
+				})}\n\n`,
 			);
 		chunk({ role: 'assistant', content: tool ? null : '' }, null);
 		if (tool) chunk({ tool_calls: [{ index: 0, ...message.tool_calls![0] }] }, null);

@@ -369,10 +369,11 @@ export function formatWeek(r: WeekResult): string {
 	const zone = zoneOf(r.profile.timeZone);
 	const names = new Map(r.profile.roster.filter((m) => m.phone).map((m) => [m.phone!, m.name]));
 	const people = [...new Set(r.texts.map((t) => t.to))];
+	const firstText = new Date(r.texts[0]?.at ?? Date.now());
 	const lines: string[] = [
 		`# ${r.profile.name}: what each person received`,
 		'',
-		`Segments per text (Twilio bills each): ${describeTextCosts(callerTextCosts(r.profile, new Date(r.texts[0]?.at ?? Date.now())))}`,
+		`Segments per text (Twilio bills each): ${describeTextCosts(callerTextCosts(r.profile, firstText))}`,
 		'',
 	];
 	const owners = people.filter((p) => names.has(p));
@@ -397,7 +398,10 @@ export function formatWeek(r: WeekResult): string {
 	lines.push('', '# Each day (business time)');
 	for (const d of r.days) {
 		lines.push(
-			`  ${d.date} ${DateTime.fromISO(d.date, { zone }).toFormat('ccc')}: ${d.missed} missed, ${d.acknowledged} acknowledged, ${d.owned} owned, ${d.recovered} recovered, ${d.openOverdue} open past deadline, ${d.escalationEnded} escalation ended; scorecard ${d.score ?? '-'}: ${d.band}`,
+			`  ${d.date} ${DateTime.fromISO(d.date, { zone }).toFormat('ccc')}: ${d.missed} missed, ` +
+				`${d.acknowledged} acknowledged, ${d.owned} owned, ${d.recovered} recovered, ` +
+				`${d.openOverdue} open past deadline, ${d.escalationEnded} escalation ended; ` +
+				`scorecard ${d.score ?? '-'}: ${d.band}`,
 		);
 	}
 	// What the script's end cut off: a Sunday-night caller's acknowledgment held for their quiet hours is still owed.

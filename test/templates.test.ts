@@ -27,8 +27,10 @@ const nodeRedTypes = Object.values(pkg['node-red'].nodes).flatMap((js) =>
  * checked against these folders, and a template added or removed anywhere else fails here.
  */
 const TEMPLATES = names('flows');
-const SECRET_LIKE =
-	/(AC[0-9a-f]{32}|SK[0-9a-f]{32}|xox[abp]-|hooks\.slack\.com\/services\/T[A-Z0-9]{6,}|"authToken"\s*:\s*"[^"]+"|"password"\s*:\s*"[^"]+")/;
+const SECRET_LIKE = new RegExp(
+	String.raw`(AC[0-9a-f]{32}|SK[0-9a-f]{32}|xox[abp]-|hooks\.slack\.com\/services\/T[A-Z0-9]{6,}|` +
+		String.raw`"authToken"\s*:\s*"[^"]+"|"password"\s*:\s*"[^"]+")`,
+);
 
 describe('the templates', () => {
 	test('the same templates ship for n8n and for Node-RED, the Node-RED ones as the package examples', () => {

@@ -157,6 +157,9 @@ const DESCRIBING_BUT_TO = new Set([...DESCRIBING].filter((w) => w !== 'to'));
 const NEGATIONS = new Set(["don't", 'dont', 'not', 'never', 'no', "won't", 'wont']);
 
 const MSG = '(?:texts?|text messages?|messages?|msgs?|sms|txts?|spam|notifications?|alerts?|reminders?)';
+// Spanish for send, write, text and contact, in the forms "no me ..." takes.
+const SEND_ES =
+	'(?:envies|envie|envien|mandes|mande|manden|escribas|escriba|escriban|textees|texteen|contactes|contacte|contacten)';
 const VERBS_ING =
 	'(?:texting|txting|texing|messaging|msging|sending|contacting|calling|spamming|bothering|harassing|emailing)';
 const ME_VERBS = '(?:text|txt|message|msg|sms|contact|email) me';
@@ -201,7 +204,8 @@ export const PHRASES: readonly Phrase[] = [
 	{ pattern: re('revok\\w*'), language: 'en', strong: false, unless: { words: NEGATIONS, window: 3 } },
 	{
 		pattern: re(
-			'(?:take|remove|delete) (?:me|my (?:phone )?number) (?:off|from) (?:of )?(?:your |the |this |ur |all )?(?:\\w+ )?list',
+			'(?:take|remove|delete) (?:me|my (?:phone )?number) (?:off|from) ' +
+				'(?:of )?(?:your |the |this |ur |all )?(?:\\w+ )?list',
 		),
 		language: 'en',
 		strong: true,
@@ -217,16 +221,12 @@ export const PHRASES: readonly Phrase[] = [
 	},
 	// Spanish
 	{
-		pattern: re(
-			'no me (?:envies|envie|envien|mandes|mande|manden|escribas|escriba|escriban|textees|texteen|contactes|contacte|contacten) (?:mas|mensajes|textos|sms)',
-		),
+		pattern: re(`no me ${SEND_ES} (?:mas|mensajes|textos|sms)`),
 		language: 'es',
 		strong: true,
 	},
 	{
-		pattern: re(
-			'no me (?:envies|envie|envien|mandes|mande|manden|escribas|escriba|escriban|textees|texteen|contactes|contacte|contacten)',
-		),
+		pattern: re(`no me ${SEND_ES}`),
 		language: 'es',
 		strong: false,
 	},
@@ -274,7 +274,8 @@ export const PHRASES: readonly Phrase[] = [
 	},
 	{
 		pattern: re(
-			'(?:retirez|enlevez|supprimez|effacez|retire|enleve|supprime) (?:moi (?:de (?:votre|la|ta|cette|vos) liste)|mon numero)',
+			'(?:retirez|enlevez|supprimez|effacez|retire|enleve|supprime) ' +
+				'(?:moi (?:de (?:votre|la|ta|cette|vos) liste)|mon numero)',
 		),
 		language: 'fr',
 		strong: true,

@@ -38,8 +38,10 @@ export function zoneOf(name: string): Zone | string {
 }
 
 /** A full timestamp with Z or an offset, as the loop writes them (`toISOString`): `Date.parse` reads these exactly. */
-const STAMP =
-	/^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+const STAMP = new RegExp(
+	String.raw`^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])` +
+		String.raw`T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$`,
+);
 
 /** A day the month has (Date.parse takes "02-30" as March 2nd; luxon calls it invalid). */
 function realDay(iso: string): boolean {

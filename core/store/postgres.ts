@@ -1,5 +1,26 @@
-import { Pool, type PoolClient, type PoolConfig } from 'pg';
+// Types only: pg is an optional dependency, loaded when a PostgreSQL store is opened (loadPg).
+import type { Pool, PoolClient, PoolConfig } from 'pg';
 import type { SqlDriver } from './driver';
+
+type PgModule = typeof import('pg');
+
+/**
+ * The pg package, an optional dependency: most installs use the embedded SQLite store and never need it, and
+ * Node-RED's flow library counts every runtime dependency. Absent, opening a PostgreSQL store says what to install.
+ */
+function loadPg(): PgModule {
+	try {
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		return require('pg') as PgModule;
+	} catch (e) {
+		const err = e as NodeJS.ErrnoException;
+		if (err.code !== 'MODULE_NOT_FOUND' || !/'pg'/.test(err.message)) throw e;
+		throw new Error(
+			'The PostgreSQL store needs the "pg" package, which is not installed: run "npm install pg" in the folder ' +
+				'the pack is installed in (~/.n8n/nodes, or the Node-RED user folder), then restart; or use the SQLite store.',
+		);
+	}
+}
 
 /** `?` placeholders to PostgreSQL's `$1`; our SQL never has a `?` inside a string literal. */
 function numbered(sql: string): string {
@@ -57,6 +78,13 @@ const TRANSIENT_CODES = new Set([
 	'53300',
 ]);
 
+// What pg says when the connection, not the statement, failed (it gives these no code).
+const TRANSIENT_MESSAGES = new RegExp(
+	'Connection terminated|connection timeout|timeout exceeded when trying to connect|' +
+		'Client has encountered a connection error|Connection refused',
+	'i',
+);
+
 /**
  * Errors that mean the database was out of reach (restarting, failing over, a dropped link), not that the statement was
  * wrong.
@@ -64,9 +92,7 @@ const TRANSIENT_CODES = new Set([
 export function isTransient(e: unknown): boolean {
 	const code = String((e as { code?: unknown })?.code ?? '');
 	if (TRANSIENT_CODES.has(code)) return true;
-	return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection refused/i.test(
-		String((e as Error)?.message ?? ''),
-	);
+	return TRANSIENT_MESSAGES.test(String((e as Error)?.message ?? ''));
 }
 
 export const DEFAULT_STORE_RETRY_MS = [50, 100, 200, 400, 800, 1500, 2000, 2500, 2500];
@@ -106,7 +132,8 @@ export class PostgresDriver implements SqlDriver {
 				throw new Error(`PostgreSQL schema "${opts.schema}" must be lower-case letters, digits and underscores.`);
 			config.options = `-c search_path=${opts.schema}`;
 		}
-		this.pool = new Pool(config);
+		const { Pool: PgPool } = loadPg();
+		this.pool = new PgPool(config);
 		// An idle client that loses its connection must not crash the host process.
 		this.pool.on('error', () => undefined);
 		// Set for each transaction (SET LOCAL, sent with BEGIN in one round trip), not as a startup option or a

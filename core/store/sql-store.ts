@@ -349,7 +349,8 @@ export class SqlStore implements RecoveryStore {
 		const limit = Math.min(opts.limit ?? 100, 1000);
 		const rows = await this.db.all(
 			`UPDATE mcr_cases SET claimed_until = ? WHERE case_id IN (
-				SELECT case_id FROM mcr_cases WHERE is_open = 1 AND due_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)${extra}
+				SELECT case_id FROM mcr_cases
+				WHERE is_open = 1 AND due_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)${extra}
 				ORDER BY due_at LIMIT ${limit}${this.skipLocked}
 			) RETURNING doc, version`,
 			params,
@@ -360,7 +361,9 @@ export class SqlStore implements RecoveryStore {
 	async claimDueAcks(now: string, leaseUntil: string, limit = 100): Promise<Case[]> {
 		const rows = await this.db.all(
 			`UPDATE mcr_cases SET claimed_until = ? WHERE case_id IN (
-				SELECT case_id FROM mcr_cases WHERE ack_due_at IS NOT NULL AND ack_due_at <= ? AND is_open = 1 AND (claimed_until IS NULL OR claimed_until < ?)
+				SELECT case_id FROM mcr_cases
+				WHERE ack_due_at IS NOT NULL AND ack_due_at <= ? AND is_open = 1
+					AND (claimed_until IS NULL OR claimed_until < ?)
 				ORDER BY ack_due_at LIMIT ${Math.min(limit, 1000)}${this.skipLocked}
 			) RETURNING doc, version`,
 			[iso(leaseUntil), iso(now), iso(now)],
@@ -419,7 +422,8 @@ export class SqlStore implements RecoveryStore {
 	async setOptOut(businessId: string, phone: string, optedOut: boolean, source: string, at: string): Promise<void> {
 		await this.db.run(
 			`INSERT INTO mcr_opt_outs (business_id, phone, opted_out, source, at) VALUES (?, ?, ?, ?, ?)
-			 ON CONFLICT (business_id, phone) DO UPDATE SET opted_out = excluded.opted_out, source = excluded.source, at = excluded.at`,
+			 ON CONFLICT (business_id, phone)
+			 DO UPDATE SET opted_out = excluded.opted_out, source = excluded.source, at = excluded.at`,
 			[businessId, phone, optedOut ? 1 : 0, source, iso(at)],
 		);
 	}

@@ -3,6 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { RecoveryInputError } from '../errors';
 import type { SqlDriver } from './driver';
+// Types only: the module itself runs on the checkpoint thread.
+import type { CheckpointerData, CheckpointerMessage } from './sqlite-checkpointer';
 
 interface Statement {
 	run(...params: unknown[]): { changes: number | bigint };
@@ -109,32 +111,22 @@ function identity(file: string): string | undefined {
 const CHECKPOINT_EVERY_MS = 250;
 
 /**
- * The checkpoint thread: its own connection to the same file, a PASSIVE checkpoint (never blocks a writer) on a timer.
+ * Where the checkpoint thread starts: its compiled module beside this one (dist), or, when running from the
+ * TypeScript sources (tests), the .ts through a small loader that transpiles it, since Node starts workers only from
+ * .js files.
  */
-const CHECKPOINTER = `
-const { parentPort, workerData } = require('node:worker_threads');
-let db;
-if (workerData.engine === 'node:sqlite') db = new (require('node:sqlite').DatabaseSync)(workerData.file);
-else db = new (require(workerData.driver))(workerData.file);
-db.exec('PRAGMA busy_timeout = 1000');
-const checkpoint = () => { try { db.exec('PRAGMA wal_checkpoint(PASSIVE)'); } catch { /* busy: the next tick tries again */ } };
-const timer = setInterval(checkpoint, workerData.everyMs);
-parentPort.on('message', (m) => {
-	if (m !== 'close') return;
-	clearInterval(timer);
-	checkpoint();
-	db.close();
-	parentPort.close();
-});
-`;
+function checkpointerEntry(): { script: string; entry?: string } {
+	const compiled = join(__dirname, 'sqlite-checkpointer.js');
+	if (existsSync(compiled)) return { script: compiled };
+	return { script: join(__dirname, 'ts-worker.js'), entry: join(__dirname, 'sqlite-checkpointer.ts') };
+}
 
 function startCheckpointer(file: string, engine: string): Worker | undefined {
 	try {
 		const driver = engine === 'node:sqlite' ? undefined : require.resolve('better-sqlite3');
-		const w = new Worker(CHECKPOINTER, {
-			eval: true,
-			workerData: { file, engine, driver, everyMs: CHECKPOINT_EVERY_MS },
-		});
+		const data: CheckpointerData = { file, engine, driver, everyMs: CHECKPOINT_EVERY_MS };
+		const { script, entry } = checkpointerEntry();
+		const w = new Worker(script, { workerData: { ...data, entry } });
 		w.on('error', () => undefined); // the backstop checkpoint covers a thread that failed
 		w.unref();
 		return w;
@@ -390,7 +382,7 @@ export class SqliteDriver implements SqlDriver {
 			const w = this.checkpointer;
 			w.ref();
 			const exited = new Promise((r) => w.once('exit', r));
-			w.postMessage('close');
+			w.postMessage('close' satisfies CheckpointerMessage);
 			let timer: NodeJS.Timeout | undefined;
 			await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 2000)))]);
 			clearTimeout(timer);

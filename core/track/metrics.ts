@@ -252,12 +252,14 @@ export function scorecard(cases: Case[], m: Metrics): Scorecard {
 	);
 
 	const owned = m.funnel.owned;
+	const claimHalf = m.timeToClaim.p50 !== null ? ` (half within ${Math.round(m.timeToClaim.p50 / 60)} min)` : '';
 	checks.push(
 		grade(
 			'Ownership',
 			m.unowned === 0 && owned / n >= 0.95,
 			m.unowned / n <= 0.05,
-			`${pct(owned, n)} of cases had an owner; ${m.unowned} open case(s) without one (target: none); ${m.timeToClaim.count} claimed by their owner from the alert${m.timeToClaim.p50 !== null ? ` (half within ${Math.round(m.timeToClaim.p50 / 60)} min)` : ''}`,
+			`${pct(owned, n)} of cases had an owner; ${m.unowned} open case(s) without one (target: none); ` +
+				`${m.timeToClaim.count} claimed by their owner from the alert${claimHalf}`,
 		),
 	);
 

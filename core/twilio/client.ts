@@ -1,4 +1,3 @@
-import { isIPv4 } from 'node:net';
 import twilio from 'twilio';
 import type { LineType } from '../acknowledge';
 import { RecoveryInputError } from '../errors';
@@ -11,6 +10,9 @@ import {
 } from '../provider';
 import { scrubSecrets } from '../redact';
 import { TwilioHttpClient } from './http';
+import { isLoopbackHost } from './proxy';
+
+export { isLoopbackHost };
 
 export interface TwilioAccount {
 	accountSid: string;
@@ -77,13 +79,6 @@ export function validateAccount(a: TwilioAccount): URL | undefined {
 		);
 	}
 	return url;
-}
-
-/** This machine's own addresses (a URL's hostname: IPv6 in brackets), where plain http never crosses a network. */
-export function isLoopbackHost(hostname: string): boolean {
-	const host = hostname.toLowerCase();
-	if (host === 'localhost' || host === '[::1]') return true;
-	return isIPv4(host) && host.startsWith('127.');
 }
 
 /** The loop's provider on the official Twilio SDK. Errors come back classified and free of secrets. */

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { ProviderError } from '../provider';
+import { HttpsTunnelAgent, HttpTunnelAgent, proxyFor, type ProxyEnv } from './proxy';
 
 /** What the Twilio SDK hands its HTTP client for one API call (its `httpClient` option). */
 export interface SdkRequest {
@@ -41,20 +42,41 @@ export function formEncode(data: Record<string, unknown> | undefined): string {
  *
  * Requests go only to Twilio's own hosts, or to `base` when set (the local Twilio-compatible server): the URI the
  * SDK builds is rewritten onto the base, never followed anywhere else, and redirects are never followed.
+ *
+ * Like the SDK's own transport, it honours the proxy variables (HTTPS_PROXY, HTTP_PROXY, NO_PROXY; see ./proxy):
+ * agencies whose machines reach the internet only through a proxy would otherwise lose Twilio.
  */
 export class TwilioHttpClient {
-	private readonly agent: http.Agent;
+	/** Kept-alive connections per route: `direct`, or the proxy's URL. */
+	private readonly agents = new Map<string, http.Agent>();
 	/** http or https, chosen once: Twilio's hosts are https; a base URL says which it speaks. */
 	private readonly transport: typeof http | typeof https;
+	private readonly secure: boolean;
 
 	constructor(
 		private readonly base: URL | undefined,
 		private readonly timeoutMs: number,
+		private readonly env: ProxyEnv = process.env,
 	) {
-		const secure = base ? base.protocol === 'https:' : true;
-		const options = { keepAlive: true, scheduling: 'lifo' as const };
-		this.transport = secure ? https : http;
-		this.agent = secure ? new https.Agent(options) : new http.Agent(options);
+		this.secure = base ? base.protocol === 'https:' : true;
+		this.transport = this.secure ? https : http;
+	}
+
+	/** The agent for a request to `host`: direct, or through the proxy the environment names for it. */
+	private agentFor(host: URL): http.Agent {
+		const proxy = proxyFor(host, this.env);
+		const key = proxy?.href ?? 'direct';
+		let agent = this.agents.get(key);
+		if (!agent) {
+			const options = { keepAlive: true, scheduling: 'lifo' as const };
+			if (proxy)
+				agent = this.secure
+					? new HttpsTunnelAgent(proxy, this.timeoutMs, options)
+					: new HttpTunnelAgent(proxy, this.timeoutMs, options);
+			else agent = this.secure ? new https.Agent(options) : new http.Agent(options);
+			this.agents.set(key, agent);
+		}
+		return agent;
 	}
 
 	async request(opts: SdkRequest): Promise<SdkResponse> {
@@ -68,7 +90,8 @@ export class TwilioHttpClient {
 		}
 		const query = formEncode(opts.params as Record<string, unknown> | undefined);
 		const search = [target.search.slice(1), query].filter(Boolean).join('&');
-		const path = `${this.base ? this.base.pathname.replace(/\/$/, '') : ''}${target.pathname}${search ? `?${search}` : ''}`;
+		const prefix = this.base ? this.base.pathname.replace(/\/$/, '') : '';
+		const path = `${prefix}${target.pathname}${search ? `?${search}` : ''}`;
 		const headers: Record<string, string> = { ...(opts.headers ?? {}) };
 		if (opts.username && opts.password)
 			headers.Authorization = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
@@ -86,6 +109,7 @@ export class TwilioHttpClient {
 		}
 		const timeout = opts.timeout ?? this.timeoutMs;
 		const host = this.base ?? target;
+		const agent = this.agentFor(host);
 		return new Promise<SdkResponse>((resolve, reject) => {
 			const req = this.transport.request(
 				{
@@ -95,7 +119,7 @@ export class TwilioHttpClient {
 					method: opts.method.toUpperCase(),
 					path,
 					headers,
-					agent: this.agent,
+					agent,
 				},
 				(res) => {
 					const chunks: Buffer[] = [];
@@ -129,6 +153,7 @@ export class TwilioHttpClient {
 
 	/** Closes the kept-alive connections (a config node or credential that changed). */
 	close(): void {
-		this.agent.destroy();
+		for (const agent of this.agents.values()) agent.destroy();
+		this.agents.clear();
 	}
 }

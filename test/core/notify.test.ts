@@ -253,7 +253,8 @@ describe('texts about a case under races and failures', () => {
 		expect(r2.html).toContain('Open cases (1)');
 		expect(r2.html).toMatch(
 			new RegExp(
-				`${c.caseId.slice(0, 8)}</td><td>[^<]*0153</td><td>normal</td><td>Ben</td><td>[A-Z][a-z]{2} \\d+ [A-Z][a-z]{2}, \\d+:\\d\\d [AP]M</td><td>escalation ended`,
+				`${c.caseId.slice(0, 8)}</td><td>[^<]*0153</td><td>normal</td><td>Ben</td>` +
+					`<td>[A-Z][a-z]{2} \\d+ [A-Z][a-z]{2}, \\d+:\\d\\d [AP]M</td><td>escalation ended`,
 			),
 		);
 		expect(r2.html).toContain('(America/Chicago)');

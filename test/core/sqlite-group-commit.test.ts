@@ -12,7 +12,9 @@ import { SqliteDriver } from '../../core/store/sqlite';
 function runWithDriver(body: string, file: string, o: { timeout: number; env?: NodeJS.ProcessEnv }) {
 	const script = `
 			const fs = require('node:fs'); const ts = require('typescript');
-			require.extensions['.ts'] = (m, f) => m._compile(ts.transpileModule(fs.readFileSync(f, 'utf8'), { compilerOptions: { module: 'commonjs', target: 'es2022', esModuleInterop: true } }).outputText, f);
+			const compilerOptions = { module: 'commonjs', target: 'es2022', esModuleInterop: true };
+			require.extensions['.ts'] = (m, f) =>
+				m._compile(ts.transpileModule(fs.readFileSync(f, 'utf8'), { compilerOptions }).outputText, f);
 			const { SqliteDriver } = require(${JSON.stringify(join(__dirname, '../../core/store/sqlite.ts'))});
 ${body}`;
 	return spawnSync(process.execPath, ['-e', script, file], {
@@ -187,7 +189,8 @@ in memory`, () => {
 				// 40 transactions in one group, each changing 10 rows on pages of their own: about 1.6 MB of savepoint journal.
 				const before = db.groups.commits;
 				await Promise.all(Array.from({ length: 40 }, (_, k) => db.transaction(async (tx) => {
-					for (let j = 0; j < 10; j++) await tx.run('UPDATE t SET v = ? WHERE id = ?', [String(k).repeat(3000), (k * 7 + j * 13) % 200]);
+					for (let j = 0; j < 10; j++)
+						await tx.run('UPDATE t SET v = ? WHERE id = ?', [String(k).repeat(3000), (k * 7 + j * 13) % 200]);
 				})));
 				const shared = db.groups.commits - before;
 				const n = (await db.all('SELECT COUNT(*) AS n FROM t WHERE v != ?', ['a'.repeat(3000)]))[0].n;

@@ -14,7 +14,8 @@ import { dropSchema, PG_URL, requirePostgres, testPostgres, uniqueSchema } from 
 /** Holds SQLite's write lock for 1.5 s from another process, with whichever driver this Node has. */
 const LOCK_HOLDER = `
 let db;
-try { db = new (require('node:sqlite').DatabaseSync)(process.argv[1]); } catch { db = new (require(${JSON.stringify(require.resolve('better-sqlite3'))}))(process.argv[1]); }
+try { db = new (require('node:sqlite').DatabaseSync)(process.argv[1]); }
+catch { db = new (require(${JSON.stringify(require.resolve('better-sqlite3'))}))(process.argv[1]); }
 db.exec('BEGIN EXCLUSIVE');
 process.stdout.write('locked\\n');
 setTimeout(() => { db.exec('COMMIT'); db.close(); }, 1500);

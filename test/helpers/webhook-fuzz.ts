@@ -694,7 +694,7 @@ function request(h: Handler, body: Body, s: Sample, nowSec: number): WebhookRequ
 				);
 				break;
 			case 'dialpad': {
-				// Claims jsonwebtoken checks the type of: a generated body may hold anything under those names.
+				// Time claims the JWT check reads as numbers: a generated body may hold anything under those names.
 				const claims: Body = { ...body };
 				delete claims.exp;
 				delete claims.nbf;
