@@ -130,7 +130,8 @@ button.primary { background: #0d47a1; color: #fff; border-color: #0d47a1; }
 {{#outcome}}<dt>Outcome</dt><dd>{{outcome}}</dd>{{/outcome}}
 </dl>
 {{#actions}}<form method="post"><input type="hidden" name="action" value="{{action}}">
-<input type="hidden" name="nonce" value="{{nonce}}"><button type="submit"{{#primary}} class="primary"{{/primary}}>{{label}}</button>
+<input type="hidden" name="nonce" value="{{nonce}}">
+<button type="submit"{{#primary}} class="primary"{{/primary}}>{{label}}</button>
 </form>{{/actions}}
 <p class="muted">This link is for {{ownerName}} only and works until {{expires}}.</p>
 </body>

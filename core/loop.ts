@@ -735,7 +735,8 @@ export class RecoveryLoop {
 		const c = await this.mutate(caseId, (c) => {
 			const { profile, input } = this.classifyInput(c, extraTexts);
 			classification = merge(classify(profile, input));
-			const key = `classify:${classification.urgency}:${classification.serviceType}:${input.texts.length}:${c.calls.length}`;
+			const { urgency, serviceType } = classification;
+			const key = `classify:${urgency}:${serviceType}:${input.texts.length}:${c.calls.length}`;
 			const next = applyClassification(c, classification, key, this.now());
 			raised = next !== c && !!c.urgency && URGENCIES.indexOf(classification.urgency) < URGENCIES.indexOf(c.urgency);
 			// An owned case whose urgency rose gets the tighter deadline of its new urgency, counted from detection (the
@@ -791,7 +792,8 @@ export class RecoveryLoop {
 				},
 			};
 		}
-		// Open cases per owner matter only to least-loaded routing and to owners with a cap; counting them reads every open case.
+		// Open cases per owner matter only to least-loaded routing and to owners with a cap; counting them reads every
+		// open case.
 		const needsCounts =
 			profile.routing.strategy === 'least-loaded' || profile.roster.some((m) => m.maxOpen !== undefined);
 		const openCounts = needsCounts ? await this.deps.store.openCountsByOwner(current.businessId) : {};
@@ -1180,7 +1182,10 @@ export class RecoveryLoop {
 		if (!isOpen(c.state)) return { case: c, error: `the case is ${c.state}: nobody to connect` };
 		const profile = this.profile(c.businessId);
 		const spoken = c.caller.replace(/^\+1/, '').split('').join(' ');
-		const announce = `${c.urgency === 'emergency' ? 'Emergency. ' : ''}Missed call for ${profile.name} from ${spoken}${c.serviceType ? `, about ${c.serviceType.replace(/-/g, ' ')}` : ''}. Connecting you to the caller now.`;
+		const about = c.serviceType ? `, about ${c.serviceType.replace(/-/g, ' ')}` : '';
+		const announce =
+			`${c.urgency === 'emergency' ? 'Emergency. ' : ''}Missed call for ${profile.name} from ${spoken}${about}. ` +
+			'Connecting you to the caller now.';
 		const key = `bridge:${caseId}:${c.owner.id}`;
 		try {
 			const call = await withRetry(
@@ -1275,7 +1280,9 @@ export class RecoveryLoop {
 		if (!c.owner?.phone || !this.deps.provider) return c;
 		const now = this.now();
 		const clipped = sanitizeCallerText(body, 300);
-		const text = `Reply from ${formatPhone(c.caller)} (case ${c.caseId.slice(0, 8)}): "${clipped}" Answer here to text them back.`;
+		const text =
+			`Reply from ${formatPhone(c.caller)} (case ${c.caseId.slice(0, 8)}): "${clipped}" ` +
+			'Answer here to text them back.';
 		const entry = { at: now, from: 'caller' as const, ownerId: c.owner.id, body: clipped };
 		const key = `thread:caller:${c.replies.length}`;
 		try {

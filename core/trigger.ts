@@ -56,6 +56,8 @@ export interface WebhookRequest {
 	/** Parsed body: form fields or JSON; undefined when only `rawBody` is at hand (it is then parsed here, bounded). */
 	body: unknown;
 	rawBody?: string;
+	/** The HTTP method (default POST): a GET with `?case=` opens an owner's case page (core/case-page.ts). */
+	method?: string;
 }
 
 export type TriggerEvent =
@@ -200,6 +202,22 @@ function checkEvent(n: Normalized, provider: Provider): void {
 	else if (n.kind === 'message-status') check(MessageStatusSchema, n.event);
 }
 
+/** The case-page token a URL carries (`?case=`), if any. */
+function caseToken(url: string): string | undefined {
+	const q = url.indexOf('?');
+	if (q < 0) return undefined;
+	const v = new URLSearchParams(url.slice(q + 1)).get('case');
+	return v === null ? undefined : v;
+}
+
+/** A case-page form's two fields, whatever shape the runtime parsed the body into. */
+function formOf(body: unknown): { action?: string; nonce?: string } {
+	if (!body || typeof body !== 'object') return {};
+	const b = body as Record<string, unknown>;
+	const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 100) : undefined);
+	return { action: str(b.action), nonce: str(b.nonce) };
+}
+
 /**
  * One provider webhook in, one answer out: the signature checked first, the payload normalized, the case
  * opened or folded in the store (so a duplicate delivery changes nothing and emits nothing), and the call
@@ -217,6 +235,21 @@ export async function answerWebhook(
 		body,
 		note,
 	});
+	// An owner's case page (the link in an alert): its signed token is its guard, not a provider's signature.
+	const token = caseToken(req.url);
+	if (token !== undefined) {
+		let form: { action?: string; nonce?: string };
+		try {
+			boundRequest(req);
+			const raw = req.body === undefined && req.rawBody ? req.rawBody : undefined;
+			form = formOf(raw === undefined ? req.body : parseWebhookBody(raw, 'application/x-www-form-urlencoded'));
+		} catch (e) {
+			if (e instanceof RecoveryInputError) return refuse(e instanceof BodyTooLarge ? 413 : 400, e);
+			throw e;
+		}
+		const page = await loop.casePage({ method: (req.method ?? 'POST').toUpperCase(), token, form });
+		return { status: page.status, contentType: page.contentType, body: page.body, note: `case page ${page.status}` };
+	}
 	let body = req.body;
 	try {
 		boundRequest(req);

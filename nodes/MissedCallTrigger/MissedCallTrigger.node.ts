@@ -81,7 +81,11 @@ export class MissedCallTrigger implements INodeType {
 				displayOptions: { show: { provider: PROVIDERS.filter((p) => p !== 'twilio'), validateSignature: [true] } },
 			},
 		],
-		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'missed-call' }],
+		webhooks: [
+			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'missed-call' },
+			// The owners' case pages (the link in an alert) open with a GET on the same URL; their buttons POST to it.
+			{ name: 'setup', httpMethod: 'GET', responseMode: 'onReceived', path: 'missed-call', ndvHideUrl: true },
+		],
 		properties: [
 			{
 				displayName: 'Provider',
@@ -318,6 +322,7 @@ export class MissedCallTrigger implements INodeType {
 					headers: req.headers,
 					body: req.body,
 					rawBody: (req as unknown as { rawBody?: Buffer }).rawBody?.toString('utf8'),
+					method: req.method,
 				},
 				cfg,
 				loop,

@@ -147,7 +147,11 @@ export async function loopFor(ctx: Ctx, opts: { twilio: 'required' | 'optional' 
 				provider = sharedProvider(account);
 			}
 		}
-		return { loop: loopOver(store, businesses, provider, { statusCallbackUrl }), businesses, webhookAuthToken };
+		return {
+			loop: loopOver(store, businesses, provider, { statusCallbackUrl, caseLinkSecret: webhookAuthToken }),
+			businesses,
+			webhookAuthToken,
+		};
 	} catch (e) {
 		throw asNodeError(node, e);
 	}

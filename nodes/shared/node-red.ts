@@ -135,6 +135,7 @@ export async function loopForNode(
 	return {
 		loop: loopOver(store, businessNode.businesses, provider, {
 			statusCallbackUrl: provider ? twilioNode?.account.statusCallbackUrl : undefined,
+			caseLinkSecret: twilioNode?.account.webhookAuthToken,
 		}),
 		businesses: businessNode.businesses,
 		webhookAuthToken: twilioNode?.account.webhookAuthToken,

@@ -196,13 +196,25 @@ export function statusCallbackUrlFrom(value: unknown): string | undefined {
 	return url.toString();
 }
 
+/** What a runtime knows beyond its store and profiles: where Twilio reports back, and the secret the trigger checks. */
+export interface LoopExtra {
+	statusCallbackUrl?: string;
+	/** The Twilio webhook Auth Token: with the status callback URL (the trigger's own), owner alerts link case pages. */
+	caseLinkSecret?: string;
+	log?: (l: 'info' | 'warn' | 'error', m: string) => void;
+}
+
 export function loopOver(
 	store: RecoveryStore,
 	businesses: Businesses,
 	provider?: TwilioProvider,
-	extra: { statusCallbackUrl?: string; log?: (l: 'info' | 'warn' | 'error', m: string) => void } = {},
+	extra: LoopExtra = {},
 ): RecoveryLoop {
-	return new RecoveryLoop({ store, provider, profileFor: (id) => businesses.byId.get(id), ...extra });
+	const { caseLinkSecret, ...rest } = extra;
+	// The status callback URL is the trigger's public webhook URL, which also serves the case pages.
+	const caseLinks =
+		rest.statusCallbackUrl && caseLinkSecret ? { baseUrl: rest.statusCallbackUrl, secret: caseLinkSecret } : undefined;
+	return new RecoveryLoop({ store, provider, profileFor: (id) => businesses.byId.get(id), caseLinks, ...rest });
 }
 
 /** The business a called number belongs to; a single-business install answers for every number. */

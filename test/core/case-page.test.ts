@@ -2,7 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { caseLinkKey, signCaseLink, verifyCaseLink } from '../../core/case-page';
-import { normalize, openStore, RecoveryLoop, TwilioProvider, type MissedCall, type RecoveryStore } from '../../core';
+import {
+	answerWebhook,
+	normalize,
+	openStore,
+	RecoveryLoop,
+	TwilioProvider,
+	type MissedCall,
+	type RecoveryStore,
+	type TriggerConfig,
+} from '../../core';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN, chicago, plumber } from '../helpers/fixtures';
 
@@ -180,5 +189,33 @@ describe('the case page an owner alert links to', () => {
 		expect(alert.body).not.toContain('http');
 		expect(alert.body).not.toContain('WIRELESS');
 		expect((await plain.casePage({ method: 'GET', token: 'x'.repeat(60) })).status).toBe(404);
+	});
+
+	test("the trigger's own webhook URL serves the page (GET) and its buttons (a form POST), unsigned", async () => {
+		const r = await loop.run(missed('+13125550175'));
+		const token = linkTo('+13125550111');
+		const cfg: TriggerConfig = {
+			provider: 'twilio',
+			mode: 'forward',
+			voicemail: true,
+			validateSignature: true,
+			secret: AUTH_TOKEN,
+			normalize: { businessId: 'acme-plumbing' },
+			replyToKeywords: true,
+		};
+		const url = `${BASE}?case=${token}`;
+		const got = await answerWebhook({ url, method: 'GET', headers: {}, body: undefined }, cfg, loop);
+		expect(got.status).toBe(200);
+		expect(got.contentType).toMatch(/text\/html/);
+		const form = `action=claim&nonce=${nonceOf(got.body)}`;
+		const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+		const posted = await answerWebhook({ url, method: 'POST', headers, body: undefined, rawBody: form }, cfg, loop);
+		expect(posted.status).toBe(200);
+		expect((await store.getCase(r.case.caseId))!.claimedBy).toBe('ana');
+		// Without a case token the same URL is still Twilio's, and an unsigned request is refused.
+		const forged = await answerWebhook({ url: BASE, method: 'POST', headers, body: { From: '+1' } }, cfg, loop);
+		expect(forged.status).toBe(403);
+		const altered = await answerWebhook({ url: `${url}x`, method: 'GET', headers: {}, body: undefined }, cfg, loop);
+		expect(altered.status).toBe(403);
 	});
 });
