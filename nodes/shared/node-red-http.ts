@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WEBHOOK_LIMITS } from '../../core';
-import { removeRoute, type HttpApp, type HttpHandler, type NodeRedNode, type RED } from './node-red';
+import { collectBody, removeRoute, type HttpApp, type HttpHandler, type NodeRedNode, type RED } from './node-red';
 
 /**
  * A webhook route on Node-RED's HTTP server, registered the way its own `http in` node does (21-httpin.js): off
@@ -39,8 +39,13 @@ export interface RouteBody {
 export type RouteHandler = (req: Parameters<HttpHandler>[0], res: Parameters<HttpHandler>[1], body: RouteBody) => void;
 
 type Layer = { handle?: unknown; route?: { path: string; methods: Record<string, boolean> } };
-type MountedApp = Omit<HttpApp, '_router'> & { parent?: MountedApp; path?(): string; _router?: { stack: Layer[] } };
-type BodyReq = IncomingMessage & { body?: unknown; _body?: boolean; rawBody?: Buffer; mcrBody?: RouteBody };
+type MountedApp = Omit<HttpApp, '_router' | 'router'> & {
+	parent?: MountedApp;
+	path?(): string;
+	_router?: { stack: Layer[] };
+	router?: { stack: Layer[] };
+};
+type BodyReq = IncomingMessage & { body?: unknown; _body?: boolean; mcrBody?: RouteBody };
 
 const UNITS: Record<string, number> = { b: 1, kb: 1 << 10, mb: 1 << 20, gb: 1 << 30 };
 
@@ -57,33 +62,6 @@ function routeKey(method: string, path: string): string {
 		.replace(/\/{2,}/g, '/')
 		.replace(/\/$/, '')
 		.toLowerCase()}`;
-}
-
-/**
- * Reads the body's bytes as they came. Past `limit` bytes it stops keeping them (the rest drains unread) and hands
- * back the first `limit + 1`, one character per byte, so the length alone shows the body was too large.
- */
-export function collectBody(req: IncomingMessage, limit: number): Promise<string> {
-	return new Promise((resolve, reject) => {
-		let size = 0;
-		const chunks: Buffer[] = [];
-		const onData = (c: Buffer) => {
-			size += c.length;
-			chunks.push(c);
-			if (size > limit) {
-				req.off('data', onData);
-				req.resume();
-				resolve(
-					Buffer.concat(chunks)
-						.subarray(0, limit + 1)
-						.toString('latin1'),
-				);
-			}
-		};
-		req.on('data', onData);
-		req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-		req.on('error', reject);
-	});
 }
 
 /** The body's bound: Node-RED's `apiMaxLength` or the pack's webhook limit, whichever is lower. */
@@ -105,7 +83,8 @@ const captures = new WeakMap<object, Map<string, NodeHttpSettings>>();
 function captureRawBodies(app: MountedApp): Map<string, NodeHttpSettings> | undefined {
 	let root = app;
 	while (root.parent) root = root.parent;
-	const stack = root._router?.stack;
+	// Express 4 keeps the root app's router as _router, Express 5 as router.
+	const stack = (root._router ?? root.router)?.stack;
 	if (!stack) return undefined;
 	let keys = captures.get(root);
 	if (keys) return keys;

@@ -60,8 +60,11 @@ afterAll(async () => {
 	rmSync(dir, { recursive: true, force: true });
 });
 
-/** Starts the stack with these settings and one trigger node for `provider`; `nodeRoot` is httpNodeRoot. */
-async function start(provider: Provider, settings: NodeHttpSettings = {}): Promise<Runtime> {
+/**
+ * Starts the stack with these settings and one trigger node for `provider`. `bare` serves the nodes' app on its own,
+ * with no root app above it and no router yet, as embedders and test helpers may.
+ */
+async function start(provider: Provider, settings: NodeHttpSettings = {}, bare = false): Promise<Runtime> {
 	const root = express();
 	const admin = express();
 	admin.use(bodyParser.json({ limit: '5mb' }));
@@ -100,7 +103,7 @@ async function start(provider: Provider, settings: NodeHttpSettings = {}): Promi
 	const node = { id: `trigger-${++seq}`, credentials: { secret: SECRETS[provider] ?? SECRET } };
 	const cfg = { path: 'missed-call', provider, validateSignature: true, store: 'st', business: 'bz' };
 	ctor!.call(node as unknown as FakeNode, cfg);
-	const server: Server = createServer(root);
+	const server: Server = createServer(bare ? nodeApp : root);
 	await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 	const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 	const nodeRoot = typeof settings.httpNodeRoot === 'string' ? settings.httpNodeRoot.replace(/\/$/, '') : '';
@@ -272,6 +275,23 @@ describe("Node-RED trigger route, on Node-RED's HTTP stack", () => {
 			const good = signedRequest('vapi');
 			expect((await post(rt.url, good.body, good.headers)).status).toBe(200);
 			expect(rt.node.sent).toHaveLength(1);
+		} finally {
+			await rt.stop();
+		}
+	});
+
+	test('served without a root app, the route reads the body itself, after the middleware', async () => {
+		const seen: string[] = [];
+		const log: HttpHandler = (req, _res, next) => {
+			seen.push(`${req.method} ${(req as { _body?: boolean })._body ? 'read' : 'unread'}`);
+			next?.();
+		};
+		const rt = await start('telnyx', { httpNodeMiddleware: log }, true);
+		try {
+			const good = signedRequest('telnyx');
+			expect((await post(rt.url, good.body, good.headers)).status).toBe(200);
+			expect(rt.node.sent).toHaveLength(1);
+			expect(seen).toEqual(['POST unread']);
 		} finally {
 			await rt.stop();
 		}
