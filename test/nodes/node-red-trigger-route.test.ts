@@ -4,10 +4,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signWebhook, type Provider } from '../../core';
+import { signTwilioRequest, signWebhook, type Provider } from '../../core';
 import { closeSharedStore, type HttpHandler } from '../../nodes/shared/node-red';
 import type { NodeHttpSettings } from '../../nodes/shared/node-red-http';
 import { parseBusinesses, SAMPLE_PROFILE } from '../../nodes/shared/runtime';
+import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const register = require('../../nodes/MissedCallTrigger/missed-call-trigger') as (red: unknown) => void;
 
@@ -75,6 +76,18 @@ async function start(provider: Provider, settings: NodeHttpSettings = {}, bare =
 	const config = new Map<string, unknown>([
 		['st', { storeConfig: { type: 'sqlite', file: join(dir, 'cases.db') } }],
 		['bz', { businesses: parseBusinesses(JSON.stringify(SAMPLE_PROFILE)) }],
+		// Nothing is sent in these tests: the address only has to be one that is not Twilio's.
+		[
+			'tw',
+			{
+				account: {
+					accountSid: ACCOUNT_SID,
+					authToken: AUTH_TOKEN,
+					webhookAuthToken: AUTH_TOKEN,
+					apiBaseUrl: 'http://127.0.0.1:9',
+				},
+			},
+		],
 	]);
 	let ctor: ((this: FakeNode, c: unknown) => void) | undefined;
 	const closers: ((removed: boolean, done: () => void) => void)[] = [];
@@ -101,7 +114,15 @@ async function start(provider: Provider, settings: NodeHttpSettings = {}, bare =
 	};
 	register(RED);
 	const node = { id: `trigger-${++seq}`, credentials: { secret: SECRETS[provider] ?? SECRET } };
-	const cfg = { path: 'missed-call', provider, validateSignature: true, store: 'st', business: 'bz' };
+	const cfg = {
+		path: 'missed-call',
+		provider,
+		mode: 'status',
+		validateSignature: true,
+		store: 'st',
+		business: 'bz',
+		twilio: 'tw',
+	};
 	ctor!.call(node as unknown as FakeNode, cfg);
 	const server: Server = createServer(bare ? nodeApp : root);
 	await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -131,8 +152,8 @@ function asSent(body: Record<string, unknown>): string {
 	return raw;
 }
 
-/** A signed missed call (or unresolved voice-AI call) for each provider whose signature covers the raw body. */
-function signedRequest(provider: Provider): { headers: Record<string, string>; body: string } {
+/** A signed missed call (or unresolved voice-AI call) for a provider, sent to `url`. */
+function signedRequest(provider: Provider, url = ''): { headers: Record<string, string>; body: string } {
 	const from = caller();
 	const nowMs = Date.now();
 	const now = Math.floor(nowMs / 1000);
@@ -227,6 +248,50 @@ function signedRequest(provider: Provider): { headers: Record<string, string>; b
 			});
 			return { headers: { ...json, ...signWebhook.elevenlabs(SECRET, body, now) }, body };
 		}
+		case 'twilio': {
+			// Twilio signs the URL and the form's fields; its form is read from the bytes, spaces as %20 and keys unsorted.
+			const fields = {
+				To: BUSINESS,
+				From: from,
+				CallStatus: 'no-answer',
+				CallSid: `CA${String(seq).padStart(32, '0')}`,
+			};
+			const body = Object.entries({ ...fields, CallerName: 'Zo\u00eb Caf\u00e9' })
+				.map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+				.join('&');
+			const signed = { ...fields, CallerName: 'Zo\u00eb Caf\u00e9' };
+			const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+			return { headers: { ...headers, 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, url, signed) }, body };
+		}
+		case 'dialpad': {
+			const event = {
+				call_id: 5550000 + seq,
+				state: 'missed',
+				direction: 'inbound',
+				external_number: from,
+				internal_number: BUSINESS,
+				date_started: nowMs - 30_000,
+			};
+			return { headers: { 'content-type': 'application/jwt' }, body: signWebhook.dialpad(SECRET, event, now) };
+		}
+		case 'aircall': {
+			const body = asSent({
+				event: 'call.ended',
+				token: SECRET,
+				timestamp: now,
+				data: {
+					id: 7700 + seq,
+					direction: 'inbound',
+					status: 'done',
+					missed_call_reason: 'agents_did_not_answer',
+					raw_digits: from,
+					number: { digits: BUSINESS },
+					started_at: now - 30,
+					duration: 0,
+				},
+			});
+			return { headers: json, body };
+		}
 		default:
 			throw new Error(`no signed request for ${provider}`);
 	}
@@ -261,6 +326,35 @@ describe("Node-RED trigger route, on Node-RED's HTTP stack", () => {
 				const changed = again.body.replace('" : ', '": ');
 				const forged = await post(rt.url, changed, again.headers);
 				expect(forged.status).toBe(403);
+				expect(rt.node.sent).toHaveLength(1);
+			} finally {
+				await rt.stop();
+			}
+		},
+	);
+
+	test.each(['twilio', 'dialpad', 'aircall'] as Provider[])(
+		'%s: a signed request is accepted and emitted through the route; its forgery is refused',
+		async (provider) => {
+			const rt = await start(provider);
+			try {
+				const good = signedRequest(provider, rt.url);
+				const ok = await post(rt.url, good.body, good.headers);
+				expect({ status: ok.status, warnings: rt.node.warnings, errors: rt.node.errors }).toEqual({
+					status: 200,
+					warnings: [],
+					errors: [],
+				});
+				expect(rt.node.sent).toHaveLength(1);
+
+				const next = signedRequest(provider, rt.url);
+				const forged =
+					provider === 'twilio'
+						? { ...next, headers: { ...next.headers, 'x-twilio-signature': signTwilioRequest('guess', rt.url, {}) } }
+						: provider === 'dialpad'
+							? { ...next, body: `${next.body.slice(0, -2)}${next.body.endsWith('AA') ? 'BB' : 'AA'}` }
+							: { ...next, body: next.body.replace(SECRET, 'guessed-token') };
+				expect((await post(rt.url, forged.body, forged.headers)).status).toBe(403);
 				expect(rt.node.sent).toHaveLength(1);
 			} finally {
 				await rt.stop();
