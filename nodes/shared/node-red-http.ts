@@ -72,6 +72,12 @@ async function readRouteBody(req: IncomingMessage, settings: NodeHttpSettings): 
 	return raw.length > apiMax ? { raw: '', overApiMaxLength: { limit: settings.apiMaxLength ?? apiMax } } : { raw };
 }
 
+/** A request whose body broke off (the caller hung up mid-upload): a 400 if anyone still listens, never a 500. */
+function unreadable(res: ServerResponse): void {
+	if (!res.headersSent)
+		res.writeHead(400, { 'content-type': 'text/plain' }).end('Bad request: the body could not be read');
+}
+
 const captures = new WeakMap<object, Map<string, NodeHttpSettings>>();
 
 /**
@@ -90,14 +96,17 @@ function captureRawBodies(app: MountedApp): Map<string, NodeHttpSettings> | unde
 	if (keys) return keys;
 	const routes = new Map<string, NodeHttpSettings>();
 	keys = routes;
-	const capture = (req: BodyReq, _res: ServerResponse, next: (err?: unknown) => void) => {
+	const capture = (req: BodyReq, res: ServerResponse, next: (err?: unknown) => void) => {
 		const settings = routes.get(routeKey(req.method ?? '', (req.url ?? '').split('?')[0]));
 		if (!settings || req._body || req.readableEnded) return next();
 		req._body = true;
-		readRouteBody(req, settings).then((body) => {
-			req.mcrBody = body;
-			next();
-		}, next);
+		readRouteBody(req, settings).then(
+			(body) => {
+				req.mcrBody = body;
+				next();
+			},
+			() => unreadable(res),
+		);
 	};
 	(root as unknown as { use(h: unknown): void }).use(capture);
 	const at = stack.findIndex((l) => l.handle === capture);
@@ -106,7 +115,10 @@ function captureRawBodies(app: MountedApp): Map<string, NodeHttpSettings> | unde
 	return keys;
 }
 
-/** The response headers the `cors` package sets on an actual (not preflight) request. */
+/**
+ * The response headers the `cors` package sets on an actual (not preflight) request. Preflight OPTIONS requests are
+ * answered by Node-RED's own `http in` module, which registers `options('*')` with the same settings when it loads.
+ */
 export function corsHandler(options: NodeCorsOptions): HttpHandler {
 	const apply = (req: IncomingMessage, res: ServerResponse, origin: NodeCorsOptions['origin']) => {
 		const from = req.headers.origin;
@@ -163,7 +175,7 @@ export function webhookRoute(RED: RED, node: NodeRedNode, path: string, handler:
 		if (!r._body && !r.readableEnded) {
 			readRouteBody(req, settings).then(
 				(body) => handler(req, res, body),
-				() => res.writeHead(400, { 'content-type': 'text/plain' }).end('Bad request: the body could not be read'),
+				() => unreadable(res),
 			);
 			return;
 		}
