@@ -1,14 +1,7 @@
 import { answerWebhook, maskPhone, type TriggerConfig } from '../../core';
 import { businessResolver } from '../shared/runtime';
-import {
-	describeError,
-	loopForNode,
-	readBody,
-	removeRoute,
-	type Msg,
-	type NodeRedNode,
-	type RED,
-} from '../shared/node-red';
+import { describeError, loopForNode, type HttpHandler, type Msg, type NodeRedNode, type RED } from '../shared/node-red';
+import { webhookRoute, type RouteBody } from '../shared/node-red-http';
 
 interface Config {
 	name?: string;
@@ -34,13 +27,17 @@ export = function register(RED: RED) {
 		const path = `/${(config.path || 'missed-call').replace(/^\/+/, '')}`;
 		const twiml = config.provider === 'twilio' || config.provider === 'telnyx';
 		this.status({ fill: 'grey', shape: 'ring', text: `listening on ${path}` });
-		const handler = async (
-			req: Parameters<Parameters<RED['httpNode']['post']>[1]>[0],
-			res: Parameters<Parameters<RED['httpNode']['post']>[1]>[1],
-		) => {
+		const handler = async (req: Parameters<HttpHandler>[0], res: Parameters<HttpHandler>[1], read: RouteBody) => {
 			try {
-				// An unparsed body goes to answerWebhook as text: it bounds and parses it, after the signature when it can.
-				const { raw, parsed: body } = await readBody(req);
+				if (read.overApiMaxLength) {
+					const limit = read.overApiMaxLength.limit;
+					const why = `the body is over Node-RED's apiMaxLength (${limit}): raise apiMaxLength in settings.js`;
+					res.writeHead(413, { 'content-type': 'text/plain' }).end(`Payload too large: ${why}`);
+					this.status({ fill: 'red', shape: 'ring', text: `refused: body over apiMaxLength ${limit}` });
+					return;
+				}
+				// The exact bytes go to answerWebhook as text: it bounds and parses them once, after the signature check.
+				const { raw, parsed: body } = read;
 				const { loop, businesses, webhookAuthToken } = await loopForNode(RED, config, { twilio: 'optional' });
 				const provider = config.provider || 'twilio';
 				const validate = config.validateSignature !== false;
@@ -102,9 +99,9 @@ export = function register(RED: RED) {
 				this.error(err instanceof Error ? err : describeError(err), { payload: { path } });
 			}
 		};
-		RED.httpNode.post(path, (req, res) => void handler(req, res));
+		const unroute = webhookRoute(RED, this, path, (req, res, read) => void handler(req, res, read));
 		this.on('close', (_removed, done) => {
-			removeRoute(RED.httpNode, path);
+			unroute();
 			done();
 		});
 	}

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-	checkBodyShape,
 	IllegalTransitionError,
 	ProviderError,
 	RecoveryInputError,
@@ -201,33 +200,10 @@ export function removeRoute(app: HttpApp, path: string, method = 'post'): void {
 }
 
 /**
- * The request body as text, and parsed when a body parser already ran: with httpAdminRoot and httpNodeRoot
- * both at "/", Node-RED's admin app parses every request before the node's route sees it. Never rejects for what
- * the body holds: `answerWebhook` bounds it and answers 413 or 400 with the reason. A body over `limit` bytes is
- * not kept: the first `limit + 1` bytes come back, one character per byte, so its length shows it is too large.
+ * Reads the body's bytes as they came. Past `limit` bytes it stops keeping them (the rest drains unread) and hands
+ * back the first `limit + 1`, one character per byte, so the length alone shows the body was too large.
  */
-export function readBody(
-	req: IncomingMessage,
-	limit: number = WEBHOOK_LIMITS.bytes,
-): Promise<{ raw: string; parsed?: unknown }> {
-	const r = req as unknown as { body?: unknown; rawBody?: Buffer; _body?: boolean; readableEnded?: boolean };
-	if (r.rawBody) return Promise.resolve({ raw: r.rawBody.toString('utf8'), parsed: r.body });
-	if (r._body || r.readableEnded) {
-		const parsed = r.body ?? {};
-		try {
-			// Re-serializing costs as much as the body is big: a body with more fields than any provider sends is
-			// handed on as is, for answerWebhook to refuse.
-			checkBodyShape(parsed);
-		} catch (e) {
-			if (e instanceof RecoveryInputError) return Promise.resolve({ raw: '', parsed });
-			throw e;
-		}
-		const type = String(req.headers['content-type'] ?? '');
-		const raw = type.includes('json')
-			? JSON.stringify(parsed)
-			: new URLSearchParams(parsed as Record<string, string>).toString();
-		return Promise.resolve({ raw, parsed });
-	}
+export function collectBody(req: IncomingMessage, limit: number): Promise<string> {
 	return new Promise((resolve, reject) => {
 		let size = 0;
 		const chunks: Buffer[] = [];
@@ -235,18 +211,31 @@ export function readBody(
 			size += c.length;
 			chunks.push(c);
 			if (size > limit) {
-				// Stop keeping it; the rest of the upload drains unread while the 413 is sent.
 				req.off('data', onData);
 				req.resume();
-				resolve({
-					raw: Buffer.concat(chunks)
+				resolve(
+					Buffer.concat(chunks)
 						.subarray(0, limit + 1)
 						.toString('latin1'),
-				});
+				);
 			}
 		};
 		req.on('data', onData);
-		req.on('end', () => resolve({ raw: Buffer.concat(chunks).toString('utf8') }));
+		req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
 		req.on('error', reject);
 	});
+}
+
+/**
+ * The request body as text, or as a body parser already made it (with httpAdminRoot and httpNodeRoot both at "/",
+ * the editor's parsers read every request first): then `raw` is empty, never rebuilt from the parsed value. Never
+ * rejects for what the body holds; a body over `limit` bytes comes back as `collectBody` says.
+ */
+export function readBody(
+	req: IncomingMessage,
+	limit: number = WEBHOOK_LIMITS.bytes,
+): Promise<{ raw: string; parsed?: unknown }> {
+	const r = req as unknown as { body?: unknown; _body?: boolean; readableEnded?: boolean };
+	if (r._body || r.readableEnded) return Promise.resolve({ raw: '', parsed: r.body ?? {} });
+	return collectBody(req, limit).then((raw) => ({ raw }));
 }

@@ -83,6 +83,29 @@ by the CLI`, () => {
 	let cli: (args: string[]) => string;
 	const storeFile = () => join(dir, 'cases.db');
 	const toCaller = (n: string) => sim.messages.filter((m) => m.to === n);
+	/**
+	 * What came before has had its turn, shown by events rather than a sleep: the local server has posted every
+	 * delivery report it owes, then a later call from a new caller is acknowledged and its one execution (the
+	 * missed call) has finished. Counts taken after this include that execution and that case.
+	 */
+	const afterALaterCall = async (from: string) => {
+		await waitFor(
+			'every delivery report posted',
+			async () => sim.messages.every((m) => !m.statusCallback || ['delivered', 'undelivered'].includes(m.status)),
+			30000,
+		);
+		const before = executions().length;
+		await sim.placeCall({ webhookUrl: hook, from, to: '+13125550199' });
+		await waitFor(`the later call's acknowledgment to ${from}`, async () => toCaller(from)[0], 30000);
+		await waitFor(
+			"the later call's execution to finish",
+			async () => {
+				const rows = executions().slice(before);
+				return rows.length > 0 && rows.every((x) => !['new', 'running', 'waiting'].includes(x.status));
+			},
+			30000,
+		);
+	};
 	/** The quick-start workflow's executions, from n8n's own database. */
 	const executions = () => {
 		const db = new Database(join(dir, 'user', '.n8n', 'database.sqlite'), { readonly: true });
@@ -307,9 +330,10 @@ the case stored`, async () => {
 			},
 			30000,
 		);
-		await new Promise((r) => setTimeout(r, 1000));
-		expect(executions().map((x) => x.status)).toEqual(['success', 'success', 'success']);
 		expect(runs).toHaveLength(3);
+		// The call's delivery reports (sent, delivered) must run nothing: a later call's execution is the 4th.
+		await afterALaterCall('+13125550126');
+		expect(executions().map((x) => x.status)).toEqual(['success', 'success', 'success', 'success']);
 	});
 
 	test(`a text that never arrives: Twilio reports it to the trigger, the case is flagged, and only that report \
@@ -338,8 +362,9 @@ runs the workflow`, async () => {
 				),
 			30000,
 		);
-		await new Promise((r) => setTimeout(r, 1000));
-		expect(executions().length - runsBefore).toBe(2);
+		await afterALaterCall('+13125550127');
+		// Plus the later call's own execution.
+		expect(executions().length - runsBefore).toBe(3);
 	});
 
 	test('a forged signature gets 403 and opens no case', async () => {
@@ -358,15 +383,16 @@ runs the workflow`, async () => {
 			unsigned: true,
 		});
 		expect(unsigned.exchanges[0].status).toBe(403);
-		await new Promise((res) => setTimeout(res, 1000));
-		expect(await store.countCases()).toBe(before);
+		await afterALaterCall('+13125550128');
+		expect(await store.countCases()).toBe(before + 1);
+		expect(await store.listCases({ caller: '+13125550124' })).toEqual([]);
 		expect(toCaller('+13125550124')).toHaveLength(0);
 	});
 
 	test('the same callback delivered twice: one case, one text', async () => {
 		await sim.placeCall({ webhookUrl: hook, from: '+13125550125', to: '+13125550199', deliverTwice: true });
 		await waitFor('the acknowledgment', async () => toCaller('+13125550125')[0], 30000);
-		await new Promise((res) => setTimeout(res, 2000));
+		await afterALaterCall('+13125550129');
 		expect(toCaller('+13125550125')).toHaveLength(1);
 		expect((await store.listCases({ caller: '+13125550125' })).length).toBe(1);
 	});
@@ -620,7 +646,23 @@ closes the case`, async () => {
 			async () => sim.messages.find((m) => m.to === c.owner!.phone && m.body.includes('water heater is leaking')),
 			30000,
 		);
-		await new Promise((r) => setTimeout(r, 5000)); // past the template's wait for callers who leave no voicemail
+		// Past the template's wait for callers who leave no voicemail: a silent caller placed later is routed only
+		// after that wait, which began after this call's.
+		await sim.placeCall({
+			webhookUrl: hookOf('4d2e3f5a-6b7c-4d8e-9fa0-b1c2d3e4f5a6'),
+			from: '+13125550184',
+			to: '+13125550199',
+		});
+		const silent = await waitFor(
+			'the silent caller routed after the wait',
+			async () => (await store.listCases({ caller: '+13125550184' })).find((x) => x.owner),
+			30000,
+		);
+		await waitFor(
+			"the silent caller's owner alert",
+			async () => sim.messages.find((m) => m.to === silent.owner!.phone && m.body.includes(silent.caseId.slice(0, 8))),
+			30000,
+		);
 		expect(sim.messages.filter((m) => m.to === c.owner!.phone && m.body.includes(c.caseId.slice(0, 8)))).toHaveLength(
 			1,
 		);

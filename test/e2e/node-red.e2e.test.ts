@@ -47,6 +47,14 @@ describe.each(VERSIONS)(
 		let hook: string;
 		let store: RecoveryStore;
 		const toCaller = (n: string) => sim.messages.filter((m) => m.to === n);
+		/**
+		 * A later call from a new caller, waited for until its acknowledgment arrives: the flow handled every request
+		 * before it, so what an earlier one would have done (a case, a text) has had its turn. Never a fixed sleep.
+		 */
+		const laterCallAcknowledged = async (from: string) => {
+			await sim.placeCall({ webhookUrl: hook, from, to: '+13125550199' });
+			await waitFor(`the later call's acknowledgment to ${from}`, async () => toCaller(from)[0], 20000);
+		};
 
 		beforeAll(async () => {
 			runtimes.install([v.runtime]);
@@ -178,14 +186,16 @@ and deadline`, async () => {
 				signWith: 'forged-token',
 			});
 			expect(r.exchanges[0].status).toBe(403);
-			await new Promise((res) => setTimeout(res, 500));
-			expect(await store.countCases()).toBe(before);
+			await laterCallAcknowledged('+13125550126');
+			expect(await store.countCases()).toBe(before + 1);
+			expect(await store.listCases({ caller: '+13125550124' })).toEqual([]);
+			expect(toCaller('+13125550124')).toEqual([]);
 		});
 
 		test('a duplicate delivery sends no second text', async () => {
 			await sim.placeCall({ webhookUrl: hook, from: '+13125550125', to: '+13125550199', deliverTwice: true });
 			await waitFor('the acknowledgment', async () => toCaller('+13125550125')[0], 20000);
-			await new Promise((res) => setTimeout(res, 1500));
+			await laterCallAcknowledged('+13125550127');
 			expect(toCaller('+13125550125')).toHaveLength(1);
 			expect(await store.listCases({ caller: '+13125550125' })).toHaveLength(1);
 		});
