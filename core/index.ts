@@ -156,5 +156,10 @@ export {
 	type ReportProtection,
 	type ReportFilter,
 	type VoiceAiFigures,
+	type OpenCaseRow,
+	type RenderReportOptions,
+	type ReportBusiness,
+	type BuildReportOptions,
+	type BuiltReport,
 } from './report';
 export { callerTextCosts, describeTextCosts, type TextCost } from './acknowledge/preview';
