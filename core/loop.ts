@@ -193,6 +193,12 @@ export interface RelayResult {
 	reason?: string;
 }
 
+/** An owner's action on a case (by text or from the case page): the confirmation they read, and the case after it. */
+export interface OwnerActionResult {
+	text: string;
+	case: Case;
+}
+
 /** The owner alert a routing stage sent, held or failed to send. */
 export interface OwnerAlertSummary {
 	kind?: OwnerAlertKind;
@@ -1399,7 +1405,7 @@ export class RecoveryLoop {
 		target: Case,
 		cmd: Exclude<OwnerCommand, { kind: 'list' }>,
 		from: { key: string; via: string },
-	): Promise<{ text: string; case: Case }> {
+	): Promise<OwnerActionResult> {
 		const reply = (text: string, c: Case) => ({ text, case: c });
 		const code = target.caseId.slice(0, 8);
 		const who = formatPhone(target.caller);

@@ -195,7 +195,7 @@ export interface BuildReportOptions {
 	now?: Date;
 }
 
-/** The report's figures with its HTML page; businessId and days as actually used (unknown ids and odd periods fixed). */
+/** The report's figures and HTML page, with the businessId and days actually used (unknown ids, odd periods fixed). */
 export interface BuiltReport {
 	metrics: Metrics;
 	scorecard: Scorecard;
