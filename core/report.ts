@@ -1,6 +1,6 @@
 import { PUMPING_SKIPS } from './acknowledge';
 import type { RecoveryStore } from './store/types';
-import { computeMetrics, scorecard, type Metrics, type Scorecard } from './track/metrics';
+import { computeMetrics, scorecard, type Metrics, type Percentiles, type Scorecard } from './track/metrics';
 import { DateTime } from 'luxon';
 import Mustache from 'mustache';
 import { isOpen, URGENCIES, type Urgency } from './model';
@@ -54,7 +54,7 @@ export interface OpenCaseRow {
 }
 
 /** "half within 12 s, 9 in 10 within 40 s": a percentile read as people say it. */
-function within(p: { p50: number | null; p90: number | null; count: number }): string {
+function within(p: Percentiles): string {
 	if (p.p50 === null) return 'none yet';
 	return `half within ${dur(p.p50)}, 9 in 10 within ${dur(p.p90)}`;
 }
@@ -71,7 +71,7 @@ export interface VoiceAiFigures {
 	cases: number;
 }
 
-/** What the report page shows; everything but the title and the period is optional. */
+/** What the report page shows: the figures, title and period, and each optional section when given. */
 export interface RenderReportOptions {
 	title: string;
 	metrics: Metrics;
