@@ -103,13 +103,13 @@ export function fromZodError(error: ZodError, input: unknown, context: string, p
 	return new RecoveryInputError(field, valueAt(input, issue.path), fixFor(issue) + extra, context);
 }
 
+/** What parseOrThrow needs of a zod schema (any schema, or an object that parses like one). */
+export interface SafeParser<T> {
+	safeParse(input: unknown): { success: true; data: T } | { success: false; error: ZodError };
+}
+
 /** Parse with a zod schema or throw a RecoveryInputError. */
-export function parseOrThrow<T>(
-	schema: { safeParse(input: unknown): { success: true; data: T } | { success: false; error: ZodError } },
-	input: unknown,
-	context: string,
-	prefix = '',
-): T {
+export function parseOrThrow<T>(schema: SafeParser<T>, input: unknown, context: string, prefix = ''): T {
 	const result = schema.safeParse(input);
 	if (result.success) return result.data;
 	throw fromZodError(result.error, input, context, prefix);

@@ -105,6 +105,8 @@ export {
 	DEFAULT_RETRY,
 	type MessagingProvider,
 	type SendRequest,
+	type SentMessage,
+	type SentMessageQuery,
 	type CallRequest,
 	type RetryPolicy,
 	type FailureKind,
@@ -138,6 +140,12 @@ export {
 	type TickReport,
 	type TickPreview,
 	type RouteAndNotifyResult,
+	type DetectResult,
+	type ClassifyResult,
+	type RouteResult,
+	type FollowUpResult,
+	type ConnectCallerResult,
+	type OwnerAlertSummary,
 } from './loop';
 export { planOwnerAlert, planOverdue, ownerText } from './notify';
 export { hazardsIn, HAZARDS, DEFAULT_SAFETY_STEPS, type Hazard } from './safety';
@@ -156,5 +164,10 @@ export {
 	type ReportProtection,
 	type ReportFilter,
 	type VoiceAiFigures,
+	type OpenCaseRow,
+	type RenderReportOptions,
+	type ReportBusiness,
+	type BuildReportOptions,
+	type BuiltReport,
 } from './report';
 export { callerTextCosts, describeTextCosts, type TextCost } from './acknowledge/preview';

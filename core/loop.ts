@@ -41,6 +41,7 @@ import {
 	type MessagingProvider,
 	type RetryPolicy,
 	type SendRequest,
+	type SentMessage,
 } from './provider';
 import { deadlineFor, escalate, route, type RouteDecision } from './route';
 import { countSegments } from './acknowledge/segments';
@@ -55,7 +56,7 @@ import {
 	type PageAction,
 	type PageNotice,
 } from './case-page';
-import { buildReport } from './report';
+import { buildReport, type BuildReportOptions, type BuiltReport } from './report';
 import { revocationIn } from './optout';
 import { OWNER_HELP, parseOwnerCommand, type OwnerCommand } from './owner';
 import { hazardsIn, safetyStepTemplate } from './safety';
@@ -144,6 +145,69 @@ export interface AckOutcome {
 /** What the owner was told by a stage, or why not (held until a time, or nothing due). */
 export type NotifyResult = { case: Case; plan: AlertPlan; sent?: { sid: string }; error?: string };
 
+/** A missed call recorded: its case, whether this call opened it, and whether the call had been seen already. */
+export interface DetectResult {
+	case: Case;
+	created: boolean;
+	duplicate: boolean;
+	event: MissedCall;
+}
+
+/** A case classified; raised when its urgency went up (a repeat call, a voicemail's words, the model). */
+export interface ClassifyResult<K extends Classification = Classification> {
+	case: Case;
+	classification: K;
+	raised: boolean;
+}
+
+export interface RouteResult {
+	case: Case;
+	decision: RouteDecision;
+}
+
+/** A text to an owner: sent, or the reason it was not (kept on the case). */
+export interface OwnerTextResult {
+	case: Case;
+	sent?: { sid: string };
+	error?: string;
+}
+
+/** The safety step texted to an emergency caller, or why it was skipped. */
+export interface FollowUpResult {
+	case: Case;
+	sent?: { sid: string };
+	skipped?: string;
+}
+
+/** The call that rings the owner and then dials the caller, or why it was not placed. */
+export interface ConnectCallerResult {
+	case: Case;
+	call?: { sid: string };
+	error?: string;
+}
+
+/** An owner's text relayed to the caller, or the texting rule that refused it. */
+export interface RelayResult {
+	case: Case;
+	sent: boolean;
+	reason?: string;
+}
+
+/** An owner's action on a case (by text or from the case page): the confirmation they read, and the case after it. */
+export interface OwnerActionResult {
+	text: string;
+	case: Case;
+}
+
+/** The owner alert a routing stage sent, held or failed to send. */
+export interface OwnerAlertSummary {
+	kind?: OwnerAlertKind;
+	messageSid?: string;
+	error?: string;
+	held?: string;
+	reasons?: string[];
+}
+
 export interface RouteAndNotifyOptions {
 	alertOwner: boolean;
 	connectCaller: 'never' | 'emergency' | 'always';
@@ -154,7 +218,7 @@ export interface RouteAndNotifyOptions {
 export interface RouteAndNotifyResult {
 	case: Case;
 	decision: RouteDecision;
-	ownerAlert?: { kind?: OwnerAlertKind; messageSid?: string; error?: string; held?: string; reasons?: string[] };
+	ownerAlert?: OwnerAlertSummary;
 	bridge?: { callSid?: string; error?: string };
 	followUp?: { messageSid?: string; skipped?: string };
 }
@@ -187,11 +251,15 @@ export interface TickReport {
 	cases: TickCase[];
 	errors: TickError[];
 }
+/** An acknowledgment a tick would send, and when. */
+export type TickPreviewAck = { caseId: string; caller: string; sendAt: string };
+/** What a tick would do to a case, or 'error' when it could not tell. */
+export type TickPreviewCase = { case: Case; action: TickAction | 'error'; reasons: string[] };
 export interface TickPreview {
 	at: string;
 	dryRun: true;
-	acks: { caseId: string; caller: string; sendAt: string }[];
-	cases: { case: Case; action: TickAction | 'error'; reasons: string[] }[];
+	acks: TickPreviewAck[];
+	cases: TickPreviewCase[];
 }
 
 export interface HandledEvent {
@@ -280,10 +348,7 @@ export class RecoveryLoop {
 	 * business's week (so the acknowledgment's words match it) and whether voicemail was offered. A duplicate delivery
 	 * changes nothing. An unknown business still gets its case (no call is lost); its stages report the missing profile.
 	 */
-	async detect(
-		event: MissedCall,
-		opts: { voicemailExpected?: boolean } = {},
-	): Promise<{ case: Case; created: boolean; duplicate: boolean; event: MissedCall }> {
+	async detect(event: MissedCall, opts: { voicemailExpected?: boolean } = {}): Promise<DetectResult> {
 		const at = this.now();
 		const profile = this.deps.profileFor(event.businessId);
 		const opening: CaseOpening = {
@@ -646,7 +711,7 @@ export class RecoveryLoop {
 	private async sendOnce(
 		req: SendRequest,
 		o: { since: string; askFirst: boolean; what: string; earlierBody?: string },
-	): Promise<{ sid: string; status: string }> {
+	): Promise<SentMessage> {
 		const provider = this.provider();
 		let askFirst = o.askFirst;
 		const bodies = [...new Set([req.body, o.earlierBody].filter((b): b is string => !!b))];
@@ -674,10 +739,7 @@ export class RecoveryLoop {
 	}
 
 	/** Classify: from every word the caller left (voicemail transcripts, replies), repeats, timing. */
-	async classify(
-		caseId: string,
-		extraTexts: string[] = [],
-	): Promise<{ case: Case; classification: Classification; raised: boolean }> {
+	async classify(caseId: string, extraTexts: string[] = []): Promise<ClassifyResult> {
 		return this.classifyCase(caseId, extraTexts, (k) => k);
 	}
 
@@ -690,7 +752,7 @@ export class RecoveryLoop {
 		caseId: string,
 		ask: AskModel,
 		opts: { extraTexts?: string[]; timeoutMs?: number } = {},
-	): Promise<{ case: Case; classification: ModelClassification; raised: boolean }> {
+	): Promise<ClassifyResult<ModelClassification>> {
 		const current = await this.deps.store.getCase(caseId);
 		if (!current) throw new RecoveryInputError('caseId', caseId, 'No case has this id.');
 		const { profile, input } = this.classifyInput(current, opts.extraTexts ?? []);
@@ -729,7 +791,7 @@ export class RecoveryLoop {
 		caseId: string,
 		extraTexts: string[],
 		merge: (rules: Classification) => K,
-	): Promise<{ case: Case; classification: K; raised: boolean }> {
+	): Promise<ClassifyResult<K>> {
 		let classification!: K;
 		let raised = false;
 		const c = await this.mutate(caseId, (c) => {
@@ -762,10 +824,7 @@ export class RecoveryLoop {
 	}
 
 	/** Route: exactly one owner and a deadline, or an explicit "nobody available". */
-	async route(
-		caseId: string,
-		opts: { known?: Case; then?: (c: Case) => Case } = {},
-	): Promise<{ case: Case; decision: RouteDecision }> {
+	async route(caseId: string, opts: { known?: Case; then?: (c: Case) => Case } = {}): Promise<RouteResult> {
 		const current = opts.known?.caseId === caseId ? opts.known : await this.deps.store.getCase(caseId);
 		if (!current) throw new RecoveryInputError('caseId', caseId, 'No case has this id.');
 		const profile = this.profile(current.businessId);
@@ -968,7 +1027,7 @@ export class RecoveryLoop {
 		level: number,
 		body: string,
 		preClaimed?: string,
-	): Promise<{ case: Case; sent?: { sid: string }; error?: string }> {
+	): Promise<OwnerTextResult> {
 		const to = c0.owner?.phone;
 		if (!c0.owner || !to) return { case: c0, error: 'the owner has no phone number in the roster' };
 		const key = `${kind}:${level}`;
@@ -1052,10 +1111,7 @@ export class RecoveryLoop {
 	 * inside the per-caller cap; sent at any hour, as a message for "emergency purposes" (47 CFR 64.1200(f)(4): made
 	 * necessary by a situation affecting the health and safety of consumers), not a solicitation held by quiet hours.
 	 */
-	async followUpCaller(
-		caseId: string,
-		known?: Case,
-	): Promise<{ case: Case; sent?: { sid: string }; skipped?: string }> {
+	async followUpCaller(caseId: string, known?: Case): Promise<FollowUpResult> {
 		const c = known?.caseId === caseId ? known : await this.getCase(caseId);
 		if (c.urgency !== 'emergency' || !isOpen(c.state) || c.followUps.some((f) => f.key.startsWith('safety:')))
 			return { case: c };
@@ -1175,7 +1231,7 @@ export class RecoveryLoop {
 	 * Connects the caller to the owner by phone: Twilio rings the owner, announces the case, and dials the caller
 	 * from the business number (an outbound bridge call). The call is recorded on the case as an attempt.
 	 */
-	async connectCaller(caseId: string, known?: Case): Promise<{ case: Case; call?: { sid: string }; error?: string }> {
+	async connectCaller(caseId: string, known?: Case): Promise<ConnectCallerResult> {
 		const c = known?.caseId === caseId ? known : await this.deps.store.getCase(caseId);
 		if (!c) throw new RecoveryInputError('caseId', caseId, 'No case has this id.');
 		if (!c.owner?.phone) return { case: c, error: 'the owner has no phone number in the roster' };
@@ -1356,7 +1412,7 @@ export class RecoveryLoop {
 		target: Case,
 		cmd: Exclude<OwnerCommand, { kind: 'list' }>,
 		from: { key: string; via: string },
-	): Promise<{ text: string; case: Case }> {
+	): Promise<OwnerActionResult> {
 		const reply = (text: string, c: Case) => ({ text, case: c });
 		const code = target.caseId.slice(0, 8);
 		const who = formatPhone(target.caller);
@@ -1427,7 +1483,7 @@ export class RecoveryLoop {
 		c: Case,
 		member: Profile['roster'][number],
 		text: string,
-	): Promise<{ case: Case; sent: boolean; reason?: string }> {
+	): Promise<RelayResult> {
 		const now = this.now();
 		const body = text.slice(0, 600);
 		const entry = { at: now, from: 'owner' as const, ownerId: member.id, body };
@@ -1513,7 +1569,7 @@ export class RecoveryLoop {
 	}
 
 	/** The recovery report (metrics, scorecard, open cases) for these businesses, from the store. */
-	report(businesses: Profile[], opts: Parameters<typeof buildReport>[2]): ReturnType<typeof buildReport> {
+	report(businesses: Profile[], opts: BuildReportOptions): Promise<BuiltReport> {
 		return buildReport(this.deps.store, businesses, opts);
 	}
 

@@ -8,6 +8,21 @@ export interface SendRequest {
 	statusCallback?: string;
 }
 
+/** A message the provider accepted: its id and its first status ("queued", "sent"...). */
+export interface SentMessage {
+	sid: string;
+	status: string;
+}
+
+/** What identifies a message an earlier send may have created: the numbers, the body, and since when. */
+export interface SentMessageQuery {
+	to: string;
+	from: string;
+	body: string;
+	channel: 'sms' | 'whatsapp';
+	since: string;
+}
+
 export interface CallRequest {
 	to: string;
 	from: string;
@@ -20,18 +35,12 @@ export interface CallRequest {
  * The Twilio SDK implements it; another transport (n8n's HTTP helpers) can too, without touching the loop.
  */
 export interface MessagingProvider {
-	sendMessage(req: SendRequest): Promise<{ sid: string; status: string }>;
+	sendMessage(req: SendRequest): Promise<SentMessage>;
 	/**
 	 * A message this account created to `to` from `from` with this body since `since`, if any: how a send cut off
 	 * by a crash is told apart from one that never left, so it is neither lost nor sent twice.
 	 */
-	findSentMessage?(req: {
-		to: string;
-		from: string;
-		body: string;
-		channel: 'sms' | 'whatsapp';
-		since: string;
-	}): Promise<{ sid: string; status: string } | undefined>;
+	findSentMessage?(req: SentMessageQuery): Promise<SentMessage | undefined>;
 	lookupLineType(phone: string): Promise<LineType>;
 	placeCall(req: CallRequest): Promise<{ sid: string }>;
 }

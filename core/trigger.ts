@@ -26,6 +26,7 @@ import { headerOf, verifyWebhook } from './signatures';
 import { emptyTwiml, forwardTwiml, messageTwiml, voicemailTwiml } from './twilio/twiml';
 import { fromZodError, RecoveryInputError } from './errors';
 import type { ZodError } from 'zod';
+import { maskPhone } from './phone';
 
 interface EventSchema {
 	safeParse(v: unknown): { success: true } | { success: false; error: ZodError };
@@ -72,7 +73,7 @@ export interface WebhookAnswer {
 	body: string;
 	/** What the workflow should receive; absent for forgeries, duplicates and non-events. */
 	emit?: TriggerEvent;
-	/** Why nothing was emitted, for logs and node status. */
+	/** Why nothing was emitted, in plain words for logs and node status ("text to +1312***0189 delivered"). */
 	note?: string;
 }
 
@@ -325,7 +326,7 @@ export async function answerWebhook(
 				transcribeUrl: withStep(req.url, 'transcription'),
 			});
 		}
-		if (d.duplicate) return { ...ok(body), note: `duplicate delivery of ${event.eventId}: ignored` };
+		if (d.duplicate) return { ...ok(body), note: `call from ${maskPhone(event.from)} sent again: already recorded` };
 		return { ...ok(body), emit: { type: 'missed-call', event: d.event, case: d.case, created: d.created } };
 	};
 	switch (n.kind) {
@@ -355,7 +356,7 @@ export async function answerWebhook(
 					timeoutSec: profile.ringSeconds,
 					callerId: n.from || undefined,
 				}),
-				'forwarded',
+				'call forwarded to the business phone',
 			);
 		}
 		case 'missed-call':
@@ -363,23 +364,24 @@ export async function answerWebhook(
 		case 'voicemail': {
 			const c = await loop.voicemail(n.event);
 			if (!(await loop.deps.store.claimKey(n.event.eventId, n.event.businessId, n.event.at)))
-				return ok(undefined, 'duplicate voicemail callback');
+				return ok(undefined, `voicemail from ${maskPhone(n.event.from)} sent again: already recorded`);
 			return { ...ok(twiml ? emptyTwiml() : ''), emit: { type: 'voicemail', event: n.event, case: c } };
 		}
 		case 'inbound-message': {
 			const r = await loop.inbound(n.event);
-			if (r.action === 'duplicate') return ok(twiml ? messageTwiml() : '', 'duplicate message');
+			if (r.action === 'duplicate')
+				return ok(twiml ? messageTwiml() : '', `text from ${maskPhone(n.event.from)} sent again: already recorded`);
 			const reply =
 				cfg.replyToKeywords && r.replyText && twiml ? messageTwiml(r.replyText) : twiml ? messageTwiml() : '';
 			return { ...ok(reply), emit: { type: 'inbound-message', event: n.event, action: r.action, case: r.case } };
 		}
 		case 'message-status': {
 			if (!(await loop.deps.store.claimKey(n.event.eventId, n.event.businessId, n.event.at)))
-				return ok('', 'duplicate status');
+				return ok('', `text to ${maskPhone(n.event.to)}: repeat delivery report ignored`);
 			const r = await loop.messageStatus(n.event);
 			// Routine news (queued, sent, delivered) is recorded and ends here: two or three reports come back for every
 			// text, and a workflow run for each would cost more than the call itself. A text that did not arrive is emitted.
-			if (!notDelivered(n.event.status)) return ok('', `delivery status ${n.event.status} recorded`);
+			if (!notDelivered(n.event.status)) return ok('', `text to ${maskPhone(n.event.to)} ${n.event.status}`);
 			return { ...ok(''), emit: { type: 'message-status', event: n.event, case: r.case } };
 		}
 		case 'not-missed':

@@ -2,6 +2,7 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { signTwilioRequest } from '../core/twilio/signature';
 import { TwilioSim } from '../sim/twilio-server';
 import { DEMO_ACCOUNT, DEMO_PROFILE } from './demo-profile';
 
@@ -40,6 +41,21 @@ export function stopChild(child: ChildProcess): Promise<void> {
 		child.kill('SIGTERM');
 		setTimeout(() => child.kill('SIGKILL'), 8000).unref();
 	});
+}
+
+/**
+ * A POST to a Missed Call Trigger signed as Twilio signs, with no call in it: a live trigger answers 400 (nothing to
+ * record) and runs nothing, so a demo can wait for its workflow without the report counting a forged request.
+ */
+export function readinessProbe(url: string, authToken: string): RequestInit {
+	return {
+		method: 'POST',
+		headers: {
+			'content-type': 'application/x-www-form-urlencoded',
+			'x-twilio-signature': signTwilioRequest(authToken, url, {}),
+		},
+		body: '',
+	};
 }
 
 export async function waitFor(what: string, fn: () => Promise<boolean>, ms: number): Promise<void> {

@@ -3,7 +3,17 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_ACCOUNT, DEMO_PROFILE } from './demo-profile';
-import { banner, DEMO_DIR, packTarball, ROOT, runtimes, startSim, stopTogether, waitFor } from './demo-common';
+import {
+	banner,
+	DEMO_DIR,
+	packTarball,
+	readinessProbe,
+	ROOT,
+	runtimes,
+	startSim,
+	stopTogether,
+	waitFor,
+} from './demo-common';
 
 /**
  * `npm run start:n8n`: real n8n 2.x (on Node 24) with this pack installed as a community package from its packed
@@ -105,11 +115,23 @@ async function main() {
 		stdio: ['ignore', 'inherit', 'inherit'],
 	});
 	await waitFor('n8n', async () => (await fetch(`${base}/healthz`)).ok, 180000);
+	// The readiness probe is signed with the demo's Auth Token and carries no call, so the live trigger answers 400
+	// (nothing to record) and runs nothing. An unsigned probe would be refused and counted on the report as a forgery.
+	let probeRefused = false;
 	await waitFor(
 		'the quick-start workflow to activate',
-		async () => (await fetch(webhook, { method: 'POST' })).status === 403,
+		async () => {
+			const status = (await fetch(webhook, readinessProbe(webhook, DEMO_ACCOUNT.authToken))).status;
+			probeRefused = status === 403;
+			return status === 400 || status === 403;
+		},
 		60000,
 	);
+	if (probeRefused)
+		console.warn(
+			"Warning: the Missed Call Trigger refused the demo's signed probe (counted once on the report): its Twilio " +
+				"credential's Auth Token does not match the local server's, so test calls will be refused too.",
+		);
 	// A local owner account, so the editor opens at once. Kept in .demo/ only.
 	const owner = {
 		email: 'owner@missed-call-recovery.local',

@@ -7,6 +7,8 @@ import {
 	type CallRequest,
 	type MessagingProvider,
 	type SendRequest,
+	type SentMessage,
+	type SentMessageQuery,
 } from '../provider';
 import { scrubSecrets } from '../redact';
 import { TwilioHttpClient } from './http';
@@ -113,7 +115,7 @@ export class TwilioProvider implements MessagingProvider {
 		return classifyFailure(status, code, message);
 	}
 
-	async sendMessage(req: SendRequest): Promise<{ sid: string; status: string }> {
+	async sendMessage(req: SendRequest): Promise<SentMessage> {
 		const prefix = req.channel === 'whatsapp' ? 'whatsapp:' : '';
 		const from = req.from.startsWith('MG') ? undefined : `${prefix}${req.from}`;
 		try {
@@ -129,13 +131,7 @@ export class TwilioProvider implements MessagingProvider {
 		}
 	}
 
-	async findSentMessage(req: {
-		to: string;
-		from: string;
-		body: string;
-		channel: 'sms' | 'whatsapp';
-		since: string;
-	}): Promise<{ sid: string; status: string } | undefined> {
+	async findSentMessage(req: SentMessageQuery): Promise<SentMessage | undefined> {
 		const prefix = req.channel === 'whatsapp' ? 'whatsapp:' : '';
 		const since = Date.parse(req.since) - 60e3; // clocks differ; the body and numbers must match too
 		try {

@@ -1,4 +1,4 @@
-import { answerWebhook, maskPhone, type TriggerConfig } from '../../core';
+import { answerWebhook, maskPhone, type TriggerConfig, type TriggerEvent } from '../../core';
 import { businessResolver } from '../shared/runtime';
 import { describeError, loopForNode, type HttpHandler, type Msg, type NodeRedNode, type RED } from '../shared/node-red';
 import { webhookRoute, type RouteBody } from '../shared/node-red-http';
@@ -20,6 +20,20 @@ interface Config {
 }
 
 const OUTPUTS = ['missed-call', 'voicemail', 'inbound-message', 'message-status'];
+
+/** The node's status for an event it passed on, in plain words: "missed call from +1312***0123". */
+function statusOf(e: TriggerEvent): string {
+	switch (e.type) {
+		case 'missed-call':
+			return `missed call from ${maskPhone(e.event.from)}`;
+		case 'voicemail':
+			return `voicemail from ${maskPhone(e.event.from)}`;
+		case 'inbound-message':
+			return `text from ${maskPhone(e.event.from)}`;
+		case 'message-status':
+			return `text to ${maskPhone(e.event.to)} ${e.event.status}`;
+	}
+}
 
 export = function register(RED: RED) {
 	function MissedCallTriggerNode(this: NodeRedNode & { credentials?: { secret?: string } }, config: Config) {
@@ -90,7 +104,7 @@ export = function register(RED: RED) {
 				this.status({
 					fill: 'green',
 					shape: 'dot',
-					text: `${e.type} ${'from' in e.event ? maskPhone(String(e.event.from)) : ''}`.trim(),
+					text: statusOf(e),
 				});
 				this.send(outputs);
 			} catch (err) {
