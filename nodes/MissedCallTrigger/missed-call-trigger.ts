@@ -75,7 +75,8 @@ export = function register(RED: RED) {
 					mapping: config.provider === 'generic' && config.mapping ? JSON.parse(config.mapping) : undefined,
 					replyToKeywords: config.replyToKeywords !== false,
 				};
-				const answer = await answerWebhook({ url, headers: req.headers, body, rawBody: raw }, cfg, loop);
+				const request = { url, headers: req.headers, body, rawBody: raw, method: req.method };
+				const answer = await answerWebhook(request, cfg, loop);
 				res.writeHead(answer.status, { 'content-type': answer.contentType }).end(answer.body);
 				if (!answer.emit) {
 					if (answer.status === 403) this.warn(`refused a webhook: ${answer.note}`);

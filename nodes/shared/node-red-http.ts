@@ -185,8 +185,11 @@ export function webhookRoute(RED: RED, node: NodeRedNode, path: string, handler:
 		handler(req, res, raw === undefined ? { parsed: r.body } : { raw });
 	};
 	app.post(path, ...middleware, ...cors, withBody);
+	// The owners' case pages (the link in an alert) open with a GET on the same path; a GET has no body to keep.
+	app.get(path, ...middleware, ...cors, (req, res) => handler(req, res, { raw: '' }));
 	return () => {
 		captured?.delete(key);
 		removeRoute(app, path);
+		removeRoute(app, path, 'get');
 	};
 }

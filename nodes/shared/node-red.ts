@@ -58,6 +58,7 @@ export type HttpHandler = (
 
 export interface HttpApp {
 	post(path: string, ...handlers: HttpHandler[]): void;
+	get(path: string, ...handlers: HttpHandler[]): void;
 	_router?: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] };
 	router?: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] };
 }

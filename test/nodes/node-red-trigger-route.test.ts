@@ -469,12 +469,82 @@ describe("Node-RED trigger route, on Node-RED's HTTP stack", () => {
 		}
 	});
 
+	test("a GET with a case link reaches the case page (here not set up: no status callback URL), not the provider's check", async () => {
+		const rt = await start('twilio');
+		try {
+			const res = await fetch(`${rt.url}?case=${'A'.repeat(60)}`);
+			expect(res.status).toBe(404);
+			expect(res.headers.get('content-type')).toMatch(/text\/html/);
+			expect(await res.text()).toContain('Case pages are not set up');
+		} finally {
+			await rt.stop();
+		}
+	});
+
 	test('after the node closes, its route and raw-body capture are gone', async () => {
 		const rt = await start('vapi');
 		try {
 			await rt.node.close();
 			const good = signedRequest('vapi');
 			expect((await post(rt.url, good.body, good.headers)).status).toBe(404);
+		} finally {
+			await rt.stop();
+		}
+	});
+});
+
+/** A Twilio webhook as Twilio signs it: the URL it was sent to and its form fields. */
+function twilioForm(url: string, fields: Record<string, string>) {
+	const body = new URLSearchParams(fields).toString();
+	const headers = {
+		'content-type': 'application/x-www-form-urlencoded',
+		'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, url, fields),
+	};
+	return { body, headers };
+}
+
+describe("the Node-RED trigger's status says what it did in plain words", () => {
+	const report = (sid: string, status: string) => ({
+		AccountSid: ACCOUNT_SID,
+		MessageSid: sid,
+		MessageStatus: status,
+		From: BUSINESS,
+		To: '+13125550187',
+	});
+
+	test('a delivery report reads "text to <caller> delivered", and a repeat of it says so', async () => {
+		const rt = await start('twilio');
+		try {
+			const r = twilioForm(rt.url, report('SM00000000000000000000000000000001', 'delivered'));
+			expect((await post(rt.url, r.body, r.headers)).status).toBe(200);
+			expect(rt.node.statuses.at(-1)).toEqual({ fill: 'grey', shape: 'ring', text: 'text to +1312***0187 delivered' });
+			expect((await post(rt.url, r.body, r.headers)).status).toBe(200);
+			expect(rt.node.statuses.at(-1)?.text).toBe('text to +1312***0187: repeat delivery report ignored');
+		} finally {
+			await rt.stop();
+		}
+	});
+
+	test('a text that never arrived and a missed call are named with the masked number', async () => {
+		const rt = await start('twilio');
+		try {
+			const r = twilioForm(rt.url, report('SM00000000000000000000000000000002', 'undelivered'));
+			expect((await post(rt.url, r.body, r.headers)).status).toBe(200);
+			expect(rt.node.statuses.at(-1)).toEqual({
+				fill: 'green',
+				shape: 'dot',
+				text: 'text to +1312***0187 undelivered',
+			});
+			const call = twilioForm(rt.url, {
+				AccountSid: ACCOUNT_SID,
+				CallSid: 'CA00000000000000000000000000000003',
+				From: '+13125550186',
+				To: BUSINESS,
+				Direction: 'inbound',
+				CallStatus: 'no-answer',
+			});
+			expect((await post(rt.url, call.body, call.headers)).status).toBe(200);
+			expect(rt.node.statuses.at(-1)).toEqual({ fill: 'green', shape: 'dot', text: 'missed call from +1312***0186' });
 		} finally {
 			await rt.stop();
 		}
