@@ -41,9 +41,9 @@ export async function openChromium(
 }
 
 /** Where a screenshot goes: the catalogue's images when asked to refresh them, else the test run's output. */
-export function screenshotPath(kind: 'flows' | 'workflows' | 'report', name: string): string {
+export function screenshotPath(kind: 'flows' | 'workflows' | 'report' | 'case-page', name: string): string {
 	const dir =
-		process.env.MCR_UPDATE_SCREENSHOTS && kind !== 'report'
+		process.env.MCR_UPDATE_SCREENSHOTS && (kind === 'flows' || kind === 'workflows')
 			? join(ROOT, kind, 'images')
 			: join(ROOT, 'test-output', 'screenshots', kind);
 	mkdirSync(dir, { recursive: true });

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { openStore, type RecoveryStore } from '../../core';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
+import { playOwnerSide } from './owner-side';
 import { E2E_PROFILE, HVAC_PROFILE } from './e2e-profile';
 import {
 	calBooking,
@@ -478,6 +479,10 @@ runs the workflow`, async () => {
 		expect(toOwners).toHaveLength(sent.length);
 		expect(toCaller(caller).filter((m) => m.body.includes('smell gas'))).toHaveLength(1);
 	}, 600000);
+
+	test('the owner acts from the text and the case page in n8n: 1, the thread, CALL, STOP, Booked', async () => {
+		await playOwnerSide({ sim, hook, store, business: '+13125550199', caller: '+13125550162', screenshot: 'n8n' });
+	}, 120000);
 
 	test(`after the run the Auth Token is nowhere: not in exported workflows or credentials, n8n's database and \
 executions, the store, the log or the texts`, async () => {

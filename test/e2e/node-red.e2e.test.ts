@@ -5,6 +5,7 @@ import { openStore, type RecoveryStore } from '../../core';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 import { E2E_PROFILE } from './e2e-profile';
+import { playOwnerSide } from './owner-side';
 import {
 	caseState,
 	filesLeaking,
@@ -285,6 +286,17 @@ no repeats`, async () => {
 			expect(toCaller(caller).filter((m) => m.body.includes('smell gas'))).toHaveLength(1);
 			expect(now.nextReminderAt).toBeTruthy();
 		}, 200000);
+
+		test('the owner acts from the text and the case page: 1, the thread, CALL, STOP, Booked', async () => {
+			await playOwnerSide({
+				sim,
+				hook,
+				store,
+				business: '+13125550199',
+				caller: '+13125550161',
+				screenshot: v.runtime,
+			});
+		}, 120000);
 
 		test('the recovery report page is served', async () => {
 			const r = await fetch(`${base}/recovery-report?business=e2e-plumbing&days=1`);
