@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import {
 	parseProfile,
 	RecoveryLoop,
 	signTwilioRequest,
+	signWebhook,
 	TRUNCATED_MARK,
 	type Case,
 	type Provider,
@@ -230,6 +232,64 @@ next call`, async () => {
 			expect(Date.parse(c.calls[0].startedAt)).toBeGreaterThanOrEqual(before - 1000);
 			expect(Number.isFinite(c.calls[0].durationSec)).toBe(true);
 		});
+	});
+
+	describe('a signed delivery stamped beyond year 9999', () => {
+		const far = '+010000-01-01T00:00:00Z';
+		const year10000Sec = 253402300800;
+
+		test('a Twilio status callback signed with the Auth Token is read, its call dated at receipt and stored', async () => {
+			const from = caller();
+			const before = Date.now();
+			const params = { CallSid: callSid(), From: from, To: BUSINESS, CallStatus: 'no-answer', Timestamp: far };
+			const a = await twilio(loop, params);
+			expect(a.status).toBe(200);
+			expect(a.emit).toMatchObject({ type: 'missed-call', created: true });
+			const c = (await store.findOpenCase('acme-plumbing', from))!;
+			expect(Date.parse(c.calls[0].startedAt)).toBeGreaterThanOrEqual(before - 1000);
+		});
+
+		const ed = generateKeyPairSync('ed25519');
+		const telnyxPublic = ed.publicKey.export({ format: 'der', type: 'spki' }).subarray(12).toString('base64');
+		const openphoneKey = Buffer.from('openphone-signing-key-bytes-32!!').toString('base64');
+		type Stamped = [Provider, string, (raw: string, sec: number) => Record<string, string>];
+		const stamped: Stamped[] = [
+			['telnyx', telnyxPublic, (raw, sec) => signWebhook.telnyx(ed.privateKey, raw, sec)],
+			[
+				'vonage',
+				'vonage-signature-secret-0123456789',
+				(raw, sec) => signWebhook.vonage('vonage-signature-secret-0123456789', raw, sec),
+			],
+			['openphone', openphoneKey, (raw, sec) => signWebhook.openphone(openphoneKey, raw, sec * 1000)],
+			['retell', 'retell-api-key', (raw, sec) => signWebhook.retell('retell-api-key', raw, sec * 1000)],
+			['elevenlabs', 'elevenlabs-secret', (raw, sec) => signWebhook.elevenlabs('elevenlabs-secret', raw, sec)],
+		];
+		test.each(stamped)(
+			'%s: a signature dated in year 10000 is a 403 saying why, never a 500',
+			async (provider, secret, signAt) => {
+				const body = { id: `far${++seq}`, from: caller(), to: BUSINESS };
+				const raw = JSON.stringify(body);
+				const cfg = { ...config(provider, true), secret };
+				for (const sec of [year10000Sec, 8.64e12, 1e21]) {
+					const a = await answerWebhook(
+						{ url: URL_, headers: { 'content-type': 'application/json', ...signAt(raw, sec) }, body, rawBody: raw },
+						cfg,
+						loop,
+					);
+					expect(a.status).toBe(403);
+					expect(a.note).toMatch(/^refused: .*(a replay or a wrong clock|of the form)/);
+					expect(a.emit).toBeUndefined();
+				}
+				// The same body signed now passes the check: the date alone was refused.
+				const now = Math.floor(Date.now() / 1000);
+				const fresh = await answerWebhook(
+					{ url: URL_, headers: { 'content-type': 'application/json', ...signAt(raw, now) }, body, rawBody: raw },
+					cfg,
+					loop,
+				);
+				expect(fresh.status).not.toBe(403);
+			},
+		);
 	});
 
 	describe('nulls a provider sends for what an unanswered call lacks are accepted', () => {
