@@ -114,6 +114,21 @@ describe('opening a SQLite store that cannot be opened says why, with the path',
 		expect((e as Error).message).not.toMatch(/Node\.js 22\.5/);
 	});
 
+	test('a missing or unwritable folder leaves no handle open, however often it is tried', async () => {
+		const unwritable = process.getuid?.() === 0 ? '/sys' : dir;
+		if (unwritable === dir) chmodSync(dir, 0o555);
+		const files = [join(dir, 'missing', 'cases.db'), join(unwritable, 'cases.db')];
+		const fds = () => readdirSync('/proc/self/fd').length;
+		const before = fds();
+		for (let i = 0; i < 20; i++)
+			for (const file of files) {
+				const e = await openStore({ type: 'sqlite', file }).catch((x: Error) => x);
+				expect(e).toBeInstanceOf(RecoveryInputError);
+			}
+		// A leaked handle per failed open would leave 40 more descriptors open.
+		expect(fds()).toBeLessThan(before + 5);
+	});
+
 	test('a file that is not a database is refused and its handle closed', async () => {
 		const file = join(dir, 'notes.db');
 		writeFileSync(file, 'these are not the cases you are looking for\n'.repeat(200));
