@@ -560,6 +560,164 @@ next call`, async () => {
 		});
 	});
 
+	describe('an outbound call is never a missed call, whatever status each provider reports', () => {
+		type Make = (id: string, to: string, status: string) => Record<string, unknown>;
+		const twilioOut =
+			(direction: string): Make =>
+			(id, to, status) => ({
+				CallSid: id,
+				From: BUSINESS,
+				To: to,
+				CallStatus: status,
+				Direction: direction,
+			});
+		const grid: [Provider, string[], Make][] = [
+			...['outbound-api', 'outbound-dial', 'trunking-originating'].map((d): [Provider, string[], Make] => [
+				'twilio',
+				['no-answer', 'busy', 'failed', 'canceled', 'completed', 'ringing', 'in-progress', 'queued'],
+				twilioOut(d),
+			]),
+			[
+				'twilio',
+				['no-answer', 'busy', 'failed', 'canceled', 'completed'],
+				(id, to, status) => ({
+					CallSid: id,
+					From: BUSINESS,
+					To: to,
+					DialCallStatus: status,
+					Direction: 'outbound-api',
+				}),
+			],
+			[
+				'vonage',
+				['unanswered', 'timeout', 'busy', 'failed', 'rejected', 'cancelled', 'completed'],
+				(id, to, status) => ({ uuid: id, status, direction: 'outbound', from: BUSINESS, to }),
+			],
+			[
+				'telnyx',
+				['no_answer', 'timeout', 'originator_cancel', 'user_busy', 'call_rejected', 'normal_clearing'],
+				(id, to, status) => ({
+					data: {
+						event_type: 'call.hangup',
+						payload: { call_control_id: id, from: BUSINESS, to, hangup_cause: status, direction: 'outgoing' },
+					},
+				}),
+			],
+			[
+				'plivo',
+				['no-answer', 'busy', 'cancel', 'timeout', 'failed', 'completed'],
+				(id, to, status) => ({ CallUUID: id, From: BUSINESS, To: to, CallStatus: status, Direction: 'outbound' }),
+			],
+			[
+				'aircall',
+				['missed', 'voicemail', 'abandoned', 'done'],
+				(id, to, status) => ({
+					event: 'call.ended',
+					data: {
+						id,
+						direction: 'outbound',
+						status,
+						missed_call_reason: 'agents_did_not_answer',
+						answered_at: null,
+						raw_digits: to,
+					},
+				}),
+			],
+			[
+				'openphone',
+				['call.missed', 'call.completed'],
+				(id, to, type) => ({
+					type,
+					data: { object: { id, from: BUSINESS, to, direction: 'outgoing', answeredAt: null } },
+				}),
+			],
+			[
+				'ringcentral',
+				['Missed', 'Voicemail', 'Busy', 'Rejected'],
+				(id, to, result) => ({
+					id,
+					result,
+					direction: 'Outbound',
+					from: { phoneNumber: BUSINESS },
+					to: { phoneNumber: to },
+				}),
+			],
+			[
+				'dialpad',
+				['missed', 'voicemail', 'voicemail_uploaded', 'hangup'],
+				(id, to, state) => ({
+					call_id: id,
+					state,
+					direction: 'outbound',
+					external_number: to,
+					internal_number: BUSINESS,
+				}),
+			],
+			[
+				'generic',
+				['missed', 'no-answer', 'busy', 'failed', 'canceled', 'voicemail'],
+				(id, to, status) => ({ id, from: BUSINESS, to, status, direction: 'outbound' }),
+			],
+			[
+				'vapi',
+				['customer-did-not-answer', 'customer-busy', 'voicemail', 'pipeline-error-openai-llm-failed'],
+				(id, to, endedReason) => ({
+					message: {
+						type: 'end-of-call-report',
+						endedReason,
+						call: { id, type: 'outboundPhoneCall' },
+						customer: { number: to },
+						analysis: { successEvaluation: 'false' },
+					},
+				}),
+			],
+			[
+				'retell',
+				['dial_no_answer', 'dial_busy', 'dial_failed', 'voicemail_reached'],
+				(id, to, disconnection_reason) => ({
+					event: 'call_analyzed',
+					call: {
+						call_id: id,
+						from_number: BUSINESS,
+						to_number: to,
+						direction: 'outbound',
+						disconnection_reason,
+						call_analysis: { call_successful: false },
+					},
+				}),
+			],
+			[
+				'elevenlabs',
+				['done', 'failed'],
+				(id, to, status) => ({
+					type: 'post_call_transcription',
+					data: {
+						conversation_id: id,
+						status,
+						metadata: { phone_call: { direction: 'outbound', external_number: to, agent_number: BUSINESS } },
+						analysis: { call_successful: 'failure' },
+					},
+				}),
+			],
+		];
+		const rows = grid.flatMap(([provider, statuses, make]) =>
+			statuses.map((status) => [provider, status, make] as [Provider, string, Make]),
+		);
+
+		test(`${rows.length} outbound deliveries over every provider's statuses: 200, nothing opened, nothing stored`, async () => {
+			const opened: string[] = [];
+			for (const [provider, status, make] of rows) {
+				const to = caller();
+				const id = `out${++seq}`;
+				const a = await answerWebhook({ url: URL_, headers: {}, body: make(id, to, status) }, config(provider), loop);
+				const caseOf = await store.findOpenCase('acme-plumbing', to);
+				if (a.status !== 200 || a.emit?.type === 'missed-call' || caseOf)
+					opened.push(`${provider} ${status}: ${a.status} ${a.emit?.type ?? ''} ${a.note ?? ''}`.trim());
+			}
+			expect(opened).toEqual([]);
+		});
+	});
+
 	describe('a 6.9 MB forged body with 500,000 keys is refused before any heavy work', () => {
 		const params: Record<string, string> = {};
 		for (let i = 0; i < 500000; i++) params[`k${i}`] = 'x';
