@@ -84,6 +84,25 @@ describe('a SQLite file deleted or replaced under a running store', () => {
 	});
 });
 
+test(`deleted as soon as it is opened, before its checkpoint thread starts: still "deleted", and no empty \
+database appears in its place`, async () => {
+	const dir = mkdtempSync(join(tmpdir(), 'mcr-file-early-'));
+	try {
+		for (let i = 0; i < 3; i++) {
+			const file = join(dir, `cases-${i}.db`);
+			const store = await openStore({ type: 'sqlite', file });
+			for (const f of readdirSync(dir)) rmSync(join(dir, f));
+			const loop = new RecoveryLoop({ store, profileFor: () => plumber(), now: () => new Date(at) });
+			await expect(loop.detect(call('+13125550331'))).rejects.toThrow(`${file} was deleted while the store was open`);
+			// close() waits for the checkpoint thread, so it has started and done whatever it would do.
+			await store.close();
+			expect(readdirSync(dir)).toEqual([]);
+		}
+	} finally {
+		rmSync(dir, { recursive: true, force: true });
+	}
+});
+
 describe('opening a SQLite store that cannot be opened says why, with the path', () => {
 	let dir: string;
 	beforeEach(() => {
