@@ -864,4 +864,30 @@ describePostgres('on PostgreSQL', () => {
 		expect(ok.emit).toMatchObject({ type: 'missed-call', created: true });
 		expect(await store.findOpenCase('acme-plumbing', from)).toBeDefined();
 	});
+
+	test('a NUL byte in what a caller said or texted is stored without it, never error 22P05 or 22021', async () => {
+		const from = '+13125550167';
+		const cfg = { ...config('generic'), mapping: { transcript: 'transcript' } };
+		const a = await answerWebhook(
+			{
+				url: URL_,
+				headers: {},
+				body: { id: `pgnul${Date.now()}`, from, status: 'missed', transcript: 'gas\u0000 leak' },
+			},
+			cfg,
+			loop,
+		);
+		expect(a.status).toBe(200);
+		const c = (await store.findOpenCase('acme-plumbing', from))!;
+		expect(c.calls[0].voicemail?.transcript).not.toContain('\u0000');
+		const sms = await twilio(loop, {
+			MessageSid: `SMpgnul${Date.now()}`,
+			From: from,
+			To: BUSINESS,
+			Body: 'hi\u0000 there',
+		});
+		expect(sms.status).toBe(200);
+		const after = (await store.findOpenCase('acme-plumbing', from))!;
+		expect(JSON.stringify(after)).not.toContain('\\u0000');
+	});
 });
