@@ -239,7 +239,7 @@ next call`, async () => {
 		const far = '+010000-01-01T00:00:00Z';
 		const year10000Sec = 253402300800;
 
-		test('a Twilio status callback signed with the Auth Token is read, its call dated at receipt and stored', async () => {
+		test('a Twilio status callback signed with the Auth Token is read, dated at receipt and stored', async () => {
 			const from = caller();
 			const before = Date.now();
 			const params = { CallSid: callSid(), From: from, To: BUSINESS, CallStatus: 'no-answer', Timestamp: far };
@@ -704,7 +704,7 @@ next call`, async () => {
 			statuses.map((status) => [provider, status, make] as [Provider, string, Make]),
 		);
 
-		test(`${rows.length} outbound deliveries over every provider's statuses: 200, nothing opened, nothing stored`, async () => {
+		test(`${rows.length} outbound deliveries over every provider's statuses: 200, nothing opened or stored`, async () => {
 			const opened: string[] = [];
 			for (const [provider, status, make] of rows) {
 				const to = caller();
