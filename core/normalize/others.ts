@@ -559,6 +559,8 @@ export const GenericMappingSchema = z.object({
 	from: z.string().default('from'),
 	to: z.string().default('to'),
 	status: z.string().default('status'),
+	/** Where the call's direction is: a call the business placed ("outbound", "outgoing") is never a missed call. */
+	direction: z.string().default('direction'),
 	missedValues: z.array(z.string()).default(['missed', 'no-answer', 'busy', 'failed', 'canceled', 'voicemail']),
 	duration: z.string().optional(),
 	startedAt: z.string().optional(),
@@ -584,6 +586,9 @@ export function normalizeGeneric(
 			'Generic webhook',
 		);
 	const callId = checked.data;
+	const direction = get(payload, m.direction);
+	if (typeof direction === 'string' && isOutbound(direction))
+		return { kind: 'not-missed', callSid: callId, reason: `outbound call (${direction})` };
 	const status = get(payload, m.status);
 	if (typeof status !== 'string')
 		throw new RecoveryInputError(

@@ -121,10 +121,10 @@ function checkpointerEntry(): { script: string; entry?: string } {
 	return { script: join(__dirname, 'ts-worker.js'), entry: join(__dirname, 'sqlite-checkpointer.ts') };
 }
 
-function startCheckpointer(file: string, engine: string): Worker | undefined {
+function startCheckpointer(file: string, engine: string, fileId: string | undefined): Worker | undefined {
 	try {
 		const driver = engine === 'node:sqlite' ? undefined : require.resolve('better-sqlite3');
-		const data: CheckpointerData = { file, engine, driver, everyMs: CHECKPOINT_EVERY_MS };
+		const data: CheckpointerData = { file, engine, driver, fileId, everyMs: CHECKPOINT_EVERY_MS };
 		const { script, entry } = checkpointerEntry();
 		const w = new Worker(script, { workerData: { ...data, entry } });
 		w.on('error', () => undefined); // the backstop checkpoint covers a thread that failed
@@ -204,7 +204,7 @@ export class SqliteDriver implements SqlDriver {
 		// Checkpoints (copying the WAL into the database file, with an fsync) run on a thread of their own, so no
 		// request waits for one; the connection's own automatic checkpoint stays as a backstop should that thread fall
 		// behind.
-		this.checkpointer = file === ':memory:' ? undefined : startCheckpointer(file, engine.name);
+		this.checkpointer = file === ':memory:' ? undefined : startCheckpointer(file, engine.name, this.fileId);
 		db.exec(`PRAGMA wal_autocheckpoint = ${this.checkpointer ? 20000 : 1000}`);
 	}
 

@@ -54,3 +54,27 @@ test('"YES" from a caller who never opted out is a reply on the case, not a re-s
 	expect(week.texts.filter((t) => t.to === '+13125550124' && t.kind === 'keyword-reply')).toEqual([]);
 	expect(week.cases[0].replies.map((r) => r.body)).toEqual(['Yes']);
 });
+
+test(`one confirmation however often, and however, a caller opts out: STOP, "stop please", a voicemail, \
+"Stop texting me"`, async () => {
+	const caller = '+13125550125';
+	const week = await simulateWeek({
+		name: 'one confirmation',
+		profile,
+		start: '2026-12-21',
+		days: 1,
+		tickMinutes: 5,
+		events: [
+			{ at: 'Mon 10:00', call: { from: caller } },
+			{ at: 'Mon 10:05', text: { from: caller, body: 'STOP' } },
+			{ at: 'Mon 10:10', text: { from: caller, body: 'stop please' } },
+			{ at: 'Mon 10:15', call: { from: caller, voicemail: 'I said stop texting me, just call' } },
+			{ at: 'Mon 10:20', text: { from: caller, body: 'Stop texting me' } },
+		],
+	});
+	const toCaller = week.texts.filter((t) => t.to === caller);
+	expect(toCaller.map((t) => t.body)).toEqual([
+		expect.stringContaining('sorry we missed your call'),
+		'You have been unsubscribed from Lakeside Plumbing and will receive no more messages. Reply START to resubscribe.',
+	]);
+});

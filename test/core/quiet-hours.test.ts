@@ -67,6 +67,35 @@ ends the day`, () => {
 		expect(planAcknowledgment(p, caseFor('+16055550123', inside), ctx(inside)).action).toBe('send');
 	});
 
+	test.each([
+		['308 (Nebraska)', '+13085550123', 'America/Chicago', 'America/Denver'],
+		['701 (North Dakota)', '+17015550123', 'America/Chicago', 'America/Denver'],
+		['208 (Idaho)', '+12085550123', 'America/Boise', 'America/Los_Angeles'],
+		['541 (Oregon)', '+15415550123', 'America/Denver', 'America/Los_Angeles'],
+	])('%s spans two zones: the later morning and the earlier evening both hold', (_area, caller, east, west) => {
+		expect(phoneInfo(caller).zones).toEqual(expect.arrayContaining([east, west]));
+		// 08:30 in the eastern half is 07:30 in the western: wait for 08:00 there.
+		const morning = at(east, '2026-11-25T08:30');
+		expect(quietHoursRelease(p, caller, morning, []).at).toBe(at(west, '2026-11-25T08:00'));
+		// 21:15 in the eastern half is 20:15 in the western: the eastern evening has ended, so next morning.
+		const evening = at(east, '2026-11-25T21:15');
+		expect(quietHoursRelease(p, caller, evening, []).at).toBe(at(west, '2026-11-26T08:00'));
+	});
+
+	test(`Oklahoma: at most 3 texts in 24 hours, the 4th deferred to 24 hours after the oldest, and quiet \
+from 20:00`, () => {
+		const now = at('America/Chicago', '2026-11-25T13:00');
+		const sent = ['09:00', '10:00', '11:00'].map((t) => at('America/Chicago', `2026-11-25T${t}`));
+		const plan = planAcknowledgment(p, caseFor('+14055550123', now), ctx(now, sent));
+		expect(plan).toMatchObject({ action: 'defer', sendAt: at('America/Chicago', '2026-11-26T09:00') });
+		expect(plan.action === 'defer' && plan.reason).toMatch(/OK allows 3 messages in 24 hours \(15 Okla\. Stat/);
+		const late = at('America/Chicago', '2026-11-25T20:15');
+		expect(quietHoursRelease(p, '+14055550123', late, [])).toMatchObject({
+			at: at('America/Chicago', '2026-11-26T08:00'),
+			why: expect.stringMatching(/OK only 08:00-20:00/),
+		});
+	});
+
 	test(`Maryland: at most 3 texts in 24 hours, the 4th deferred to 24 hours after the oldest, and quiet \
 from 20:00`, () => {
 		const now = at('America/New_York', '2026-11-25T13:00');

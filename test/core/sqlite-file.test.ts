@@ -84,6 +84,25 @@ describe('a SQLite file deleted or replaced under a running store', () => {
 	});
 });
 
+test(`deleted as soon as it is opened, before its checkpoint thread starts: still "deleted", and no empty \
+database appears in its place`, async () => {
+	const dir = mkdtempSync(join(tmpdir(), 'mcr-file-early-'));
+	try {
+		for (let i = 0; i < 3; i++) {
+			const file = join(dir, `cases-${i}.db`);
+			const store = await openStore({ type: 'sqlite', file });
+			for (const f of readdirSync(dir)) rmSync(join(dir, f));
+			const loop = new RecoveryLoop({ store, profileFor: () => plumber(), now: () => new Date(at) });
+			await expect(loop.detect(call('+13125550331'))).rejects.toThrow(`${file} was deleted while the store was open`);
+			// close() waits for the checkpoint thread, so it has started and done whatever it would do.
+			await store.close();
+			expect(readdirSync(dir)).toEqual([]);
+		}
+	} finally {
+		rmSync(dir, { recursive: true, force: true });
+	}
+});
+
 describe('opening a SQLite store that cannot be opened says why, with the path', () => {
 	let dir: string;
 	beforeEach(() => {
@@ -112,6 +131,21 @@ describe('opening a SQLite store that cannot be opened says why, with the path',
 		expect(e).toBeInstanceOf(RecoveryInputError);
 		expect((e as Error).message).toContain(`This process cannot write in the folder ${folder}`);
 		expect((e as Error).message).not.toMatch(/Node\.js 22\.5/);
+	});
+
+	test('a missing or unwritable folder leaves no handle open, however often it is tried', async () => {
+		const unwritable = process.getuid?.() === 0 ? '/sys' : dir;
+		if (unwritable === dir) chmodSync(dir, 0o555);
+		const files = [join(dir, 'missing', 'cases.db'), join(unwritable, 'cases.db')];
+		const fds = () => readdirSync('/proc/self/fd').length;
+		const before = fds();
+		for (let i = 0; i < 20; i++)
+			for (const file of files) {
+				const e = await openStore({ type: 'sqlite', file }).catch((x: Error) => x);
+				expect(e).toBeInstanceOf(RecoveryInputError);
+			}
+		// A leaked handle per failed open would leave 40 more descriptors open.
+		expect(fds()).toBeLessThan(before + 5);
 	});
 
 	test('a file that is not a database is refused and its handle closed', async () => {

@@ -496,6 +496,7 @@ const HANDLERS: Handler[] = [
 			startedAt: '2026-11-25T14:03:00Z',
 			transcript: 'gas smell in the kitchen',
 		}),
+		outbound: (id, from) => ({ id, from: BUSINESS, to: from, status: 'missed', direction: 'outbound' }),
 		eventId: (b) => `generic:${b.id}`,
 		ids: ['id'],
 		optional: ['to', 'duration', 'startedAt', 'transcript'],
@@ -785,7 +786,7 @@ call lost`, () => {
 				let stored = 0;
 				await fc.assert(
 					fc.asyncProperty(sample, async (generated) => {
-						// A handler with no outbound form (messaging, generic) gets a valid delivery instead.
+						// A handler with no outbound form (messaging) gets a valid delivery instead.
 						const s: Sample =
 							generated.shape === 'outbound' && !h.outbound ? { ...generated, shape: 'valid' } : generated;
 						const id = `${h.name.slice(0, 2).toUpperCase()}${(++serial).toString(36)}x${s.caller}`;
@@ -842,6 +843,8 @@ call lost`, () => {
 					}),
 					{ numRuns: RUNS, seed: SEED },
 				);
+				// Every valid delivery with a call was checked stored above; the count goes into the run's summary.
+				count.stored = stored;
 				expect(count.threw).toBeUndefined();
 				if (h.eventId) expect(stored).toBeGreaterThan(RUNS / 10);
 				expect(count[400] ?? 0).toBeGreaterThan(RUNS / 50);
