@@ -71,11 +71,15 @@ export class MissedCallRecoveryTwilioApi implements ICredentialType {
 			type: 'string',
 			default: '',
 			placeholder: 'https://n8n.example.com/webhook/missed-call',
-			hint: "The Missed Call Trigger's production URL: a text that never arrives then flags its case",
+			hint:
+				"The Missed Call Trigger's production URL: a text that never arrives then flags its case, and owner " +
+				'alerts link to a case page served there',
 			description:
 				'Twilio reports whether each text the pack sends arrived. One that ends undelivered or failed (carrier ' +
-				('filtering, a number not registered for A2P 10DLC) flags its case "message-undelivered", or ' +
-					'"owner-alert-failed" for a text to an owner. Empty: no delivery reports.'),
+				'filtering, a number not registered for A2P 10DLC) flags its case "message-undelivered", or ' +
+				'"owner-alert-failed" for a text to an owner. Owner alerts also carry a signed, expiring link to the ' +
+				"case's page at this URL, with buttons to take the case, be connected, or close it. Empty: no delivery " +
+				'reports and no case links.',
 		},
 		{
 			displayName: 'API Base URL',
