@@ -1,19 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { caseLinkKey, signCaseLink, verifyCaseLink } from '../../core/case-page';
-import {
-	answerWebhook,
-	normalize,
-	openStore,
-	RecoveryLoop,
-	TwilioProvider,
-	type MissedCall,
-	type RecoveryStore,
-	type TriggerConfig,
-} from '../../core';
-import { TwilioSim } from '../../sim/twilio-server';
-import { ACCOUNT_SID, AUTH_TOKEN, chicago, plumber } from '../helpers/fixtures';
+import { answerWebhook, RecoveryLoop, type TriggerConfig } from '../../core';
+import { AUTH_TOKEN, plumber } from '../helpers/fixtures';
+import { loopBench } from '../helpers/loop-bench';
 
 const BASE = 'https://hooks.example.test/webhook/mcr/missed-call';
 
@@ -48,71 +36,31 @@ describe('case-page links', () => {
 });
 
 describe('the case page an owner alert links to', () => {
-	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
 	const profile = plumber({ routing: { strategy: 'round-robin', fallback: ['ana'], escalation: ['ben'] } });
-	let dir: string;
-	let store: RecoveryStore;
-	let loop: RecoveryLoop;
-	let clock: Date;
-	let seq = 0;
-
-	beforeAll(() => sim.start());
-	afterAll(() => sim.stop());
-	beforeEach(async () => {
-		sim.reset();
-		dir = mkdtempSync(join(tmpdir(), 'mcr-case-page-'));
-		store = await openStore({ type: 'sqlite', file: join(dir, 'c.db') });
-		clock = new Date(chicago('2026-11-25T10:00'));
-		loop = new RecoveryLoop({
-			store,
-			provider: new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: sim.url }),
-			profileFor: () => profile,
-			now: () => clock,
-			retry: { retries: 0, baseMs: 1, maxMs: 1 },
-			caseLinks: { baseUrl: BASE, secret: AUTH_TOKEN },
-		});
+	const b = loopBench(() => profile, {
+		start: '2026-11-25T10:00',
+		tmpPrefix: 'mcr-case-page-',
+		deps: { caseLinks: { baseUrl: BASE, secret: AUTH_TOKEN } },
 	});
-	afterEach(async () => {
-		await store.close();
-		rmSync(dir, { recursive: true, force: true });
-	});
-
-	function missed(from: string, extra: Record<string, string> = {}): MissedCall {
-		const n = normalize(
-			'twilio',
-			{
-				AccountSid: ACCOUNT_SID,
-				CallSid: `CA${String(++seq).padStart(32, '0')}`,
-				From: from,
-				To: '+13125550199',
-				DialCallStatus: 'no-answer',
-				DialCallDuration: '0',
-				...extra,
-			},
-			{ businessId: 'acme-plumbing', now: () => clock },
-		);
-		if (n.kind !== 'missed-call') throw new Error(n.kind);
-		return n.event;
-	}
 
 	/** The link in the latest text to this owner phone. */
 	function linkTo(phone: string): string {
-		const text = [...sim.messages].reverse().find((m) => m.to === phone)!;
+		const text = [...b.sim.messages].reverse().find((m) => m.to === phone)!;
 		const url = /https:\/\/\S+/.exec(text.body)![0];
 		expect(url.startsWith(`${BASE}?case=`)).toBe(true);
 		return new URL(url).searchParams.get('case')!;
 	}
 	const nonceOf = (html: string) => /name="nonce" value="([^"]+)"/.exec(html)![1];
 	const press = async (token: string, action: string, nonce?: string) => {
-		const page = await loop.casePage({ method: 'GET', token });
-		return loop.casePage({ method: 'POST', token, form: { action, nonce: nonce ?? nonceOf(page.body) } });
+		const page = await b.loop.casePage({ method: 'GET', token });
+		return b.loop.casePage({ method: 'POST', token, form: { action, nonce: nonce ?? nonceOf(page.body) } });
 	};
 
 	test('the alert carries a link to a page with what the owner needs, escaped', async () => {
-		const r = await loop.run(missed('+13125550170', { CallerName: 'Maria <b>Lopez</b>' }));
-		const alert = sim.messages.find((m) => m.to === '+13125550111')!;
+		const r = await b.loop.run(b.missed('+13125550170', { CallerName: 'Maria <b>Lopez</b>' }));
+		const alert = b.sim.messages.find((m) => m.to === '+13125550111')!;
 		expect(alert.body).toContain('(312) 555-0170 (Maria <b>Lopez</b>)');
-		const page = await loop.casePage({ method: 'GET', token: linkTo('+13125550111') });
+		const page = await b.loop.casePage({ method: 'GET', token: linkTo('+13125550111') });
 		expect(page).toMatchObject({ status: 200, contentType: 'text/html; charset=utf-8' });
 		expect(page.body).toContain('Acme Plumbing');
 		expect(page.body).toContain(`Case ${r.case.caseId.slice(0, 8)}`);
@@ -125,74 +73,74 @@ describe('the case page an owner alert links to', () => {
 	});
 
 	test('buttons act once each: take it, then booked closes the case', async () => {
-		const r = await loop.run(missed('+13125550171'));
+		const r = await b.loop.run(b.missed('+13125550171'));
 		const token = linkTo('+13125550111');
 		const claimed = await press(token, 'claim');
 		expect(claimed.status).toBe(200);
 		expect(claimed.body).toContain('is yours');
 		expect(claimed.body).not.toContain('Take it');
-		expect((await store.getCase(r.case.caseId))!.claimedBy).toBe('ana');
-		const page = await loop.casePage({ method: 'GET', token });
+		expect((await b.store.getCase(r.case.caseId))!.claimedBy).toBe('ana');
+		const page = await b.loop.casePage({ method: 'GET', token });
 		const nonce = nonceOf(page.body);
 		const booked = await press(token, 'booked', nonce);
 		expect(booked.body).toContain('closed: booked');
 		// The same form sent again (a double tap, a browser resend) does nothing more.
 		const again = await press(token, 'lost', nonce);
 		expect(again.body).toContain('already done');
-		const c = (await store.getCase(r.case.caseId))!;
+		const c = (await b.store.getCase(r.case.caseId))!;
 		expect(c.state).toBe('recovered');
 		expect(c.outcome).toMatchObject({ kind: 'booked', note: 'by Ana on the case page' });
 		expect(booked.body).not.toContain('name="action"');
 	});
 
 	test('pass hands the case on: the old link is refused, the new owner gets a working one', async () => {
-		const r = await loop.run(missed('+13125550172'));
+		const r = await b.loop.run(b.missed('+13125550172'));
 		const anas = linkTo('+13125550111');
 		expect((await press(anas, 'pass')).body).toContain('passed to Ben');
-		const old = await loop.casePage({ method: 'GET', token: anas });
+		const old = await b.loop.casePage({ method: 'GET', token: anas });
 		expect(old.status).toBe(403);
 		expect(old.body).toContain('It is Ben&#39;s now');
 		const bens = linkTo('+13125550112');
-		const page = await loop.casePage({ method: 'GET', token: bens });
+		const page = await b.loop.casePage({ method: 'GET', token: bens });
 		expect(page.status).toBe(200);
 		expect(page.body).toContain(r.case.caseId.slice(0, 8));
 	});
 
 	test('revoked, expired, altered links and bad requests are refused with the reason', async () => {
-		const r = await loop.run(missed('+13125550173'));
+		const r = await b.loop.run(b.missed('+13125550173'));
 		const token = linkTo('+13125550111');
-		const bad = await loop.casePage({ method: 'POST', token, form: { action: 'delete', nonce: 'x' } });
+		const bad = await b.loop.casePage({ method: 'POST', token, form: { action: 'delete', nonce: 'x' } });
 		expect(bad.status).toBe(400);
 		expect(bad.body).toContain('The field action is &quot;delete&quot;');
-		const noNonce = await loop.casePage({ method: 'POST', token, form: { action: 'booked' } });
+		const noNonce = await b.loop.casePage({ method: 'POST', token, form: { action: 'booked' } });
 		expect(noNonce.status).toBe(400);
 		expect(noNonce.body).toContain('nonce');
-		expect(await loop.casePage({ method: 'PUT', token })).toMatchObject({ status: 405, allow: 'GET, POST' });
+		expect(await b.loop.casePage({ method: 'PUT', token })).toMatchObject({ status: 405, allow: 'GET, POST' });
 		const flipped = token.slice(0, 8) + (token[8] === 'A' ? 'B' : 'A') + token.slice(9);
-		expect((await loop.casePage({ method: 'GET', token: flipped })).status).toBe(403);
-		clock = new Date(clock.getTime() + 169 * 3600e3);
-		const expired = await loop.casePage({ method: 'GET', token });
+		expect((await b.loop.casePage({ method: 'GET', token: flipped })).status).toBe(403);
+		b.later(169 * 60);
+		const expired = await b.loop.casePage({ method: 'GET', token });
 		expect(expired.status).toBe(403);
 		expect(expired.body).toContain('expired');
-		clock = new Date(clock.getTime() - 168 * 3600e3);
-		await loop.revokeCaseLinks(r.case.caseId);
-		const revoked = await loop.casePage({ method: 'GET', token });
+		b.later(-168 * 60);
+		await b.loop.revokeCaseLinks(r.case.caseId);
+		const revoked = await b.loop.casePage({ method: 'GET', token });
 		expect(revoked.status).toBe(403);
 		expect(revoked.body).toContain('withdrawn');
-		expect((await store.getCase(r.case.caseId))!.state).toBe('assigned');
+		expect((await b.store.getCase(r.case.caseId))!.state).toBe('assigned');
 	});
 
 	test('without case links configured, alerts carry none and pages answer 404', async () => {
-		const plain = new RecoveryLoop({ ...loop.deps, caseLinks: undefined });
-		await plain.run(missed('+13125550174', { CallerName: 'WIRELESS CALLER' }));
-		const alert = sim.messages.find((m) => m.to === '+13125550111')!;
+		const plain = new RecoveryLoop({ ...b.loop.deps, caseLinks: undefined });
+		await plain.run(b.missed('+13125550174', { CallerName: 'WIRELESS CALLER' }));
+		const alert = b.sim.messages.find((m) => m.to === '+13125550111')!;
 		expect(alert.body).not.toContain('http');
 		expect(alert.body).not.toContain('WIRELESS');
 		expect((await plain.casePage({ method: 'GET', token: 'x'.repeat(60) })).status).toBe(404);
 	});
 
 	test("the trigger's own webhook URL serves the page (GET) and its buttons (a form POST), unsigned", async () => {
-		const r = await loop.run(missed('+13125550175'));
+		const r = await b.loop.run(b.missed('+13125550175'));
 		const token = linkTo('+13125550111');
 		const cfg: TriggerConfig = {
 			provider: 'twilio',
@@ -204,18 +152,18 @@ describe('the case page an owner alert links to', () => {
 			replyToKeywords: true,
 		};
 		const url = `${BASE}?case=${token}`;
-		const got = await answerWebhook({ url, method: 'GET', headers: {}, body: undefined }, cfg, loop);
+		const got = await answerWebhook({ url, method: 'GET', headers: {}, body: undefined }, cfg, b.loop);
 		expect(got.status).toBe(200);
 		expect(got.contentType).toMatch(/text\/html/);
 		const form = `action=claim&nonce=${nonceOf(got.body)}`;
 		const headers = { 'content-type': 'application/x-www-form-urlencoded' };
-		const posted = await answerWebhook({ url, method: 'POST', headers, body: undefined, rawBody: form }, cfg, loop);
+		const posted = await answerWebhook({ url, method: 'POST', headers, body: undefined, rawBody: form }, cfg, b.loop);
 		expect(posted.status).toBe(200);
-		expect((await store.getCase(r.case.caseId))!.claimedBy).toBe('ana');
+		expect((await b.store.getCase(r.case.caseId))!.claimedBy).toBe('ana');
 		// Without a case token the same URL is still Twilio's, and an unsigned request is refused.
-		const forged = await answerWebhook({ url: BASE, method: 'POST', headers, body: { From: '+1' } }, cfg, loop);
+		const forged = await answerWebhook({ url: BASE, method: 'POST', headers, body: { From: '+1' } }, cfg, b.loop);
 		expect(forged.status).toBe(403);
-		const altered = await answerWebhook({ url: `${url}x`, method: 'GET', headers: {}, body: undefined }, cfg, loop);
+		const altered = await answerWebhook({ url: `${url}x`, method: 'GET', headers: {}, body: undefined }, cfg, b.loop);
 		expect(altered.status).toBe(403);
 	});
 });

@@ -1,17 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-	normalize,
-	openStore,
-	RecoveryLoop,
-	TwilioProvider,
-	type Case,
-	type MissedCall,
-	type RecoveryStore,
-} from '../../core';
-import { TwilioSim } from '../../sim/twilio-server';
-import { ACCOUNT_SID, AUTH_TOKEN, chicago, plumber } from '../helpers/fixtures';
+import { type Case } from '../../core';
+import { plumber } from '../helpers/fixtures';
+import { loopBench } from '../helpers/loop-bench';
 
 /**
  * Routing waits for the caller's words when they are coming: the owner picked at the missed call is provisional while
@@ -19,7 +8,6 @@ import { ACCOUNT_SID, AUTH_TOKEN, chicago, plumber } from '../helpers/fixtures';
  * is told. Round-robin pools stay fair on a mixed day.
  */
 describe('routing on the voicemail words', () => {
-	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
 	const OWNERS: Record<string, string> = { '+13125550111': 'ana', '+13125550112': 'ben', '+13125550113': 'cy' };
 	// Ana and Cy fix leaks and drains, Ben does water heaters; all three work the business's opening hours.
 	const profile = plumber({
@@ -30,59 +18,17 @@ describe('routing on the voicemail words', () => {
 		],
 		routing: { strategy: 'round-robin', fallback: ['ana'], escalation: ['cy'] },
 	});
-	let dir: string;
-	let store: RecoveryStore;
-	let loop: RecoveryLoop;
-	let clock: Date;
-	let seq = 0;
-
-	beforeAll(() => sim.start());
-	afterAll(() => sim.stop());
-	beforeEach(async () => {
-		sim.reset();
-		dir = mkdtempSync(join(tmpdir(), 'mcr-route-vm-'));
-		store = await openStore({ type: 'sqlite', file: join(dir, 'c.db') });
-		clock = new Date(chicago('2026-11-25T10:00'));
-		loop = new RecoveryLoop({
-			store,
-			provider: new TwilioProvider({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: sim.url }),
-			profileFor: () => profile,
-			now: () => clock,
-			retry: { retries: 0, baseMs: 1, maxMs: 1 },
-		});
-	});
-	afterEach(async () => {
-		await store.close();
-		rmSync(dir, { recursive: true, force: true });
-	});
-
-	const later = (seconds: number) => (clock = new Date(clock.getTime() + seconds * 1000));
+	const b = loopBench(() => profile, { start: '2026-11-25T10:00', tmpPrefix: 'mcr-route-vm-' });
+	const later = (seconds: number) => b.later(seconds / 60);
 	const alertsTo = (caseId: string) =>
-		sim.messages.filter((m) => OWNERS[m.to] && m.body.includes(caseId.slice(0, 8))).map((m) => OWNERS[m.to]);
-
-	function missed(from: string): MissedCall {
-		const n = normalize(
-			'twilio',
-			{
-				AccountSid: ACCOUNT_SID,
-				CallSid: `CA${String(++seq).padStart(32, '0')}`,
-				From: from,
-				To: '+13125550199',
-				DialCallStatus: 'no-answer',
-				DialCallDuration: '0',
-			},
-			{ businessId: 'acme-plumbing', now: () => clock },
-		);
-		if (n.kind !== 'missed-call') throw new Error(n.kind);
-		return n.event;
-	}
+		b.sim.messages.filter((m) => OWNERS[m.to] && m.body.includes(caseId.slice(0, 8))).map((m) => OWNERS[m.to]);
 
 	/** A missed call offered voicemail, as the quick start plays it, then the caller's words some seconds later. */
 	async function callWithVoicemail(from: string, words: string | null, after = 60): Promise<Case> {
-		const r = await loop.run(missed(from), { voicemailExpected: true });
+		const r = await b.loop.run(b.missed(from), { voicemailExpected: true });
 		later(after);
 		if (words === null) return r.case;
-		const v = await loop.voicemail({
+		const v = await b.loop.voicemail({
 			type: 'voicemail',
 			eventId: `twilio:vm:${r.case.calls[0].callSid}`,
 			provider: 'twilio',
@@ -91,20 +37,20 @@ describe('routing on the voicemail words', () => {
 			to: '+13125550199',
 			businessId: 'acme-plumbing',
 			voicemail: { transcript: words, durationSec: 20 },
-			at: clock.toISOString(),
+			at: b.clock.toISOString(),
 		});
-		const h = await loop.handleEvent({ type: 'voicemail', event: {} as never, case: v });
+		const h = await b.loop.handleEvent({ type: 'voicemail', event: {} as never, case: v });
 		return h.case!;
 	}
 
 	test('a water-heater voicemail reaches the water-heater person, who is the only one texted', async () => {
-		const first = await loop.run(missed('+13125550160'), { voicemailExpected: true });
+		const first = await b.loop.run(b.missed('+13125550160'), { voicemailExpected: true });
 		// Picked at once so the case is owned, but nobody is texted while the words are coming.
 		expect(first.case.owner).toBeTruthy();
 		expect(first.case.routeProvisional).toBe(true);
 		expect(alertsTo(first.case.caseId)).toEqual([]);
 		later(45);
-		const v = await loop.voicemail({
+		const v = await b.loop.voicemail({
 			type: 'voicemail',
 			eventId: 'twilio:vm:160',
 			provider: 'twilio',
@@ -113,9 +59,9 @@ describe('routing on the voicemail words', () => {
 			to: '+13125550199',
 			businessId: 'acme-plumbing',
 			voicemail: { transcript: 'Hi, our water heater quit overnight, can someone come look at it', durationSec: 14 },
-			at: clock.toISOString(),
+			at: b.clock.toISOString(),
 		});
-		const c = (await loop.handleEvent({ type: 'voicemail', event: {} as never, case: v })).case!;
+		const c = (await b.loop.handleEvent({ type: 'voicemail', event: {} as never, case: v })).case!;
 		expect(c.serviceType).toBe('water-heater');
 		expect(c.owner?.id).toBe('ben');
 		expect(c.routeProvisional).toBe(false);
@@ -123,7 +69,7 @@ describe('routing on the voicemail words', () => {
 		expect(c.history.some((h) => h.move === 'routed-on-words')).toBe(true);
 		// Nothing more for anyone when the hold would have ended.
 		later(600);
-		await loop.tick();
+		await b.loop.tick();
 		expect(alertsTo(c.caseId)).toEqual(['ben']);
 	});
 
@@ -150,13 +96,13 @@ describe('routing on the voicemail words', () => {
 		const c = await callWithVoicemail('+13125550190', null, 0);
 		expect(alertsTo(c.caseId)).toEqual([]);
 		later(301);
-		await loop.tick();
-		const after = (await store.getCase(c.caseId))!;
+		await b.loop.tick();
+		const after = (await b.store.getCase(c.caseId))!;
 		expect(after.routeProvisional).toBe(false);
 		expect(after.owner).toBeTruthy();
 		expect(alertsTo(c.caseId)).toEqual([after.owner!.id]);
 		later(60);
-		await loop.tick();
+		await b.loop.tick();
 		expect(alertsTo(c.caseId)).toHaveLength(1);
 	});
 
