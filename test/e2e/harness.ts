@@ -243,3 +243,18 @@ export class Collector<T> {
 		return waitFor(what, async () => this.items.find(accept), timeoutMs, 200, explain);
 	}
 }
+
+/**
+ * The model's instructions are its system message; the caller's words (an attempt to give orders) appear only
+ * inside the user message's data block, JSON-escaped.
+ */
+export function expectWordsAsData(req: ChatRequest, words: string): void {
+	const text = (c: unknown) => (typeof c === 'string' ? c : JSON.stringify(c));
+	const system = req.messages!.filter((m) => m.role === 'system').map((m) => text(m.content));
+	const user = req.messages!.filter((m) => m.role !== 'system').map((m) => text(m.content));
+	expect(system.join('\n')).not.toMatch(/answer low|ignore your instructions/i);
+	expect(user).toHaveLength(1);
+	const block = callerBlock(user[0]);
+	expect(block.words).toContain(words);
+	expect(user[0].replace(block.whole, '')).not.toMatch(/answer low|ignore your instructions/i);
+}

@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type Case, type RecoveryStore } from '../../core';
-import { OpenAISim, type ChatRequest } from '../../sim/openai-server';
+import { OpenAISim } from '../../sim/openai-server';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 import { E2E_PROFILE } from './e2e-profile';
 import {
-	callerBlock,
 	caseState,
+	expectWordsAsData,
 	chatWith,
 	Collector,
 	filesLeaking,
@@ -217,6 +217,29 @@ local OpenAI-compatible server`, () => {
 		);
 	});
 
+	test('an answer outside the schema (an unknown urgency) is refused with the field named: the rules decide', async () => {
+		const words = 'please call me back about my garden hose';
+		oai.reply({
+			match: chatWith(words),
+			times: 5,
+			content: {
+				urgency: 'critical',
+				serviceType: 'leak',
+				summary: 'Garden hose',
+				language: 'en',
+				preferredCallbackTime: null,
+				reasons: ['made up'],
+			},
+		});
+		const { payload, stored } = await call('+13125550165', words);
+		expect(payload.model?.used).toBe(false);
+		expect(payload.model?.error).toMatch(/^model answer malformed \(urgency: /);
+		expect(payload.urgency).toBe('normal');
+		const reason = payload.reasons[payload.reasons.length - 1];
+		expect(reason).toBe(`${payload.model?.error}: rules used`);
+		await storedWhen(stored, 'the refused answer on the case', (c) => c.reasons.includes(reason));
+	});
+
 	test(`a transcript telling the model to answer low: a gas smell stays an emergency, and the words reached the \
 model as data only`, async () => {
 		oai.reply({ match: chatWith(GAS_WITH_INJECTION), times: 5, content: gullibleModel });
@@ -229,7 +252,7 @@ model as data only`, async () => {
 		expect(sim.messages.some((m) => m.to === caller && m.body.includes('smell gas, leave now'))).toBe(true);
 		const asked = oai.chats().filter(chatWith(GAS_WITH_INJECTION));
 		expect(asked.length).toBeGreaterThan(0);
-		for (const req of asked) expectDataOnly(req);
+		for (const req of asked) expectWordsAsData(req, GAS_WITH_INJECTION);
 	});
 
 	test('the API key is nowhere: not in the exported flow, the files on disk, the log or the messages', async () => {
@@ -241,20 +264,8 @@ model as data only`, async () => {
 		expect(leaking).toEqual([]);
 		expect(red.log()).toContain('Started flows');
 		expect(red.log()).not.toContain(MODEL_KEY);
-		expect(seen.items.length).toBeGreaterThanOrEqual(4);
+		expect(seen.items.length).toBeGreaterThanOrEqual(5);
 		expect(JSON.stringify(seen.items)).not.toContain(MODEL_KEY);
 		expect(JSON.stringify(sim.messages)).not.toContain(MODEL_KEY);
 	});
 });
-
-/** The instructions are the system message's; the caller's words appear only inside the user message's data block. */
-function expectDataOnly(req: ChatRequest): void {
-	const system = req.messages!.filter((m) => m.role === 'system').map((m) => String(m.content));
-	const user = req.messages!.filter((m) => m.role !== 'system').map((m) => String(m.content));
-	expect(system.join('\n')).not.toMatch(/answer low|ignore your instructions/i);
-	expect(user).toHaveLength(1);
-	const block = callerBlock(user[0]);
-	expect(block.words).toContain(GAS_WITH_INJECTION);
-	const outside = user[0].replace(block.whole, '');
-	expect(outside).not.toMatch(/answer low|ignore your instructions/i);
-}
