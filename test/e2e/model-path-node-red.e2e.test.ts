@@ -192,6 +192,7 @@ OpenAI-compatible server`,
 				},
 			});
 			const { payload, stored } = await call('+13125550161', words);
+			expect(payload.model).toEqual({ used: true });
 			expect(payload).toMatchObject({
 				urgency: 'high',
 				summary: 'Kitchen sink problem, wants a call back',
