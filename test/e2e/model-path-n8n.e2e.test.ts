@@ -309,7 +309,7 @@ OpenAI-compatible server`, () => {
 		await storedWhen(stored, 'the rules on the case', rulesOnCase);
 	});
 
-	test('an answer outside the schema (an unknown urgency) is refused with the field named: the rules decide', async () => {
+	test('an unknown urgency is refused with the field named: the rules decide', async () => {
 		const words = 'please call me back about my garden hose';
 		oai.reply({
 			match: chatWith(words),

@@ -177,7 +177,7 @@ OpenAI-compatible server`,
 			if (dir) rmSync(dir, { recursive: true, force: true });
 		});
 
-		test('the model raises a call the rules call normal; its summary and reason reach the message and the case', async () => {
+		test('the model raises a normal call; its summary and reason reach the message and the case', async () => {
 			const words = 'please call me back about my kitchen sink';
 			oai.reply({
 				match: chatWith(words),
@@ -234,7 +234,7 @@ OpenAI-compatible server`,
 			await storedWhen(stored, 'the rules on the case', rulesOnCase);
 		});
 
-		test('an answer outside the schema (an unknown urgency) is refused with the field named: the rules decide', async () => {
+		test('an unknown urgency is refused with the field named: the rules decide', async () => {
 			const words = 'please call me back about my garden hose';
 			oai.reply({
 				match: chatWith(words),
