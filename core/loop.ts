@@ -757,7 +757,7 @@ export class RecoveryLoop {
 		if (!current) throw new RecoveryInputError('caseId', caseId, 'No case has this id.');
 		const { profile, input } = this.classifyInput(current, opts.extraTexts ?? []);
 		const answer = await askModelFor(ask, profile, input, opts.timeoutMs);
-		return this.classifyCase(caseId, opts.extraTexts ?? [], (k) => mergeModel(k, answer));
+		return this.classifyCase(caseId, opts.extraTexts ?? [], (k) => mergeModel(k, answer), input.texts);
 	}
 
 	/** What the rules read from a case: every word the caller left, repeats, timing. */
@@ -791,12 +791,21 @@ export class RecoveryLoop {
 		caseId: string,
 		extraTexts: string[],
 		merge: (rules: Classification) => K,
+		seen?: string[],
 	): Promise<ClassifyResult<K>> {
 		let classification!: K;
 		let raised = false;
 		const c = await this.mutate(caseId, (c) => {
 			const { profile, input } = this.classifyInput(c, extraTexts);
-			classification = merge(classify(profile, input));
+			const rules = classify(profile, input);
+			// Words arrived while the model was asked (a transcript racing the missed-call pass): its answer is about
+			// fewer words, so this pass saves nothing and the stage that brought the words classifies them.
+			if (seen && (seen.length !== input.texts.length || seen.some((t, i) => t !== input.texts[i]))) {
+				const why = 'words arrived while the model was asked: the pass for them classifies the case';
+				classification = { ...rules, reasons: [...rules.reasons, why] } as K;
+				return c;
+			}
+			classification = merge(rules);
 			const { urgency, serviceType } = classification;
 			const key = `classify:${urgency}:${serviceType}:${input.texts.length}:${c.calls.length}`;
 			const next = applyClassification(c, classification, key, this.now());

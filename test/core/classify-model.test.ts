@@ -258,6 +258,38 @@ describe('RecoveryLoop.classifyWithModel', () => {
 		expect(saved.reasons).toContain('model raised urgency from normal to high: sewage smell');
 	});
 
+	test('a model asked before the voicemail arrived does not classify the case over its words', async () => {
+		const caseId = await newCase();
+		const c = (await store.getCase(caseId))!;
+		const slow: AskModel = async () => {
+			// The transcript comes in while the model thinks about a call with no words yet.
+			await loop.voicemail({
+				type: 'voicemail',
+				eventId: 'twilio:vm:race',
+				provider: 'twilio',
+				callSid: c.calls[0].callSid,
+				from: c.caller,
+				to: '+13125550199',
+				businessId: 'acme-plumbing',
+				voicemail: { transcript: 'water is pouring from the ceiling light', durationSec: 9 },
+				at: clock.toISOString(),
+			});
+			return JSON.stringify(answer({ urgency: 'low', serviceType: 'drain', reasons: ['nothing said'] }));
+		};
+		const stale = await loop.classifyWithModel(caseId, slow);
+		expect(stale.classification.reasons.at(-1)).toMatch(/words arrived while the model was asked/);
+		expect((await store.getCase(caseId))!.urgency).toBeUndefined();
+		// The pass for the words asks again and its classification is the one saved.
+		const asked: string[] = [];
+		const fresh = await loop.classifyWithModel(caseId, async (m) => {
+			asked.push(m[1].content);
+			return JSON.stringify(answer({ urgency: 'emergency', serviceType: 'leak', reasons: ['water near a light'] }));
+		});
+		expect(callerBlock(asked[0]).words).toEqual(['water is pouring from the ceiling light']);
+		expect(fresh.classification.urgency).toBe('emergency');
+		expect((await store.getCase(caseId))!.urgency).toBe('emergency');
+	});
+
 	test('a failing model leaves the rules on the case, with the reason saved', async () => {
 		const caseId = await newCase();
 		const r = await loop.classifyWithModel(caseId, async () => {
