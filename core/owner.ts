@@ -14,8 +14,9 @@ export type OwnerCommand =
 	| { kind: 'list' }
 	| { kind: 'relay'; text: string; caseCode?: string };
 
-// A case code has a digit: words such as "face" or "added" are hex too, and must stay words.
-const CODE = /^#?((?=[a-f]*\d)[0-9a-f]{4,8})[:,.-]?$/;
+// A bare case code has a digit: words such as "face" or "added" are hex too, and must stay words. With a # any code
+// counts ("#abcdefab"): one case id in a few thousand starts with eight letters.
+const CODE = /^(?:#([0-9a-f]{4,8})|((?=[a-f]*\d)[0-9a-f]{4,8}))[:,.-]?$/;
 
 const VERBS: [RegExp, (rest: string) => OwnerCommand][] = [
 	[/^(1|ok|okay|claim|claimed|mine|on it|got it|ack)$/, () => ({ kind: 'claim' })],
@@ -45,8 +46,12 @@ export function parseOwnerCommand(body: string): OwnerCommand {
 		.filter(Boolean);
 	// A case code may come first or last: "1b17 booked", "booked 1b17", "#1b17 OK".
 	let caseCode: string | undefined;
-	if (words.length && CODE.test(words[0])) caseCode = CODE.exec(words.shift()!)![1];
-	else if (words.length > 1 && CODE.test(words[words.length - 1])) caseCode = CODE.exec(words.pop()!)![1];
+	const codeOf = (w: string) => {
+		const m = CODE.exec(w)!;
+		return m[1] ?? m[2];
+	};
+	if (words.length && CODE.test(words[0])) caseCode = codeOf(words.shift()!);
+	else if (words.length > 1 && CODE.test(words[words.length - 1])) caseCode = codeOf(words.pop()!);
 	const text = words.join(' ');
 	for (const [re, make] of VERBS) {
 		const m = re.exec(text);

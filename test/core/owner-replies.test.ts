@@ -71,6 +71,9 @@ test("the owner's commands read as a pager's replies", () => {
 	expect(parseOwnerCommand('Okay see you at 3')).toMatchObject({ kind: 'relay' });
 	expect(parseOwnerCommand('On my way #1b17')).toEqual({ kind: 'relay', text: 'On my way', caseCode: '1b17' });
 	expect(parseOwnerCommand('Face it, the pipe is old')).toEqual({ kind: 'relay', text: 'Face it, the pipe is old' });
+	// A code of letters only (about one case id in 2,600) is read when marked with #, never when bare.
+	expect(parseOwnerCommand('#abcdefab booked')).toMatchObject({ kind: 'outcome', caseCode: 'abcdefab' });
+	expect(parseOwnerCommand('faded booked')).toMatchObject({ kind: 'relay' });
 });
 
 test('OK claims the case: escalation stops and the owner is told', () => {

@@ -481,7 +481,15 @@ runs the workflow`, async () => {
 	}, 600000);
 
 	test('the owner acts from the text and the case page in n8n: 1, the thread, CALL, STOP, Booked', async () => {
-		await playOwnerSide({ sim, hook, store, business: '+13125550199', caller: '+13125550162', screenshot: 'n8n' });
+		await playOwnerSide({
+			sim,
+			hook,
+			store,
+			business: '+13125550199',
+			caller: '+13125550162',
+			screenshot: 'n8n',
+			authToken: AUTH_TOKEN,
+		});
 	}, 120000);
 
 	test(`after the run the Auth Token is nowhere: not in exported workflows or credentials, n8n's database and \

@@ -295,6 +295,7 @@ no repeats`, async () => {
 				business: '+13125550199',
 				caller: '+13125550161',
 				screenshot: v.runtime,
+				authToken: AUTH_TOKEN,
 			});
 		}, 120000);
 

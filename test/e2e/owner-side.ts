@@ -1,4 +1,5 @@
 import type { RecoveryStore } from '../../core';
+import { caseLinkKey, signCaseLink } from '../../core/case-page';
 import type { TwilioSim } from '../../sim/twilio-server';
 import { openChromium, screenshotPath } from './browser';
 import { waitFor } from './harness';
@@ -16,6 +17,7 @@ export async function playOwnerSide(o: {
 	business: string;
 	caller: string;
 	screenshot: string;
+	authToken: string;
 }): Promise<void> {
 	const { sim, hook, store, business, caller } = o;
 	await o.sim.placeCall({ webhookUrl: hook, from: caller, to: business, say: 'the kitchen sink is dripping a little' });
@@ -83,10 +85,31 @@ export async function playOwnerSide(o: {
 	expect(closed.state).toBe('recovered');
 	expect(closed.outcome).toMatchObject({ kind: 'booked' });
 
-	// A link with one character changed is refused.
+	// A link with one character changed is refused; so is one past its expiry (made here with the key the runtime
+	// derives from the Auth Token, as an old alert's link would be).
 	const token = new URL(link!).searchParams.get('case')!;
 	const altered = link!.replace(token, `${token.slice(0, 10)}${token[10] === 'A' ? 'B' : 'A'}${token.slice(11)}`);
 	const r = await fetch(altered);
 	expect(r.status).toBe(403);
 	expect(await r.text()).toContain('cannot be used');
+	const exp = Math.floor(Date.now() / 1000) - 60;
+	const old = signCaseLink(caseLinkKey(o.authToken), { caseId: c0.caseId, ownerId: owner.id, exp, rev: 0 });
+	const expired = await fetch(link!.replace(token, old));
+	expect(expired.status).toBe(403);
+	expect(await expired.text()).toContain('expired');
+
+	// BOOKED by text, after the case code, closes that case.
+	const next = '+1' + String(Number(caller.slice(2)) + 100);
+	await sim.placeCall({ webhookUrl: hook, from: next, to: business, say: 'my drain is slow' });
+	const c1 = await waitFor(
+		'the second case owned',
+		async () => {
+			const c = (await store.listCases({ caller: next }))[0];
+			return c?.owner ? c : undefined;
+		},
+		30000,
+	);
+	const booked = await sim.sendSms(hook, c1.owner!.phone!, business, `#${c1.caseId.slice(0, 8)} BOOKED Friday 9am`);
+	expect(booked.body).toContain(`Case ${c1.caseId.slice(0, 8)} closed: booked`);
+	expect((await store.getCase(c1.caseId))!.outcome).toMatchObject({ kind: 'booked' });
 }
