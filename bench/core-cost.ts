@@ -77,7 +77,7 @@ const provider: MessagingProvider = {
 const START = Date.parse('2026-11-25T15:00:00.000Z');
 
 /** The events, built before anything is measured (the trigger's parsing is not the loop's cost). */
-function missedCalls(n: number, first: number, clock: { t: number }): MissedCall[] {
+function missedCalls(n: number, first: number): MissedCall[] {
 	const out: MissedCall[] = [];
 	for (let i = first; i < first + n; i++) {
 		const r = normalize(
@@ -90,7 +90,7 @@ function missedCalls(n: number, first: number, clock: { t: number }): MissedCall
 				DialCallStatus: 'no-answer',
 				DialCallDuration: '0',
 			},
-			{ businessId: 'bench', now: () => new Date(clock.t) },
+			{ businessId: 'bench', now: () => new Date(START + i * 1000) },
 		);
 		if (r.kind !== 'missed-call') throw new Error(`call ${i} normalized as ${r.kind}`);
 		out.push(r.event);
@@ -120,12 +120,12 @@ async function main(): Promise<void> {
 	let store: RecoveryStore | undefined;
 	try {
 		store = await openStore({ type: 'sqlite', file: join(dir, 'cases.db') });
-		// Each call a second after the one before: all of them fall in the same open hours.
+		// Each call a second after the one before, handled as it comes in: all of them fall in the same open hours.
 		const clock = { t: START };
 		const loop = new RecoveryLoop({ store, provider, profileFor: () => profile, now: () => new Date(clock.t) });
 		const play = async (events: MissedCall[]) => {
 			for (const e of events) {
-				clock.t += 1000;
+				clock.t = Date.parse(e.startedAt);
 				const r = await loop.run(e);
 				if (r.duplicate || !r.case.owner) throw new Error(`call ${e.callSid} was not routed: ${r.case.state}`);
 			}
@@ -135,8 +135,8 @@ async function main(): Promise<void> {
 			for (let i = 0; i < n; i++) await tick();
 		};
 
-		const warm = missedCalls(o.warm, 0, clock);
-		const measured = missedCalls(o.calls, o.warm, clock);
+		const warm = missedCalls(o.warm, 0);
+		const measured = missedCalls(o.calls, o.warm);
 		await play(warm);
 		const c0 = cpuUs();
 		await play(measured);
