@@ -198,21 +198,31 @@ export function ownerText(
 			.join(' '),
 		160,
 	);
-	const due = localTime(profile, c.dueAt);
+	const missed = extra.missedDeadline ?? c.dueAt;
+	// Getters: a number's display form and local times (libphonenumber, luxon) are worked out only for the words a
+	// template uses; each kind of alert uses a few of them.
 	const view = {
 		...messageView(profile, c, now),
-		caller: formatPhone(c.caller),
+		get caller() {
+			return formatPhone(c.caller);
+		},
 		urgencyLabel: LABELS[c.urgency ?? 'normal'],
 		serviceType: c.serviceType ?? 'general',
 		timingLabel: c.timing ?? 'unknown timing',
-		dueLocal: due,
+		get dueLocal() {
+			return localTime(profile, c.dueAt);
+		},
 		transcript,
 		caseShort: c.caseId.slice(0, 8),
 		ownerName: c.owner?.name ?? '',
 		level: c.escalationLevel,
 		previousOwner: extra.previousOwner ?? 'unassigned',
-		overdueBy: overdueBy(extra.missedDeadline ?? c.dueAt, now),
-		missedDue: localTime(profile, extra.missedDeadline ?? c.dueAt),
+		get overdueBy() {
+			return overdueBy(missed, now);
+		},
+		get missedDue() {
+			return localTime(profile, missed);
+		},
 		reminder: extra.reminder ?? c.reminders,
 		reminders: profile.routing.reminders.max,
 		callNumber: c.calls.length,
