@@ -14,9 +14,10 @@ import {
 /**
  * The core's own CPU cost, in one process: missed calls through the whole loop (detect, acknowledge, classify,
  * route, owner alert) against the embedded SQLite store and an instant in-process provider, then idle ticks (nothing
- * due). No runtime, no HTTP, no SDK: what is left is the core and its store.
+ * due), then moves (call attempts with keys of their own) on one case whose history is past its limit. No runtime, no
+ * HTTP, no SDK: what is left is the core and its store.
  *
- *   node dist/bench/core-cost.js [--calls 500] [--warm 2000] [--ticks 500] [--tick-warm 500]
+ *   node dist/bench/core-cost.js [--calls 500] [--warm 2000] [--ticks 500] [--tick-warm 500] [--moves 300]
  *   node dist/bench/core-cost.js --callgrind [--calls N]   (fixed counts, prints nothing timed)
  *
  * Under callgrind the figure per call is the difference between two runs that differ only in --calls, divided by
@@ -29,6 +30,8 @@ interface Options {
 	warm: number;
 	ticks: number;
 	tickWarm: number;
+	/** Moves recorded on one case whose history is past its limit (after as many to fill it). */
+	moves: number;
 	callgrind: boolean;
 }
 
@@ -44,6 +47,7 @@ function options(argv: string[]): Options {
 		warm: num('warm', callgrind ? 300 : 2000),
 		ticks: num('ticks', callgrind ? 0 : 500),
 		tickWarm: num('tick-warm', callgrind ? 0 : 500),
+		moves: num('moves', callgrind ? 0 : 300),
 	};
 }
 
@@ -109,6 +113,23 @@ function tickOf(loop: RecoveryLoop): Tick {
 	};
 }
 
+/**
+ * CPU per move on one case with a full history: the first `n` moves (and the 300 before them) fill it, the next `n`
+ * are measured, each one pushing an older move out of the document.
+ */
+async function longCase(loop: RecoveryLoop, clock: { t: number }, n: number): Promise<number> {
+	if (!n) return 0;
+	const [event] = missedCalls(1, 1_000_000);
+	clock.t = Date.parse(event.startedAt);
+	const caseId = (await loop.run(event)).case.caseId;
+	const move = (i: number) =>
+		loop.recordAttempt(caseId, { channel: 'call', by: 'a', result: 'no-answer' }, `bench-attempt:${i}`);
+	for (let i = 0; i < 300 + n; i++) await move(i);
+	const t0 = cpuUs();
+	for (let i = 300 + n; i < 300 + 2 * n; i++) await move(i);
+	return (cpuUs() - t0) / n;
+}
+
 function cpuUs(): number {
 	const u = process.cpuUsage();
 	return u.user + u.system;
@@ -145,6 +166,7 @@ async function main(): Promise<void> {
 		const t0 = cpuUs();
 		await ticks(o.ticks);
 		const tickUs = (cpuUs() - t0) / Math.max(o.ticks, 1);
+		const moveUs = await longCase(loop, clock, o.moves);
 		if (o.callgrind) {
 			process.stdout.write(`done: ${o.warm} warm-up calls, ${o.calls} calls, ${o.ticks} ticks\n`);
 			return;
@@ -157,6 +179,8 @@ async function main(): Promise<void> {
 				ticks: o.ticks,
 				cpuUsPerCall: Math.round(callUs),
 				cpuUsPerIdleTick: Math.round(tickUs),
+				moves: o.moves,
+				cpuUsPerMoveOnFullHistory: Math.round(moveUs),
 			})}\n`,
 		);
 	} finally {

@@ -11,7 +11,7 @@ import {
 	type Case,
 	type MissedCall,
 } from '../model';
-import { droppedKeys, HISTORY_LIMIT, withEarlierKeys } from '../track/case';
+import { droppedKeys, earlierKeys, HISTORY_LIMIT, withEarlierKeys } from '../track/case';
 import { countSend, RELEASED, RESERVED, reserveAck, settleReservation } from './caps';
 import type { SqlDriver } from './driver';
 import { MIGRATIONS } from './schema';
@@ -148,17 +148,22 @@ function historyFull(c: Case): boolean {
 	return c.history.length >= HISTORY_LIMIT;
 }
 
-/** Keeps the keys of the moves a write drops from the case's history (before the write lands, in its transaction). */
-async function keepDroppedKeys(db: SqlDriver, stored: Case | undefined, next: Case): Promise<void> {
-	if (!stored || !historyFull(next)) return;
+/**
+ * Keeps the keys of the moves a write drops from the case's history (before the write lands, in its transaction);
+ * returns them.
+ */
+async function keepDroppedKeys(db: SqlDriver, stored: Case | undefined, next: Case): Promise<string[]> {
+	if (!stored || !historyFull(next)) return [];
+	const dropped = droppedKeys(stored, next);
 	// When: the move that pushed them out.
 	const at = iso(next.history[next.history.length - 1].at);
-	for (const key of droppedKeys(stored, next))
+	for (const key of dropped)
 		await db.run('INSERT INTO mcr_case_keys (case_id, key, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [
 			next.caseId,
 			key,
 			at,
 		]);
+	return dropped;
 }
 
 /** Attaches the kept keys to cases read with a full history, so a replay of an old move is recognised. */
@@ -327,6 +332,7 @@ export class SqlStore implements RecoveryStore {
 		// A full history drops its oldest moves: their keys are kept in the same commit (read the version replaced
 		// unless the caller has it).
 		const full = historyFull(next);
+		let dropped: string[] = [];
 		const write = async (db: SqlDriver) => {
 			if (full) {
 				const stored =
@@ -340,7 +346,7 @@ export class SqlStore implements RecoveryStore {
 									])
 								)[0],
 							);
-				await keepDroppedKeys(db, stored, next);
+				dropped = await keepDroppedKeys(db, stored, next);
 			}
 			const n = await db.run(`UPDATE mcr_cases SET ${set.join(', ')} WHERE case_id = ? AND version = ?`, [
 				...params,
@@ -354,7 +360,13 @@ export class SqlStore implements RecoveryStore {
 		// One commit for the case and the messages its change reports (or the send slot it takes): all land, or none.
 		if (opts.messages?.length || opts.reserve || full) await this.db.transaction(write);
 		else await write(this.db);
-		return withKeys(this.db, next);
+		// The keys the version read carried and those this write dropped: no need to read them all again.
+		const known =
+			earlierKeys(c) ??
+			(opts.previous?.caseId === c.caseId && opts.previous.version === c.version
+				? earlierKeys(opts.previous)
+				: undefined);
+		return known && full ? withEarlierKeys(next, [...known, ...dropped]) : withKeys(this.db, next);
 	}
 
 	async listCases(f: CaseFilter): Promise<Case[]> {

@@ -44,6 +44,11 @@ export function withEarlierKeys(c: Case, keys: Iterable<string>): Case {
 	return c;
 }
 
+/** The keys attached by `withEarlierKeys`, if any. */
+export function earlierKeys(c: Case): ReadonlySet<string> | undefined {
+	return earlier.get(c);
+}
+
 /** Whether a move was applied to the case: in its history, or earlier (the store's keys). */
 export function hasApplied(c: Case, key: string): boolean {
 	return c.history.some((h) => h.key === key) || earlier.get(c)?.has(key) === true;
