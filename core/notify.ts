@@ -175,7 +175,7 @@ export function planOverdue(profile: Profile, c: Case, now: string): OverduePlan
 	};
 }
 
-/** Deadline for a case handed to a new owner by escalation: the urgency's deadline, on the business clock if routine. */
+/** Deadline for a case handed on by escalation: the urgency's deadline, on the business clock if routine. */
 export function escalationDeadline(profile: Profile, urgency: Urgency | undefined, now: string): string {
 	return deadlineFor(profile, urgency ?? 'normal', now);
 }
@@ -218,22 +218,32 @@ export function ownerText(
 			.join(' '),
 		160,
 	);
-	const due = localTime(profile, c.dueAt, now);
+	const missed = extra.missedDeadline ?? c.dueAt;
+	// Getters: a number's display form and local times (libphonenumber, luxon) are worked out only for the words a
+	// template uses; each kind of alert uses a few of them.
 	const view = {
 		...messageView(profile, c, now),
 		// Owners see the caller's name where a provider gave one: "(312) 555-0123 (Maria Lopez)".
-		caller: `${formatPhone(c.caller)}${c.callerName ? ` (${sanitizeCallerText(c.callerName, 40)})` : ''}`,
+		get caller() {
+			return `${formatPhone(c.caller)}${c.callerName ? ` (${sanitizeCallerText(c.callerName, 40)})` : ''}`;
+		},
 		urgencyLabel: LABELS[c.urgency ?? 'normal'],
 		serviceType: c.serviceType ?? 'general',
 		timingLabel: c.timing ?? 'unknown timing',
-		dueLocal: due,
+		get dueLocal() {
+			return localTime(profile, c.dueAt, now);
+		},
 		transcript,
 		caseShort: c.caseId.slice(0, 8),
 		ownerName: c.owner?.name ?? '',
 		level: c.escalationLevel,
 		previousOwner: extra.previousOwner ?? 'unassigned',
-		overdueBy: overdueBy(extra.missedDeadline ?? c.dueAt, now),
-		missedDue: localTime(profile, extra.missedDeadline ?? c.dueAt, now),
+		get overdueBy() {
+			return overdueBy(missed, now);
+		},
+		get missedDue() {
+			return localTime(profile, missed, now);
+		},
 		reminder: extra.reminder ?? c.reminders,
 		reminders: profile.routing.reminders.max,
 		callNumber: c.calls.length,

@@ -30,6 +30,8 @@ export function stripChannel(raw: string): { channel: 'sms' | 'whatsapp'; number
 const REMEMBERED = 10000;
 const e164Cache = new Map<string, string | undefined>();
 const infoCache = new Map<string, PhoneInfo>();
+/** Numbers parsed from their international form, kept so that showing one to a person needs no second parse. */
+const parsedCache = new Map<string, PhoneNumber>();
 
 /**
  * Normalizes a phone number to E.164. National numbers use the default country (the business's).
@@ -56,8 +58,10 @@ function parseE164(text: string, defaultCountry: string): string | undefined {
 			parsed = parsePhoneNumberFromString((input = text), defaultCountry as CountryCode);
 		if (!parsed || !parsed.isPossible()) return undefined;
 		// An international form parses as phoneInfo would parse it (the default country plays no part): keep what it knows.
-		if (input.startsWith('+') && !infoCache.has(parsed.number))
-			remember(infoCache, parsed.number, infoOf(parsed.number, parsed), REMEMBERED);
+		if (input.startsWith('+')) {
+			if (!infoCache.has(parsed.number)) remember(infoCache, parsed.number, infoOf(parsed.number, parsed), REMEMBERED);
+			remember(parsedCache, parsed.number, parsed, REMEMBERED);
+		}
 		return parsed.number;
 	} catch {
 		return undefined;
@@ -116,7 +120,9 @@ const displayCache = new Map<string, string>();
 export function formatPhone(e164: string): string {
 	const known = displayCache.get(e164);
 	if (known !== undefined) return known;
-	const parsed = parsePhoneNumberFromString(e164);
+	const parsed = parsedCache.get(e164) ?? parsePhoneNumberFromString(e164);
+	// Shown once, remembered as text below: the parsed form has served.
+	parsedCache.delete(e164);
 	const text = !parsed
 		? e164
 		: parsed.countryCallingCode === '1'

@@ -104,7 +104,8 @@ function closedAt(check: QuietCheck, t: DateTime, zone: string, extra: boolean):
 	const local = t.setZone(zoneOf(zone));
 	const minute = local.hour * 60 + local.minute;
 	const day = WEEKDAYS[local.weekday - 1];
-	const tomorrow = local.startOf('day').plus({ days: 1 });
+	// Only a closed clock needs the next day's start: most checks find the clock open.
+	const tomorrow = (): DateTime => local.startOf('day').plus({ days: 1 });
 	const at = (m: number): DateTime =>
 		local.set({ hour: Math.floor(m / 60), minute: m % 60, second: 0, millisecond: 0 });
 	let worst: Closed | undefined;
@@ -115,14 +116,15 @@ function closedAt(check: QuietCheck, t: DateTime, zone: string, extra: boolean):
 	for (const rule of check.rules) {
 		if (extra && rule.zone !== zone) continue;
 		const window = rule.days && day in rule.days ? rule.days[day] : rule.hours;
-		if (!window) close({ why: `${rule.region} allows no texts on ${local.weekdayLong} (${rule.law})`, next: tomorrow });
+		if (!window)
+			close({ why: `${rule.region} allows no texts on ${local.weekdayLong} (${rule.law})`, next: tomorrow() });
 		else if (rule.noHolidays && isFederalHoliday(local.toISODate() ?? '')) {
-			close({ why: `${rule.region} allows no texts on a holiday (${rule.law})`, next: tomorrow });
+			close({ why: `${rule.region} allows no texts on a holiday (${rule.law})`, next: tomorrow() });
 		} else if (minute < window.start || minute >= window.end) {
 			const label = `${hhmm(window.start)}-${hhmm(window.end)}`;
 			close({
 				why: `messages to ${rule.region === 'federal' ? 'this caller' : rule.region} only ${label} (${rule.law})`,
-				next: minute < window.start ? at(window.start) : tomorrow,
+				next: minute < window.start ? at(window.start) : tomorrow(),
 			});
 		}
 	}
@@ -134,7 +136,7 @@ function closedAt(check: QuietCheck, t: DateTime, zone: string, extra: boolean):
 			close(
 				{
 					why: `the business's quiet hours ${hhmm(own.start)}-${hhmm(own.end)}`,
-					next: minute < own.end ? at(own.end) : tomorrow,
+					next: minute < own.end ? at(own.end) : tomorrow(),
 				},
 				false,
 			);
@@ -285,9 +287,12 @@ export function renderAcknowledgment(profile: Profile, c: AckSubject, now: strin
 		timingNow === 'business-hours' && profile.messages.missedEarlier
 			? { name: 'missedEarlier', template: profile.messages.missedEarlier }
 			: variantFor(profile, timingNow ?? c.timing ?? (callAt ? timingOf(profile, callAt) : 'business-hours'));
+	// A getter: the words are worked out (luxon, in the business's zone) only when the template asks for them.
 	const view = {
 		...messageView(profile, c, now),
-		callWhen: callAt ? describeCallTime(profile, callAt, now) : 'earlier',
+		get callWhen() {
+			return callAt ? describeCallTime(profile, callAt, now) : 'earlier';
+		},
 	};
 	let body = renderTemplate(v.template, view, `messages.${v.name}`);
 	if (body && !body.includes(profile.name)) body = `${profile.name}: ${body}`;

@@ -120,6 +120,19 @@ export const MIGRATIONS: Migration[] = [
 				`mcr_send_counts GROUP BY business_id, substr(minute, 1, 13)`,
 		],
 	},
+	{
+		// Keys of moves that left a case's bounded history: a replay of any of them is still recognised (issue #23).
+		// Written only when a case's history is full, so an ordinary case costs nothing more.
+		version: 6,
+		statements: () => [
+			`CREATE TABLE IF NOT EXISTS mcr_case_keys (
+				case_id TEXT NOT NULL,
+				key TEXT NOT NULL,
+				at TEXT NOT NULL,
+				PRIMARY KEY (case_id, key)
+			)`,
+		],
+	},
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

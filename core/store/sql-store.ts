@@ -11,6 +11,7 @@ import {
 	type Case,
 	type MissedCall,
 } from '../model';
+import { droppedKeys, earlierKeys, HISTORY_LIMIT, withEarlierKeys } from '../track/case';
 import { countSend, RELEASED, RESERVED, reserveAck, settleReservation } from './caps';
 import type { SqlDriver } from './driver';
 import { MIGRATIONS } from './schema';
@@ -142,6 +143,45 @@ async function insertMessage(db: SqlDriver, m: MessageRecord): Promise<void> {
 	if (m.kind === 'ack' && !FAILED.includes(m.status)) await countSend(db, m.businessId, at, 1);
 }
 
+/** A history at its limit: moves may have left it, and their keys are in mcr_case_keys. */
+function historyFull(c: Case): boolean {
+	return c.history.length >= HISTORY_LIMIT;
+}
+
+/**
+ * Keeps the keys of the moves a write drops from the case's history (before the write lands, in its transaction);
+ * returns them.
+ */
+async function keepDroppedKeys(db: SqlDriver, stored: Case | undefined, next: Case): Promise<string[]> {
+	if (!stored || !historyFull(next)) return [];
+	const dropped = droppedKeys(stored, next);
+	// When: the move that pushed them out.
+	const at = iso(next.history[next.history.length - 1].at);
+	for (const key of dropped)
+		await db.run('INSERT INTO mcr_case_keys (case_id, key, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [
+			next.caseId,
+			key,
+			at,
+		]);
+	return dropped;
+}
+
+/** Attaches the kept keys to cases read with a full history, so a replay of an old move is recognised. */
+async function withKeys<T extends Case | undefined>(db: SqlDriver, c: T): Promise<T> {
+	if (!c || !historyFull(c)) return c;
+	const rows = await db.all<{ key: string }>('SELECT key FROM mcr_case_keys WHERE case_id = ?', [c.caseId]);
+	withEarlierKeys(
+		c,
+		rows.map((r) => String(r.key)),
+	);
+	return c;
+}
+
+async function allWithKeys(db: SqlDriver, list: Case[]): Promise<Case[]> {
+	for (const c of list) await withKeys(db, c);
+	return list;
+}
+
 function parseDoc(row: Row | undefined): Case | undefined {
 	if (!row) return undefined;
 	const c = JSON.parse(String(row.doc)) as Case;
@@ -210,6 +250,7 @@ export class SqlStore implements RecoveryStore {
 					const existing = parseDoc(open[0]);
 					const next = CaseSchema.parse(build(existing));
 					if (existing) {
+						await keepDroppedKeys(tx, existing, next);
 						next.version = existing.version + 1;
 						const n = await tx.run(`UPDATE mcr_cases SET ${CASE_SET}, version = ? WHERE case_id = ? AND version = ?`, [
 							...caseValues(next),
@@ -247,13 +288,14 @@ export class SqlStore implements RecoveryStore {
 					if (e instanceof DuplicateRace) return 'retry' as const;
 					throw e;
 				});
-			if (result !== 'retry') return result;
+			if (result !== 'retry') return { ...result, case: await withKeys(this.db, result.case) };
 		}
 		throw new ConcurrentUpdateError(`(open case for ${event.eventId})`);
 	}
 
 	async getCase(caseId: string): Promise<Case | undefined> {
-		return parseDoc((await this.db.all('SELECT doc, version FROM mcr_cases WHERE case_id = ?', [caseId]))[0]);
+		const rows = await this.db.all('SELECT doc, version FROM mcr_cases WHERE case_id = ?', [caseId]);
+		return withKeys(this.db, parseDoc(rows[0]));
 	}
 
 	async findCaseByEvent(eventId: string): Promise<Case | undefined> {
@@ -261,18 +303,15 @@ export class SqlStore implements RecoveryStore {
 			'SELECT c.doc, c.version FROM mcr_case_calls k JOIN mcr_cases c ON c.case_id = k.case_id WHERE k.event_id = ?',
 			[eventId],
 		);
-		return parseDoc(rows[0]);
+		return withKeys(this.db, parseDoc(rows[0]));
 	}
 
 	async findOpenCase(businessId: string, caller: string): Promise<Case | undefined> {
-		return parseDoc(
-			(
-				await this.db.all('SELECT doc, version FROM mcr_cases WHERE business_id = ? AND caller = ? AND is_open = 1', [
-					businessId,
-					caller,
-				])
-			)[0],
+		const rows = await this.db.all(
+			'SELECT doc, version FROM mcr_cases WHERE business_id = ? AND caller = ? AND is_open = 1',
+			[businessId, caller],
 		);
+		return withKeys(this.db, parseDoc(rows[0]));
 	}
 
 	async saveCase(c: Case, opts: SaveCaseOptions = {}): Promise<Case> {
@@ -290,7 +329,25 @@ export class SqlStore implements RecoveryStore {
 			set.push(`${name} = ?`);
 			params.push(cols[name]);
 		}
+		// A full history drops its oldest moves: their keys are kept in the same commit (read the version replaced
+		// unless the caller has it).
+		const full = historyFull(next);
+		let dropped: string[] = [];
 		const write = async (db: SqlDriver) => {
+			if (full) {
+				const stored =
+					opts.previous?.caseId === c.caseId && opts.previous.version === c.version
+						? opts.previous
+						: parseDoc(
+								(
+									await db.all('SELECT doc, version FROM mcr_cases WHERE case_id = ? AND version = ?', [
+										c.caseId,
+										c.version,
+									])
+								)[0],
+							);
+				dropped = await keepDroppedKeys(db, stored, next);
+			}
 			const n = await db.run(`UPDATE mcr_cases SET ${set.join(', ')} WHERE case_id = ? AND version = ?`, [
 				...params,
 				c.caseId,
@@ -301,9 +358,15 @@ export class SqlStore implements RecoveryStore {
 			for (const m of opts.messages ?? []) await insertMessage(db, m);
 		};
 		// One commit for the case and the messages its change reports (or the send slot it takes): all land, or none.
-		if (opts.messages?.length || opts.reserve) await this.db.transaction(write);
+		if (opts.messages?.length || opts.reserve || full) await this.db.transaction(write);
 		else await write(this.db);
-		return next;
+		// The keys the version read carried and those this write dropped: no need to read them all again.
+		const known =
+			earlierKeys(c) ??
+			(opts.previous?.caseId === c.caseId && opts.previous.version === c.version
+				? earlierKeys(opts.previous)
+				: undefined);
+		return known && full ? withEarlierKeys(next, [...known, ...dropped]) : withKeys(this.db, next);
 	}
 
 	async listCases(f: CaseFilter): Promise<Case[]> {
@@ -323,7 +386,10 @@ export class SqlStore implements RecoveryStore {
 		const sql =
 			`SELECT doc, version FROM mcr_cases${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER ` +
 			`BY detected_at DESC LIMIT ${limit}`;
-		return (await this.db.all(sql, params)).map((r) => parseDoc(r)!);
+		return allWithKeys(
+			this.db,
+			(await this.db.all(sql, params)).map((r) => parseDoc(r)!),
+		);
 	}
 
 	async listOverdue(now: string, opts: { businessId?: string; limit?: number } = {}): Promise<Case[]> {
@@ -335,7 +401,10 @@ export class SqlStore implements RecoveryStore {
 				`${Math.min(opts.limit ?? 100, 1000)}`,
 			params,
 		);
-		return rows.map((r) => parseDoc(r)!);
+		return allWithKeys(
+			this.db,
+			rows.map((r) => parseDoc(r)!),
+		);
 	}
 
 	async claimOverdue(
@@ -355,7 +424,10 @@ export class SqlStore implements RecoveryStore {
 			) RETURNING doc, version`,
 			params,
 		);
-		return rows.map((r) => parseDoc(r)!);
+		return allWithKeys(
+			this.db,
+			rows.map((r) => parseDoc(r)!),
+		);
 	}
 
 	async claimDueAcks(now: string, leaseUntil: string, limit = 100): Promise<Case[]> {
@@ -368,7 +440,10 @@ export class SqlStore implements RecoveryStore {
 			) RETURNING doc, version`,
 			[iso(leaseUntil), iso(now), iso(now)],
 		);
-		return rows.map((r) => parseDoc(r)!);
+		return allWithKeys(
+			this.db,
+			rows.map((r) => parseDoc(r)!),
+		);
 	}
 
 	async openCountsByOwner(businessId: string): Promise<Record<string, number>> {

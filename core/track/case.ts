@@ -27,10 +27,38 @@ export const MOVES: Record<CaseState, readonly CaseState[]> = {
 	lost: [],
 };
 
-const HISTORY_LIMIT = 200;
+/**
+ * The document keeps the latest moves; the store keeps the keys of older ones (see `earlierKeys`), so a replay is
+ * recognised however long the case's history grows.
+ */
+export const HISTORY_LIMIT = 200;
 
+/** Keys of moves that have left a case's bounded history, attached by the store to the cases it returns. */
+const earlier = new WeakMap<Case, ReadonlySet<string>>();
+
+/**
+ * Attaches the keys the store keeps for moves that left the case's history (a case read with a full history).
+ * Kept beside the document, never in it: they do not grow what is stored, sent or emitted.
+ */
+export function withEarlierKeys(c: Case, keys: Iterable<string>): Case {
+	earlier.set(c, new Set(keys));
+	return c;
+}
+
+/** The keys attached by `withEarlierKeys`, if any. */
+export function earlierKeys(c: Case): ReadonlySet<string> | undefined {
+	return earlier.get(c);
+}
+
+/** Whether a move was applied to the case: in its history, or earlier (the store's keys). */
 export function hasApplied(c: Case, key: string): boolean {
-	return c.history.some((h) => h.key === key);
+	return c.history.some((h) => h.key === key) || earlier.get(c)?.has(key) === true;
+}
+
+/** The keys of moves that left the history between a stored version and the next (what the store must keep). */
+export function droppedKeys(stored: Case, next: Case): string[] {
+	const kept = new Set(next.history.map((h) => h.key));
+	return [...new Set(stored.history.map((h) => h.key).filter((k) => !kept.has(k)))];
 }
 
 function record(c: Case, key: string, move: string, to: CaseState, at: string, note?: string): Case {

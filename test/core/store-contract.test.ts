@@ -325,6 +325,43 @@ function contract(name: string, makeHarness: () => Harness, before?: () => Promi
 			expect(await store.countKeys('ai_resolved:', {})).toBe(1);
 		});
 
+		test('a replay of any move is recognised after the history has dropped it, and after reopening', async () => {
+			const { case: opened } = await store.openOrJoinCase(call(1), build(call(1)));
+			const attempt = (i: number) => ({
+				at: new Date(Date.parse(at) + i * 1000).toISOString(),
+				channel: 'call' as const,
+				by: 'ana',
+				result: 'no-answer' as const,
+			});
+			// Past the history's limit; every other save without the version read, as callers without it save.
+			const moves = cases.HISTORY_LIMIT + 50;
+			let c = opened;
+			for (let i = 0; i < moves; i++)
+				c = await store.saveCase(cases.recordAttempt(c, attempt(i), `attempt:k${i}`), {
+					previous: i % 2 ? c : undefined,
+				});
+			// A repeat call pushes one more out, through the other write path.
+			await store.openOrJoinCase(call(2), build(call(2)));
+			const replays = async (s: RecoveryStore) => {
+				const now = (await s.getCase(opened.caseId))!;
+				expect(now.history).toHaveLength(cases.HISTORY_LIMIT);
+				expect(now.history.some((e) => e.key === 'attempt:k0')).toBe(false);
+				const applied = [...Array(moves).keys()].filter(
+					(i) => cases.recordAttempt(now, attempt(i), `attempt:k${i}`) !== now,
+				);
+				expect(applied).toEqual([]);
+				expect(cases.hasApplied(now, `detect:${call(1).eventId}`)).toBe(true);
+				expect(cases.recordAttempt(now, attempt(moves), `attempt:k${moves}`)).not.toBe(now);
+			};
+			await replays(store);
+			const again = await h.open();
+			try {
+				await replays(again);
+			} finally {
+				await again.close();
+			}
+		});
+
 		test('cases list by business, period and state; open counts by owner', async () => {
 			for (let i = 0; i < 4; i++) {
 				const ev = call(20 + i, `+1312555020${i}`, i === 3 ? 'other' : 'acme');
