@@ -281,6 +281,8 @@ export function normalizeAircall(payload: Record<string, unknown>, opts: Normali
 						answered_at: num.nullish(),
 						duration: num.nullish(),
 						voicemail: str.nullish(),
+						// The Aircall contact the number matched, when there is one.
+						contact: z.object({ first_name: str.nullish(), last_name: str.nullish() }).passthrough().nullish(),
 					})
 					.passthrough(),
 			})
@@ -315,6 +317,7 @@ export function normalizeAircall(payload: Record<string, unknown>, opts: Normali
 			voicemail: d.voicemail ? { url: d.voicemail } : undefined,
 			raw: payload,
 			fromField: 'data.raw_digits',
+			callerName: [d.contact?.first_name, d.contact?.last_name].filter(Boolean).join(' '),
 		},
 		opts,
 	);
@@ -457,7 +460,8 @@ export function normalizeDialpad(payload: Record<string, unknown>, opts: Normali
 
 /** RingCentral telephony session notifications (`missedCall`) and call-log records (result Missed or Voicemail). */
 export function normalizeRingCentral(payload: Record<string, unknown>, opts: NormalizeOptions): Normalized {
-	const party = z.object({ phoneNumber: str.nullish() }).passthrough();
+	// A party's name is RingCentral's caller ID name, where the carrier or the address book gives one.
+	const party = z.object({ phoneNumber: str.nullish(), name: str.nullish() }).passthrough();
 	const body = (payload.body && typeof payload.body === 'object' ? payload.body : payload) as Record<string, unknown>;
 	if (Array.isArray(body.parties)) {
 		const s = parseOrThrow(
@@ -503,6 +507,7 @@ export function normalizeRingCentral(payload: Record<string, unknown>, opts: Nor
 				durationSec: 0,
 				raw: payload,
 				fromField: 'body.parties.0.from.phoneNumber',
+				callerName: pt.from?.name,
 			},
 			opts,
 		);
@@ -548,6 +553,7 @@ export function normalizeRingCentral(payload: Record<string, unknown>, opts: Nor
 			voicemail: reason === 'voicemail' ? { url: r.message?.uri ?? undefined } : undefined,
 			raw: payload,
 			fromField: 'from.phoneNumber',
+			callerName: r.from?.name,
 		},
 		opts,
 	);

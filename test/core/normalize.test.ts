@@ -275,6 +275,7 @@ describe('other providers', () => {
 						answered_at: null,
 						duration: 30,
 						voicemail: 'https://aircall/vm.mp3',
+						contact: { first_name: 'Maria', last_name: 'Lopez', company_name: null },
 					},
 				},
 				opts,
@@ -285,6 +286,7 @@ describe('other providers', () => {
 			reason: 'voicemail',
 			voicemail: { url: 'https://aircall/vm.mp3' },
 			from: '+13125550123',
+			callerName: 'Maria Lopez',
 		});
 		expect(
 			normalize(
@@ -366,7 +368,7 @@ describe('other providers', () => {
 						parties: [
 							{
 								direction: 'Inbound',
-								from: { phoneNumber: '+13125550123' },
+								from: { phoneNumber: '+13125550123', name: 'WIRELESS CALLER' },
 								to: { phoneNumber: '+13125550199' },
 								missedCall: true,
 								status: { code: 'Disconnected' },
@@ -378,6 +380,8 @@ describe('other providers', () => {
 			),
 		);
 		expect(s).toMatchObject({ eventId: 'ringcentral:ts1', reason: 'no-answer' });
+		// A carrier's placeholder is no name.
+		expect(s.callerName).toBeUndefined();
 		const log = missedEvent(
 			normalize(
 				'ringcentral',
@@ -386,7 +390,7 @@ describe('other providers', () => {
 					sessionId: 'sess',
 					result: 'Voicemail',
 					direction: 'Inbound',
-					from: { phoneNumber: '+13125550123' },
+					from: { phoneNumber: '+13125550123', name: 'Dr. Ana  Ruiz\u0007' },
 					to: { phoneNumber: '+13125550199' },
 					duration: 40,
 				},
@@ -394,6 +398,7 @@ describe('other providers', () => {
 			),
 		);
 		expect(log.reason).toBe('voicemail');
+		expect(log.callerName).toBe('Dr. Ana Ruiz');
 	});
 
 	test('generic JSON with a mapping of dot paths', () => {
