@@ -7,8 +7,8 @@ import { createConnection } from 'node:net';
 import { Client } from 'pg';
 import { signTwilioRequest } from '../core';
 import { TwilioSim } from '../sim/twilio-server';
-import { DEMO_ACCOUNT, DEMO_PROFILE } from '../scripts/demo-profile';
-import { freePort, localFlow, packTarball, ROOT, runtimes, stopChild, waitFor } from '../scripts/demo-common';
+import { DEMO_ACCOUNT, DEMO_PROFILE } from '../sim/demo-profile';
+import { freePort, localFlow, packTarball, ROOT, runtimes, stopChild, waitFor } from '../sim/local-runtime';
 
 /**
  * Webhook to acknowledgment inside the real runtimes: the pack's quick-start template beside a baseline built from

@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TwilioSim } from '../sim/twilio-server';
-import { DEMO_ACCOUNT, DEMO_PROFILE } from '../scripts/demo-profile';
-import { packTarball, ROOT } from '../scripts/demo-common';
+import { DEMO_ACCOUNT, DEMO_PROFILE } from '../sim/demo-profile';
+import { packTarball, ROOT } from '../sim/local-runtime';
 import { SECOND_NUMBER, startN8nBench, startNodeRedBench, type Running } from './runtime';
 
 /**

@@ -1,5 +1,5 @@
 import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
-import { SAMPLE_PROFILE } from '../nodes/shared/runtime';
+import { SAMPLE_PROFILE } from '../nodes/shared/sample-profile';
 
 /**
  * Where cases live and who the businesses are: entered once, read by every Missed Call Recovery node.

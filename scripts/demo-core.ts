@@ -12,7 +12,7 @@ import {
 	type TriggerConfig,
 } from '../core';
 import { TwilioSim } from '../sim/twilio-server';
-import { DEMO_ACCOUNT, DEMO_PROFILE } from './demo-profile';
+import { DEMO_ACCOUNT, DEMO_PROFILE } from '../sim/demo-profile';
 
 /**
  * The main job: the local Twilio-compatible server, the loop on an embedded SQLite store, and a webhook

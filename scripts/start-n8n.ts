@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEMO_ACCOUNT, DEMO_PROFILE } from './demo-profile';
+import { DEMO_ACCOUNT, DEMO_PROFILE } from '../sim/demo-profile';
 import {
 	banner,
 	DEMO_DIR,
@@ -13,7 +13,7 @@ import {
 	startSim,
 	stopTogether,
 	waitFor,
-} from './demo-common';
+} from '../sim/local-runtime';
 
 /**
  * `npm run start:n8n`: real n8n 2.x (on Node 24) with this pack installed as a community package from its packed

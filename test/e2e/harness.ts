@@ -65,10 +65,10 @@ export function installTarball(
 	execFileSync('npm', args, { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-import { freePort, stopChild } from '../../scripts/demo-common';
+import { freePort, stopChild } from '../../sim/local-runtime';
 
 export { freePort };
-export { localFlow } from '../../scripts/demo-common';
+export { localFlow } from '../../sim/local-runtime';
 
 /**
  * Polls until fn gives a value. On a timeout the error says what was awaited, the last error, and what `explain` tells

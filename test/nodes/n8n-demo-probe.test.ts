@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../core';
 import { MissedCallTrigger } from '../../nodes/MissedCallTrigger/MissedCallTrigger.node';
-import { readinessProbe } from '../../scripts/demo-common';
+import { readinessProbe } from '../../sim/local-runtime';
 import { E2E_PROFILE } from '../e2e/e2e-profile';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 import { fakeContext } from './n8n-context';

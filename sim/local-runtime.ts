@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { signTwilioRequest } from '../core/twilio/signature';
-import { TwilioSim } from '../sim/twilio-server';
+import { TwilioSim } from './twilio-server';
 import { DEMO_ACCOUNT, DEMO_PROFILE } from './demo-profile';
 
 /**
