@@ -203,6 +203,26 @@ function checkEvent(n: Normalized, provider: Provider): void {
 	else if (n.kind === 'message-status') check(MessageStatusSchema, n.event);
 }
 
+const HANDOFF_OUTCOMES: ReadonlySet<string> = new Set(['asked-for-person', 'escalated', 'failed']);
+
+/**
+ * Twilio ConversationRelay's action callback comes while the caller is still on the line: when the AI handed off (the
+ * caller asked for a person, the app escalated, or the session failed) and the business forwards calls, the answer rings
+ * a person, as a receptionist would; if nobody picks up, the Dial's own callback offers voicemail as for any call.
+ */
+function aiHandoff(
+	event: MissedCall,
+	cfg: TriggerConfig,
+	loop: RecoveryLoop,
+): { forwardTo: string; timeoutSec: number; callerId?: string } | undefined {
+	const ai = event.voiceAi;
+	if (ai?.platform !== 'twilio-conversation-relay' || !HANDOFF_OUTCOMES.has(ai.outcome)) return undefined;
+	if (cfg.mode !== 'forward' || !speaksTwiml(cfg.provider)) return undefined;
+	const profile = loop.deps.profileFor(event.businessId);
+	if (!profile?.forwardTo) return undefined;
+	return { forwardTo: profile.forwardTo, timeoutSec: profile.ringSeconds, callerId: event.from };
+}
+
 /** The case-page token a URL carries (`?case=`), if any. */
 function caseToken(url: string): string | undefined {
 	const q = url.indexOf('?');
@@ -303,10 +323,14 @@ export async function answerWebhook(
 		throw e;
 	}
 	const missedCall = async (event: MissedCall): Promise<WebhookAnswer> => {
+		// A voice AI's call has its words already: no voicemail prompt after it, and no alert waiting for one.
+		const ai = event.answeredBy === 'voice-ai';
 		// In forward mode the caller is offered voicemail next: the owner's first alert may wait for its words.
-		const offersVoicemail = cfg.mode === 'forward' && cfg.voicemail && twiml;
+		const offersVoicemail = !ai && cfg.mode === 'forward' && cfg.voicemail && twiml;
 		const d = await loop.detect(event, { voicemailExpected: offersVoicemail });
 		let body = twiml ? emptyTwiml() : '';
+		const handoff = aiHandoff(event, cfg, loop);
+		if (handoff) body = forwardTwiml({ ...handoff, actionUrl: withStep(req.url, 'dial') });
 		if (offersVoicemail) {
 			const profile = loop.deps.profileFor(event.businessId);
 			const prompt = profile

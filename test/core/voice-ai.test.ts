@@ -603,6 +603,36 @@ describe('through the webhook handler', () => {
 		expect(await store.countCases('acme-plumbing')).toBe(before);
 	});
 
+	test('a ConversationRelay hand-off rings a person; a session that just ended hangs up, with no voicemail prompt', async () => {
+		const twilio: TriggerConfig = { ...cfg('twilio', AUTH_TOKEN), mode: 'forward', voicemail: true };
+		const relay = (params: Record<string, string>) =>
+			answerWebhook(
+				{ url: URL_, headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, URL_, params) }, body: params },
+				twilio,
+				loop,
+			);
+		const handoff = JSON.stringify({ reasonCode: 'live-agent-handoff', reason: 'The caller asked for a person' });
+		const asked = relayAction({ handoff });
+		const a = await relay(asked);
+		expect(a.status).toBe(200);
+		expect(a.emit?.type).toBe('missed-call');
+		expect(a.body).toContain('<Dial');
+		expect(a.body).toContain('+13125550101');
+		expect(a.body).not.toContain('<Record');
+		// Nobody picks up: the Dial's callback is the same call, already a case, and the caller may leave a message.
+		const { AccountSid, CallSid, From, To } = asked;
+		const dial = { AccountSid, CallSid, From, To, Direction: 'inbound', CallStatus: 'in-progress' };
+		const b = await relay({ ...dial, DialCallStatus: 'no-answer', DialCallDuration: '0' });
+		expect(b.emit).toBeUndefined();
+		expect(b.body).toContain('<Record');
+		const failed = await relay(relayAction({ status: 'failed' }));
+		expect(failed.body).toContain('<Dial');
+		// A session that ended with the caller's question answered: no case, no prompt, the call ends.
+		const done = await relay(relayAction());
+		expect(done.emit).toBeUndefined();
+		expect(done.body).not.toMatch(/<Dial|<Record|<Say/);
+	});
+
 	test('a bad body is a 400 naming the field, never a 500', async () => {
 		const body = elevenPostCall();
 		(body.data as Record<string, unknown>).conversation_id = '';
