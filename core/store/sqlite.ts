@@ -215,11 +215,10 @@ export class SqliteDriver implements SqlDriver {
 		db.exec('PRAGMA busy_timeout = 5000');
 		db.exec('PRAGMA foreign_keys = ON');
 		// A group commit's savepoints keep the pages they change in a sub-journal, which SQLite spills to a temporary
-		// file once it passes 64 KiB (a group of a dozen transactions does): opened, written page by page and deleted
-		// again, about one call in seven and 13 writes a call under load (counted with strace in Node-RED). Held in
-		// memory instead; it only ever serves to undo a savepoint, never crash recovery (that is the WAL), so nothing
-		// durable moves. Sorts and temporary indexes of reports also stay in memory, and a read-only /tmp (hardened
-		// containers) no longer matters.
+		// file once it passes 64 KiB (a group of a dozen transactions does), opened, written and deleted under load
+		// (the count is in docs/performance.md). Held in memory instead; it only ever serves to undo a savepoint, never
+		// crash recovery (that is the WAL), so nothing durable moves. Sorts and temporary indexes of reports also stay
+		// in memory, and a read-only /tmp (hardened containers) no longer matters.
 		db.exec('PRAGMA temp_store = MEMORY');
 	}
 
