@@ -35,12 +35,16 @@ export function packOnce(outDir: string): string {
 	return join(outDir, name);
 }
 
+const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+	optionalDependencies?: Record<string, string>;
+};
+
 /** Installs the packed tarball into a runtime's folder as its users would, without optional native builds. */
 export function installTarball(
 	dir: string,
 	tarball: string,
 	env: NodeJS.ProcessEnv = process.env,
-	opts: { optional?: boolean } = {},
+	opts: { optional?: boolean; with?: string[] } = {},
 ): void {
 	mkdirSync(dir, { recursive: true });
 	// npm 11 runs no install script unless allowed: better-sqlite3 builds only where it is wanted (Node 20).
@@ -61,6 +65,8 @@ export function installTarball(
 		'--omit=dev',
 		...(opts.optional ? [] : ['--omit=optional']),
 		tarball,
+		// What a user adds beside the pack for a setting that needs it (pg for the PostgreSQL store), at our version.
+		...(opts.with ?? []).map((name) => `${name}@${PKG.optionalDependencies?.[name] ?? 'latest'}`),
 	];
 	execFileSync('npm', args, { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
 }

@@ -59,11 +59,13 @@ describe('two Node-RED instances on one PostgreSQL store: a burst with duplicate
 			body: JSON.stringify({ flows: flow() }),
 		});
 		expect(r.status).toBe(200);
+		let seen = 0;
 		await waitFor(
 			`instance ${i + 1}'s trigger`,
-			async () => (await fetch(`${base}/missed-call`, { method: 'POST' })).status === 403,
+			async () => (seen = (await fetch(`${base}/missed-call`, { method: 'POST' })).status) === 403,
 			30000,
 			300,
+			() => `last status ${seen}; log: ${red.log().slice(-3000)}`,
 		);
 	}
 
@@ -73,7 +75,8 @@ describe('two Node-RED instances on one PostgreSQL store: a burst with duplicate
 		const tarball = packOnce(join(tmpdir(), `mcr-pack-${process.pid}`));
 		for (let i = 0; i < 2; i++) {
 			dirs.push(mkdtempSync(join(tmpdir(), `mcr-cluster-${i}-`)));
-			installTarball(dirs[i], tarball, runtimes.envFor24());
+			// The PostgreSQL store needs pg beside the pack, as its error tells a user: npm install pg.
+			installTarball(dirs[i], tarball, runtimes.envFor24(), { with: ['pg'] });
 		}
 		await sim.start();
 		await Promise.all([up(0), up(1)]);
