@@ -17,9 +17,21 @@ export = function register(RED: RED) {
 		RED.nodes.createNode(this, config);
 		const every = Math.max(5, Number(config.intervalSeconds ?? 60) || 60) * 1000;
 		let running = false;
+		let startedAt = 0;
+		let warnedAt = 0;
 		const tick = async () => {
-			if (running) return;
+			if (running) {
+				// A check that never finishes would stop every later one: say so, at most once a minute.
+				const secs = Math.round((Date.now() - startedAt) / 1000);
+				if (Date.now() - startedAt > 2 * every && Date.now() - warnedAt > 60000) {
+					warnedAt = Date.now();
+					this.warn(`the check started ${secs} s ago has not finished; later checks wait for it`);
+					this.status({ fill: 'yellow', shape: 'ring', text: `check running for ${secs} s` });
+				}
+				return;
+			}
 			running = true;
+			startedAt = Date.now();
 			try {
 				const { loop } = await loopForNode(RED, config, { twilio: 'optional' });
 				const report = await loop.tick({

@@ -269,6 +269,7 @@ no repeats`, async () => {
 				async () => ((await store.listCases({ caller: marker }))[0]?.escalationLevel ?? 0) >= 1,
 				60000,
 				1000,
+				async () => caseState((await store.listCases({ caller: marker }))[0], red.log()),
 			);
 			const now = (await store.getCase(c.caseId))!;
 			const sent = now.alerts.filter((a) => a.status === 'sent');
