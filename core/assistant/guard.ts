@@ -27,8 +27,11 @@ const PROMISE = new RegExp(
 	].join('|'),
 	'i',
 );
-const LINK =
-	/\bhttps?:\/\/[^\s<>"]+|\bwww\.[^\s<>"]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|us|biz|info|ly|app|me)\b[^\s<>"]*/gi;
+const LINK = new RegExp(
+	String.raw`\bhttps?:\/\/[^\s<>"]+|\bwww\.[^\s<>"]+|` +
+		String.raw`\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|us|biz|info|ly|app|me)\b[^\s<>"]*`,
+	'gi',
+);
 const PHONE = /\+?\d[\d\s().-]{5,}\d/g;
 
 function digits(s: string): string {
@@ -79,14 +82,14 @@ export function guardReply(profile: Profile, caseId: string, text: string): Guar
 	for (const m of reply.matchAll(PHONE)) {
 		const d = digits(m[0]);
 		if (d.length < 7) continue;
-		if (!phones.includes(d.slice(-10))) return { ok: false, reason: `a phone number the profile does not give` };
+		if (!phones.includes(d.slice(-10))) return { ok: false, reason: 'a phone number the profile does not give' };
 	}
 	return { ok: true, text: reply };
 }
 
 /** What the caller gets instead of a refused or failed reply: no facts, so nothing to get wrong. */
 export function fallbackText(profile: Profile): string {
-	return `${profile.name}: thanks, we have your message. Someone from our team will get back to you to confirm the details.`;
+	return `${profile.name}: thanks, we have your message. Someone from our team will get back to you to confirm.`;
 }
 
 /** What the caller gets when a person takes over. */

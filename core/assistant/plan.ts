@@ -61,7 +61,8 @@ export function planTurn(profile: Profile, c: Case, ctx: TurnContext): TurnPlan 
 	if (c.assistantHandoff) return skip(`handed to the owner already (${c.assistantHandoff.reason})`);
 	const fresh = newCallerTexts(c);
 	if (!fresh.length) return skip('no new text from the caller');
-	const hazards = hazardsIn(fresh);
+	// Each text on its own: a negation ending one text ("not draining") must not cancel a hazard opening the next.
+	const hazards = fresh.flatMap((t) => hazardsIn([t]));
 	if (hazards.length)
 		return { action: 'handoff', reason: 'emergency', detail: `the caller names a hazard: ${hazards[0]}` };
 	if (fresh.some((t) => ASKS_FOR_PERSON.test(t)))
