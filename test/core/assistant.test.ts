@@ -1,5 +1,6 @@
 import {
 	buildAssistantMessages,
+	cases,
 	fallbackText,
 	guardReply,
 	intakeFor,
@@ -162,6 +163,8 @@ describe('hand-offs', () => {
 		expect(handoffs).toHaveLength(1);
 		expect(handoffs[0]).toContain('emergency');
 		expect(model.chats()).toHaveLength(0);
+		// A racing second hand-off (another process planning the same turn) changes nothing on the case.
+		expect(cases.recordAssistantHandoff(r.case, 'turn-limit', b.clock.toISOString())).toBe(r.case);
 	});
 
 	test('asking for a person, or reaching the turn limit, hands the case over', async () => {
