@@ -11,8 +11,18 @@ import { MAX_REPLY_CHARS } from './schema';
 
 export type GuardResult = { ok: true; text: string } | { ok: false; reason: string };
 
-const AMOUNT =
-	/[$€£]\s*\d[\d,.]*|\b\d[\d,.]*\s*(?:dollars?|bucks|usd|eur|euros?|cents?)\b|\b\d+\s*%\s*off\b|\bfree of charge\b/gi;
+// A currency sign or word with a number, "20% off", "free of charge", or a number close after a price word ("the
+// price would be 150"): amounts a model may make up.
+const AMOUNT = new RegExp(
+	[
+		String.raw`[$€£]\s*\d[\d,.]*`,
+		String.raw`\b\d[\d,.]*\s*(?:dollars?|bucks|usd|eur|euros?|cents?)\b`,
+		String.raw`\b\d+\s*%\s*off\b`,
+		String.raw`\bfree of charge\b`,
+		String.raw`\b(?:costs?|price[sd]?|fees?|charges?|rates?)\b[^.\d]{0,30}\d[\d,.]*`,
+	].join('|'),
+	'gi',
+);
 const PROMISE = new RegExp(
 	[
 		String.raw`\bguarantee[ds]?\b`,
@@ -36,6 +46,11 @@ const PHONE = /\+?\d[\d\s().-]{5,}\d/g;
 
 function digits(s: string): string {
 	return s.replace(/\D/g, '');
+}
+
+/** The numbers in a text, as "89" or "89.5" (thousands separators and trailing zero cents dropped). */
+function numbersIn(text: string): string[] {
+	return [...text.matchAll(/\d[\d,]*(?:\.\d+)?/g)].map((m) => m[0].replace(/,/g, '').replace(/\.0+$/, ''));
 }
 
 function trimPunctuation(s: string): string {
@@ -67,9 +82,12 @@ export function guardReply(profile: Profile, caseId: string, text: string): Guar
 	if (!reply) return { ok: false, reason: 'empty reply' };
 	if (reply.length > MAX_REPLY_CHARS) return { ok: false, reason: `reply longer than ${MAX_REPLY_CHARS} characters` };
 	const stated = statedText(profile, caseId);
+	const statedAmounts = new Set(numbersIn(stated));
 	for (const m of reply.matchAll(AMOUNT)) {
 		const amount = trimPunctuation(m[0].trim());
-		if (!stated.includes(amount.toLowerCase()))
+		// A figure the profile states passes however it is worded ("the fee is $89", "a visit costs 89 dollars").
+		const figures = numbersIn(amount);
+		if (!figures.length ? !stated.includes(amount.toLowerCase()) : figures.some((n) => !statedAmounts.has(n)))
 			return { ok: false, reason: `an amount the profile does not state (${amount})` };
 	}
 	const promise = PROMISE.exec(reply);

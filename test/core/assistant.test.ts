@@ -299,6 +299,7 @@ describe('the caller is data, and the output is checked', () => {
 	test.each([
 		['an amount', 'A repair is usually $150.', /amount/],
 		['an amount in words', 'That runs about 200 dollars.', /amount/],
+		['a bare number after a price word', 'The price would be around 150 for that.', /amount/],
 		['a guarantee', 'We guarantee it will be fixed today.', /promise/],
 		['an arrival time', 'A technician will be there within 2 hours.', /promise/],
 		['a promised visit', "We'll be there at 4.", /promise/],
@@ -312,6 +313,7 @@ describe('the caller is data, and the output is checked', () => {
 	test('what the profile states passes the guard: its fee, its booking link, its lines', () => {
 		for (const reply of [
 			'The service call fee is $89, waived if you book the repair.',
+			'A visit costs $89.00, and nothing if you book the repair.',
 			`Book at ${BOOKING}.`,
 			`For emergencies call ${EMERGENCY}.`,
 			'Call 911 if anyone feels sick.',
