@@ -186,7 +186,12 @@ export function renderCasePage(
 		words: c.calls.map((k) => k.voicemail?.transcript).filter((t): t is string => !!t),
 		reasons: c.reasons,
 		thread: c.thread.map((t) => ({
-			who: t.from === 'caller' ? 'Caller' : (names.get(t.ownerId ?? '') ?? 'Owner'),
+			who:
+				t.from === 'caller'
+					? 'Caller'
+					: t.automated
+						? 'Assistant (automated)'
+						: (names.get(t.ownerId ?? '') ?? 'Owner'),
 			at: at(profile, t.at),
 			body: t.body,
 			note: t.status === 'relayed' ? undefined : `${t.status}${t.reason ? `: ${t.reason}` : ''}`,

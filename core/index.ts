@@ -23,6 +23,9 @@ export {
 	type Profile,
 	type ProfileInput,
 	type RosterMember,
+	AssistantSchema,
+	type AssistantConfig,
+	type IntakeQuestion,
 } from './profile/schema';
 export { timingOf, isOpenAt, nextOpening, describeOpening, isOnCall, addBusinessMinutes } from './profile/timing';
 export {
@@ -171,3 +174,4 @@ export {
 	type BuiltReport,
 } from './report';
 export { callerTextCosts, describeTextCosts, type TextCost } from './acknowledge/preview';
+export * from './assistant';

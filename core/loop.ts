@@ -10,7 +10,26 @@ import {
 	type LineType,
 } from './acknowledge';
 import { classify, type Classification, type ClassifyInput } from './classify';
-import { askModelFor, mergeModel, type AskModel, type ModelClassification } from './classify/model';
+import {
+	askModelFor,
+	askWithTimeout,
+	mergeModel,
+	MODEL_TIMEOUT_MS,
+	type AskModel,
+	type ModelClassification,
+} from './classify/model';
+import {
+	buildAssistantMessages,
+	fallbackText,
+	guardReply,
+	handoffText,
+	intakeFor,
+	parseTurn,
+	planTurn,
+	turnOutputSchema,
+	type AssistantTurn,
+	type HandoffReason,
+} from './assistant';
 import { ConcurrentUpdateError, RecoveryInputError } from './errors';
 import {
 	ACK_SAFETY_NET_MS,
@@ -85,6 +104,8 @@ import {
 	claimOnce,
 	claimedBy,
 	recordThread,
+	recordIntake,
+	recordAssistantHandoff,
 	recovered,
 	revokeLinks,
 	snooze,
@@ -228,6 +249,26 @@ export type InboundResult = {
 	case?: Case;
 	replyText?: string;
 };
+
+export interface AssistantOptions {
+	/** How long the model may take before the caller gets the fallback and the owner the case (default 8 s). */
+	timeoutMs?: number;
+}
+
+/** One turn of the SMS assistant: what it did, the text the caller got, and the owner's hand-off alert. */
+export interface AssistantResult {
+	case: Case;
+	action: 'skipped' | 'replied' | 'handed-off';
+	reason?: string;
+	/** The text that went to the caller this turn (a reply, the fallback, or the hand-off text). */
+	sent?: { sid: string; body: string };
+	/** Why the model's reply was not sent (the output guard's finding, a timeout, a malformed answer). */
+	refused?: string;
+	ownerAlert?: { sid?: string; error?: string };
+}
+
+/** Keys claimed per assistant text: one text per case and step, and the business's count for perHourCap. */
+const ASSISTANT_KEY = 'assistant-text:';
 
 export interface TickOptions {
 	/** Only this business's overdue cases (acknowledgments due are sent for every business). */
@@ -1551,6 +1592,140 @@ export class RecoveryLoop {
 		}
 	}
 
+	/**
+	 * The guarded SMS assistant's turn on a case, after a caller's reply (core/assistant): the planner decides in code
+	 * whether it may write or must hand the case to a person, the model writes, the output guard checks the text, and it
+	 * goes through the same send path and caps as any text to the caller, stored on the thread marked automated. The
+	 * intake answers the model found are kept on the case. A hand-off texts the owner once (alert kind handoff).
+	 */
+	async assistantReply(caseId: string, ask: AskModel, opts: AssistantOptions = {}): Promise<AssistantResult> {
+		const c = await this.getCase(caseId);
+		const profile = this.profile(c.businessId);
+		const now = this.now();
+		const [optedOut, stats, assistantLastHour] = await Promise.all([
+			this.deps.store.isOptedOut(c.businessId, c.caller),
+			this.deps.store.messageStats(c.businessId, c.caller, now),
+			this.deps.store.countKeys(ASSISTANT_KEY, {
+				businessId: c.businessId,
+				from: new Date(Date.parse(now) - 3600e3).toISOString(),
+				to: now,
+			}),
+		]);
+		const ctx = { now, optedOut, sentToCallerLast24h: stats.sentToCallerLast24h, assistantLastHour };
+		const plan = planTurn(profile, c, ctx);
+		if (plan.action === 'skip') return { case: c, action: 'skipped', reason: plan.reason };
+		const mayText = (x: Case) =>
+			!optedOut &&
+			x.thread.filter((t) => t.automated).length < profile.assistant.perCaseCap &&
+			stats.sentToCallerLast24h.length < profile.acknowledgment.perCallerDailyCap &&
+			quietHoursRelease(profile, x.caller, now, stats.sentToCallerLast24h).at === now;
+		if (plan.action === 'handoff') return this.assistantHandoff(profile, c, plan.reason, plan.detail, mayText(c));
+		const questions = intakeFor(profile);
+		const schema = turnOutputSchema(questions);
+		let turn: AssistantTurn;
+		try {
+			const messages = buildAssistantMessages(profile, c, schema);
+			turn = parseTurn(await askWithTimeout(ask, messages, schema, opts.timeoutMs ?? MODEL_TIMEOUT_MS), questions);
+		} catch (e) {
+			const why = (e as Error).message;
+			const fell = await this.sendAssistantText(profile, c, fallbackText(profile), `turn:${plan.turn}`, why);
+			const handed = await this.assistantHandoff(profile, fell.case, 'model-failed', why, false);
+			return { ...handed, sent: fell.sent, refused: why };
+		}
+		const guarded = guardReply(profile, c.caseId, turn.reply);
+		const body = guarded.ok ? signed(profile, guarded.text) : fallbackText(profile);
+		const refused = guarded.ok ? undefined : guarded.reason;
+		const noted = await this.mutate(caseId, (x) => recordIntake(x, turn.intake, now), { known: c });
+		const r = await this.sendAssistantText(profile, noted, body, `turn:${plan.turn}`, refused);
+		if (!turn.handoff) return { case: r.case, action: 'replied', sent: r.sent, refused, reason: r.error };
+		const handed = await this.assistantHandoff(profile, r.case, 'model', turn.handoffReason ?? 'the model', false);
+		return { ...handed, sent: r.sent, refused };
+	}
+
+	/** Hands the case to its owner, once: the caller is told when texting is allowed, the owner gets one alert. */
+	private async assistantHandoff(
+		profile: Profile,
+		c: Case,
+		reason: HandoffReason,
+		detail: string,
+		textCaller: boolean,
+	): Promise<AssistantResult> {
+		const now = this.now();
+		const why = reason === detail ? reason : `${reason}: ${detail}`;
+		let current = await this.mutate(c.caseId, (x) => recordAssistantHandoff(x, why, now), { known: c });
+		if (current.assistantHandoff?.at !== now || current.assistantHandoff.reason !== why.slice(0, 300))
+			return { case: current, action: 'skipped', reason: 'handed to the owner already' };
+		let sent: AssistantResult['sent'];
+		if (textCaller) {
+			const r = await this.sendAssistantText(profile, current, handoffText(profile, reason === 'emergency'), 'handoff');
+			current = r.case;
+			sent = r.sent;
+		}
+		const alert = await this.sendOwnerText(current, 'handoff', 0, ownerText(profile, current, 'handoff', now));
+		return {
+			case: alert.case,
+			action: 'handed-off',
+			reason: why,
+			sent,
+			ownerAlert: { sid: alert.sent?.sid, error: alert.error ?? (alert.sent ? undefined : 'not sent') },
+		};
+	}
+
+	/**
+	 * One assistant text to the caller, once per case and step (a key claimed first, which perHourCap also counts),
+	 * kept on the thread marked automated with why the model's own words were replaced, when they were.
+	 */
+	private async sendAssistantText(
+		profile: Profile,
+		c: Case,
+		body: string,
+		step: string,
+		replaced?: string,
+	): Promise<{ case: Case; sent?: { sid: string; body: string }; error?: string }> {
+		const now = this.now();
+		if (!(await this.deps.store.claimKey(`${ASSISTANT_KEY}${c.caseId}:${step}`, c.businessId, now)))
+			return { case: c, error: 'this turn was answered already' };
+		const entry = { at: now, from: 'owner' as const, body: body.slice(0, 1600), automated: true };
+		const key = `thread:assistant:${step}`;
+		const fail = async (status: 'refused' | 'failed', reason: string) => ({
+			case: await this.mutate(c.caseId, (x) => recordThread(x, { ...entry, status, reason }, key), { known: c }),
+			error: reason,
+		});
+		if (!this.deps.provider) return fail('refused', 'no Twilio account is set up for sending');
+		// Checked again at the send: a STOP may have arrived while the model was writing.
+		if (await this.deps.store.isOptedOut(c.businessId, c.caller)) return fail('refused', 'the caller opted out');
+		try {
+			const sent = await this.sendOnce(
+				{
+					to: c.caller,
+					from: profile.acknowledgment.from ?? c.calledNumber,
+					body,
+					channel: c.channel,
+					statusCallback: this.deps.statusCallbackUrl,
+				},
+				{ since: now, askFirst: false, what: 'assistant text' },
+			);
+			const message: MessageRecord = {
+				businessId: c.businessId,
+				to: c.caller,
+				kind: 'assistant',
+				at: now,
+				sid: sent.sid,
+				status: sent.status,
+				caseId: c.caseId,
+			};
+			const reason = replaced ? `model reply replaced: ${replaced}` : undefined;
+			const next = await this.mutate(
+				c.caseId,
+				(x) => recordThread(x, { ...entry, status: 'relayed', sid: sent.sid, reason }, key),
+				{ known: c, messages: [message] },
+			);
+			return { case: next, sent: { sid: sent.sid, body } };
+		} catch (e) {
+			return fail('failed', (e as Error).message);
+		}
+	}
+
 	/** Delivery status: an undelivered acknowledgment is flagged; 21610 records an opt-out. */
 	async messageStatus(s: MessageStatus): Promise<{ case?: Case }> {
 		const rec = await this.deps.store.updateMessageStatus(s.messageSid, s.status, s.errorCode);
@@ -1850,4 +2025,9 @@ function wordsSinceClassified(c: Case): boolean {
 
 function withFlag(c: Case, flag: string): Case {
 	return c.flags.includes(flag) ? c : { ...c, flags: [...c.flags, flag] };
+}
+
+/** An assistant text carries the business's name, as the owner's relayed answers do. */
+function signed(profile: Profile, text: string): string {
+	return text.includes(profile.name) ? text : `${profile.name}: ${text}`;
 }

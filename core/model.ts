@@ -251,7 +251,7 @@ export const HistoryEntrySchema = z.object({
 });
 export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
 
-export const OWNER_ALERT_KINDS = ['new-case', 'emergency', 'escalation', 'reminder', 'repeat'] as const;
+export const OWNER_ALERT_KINDS = ['new-case', 'emergency', 'escalation', 'reminder', 'repeat', 'handoff'] as const;
 export type OwnerAlertKind = (typeof OWNER_ALERT_KINDS)[number];
 
 /**
@@ -308,6 +308,8 @@ export const ThreadEntrySchema = z.object({
 	status: z.enum(['relayed', 'refused', 'failed']),
 	reason: z.string().optional(),
 	sid: z.string().optional(),
+	/** Written by the SMS assistant (core/assistant), not by a person: from 'owner' means from the business. */
+	automated: z.boolean().optional(),
 });
 export type ThreadEntry = z.infer<typeof ThreadEntrySchema>;
 
@@ -380,6 +382,13 @@ export const CaseSchema = z.object({
 	claimedBy: z.string().nullable().default(null),
 	/** Texts between the caller and the owner, relayed through the business number (the owner's number stays private). */
 	thread: z.array(ThreadEntrySchema).default([]),
+	/**
+	 * The caller's answers to the trade's intake questions (what happened, address or ZIP code, best time), by question
+	 * key, as the SMS assistant read them from the caller's texts (core/assistant). Caller words: shown, never obeyed.
+	 */
+	intake: z.record(z.string(), z.string().max(300)).optional(),
+	/** When and why the SMS assistant handed the case to the owner; it writes to the caller no more after this. */
+	assistantHandoff: z.object({ at: isoTime, reason: z.string().max(300) }).optional(),
 	/** A periodic duty failed on this case: it is left alone until then, so it never holds up the others. */
 	snoozedUntil: isoTime.nullable().default(null),
 	/** Periodic duties that failed on this case in a row (each doubles the snooze). */

@@ -247,6 +247,14 @@ export function ownerText(
 		reminder: extra.reminder ?? c.reminders,
 		reminders: profile.routing.reminders.max,
 		callNumber: c.calls.length,
+		handoffReason: c.assistantHandoff?.reason ?? 'the assistant handed the case over',
+		// The caller's own words (intake answers): clipped and cleaned like a transcript.
+		intake: sanitizeCallerText(
+			Object.entries(c.intake ?? {})
+				.map(([k, v]) => `${k}: ${v}`)
+				.join('; '),
+			200,
+		),
 	};
 	const template = {
 		'new-case': 'ownerAlert',
@@ -254,6 +262,7 @@ export function ownerText(
 		escalation: 'escalationAlert',
 		reminder: 'reminder',
 		repeat: 'repeatAlert',
+		handoff: 'assistantHandoff',
 	} as const;
 	const name = template[kind];
 	const text = renderTemplate(profile.messages[name], view, `messages.${name}`);

@@ -162,7 +162,7 @@ export function outputSchemaFor(profile: Profile): ModelOutputSchema {
 }
 
 /** Control characters and our own markers out of the caller's words, so nothing can end the data block early. */
-function cleanCallerText(text: string): string {
+export function cleanCallerText(text: string): string {
 	return text
 		.replace(/[\u0000-\u0008\u000b-\u001f\u007f\u200b-\u200f\u2028-\u202e\u2066-\u2069]/g, ' ')
 		.replace(/<\/?\s*caller[_-]?words[^>]*>/gi, ' ');
@@ -176,6 +176,16 @@ function factsOf(input: ClassifyInput): string[] {
 	if (input.voicemailSec) facts.push(`voicemail length: ${Math.round(input.voicemailSec)} s`);
 	if (input.knownCustomer) facts.push('known customer: yes');
 	return facts;
+}
+
+/**
+ * Data for a model inside a marked block: JSON (quotes escaped), between markers whose name carries a digest of the
+ * data itself, so the words inside cannot predict the marker to close the block early.
+ */
+export function dataBlock(prefix: string, data: unknown): { tag: string; block: string } {
+	const json = JSON.stringify(data);
+	const tag = `${prefix}_${createHash('sha256').update(json).digest('hex').slice(0, 12)}`;
+	return { tag, block: `<${tag}>\n${json}\n</${tag}>` };
 }
 
 /**
@@ -193,7 +203,7 @@ export function buildMessages(profile: Profile, input: ClassifyInput, schema: Mo
 		if (clean) words.push(clean);
 		budget -= clean.length;
 	}
-	const tag = `caller_words_${createHash('sha256').update(JSON.stringify(words)).digest('hex').slice(0, 12)}`;
+	const { tag, block } = dataBlock('caller_words', words);
 	const system = [
 		prompt.role,
 		`The business is ${profile.name}. It handles these service types: ${serviceTypesOf(profile).join(', ')}.`,
@@ -210,7 +220,7 @@ export function buildMessages(profile: Profile, input: ClassifyInput, schema: Mo
 		'Classify this missed call.',
 		'Facts from the phone system:',
 		...factsOf(input).map((f) => `- ${f}`),
-		words.length ? `<${tag}>\n${JSON.stringify(words)}\n</${tag}>` : `<${tag}>\n[]\n</${tag}>\n(no words left)`,
+		words.length ? block : `${block}\n(no words left)`,
 	].join('\n');
 	return [
 		{ role: 'system', content: system },

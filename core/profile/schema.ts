@@ -106,10 +106,51 @@ export const DEFAULT_MESSAGES = {
 	reminder:
 		'[Reminder {{reminder}} of {{reminders}}] Missed call from {{caller}} ({{urgencyLabel}}, {{serviceType}}) is ' +
 		'still open, past its {{dueLocal}} deadline. Please call back. Case {{caseShort}}',
+	/** The SMS assistant handed a case to its owner (core/assistant): why, and what the caller told it so far. */
+	assistantHandoff:
+		'[Assistant hand-off] {{caller}} needs a person: {{handoffReason}}.{{#intake}} They said: {{intake}}.{{/intake}} ' +
+		'Call back by {{dueLocal}}. Case {{caseShort}}',
 	voicemailPrompt:
 		'Sorry, we could not take your call at {{business.name}}. Please leave a message after the tone and we will ' +
 		'call you back.',
 };
+
+/** One intake question the assistant asks, and the key its answer is kept under on the case (`intake`). */
+export const IntakeQuestionSchema = z.object({
+	key: z
+		.string()
+		.regex(
+			/^[a-z][A-Za-z0-9]{0,39}$/,
+			'Expected a short key of letters and digits starting lowercase, such as bestTime',
+		)
+		.refine(notReserved, reservedMessage),
+	question: z.string().min(1).max(200),
+});
+export type IntakeQuestion = z.infer<typeof IntakeQuestionSchema>;
+
+/** The guarded SMS assistant (core/assistant): off unless the business turns it on. */
+export const AssistantSchema = z.object({
+	/** Answer the caller's replies after the acknowledgment with a language model. Off by default. */
+	enabled: z.boolean().default(false),
+	/** Short questions and answers the business writes; with the profile's facts, all the assistant may say. */
+	faq: z
+		.array(z.object({ q: z.string().min(1).max(200), a: z.string().min(1).max(500) }))
+		.max(20)
+		.default([]),
+	/** The services the business offers, in its own words; empty: its trade's service types. */
+	services: z.array(z.string().min(1).max(80)).max(30).default([]),
+	/** The area it serves, such as "Chicago north side, ZIP codes 60613-60660". */
+	area: z.string().max(200).optional(),
+	/** The questions it asks, in order; absent: the trade's defaults (core/assistant/intake.ts). */
+	intake: z.array(IntakeQuestionSchema).min(1).max(8).optional(),
+	/** Assistant texts in one case before the case is handed to the owner. */
+	maxTurns: z.number().int().min(1).max(20).default(6),
+	/** Assistant texts one case may ever get (hand-off texts included): a hard stop beside maxTurns. */
+	perCaseCap: z.number().int().min(1).max(30).default(8),
+	/** Assistant texts the business may send in any hour, all cases together (a runaway or a flood stops here). */
+	perHourCap: z.number().int().min(1).max(1000).default(60),
+});
+export type AssistantConfig = z.infer<typeof AssistantSchema>;
 
 export const ProfileSchema = z.object({
 	businessId: z
@@ -314,6 +355,8 @@ export const ProfileSchema = z.object({
 			});
 		})
 		.default({}),
+	/** The guarded SMS assistant that answers the caller's replies; off by default (docs/assistant.md). */
+	assistant: AssistantSchema.default({}),
 });
 export type Profile = z.infer<typeof ProfileSchema>;
 export type ProfileInput = z.input<typeof ProfileSchema>;

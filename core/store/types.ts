@@ -15,7 +15,16 @@ export interface CaseFilter {
 export interface MessageRecord {
 	businessId: string;
 	to: string;
-	kind: 'ack' | 'owner-alert' | 'help' | 'opt-out-confirm' | 'opt-in-confirm' | 'follow-up' | 'escalation' | 'relay';
+	kind:
+		| 'ack'
+		| 'owner-alert'
+		| 'help'
+		| 'opt-out-confirm'
+		| 'opt-in-confirm'
+		| 'follow-up'
+		| 'escalation'
+		| 'relay'
+		| 'assistant';
 	at: string;
 	sid?: string;
 	status: string;

@@ -521,3 +521,33 @@ export function claimOnce(c: Case, step: string, claim: string, at: string): Cas
 export function claimedBy(c: Case, step: string): string | undefined {
 	return c.history.find((h) => h.key === `claim:${step}`)?.note;
 }
+
+/** The caller's intake answers the assistant read, merged over earlier ones (a later answer corrects an earlier). */
+export function recordIntake(c: Case, answers: Record<string, string>, at: string): Case {
+	const intake = { ...(c.intake ?? {}) };
+	let changed = false;
+	for (const [k, v] of Object.entries(answers)) {
+		const clean = v
+			.replace(/[\u0000-\u001f\u007f]/g, ' ')
+			.trim()
+			.slice(0, 300);
+		if (clean && intake[k] !== clean) {
+			intake[k] = clean;
+			changed = true;
+		}
+	}
+	if (!changed) return c;
+	return note({ ...c, intake }, `intake:${at}:${Object.keys(answers).sort().join(',')}`, 'intake-recorded', at);
+}
+
+/** The assistant hands the case to its owner, once: a later hand-off changes nothing. */
+export function recordAssistantHandoff(c: Case, reason: string, at: string): Case {
+	if (c.assistantHandoff) return c;
+	return note(
+		{ ...c, assistantHandoff: { at, reason: reason.slice(0, 300) } },
+		'assistant:handoff',
+		'assistant-handoff',
+		at,
+		reason,
+	);
+}
