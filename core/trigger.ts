@@ -206,9 +206,10 @@ function checkEvent(n: Normalized, provider: Provider): void {
 const HANDOFF_OUTCOMES: ReadonlySet<string> = new Set(['asked-for-person', 'escalated', 'failed']);
 
 /**
- * Twilio ConversationRelay's action callback comes while the caller is still on the line: when the AI handed off (the
- * caller asked for a person, the app escalated, or the session failed) and the business forwards calls, the answer rings
- * a person, as a receptionist would; if nobody picks up, the Dial's own callback offers voicemail as for any call.
+ * Twilio ConversationRelay's action callback comes while the caller is still on the line: when the AI handed off
+ * (the caller asked for a person, the app escalated, or the session failed) and the business forwards calls, the answer
+ * rings a person, as a receptionist would; if nobody picks up, the Dial's own callback offers voicemail as for any
+ * call.
  */
 function aiHandoff(
 	event: MissedCall,
