@@ -913,7 +913,7 @@ export class RecoveryLoop {
 		// provisional picks that are routed again do not skew who is next in any pool.
 		const pool = `${profile.routing.strategy}:${current.serviceType ?? ''}${provisional ? ':provisional' : ''}`;
 		const roundRobin = needsTurn ? await this.deps.store.nextRoundRobin(current.businessId, pool) : 0;
-		const decision = route(
+		let decision = route(
 			profile,
 			{ urgency, serviceType: current.serviceType, timing, now },
 			{ openCounts, roundRobin },
@@ -921,6 +921,12 @@ export class RecoveryLoop {
 		const c = await this.mutate(
 			caseId,
 			(c) => {
+				// Words classified while this pass routed (a transcript racing the missed call) changed the urgency or
+				// service: decide again on what the case says now, or an emergency keeps a routine deadline.
+				if ((c.urgency ?? 'normal') !== urgency || c.serviceType !== current.serviceType) {
+					const input = { urgency: c.urgency ?? 'normal', serviceType: c.serviceType, timing, now };
+					decision = route(profile, input, { openCounts, roundRobin });
+				}
 				let routed = again
 					? rerouteOnWords(c, decision, 'route:on-words', now)
 					: applyRoute(c, decision, `route:${decision.kind}:${c.escalationLevel}`, now);

@@ -116,4 +116,27 @@ describe('routing on the voicemail words', () => {
 		expect(c.routeProvisional).toBe(false);
 		expect(alertsTo(c.caseId)).toEqual([c.owner!.id]);
 	});
+
+	test('words classified while the missed call was being routed set the deadline of what they reveal', async () => {
+		const d = await b.loop.detect(b.missed('+13125550192'));
+		await b.loop.classify(d.case.caseId);
+		// The missed-call pass read the case before the transcript's pass classified it an emergency.
+		const stale = (await b.store.getCase(d.case.caseId))!;
+		const v = await b.loop.voicemail({
+			type: 'voicemail',
+			eventId: 'twilio:vm:192',
+			provider: 'twilio',
+			callSid: d.case.calls[0].callSid,
+			from: '+13125550192',
+			to: '+13125550199',
+			businessId: 'acme-plumbing',
+			voicemail: { transcript: 'I smell gas by the water heater', durationSec: 8 },
+			at: b.clock.toISOString(),
+		});
+		await b.loop.classify(v!.caseId);
+		const r = await b.loop.route(d.case.caseId, { known: stale });
+		expect(r.case.urgency).toBe('emergency');
+		const minutes = (Date.parse(r.case.dueAt!) - b.clock.getTime()) / 60e3;
+		expect(minutes).toBe(profile.routing.deadlineMinutes.emergency);
+	});
 });
