@@ -77,6 +77,20 @@ export { freePort };
 export { localFlow } from '../../sim/local-runtime';
 
 /**
+ * fetch, tried once more when the server closed a kept-alive socket just as it was reused (undici's "other side
+ * closed"): a runtime idle for its keep-alive time drops the connection, and that race is the client's, not the test's.
+ */
+export async function fetchOnce(url: string, init?: RequestInit): Promise<Response> {
+	try {
+		return await fetch(url, init);
+	} catch (e) {
+		const code = (e as { cause?: { code?: string } }).cause?.code;
+		if (code !== 'UND_ERR_SOCKET') throw e;
+		return fetch(url, init);
+	}
+}
+
+/**
  * Polls until fn gives a value. On a timeout the error says what was awaited, the last error, and what `explain` tells
  * of the state then (a case's alerts, a runtime's warnings), so a failure in CI can be read without a rerun.
  */

@@ -19,6 +19,7 @@ import {
 import { openChromium, screenshotPath } from './browser';
 import {
 	caseState,
+	fetchOnce,
 	filesLeaking,
 	freePort,
 	installTarball,
@@ -521,9 +522,10 @@ page is served by n8n`, async () => {
 			'4d2e3f5a-6b7c-4d8e-9fa0-b1c2d3e4f5a6',
 			'6f4a5b7c-8d9e-4f0a-9b1c-d3e4f5a6b7c8',
 		]) {
-			expect((await fetch(`http://127.0.0.1:${port}/webhook/${id}/missed-call`, { method: 'POST' })).status).toBe(403);
+			const url = `http://127.0.0.1:${port}/webhook/${id}/missed-call`;
+			expect((await fetchOnce(url, { method: 'POST' })).status).toBe(403);
 		}
-		const r = await fetch(`http://127.0.0.1:${port}/webhook/agency-report?business=e2e-plumbing&days=1`);
+		const r = await fetchOnce(`http://127.0.0.1:${port}/webhook/agency-report?business=e2e-plumbing&days=1`);
 		expect(r.status).toBe(200);
 		expect(r.headers.get('content-type')).toMatch(/text\/html/);
 		const html = await r.text();
