@@ -2,7 +2,16 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_ACCOUNT, DEMO_PROFILE } from '../sim/demo-profile';
-import { banner, DEMO_DIR, localFlow, packTarball, runtimes, startSim, stopTogether, waitFor } from '../sim/local-runtime';
+import {
+	banner,
+	DEMO_DIR,
+	localFlow,
+	packTarball,
+	runtimes,
+	startSim,
+	stopTogether,
+	waitFor,
+} from '../sim/local-runtime';
 
 /**
  * The main job: real Node-RED 5 (on Node 24) with this pack installed from its packed tarball, the quick-start
