@@ -1530,6 +1530,39 @@ export class RecoveryLoop {
 	}
 
 	/**
+	 * A text to the caller from the business number (an owner's relayed answer, an assistant's reply), sent once, and the
+	 * message record the store keeps for the caps and the report.
+	 */
+	private async textCaller(
+		c: Case,
+		profile: Profile,
+		body: string,
+		kind: 'relay' | 'assistant',
+		now: string,
+	): Promise<{ sent: SentMessage; message: MessageRecord }> {
+		const sent = await this.sendOnce(
+			{
+				to: c.caller,
+				from: profile.acknowledgment.from ?? c.calledNumber,
+				body,
+				channel: c.channel,
+				statusCallback: this.deps.statusCallbackUrl,
+			},
+			{ since: now, askFirst: false, what: kind === 'relay' ? 'owner answer relayed to the caller' : 'assistant text' },
+		);
+		const message: MessageRecord = {
+			businessId: c.businessId,
+			to: c.caller,
+			kind,
+			at: now,
+			sid: sent.sid,
+			status: sent.status,
+			caseId: c.caseId,
+		};
+		return { sent, message };
+	}
+
+	/**
 	 * The owner's answer, texted to the caller from the business number. The texting rules hold as for any text: never
 	 * to an opted-out number, only in the caller's lawful hours, inside the per-caller cap; a refusal is kept on the
 	 * thread and told to the owner with its reason.
@@ -1564,25 +1597,7 @@ export class RecoveryLoop {
 		if (!this.deps.provider) return refuse('no Twilio account is set up for sending');
 		const signed = body.includes(profile.name) ? body : `${profile.name}: ${body}`;
 		try {
-			const sent = await this.sendOnce(
-				{
-					to: c.caller,
-					from: profile.acknowledgment.from ?? c.calledNumber,
-					body: signed,
-					channel: c.channel,
-					statusCallback: this.deps.statusCallbackUrl,
-				},
-				{ since: now, askFirst: false, what: 'owner answer relayed to the caller' },
-			);
-			const message: MessageRecord = {
-				businessId: c.businessId,
-				to: c.caller,
-				kind: 'relay',
-				at: now,
-				sid: sent.sid,
-				status: sent.status,
-				caseId: c.caseId,
-			};
+			const { sent, message } = await this.textCaller(c, profile, signed, 'relay', now);
 			const next = await this.mutate(
 				c.caseId,
 				(x) => recordThread(x, { ...entry, status: 'relayed', sid: sent.sid }, key),
@@ -1701,25 +1716,7 @@ export class RecoveryLoop {
 		// Checked again at the send: a STOP may have arrived while the model was writing.
 		if (await this.deps.store.isOptedOut(c.businessId, c.caller)) return fail('refused', 'the caller opted out');
 		try {
-			const sent = await this.sendOnce(
-				{
-					to: c.caller,
-					from: profile.acknowledgment.from ?? c.calledNumber,
-					body,
-					channel: c.channel,
-					statusCallback: this.deps.statusCallbackUrl,
-				},
-				{ since: now, askFirst: false, what: 'assistant text' },
-			);
-			const message: MessageRecord = {
-				businessId: c.businessId,
-				to: c.caller,
-				kind: 'assistant',
-				at: now,
-				sid: sent.sid,
-				status: sent.status,
-				caseId: c.caseId,
-			};
+			const { sent, message } = await this.textCaller(c, profile, body, 'assistant', now);
 			const reason = replaced ? `model reply replaced: ${replaced}` : undefined;
 			const next = await this.mutate(
 				c.caseId,
