@@ -138,9 +138,8 @@ OpenAI-compatible server`, () => {
 	}
 
 	/**
-	 * A fallback leaves the rules' urgency on the case. Its reasons are not checked there: the recording's own
-	 * classification, whose model was asked before the words arrived, can be saved with the words' idempotency key
-	 * first, and the words' classification is then skipped as already applied (reported to the lead).
+	 * A fallback leaves the rules' urgency on the case; its reason is checked on the node's output, where this pass's
+	 * own words are (the recording's earlier pass may classify the same case just before or after).
 	 */
 	const rulesOnCase = (c: Case) => c.urgency === 'normal' && !!c.stamps.classifiedAt;
 
