@@ -1588,16 +1588,11 @@ export class RecoveryLoop {
 			this.deps.store.isOptedOut(c.businessId, c.caller),
 			this.deps.store.messageStats(c.businessId, c.caller, now),
 		]);
-		if (optedOut) return refuse('they opted out of texts; call them instead');
-		if (stats.sentToCallerLast24h.length >= profile.acknowledgment.perCallerDailyCap) {
-			return refuse(`they already got ${stats.sentToCallerLast24h.length} texts today (the cap); call them instead`);
-		}
-		const release = quietHoursRelease(profile, c.caller, now, stats.sentToCallerLast24h);
-		if (release.at !== now) return refuse(`${release.why ?? 'quiet hours'}; try again after ${release.at}`);
+		const barred = callerTextBar(profile, c.caller, now, optedOut, stats.sentToCallerLast24h);
+		if (barred) return refuse(barred);
 		if (!this.deps.provider) return refuse('no Twilio account is set up for sending');
-		const signed = body.includes(profile.name) ? body : `${profile.name}: ${body}`;
 		try {
-			const { sent, message } = await this.textCaller(c, profile, signed, 'relay', now);
+			const { sent, message } = await this.textCaller(c, profile, signed(profile, body), 'relay', now);
 			const next = await this.mutate(
 				c.caseId,
 				(x) => recordThread(x, { ...entry, status: 'relayed', sid: sent.sid }, key),
@@ -1636,10 +1631,8 @@ export class RecoveryLoop {
 		const plan = planTurn(profile, c, ctx);
 		if (plan.action === 'skip') return { case: c, action: 'skipped', reason: plan.reason };
 		const mayText = (x: Case) =>
-			!optedOut &&
 			x.thread.filter((t) => t.automated).length < profile.assistant.perCaseCap &&
-			stats.sentToCallerLast24h.length < profile.acknowledgment.perCallerDailyCap &&
-			quietHoursRelease(profile, x.caller, now, stats.sentToCallerLast24h).at === now;
+			!callerTextBar(profile, x.caller, now, optedOut, stats.sentToCallerLast24h);
 		if (plan.action === 'handoff') return this.assistantHandoff(profile, c, plan.reason, plan.detail, mayText(c));
 		const questions = intakeFor(profile);
 		const schema = turnOutputSchema(questions);
@@ -2030,7 +2023,26 @@ function withFlag(c: Case, flag: string): Case {
 	return c.flags.includes(flag) ? c : { ...c, flags: [...c.flags, flag] };
 }
 
-/** An assistant text carries the business's name, as the owner's relayed answers do. */
+/** A text to the caller from a person or the assistant carries the business's name. */
 function signed(profile: Profile, text: string): string {
 	return text.includes(profile.name) ? text : `${profile.name}: ${text}`;
+}
+
+/**
+ * Why a text to this caller may not go now (they opted out, their daily cap is spent, it is their quiet hours), or
+ * undefined: the rules an owner's relayed answer and the assistant's reply both obey.
+ */
+function callerTextBar(
+	profile: Profile,
+	caller: string,
+	now: string,
+	optedOut: boolean,
+	sentToCallerLast24h: string[],
+): string | undefined {
+	if (optedOut) return 'they opted out of texts; call them instead';
+	if (sentToCallerLast24h.length >= profile.acknowledgment.perCallerDailyCap)
+		return `they already got ${sentToCallerLast24h.length} texts today (the cap); call them instead`;
+	const release = quietHoursRelease(profile, caller, now, sentToCallerLast24h);
+	if (release.at !== now) return `${release.why ?? 'quiet hours'}; try again after ${release.at}`;
+	return undefined;
 }
