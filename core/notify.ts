@@ -248,13 +248,15 @@ export function ownerText(
 		reminders: profile.routing.reminders.max,
 		callNumber: c.calls.length,
 		handoffReason: c.assistantHandoff?.reason ?? 'the assistant handed the case over',
-		// The caller's own words (intake answers): clipped and cleaned like a transcript.
-		intake: sanitizeCallerText(
-			Object.entries(c.intake ?? {})
-				.map(([k, v]) => `${k}: ${v}`)
-				.join('; '),
-			200,
-		),
+		// The caller's own words (intake answers): clipped and cleaned like a transcript; only the hand-off uses them.
+		get intake() {
+			return sanitizeCallerText(
+				Object.entries(c.intake ?? {})
+					.map(([k, v]) => `${k}: ${v}`)
+					.join('; '),
+				200,
+			);
+		},
 	};
 	const template = {
 		'new-case': 'ownerAlert',
