@@ -19,16 +19,24 @@ import {
 	type ModelClassification,
 } from './classify/model';
 import {
+	bookingLink,
 	buildAssistantMessages,
+	businessFacts,
+	conversationOf,
 	fallbackText,
 	guardReply,
 	handoffText,
 	intakeFor,
+	MAX_REPLY_CHARS,
 	parseTurn,
 	planTurn,
+	turnFromInput,
 	turnOutputSchema,
 	type AssistantTurn,
+	type AssistantTurnInput,
+	type ConversationLine,
 	type HandoffReason,
+	type TurnContext,
 } from './assistant';
 import { ConcurrentUpdateError, RecoveryInputError } from './errors';
 import {
@@ -265,6 +273,21 @@ export interface AssistantResult {
 	/** Why the model's reply was not sent (the output guard's finding, a timeout, a malformed answer). */
 	refused?: string;
 	ownerAlert?: { sid?: string; error?: string };
+}
+
+/** What an outside agent is told before it writes: whether it may, and everything it may draw on. */
+export interface AssistantBrief {
+	caseId: string;
+	mayReply: boolean;
+	/** reply: write the next text; skip: nothing may be sent now; handoff: the next turn hands the case to a person. */
+	plan: 'reply' | 'skip' | 'handoff';
+	reason?: string;
+	facts: string[];
+	questions: { key: string; question: string; answer?: string }[];
+	openQuestions: string[];
+	conversation: ConversationLine[];
+	bookingLink?: string;
+	maxReplyChars: number;
 }
 
 /** Keys claimed per assistant text: one text per case and step, and the business's count for perHourCap. */
@@ -1615,8 +1638,49 @@ export class RecoveryLoop {
 	 * intake answers the model found are kept on the case. A hand-off texts the owner once (alert kind handoff).
 	 */
 	async assistantReply(caseId: string, ask: AskModel, opts: AssistantOptions = {}): Promise<AssistantResult> {
+		return this.assistantTurn(caseId, async (profile, c) => {
+			const questions = intakeFor(profile);
+			const schema = turnOutputSchema(questions);
+			const messages = buildAssistantMessages(profile, c, schema);
+			return parseTurn(await askWithTimeout(ask, messages, schema, opts.timeoutMs ?? MODEL_TIMEOUT_MS), questions);
+		});
+	}
+
+	/**
+	 * A turn whose words were written elsewhere (n8n's AI Agent calling the pack's node as a tool): the same planner,
+	 * output guard, caps, send path and hand-off as assistantReply, so a workflow cannot text around them. Intake
+	 * answers for questions the profile does not ask are dropped.
+	 */
+	async assistantSend(caseId: string, turn: AssistantTurnInput): Promise<AssistantResult> {
+		return this.assistantTurn(caseId, async (profile) =>
+			parseTurn(turnFromInput(turn, intakeFor(profile)), intakeFor(profile)),
+		);
+	}
+
+	/**
+	 * What an outside agent needs before it writes a turn: whether it may (the planner's verdict, asking nothing and
+	 * sending nothing), the business's facts, the intake questions still open and the conversation so far.
+	 */
+	async assistantBrief(caseId: string): Promise<AssistantBrief> {
 		const c = await this.getCase(caseId);
 		const profile = this.profile(c.businessId);
+		const plan = planTurn(profile, c, await this.turnContext(c));
+		const questions = intakeFor(profile);
+		return {
+			caseId: c.caseId,
+			mayReply: plan.action === 'ask',
+			plan: plan.action === 'ask' ? 'reply' : plan.action,
+			reason: plan.action === 'ask' ? undefined : plan.reason,
+			facts: businessFacts(profile, c.caseId),
+			questions: questions.map((q) => ({ ...q, answer: c.intake?.[q.key] })),
+			openQuestions: questions.filter((q) => !c.intake?.[q.key]).map((q) => q.key),
+			conversation: conversationOf(c),
+			bookingLink: bookingLink(profile, c.caseId),
+			maxReplyChars: MAX_REPLY_CHARS,
+		};
+	}
+
+	private async turnContext(c: Case): Promise<TurnContext> {
 		const now = this.now();
 		const [optedOut, stats, assistantLastHour] = await Promise.all([
 			this.deps.store.isOptedOut(c.businessId, c.caller),
@@ -1627,19 +1691,27 @@ export class RecoveryLoop {
 				to: now,
 			}),
 		]);
-		const ctx = { now, optedOut, sentToCallerLast24h: stats.sentToCallerLast24h, assistantLastHour };
+		return { now, optedOut, sentToCallerLast24h: stats.sentToCallerLast24h, assistantLastHour };
+	}
+
+	/** One assistant turn: plan in code, get the words (model or agent), guard them, send, record, hand off. */
+	private async assistantTurn(
+		caseId: string,
+		write: (profile: Profile, c: Case) => Promise<AssistantTurn>,
+	): Promise<AssistantResult> {
+		const c = await this.getCase(caseId);
+		const profile = this.profile(c.businessId);
+		const ctx = await this.turnContext(c);
+		const now = ctx.now;
 		const plan = planTurn(profile, c, ctx);
 		if (plan.action === 'skip') return { case: c, action: 'skipped', reason: plan.reason };
 		const mayText = (x: Case) =>
 			x.thread.filter((t) => t.automated).length < profile.assistant.perCaseCap &&
-			!callerTextBar(profile, x.caller, now, optedOut, stats.sentToCallerLast24h);
+			!callerTextBar(profile, x.caller, now, ctx.optedOut, ctx.sentToCallerLast24h);
 		if (plan.action === 'handoff') return this.assistantHandoff(profile, c, plan.reason, plan.detail, mayText(c));
-		const questions = intakeFor(profile);
-		const schema = turnOutputSchema(questions);
 		let turn: AssistantTurn;
 		try {
-			const messages = buildAssistantMessages(profile, c, schema);
-			turn = parseTurn(await askWithTimeout(ask, messages, schema, opts.timeoutMs ?? MODEL_TIMEOUT_MS), questions);
+			turn = await write(profile, c);
 		} catch (e) {
 			const why = (e as Error).message;
 			const fell = await this.sendAssistantText(profile, c, fallbackText(profile), `turn:${plan.turn}`, why);

@@ -68,3 +68,37 @@ export function parseTurn(raw: unknown, questions: readonly IntakeQuestion[]): A
 		handoffReason: r.data.handoffReason?.trim().slice(0, 200) || null,
 	};
 }
+
+/** A turn written outside the pack (an AI Agent's tool call): the text, any intake answers, and a hand-off. */
+export interface AssistantTurnInput {
+	reply: string;
+	/** Answers by question key; agents often pass this as a JSON string. */
+	intake?: Record<string, string | null | undefined> | string;
+	handoff?: boolean;
+	handoffReason?: string | null;
+}
+
+/**
+ * An agent's turn in the shape parseTurn checks: intake as an object with every question (null when not given) and
+ * keys the profile does not ask dropped; an intake that is not JSON is an error naming the field.
+ */
+export function turnFromInput(input: AssistantTurnInput, questions: readonly IntakeQuestion[]): unknown {
+	let given: unknown = input.intake ?? {};
+	if (typeof given === 'string') {
+		try {
+			given = given.trim() ? JSON.parse(given) : {};
+		} catch {
+			throw new ModelAnswerError(`intake is not JSON: pass an object of answers by question key`);
+		}
+	}
+	const answers = (given && typeof given === 'object' ? given : {}) as Record<string, unknown>;
+	const intake = Object.fromEntries(
+		questions.map((q) => [q.key, typeof answers[q.key] === 'string' ? answers[q.key] : null]),
+	);
+	return {
+		reply: input.reply,
+		intake,
+		handoff: input.handoff === true,
+		handoffReason: input.handoffReason ?? null,
+	};
+}

@@ -362,3 +362,59 @@ describe('the caller is data, and the output is checked', () => {
 		expect(messages[0].content).not.toContain('Leak under the sink');
 	});
 });
+
+describe('a turn written by an outside agent (n8n AI Agent tools)', () => {
+	test('the brief says what it may draw on; the send goes through the same guard, caps and hand-off', async () => {
+		const caller = '+13125550161';
+		const c = await openCase(caller);
+		const before = await b.loop.assistantBrief(c.caseId);
+		expect(before).toMatchObject({ mayReply: false, plan: 'skip', reason: 'no new text from the caller' });
+		await text(caller, 'My water heater is making a banging noise');
+		const brief = await b.loop.assistantBrief(c.caseId);
+		expect(brief).toMatchObject({ mayReply: true, plan: 'reply', bookingLink: BOOKING, maxReplyChars: 300 });
+		expect(brief.openQuestions).toEqual(['whatHappened', 'address', 'bestTime']);
+		expect(brief.facts.join('\n')).toContain(FAQ[0].a);
+		expect(brief.conversation).toEqual([{ from: 'caller', text: 'My water heater is making a banging noise' }]);
+
+		// Intake as the JSON text an agent passes, with a key the profile does not ask (dropped).
+		const first = await b.loop.assistantSend(c.caseId, {
+			reply: 'Sorry to hear that. What is the ZIP code?',
+			intake: JSON.stringify({ whatHappened: 'water heater banging', budget: 'cheap' }),
+		});
+		expect(first).toMatchObject({ action: 'replied', case: { intake: { whatHappened: 'water heater banging' } } });
+		expect(first.case.intake).not.toHaveProperty('budget');
+		expect(textsTo(caller).at(-1)).toBe('Acme Plumbing: Sorry to hear that. What is the ZIP code?');
+
+		// Sending again before the caller wrote back: the planner refuses, nothing is texted.
+		const again = await b.loop.assistantSend(c.caseId, { reply: 'Are you still there?' });
+		expect(again).toMatchObject({ action: 'skipped', reason: 'no new text from the caller' });
+
+		// An agent that quotes a price: the caller gets the fallback, never the figure.
+		await text(caller, '60614. How much will it cost?');
+		const priced = await b.loop.assistantSend(c.caseId, { reply: 'A new heater is $1,200 installed.' });
+		expect(priced.action).toBe('replied');
+		expect(priced.refused).toBeDefined();
+		expect(textsTo(caller).at(-1)).toBe(fallbackText(profile));
+		expect(textsTo(caller).join('\n')).not.toContain('1,200');
+
+		// Intake that is not JSON: the fallback and a hand-off, as a model's garbage gets.
+		await text(caller, 'Mornings are best');
+		const broken = await b.loop.assistantSend(c.caseId, { reply: 'Thanks', intake: '{not json' });
+		expect(broken).toMatchObject({ action: 'handed-off', refused: expect.stringContaining('intake is not JSON') });
+		expect((await b.loop.assistantBrief(c.caseId)).mayReply).toBe(false);
+		expect(model.chats()).toHaveLength(0);
+	});
+
+	test("a hazard in the caller's words hands off before the agent's text is sent", async () => {
+		const caller = '+13125550162';
+		const c = await openCase(caller);
+		await text(caller, 'I smell gas in the basement');
+		const ownerHad = textsTo(c.owner!.phone!).length;
+		expect(await b.loop.assistantBrief(c.caseId)).toMatchObject({ mayReply: false, plan: 'handoff' });
+		const r = await b.loop.assistantSend(c.caseId, { reply: 'What is your address?' });
+		expect(r).toMatchObject({ action: 'handed-off', reason: expect.stringContaining('emergency') });
+		expect(textsTo(caller).join('\n')).not.toContain('What is your address?');
+		expect(r.ownerAlert?.sid).toBeDefined();
+		expect(textsTo(c.owner!.phone!).length).toBeGreaterThan(ownerHad);
+	});
+});
