@@ -10,7 +10,9 @@
  *   https://elevenlabs.io/docs/eleven-agents/workflows/post-call-webhooks
  * - Twilio ConversationRelay <Connect action> callback:
  *   https://www.twilio.com/docs/voice/twiml/connect/conversationrelay
- *   (parameter names not confirmed against the page's table; see the note at the top of voice-ai.ts)
+ *   (the page's parameter table was not in the search index; see the note at the top of voice-ai.ts)
+ * - Checked against the SDKs too: VapiAI/server-sdk-typescript (src/api/types), RetellAI/retell-typescript-sdk
+ *   (src/resources/call.ts, src/lib/webhook_auth.ts), elevenlabs/elevenlabs-python (webhooks_custom.py, types/)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -280,6 +282,43 @@ describe('Vapi end-of-call-report', () => {
 	});
 });
 
+describe('documented shapes checked against the platforms’ SDKs', () => {
+	// VapiAI/server-sdk-typescript src/api/types/CallType.ts: inboundPhoneCall, outboundPhoneCall, webCall,
+	// vapi.websocketCall. Only a phone call has a number to call back.
+	test('a Vapi websocket call is ignored like a web call', () => {
+		const body = vapiReport();
+		((body.message as Record<string, unknown>).call as Record<string, unknown>).type = 'vapi.websocketCall';
+		expect(normalize('vapi', body, opts)).toMatchObject({ kind: 'ignored', reason: /vapi\.websocketCall/ });
+	});
+
+	// https://docs.retellai.com/features/webhook: "use call property. The data property is being deprecated."
+	test('a Retell event that still carries the call under the deprecated data is read the same', () => {
+		const from = caller();
+		const { event, call } = retellEvent('call_analyzed', { from, successful: false });
+		const e = missedCall(normalize('retell', { event, data: call }, opts));
+		expect(e).toMatchObject({ provider: 'retell', from, voiceAi: { platform: 'retell', outcome: 'not-booked' } });
+	});
+
+	// retell-typescript-sdk src/resources/call.ts, PhoneCallResponse.disconnection_reason: scam_detected, marked_as_spam.
+	test('a Retell call ended as spam or a scam opens no case', () => {
+		for (const disconnection of ['scam_detected', 'marked_as_spam'])
+			expect(normalize('retell', retellEvent('call_analyzed', { disconnection }), opts)).toMatchObject({
+				kind: 'ignored',
+				reason: new RegExp(disconnection),
+			});
+	});
+
+	// The <Connect action> request carries ErrorCode and ErrorMessage when the session broke (64xxx errors,
+	// e.g. https://www.twilio.com/docs/api/errors/64104), read by public action handlers beside SessionStatus.
+	test('a ConversationRelay session with an ErrorCode is failed, with the error as the reason', () => {
+		const params = { ...relayAction(), ErrorCode: '64104', ErrorMessage: 'Max call duration reached' };
+		expect(missedCall(normalize('twilio', params, opts)).voiceAi).toMatchObject({
+			outcome: 'failed',
+			endedBecause: 'error 64104: Max call duration reached',
+		});
+	});
+});
+
 describe('Retell call_ended and call_analyzed', () => {
 	test('an unsuccessful analyzed call becomes a case with the summary and the caller’s words', () => {
 		const from = caller();
@@ -446,7 +485,31 @@ describe('signatures', () => {
 		expect(verifyWebhook('vapi', proof(sign.vapi('guessed', raw)), secret, NOW).valid).toBe(false);
 		expect(verifyWebhook('vapi', proof(sign.vapi(secret, raw), raw + ' '), secret, NOW).valid).toBe(false);
 		expect(verifyWebhook('vapi', proof({ 'x-vapi-secret': 'guessed' }), secret, NOW).valid).toBe(false);
-		expect(verifyWebhook('vapi', proof({}), secret, NOW)).toMatchObject({ valid: false, reason: /x-vapi-signature/ });
+		expect(verifyWebhook('vapi', proof({}), secret, NOW)).toMatchObject({
+			valid: false,
+			reason: /x-vapi-signature, x-signature/,
+		});
+	});
+
+	// VapiAI/server-sdk-typescript src/api/types/HmacAuthenticationPlan.ts: signatureHeader defaults to x-signature,
+	// timestampHeader to x-timestamp, payloadFormat to "{timestamp}.{body}", encoding hex, optional signaturePrefix.
+	test('Vapi: the HMAC credential with its defaults (time signed) is accepted; stale or forged is refused', () => {
+		const secret = 'vapi-hmac-credential';
+		const signed = sign.vapi(secret, raw, NOW_MS);
+		expect(signed).toEqual({ 'x-signature': expect.stringMatching(/^[0-9a-f]{64}$/), 'x-timestamp': String(NOW_MS) });
+		expect(verifyWebhook('vapi', proof(signed), secret, NOW).valid).toBe(true);
+		const prefixed = { ...signed, 'x-signature': `sha256=${signed['x-signature']}` };
+		expect(verifyWebhook('vapi', proof(prefixed), secret, NOW).valid).toBe(true);
+		const inSeconds = sign.vapi(secret, raw, Math.floor(NOW_MS / 1000));
+		expect(verifyWebhook('vapi', proof(inSeconds), secret, NOW).valid).toBe(true);
+		expect(verifyWebhook('vapi', proof(sign.vapi(secret, raw, NOW_MS - 6 * 60e3)), secret, NOW)).toMatchObject({
+			valid: false,
+			reason: /replay/,
+		});
+		// The time is part of what is signed: moving it forward breaks the signature.
+		const moved = { ...sign.vapi(secret, raw, NOW_MS - 6 * 60e3), 'x-timestamp': String(NOW_MS) };
+		expect(verifyWebhook('vapi', proof(moved), secret, NOW).valid).toBe(false);
+		expect(verifyWebhook('vapi', proof(sign.vapi('guessed', raw, NOW_MS)), secret, NOW).valid).toBe(false);
 	});
 
 	test('Retell: signed now is accepted; a forgery, a changed body or a signature 6 minutes old is not', () => {
