@@ -41,7 +41,7 @@
  * Signatures are checked in core/signatures.ts (the scheme of each is described there).
  */
 import { z } from 'zod';
-import { parseOrThrow } from '../errors';
+import { parseOrThrow, RecoveryInputError } from '../errors';
 import { clipCallerText, type Provider, type VoiceAi, type VoiceAiOutcome } from '../model';
 import { businessOf, calledNumber, id, isOutbound, isoOf, missed, num, str } from './common';
 import type { NormalizeOptions, Normalized } from './common';
@@ -196,6 +196,32 @@ const vapiSchema = z
 
 const vapiCall = z.object({ id }).passthrough();
 
+/**
+ * Vapi signs no time into its older schemes, so a captured report could be sent again at any time. The report follows
+ * its call within seconds (analysis done); one whose call ended longer ago than this is a replay or a stuck retry.
+ * A second delivery inside the window is harmless: the call's id makes it the same event, stored once.
+ */
+const VAPI_REPORT_MAX_AGE_MIN = 60;
+
+/** Refuses a report whose own endedAt is past the window; an unreadable or missing time is left to the signature. */
+function refuseStaleVapi(
+	m: { endedAt?: string | null; call?: { endedAt?: string | null } | null },
+	opts: NormalizeOptions,
+) {
+	const field = m.endedAt ? 'message.endedAt' : 'message.call.endedAt';
+	const endedAt = m.endedAt ?? m.call?.endedAt;
+	const ageMs = (opts.now?.() ?? new Date()).getTime() - (endedAt ? Date.parse(endedAt) : NaN);
+	if (ageMs > VAPI_REPORT_MAX_AGE_MIN * 60_000)
+		throw new RecoveryInputError(
+			field,
+			endedAt,
+			`The call ended ${Math.round(ageMs / 60_000)} minutes ago and Vapi sends its end-of-call report as the call ` +
+				`ends: a report older than ${VAPI_REPORT_MAX_AGE_MIN} minutes is refused as a replay. If a delivery ` +
+				'was really held up, open the case with the Recovery Tracker instead.',
+			'Vapi end-of-call-report',
+		);
+}
+
 /** Vapi's success evaluation passed: true, "true", or a pass/success word (its rubrics are configurable). */
 function vapiPassed(v: string | boolean | number | null | undefined): boolean {
 	return v === true || (typeof v === 'string' && /^\s*(true|pass(ed)?|success(ful)?|yes)\b/i.test(v));
@@ -212,6 +238,7 @@ export function normalizeVapi(payload: Record<string, unknown>, opts: NormalizeO
 	// Web and websocket calls (CallType in Vapi's schema) have no phone number to call back.
 	if (m.call?.type === 'webCall' || m.call?.type === 'vapi.websocketCall')
 		return { kind: 'ignored', reason: `a ${m.call.type} call: no phone number to call back` };
+	refuseStaleVapi(m, opts);
 	const why = m.endedReason ?? '';
 	const outcome: Outcome = /error|fault|failed/i.test(why)
 		? 'failed'

@@ -65,7 +65,7 @@ type Turn = { role: string; message: string };
 
 /** Vapi's server message: `{ message: ServerMessageEndOfCallReport }`. */
 function vapiReport(
-	o: { from?: string; endedReason?: string; success?: unknown; messages?: Turn[]; id?: string } = {},
+	o: { from?: string; endedReason?: string; success?: unknown; messages?: Turn[]; id?: string; endedAt?: string } = {},
 ): Record<string, unknown> {
 	const messages = o.messages ?? [
 		{ role: 'bot', message: 'Thanks for calling Acme Plumbing, is anything flooding?' },
@@ -88,7 +88,7 @@ function vapiReport(
 				successEvaluation: o.success ?? 'false',
 			},
 			startedAt: STARTED,
-			endedAt: '2026-11-25T14:57:30.000Z',
+			endedAt: o.endedAt ?? '2026-11-25T14:57:30.000Z',
 			timestamp: NOW_MS,
 			cost: 0.12,
 		},
@@ -694,6 +694,45 @@ describe('through the webhook handler', () => {
 		const done = await relay(relayAction());
 		expect(done.emit).toBeUndefined();
 		expect(done.body).not.toMatch(/<Dial|<Record|<Say/);
+	});
+
+	describe('a replayed Vapi report', () => {
+		// Vapi's body-only signature (x-vapi-signature) signs no time: a captured report verifies forever.
+		const VAPI_SECRET = 'vapi-server-secret';
+		const vapi = (body: Record<string, unknown>) => {
+			const raw = JSON.stringify(body);
+			const headers = { 'content-type': 'application/json', ...sign.vapi(VAPI_SECRET, raw) };
+			return answerWebhook({ url: URL_, headers, body: undefined, rawBody: raw }, cfg('vapi', VAPI_SECRET), loop);
+		};
+		const minutesAgo = (min: number) => new Date(NOW_MS - min * 60_000).toISOString();
+
+		test('a report whose call ended over an hour ago is a 400 naming message.endedAt, and opens nothing', async () => {
+			const before = await store.countCases('acme-plumbing');
+			const a = await vapi(vapiReport({ endedAt: minutesAgo(61) }));
+			expect(a.status).toBe(400);
+			expect(a.body).toMatch(/message\.endedAt/);
+			expect(a.body).toMatch(/61 minutes ago/);
+			expect(a.emit).toBeUndefined();
+			// The call's own endedAt is read when the message has none.
+			const body = vapiReport();
+			const m = body.message as Record<string, unknown>;
+			delete m.endedAt;
+			(m.call as Record<string, unknown>).endedAt = minutesAgo(180);
+			expect((await vapi(body)).body).toMatch(/message\.call\.endedAt/);
+			expect(await store.countCases('acme-plumbing')).toBe(before);
+		});
+
+		test('inside the hour, the same report delivered again is one call on one case', async () => {
+			const body = vapiReport({ id: 'vapi-replayed-1', endedAt: minutesAgo(59) });
+			const first = await vapi(body);
+			expect(first.status).toBe(200);
+			expect(first.emit).toMatchObject({ type: 'missed-call', created: true });
+			const again = await vapi(body);
+			expect(again.status).toBe(200);
+			expect(again.emit?.type === 'missed-call' && again.emit.created).toBe(false);
+			const c = await store.findCaseByEvent('vapi:vapi-replayed-1');
+			expect(c?.calls.filter((k) => k.eventId === 'vapi:vapi-replayed-1')).toHaveLength(1);
+		});
 	});
 
 	test('a bad body is a 400 naming the field, never a 500', async () => {
