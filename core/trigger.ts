@@ -409,15 +409,18 @@ export async function answerWebhook(
 			if (!notDelivered(n.event.status)) return ok('', `text to ${maskPhone(n.event.to)} ${n.event.status}`);
 			return { ...ok(''), emit: { type: 'message-status', event: n.event, case: r.case } };
 		}
-		case 'not-missed':
-			// A call a voice AI resolved opens nothing; it is counted once (a redelivery claims the same key) for the report.
-			if (n.aiResolved)
-				await loop.deps.store.claimKey(
-					`${AI_RESOLVED_KEY}${n.aiResolved.eventId}`,
-					n.aiResolved.businessId,
-					n.aiResolved.at,
-				);
-			return ok(undefined, n.reason);
+		case 'not-missed': {
+			if (!n.aiResolved) return ok(undefined, n.reason);
+			// A call a voice AI resolved opens nothing, and settles the caller's open case if they had one (before the
+			// key is claimed, so a delivery that failed half-way is redone); it is counted once for the report.
+			const settled = await loop.voiceAgentResolved(n.aiResolved);
+			await loop.deps.store.claimKey(
+				`${AI_RESOLVED_KEY}${n.aiResolved.eventId}`,
+				n.aiResolved.businessId,
+				n.aiResolved.at,
+			);
+			return ok(undefined, settled ? `${n.reason}; case ${settled.caseId.slice(0, 8)} closed` : n.reason);
+		}
 		case 'ignored':
 			return ok(undefined, n.reason);
 	}

@@ -43,7 +43,7 @@
 import { z } from 'zod';
 import { parseOrThrow, RecoveryInputError } from '../errors';
 import { clipCallerText, type Provider, type VoiceAi, type VoiceAiOutcome } from '../model';
-import { businessOf, calledNumber, id, isOutbound, isoOf, missed, num, str } from './common';
+import { businessOf, calledNumber, callerNumber, id, isOutbound, isoOf, missed, num, str } from './common';
 import type { NormalizeOptions, Normalized } from './common';
 
 type Outcome = VoiceAiOutcome | 'resolved';
@@ -92,11 +92,18 @@ function aiCall(a: AiCall, opts: NormalizeOptions): Normalized {
 	const eventId = `${a.provider}:${a.callId}`;
 	if (outcome === 'resolved') {
 		const to = calledNumber(a.to, opts);
+		const from = a.from ? callerNumber(a.from, a.fromField, opts).e164 : undefined;
 		return {
 			kind: 'not-missed',
 			callSid: a.callId,
 			reason: `answered by voice AI (${a.platform}) and resolved${a.endedBecause ? ` (${a.endedBecause})` : ''}`,
-			aiResolved: { eventId, businessId: businessOf(opts, to), at: isoOf(a.startedAt, opts) },
+			aiResolved: {
+				eventId,
+				businessId: businessOf(opts, to),
+				at: isoOf(a.startedAt, opts),
+				platform: a.platform,
+				...(from ? { from } : {}),
+			},
 		};
 	}
 	const n = missed(

@@ -653,6 +653,31 @@ describe('through the webhook handler', () => {
 		expect(other.html).not.toContain('data-voice-ai-answered');
 	});
 
+	test('a resolved call from a caller with an open case closes that case: the owner is chased no more', async () => {
+		const from = caller();
+		const opened = await retell(retellEvent('call_analyzed', { from, successful: false }));
+		if (opened.emit?.type !== 'missed-call') throw new Error(`expected a case, got ${opened.status} ${opened.body}`);
+		await loop.handleEvent(opened.emit, { alertOwner: true, connectCaller: 'never' });
+		const caseId = opened.emit.case.caseId;
+		expect((await store.getCase(caseId))?.state).not.toMatch(/recovered|lost/);
+		// The caller rings again and the agent settles it.
+		const resolved = retellEvent('call_analyzed', { from, successful: true, id: 'retell-settles-1' });
+		const a = await retell(resolved);
+		expect(a.status).toBe(200);
+		expect(a.emit).toBeUndefined();
+		expect(a.note).toContain(`case ${caseId.slice(0, 8)} closed`);
+		const c = await store.getCase(caseId);
+		expect(c).toMatchObject({ state: 'recovered', outcome: { kind: 'called-back' } });
+		expect(c?.stamps.closedAt).toBe(NOW.toISOString());
+		expect(c?.history.at(-1)?.note).toBe('settled by the voice agent (retell) when the caller called again');
+		expect(await store.findOpenCase('acme-plumbing', from)).toBeUndefined();
+		// A redelivery changes nothing; another caller's resolved call touches no one else's case.
+		await retell(resolved);
+		expect((await store.getCase(caseId))?.history.length).toBe(c?.history.length);
+		const b = await retell(retellEvent('call_analyzed', { successful: true, id: 'retell-settles-2' }));
+		expect(b.note).not.toContain('closed');
+	});
+
 	test('a stale or forged delivery is refused with 403 and opens nothing', async () => {
 		const before = await store.countCases('acme-plumbing');
 		expect((await retell(retellEvent('call_analyzed'), NOW_MS - 10 * 60e3)).status).toBe(403);
