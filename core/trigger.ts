@@ -71,6 +71,8 @@ export interface WebhookAnswer {
 	status: number;
 	contentType: string;
 	body: string;
+	/** Headers the answer needs beside its content type (a 405's Allow, as HTTP requires). */
+	headers?: Record<string, string>;
 	/** What the workflow should receive; absent for forgeries, duplicates and non-events. */
 	emit?: TriggerEvent;
 	/** Why nothing was emitted, in plain words for logs and node status ("text to +1312***0189 delivered"). */
@@ -270,7 +272,13 @@ export async function answerWebhook(
 			throw e;
 		}
 		const page = await loop.casePage({ method: (req.method ?? 'POST').toUpperCase(), token, form });
-		return { status: page.status, contentType: page.contentType, body: page.body, note: `case page ${page.status}` };
+		const answer = {
+			status: page.status,
+			contentType: page.contentType,
+			body: page.body,
+			note: `case page ${page.status}`,
+		};
+		return page.allow ? { ...answer, headers: { allow: page.allow } } : answer;
 	}
 	let body = req.body;
 	try {
