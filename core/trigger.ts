@@ -1,5 +1,6 @@
 import {
 	InboundMessageSchema,
+	isOpen,
 	MessageStatusSchema,
 	MissedCallSchema,
 	notDelivered,
@@ -427,7 +428,8 @@ export async function answerWebhook(
 				n.aiResolved.businessId,
 				n.aiResolved.at,
 			);
-			return ok(undefined, settled ? `${n.reason}; case ${settled.caseId.slice(0, 8)} closed` : n.reason);
+			const what = settled && (isOpen(settled.state) ? 'noted (an emergency stays open)' : 'closed');
+			return ok(undefined, settled ? `${n.reason}; case ${settled.caseId.slice(0, 8)} ${what}` : n.reason);
 		}
 		case 'ignored':
 			return ok(undefined, n.reason);

@@ -402,6 +402,8 @@ export function recordOutcome(
 export function settledByVoiceAgent(c: Case, platform: string, key: string, at: string): Case {
 	if (hasApplied(c, key)) return c;
 	const text = `settled by the voice agent (${platform}) when the caller called again`;
+	// A gas smell or a flood is not settled by a bot's verdict: the owner keeps it, with the agent's call on record.
+	if (c.urgency === 'emergency') return note(c, key, 'voice-agent-answered', at, `${text}; an emergency stays open`);
 	const outcome = { kind: 'called-back' as const, note: text };
 	return transition({ ...c, outcome, stamps: { ...c.stamps, closedAt: at } }, 'recovered', key, at, text);
 }

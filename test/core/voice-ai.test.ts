@@ -95,11 +95,19 @@ function vapiReport(
 	};
 }
 
+interface RetellOptions {
+	from?: string;
+	successful?: boolean | null;
+	disconnection?: string;
+	status?: string;
+	id?: string;
+	/** What the caller said (default: water pouring through the ceiling, an emergency). */
+	said?: string;
+}
+
 /** Retell's webhook: `{ event, call }` with its call object. */
-function retellEvent(
-	event: string,
-	o: { from?: string; successful?: boolean | null; disconnection?: string; status?: string; id?: string } = {},
-): Record<string, unknown> {
+function retellEvent(event: string, o: RetellOptions = {}): Record<string, unknown> {
+	const said = o.said ?? 'There is water pouring through my kitchen ceiling!';
 	const call: Record<string, unknown> = {
 		call_type: 'phone_call',
 		call_id: o.id ?? `retell-call-${++seq}`,
@@ -112,16 +120,18 @@ function retellEvent(
 		end_timestamp: Date.parse(STARTED) + 95_000,
 		duration_ms: 95_000,
 		disconnection_reason: o.disconnection ?? 'user_hangup',
-		transcript: 'Agent: Acme Plumbing, how can I help?\nUser: There is water pouring through my kitchen ceiling!',
+		transcript: `Agent: Acme Plumbing, how can I help?\nUser: ${said}`,
 		transcript_object: [
 			{ role: 'agent', content: 'Acme Plumbing, how can I help?', words: [] },
-			{ role: 'user', content: 'There is water pouring through my kitchen ceiling!', words: [] },
+			{ role: 'user', content: said, words: [] },
 		],
 		recording_url: 'https://retellai.s3.us-west-2.amazonaws.com/recording.wav',
 	};
 	if (event === 'call_analyzed')
 		call.call_analysis = {
-			call_summary: 'Caller has water coming through the kitchen ceiling and needs a plumber now.',
+			call_summary: o.said
+				? `Caller said: ${o.said}`
+				: 'Caller has water coming through the kitchen ceiling and needs a plumber now.',
 			in_voicemail: false,
 			user_sentiment: 'Negative',
 			call_successful: o.successful ?? false,
@@ -655,10 +665,12 @@ describe('through the webhook handler', () => {
 
 	test('a resolved call from a caller with an open case closes that case: the owner is chased no more', async () => {
 		const from = caller();
-		const opened = await retell(retellEvent('call_analyzed', { from, successful: false }));
+		const said = 'I would like a quote for a new kitchen faucet sometime next week';
+		const opened = await retell(retellEvent('call_analyzed', { from, successful: false, said }));
 		if (opened.emit?.type !== 'missed-call') throw new Error(`expected a case, got ${opened.status} ${opened.body}`);
 		await loop.handleEvent(opened.emit, { alertOwner: true, connectCaller: 'never' });
 		const caseId = opened.emit.case.caseId;
+		expect(await store.getCase(caseId)).toMatchObject({ urgency: expect.not.stringMatching(/emergency/) });
 		expect((await store.getCase(caseId))?.state).not.toMatch(/recovered|lost/);
 		// The caller rings again and the agent settles it.
 		const resolved = retellEvent('call_analyzed', { from, successful: true, id: 'retell-settles-1' });
@@ -676,6 +688,21 @@ describe('through the webhook handler', () => {
 		expect((await store.getCase(caseId))?.history.length).toBe(c?.history.length);
 		const b = await retell(retellEvent('call_analyzed', { successful: true, id: 'retell-settles-2' }));
 		expect(b.note).not.toContain('closed');
+	});
+
+	test("an emergency case is not closed by the agent's verdict: noted, and still the owner's", async () => {
+		const from = caller();
+		const opened = await retell(retellEvent('call_analyzed', { from, successful: false }));
+		if (opened.emit?.type !== 'missed-call') throw new Error(`expected a case, got ${opened.status} ${opened.body}`);
+		const caseId = opened.emit.case.caseId;
+		await loop.handleEvent(opened.emit, { alertOwner: true, connectCaller: 'never' });
+		expect(await store.getCase(caseId)).toMatchObject({ urgency: 'emergency' });
+		const a = await retell(retellEvent('call_analyzed', { from, successful: true, id: 'retell-settles-3' }));
+		expect(a.note).toContain('noted (an emergency stays open)');
+		const c = await store.getCase(caseId);
+		expect(c?.state).not.toMatch(/recovered|lost/);
+		expect(c?.history.at(-1)).toMatchObject({ move: 'voice-agent-answered' });
+		expect(await store.findOpenCase('acme-plumbing', from)).toMatchObject({ caseId });
 	});
 
 	test('a stale or forged delivery is refused with 403 and opens nothing', async () => {
