@@ -300,7 +300,7 @@ more assistant texts`, async () => {
 			const answer = await sim.sendSms(hook, owner, BUSINESS, 'Hi, this is the plumber, I can come by tomorrow');
 			expect(answer.body).toContain('Sent to');
 			await waitFor('the owner answer on the caller phone', async () =>
-				phone(caller).includes('Hi, this is the plumber, I can come by tomorrow'),
+				phone(caller).some((b) => b.includes('Hi, this is the plumber, I can come by tomorrow')),
 			);
 
 			const before = phone(caller).length;
@@ -333,6 +333,12 @@ the fallback does, and the words reached the model as data`, async () => {
 			});
 			const [req] = oai.chats().filter((r) => chatWith(words)(r));
 			expect(systemOf(req).join('\n')).not.toMatch(/ignore your rules/i);
+			// In the user message the words sit only inside the marked data block.
+			const user = (req.messages ?? []).filter((m) => m.role === 'user').map((m) => text(m.content));
+			expect(user).toHaveLength(1);
+			const block = /<(caller_words_[0-9a-f]+)>\n([\s\S]*?)\n<\/\1>/.exec(user[0]);
+			expect(block?.[2]).toMatch(/ignore your rules/i);
+			expect(user[0].replace(block![0], '')).not.toMatch(/ignore your rules/i);
 		});
 
 		test('a garbage answer: the caller gets the fallback and the case goes to the owner', async () => {
