@@ -297,7 +297,13 @@ more assistant texts`, async () => {
 			// The owner answers the forwarded reply from their phone to the business number: relayed to the caller.
 			const owner = c.owner!.phone!;
 			await waitFor('the reply forwarded to the owner', async () => phone(owner).some((b) => b.includes(first)));
-			const answer = await sim.sendSms(hook, owner, BUSINESS, 'Hi, this is the plumber, I can come by tomorrow');
+			// The case code first, as the alert shows it: the owner may hold other tests' cases too.
+			const answer = await sim.sendSms(
+				hook,
+				owner,
+				BUSINESS,
+				`#${c.caseId.slice(0, 8)} Hi, this is the plumber, I can come by tomorrow`,
+			);
 			expect(answer.body).toContain('Sent to');
 			await waitFor('the owner answer on the caller phone', async () =>
 				phone(caller).some((b) => b.includes('Hi, this is the plumber, I can come by tomorrow')),
