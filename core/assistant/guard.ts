@@ -11,15 +11,20 @@ import { MAX_REPLY_CHARS } from './schema';
 
 export type GuardResult = { ok: true; text: string } | { ok: false; reason: string };
 
-// A currency sign or word with a number, "20% off", "free of charge", or a number close after a price word ("the
-// price would be 150"): amounts a model may make up.
+// A currency sign or word with a number, "20% off", "free of charge" or a free estimate, or a number close after a
+// price word ("the price would be 150"): amounts a model may make up. English, Spanish and French, the languages the
+// pack's callers write in (see core/optout).
+const PRICE_WORDS =
+	'costs?|price[sd]?|fees?|charges?|rates?|cuesta|cuestan|costo|coste|precio|tarifa|cobra(?:mos)?|' +
+	'co[uû]te(?:nt)?|prix|tarif|frais';
 const AMOUNT = new RegExp(
 	[
 		String.raw`[$€£]\s*\d[\d,.]*`,
-		String.raw`\b\d[\d,.]*\s*(?:dollars?|bucks|usd|eur|euros?|cents?)\b`,
-		String.raw`\b\d+\s*%\s*off\b`,
-		String.raw`\bfree of charge\b`,
-		String.raw`\b(?:costs?|price[sd]?|fees?|charges?|rates?)\b[^.\d]{0,30}\d[\d,.]*`,
+		String.raw`\b\d[\d,.]*\s*(?:\$|dollars?|bucks|usd|eur|euros?|cents?|d[oó]lares|pesos|centavos)(?![a-z])`,
+		String.raw`\b\d+\s*%\s*(?:off|de descuento|de r[ée]duction|de rabais)`,
+		String.raw`\bfree of charge\b|\bfree (?:estimates?|quotes?|inspections?|visits?|service calls?)\b`,
+		String.raw`\bgratis\b|\bsin (?:costo|cargo)\b|\bgratuit[es]*\b|\bsans frais\b`,
+		String.raw`\b(?:${PRICE_WORDS})(?![a-z])[^.\d]{0,30}\d[\d,.]*`,
 	].join('|'),
 	'gi',
 );
@@ -34,6 +39,12 @@ const PROMISE = new RegExp(
 		String.raw`\b(?:we|i|someone|a (?:tech|technician|plumber|electrician|person))(?:'ll| will| can)\s+` +
 			String.raw`(?:be there|arrive|get there|show up|come (?:out|over|by) (?:today|tonight|now|at|by))`,
 		String.raw`\b(?:arrive|be there|get there)\s+(?:at|by|before)\s+\d`,
+		// Spanish: guarantees and promises, "on the way", "we'll arrive", "in an hour / 30 minutes".
+		String.raw`\bgarantiza\w*|\bgarant[ií]a\b|\bprometo\b|\bprometemos\b|\ben camino\b|\bllegar(?:emos|[aá])\b`,
+		String.raw`\ben (?:\d+|una|un|media)\s*(?:minutos?|horas?)\b`,
+		// French: the same, "en route", "nous arrivons", "dans 30 minutes / une heure".
+		String.raw`\bgaranti[es]*\b|\bgarantie\b|\bpromet\w*|\ben route\b|\bnous arriv\w*|\bon arrive\b`,
+		String.raw`\bdans (?:\d+|une|un|une demi-)\s*(?:minutes?|heures?)\b`,
 	].join('|'),
 	'i',
 );

@@ -305,6 +305,14 @@ describe('the caller is data, and the output is checked', () => {
 		['a promised visit', "We'll be there at 4.", /promise/],
 		['a link not in the profile', 'See www.cheap-plumbers.example.com for deals.', /link/],
 		['a phone number not in the profile', 'Text our tech at (312) 555-0999.', /phone/],
+		['a free estimate', 'We offer a free estimate on every job!', /amount/],
+		['an amount in Spanish', 'La reparación cuesta unos 150 dólares.', /amount/],
+		['a bare figure after a Spanish price word', 'El precio sería de 200 por la visita.', /amount/],
+		['a Spanish "free"', 'La visita es gratis.', /amount/],
+		['a Spanish arrival time', 'Un técnico llegará en una hora.', /promise/],
+		['an amount in French', 'La réparation coûte environ 120 $.', /amount/],
+		['a French discount', 'Nous offrons 15 % de rabais cette semaine.', /amount/],
+		['a French arrival time', 'Un technicien sera chez vous dans 30 minutes.', /promise/],
 	])('the output guard refuses %s', (_what, reply, why) => {
 		const r = guardReply(profile, 'case-1', reply);
 		expect(r).toMatchObject({ ok: false, reason: expect.stringMatching(why) });
@@ -317,6 +325,10 @@ describe('the caller is data, and the output is checked', () => {
 			`Book at ${BOOKING}.`,
 			`For emergencies call ${EMERGENCY}.`,
 			'Call 911 if anyone feels sick.',
+			'¿Cuál es su código postal? El equipo le llamará para confirmar.',
+			'Merci! Quel est votre code postal? Notre équipe vous rappellera.',
+			'Feel free to text us a photo of the leak.',
+			'La tarifa de visita es $89, y no se cobra si reserva la reparación.',
 		])
 			expect(guardReply(profile, 'case-1', reply)).toEqual({ ok: true, text: reply });
 	});
