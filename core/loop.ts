@@ -38,7 +38,8 @@ import {
 	type HandoffReason,
 	type TurnContext,
 } from './assistant';
-import { ConcurrentUpdateError, RecoveryInputError } from './errors';
+import { ConcurrentUpdateError, IllegalTransitionError, RecoveryInputError } from './errors';
+import type { AiResolved } from './normalize/common';
 import {
 	ACK_SAFETY_NET_MS,
 	alertRetryAt,
@@ -116,6 +117,7 @@ import {
 	recordAssistantHandoff,
 	recovered,
 	revokeLinks,
+	settledByVoiceAgent,
 	snooze,
 	type CaseOpening,
 } from './track/case';
@@ -1363,6 +1365,26 @@ export class RecoveryLoop {
 	): Promise<Case> {
 		const at = this.now();
 		return this.mutate(caseId, (c) => recordOutcome(c, outcome, key ?? `outcome:${outcome.kind}`, at));
+	}
+
+	/**
+	 * A call a voice agent resolved, from a caller who already has an open case at the business: the agent has done
+	 * what the owner was being chased to do, so the case is closed (recovered) and its escalation and reminders end.
+	 * An emergency stays open with the agent's call noted: a person decides it is over. Idempotent by the call's event id; a case closed meanwhile by someone else is left as they closed it.
+	 */
+	async voiceAgentResolved(r: AiResolved): Promise<Case | undefined> {
+		if (!r.from) return undefined;
+		const open = await this.deps.store.findOpenCase(r.businessId, r.from);
+		if (!open) return undefined;
+		const key = `voice-ai-resolved:${r.eventId}`;
+		try {
+			return await this.mutate(open.caseId, (c) => settledByVoiceAgent(c, r.platform ?? 'voice AI', key, this.now()), {
+				known: open,
+			});
+		} catch (e) {
+			if (e instanceof IllegalTransitionError) return undefined;
+			throw e;
+		}
 	}
 
 	/**

@@ -22,9 +22,12 @@ import { validateTwilioSignature, type SignatureResult } from './twilio/signatur
  * - dialpad: the whole body is a JWT (HS256) signed with the webhook secret; the verified claims are the event.
  * - aircall: a `token` field in the body, equal to the webhook's token.
  * - ringcentral: the Verification-Token header set when the subscription was created.
- * - vapi: the server URL's HMAC credential, `x-vapi-signature`: hex HMAC-SHA256 of the raw body (no time is signed,
- *   so a replay is not detected); or the older server secret, sent as is in `x-vapi-secret`. Both take the secret set
- *   on the Vapi assistant or phone number. https://docs.vapi.ai/server-url/server-authentication
+ * - vapi: a custom HMAC credential (HMACAuthenticationPlan in Vapi's OpenAPI schema and its server-sdk-typescript,
+ *   src/api/types/HmacAuthenticationPlan.ts): hex HMAC-SHA256 in `x-signature` (its default) or the header the agency
+ *   named, usually `x-vapi-signature`, with an optional `sha256=` prefix; by default of `"<timestamp>.<raw body>"` with
+ *   the time in `x-timestamp`, else of the raw body alone (then no time is signed and a replay is not detected here:
+ *   the trigger refuses stale end-of-call reports by their own endedAt). Or the older server secret, sent as is in
+ *   `x-vapi-secret`. https://docs.vapi.ai/server-url/server-authentication
  * - retell: `x-retell-signature: v=<ms timestamp>,d=<hex HMAC-SHA256 of raw body + timestamp>`, keyed with the
  *   Retell API key that has the webhook badge; its SDK's verify refuses signatures over 5 minutes old.
  *   https://docs.retellai.com/features/secure-webhook
@@ -47,7 +50,7 @@ export const SIGNATURE_SCHEMES: Record<Provider, { secret: string; how: string }
 	ringcentral: { secret: 'Verification Token', how: 'Verification-Token header' },
 	vapi: {
 		secret: 'Server URL secret (the HMAC credential or the older x-vapi-secret)',
-		how: 'x-vapi-signature HMAC-SHA256 of the body, or the x-vapi-secret header',
+		how: 'x-signature or x-vapi-signature HMAC-SHA256 of time and body, or the x-vapi-secret header',
 	},
 	retell: { secret: 'Retell API key with the webhook badge', how: 'x-retell-signature HMAC-SHA256 of body and time' },
 	elevenlabs: {
@@ -233,13 +236,33 @@ function hmacHex(secret: string, text: string): string {
 	return createHmac('sha256', secret).update(text).digest('hex');
 }
 
-function vapi(p: WebhookProof, secret: string): VerifyResult {
-	const sig = headerOf(p.headers, 'x-vapi-signature');
+/** The signature and time headers Vapi's HMAC credential sends: its defaults, then the names agencies usually set. */
+const VAPI_SIGNATURE_HEADERS = ['x-vapi-signature', 'x-signature'];
+const VAPI_TIME_HEADERS = ['x-vapi-timestamp', 'x-timestamp'];
+
+function vapi(p: WebhookProof, secret: string, nowMs: number): VerifyResult {
+	const first = (names: string[]) => names.map((n) => headerOf(p.headers, n)).find((v) => v !== undefined);
+	const sig = first(VAPI_SIGNATURE_HEADERS);
 	if (sig !== undefined) {
 		const raw = rawOf(p);
 		if (raw === undefined)
 			return { valid: false, reason: 'the raw body is not available to check the Vapi signature against' };
-		return safeEqual(sig.trim().toLowerCase(), hmacHex(secret, raw))
+		const given = sig
+			.trim()
+			.replace(/^sha256=/i, '')
+			.toLowerCase();
+		const ts = first(VAPI_TIME_HEADERS)?.trim();
+		if (ts !== undefined) {
+			// The plan does not say the unit: a time past 1e12 is milliseconds.
+			const n = Number(ts);
+			if (!fresh(n > 1e12 ? n / 1000 : n, nowMs))
+				return {
+					valid: false,
+					reason: `the Vapi signature time ${ts} is more than ${SIGNATURE_TOLERANCE_SEC} s from now: a replay or a wrong clock`,
+				};
+		}
+		const signed = ts !== undefined ? [`${ts}.${raw}`, raw] : [raw];
+		return signed.some((text) => safeEqual(given, hmacHex(secret, text)))
 			? { valid: true }
 			: { valid: false, reason: 'the Vapi signature does not match: wrong secret or a changed body' };
 	}
@@ -247,7 +270,9 @@ function vapi(p: WebhookProof, secret: string): VerifyResult {
 	if (given === undefined)
 		return {
 			valid: false,
-			reason: 'the request has no x-vapi-signature or x-vapi-secret header (set the server URL credential in Vapi)',
+			reason:
+				'the request has no x-vapi-signature, x-signature or x-vapi-secret header ' +
+				'(set an HMAC credential on the Vapi server URL)',
 		};
 	return safeEqual(given, secret)
 		? { valid: true }
@@ -368,7 +393,7 @@ export function verifyWebhook(
 		case 'ringcentral':
 			return sharedToken(p, secret, 'ringcentral');
 		case 'vapi':
-			return vapi(p, secret);
+			return vapi(p, secret, nowMs);
 		case 'retell':
 			return retell(p, secret, nowMs);
 		case 'elevenlabs':
@@ -396,8 +421,10 @@ export const sign = {
 		const digest = createHmac('sha256', Buffer.from(signingKeyB64, 'base64')).update(`${tsMs}.${raw}`).digest('base64');
 		return { 'openphone-signature': `hmac;1;${tsMs};${digest}` };
 	},
-	vapi(secret: string, raw: string): Record<string, string> {
-		return { 'x-vapi-signature': hmacHex(secret, raw) };
+	/** Body only into x-vapi-signature; with a time, the HMAC credential's defaults (x-signature, x-timestamp). */
+	vapi(secret: string, raw: string, tsMs?: number): Record<string, string> {
+		if (tsMs === undefined) return { 'x-vapi-signature': hmacHex(secret, raw) };
+		return { 'x-signature': hmacHex(secret, `${tsMs}.${raw}`), 'x-timestamp': String(tsMs) };
 	},
 	retell(apiKey: string, raw: string, tsMs: number): Record<string, string> {
 		return { 'x-retell-signature': `v=${tsMs},d=${hmacHex(apiKey, raw + tsMs)}` };

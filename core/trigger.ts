@@ -1,5 +1,6 @@
 import {
 	InboundMessageSchema,
+	isOpen,
 	MessageStatusSchema,
 	MissedCallSchema,
 	notDelivered,
@@ -71,6 +72,8 @@ export interface WebhookAnswer {
 	status: number;
 	contentType: string;
 	body: string;
+	/** Headers the answer needs beside its content type (a 405's Allow, as HTTP requires). */
+	headers?: Record<string, string>;
 	/** What the workflow should receive; absent for forgeries, duplicates and non-events. */
 	emit?: TriggerEvent;
 	/** Why nothing was emitted, in plain words for logs and node status ("text to +1312***0189 delivered"). */
@@ -270,7 +273,13 @@ export async function answerWebhook(
 			throw e;
 		}
 		const page = await loop.casePage({ method: (req.method ?? 'POST').toUpperCase(), token, form });
-		return { status: page.status, contentType: page.contentType, body: page.body, note: `case page ${page.status}` };
+		const answer = {
+			status: page.status,
+			contentType: page.contentType,
+			body: page.body,
+			note: `case page ${page.status}`,
+		};
+		return page.allow ? { ...answer, headers: { allow: page.allow } } : answer;
 	}
 	let body = req.body;
 	try {
@@ -409,15 +418,19 @@ export async function answerWebhook(
 			if (!notDelivered(n.event.status)) return ok('', `text to ${maskPhone(n.event.to)} ${n.event.status}`);
 			return { ...ok(''), emit: { type: 'message-status', event: n.event, case: r.case } };
 		}
-		case 'not-missed':
-			// A call a voice AI resolved opens nothing; it is counted once (a redelivery claims the same key) for the report.
-			if (n.aiResolved)
-				await loop.deps.store.claimKey(
-					`${AI_RESOLVED_KEY}${n.aiResolved.eventId}`,
-					n.aiResolved.businessId,
-					n.aiResolved.at,
-				);
-			return ok(undefined, n.reason);
+		case 'not-missed': {
+			if (!n.aiResolved) return ok(undefined, n.reason);
+			// A call a voice AI resolved opens nothing, and settles the caller's open case if they had one (before the
+			// key is claimed, so a delivery that failed half-way is redone); it is counted once for the report.
+			const settled = await loop.voiceAgentResolved(n.aiResolved);
+			await loop.deps.store.claimKey(
+				`${AI_RESOLVED_KEY}${n.aiResolved.eventId}`,
+				n.aiResolved.businessId,
+				n.aiResolved.at,
+			);
+			const what = settled && (isOpen(settled.state) ? 'noted (an emergency stays open)' : 'closed');
+			return ok(undefined, settled ? `${n.reason}; case ${settled.caseId.slice(0, 8)} ${what}` : n.reason);
+		}
 		case 'ignored':
 			return ok(undefined, n.reason);
 	}

@@ -58,6 +58,10 @@ export interface AiResolved {
 	eventId: string;
 	businessId: string;
 	at: string;
+	/** The caller (E.164) when the platform gives a textable number: their open case is settled by this call. */
+	from?: string;
+	/** The platform, for the case's history. */
+	platform?: string;
 }
 
 export const str = z.union([z.string(), z.number().transform(String)]);

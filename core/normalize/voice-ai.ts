@@ -11,31 +11,39 @@
  * - Vapi: server message `end-of-call-report`, https://docs.vapi.ai/server-url/end-of-call-report and its OpenAPI
  *   schema ServerMessageEndOfCallReport (body `{ message: { type, endedReason, call, customer, phoneNumber,
  *   artifact: { transcript, messages }, analysis: { summary, successEvaluation }, startedAt, endedAt } }`); the
- *   endedReason values (assistant-forwarded-call, customer-ended-call, pipeline-error-..., ...) from the same schema.
+ *   endedReason values (assistant-forwarded-call, customer-ended-call, pipeline-error-..., ...) from the same schema;
+ *   checked against VapiAI/server-sdk-typescript src/api/types (ServerMessageEndOfCallReport, Artifact, Analysis,
+ *   CallType: inboundPhoneCall, outboundPhoneCall, webCall, vapi.websocketCall).
  * - Retell: https://docs.retellai.com/features/webhook (events call_started, call_ended, call_analyzed; body
  *   `{ event, call }` with the call object of https://docs.retellai.com/api-references/get-call: call_id, from_number,
  *   to_number, direction, call_status, disconnection_reason, transcript, transcript_object, call_analysis
- *   { call_summary, call_successful }). call_ended carries no call_analysis, so only a transfer or an error is
- *   decided from it; the rest waits for call_analyzed.
+ *   { call_summary, call_successful }); checked against retell-typescript-sdk src/resources/call.ts
+ *   (PhoneCallResponse: disconnection_reason values, transcript_object roles agent/user/transfer_target). call_ended
+ *   carries no call_analysis, so only a transfer or an error is decided from it; the rest waits for call_analyzed.
+ *   The older `data` in place of `call` is still read.
  * - ElevenLabs Agents: post-call webhook `post_call_transcription`,
  *   https://elevenlabs.io/docs/eleven-agents/workflows/post-call-webhooks (body `{ type, event_timestamp, data: {
  *   conversation_id, status, transcript: [{ role, message, tool_calls }], metadata: { start_time_unix_secs,
  *   call_duration_secs, phone_call: { direction, external_number, agent_number } }, analysis: { call_successful,
- *   transcript_summary } } }`). A transfer to a person is the system tool `transfer_to_number` in a turn's tool_calls.
+ *   transcript_summary } } }`), checked against elevenlabs-python's types (ConversationHistoryMetadataCommonModel,
+ *   ConversationHistoryTwilioPhoneCallModel, ConversationHistoryAnalysisCommonModel). A transfer to a person is the
+ *   system tool `transfer_to_number` in a turn's tool_calls.
  * - Twilio ConversationRelay: the `<Connect action="...">` callback, https://www.twilio.com/docs/voice/twiml/connect/
  *   conversationrelay, posted as form fields like other Twilio voice webhooks (CallSid, From, To, Direction) with
- *   SessionId, SessionStatus, SessionDuration and HandoffData (the `handoffData` of the app's `end` message). The
- *   search index held that page's introduction, not its parameter table: these names are from Twilio's page as
- *   remembered and should be checked against it. HandoffData is whatever the relay app sends: a JSON object's
+ *   SessionId, SessionStatus, SessionDuration, HandoffData (the `handoffData` of the app's `end` message), and
+ *   ErrorCode and ErrorMessage when the session broke. The page's parameter table was not in the search index; the
+ *   names were checked against public action handlers that read them (CallSid, SessionId, SessionStatus,
+ *   SessionDuration, CallStatus, ErrorCode, ErrorMessage, HandoffData) and Twilio's sample relay app, whose `end`
+ *   message carries `handoffData: JSON.stringify(...)`. HandoffData is whatever the relay app sends: a JSON object's
  *   `summary`, `transcript` and `reason` (or `reasonCode`) are read when present. A session that ended without
  *   HandoffData counts as resolved by the agent, since a relay app hands off any call a person must take.
  *
  * Signatures are checked in core/signatures.ts (the scheme of each is described there).
  */
 import { z } from 'zod';
-import { parseOrThrow } from '../errors';
+import { parseOrThrow, RecoveryInputError } from '../errors';
 import { clipCallerText, type Provider, type VoiceAi, type VoiceAiOutcome } from '../model';
-import { businessOf, calledNumber, id, isOutbound, isoOf, missed, num, str } from './common';
+import { businessOf, calledNumber, callerNumber, id, isOutbound, isoOf, missed, num, str } from './common';
 import type { NormalizeOptions, Normalized } from './common';
 
 type Outcome = VoiceAiOutcome | 'resolved';
@@ -84,11 +92,18 @@ function aiCall(a: AiCall, opts: NormalizeOptions): Normalized {
 	const eventId = `${a.provider}:${a.callId}`;
 	if (outcome === 'resolved') {
 		const to = calledNumber(a.to, opts);
+		const from = a.from ? callerNumber(a.from, a.fromField, opts).e164 : undefined;
 		return {
 			kind: 'not-missed',
 			callSid: a.callId,
 			reason: `answered by voice AI (${a.platform}) and resolved${a.endedBecause ? ` (${a.endedBecause})` : ''}`,
-			aiResolved: { eventId, businessId: businessOf(opts, to), at: isoOf(a.startedAt, opts) },
+			aiResolved: {
+				eventId,
+				businessId: businessOf(opts, to),
+				at: isoOf(a.startedAt, opts),
+				platform: a.platform,
+				...(from ? { from } : {}),
+			},
 		};
 	}
 	const n = missed(
@@ -188,6 +203,32 @@ const vapiSchema = z
 
 const vapiCall = z.object({ id }).passthrough();
 
+/**
+ * Vapi signs no time into its older schemes, so a captured report could be sent again at any time. The report follows
+ * its call within seconds (analysis done); one whose call ended longer ago than this is a replay or a stuck retry.
+ * A second delivery inside the window is harmless: the call's id makes it the same event, stored once.
+ */
+const VAPI_REPORT_MAX_AGE_MIN = 60;
+
+/** Refuses a report whose own endedAt is past the window; an unreadable or missing time is left to the signature. */
+function refuseStaleVapi(
+	m: { endedAt?: string | null; call?: { endedAt?: string | null } | null },
+	opts: NormalizeOptions,
+) {
+	const field = m.endedAt ? 'message.endedAt' : 'message.call.endedAt';
+	const endedAt = m.endedAt ?? m.call?.endedAt;
+	const ageMs = (opts.now?.() ?? new Date()).getTime() - (endedAt ? Date.parse(endedAt) : NaN);
+	if (ageMs > VAPI_REPORT_MAX_AGE_MIN * 60_000)
+		throw new RecoveryInputError(
+			field,
+			endedAt,
+			`The call ended ${Math.round(ageMs / 60_000)} minutes ago and Vapi sends its end-of-call report as the call ` +
+				`ends: a report older than ${VAPI_REPORT_MAX_AGE_MIN} minutes is refused as a replay. If a delivery ` +
+				'was really held up, open the case with the Recovery Tracker instead.',
+			'Vapi end-of-call-report',
+		);
+}
+
 /** Vapi's success evaluation passed: true, "true", or a pass/success word (its rubrics are configurable). */
 function vapiPassed(v: string | boolean | number | null | undefined): boolean {
 	return v === true || (typeof v === 'string' && /^\s*(true|pass(ed)?|success(ful)?|yes)\b/i.test(v));
@@ -201,7 +242,10 @@ export function normalizeVapi(payload: Record<string, unknown>, opts: NormalizeO
 	const callId = parseOrThrow(vapiCall, m.call, 'Vapi end-of-call-report', 'message.call').id;
 	if (isOutbound(m.call?.type) || m.call?.type === 'outboundPhoneCall')
 		return { kind: 'not-missed', callSid: callId, reason: 'outbound call' };
-	if (m.call?.type === 'webCall') return { kind: 'ignored', reason: 'a web call: no phone number to call back' };
+	// Web and websocket calls (CallType in Vapi's schema) have no phone number to call back.
+	if (m.call?.type === 'webCall' || m.call?.type === 'vapi.websocketCall')
+		return { kind: 'ignored', reason: `a ${m.call.type} call: no phone number to call back` };
+	refuseStaleVapi(m, opts);
 	const why = m.endedReason ?? '';
 	const outcome: Outcome = /error|fault|failed/i.test(why)
 		? 'failed'
@@ -261,11 +305,16 @@ const retellSchema = z
 
 /** Retell `call_analyzed` (and `call_ended` when it already tells: a transfer or an error). */
 export function normalizeRetell(payload: Record<string, unknown>, opts: NormalizeOptions): Normalized {
-	const { event, call: c } = parseOrThrow(retellSchema, payload, 'Retell webhook');
+	// Retell's webhook page: "use call property. The data property is being deprecated": older senders still use data.
+	const body = payload.call === undefined && payload.data !== undefined ? { ...payload, call: payload.data } : payload;
+	const { event, call: c } = parseOrThrow(retellSchema, body, 'Retell webhook');
 	if (event !== 'call_ended' && event !== 'call_analyzed') return { kind: 'ignored', reason: `Retell event ${event}` };
 	if (isOutbound(c.direction)) return { kind: 'not-missed', callSid: c.call_id, reason: 'outbound call' };
 	if (c.call_type === 'web_call') return { kind: 'ignored', reason: 'a web call: no phone number to call back' };
 	const why = c.disconnection_reason ?? '';
+	// Retell's own verdict that the caller is spam or a scam (disconnection_reason): nobody to call back.
+	if (why === 'scam_detected' || why === 'marked_as_spam')
+		return { kind: 'ignored', reason: `Retell ended the call as ${why}` };
 	const outcome: Outcome =
 		c.call_status === 'error' || /^error|failed/i.test(why)
 			? 'failed'
@@ -391,6 +440,8 @@ const relaySchema = z
 		SessionStatus: str,
 		SessionDuration: num.nullish(),
 		HandoffData: str.nullish(),
+		ErrorCode: str.nullish(),
+		ErrorMessage: str.nullish(),
 		Timestamp: str.nullish(),
 	})
 	.passthrough();
@@ -424,7 +475,10 @@ export function normalizeConversationRelay(
 	const p = parseOrThrow(relaySchema, payload, 'Twilio ConversationRelay action callback');
 	if (isOutbound(p.Direction)) return { kind: 'not-missed', callSid: p.CallSid, reason: 'outbound call' };
 	const handoff = p.HandoffData ? handoffOf(p.HandoffData) : undefined;
-	const outcome: Outcome = p.SessionStatus === 'failed' ? 'failed' : handoff ? 'escalated' : 'resolved';
+	// ErrorCode (a 64xxx ConversationRelay error) comes with a session that broke, whatever its status says.
+	const failed = p.SessionStatus === 'failed' || Boolean(p.ErrorCode);
+	const outcome: Outcome = failed ? 'failed' : handoff ? 'escalated' : 'resolved';
+	const error = p.ErrorCode ? `error ${p.ErrorCode}${p.ErrorMessage ? `: ${p.ErrorMessage}` : ''}` : undefined;
 	return aiCall(
 		{
 			provider,
@@ -436,7 +490,7 @@ export function normalizeConversationRelay(
 			startedAt: p.Timestamp,
 			durationSec: p.SessionDuration ?? 0,
 			outcome,
-			endedBecause: handoff?.reason ?? `session ${p.SessionStatus}`,
+			endedBecause: error ?? handoff?.reason ?? `session ${p.SessionStatus}`,
 			summary: handoff?.summary,
 			transcript: handoff?.transcript,
 			// HandoffData is the app's, not the caller's: only its reason and summary are read for a request for a person.

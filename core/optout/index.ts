@@ -32,6 +32,8 @@ export interface ClassifyOptions {
 }
 
 const STOP_SIGN = /\u{1F6D1}/gu;
+/** "wrong #": the sign is not a word character, so it is spelled out before matching. */
+const WRONG_NUMBER_SIGN = /\bwrong\s*#/gi;
 /** Clause ends: sentence punctuation, and quotes and brackets around a keyword. */
 const CLAUSE_END = /[.!?;:,()[\]{}"¡¿…]+| - /;
 const WORD = /[a-z0-9]+(?:'[a-z0-9]+)*/g;
@@ -113,7 +115,7 @@ function clauseCommand(clauses: readonly string[][]): { word: string; language: 
  */
 export function classifyKeyword(body: string, opts: ClassifyOptions = {}): KeywordMatch {
 	const emoji = body.includes('\u{1F6D1}');
-	const text = normalizeText(body.replace(STOP_SIGN, ' stop '));
+	const text = normalizeText(body.replace(STOP_SIGN, ' stop ')).replace(WRONG_NUMBER_SIGN, 'wrong number');
 	const all = wordsOf(text);
 	if (!all.length) return { keyword: undefined };
 	const whole = compact(all);

@@ -394,6 +394,20 @@ export function recordOutcome(
 	return transition({ ...c, outcome, stamps: { ...c.stamps, closedAt: at } }, to, key, at, outcome.kind);
 }
 
+/**
+ * The caller's open case, settled by a later call a voice agent resolved: recovered, as the owner would close it
+ * after calling back ("called-back": the caller was reached and helped; not "booked", which the platforms' success
+ * verdicts do not tell apart from an answered question), with the history saying who settled it.
+ */
+export function settledByVoiceAgent(c: Case, platform: string, key: string, at: string): Case {
+	if (hasApplied(c, key)) return c;
+	const text = `settled by the voice agent (${platform}) when the caller called again`;
+	// A gas smell or a flood is not settled by a bot's verdict: the owner keeps it, with the agent's call on record.
+	if (c.urgency === 'emergency') return note(c, key, 'voice-agent-answered', at, `${text}; an emergency stays open`);
+	const outcome = { kind: 'called-back' as const, note: text };
+	return transition({ ...c, outcome, stamps: { ...c.stamps, closedAt: at } }, 'recovered', key, at, text);
+}
+
 /** An owner alert claimed (sending), sent or failed; a key already sent or being sent is left as it is. */
 export function recordAlert(c: Case, alert: OwnerAlert, at: string): Case {
 	const others = c.alerts.filter((a) => a.key !== alert.key);

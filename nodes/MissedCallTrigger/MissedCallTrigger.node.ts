@@ -332,6 +332,7 @@ export class MissedCallTrigger implements INodeType {
 			res.status(500).type('text/plain').send('Internal error');
 			throw asNodeError(this.getNode(), e);
 		}
+		if (answer.headers) for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
 		res.status(answer.status).type(answer.contentType).send(answer.body);
 		if (!answer.emit) {
 			if (answer.status === 403) this.logger?.warn(`Missed Call Trigger refused a request: ${answer.note}`);

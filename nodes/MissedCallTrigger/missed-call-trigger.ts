@@ -77,7 +77,7 @@ export = function register(RED: RED) {
 				};
 				const request = { url, headers: req.headers, body, rawBody: raw, method: req.method };
 				const answer = await answerWebhook(request, cfg, loop);
-				res.writeHead(answer.status, { 'content-type': answer.contentType }).end(answer.body);
+				res.writeHead(answer.status, { ...answer.headers, 'content-type': answer.contentType }).end(answer.body);
 				if (!answer.emit) {
 					if (answer.status === 403) this.warn(`refused a webhook: ${answer.note}`);
 					this.status({

@@ -7,7 +7,7 @@ import {
 	type ModelOutputSchema,
 } from '../../core';
 import { scrubSecrets } from '../../core/redact';
-import type { NodeRedNode } from '../shared/node-red';
+import type { NodeRedNode, RED } from '../shared/node-red';
 
 /**
  * An OpenAI-compatible chat completions endpoint (OpenAI, Azure OpenAI, Ollama, vLLM, LM Studio) asked with
@@ -174,12 +174,32 @@ function refusedSchema(e: ModelEndpointError): boolean {
 	return (e.status === 400 || e.status === 422) && /response_format|json_schema|structured/i.test(e.message);
 }
 
-/** The language model config node, as the urgency node reads it. */
+/** The language model config node, as the urgency and assistant nodes read it. */
 export interface ModelConfigNode extends NodeRedNode {
 	chat?: OpenAIChat;
 	timeoutMs: number;
 	/** A setting the node could not take, said by every node that uses this model. */
 	problem?: RecoveryInputError;
+}
+
+/** A model config node that can be asked: its chat client and timeout. */
+export type ReadyModel = ModelConfigNode & { chat: OpenAIChat };
+
+/**
+ * The language model config node a node picked in its `model` field. None picked gives undefined, or, when the node
+ * cannot work without a model, an error whose fix is `missing`. A picked node that is gone or broken is an error.
+ */
+export function modelConfigOf(RED: RED, id: string | undefined, missing?: string): ReadyModel | undefined {
+	if (!id) {
+		if (missing) throw new RecoveryInputError('model', id, missing);
+		return undefined;
+	}
+	const node = RED.nodes.getNode(id) as ModelConfigNode | null;
+	if (!node)
+		throw new RecoveryInputError('model', id, missing ?? 'Pick a language model config node, or none for rules only.');
+	if (node.problem || !node.chat)
+		throw node.problem ?? new RecoveryInputError('model', id, 'Fix the language model config node.');
+	return node as ReadyModel;
 }
 
 /** Seconds from the editor: a bad value is an error naming the field, not a silent default. */

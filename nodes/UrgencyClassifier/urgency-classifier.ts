@@ -1,5 +1,5 @@
-import { RecoveryInputError, URGENCIES, type Classification, type ModelClassification } from '../../core';
-import type { ModelConfigNode } from '../ModelConfig/openai-chat';
+import { URGENCIES, type Classification, type ModelClassification } from '../../core';
+import { modelConfigOf } from '../ModelConfig/openai-chat';
 import { caseIdOfMsg, loopForNode, onInput, type NodeRedNode, type RED } from '../shared/node-red';
 
 export = function register(RED: RED) {
@@ -8,9 +8,9 @@ export = function register(RED: RED) {
 		onInput(this, async (msg) => {
 			const { loop } = await loopForNode(RED, config, { twilio: 'none' });
 			const extra = typeof msg.text === 'string' && msg.text.trim() ? [msg.text] : [];
-			const model = modelOf(RED, config.model);
+			const model = modelConfigOf(RED, config.model);
 			const r = model
-				? await loop.classifyWithModel(caseIdOfMsg(msg), model.chat!.ask, {
+				? await loop.classifyWithModel(caseIdOfMsg(msg), model.chat.ask, {
 						extraTexts: extra,
 						timeoutMs: model.timeoutMs,
 					})
@@ -40,16 +40,6 @@ export = function register(RED: RED) {
 	}
 	RED.nodes.registerType('urgency-classifier', UrgencyClassifierNode);
 };
-
-/** The picked language model config node, or undefined for rules only; a broken one is an error to fix. */
-function modelOf(RED: RED, id: string | undefined): ModelConfigNode | undefined {
-	if (!id) return undefined;
-	const node = RED.nodes.getNode(id) as ModelConfigNode | null;
-	if (!node) throw new RecoveryInputError('model', id, 'Pick a language model config node, or none for rules only.');
-	if (node.problem || !node.chat)
-		throw node.problem ?? new RecoveryInputError('model', id, 'Fix the language model config node.');
-	return node;
-}
 
 function modelFields(m: ModelClassification['model']) {
 	return {

@@ -139,18 +139,20 @@ describe('the case page an owner alert links to', () => {
 		expect((await plain.casePage({ method: 'GET', token: 'x'.repeat(60) })).status).toBe(404);
 	});
 
+	/** The trigger whose webhook URL serves the case pages. */
+	const cfg: TriggerConfig = {
+		provider: 'twilio',
+		mode: 'forward',
+		voicemail: true,
+		validateSignature: true,
+		secret: AUTH_TOKEN,
+		normalize: { businessId: 'acme-plumbing' },
+		replyToKeywords: true,
+	};
+
 	test("the trigger's own webhook URL serves the page (GET) and its buttons (a form POST), unsigned", async () => {
 		const r = await b.loop.run(b.missed('+13125550175'));
 		const token = linkTo('+13125550111');
-		const cfg: TriggerConfig = {
-			provider: 'twilio',
-			mode: 'forward',
-			voicemail: true,
-			validateSignature: true,
-			secret: AUTH_TOKEN,
-			normalize: { businessId: 'acme-plumbing' },
-			replyToKeywords: true,
-		};
 		const url = `${BASE}?case=${token}`;
 		const got = await answerWebhook({ url, method: 'GET', headers: {}, body: undefined }, cfg, b.loop);
 		expect(got.status).toBe(200);
@@ -165,5 +167,17 @@ describe('the case page an owner alert links to', () => {
 		expect(forged.status).toBe(403);
 		const altered = await answerWebhook({ url: `${url}x`, method: 'GET', headers: {}, body: undefined }, cfg, b.loop);
 		expect(altered.status).toBe(403);
+	});
+
+	test('a method the page does not take is a 405 whose Allow header the runtimes send (RFC 9110 §15.5.6)', async () => {
+		await b.loop.run(b.missed('+13125550176'));
+		const url = `${BASE}?case=${linkTo('+13125550111')}`;
+		// HEAD is what Express routes to a GET route, as Node-RED's is: a link previewer's HEAD reaches the page.
+		for (const method of ['HEAD', 'PUT']) {
+			const a = await answerWebhook({ url, method, headers: {}, body: undefined }, cfg, b.loop);
+			expect(a).toMatchObject({ status: 405, headers: { allow: 'GET, POST' } });
+		}
+		const ok = await answerWebhook({ url, method: 'GET', headers: {}, body: undefined }, cfg, b.loop);
+		expect(ok.headers).toBeUndefined();
 	});
 });

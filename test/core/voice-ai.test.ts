@@ -10,7 +10,9 @@
  *   https://elevenlabs.io/docs/eleven-agents/workflows/post-call-webhooks
  * - Twilio ConversationRelay <Connect action> callback:
  *   https://www.twilio.com/docs/voice/twiml/connect/conversationrelay
- *   (parameter names not confirmed against the page's table; see the note at the top of voice-ai.ts)
+ *   (the page's parameter table was not in the search index; see the note at the top of voice-ai.ts)
+ * - Checked against the SDKs too: VapiAI/server-sdk-typescript (src/api/types), RetellAI/retell-typescript-sdk
+ *   (src/resources/call.ts, src/lib/webhook_auth.ts), elevenlabs/elevenlabs-python (webhooks_custom.py, types/)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,7 +65,7 @@ type Turn = { role: string; message: string };
 
 /** Vapi's server message: `{ message: ServerMessageEndOfCallReport }`. */
 function vapiReport(
-	o: { from?: string; endedReason?: string; success?: unknown; messages?: Turn[]; id?: string } = {},
+	o: { from?: string; endedReason?: string; success?: unknown; messages?: Turn[]; id?: string; endedAt?: string } = {},
 ): Record<string, unknown> {
 	const messages = o.messages ?? [
 		{ role: 'bot', message: 'Thanks for calling Acme Plumbing, is anything flooding?' },
@@ -86,18 +88,26 @@ function vapiReport(
 				successEvaluation: o.success ?? 'false',
 			},
 			startedAt: STARTED,
-			endedAt: '2026-11-25T14:57:30.000Z',
+			endedAt: o.endedAt ?? '2026-11-25T14:57:30.000Z',
 			timestamp: NOW_MS,
 			cost: 0.12,
 		},
 	};
 }
 
+interface RetellOptions {
+	from?: string;
+	successful?: boolean | null;
+	disconnection?: string;
+	status?: string;
+	id?: string;
+	/** What the caller said (default: water pouring through the ceiling, an emergency). */
+	said?: string;
+}
+
 /** Retell's webhook: `{ event, call }` with its call object. */
-function retellEvent(
-	event: string,
-	o: { from?: string; successful?: boolean | null; disconnection?: string; status?: string; id?: string } = {},
-): Record<string, unknown> {
+function retellEvent(event: string, o: RetellOptions = {}): Record<string, unknown> {
+	const said = o.said ?? 'There is water pouring through my kitchen ceiling!';
 	const call: Record<string, unknown> = {
 		call_type: 'phone_call',
 		call_id: o.id ?? `retell-call-${++seq}`,
@@ -110,16 +120,18 @@ function retellEvent(
 		end_timestamp: Date.parse(STARTED) + 95_000,
 		duration_ms: 95_000,
 		disconnection_reason: o.disconnection ?? 'user_hangup',
-		transcript: 'Agent: Acme Plumbing, how can I help?\nUser: There is water pouring through my kitchen ceiling!',
+		transcript: `Agent: Acme Plumbing, how can I help?\nUser: ${said}`,
 		transcript_object: [
 			{ role: 'agent', content: 'Acme Plumbing, how can I help?', words: [] },
-			{ role: 'user', content: 'There is water pouring through my kitchen ceiling!', words: [] },
+			{ role: 'user', content: said, words: [] },
 		],
 		recording_url: 'https://retellai.s3.us-west-2.amazonaws.com/recording.wav',
 	};
 	if (event === 'call_analyzed')
 		call.call_analysis = {
-			call_summary: 'Caller has water coming through the kitchen ceiling and needs a plumber now.',
+			call_summary: o.said
+				? `Caller said: ${o.said}`
+				: 'Caller has water coming through the kitchen ceiling and needs a plumber now.',
 			in_voicemail: false,
 			user_sentiment: 'Negative',
 			call_successful: o.successful ?? false,
@@ -277,6 +289,43 @@ describe('Vapi end-of-call-report', () => {
 		delete (body.message as Record<string, unknown>).customer;
 		const err = inputError(() => normalize('vapi', body, opts));
 		expect(err.field).toBe('message.customer.number');
+	});
+});
+
+describe('documented shapes checked against the platforms’ SDKs', () => {
+	// VapiAI/server-sdk-typescript src/api/types/CallType.ts: inboundPhoneCall, outboundPhoneCall, webCall,
+	// vapi.websocketCall. Only a phone call has a number to call back.
+	test('a Vapi websocket call is ignored like a web call', () => {
+		const body = vapiReport();
+		((body.message as Record<string, unknown>).call as Record<string, unknown>).type = 'vapi.websocketCall';
+		expect(normalize('vapi', body, opts)).toMatchObject({ kind: 'ignored', reason: /vapi\.websocketCall/ });
+	});
+
+	// https://docs.retellai.com/features/webhook: "use call property. The data property is being deprecated."
+	test('a Retell event that still carries the call under the deprecated data is read the same', () => {
+		const from = caller();
+		const { event, call } = retellEvent('call_analyzed', { from, successful: false });
+		const e = missedCall(normalize('retell', { event, data: call }, opts));
+		expect(e).toMatchObject({ provider: 'retell', from, voiceAi: { platform: 'retell', outcome: 'not-booked' } });
+	});
+
+	// retell-typescript-sdk src/resources/call.ts, PhoneCallResponse.disconnection_reason: scam_detected, marked_as_spam.
+	test('a Retell call ended as spam or a scam opens no case', () => {
+		for (const disconnection of ['scam_detected', 'marked_as_spam'])
+			expect(normalize('retell', retellEvent('call_analyzed', { disconnection }), opts)).toMatchObject({
+				kind: 'ignored',
+				reason: new RegExp(disconnection),
+			});
+	});
+
+	// The <Connect action> request carries ErrorCode and ErrorMessage when the session broke (64xxx errors,
+	// e.g. https://www.twilio.com/docs/api/errors/64104), read by public action handlers beside SessionStatus.
+	test('a ConversationRelay session with an ErrorCode is failed, with the error as the reason', () => {
+		const params = { ...relayAction(), ErrorCode: '64104', ErrorMessage: 'Max call duration reached' };
+		expect(missedCall(normalize('twilio', params, opts)).voiceAi).toMatchObject({
+			outcome: 'failed',
+			endedBecause: 'error 64104: Max call duration reached',
+		});
 	});
 });
 
@@ -446,7 +495,31 @@ describe('signatures', () => {
 		expect(verifyWebhook('vapi', proof(sign.vapi('guessed', raw)), secret, NOW).valid).toBe(false);
 		expect(verifyWebhook('vapi', proof(sign.vapi(secret, raw), raw + ' '), secret, NOW).valid).toBe(false);
 		expect(verifyWebhook('vapi', proof({ 'x-vapi-secret': 'guessed' }), secret, NOW).valid).toBe(false);
-		expect(verifyWebhook('vapi', proof({}), secret, NOW)).toMatchObject({ valid: false, reason: /x-vapi-signature/ });
+		expect(verifyWebhook('vapi', proof({}), secret, NOW)).toMatchObject({
+			valid: false,
+			reason: /x-vapi-signature, x-signature/,
+		});
+	});
+
+	// VapiAI/server-sdk-typescript src/api/types/HmacAuthenticationPlan.ts: signatureHeader defaults to x-signature,
+	// timestampHeader to x-timestamp, payloadFormat to "{timestamp}.{body}", encoding hex, optional signaturePrefix.
+	test('Vapi: the HMAC credential with its defaults (time signed) is accepted; stale or forged is refused', () => {
+		const secret = 'vapi-hmac-credential';
+		const signed = sign.vapi(secret, raw, NOW_MS);
+		expect(signed).toEqual({ 'x-signature': expect.stringMatching(/^[0-9a-f]{64}$/), 'x-timestamp': String(NOW_MS) });
+		expect(verifyWebhook('vapi', proof(signed), secret, NOW).valid).toBe(true);
+		const prefixed = { ...signed, 'x-signature': `sha256=${signed['x-signature']}` };
+		expect(verifyWebhook('vapi', proof(prefixed), secret, NOW).valid).toBe(true);
+		const inSeconds = sign.vapi(secret, raw, Math.floor(NOW_MS / 1000));
+		expect(verifyWebhook('vapi', proof(inSeconds), secret, NOW).valid).toBe(true);
+		expect(verifyWebhook('vapi', proof(sign.vapi(secret, raw, NOW_MS - 6 * 60e3)), secret, NOW)).toMatchObject({
+			valid: false,
+			reason: /replay/,
+		});
+		// The time is part of what is signed: moving it forward breaks the signature.
+		const moved = { ...sign.vapi(secret, raw, NOW_MS - 6 * 60e3), 'x-timestamp': String(NOW_MS) };
+		expect(verifyWebhook('vapi', proof(moved), secret, NOW).valid).toBe(false);
+		expect(verifyWebhook('vapi', proof(sign.vapi('guessed', raw, NOW_MS)), secret, NOW).valid).toBe(false);
 	});
 
 	test('Retell: signed now is accepted; a forgery, a changed body or a signature 6 minutes old is not', () => {
@@ -590,6 +663,48 @@ describe('through the webhook handler', () => {
 		expect(other.html).not.toContain('data-voice-ai-answered');
 	});
 
+	test('a resolved call from a caller with an open case closes that case: the owner is chased no more', async () => {
+		const from = caller();
+		const said = 'I would like a quote for a new kitchen faucet sometime next week';
+		const opened = await retell(retellEvent('call_analyzed', { from, successful: false, said }));
+		if (opened.emit?.type !== 'missed-call') throw new Error(`expected a case, got ${opened.status} ${opened.body}`);
+		await loop.handleEvent(opened.emit, { alertOwner: true, connectCaller: 'never' });
+		const caseId = opened.emit.case.caseId;
+		expect(await store.getCase(caseId)).toMatchObject({ urgency: expect.not.stringMatching(/emergency/) });
+		expect((await store.getCase(caseId))?.state).not.toMatch(/recovered|lost/);
+		// The caller rings again and the agent settles it.
+		const resolved = retellEvent('call_analyzed', { from, successful: true, id: 'retell-settles-1' });
+		const a = await retell(resolved);
+		expect(a.status).toBe(200);
+		expect(a.emit).toBeUndefined();
+		expect(a.note).toContain(`case ${caseId.slice(0, 8)} closed`);
+		const c = await store.getCase(caseId);
+		expect(c).toMatchObject({ state: 'recovered', outcome: { kind: 'called-back' } });
+		expect(c?.stamps.closedAt).toBe(NOW.toISOString());
+		expect(c?.history.at(-1)?.note).toBe('settled by the voice agent (retell) when the caller called again');
+		expect(await store.findOpenCase('acme-plumbing', from)).toBeUndefined();
+		// A redelivery changes nothing; another caller's resolved call touches no one else's case.
+		await retell(resolved);
+		expect((await store.getCase(caseId))?.history.length).toBe(c?.history.length);
+		const b = await retell(retellEvent('call_analyzed', { successful: true, id: 'retell-settles-2' }));
+		expect(b.note).not.toContain('closed');
+	});
+
+	test("an emergency case is not closed by the agent's verdict: noted, and still the owner's", async () => {
+		const from = caller();
+		const opened = await retell(retellEvent('call_analyzed', { from, successful: false }));
+		if (opened.emit?.type !== 'missed-call') throw new Error(`expected a case, got ${opened.status} ${opened.body}`);
+		const caseId = opened.emit.case.caseId;
+		await loop.handleEvent(opened.emit, { alertOwner: true, connectCaller: 'never' });
+		expect(await store.getCase(caseId)).toMatchObject({ urgency: 'emergency' });
+		const a = await retell(retellEvent('call_analyzed', { from, successful: true, id: 'retell-settles-3' }));
+		expect(a.note).toContain('noted (an emergency stays open)');
+		const c = await store.getCase(caseId);
+		expect(c?.state).not.toMatch(/recovered|lost/);
+		expect(c?.history.at(-1)).toMatchObject({ move: 'voice-agent-answered' });
+		expect(await store.findOpenCase('acme-plumbing', from)).toMatchObject({ caseId });
+	});
+
 	test('a stale or forged delivery is refused with 403 and opens nothing', async () => {
 		const before = await store.countCases('acme-plumbing');
 		expect((await retell(retellEvent('call_analyzed'), NOW_MS - 10 * 60e3)).status).toBe(403);
@@ -631,6 +746,45 @@ describe('through the webhook handler', () => {
 		const done = await relay(relayAction());
 		expect(done.emit).toBeUndefined();
 		expect(done.body).not.toMatch(/<Dial|<Record|<Say/);
+	});
+
+	describe('a replayed Vapi report', () => {
+		// Vapi's body-only signature (x-vapi-signature) signs no time: a captured report verifies forever.
+		const VAPI_SECRET = 'vapi-server-secret';
+		const vapi = (body: Record<string, unknown>) => {
+			const raw = JSON.stringify(body);
+			const headers = { 'content-type': 'application/json', ...sign.vapi(VAPI_SECRET, raw) };
+			return answerWebhook({ url: URL_, headers, body: undefined, rawBody: raw }, cfg('vapi', VAPI_SECRET), loop);
+		};
+		const minutesAgo = (min: number) => new Date(NOW_MS - min * 60_000).toISOString();
+
+		test('a report whose call ended over an hour ago is a 400 naming message.endedAt, and opens nothing', async () => {
+			const before = await store.countCases('acme-plumbing');
+			const a = await vapi(vapiReport({ endedAt: minutesAgo(61) }));
+			expect(a.status).toBe(400);
+			expect(a.body).toMatch(/message\.endedAt/);
+			expect(a.body).toMatch(/61 minutes ago/);
+			expect(a.emit).toBeUndefined();
+			// The call's own endedAt is read when the message has none.
+			const body = vapiReport();
+			const m = body.message as Record<string, unknown>;
+			delete m.endedAt;
+			(m.call as Record<string, unknown>).endedAt = minutesAgo(180);
+			expect((await vapi(body)).body).toMatch(/message\.call\.endedAt/);
+			expect(await store.countCases('acme-plumbing')).toBe(before);
+		});
+
+		test('inside the hour, the same report delivered again is one call on one case', async () => {
+			const body = vapiReport({ id: 'vapi-replayed-1', endedAt: minutesAgo(59) });
+			const first = await vapi(body);
+			expect(first.status).toBe(200);
+			expect(first.emit).toMatchObject({ type: 'missed-call', created: true });
+			const again = await vapi(body);
+			expect(again.status).toBe(200);
+			expect(again.emit?.type === 'missed-call' && again.emit.created).toBe(false);
+			const c = await store.findCaseByEvent('vapi:vapi-replayed-1');
+			expect(c?.calls.filter((k) => k.eventId === 'vapi:vapi-replayed-1')).toHaveLength(1);
+		});
 	});
 
 	test('a bad body is a 400 naming the field, never a 500', async () => {

@@ -2,13 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, type Case, type RecoveryStore } from '../../core';
+import { openStore, type RecoveryStore } from '../../core';
 import { OpenAISim } from '../../sim/openai-server';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 import { E2E_PROFILE } from './e2e-profile';
+import { modelPathSteps, type UrgencyOutput } from './model-path';
 import {
-	caseState,
 	expectWordsAsData,
 	chatWith,
 	Collector,
@@ -34,16 +34,6 @@ const TIMEOUT_S = 2;
 const CREDS = { workspace: 'mcrWorkspace0001', twilio: 'mcrTwilio0000001', openAi: 'mcrOpenAi0000001' };
 
 /** What the Urgency Classifier sends on: the fields the tests read from its item. */
-interface UrgencyItem {
-	case: Case;
-	/** The trigger's event the item started from: the recording, then its transcription. */
-	event?: { voicemail?: { transcript?: string } };
-	urgency: string;
-	reasons: string[];
-	summary?: string;
-	model?: { used: boolean; error?: string };
-}
-
 /**
  * The voicemail branch of the quick-start: the trigger's voicemail output into the Urgency Classifier with
  * "Use a Chat Model" on, n8n's own OpenAI Chat Model node on its Chat Model input (its credential's Base URL is
@@ -120,41 +110,20 @@ describe(`inside a real n8n 2.x: the Urgency Classifier asks n8n's own OpenAI Ch
 OpenAI-compatible server`, () => {
 	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
 	const oai = new OpenAISim({ apiKey: MODEL_KEY });
-	const seen = new Collector<UrgencyItem>();
+	const seen = new Collector<UrgencyOutput>();
 	let dir: string;
 	let n8n: Proc;
 	let hook: string;
 	let store: RecoveryStore;
 	const storeFile = () => join(dir, 'cases.db');
 
-	async function call(from: string, say: string): Promise<{ item: UrgencyItem; stored: () => Promise<Case> }> {
-		await sim.placeCall({ webhookUrl: hook, from, to: '+13125550199', say });
-		const item = await seen.waitFor(
-			`the classification of ${from}'s voicemail`,
-			(p) => p.case?.caller === from && p.event?.voicemail?.transcript === say,
-			async () => caseState(await store.findOpenCase('e2e-plumbing', from), n8n.log()),
-		);
-		return { item, stored: () => store.getCase(item.case.caseId) as Promise<Case> };
-	}
-
-	/**
-	 * A fallback leaves the rules' urgency on the case; its reason is checked on the node's output, where this pass's
-	 * own words are (the recording's earlier pass may classify the same case just before or after).
-	 */
-	const rulesOnCase = (c: Case) => c.urgency === 'normal' && !!c.stamps.classifiedAt;
-
-	/** The stored case once `ok` holds: the recording's own classification may be saved just before or after. */
-	const storedWhen = (stored: () => Promise<Case>, what: string, ok: (c: Case) => boolean) =>
-		waitFor(
-			what,
-			async () => {
-				const c = await stored();
-				return ok(c) ? c : undefined;
-			},
-			20000,
-			200,
-			async () => caseState(await stored(), n8n.log()),
-		);
+	const { call, rulesOnCase, storedWhen } = modelPathSteps({
+		sim,
+		seen,
+		hook: () => hook,
+		store: () => store,
+		log: () => n8n.log(),
+	});
 
 	beforeAll(async () => {
 		runtimes.install(['n8n']);

@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, type Case, type RecoveryStore } from '../../core';
+import { openStore, type RecoveryStore } from '../../core';
 import { OpenAISim } from '../../sim/openai-server';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 import { E2E_PROFILE } from './e2e-profile';
+import { modelPathSteps, type UrgencyOutput } from './model-path';
 import {
-	caseState,
 	expectWordsAsData,
 	chatWith,
 	Collector,
@@ -23,17 +23,6 @@ import {
 	waitFor,
 	type Proc,
 } from './harness';
-
-/** What the urgency node sends on: the fields the tests read from `msg.payload`. */
-interface UrgencyPayload {
-	case: Case;
-	/** The trigger's event the message started from: the recording, then its transcription. */
-	event?: { voicemail?: { transcript?: string } };
-	urgency: string;
-	reasons: string[];
-	summary?: string;
-	model?: { used: boolean; error?: string };
-}
 
 /** The model config node's timeout, in seconds: the hanging model is cut off after it. */
 const TIMEOUT_S = 2;
@@ -51,42 +40,20 @@ OpenAI-compatible server`,
 		const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
 		const oai = new OpenAISim({ apiKey: MODEL_KEY });
 		/** Every message the voicemail re-classification sends on, POSTed by an http request node in the flow. */
-		const seen = new Collector<UrgencyPayload>();
+		const seen = new Collector<UrgencyOutput>();
 		let dir: string;
 		let red: Proc;
 		let base: string;
 		let hook: string;
 		let store: RecoveryStore;
 
-		async function call(from: string, say: string): Promise<{ payload: UrgencyPayload; stored: () => Promise<Case> }> {
-			await sim.placeCall({ webhookUrl: hook, from, to: '+13125550199', say });
-			const payload = await seen.waitFor(
-				`the classification of ${from}'s voicemail`,
-				// The recording comes before its transcription: the classification started by the words.
-				(p) => p.case?.caller === from && p.event?.voicemail?.transcript === say,
-				async () => caseState(await store.findOpenCase('e2e-plumbing', from), red.log()),
-			);
-			return { payload, stored: () => store.getCase(payload.case.caseId) as Promise<Case> };
-		}
-
-		/**
-		 * A fallback leaves the rules' urgency on the case; its reason is checked on the node's output, where this pass's
-		 * own words are (the recording's earlier pass may classify the same case just before or after).
-		 */
-		const rulesOnCase = (c: Case) => c.urgency === 'normal' && !!c.stamps.classifiedAt;
-
-		/** The stored case once `ok` holds: the recording's own classification may be saved just before or after. */
-		const storedWhen = (stored: () => Promise<Case>, what: string, ok: (c: Case) => boolean) =>
-			waitFor(
-				what,
-				async () => {
-					const c = await stored();
-					return ok(c) ? c : undefined;
-				},
-				20000,
-				200,
-				async () => caseState(await stored(), red.log()),
-			);
+		const { call, rulesOnCase, storedWhen } = modelPathSteps({
+			sim,
+			seen,
+			hook: () => hook,
+			store: () => store,
+			log: () => red.log(),
+		});
 
 		beforeAll(async () => {
 			runtimes.install([v.runtime]);
@@ -190,7 +157,7 @@ OpenAI-compatible server`,
 					reasons: ['the sink may overflow'],
 				},
 			});
-			const { payload, stored } = await call('+13125550161', words);
+			const { item: payload, stored } = await call('+13125550161', words);
 			expect(payload.model).toEqual({ used: true });
 			expect(payload).toMatchObject({
 				urgency: 'high',
@@ -213,7 +180,7 @@ OpenAI-compatible server`,
 		test('a model that never answers is cut off at the timeout: the rules decide, with the reason', async () => {
 			const words = 'please call me back about my bathroom faucet';
 			oai.reply({ match: chatWith(words), times: 5, hang: true });
-			const { payload, stored } = await call('+13125550162', words);
+			const { item: payload, stored } = await call('+13125550162', words);
 			expect(payload.model).toEqual({ used: false, error: `model timed out after ${TIMEOUT_S} s` });
 			expect(payload.urgency).toBe('normal');
 			expect(payload.reasons[payload.reasons.length - 1]).toBe(`model timed out after ${TIMEOUT_S} s: rules used`);
@@ -223,7 +190,7 @@ OpenAI-compatible server`,
 		test('a garbage answer is refused: the rules decide, with the reason', async () => {
 			const words = 'please call me back about my shower drain';
 			oai.reply({ match: chatWith(words), times: 5, content: 'I think this one is urgent, call them' });
-			const { payload, stored } = await call('+13125550163', words);
+			const { item: payload, stored } = await call('+13125550163', words);
 			expect(payload.model?.used).toBe(false);
 			expect(payload.model?.error).toBe('model answer is not JSON ("I think this one is urgent, call them")');
 			expect(payload.urgency).toBe('normal');
@@ -247,7 +214,7 @@ OpenAI-compatible server`,
 					reasons: ['made up'],
 				},
 			});
-			const { payload, stored } = await call('+13125550165', words);
+			const { item: payload, stored } = await call('+13125550165', words);
 			expect(payload.model?.used).toBe(false);
 			expect(payload.model?.error).toMatch(/^model answer malformed \(urgency: /);
 			expect(payload.urgency).toBe('normal');
@@ -260,7 +227,7 @@ OpenAI-compatible server`,
 model as data only`, async () => {
 			oai.reply({ match: chatWith(GAS_WITH_INJECTION), times: 5, content: gullibleModel });
 			const caller = '+13125550164';
-			const { payload, stored } = await call(caller, GAS_WITH_INJECTION);
+			const { item: payload, stored } = await call(caller, GAS_WITH_INJECTION);
 			expect(payload.urgency).toBe('emergency');
 			expect(payload.reasons.join('\n')).toMatch(
 				/model suggested low: told to answer low; the rules' emergency stands/,

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type RecoveryStore } from '../../core';
+import { OpenAISim } from '../../sim/openai-server';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 import { E2E_PROFILE, HVAC_PROFILE as HVAC } from './e2e-profile';
@@ -14,7 +15,18 @@ import {
 	StandIns,
 } from './crm-stand-ins';
 import { openChromium, screenshotPath } from './browser';
-import { installTarball, localFlow, packOnce, ROOT, runtimes, startNodeRed, waitFor, type Proc } from './harness';
+import {
+	chatWith,
+	installTarball,
+	localFlow,
+	MODEL_KEY,
+	packOnce,
+	ROOT,
+	runtimes,
+	startNodeRed,
+	waitFor,
+	type Proc,
+} from './harness';
 
 const CRMS = ['hubspot', 'pipedrive', 'gohighlevel'];
 const TEMPLATES = [
@@ -24,11 +36,13 @@ const TEMPLATES = [
 	'voicemail-to-action',
 	'daily-report-and-overdue',
 	'agency-multi-client',
+	'ai-after-hours-assistant',
 ];
 
 describe('every Node-RED template deployed together in real Node-RED 5 and played end to end', () => {
 	const sim = new TwilioSim({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
 	const standIns = new StandIns();
+	const oai = new OpenAISim({ apiKey: MODEL_KEY });
 	const { slack, hubspot, pipedrive, highlevel } = standIns;
 	let dir: string;
 	let red: Proc;
@@ -42,6 +56,7 @@ describe('every Node-RED template deployed together in real Node-RED 5 and playe
 		installTarball(dir, packOnce(join(tmpdir(), `mcr-pack-${process.pid}`)), runtimes.envFor24());
 		await sim.start();
 		await standIns.start();
+		await oai.start();
 		({ red, base } = await startNodeRed({
 			dir,
 			node: runtimes.paths().node24,
@@ -73,12 +88,24 @@ describe('every Node-RED template deployed together in real Node-RED 5 and playe
 					.replace('"path": "full-loop"', `"path": "full-loop-${crm}"`)
 					.replace('"url": "/booking"', `"url": "/booking-${crm}"`);
 			const profile = (shipped: unknown) => {
-				const s = shipped as { bookingUrl?: string; routing?: { strategy?: string } };
+				const s = shipped as {
+					bookingUrl?: string;
+					routing?: { strategy?: string };
+					acknowledgment?: object;
+					assistant?: object;
+				};
 				return Array.isArray(shipped)
 					? [E2E_PROFILE, HVAC]
 					: {
 							...E2E_PROFILE,
 							bookingUrl: s.bookingUrl,
+							// The assistant template's own section and caps, as shipped.
+							...(s.assistant
+								? {
+										assistant: s.assistant,
+										acknowledgment: { ...E2E_PROFILE.acknowledgment, ...s.acknowledgment },
+									}
+								: {}),
 							routing: { ...E2E_PROFILE.routing, strategy: s.routing?.strategy ?? 'round-robin' },
 							roster: E2E_PROFILE.roster.map((r) => ({
 								...r,
@@ -92,6 +119,8 @@ describe('every Node-RED template deployed together in real Node-RED 5 and playe
 				if (n.type === 'recovery-overdue')
 					Object.assign(n, { intervalSeconds: String(n.id).startsWith('mcr5') ? 3 : 3600 });
 				if (n.type === 'delay') Object.assign(n, { timeout: '2', timeoutUnits: 'seconds' });
+				// The language model config node on the local OpenAI-compatible server, its key a credential.
+				if (n.type === 'mcr-model') Object.assign(n, { baseUrl: oai.url, credentials: { apiKey: MODEL_KEY } });
 			};
 			flows.push(
 				...localFlow(JSON.parse(text), {
@@ -108,7 +137,7 @@ describe('every Node-RED template deployed together in real Node-RED 5 and playe
 			body: JSON.stringify({ flows }),
 		});
 		expect(deploy.status).toBe(200);
-		for (const path of ['missed-call', 'after-hours', 'voicemail-action', 'agency'])
+		for (const path of ['missed-call', 'after-hours', 'voicemail-action', 'agency', 'ai-assistant'])
 			await waitFor(
 				`/${path}`,
 				async () => (await fetch(`${base}/${path}`, { method: 'POST' })).status === 403,
@@ -123,10 +152,11 @@ describe('every Node-RED template deployed together in real Node-RED 5 and playe
 		await red?.stop();
 		await sim.stop();
 		await standIns.stop();
+		await oai.stop();
 		if (dir) rmSync(dir, { recursive: true, force: true });
 	});
 
-	test(`all six templates deploy with no unknown node types, every wire to a node that exists, and are offered \
+	test(`all seven templates deploy with no unknown node types, every wire to a node that exists, and are offered \
 under Import > Examples`, async () => {
 		expect(red.log()).not.toMatch(/missing types|Unknown type|Waiting for missing/i);
 		const deployed = (await (await fetch(`${base}/flows`, { headers: { 'node-red-api-version': 'v2' } })).json()) as {
@@ -307,6 +337,42 @@ still routed`, async () => {
 		expect(html).toMatch(/<option value="northside-hvac" selected>Northside HVAC<\/option>/);
 	});
 
+	test(`AI after-hours assistant: the missed call is texted back and routed, and the caller's reply is answered by \
+the model with the booking link`, async () => {
+		const caller = '+13125550167';
+		await sim.placeCall({ webhookUrl: `${base}/ai-assistant`, from: caller, to: '+13125550199' });
+		const c = await waitFor(
+			'the routed case',
+			async () => (await store.listCases({ caller })).find((x) => x.owner),
+			20000,
+		);
+		const shipped = JSON.parse(readFileSync(join(ROOT, 'flows', 'ai-after-hours-assistant.json'), 'utf8')) as {
+			type: string;
+			profile?: string;
+		}[];
+		const booking = (JSON.parse(shipped.find((n) => n.type === 'mcr-business')!.profile!) as { bookingUrl: string })
+			.bookingUrl;
+		const link = booking.replace('{caseId}', c.caseId);
+		const words = 'the toilet keeps running all night';
+		oai.reply({
+			match: chatWith(words),
+			content: {
+				reply: `Thanks. You can pick a time at ${link}`,
+				intake: { whatHappened: 'running toilet', address: null, bestTime: null },
+				handoff: false,
+				handoffReason: null,
+			},
+		});
+		await sim.sendSms(`${base}/ai-assistant`, caller, '+13125550199', words);
+		const answer = await waitFor(
+			'the assistant text',
+			async () => to(caller).find((m) => m.body.includes('pick a time')),
+			20000,
+		);
+		expect(answer.body).toBe(`E2E Plumbing: Thanks. You can pick a time at ${link}`);
+		expect((await store.getCase(c.caseId))!.intake).toEqual({ whatHappened: 'running toilet' });
+	});
+
 	test("daily report and overdue: the scorecard and the overdue escalations reach Slack in Slack's shape", async () => {
 		const r = await fetch(`${base}/inject/mcr5.daily`, { method: 'POST' });
 		expect(r.status).toBe(200);
@@ -364,6 +430,7 @@ business and period`, async () => {
 				'voicemail-to-action': 'mcr4.tab',
 				'daily-report-and-overdue': 'mcr5.tab',
 				'agency-multi-client': 'mcr6.tab',
+				'ai-after-hours-assistant': 'mcr7.tab',
 			};
 			await page.goto(`${base}/`);
 			await page.waitForSelector('#red-ui-workspace-chart', { timeout: 60000 });

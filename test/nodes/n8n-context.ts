@@ -42,6 +42,11 @@ export function fakeContext(o: FakeOptions) {
 			this.body = b;
 			return this;
 		},
+		headers: {} as Record<string, string>,
+		setHeader(name: string, value: string) {
+			this.headers[name.toLowerCase()] = value;
+			return this;
+		},
 	};
 	const param = (name: string, i = 0, fallback?: unknown) => {
 		const v = typeof o.params === 'function' ? o.params(name, i) : o.params[name];
