@@ -154,7 +154,8 @@ export class CallerAssistant implements INodeType {
 		const ask = operation === 'reply' ? await chatModelOf(this) : undefined;
 		return eachItem(this, 1, async (i, item) => {
 			const caseId = caseIdOf(this, i);
-			if (operation === 'brief') return [{ output: 0, json: await briefJson(loop, caseId) }];
+			if (operation === 'brief')
+				return [{ output: 0, json: (await loop.assistantBrief(caseId)) as unknown as IDataObject }];
 			if (operation === 'send') {
 				const r = await loop.assistantSend(caseId, {
 					reply: this.getNodeParameter('reply', i, '') as string,
@@ -172,24 +173,6 @@ export class CallerAssistant implements INodeType {
 			return [{ output: 0, json: { ...item.json, ...caseJson(r.case), ...turnJson(r) } }];
 		});
 	}
-}
-
-/**
- * The brief, with a due hand-off carried out at once: a gas smell or a request for a person must reach the owner
- * whether or not the agent that asked goes on to call Send Reply, so the template's prompt cannot skip it. The
- * hand-off turn runs no model and takes no words from the agent.
- */
-async function briefJson(loop: RecoveryLoop, caseId: string): Promise<IDataObject> {
-	const brief = await loop.assistantBrief(caseId);
-	if (brief.plan !== 'handoff') return brief as unknown as IDataObject;
-	const r = await loop.assistantSend(caseId, { reply: '' });
-	return {
-		...(brief as unknown as IDataObject),
-		mayReply: false,
-		plan: 'skip',
-		reason: `handed to the owner: ${r.reason ?? brief.reason ?? 'hand-off'}`,
-		handoff: turnJson(r),
-	};
 }
 
 /** What a turn did, as the item carries it. */

@@ -6,6 +6,7 @@ import { fallbackText, openStore, parseProfile, type Case, type RecoveryStore } 
 import { OpenAISim, type ChatRequest } from '../../sim/openai-server';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
+import { openChromium, screenshotPath } from './browser';
 import { E2E_PROFILE } from './e2e-profile';
 import {
 	caseState,
@@ -31,6 +32,8 @@ import {
  */
 const PACK = '@recovery-loop/n8n-nodes-missed-call-recovery';
 const TEMPLATE_ID = 'mcrAssistant0001';
+/** The template exactly as shipped, imported inactive: only photographed for the catalogue. */
+const PICTURE_ID = 'mcrAssistant0003';
 const CHAT_ID = 'mcrAssistant0002';
 const CHAT_HOOK = '7e2a1c4b-3d5f-4a6e-8b9c-0d1e2f3a4b99';
 const TIMEOUT_S = 2;
@@ -50,14 +53,19 @@ const PROFILE = {
 };
 const FALLBACK = fallbackText(parseProfile(PROFILE));
 
-/** The template as shipped, its credentials filled in; the overdue sweeper goes (its escalations would text owners). */
-function templateWorkflow() {
-	const w = JSON.parse(
+/** The template as shipped, its credentials filled in. */
+function shippedTemplate() {
+	return JSON.parse(
 		readFileSync(join(ROOT, 'workflows', 'ai-after-hours-assistant.json'), 'utf8')
 			.replace(/REPLACE_WORKSPACE_CREDENTIAL_ID/g, CREDS.workspace)
 			.replace(/REPLACE_TWILIO_CREDENTIAL_ID/g, CREDS.twilio)
 			.replace(/REPLACE_OPENAI_CREDENTIAL_ID/g, CREDS.openAi),
 	) as { nodes: { name: string; type: string; webhookId?: string }[]; connections: Record<string, unknown> };
+}
+
+/** The template to play: the overdue sweeper goes (its escalations would text owners in the middle of a test). */
+function templateWorkflow() {
+	const w = shippedTemplate();
 	const gone = w.nodes.filter((n) => n.type.endsWith('.recoveryOverdueTrigger')).map((n) => n.name);
 	for (const g of gone) delete w.connections[g];
 	return { ...w, id: TEMPLATE_ID, nodes: w.nodes.filter((n) => !gone.includes(n.name)) };
@@ -203,6 +211,7 @@ describe('inside a real n8n 2.x: the SMS Assistant, as an AI Agent tool and with
 		);
 		writeFileSync(join(dir, 'template.json'), JSON.stringify(templateWorkflow()));
 		writeFileSync(join(dir, 'chat.json'), JSON.stringify(chatModelWorkflow()));
+		writeFileSync(join(dir, 'picture.json'), JSON.stringify({ ...shippedTemplate(), id: PICTURE_ID, active: false }));
 		const env = {
 			...runtimes.envFor24(),
 			N8N_USER_FOLDER: user,
@@ -232,6 +241,7 @@ describe('inside a real n8n 2.x: the SMS Assistant, as an AI Agent tool and with
 			cli(['import:workflow', `--input=${join(dir, file)}`]);
 			cli(['publish:workflow', `--id=${id}`]);
 		}
+		cli(['import:workflow', `--input=${join(dir, 'picture.json')}`]);
 		n8n = start(p.node24, [p.n8nBin, 'start'], env);
 		const withLog = (e: Error) => {
 			throw new Error(`${e.message}\n--- n8n log ---\n${n8n.log().slice(-4000)}`);
@@ -330,7 +340,8 @@ offered`, async () => {
 		const c = await missedCall(caller);
 		const owner = c.owner!.phone!;
 		const before = textsTo(caller).length;
-		await textIn(owner, 'Hi, this is Ana, I will call you in ten minutes');
+		// The case code first, as the alert shows it: the owner may hold other tests' cases too.
+		await textIn(owner, `#${c.caseId.slice(0, 8)} Hi, this is Ana, I will call you in ten minutes`);
 		const relayed = await nextText(caller, before, "the owner's relayed answer", (t) => t.includes('ten minutes'));
 		expect(relayed).toContain('ten minutes');
 		agentTurn(c.caseId, { reply: 'Anything else I can help with?', intake: '{}', handoff: false, handoffReason: '' });
@@ -378,6 +389,17 @@ price`, async () => {
 			handoff: false,
 			handoffReason: null,
 		});
+
+		// n8n loads LangChain on the chat model's first use, which can take longer than the 2 s cut-off: one turn first,
+		// whatever it ends in, so the tests below time the model alone.
+		beforeAll(async () => {
+			const caller = '+13125550160';
+			await missedCall(caller);
+			const before = textsTo(caller).length;
+			oai.reply({ match: chatWith('warming up the chat model'), content: turn('Thanks, noted.') });
+			await textIn(caller, 'warming up the chat model', chatHook());
+			await nextText(caller, before, 'the warm-up turn');
+		}, 120000);
 
 		test('a good turn is sent and its intake answer kept; a quoted price is replaced', async () => {
 			const caller = '+13125550165';
@@ -443,4 +465,36 @@ price`, async () => {
 			expect(after.assistantHandoff?.reason).toMatch(/model-failed: .*timed out/);
 		});
 	});
+
+	test('the template as shipped, on the real n8n canvas, photographed for the catalogue', async () => {
+		const setup = await fetch(`http://127.0.0.1:${port}/rest/owner/setup`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({
+				email: 'owner@e2e.example',
+				firstName: 'E2E',
+				lastName: 'Owner',
+				password: 'E2e-owner-password-1',
+			}),
+		});
+		expect(setup.status).toBe(200);
+		const auth = /n8n-auth=([^;]+)/.exec(setup.headers.get('set-cookie') ?? '')?.[1];
+		expect(auth).toBeTruthy();
+		const { context, close } = await openChromium({ width: 1400, height: 700 });
+		try {
+			await context.addCookies([{ name: 'n8n-auth', value: auth!, domain: '127.0.0.1', path: '/' }]);
+			const page = await context.newPage();
+			await page.goto(`http://127.0.0.1:${port}/workflow/${PICTURE_ID}`);
+			await page.waitForSelector('[data-test-id="canvas-node"]', { timeout: 60000 });
+			const shipped = shippedTemplate().nodes.filter((n) => !n.type.endsWith('.stickyNote')).length;
+			await waitFor(
+				'every node of the template on the canvas',
+				async () => (await page.locator('[data-test-id="canvas-node"]').count()) >= shipped,
+				30000,
+			);
+			await page.screenshot({ path: screenshotPath('workflows', 'ai-after-hours-assistant') });
+		} finally {
+			await close();
+		}
+	}, 180000);
 });
