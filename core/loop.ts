@@ -281,9 +281,11 @@ export interface AssistantResult {
 export interface AssistantBrief {
 	caseId: string;
 	mayReply: boolean;
-	/** reply: write the next text; skip: nothing may be sent now; handoff: the next turn hands the case to a person. */
-	plan: 'reply' | 'skip' | 'handoff';
+	/** reply: write the next text; skip: nothing may be sent now (the reason says why, a hand-off done included). */
+	plan: 'reply' | 'skip';
 	reason?: string;
+	/** The hand-off this brief carried out, when one was due: the caller's text, and whether the owner was texted. */
+	handoff?: { action: AssistantResult['action']; sent?: string; ownerAlerted: boolean; error?: string };
 	facts: string[];
 	questions: { key: string; question: string; answer?: string }[];
 	openQuestions: string[];
@@ -1680,19 +1682,32 @@ export class RecoveryLoop {
 	}
 
 	/**
-	 * What an outside agent needs before it writes a turn: whether it may (the planner's verdict, asking nothing and
-	 * sending nothing), the business's facts, the intake questions still open and the conversation so far.
+	 * What an outside agent needs before it writes a turn: whether it may (the planner's verdict), the business's
+	 * facts, the intake questions still open and the conversation so far. A hand-off the planner finds due (a hazard
+	 * named, a person asked for, a limit reached) is carried out here and then, not left to the agent: a gas smell
+	 * reaches the owner whether or not the agent goes on to call Send Reply. Otherwise nothing is asked or sent.
 	 */
 	async assistantBrief(caseId: string): Promise<AssistantBrief> {
-		const c = await this.getCase(caseId);
+		let c = await this.getCase(caseId);
 		const profile = this.profile(c.businessId);
 		const plan = planTurn(profile, c, await this.turnContext(c));
+		let handoff: AssistantResult | undefined;
+		if (plan.action === 'handoff') {
+			handoff = await this.assistantTurn(caseId, () => Promise.reject(new Error('no words for a hand-off')));
+			c = handoff.case;
+		}
 		const questions = intakeFor(profile);
 		return {
 			caseId: c.caseId,
 			mayReply: plan.action === 'ask',
-			plan: plan.action === 'ask' ? 'reply' : plan.action,
-			reason: plan.action === 'ask' ? undefined : plan.reason,
+			plan: plan.action === 'ask' ? 'reply' : 'skip',
+			reason: plan.action === 'ask' ? undefined : handoff ? `handed to the owner: ${handoff.reason}` : plan.reason,
+			handoff: handoff && {
+				action: handoff.action,
+				sent: handoff.sent?.body,
+				ownerAlerted: !!handoff.ownerAlert?.sid,
+				error: handoff.ownerAlert?.error,
+			},
 			facts: businessFacts(profile, c.caseId),
 			questions: questions.map((q) => ({ ...q, answer: c.intake?.[q.key] })),
 			openQuestions: questions.filter((q) => !c.intake?.[q.key]).map((q) => q.key),

@@ -53,6 +53,8 @@ export interface ScriptedReply {
 	delayMs?: number;
 	/** How many requests this reply serves (default 1). */
 	times?: number;
+	/** Answer as a call to this offered tool, `content` being its arguments (an agent choosing among several tools). */
+	tool?: string;
 }
 
 const ERROR_TYPES: Record<number, { type: string; code: string | null; message: string }> = {
@@ -303,12 +305,12 @@ export class OpenAISim {
 					? (s.content as (r: ChatRequest) => unknown)(body)
 					: s.content
 				: heuristicAnswer(body);
-		this.complete(res, body, typeof answer === 'string' ? answer : JSON.stringify(answer), rec);
+		this.complete(res, body, typeof answer === 'string' ? answer : JSON.stringify(answer), rec, s?.tool);
 	}
 
 	/** A chat.completion (or its stream of chunks), as a content message or a tool call when tools were offered. */
-	private complete(res: ServerResponse, body: ChatRequest, text: string, rec: RecordedRequest): void {
-		const tool = this.toolFor(body);
+	private complete(res: ServerResponse, body: ChatRequest, text: string, rec: RecordedRequest, named?: string): void {
+		const tool = named ?? this.toolFor(body);
 		const message = tool
 			? {
 					role: 'assistant',

@@ -50,10 +50,15 @@ describe('the templates', () => {
 		const table = read('README.md').split('## Templates')[1].split('\n## ')[0];
 		expect([...table.matchAll(/^\| `([a-z0-9-]+)` \|/gm)].map((m) => m[1]).sort()).toEqual(TEMPLATES);
 		// The end-to-end runs play every template; a new one they do not name would ship unplayed.
-		for (const suite of ['test/e2e/n8n.e2e.test.ts', 'test/e2e/node-red-templates.e2e.test.ts']) {
-			const text = read(suite);
+		// The AI assistant's n8n template is played by its own suite, beside the local OpenAI-compatible server.
+		const suites = {
+			n8n: ['test/e2e/n8n.e2e.test.ts', 'test/e2e/assistant-n8n.e2e.test.ts'],
+			'node-red': ['test/e2e/node-red-templates.e2e.test.ts'],
+		};
+		for (const [runtime, files] of Object.entries(suites)) {
+			const text = files.map(read).join('\n');
 			for (const t of TEMPLATES)
-				expect({ suite, t, played: text.includes(`'${t}'`) }).toEqual({ suite, t, played: true });
+				expect({ runtime, t, played: text.includes(`'${t}'`) }).toEqual({ runtime, t, played: true });
 		}
 	});
 
@@ -66,19 +71,29 @@ describe('the templates', () => {
 				credentials?: Record<string, { id: string }>;
 				webhookId?: string;
 			}[];
-			connections: Record<string, { main: { node: string }[][] }>;
+			connections: Record<string, Record<string, { node: string; type: string }[][]>>;
 		};
 		const ourTypes = pkg.n8n.nodes
 			.map((p) => p.split('/').pop()!.replace('.node.js', ''))
 			.map((t) => `@recovery-loop/n8n-nodes-${OURS}.${t[0].toLowerCase()}${t.slice(1)}`);
+		/** n8n's AI nodes (agent, chat models, memory), and our nodes as an agent's tools (n8n's "...Tool" variant). */
+		const AI_NODES = ['agent', 'lmChatOpenAi', 'memoryBufferWindow'].map((t) => `@n8n/n8n-nodes-langchain.${t}`);
+		const known = (type: string) =>
+			type.startsWith('n8n-nodes-base.') ||
+			ourTypes.includes(type) ||
+			ourTypes.includes(type.replace(/Tool$/, '')) ||
+			AI_NODES.includes(type);
 
 		test('every node type exists and every connection joins two nodes of the workflow', () => {
 			const byName = new Set(wf.nodes.map((n) => n.name));
 			expect(byName.size).toBe(wf.nodes.length);
-			for (const n of wf.nodes) expect(n.type.startsWith('n8n-nodes-base.') || ourTypes.includes(n.type)).toBe(true);
+			for (const n of wf.nodes) expect({ type: n.type, known: known(n.type) }).toEqual({ type: n.type, known: true });
 			for (const [from, out] of Object.entries(wf.connections)) {
 				expect(byName.has(from)).toBe(true);
-				for (const t of out.main.flat())
+				// main, and the AI kinds (ai_languageModel, ai_memory, ai_tool), each into an input of the same kind
+				for (const [kind, targets] of Object.entries(out))
+					for (const t of targets.flat()) expect({ from, kind, to: t.type }).toEqual({ from, kind, to: kind });
+				for (const t of Object.values(out).flat(2))
 					expect({ from, to: t.node, exists: byName.has(t.node) }).toEqual({ from, to: t.node, exists: true });
 			}
 		});

@@ -417,16 +417,25 @@ describe('a turn written by an outside agent (n8n AI Agent tools)', () => {
 		expect(model.chats()).toHaveLength(0);
 	});
 
-	test("a hazard in the caller's words hands off before the agent's text is sent", async () => {
+	test("a hazard in the caller's words: the brief hands off at once, before any agent's text", async () => {
 		const caller = '+13125550162';
 		const c = await openCase(caller);
 		await text(caller, 'I smell gas in the basement');
 		const ownerHad = textsTo(c.owner!.phone!).length;
-		expect(await b.loop.assistantBrief(c.caseId)).toMatchObject({ mayReply: false, plan: 'handoff' });
+		const brief = await b.loop.assistantBrief(c.caseId);
+		expect(brief).toMatchObject({
+			mayReply: false,
+			plan: 'skip',
+			reason: expect.stringContaining('handed to the owner: emergency'),
+			handoff: { action: 'handed-off', ownerAlerted: true },
+		});
+		expect(brief.handoff?.sent).toContain(EMERGENCY);
+		expect(textsTo(c.owner!.phone!)).toHaveLength(ownerHad + 1);
+		// The agent writes anyway: nothing is sent, and the owner gets no second hand-off.
 		const r = await b.loop.assistantSend(c.caseId, { reply: 'What is your address?' });
-		expect(r).toMatchObject({ action: 'handed-off', reason: expect.stringContaining('emergency') });
+		expect(r).toMatchObject({ action: 'skipped', reason: expect.stringContaining('handed to the owner already') });
 		expect(textsTo(caller).join('\n')).not.toContain('What is your address?');
-		expect(r.ownerAlert?.sid).toBeDefined();
-		expect(textsTo(c.owner!.phone!).length).toBeGreaterThan(ownerHad);
+		expect(await b.loop.assistantBrief(c.caseId)).toMatchObject({ mayReply: false, handoff: undefined });
+		expect(textsTo(c.owner!.phone!)).toHaveLength(ownerHad + 1);
 	});
 });
