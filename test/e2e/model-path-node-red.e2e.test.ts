@@ -125,11 +125,17 @@ OpenAI-compatible server`,
 			});
 			expect(deploy.status).toBe(200);
 			// The deployed trigger answers an unsigned request with 403 once its route is up.
+			let answered = 'no answer yet';
 			await waitFor(
 				'the trigger route',
-				async () => (await fetch(hook, { method: 'POST' })).status === 403,
-				30000,
+				async () => {
+					const r = await fetch(hook, { method: 'POST' });
+					answered = `HTTP ${r.status}: ${(await r.text()).slice(0, 200)}`;
+					return r.status === 403;
+				},
+				60000,
 				300,
+				() => `last answer ${answered}\n--- Node-RED log ---\n${red.log().slice(-3000)}`,
 			);
 			store = await openStore({ type: 'sqlite', file: join(dir, 'cases.db') });
 		}, 600000);
