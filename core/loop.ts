@@ -274,7 +274,8 @@ export interface AssistantResult {
 	sent?: { sid: string; body: string };
 	/** Why the model's reply was not sent (the output guard's finding, a timeout, a malformed answer). */
 	refused?: string;
-	ownerAlert?: { sid?: string; error?: string };
+	/** The owner's hand-off text; skipped says why none was needed (the owner has the emergency alert already). */
+	ownerAlert?: { sid?: string; error?: string; skipped?: string };
 }
 
 /** What an outside agent is told before it writes: whether it may, and everything it may draw on. */
@@ -1431,7 +1432,22 @@ export class RecoveryLoop {
 			: undefined;
 		if (!(await first())) return { action: 'duplicate' };
 		if (!c) return { action: 'no-case' };
-		return { action: 'reply', case: profile ? await this.forwardToOwner(profile, c, m.body) : c };
+		if (!profile) return { action: 'reply', case: c };
+		const forwarded = await this.forwardToOwner(profile, c, m.body);
+		return { action: 'reply', case: await this.reassessReply(forwarded) };
+	}
+
+	/**
+	 * A caller's reply can say what the call did not ("I smell gas", "water is coming through the ceiling"): the case
+	 * is classified again with it, and when its urgency rose on a case already routed, the Owner Router's stage runs
+	 * again, so the owner gets the raised alert with the tighter deadline and the caller the safety step, as a
+	 * voicemail's words get. Here, not in the templates' wiring: a reply reaches the trigger of every template, and the
+	 * text that reveals an emergency must never wait for a canvas to be wired for it.
+	 */
+	private async reassessReply(c: Case): Promise<Case> {
+		const k = await this.classify(c.caseId);
+		if (!k.raised || (!k.case.owner && !k.case.nobodyAvailable)) return k.case;
+		return (await this.routeAndNotify(c.caseId, { alertOwner: true, connectCaller: 'never' })).case;
 	}
 
 	/** A caller's reply goes to the case's owner with the case's code; the owner answers to the business number. */
@@ -1705,7 +1721,8 @@ export class RecoveryLoop {
 			handoff: handoff && {
 				action: handoff.action,
 				sent: handoff.sent?.body,
-				ownerAlerted: !!handoff.ownerAlert?.sid,
+				// Skipped only when the owner already has this emergency's alert: alerted either way.
+				ownerAlerted: !!(handoff.ownerAlert?.sid || handoff.ownerAlert?.skipped),
 				error: handoff.ownerAlert?.error,
 			},
 			facts: businessFacts(profile, c.caseId),
@@ -1784,6 +1801,20 @@ export class RecoveryLoop {
 			current = r.case;
 			sent = r.sent;
 		}
+		// A hazard in the caller's reply already raised the case and texted its owner the emergency, with the caller's
+		// words (inbound() does that for every reply): a hand-off text saying the same is one text too many.
+		const owner = current.owner?.id;
+		const told =
+			reason === 'emergency' &&
+			current.alerts.some((a) => a.urgency === 'emergency' && a.status !== 'failed' && a.ownerId === owner);
+		if (told)
+			return {
+				case: current,
+				action: 'handed-off',
+				reason: why,
+				sent,
+				ownerAlert: { skipped: 'the owner has the emergency alert already' },
+			};
 		const alert = await this.sendOwnerText(current, 'handoff', 0, ownerText(profile, current, 'handoff', now));
 		return {
 			case: alert.case,
@@ -2066,7 +2097,8 @@ export class RecoveryLoop {
 	/**
 	 * The pipeline for one event from the Missed Call Trigger, stage by stage as the quick-start template wires its nodes
 	 * (PIPELINE lists the stages): a new or repeat missed call is acknowledged, classified and routed (the owner told
-	 * or the alert held); a voicemail's words and a caller's reply re-classify and route (the owner told if due now).
+	 * or the alert held); a voicemail's words re-classify and route (the owner told if due now). A caller's reply was
+	 * classified, and routed when it raised the urgency, by inbound() already.
 	 */
 	async handleEvent(
 		e: TriggerEvent,
@@ -2106,7 +2138,8 @@ export class RecoveryLoop {
 export const PIPELINE = {
 	'missed-call': ['acknowledge', 'classify', 'route'],
 	voicemail: ['classify', 'route'],
-	'inbound-message': ['classify', 'route'],
+	// A caller's reply is classified, and routed again when it raised the urgency, by inbound() itself.
+	'inbound-message': [],
 } as const;
 
 /** Confirmations for a number whose business has no profile any more: the opt-out still holds and is confirmed. */

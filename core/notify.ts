@@ -248,6 +248,10 @@ export function ownerText(
 		reminders: profile.routing.reminders.max,
 		callNumber: c.calls.length,
 		handoffReason: c.assistantHandoff?.reason ?? 'the assistant handed the case over',
+		// The caller's latest text (a reply can be what made the case an emergency): the emergency update quotes it.
+		get latestReply() {
+			return sanitizeCallerText(c.replies.at(-1)?.body ?? '', 160);
+		},
 		// The caller's own words (intake answers): clipped and cleaned like a transcript; only the hand-off uses them.
 		get intake() {
 			return sanitizeCallerText(

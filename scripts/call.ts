@@ -2,6 +2,8 @@
  * Places a missed call through the local Twilio-compatible server against the running demo, then prints
  * what the caller got, how the call was classified and why, who owns it, and the case.
  *   npm run call -- --from +13125550123 --say "water everywhere in the basement" [--answered] [--twice]
+ * or sends a text as the caller (a reply to the text-back; with `npm start -- --assistant`, the assistant answers it):
+ *   npm run call -- --from +13125550123 --text "my kitchen sink is leaking"
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -40,10 +42,53 @@ function messagesOf(c: Case, all: SimText[]): SimText[] {
 	return all.filter((m) => sids.has(m.sid));
 }
 
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+
+async function simMessages(): Promise<SimText[]> {
+	return (await (await fetch(`${SIM}/__sim/messages`)).json()) as SimText[];
+}
+
+/** A text from the caller to the business, then every text it caused (to the caller and to the owner). */
+async function textAsCaller(from: string, to: string, body: string, webhookUrl: string): Promise<void> {
+	const known = new Set((await simMessages().catch(() => [])).map((m) => m.sid));
+	const r = await fetch(`${SIM}/__sim/sms`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify({ webhookUrl, from, to, body }),
+	}).catch((e) => {
+		throw new Error(`The demo is not running at ${SIM} (${(e as Error).message}). Start it with: npm start`);
+	});
+	if (!r.ok) throw new Error(`The local Twilio-compatible server answered ${r.status}: ${await r.text()}`);
+	console.log(`Text from ${from} to ${to}: "${body}"`);
+	// The assistant's answer follows the webhook (a model may take up to its timeout, 8 s by default).
+	let fresh: SimText[] = [];
+	for (let i = 0; i < 100 && !fresh.some((m) => m.to.endsWith(from)); i++) {
+		await sleep(150);
+		fresh = (await simMessages()).filter((m) => !known.has(m.sid));
+	}
+	await sleep(500);
+	fresh = (await simMessages()).filter((m) => !known.has(m.sid));
+	const toCaller = fresh.filter((m) => m.to.endsWith(from));
+	console.log(`\nText back to the caller:`);
+	console.log(toCaller.length ? toCaller.map((m) => `  "${m.body}"`).join('\n') : '  none');
+	for (const m of fresh.filter((x) => !x.to.endsWith(from))) console.log(`  text to ${m.to}: "${m.body}"`);
+	if (!demo) return;
+	const store = await openStore({ type: 'sqlite', file: demo.store });
+	try {
+		const [c] = await store.listCases({ businessId: demo.businessId, caller: from, limit: 1 });
+		if (c?.intake && Object.keys(c.intake).length) console.log(`\nIntake answers on case ${c.caseId}:`, c.intake);
+		if (c?.assistantHandoff) console.log(`Handed to the owner: ${c.assistantHandoff.reason}`);
+	} finally {
+		await store.close();
+	}
+}
+
 async function main() {
 	const from = arg('from', '+13125550123')!;
 	const to = arg('to', '+13125550199')!;
 	const say = arg('say');
+	const text = arg('text');
+	if (text !== undefined) return textAsCaller(from, to, text, arg('webhook', demo?.webhook ?? `${HOOK}/twilio/voice`)!);
 	const webhookUrl = arg('webhook', demo?.webhook ?? `${HOOK}/twilio/voice`)!;
 	const r = await fetch(`${SIM}/__sim/place-call`, {
 		method: 'POST',
@@ -94,7 +139,7 @@ async function main() {
 			const heard = h.findIndex((e) => e.move === 'transcript');
 			const settled = !say || (heard >= 0 && h.slice(heard).some((e) => e.move === 'classified'));
 			if (data && (data.case.owner || data.case.nobodyAvailable) && settled) break;
-			await new Promise((res) => setTimeout(res, 150));
+			await sleep(150);
 		}
 	} finally {
 		await store?.close();

@@ -153,7 +153,7 @@ async function main() {
 		JSON.stringify({ store, sim: sim.url, webhook, businessId: DEMO_PROFILE.businessId }),
 	);
 	console.log(
-		banner('n8n', [
+		banner('n8n', 'quick-start-text-back', [
 			['n8n editor', `${base}/   (log in: ${login})`],
 			['Missed Call Trigger webhook', `${webhook}   (Voice URL and Messaging URL of ${DEMO_PROFILE.numbers?.[0]})`],
 			['Recovery report', `${base}/webhook/recovery-report?business=${DEMO_PROFILE.businessId}&days=7`],

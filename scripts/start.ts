@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_ACCOUNT, DEMO_PROFILE } from '../sim/demo-profile';
+import { OpenAISim } from '../sim/openai-server';
 import {
 	banner,
 	DEMO_DIR,
@@ -17,8 +18,29 @@ import {
  * The main job: real Node-RED 5 (on Node 24) with this pack installed from its packed tarball, the quick-start
  * flow deployed with the embedded SQLite store, and the local Twilio-compatible server. Prints what to open and
  * how to place a test call. Everything it makes lives in .demo/ (delete it to start over).
+ *
+ * `--assistant` deploys the AI after-hours assistant template instead, its language model config pointed at the
+ * local OpenAI-compatible server (a stand-in model that asks the intake questions in turn): `npm run call -- --text`
+ * then plays a caller's reply.
  */
 const RED_PORT = Number(process.env.MCR_RED_PORT ?? 1880);
+const MODEL_PORT = Number(process.env.MCR_MODEL_PORT ?? 3998);
+const ASSISTANT = process.argv.includes('--assistant');
+const TEMPLATE = ASSISTANT ? 'ai-after-hours-assistant' : 'quick-start-text-back';
+
+type ShippedProfile = { bookingUrl?: string; assistant?: unknown; acknowledgment?: Record<string, unknown> };
+
+/** The demo business, with the template's assistant section and booking link when the assistant is on. */
+function demoProfile(shipped: unknown) {
+	if (!ASSISTANT) return DEMO_PROFILE;
+	const s = shipped as ShippedProfile;
+	return {
+		...DEMO_PROFILE,
+		bookingUrl: s.bookingUrl,
+		assistant: s.assistant,
+		acknowledgment: { ...DEMO_PROFILE.acknowledgment, ...s.acknowledgment },
+	};
+}
 
 async function main() {
 	const userDir = join(DEMO_DIR, 'node-red');
@@ -50,39 +72,47 @@ async function main() {
 	const base = `http://127.0.0.1:${RED_PORT}`;
 	await waitFor('Node-RED', async () => (await fetch(`${base}/settings`)).ok, 120000);
 
-	const flow = localFlow('quick-start-text-back', {
+	const model = ASSISTANT ? new OpenAISim({ apiKey: 'sk-local-demo-only' }) : undefined;
+	await model?.start(MODEL_PORT);
+	let hookPath = 'missed-call';
+	const flow = localFlow(TEMPLATE, {
 		simUrl: sim.url,
 		account: DEMO_ACCOUNT,
-		profile: DEMO_PROFILE,
+		profile: demoProfile,
 		each: (n) => {
+			if (n.type === 'missed-call-trigger') hookPath = String(n.path ?? hookPath).replace(/^\//, '');
 			if (n.type === 'mcr-business') n.name = DEMO_PROFILE.name;
 			if (n.type === 'recovery-overdue') n.intervalSeconds = 30;
-			// Twilio (here, the local server) reports each text's delivery back to the trigger.
-			if (n.type === 'mcr-twilio-account') n.statusCallbackUrl = `${base}/missed-call`;
+			if (n.type === 'mcr-model' && model)
+				Object.assign(n, { baseUrl: model.url, credentials: { apiKey: 'sk-local-demo-only' } });
 		},
 	});
+	// Twilio (here, the local server) reports each text's delivery back to the trigger.
+	for (const n of flow) if (n.type === 'mcr-twilio-account') n.statusCallbackUrl = `${base}/${hookPath}`;
 	const r = await fetch(`${base}/flows`, {
 		method: 'POST',
 		headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' },
 		body: JSON.stringify({ flows: flow }),
 	});
-	if (!r.ok) throw new Error(`Deploying the quick-start flow failed: ${r.status} ${await r.text()}`);
+	if (!r.ok) throw new Error(`Deploying the ${TEMPLATE} flow failed: ${r.status} ${await r.text()}`);
 	writeFileSync(
 		join(DEMO_DIR, 'demo.json'),
 		JSON.stringify({
 			store: join(userDir, 'cases.db'),
 			sim: sim.url,
-			webhook: `${base}/missed-call`,
+			webhook: `${base}/${hookPath}`,
+			assistant: ASSISTANT,
 			businessId: DEMO_PROFILE.businessId,
 		}),
 	);
 	console.log(
-		banner('Node-RED 5', [
+		banner('Node-RED 5', TEMPLATE, [
 			['Node-RED editor', `${base}/`],
 			[
 				'Missed Call Trigger webhook',
-				`${base}/missed-call   (Voice URL and Messaging URL of ${DEMO_PROFILE.numbers?.[0]})`,
+				`${base}/${hookPath}   (Voice URL and Messaging URL of ${DEMO_PROFILE.numbers?.[0]})`,
 			],
+			...(model ? [['Local OpenAI-compatible server', `${model.url}   (a stand-in model)`] as [string, string]] : []),
 			['Recovery report', `${base}/recovery-report?business=${DEMO_PROFILE.businessId}&days=7`],
 			['Local Twilio-compatible server', `${sim.url}   (texts sent: ${sim.url}/__sim/messages)`],
 			['Store (SQLite)', join(userDir, 'cases.db')],

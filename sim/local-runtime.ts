@@ -131,17 +131,25 @@ export async function startSim(): Promise<TwilioSim> {
 	return sim;
 }
 
-export function banner(runtime: string, lines: [string, string][]): string {
+export function banner(runtime: string, template: string, lines: [string, string][]): string {
 	const width = Math.max(...lines.map(([k]) => k.length)) + 2;
+	const reply =
+		template === 'ai-after-hours-assistant'
+			? `
+Then answer the text as the caller; the SMS Assistant replies (run it again for each turn):
+
+  npm run call -- --from +13125550123 --text "my kitchen sink is leaking under the cabinet"
+`
+			: '';
 	return `
-Missed Call Recovery is running in ${runtime} with the quick-start template.
+Missed Call Recovery is running in ${runtime} with the ${template} template.
 
 ${lines.map(([k, v]) => `  ${`${k}:`.padEnd(width)} ${v}`).join('\n')}
 
 Place a missed call in another terminal:
 
   npm run call -- --from +13125550123 --say "water everywhere in the basement"
-
+${reply}
 Press Ctrl-C to stop.
 `;
 }

@@ -113,11 +113,54 @@ function schemaInPrompt(req: ChatRequest): JsonSchema | undefined {
 	return undefined;
 }
 
+type IntakeSchema = { properties?: { intake?: { properties?: Record<string, { description?: string }> } } };
+
+/**
+ * A stand-in SMS assistant turn (the demo's, `npm start -- --assistant`): the caller's latest text answers the first
+ * open intake question, the next question is asked, and once all are answered the booking link in the rules is
+ * offered. Predictable, so what a caller sees in the demo follows from what they type.
+ */
+function assistantAnswer(req: ChatRequest, schema: IntakeSchema): Record<string, unknown> {
+	const all = (role: string) =>
+		(req.messages ?? [])
+			.filter((m) => m.role === role)
+			.map(textOf)
+			.join('\n');
+	const block = /<(caller_words_[0-9a-f]+)>\n([\s\S]*?)\n<\/\1>/.exec(all('user'));
+	let data: { conversation?: { from: string; text: string }[]; answersSoFar?: Record<string, string> } = {};
+	try {
+		data = block ? (JSON.parse(block[2]) as typeof data) : {};
+	} catch {
+		data = {};
+	}
+	const questions = schema.properties?.intake?.properties ?? {};
+	const keys = Object.keys(questions);
+	// The schema describes each answer as: the caller's answer to "<question>".
+	const questionOf = (k: string) => /"([^"]+)"/.exec(questions[k]?.description ?? '')?.[1] ?? k;
+	const answers: Record<string, string> = { ...(data.answersSoFar ?? {}) };
+	const latest = (data.conversation ?? []).filter((l) => l.from === 'caller').at(-1)?.text;
+	const open = keys.filter((k) => !answers[k]);
+	if (latest && open.length) answers[open[0]] = latest.slice(0, 120);
+	const next = keys.find((k) => !answers[k]);
+	const booking = /Booking link: (\S+)/.exec(all('system'))?.[1];
+	const reply = next
+		? `Thanks. ${questionOf(next)}`
+		: `Thanks, that is everything we need. ${booking ? `You can book a time at ${booking}, or ` : ''}` +
+			'the team will call you back.';
+	return {
+		reply,
+		intake: Object.fromEntries(keys.map((k) => [k, answers[k] ?? null])),
+		handoff: false,
+		handoffReason: null,
+	};
+}
+
 /** A crude stand-in for a model: keywords decide, so tests can predict what the "model" says. */
 export function heuristicAnswer(req: ChatRequest): Record<string, unknown> {
 	const words = callerWords(req);
 	const text = words.toLowerCase();
 	const schema = req.response_format?.json_schema?.schema ?? req.tools?.[0]?.function.parameters ?? schemaInPrompt(req);
+	if (schema?.properties && 'reply' in schema.properties) return assistantAnswer(req, schema as IntakeSchema);
 	const types = schema?.properties?.serviceType?.enum ?? ['general'];
 	const hit = (re: RegExp) => re.exec(text)?.[0];
 	const emergency = hit(/gas|smoke|sparks?|flood\w*|burst|fire|carbon monoxide|sewage|bleeding/);

@@ -95,7 +95,8 @@ export const DEFAULT_MESSAGES = {
 	/** The owner already has the case; the caller's words made it an emergency. */
 	emergencyUpdate:
 		'[EMERGENCY] Update on case {{caseShort}}: the missed call from {{caller}} is now an emergency ' +
-		'({{serviceType}}). Call now.{{#transcript}} Voicemail: "{{transcript}}"{{/transcript}}',
+		'({{serviceType}}). Call now.{{#latestReply}} They texted: "{{latestReply}}"{{/latestReply}}' +
+		'{{#transcript}} Voicemail: "{{transcript}}"{{/transcript}}',
 	escalationAlert:
 		'[Escalated to you, level {{level}}] Missed call {{caller}} ({{urgencyLabel}}, {{serviceType}}) was ' +
 		"{{previousOwner}}'s, due {{missedDue}}, still open. Call back by {{dueLocal}}. Case {{caseShort}}",

@@ -318,8 +318,10 @@ offered`, async () => {
 		// The agent reads the brief and stops: it never calls Send Reply.
 		agentTurn(c.caseId);
 		await textIn(caller, 'I smell gas in the basement');
-		const told = await nextText(caller, before, 'the hand-off text', (t) => t.includes(EMERGENCY));
+		// The caller gets the trade's safety step (the reply raised the case) and the assistant's hand-off notice.
+		const told = await nextText(caller, before, 'the hand-off text', (t) => t.includes('getting a person'));
 		expect(told).toContain('911');
+		expect(told).toContain(EMERGENCY);
 		await waitFor(
 			'the hand-off on the case',
 			async () => (await stored(c.caseId)).assistantHandoff?.reason.startsWith('emergency'),
@@ -327,12 +329,13 @@ offered`, async () => {
 			200,
 			explain(caller),
 		);
-		const alert = await nextText(owner, ownerBefore, "the owner's hand-off alert", (t) =>
-			t.startsWith('[Assistant hand-off]'),
-		);
-		expect(alert).toMatch(/needs a person: emergency/);
-		// One hand-off: the caller got the one notice, nothing from a model.
-		expect(textsTo(caller).slice(before)).toEqual([told]);
+		// The trigger raised the case on the reply and texted the owner the emergency with the caller's words; the
+		// hand-off adds no second owner text.
+		const alert = await nextText(owner, ownerBefore, "the owner's emergency alert", (t) => t.startsWith('[EMERGENCY]'));
+		expect(alert).toContain('They texted: "I smell gas in the basement"');
+		expect(textsTo(owner).filter((t) => t.startsWith('[Assistant hand-off]'))).toEqual([]);
+		// One hand-off: the caller got the safety step and the one notice, nothing from a model.
+		expect(textsTo(caller).slice(before)).toEqual([expect.stringContaining('if you smell gas, leave now'), told]);
 	});
 
 	test("the owner's reply to the caller stops the assistant for good", async () => {

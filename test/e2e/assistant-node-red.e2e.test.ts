@@ -259,32 +259,36 @@ text on the caller's phone and marked automated on the thread`, async () => {
 			expect(systemOf(req).join('\n')).toContain(BOOKING);
 		});
 
-		test(`a caller naming a gas smell is handed to the owner at once: the owner texted once, the caller told the \
-emergency line, no model asked`, async () => {
+		test(`a caller naming a gas smell is handed to the owner at once: the owner texted the emergency once, the caller \
+told the emergency line, no model asked`, async () => {
 			const caller = '+13125550172';
 			const c = await missed(caller);
 			const words = 'I smell gas in the basement';
 			const t = await say(caller, words);
+			// The trigger raised the case on the reply and texted the owner the emergency; the hand-off adds no text.
 			expect(t.assistant).toMatchObject({
 				action: 'handed-off',
 				reason: expect.stringContaining('emergency'),
-				ownerAlert: { sid: expect.stringMatching(/^SM/) },
+				ownerAlert: { skipped: 'the owner has the emergency alert already' },
 			});
 			expect(phone(caller).at(-1)).toBe(
 				`E2E Plumbing: we are getting a person on this now. If anyone is in danger, leave and call 911 or our emergency \
 line ${EMERGENCY}.`,
 			);
 			const handoff = (n: string) => phone(n).filter((b) => b.startsWith('[Assistant hand-off]'));
-			await waitFor('the hand-off text on the owner phone', async () => handoff(c.owner!.phone!).length > 0);
-			expect(handoff(c.owner!.phone!)[0]).toContain('emergency');
-			expect(handoff(c.owner!.phone!)[0]).toContain(c.caseId.slice(0, 8));
+			const emergency = (n: string) => phone(n).filter((b) => b.startsWith('[EMERGENCY]'));
+			await waitFor('the emergency on the owner phone', async () => emergency(c.owner!.phone!).length > 0);
+			expect(emergency(c.owner!.phone!)[0]).toContain(`They texted: "${words}"`);
+			expect(emergency(c.owner!.phone!)[0]).toContain(c.caseId.slice(0, 8));
+			expect(handoff(c.owner!.phone!)).toEqual([]);
 
 			// Later texts get nothing more from the assistant, and the owner no second hand-off.
 			const before = phone(caller).length;
 			const again = await say(caller, 'hello is anyone coming');
 			expect(again.assistant).toMatchObject({ action: 'skipped' });
 			expect(phone(caller)).toHaveLength(before);
-			expect(handoff(c.owner!.phone!)).toHaveLength(1);
+			expect(handoff(c.owner!.phone!)).toEqual([]);
+			expect(emergency(c.owner!.phone!)).toHaveLength(1);
 			expect(oai.chats().filter((r) => chatWith(words)(r))).toHaveLength(0);
 			expect((await store.getCase(c.caseId))!.assistantHandoff?.reason).toMatch(/^emergency/);
 		});
