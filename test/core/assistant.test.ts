@@ -447,3 +447,27 @@ describe('a turn written by an outside agent (n8n AI Agent tools)', () => {
 		expect(textsTo(c.owner!.phone!)).toHaveLength(ownerHad);
 	});
 });
+
+describe("the demo's stand-in model (npm start -- --assistant)", () => {
+	test('answers each turn in order from the real prompt: the open question, then the booking link', async () => {
+		const caller = '+13125550163';
+		const c = await openCase(caller);
+		const turns: string[] = [];
+		for (const words of ['The kitchen sink is leaking', '60614', 'after 5pm']) {
+			await text(caller, words);
+			const r = await b.loop.assistantReply(c.caseId, ask);
+			expect(r.action).toBe('replied');
+			turns.push(r.sent!.body);
+		}
+		expect(turns).toEqual([
+			'Acme Plumbing: Thanks. What is the address or ZIP code of the job?',
+			'Acme Plumbing: Thanks. When is the best time to reach you?',
+			expect.stringContaining(`You can book a time at ${BOOKING}`),
+		]);
+		expect((await b.store.getCase(c.caseId))?.intake).toEqual({
+			whatHappened: 'The kitchen sink is leaking',
+			address: '60614',
+			bestTime: 'after 5pm',
+		});
+	});
+});
