@@ -296,7 +296,18 @@ offered`, async () => {
 		const second = await nextText(caller, before + 1, 'the booking link', (t) => t.includes(BOOKING));
 		expect(second).toContain(BOOKING);
 
-		const after = await stored(c.caseId);
+		// The text reaches the phone a moment before the case records it on the thread: wait for the record.
+		const relayed = (x: Case) => x.thread.filter((t) => t.automated && t.status === 'relayed');
+		const after = await waitFor(
+			'both assistant texts on the thread',
+			async () => {
+				const x = await stored(c.caseId);
+				return relayed(x).length >= 2 ? x : undefined;
+			},
+			30000,
+			200,
+			explain(caller),
+		);
 		expect(after.intake).toEqual({ whatHappened: 'kitchen sink leaking', address: '60614', bestTime: 'after 5pm' });
 		expect(after.thread.filter((t) => t.automated).map((t) => t.status)).toEqual(['relayed', 'relayed']);
 		// The agent read the brief (the caller's words, the questions, the booking link) before it wrote.
