@@ -6,7 +6,7 @@ import { fallbackText, openStore, parseProfile, type Case, type RecoveryStore } 
 import { OpenAISim, type ChatRequest } from '../../sim/openai-server';
 import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
-import { openChromium, screenshotPath } from './browser';
+import { photographN8n } from './browser';
 import { E2E_PROFILE } from './e2e-profile';
 import {
 	caseState,
@@ -21,6 +21,7 @@ import {
 	start,
 	waitFor,
 	type Proc,
+	n8nEnv,
 } from './harness';
 
 /**
@@ -213,20 +214,7 @@ describe('inside a real n8n 2.x: the SMS Assistant, as an AI Agent tool and with
 		writeFileSync(join(dir, 'chat.json'), JSON.stringify(chatModelWorkflow()));
 		writeFileSync(join(dir, 'picture.json'), JSON.stringify({ ...shippedTemplate(), id: PICTURE_ID, active: false }));
 		const env = {
-			...runtimes.envFor24(),
-			N8N_USER_FOLDER: user,
-			N8N_PORT: String(port),
-			WEBHOOK_URL: `http://127.0.0.1:${port}/`,
-			N8N_ENCRYPTION_KEY: 'e2e-encryption-key-0123456789',
-			N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'false',
-			N8N_DIAGNOSTICS_ENABLED: 'false',
-			N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-			N8N_TEMPLATES_ENABLED: 'false',
-			N8N_PERSONALIZATION_ENABLED: 'false',
-			N8N_RUNNERS_BROKER_PORT: String(await freePort()),
-			N8N_LOG_LEVEL: 'info',
-			DB_SQLITE_POOL_SIZE: '2',
-			N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
+			...(await n8nEnv(user, port)),
 			// A community node is offered to the AI Agent as a tool only with this set (docs/assistant.md).
 			N8N_COMMUNITY_PACKAGES_ALLOW_TOOL_USAGE: 'true',
 		};
@@ -481,34 +469,7 @@ price`, async () => {
 	});
 
 	test('the template as shipped, on the real n8n canvas, photographed for the catalogue', async () => {
-		const setup = await fetch(`http://127.0.0.1:${port}/rest/owner/setup`, {
-			method: 'POST',
-			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify({
-				email: 'owner@e2e.example',
-				firstName: 'E2E',
-				lastName: 'Owner',
-				password: 'E2e-owner-password-1',
-			}),
-		});
-		expect(setup.status).toBe(200);
-		const auth = /n8n-auth=([^;]+)/.exec(setup.headers.get('set-cookie') ?? '')?.[1];
-		expect(auth).toBeTruthy();
-		const { context, close } = await openChromium({ width: 1400, height: 700 });
-		try {
-			await context.addCookies([{ name: 'n8n-auth', value: auth!, domain: '127.0.0.1', path: '/' }]);
-			const page = await context.newPage();
-			await page.goto(`http://127.0.0.1:${port}/workflow/${PICTURE_ID}`);
-			await page.waitForSelector('[data-test-id="canvas-node"]', { timeout: 60000 });
-			const shipped = shippedTemplate().nodes.filter((n) => !n.type.endsWith('.stickyNote')).length;
-			await waitFor(
-				'every node of the template on the canvas',
-				async () => (await page.locator('[data-test-id="canvas-node"]').count()) >= shipped,
-				30000,
-			);
-			await page.screenshot({ path: screenshotPath('workflows', 'ai-after-hours-assistant') });
-		} finally {
-			await close();
-		}
+		const nodes = shippedTemplate().nodes.filter((n) => !n.type.endsWith('.stickyNote')).length;
+		await photographN8n(port, [{ name: 'ai-after-hours-assistant', id: PICTURE_ID, nodes }]);
 	}, 180000);
 });

@@ -7,8 +7,10 @@ import { TwilioSim } from '../../sim/twilio-server';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 import { E2E_PROFILE } from './e2e-profile';
 import {
+	captureNode,
 	caseState,
 	chatWith,
+	deployNodeRedFlow,
 	Collector,
 	filesLeaking,
 	installTarball,
@@ -155,49 +157,8 @@ describe.each(VERSIONS)(
 					if (n.type === 'recovery-overdue') n.intervalSeconds = 3600;
 				},
 			});
-			flow.push({
-				id: 'mcr7.capture',
-				type: 'http request',
-				z: 'mcr7.tab',
-				name: 'to the test',
-				method: 'POST',
-				ret: 'txt',
-				paytoqs: 'ignore',
-				url: turns.url,
-				tls: '',
-				persist: false,
-				proxy: '',
-				insecureHTTPParser: false,
-				authType: '',
-				senderr: false,
-				headers: [],
-				x: 700,
-				y: 420,
-				wires: [[]],
-			});
-			const deploy = await fetch(`${base}/flows`, {
-				method: 'POST',
-				headers: {
-					'content-type': 'application/json',
-					'node-red-deployment-type': 'full',
-					'node-red-api-version': 'v2',
-				},
-				body: JSON.stringify({ flows: flow }),
-			});
-			expect(deploy.status).toBe(200);
-			// The deployed trigger answers an unsigned request with 403 once its route is up.
-			let answered = 'no answer yet';
-			await waitFor(
-				'the trigger route',
-				async () => {
-					const r = await fetch(hook, { method: 'POST' });
-					answered = `HTTP ${r.status}: ${(await r.text()).slice(0, 200)}`;
-					return r.status === 403;
-				},
-				60000,
-				300,
-				() => `last answer ${answered}\n--- Node-RED log ---\n${red.log().slice(-3000)}`,
-			);
+			flow.push(captureNode({ id: 'mcr7.capture', z: 'mcr7.tab', url: turns.url, x: 700, y: 420 }));
+			await deployNodeRedFlow(base, flow, hook, red);
 			store = await openStore({ type: 'sqlite', file: join(dir, 'cases.db') });
 		}, 600000);
 

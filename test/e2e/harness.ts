@@ -186,6 +186,79 @@ export async function startNodeRed(o: {
 	return { red, base };
 }
 
+/**
+ * The environment a test's own n8n runs with: its user folder and port, webhooks on 127.0.0.1, community packages
+ * on, and nothing that would reach the internet (telemetry, version checks, templates).
+ */
+export async function n8nEnv(user: string, port: number): Promise<NodeJS.ProcessEnv> {
+	return {
+		...runtimes.envFor24(),
+		N8N_USER_FOLDER: user,
+		N8N_PORT: String(port),
+		WEBHOOK_URL: `http://127.0.0.1:${port}/`,
+		N8N_ENCRYPTION_KEY: 'e2e-encryption-key-0123456789',
+		N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'false',
+		N8N_DIAGNOSTICS_ENABLED: 'false',
+		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+		N8N_TEMPLATES_ENABLED: 'false',
+		N8N_PERSONALIZATION_ENABLED: 'false',
+		N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+		N8N_LOG_LEVEL: 'info',
+		DB_SQLITE_POOL_SIZE: '2',
+		N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
+	};
+}
+
+/** A Node-RED "http request" node that posts each message it gets to a test's receiver at `url`. */
+export function captureNode(o: { id: string; z: string; url: string; x: number; y: number }): Record<string, unknown> {
+	return {
+		id: o.id,
+		type: 'http request',
+		z: o.z,
+		name: 'to the test',
+		method: 'POST',
+		ret: 'txt',
+		paytoqs: 'ignore',
+		url: o.url,
+		tls: '',
+		persist: false,
+		proxy: '',
+		insecureHTTPParser: false,
+		authType: '',
+		senderr: false,
+		headers: [],
+		x: o.x,
+		y: o.y,
+		wires: [[]],
+	};
+}
+
+/**
+ * Deploys `flow` to Node-RED at `base` (a full deploy through the Admin API) and waits until the Missed Call
+ * Trigger at `hook` answers an unsigned request with 403, its route being up; a timeout says what it last answered
+ * and shows the log.
+ */
+export async function deployNodeRedFlow(base: string, flow: unknown[], hook: string, red: Proc): Promise<void> {
+	const deploy = await fetch(`${base}/flows`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v2' },
+		body: JSON.stringify({ flows: flow }),
+	});
+	if (deploy.status !== 200) throw new Error(`deploy answered ${deploy.status}: ${await deploy.text()}`);
+	let answered = 'no answer yet';
+	await waitFor(
+		'the trigger route',
+		async () => {
+			const r = await fetch(hook, { method: 'POST' });
+			answered = `HTTP ${r.status}: ${(await r.text()).slice(0, 200)}`;
+			return r.status === 403;
+		},
+		60000,
+		300,
+		() => `last answer ${answered}\n--- Node-RED log ---\n${red.log().slice(-3000)}`,
+	);
+}
+
 /** Every file a runtime wrote under `dir` (its database, flows, credentials, logs), read byte for byte for `secret`. */
 export function filesLeaking(dir: string, secret: string): { files: string[]; leaking: string[] } {
 	const files = (readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[])

@@ -24,6 +24,7 @@ import {
 	start,
 	waitFor,
 	type Proc,
+	n8nEnv,
 } from './harness';
 
 const WORKFLOW_ID = 'mcrModelPath0001';
@@ -165,22 +166,7 @@ OpenAI-compatible server`, () => {
 			]),
 		);
 		writeFileSync(join(dir, 'wf.json'), JSON.stringify(modelWorkflow(seen.url)));
-		const env = {
-			...runtimes.envFor24(),
-			N8N_USER_FOLDER: user,
-			N8N_PORT: String(port),
-			WEBHOOK_URL: `http://127.0.0.1:${port}/`,
-			N8N_ENCRYPTION_KEY: 'e2e-encryption-key-0123456789',
-			N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'false',
-			N8N_DIAGNOSTICS_ENABLED: 'false',
-			N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-			N8N_TEMPLATES_ENABLED: 'false',
-			N8N_PERSONALIZATION_ENABLED: 'false',
-			N8N_RUNNERS_BROKER_PORT: String(await freePort()),
-			N8N_LOG_LEVEL: 'info',
-			DB_SQLITE_POOL_SIZE: '2',
-			N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
-		};
+		const env = await n8nEnv(user, port);
 		const cli = (args: string[]) =>
 			execFileSync(p.node24, [p.n8nBin, ...args], { env: runtimeEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
 		cli(['import:credentials', `--input=${join(dir, 'creds.json')}`]);

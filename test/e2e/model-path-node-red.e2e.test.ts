@@ -8,6 +8,8 @@ import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/fixtures';
 import { E2E_PROFILE } from './e2e-profile';
 import { modelPathSteps, type UrgencyOutput } from './model-path';
 import {
+	captureNode,
+	deployNodeRedFlow,
 	expectWordsAsData,
 	chatWith,
 	Collector,
@@ -20,7 +22,6 @@ import {
 	packOnce,
 	runtimes,
 	startNodeRed,
-	waitFor,
 	type Proc,
 } from './harness';
 
@@ -93,50 +94,9 @@ OpenAI-compatible server`,
 					timeout: TIMEOUT_S,
 					credentials: { apiKey: MODEL_KEY },
 				},
-				{
-					id: 'mcr.capture',
-					type: 'http request',
-					z: 'mcr.tab.quick',
-					name: 'to the test',
-					method: 'POST',
-					ret: 'txt',
-					paytoqs: 'ignore',
-					url: seen.url,
-					tls: '',
-					persist: false,
-					proxy: '',
-					insecureHTTPParser: false,
-					authType: '',
-					senderr: false,
-					headers: [],
-					x: 560,
-					y: 260,
-					wires: [[]],
-				},
+				captureNode({ id: 'mcr.capture', z: 'mcr.tab.quick', url: seen.url, x: 560, y: 260 }),
 			);
-			const deploy = await fetch(`${base}/flows`, {
-				method: 'POST',
-				headers: {
-					'content-type': 'application/json',
-					'node-red-deployment-type': 'full',
-					'node-red-api-version': 'v2',
-				},
-				body: JSON.stringify({ flows: flow }),
-			});
-			expect(deploy.status).toBe(200);
-			// The deployed trigger answers an unsigned request with 403 once its route is up.
-			let answered = 'no answer yet';
-			await waitFor(
-				'the trigger route',
-				async () => {
-					const r = await fetch(hook, { method: 'POST' });
-					answered = `HTTP ${r.status}: ${(await r.text()).slice(0, 200)}`;
-					return r.status === 403;
-				},
-				60000,
-				300,
-				() => `last answer ${answered}\n--- Node-RED log ---\n${red.log().slice(-3000)}`,
-			);
+			await deployNodeRedFlow(base, flow, hook, red);
 			store = await openStore({ type: 'sqlite', file: join(dir, 'cases.db') });
 		}, 600000);
 

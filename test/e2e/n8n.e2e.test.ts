@@ -16,7 +16,7 @@ import {
 	PIPEDRIVE_TOKEN,
 	StandIns,
 } from './crm-stand-ins';
-import { openChromium, screenshotPath } from './browser';
+import { photographN8n } from './browser';
 import {
 	caseState,
 	fetchOnce,
@@ -30,6 +30,7 @@ import {
 	start,
 	waitFor,
 	type Proc,
+	n8nEnv,
 } from './harness';
 
 const WORKFLOW_ID = 'mcrQuickStart0001';
@@ -187,22 +188,7 @@ by the CLI`, () => {
 			),
 		);
 		writeFileSync(join(dir, 'wf.json'), JSON.stringify({ ...wf, id: WORKFLOW_ID }));
-		const env = {
-			...runtimes.envFor24(),
-			N8N_USER_FOLDER: user,
-			N8N_PORT: String(port),
-			WEBHOOK_URL: `http://127.0.0.1:${port}/`,
-			N8N_ENCRYPTION_KEY: 'e2e-encryption-key-0123456789',
-			N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'false',
-			N8N_DIAGNOSTICS_ENABLED: 'false',
-			N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-			N8N_TEMPLATES_ENABLED: 'false',
-			N8N_PERSONALIZATION_ENABLED: 'false',
-			N8N_RUNNERS_BROKER_PORT: String(await freePort()),
-			N8N_LOG_LEVEL: 'info',
-			DB_SQLITE_POOL_SIZE: '2',
-			N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
-		};
+		const env = await n8nEnv(user, port);
 		cli = (args: string[]) =>
 			execFileSync(p.node24, [p.n8nBin, ...args], {
 				env: runtimeEnv(env),
@@ -584,38 +570,14 @@ closes the case`, async () => {
 	}, 120000);
 
 	test('each workflow on the real n8n canvas, photographed for the catalogue', async () => {
-		const setup = await fetch(`http://127.0.0.1:${port}/rest/owner/setup`, {
-			method: 'POST',
-			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify({
-				email: 'owner@e2e.example',
-				firstName: 'E2E',
-				lastName: 'Owner',
-				password: 'E2e-owner-password-1',
-			}),
-		});
-		expect(setup.status).toBe(200);
-		const auth = /n8n-auth=([^;]+)/.exec(setup.headers.get('set-cookie') ?? '')?.[1];
-		expect(auth).toBeTruthy();
-		const { context, close } = await openChromium({ width: 1400, height: 700 });
-		try {
-			await context.addCookies([{ name: 'n8n-auth', value: auth!, domain: '127.0.0.1', path: '/' }]);
-			const page = await context.newPage();
-			const ids: Record<string, string> = {
-				'quick-start-text-back': WORKFLOW_ID,
-				...Object.fromEntries(OTHER_TEMPLATES.map((t, i) => [t, `mcrTemplate0000${i + 3}`])),
-			};
-			for (const [name, id] of Object.entries(ids)) {
-				await page.goto(`http://127.0.0.1:${port}/workflow/${id}`);
-				await page.waitForSelector('[data-test-id="canvas-node"]', { timeout: 60000 });
-				await page.waitForTimeout(1500);
-				const nodes = await page.locator('[data-test-id="canvas-node"]').count();
-				expect({ name, enough: nodes >= 4 }).toEqual({ name, enough: true });
-				await page.screenshot({ path: screenshotPath('workflows', name) });
-			}
-		} finally {
-			await close();
-		}
+		const ids: Record<string, string> = {
+			'quick-start-text-back': WORKFLOW_ID,
+			...Object.fromEntries(OTHER_TEMPLATES.map((t, i) => [t, `mcrTemplate0000${i + 3}`])),
+		};
+		await photographN8n(
+			port,
+			Object.entries(ids).map(([name, id]) => ({ name, id, nodes: 4 })),
+		);
 	}, 180000);
 
 	const hookOf = (id: string) => `http://127.0.0.1:${port}/webhook/${id}/missed-call`;
