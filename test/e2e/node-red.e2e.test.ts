@@ -75,6 +75,7 @@ describe.each(VERSIONS)(
 				.flatMap((t) => t.types);
 			expect(mine.sort()).toEqual([
 				'mcr-acknowledge',
+				'mcr-assistant',
 				'mcr-business',
 				'mcr-model',
 				'mcr-store',
