@@ -59,9 +59,7 @@ describe('n8n SMS Assistant: Get Conversation Brief and Send Reply', () => {
 		const at = new Date().toISOString();
 		let c = (await store.openOrJoinCase(n.event, (e) => e ?? cases.newCase(n.event, at))).case;
 		if (reply) {
-			const next = cases.recordReply(c, reply, `reply-${seq}`, at);
-			await store.saveCase(next, c.version);
-			c = next;
+			c = await store.saveCase(cases.recordReply(c, reply, `reply-${seq}`, at), { previous: c });
 		}
 		return { caseId: c.caseId, caller };
 	}
