@@ -1,3 +1,4 @@
+import type { DateTime } from 'luxon';
 import { renderTemplate, sanitizeCallerText, messageView } from './acknowledge';
 import { alertRetryAt, isOpen, URGENCIES, type Case, type CaseCall, type OwnerAlertKind, type Urgency } from './model';
 import { formatPhone } from './phone';
@@ -187,6 +188,11 @@ function overdueBy(dueAt: string | null | undefined, now: string): string {
 	return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} days`;
 }
 
+/** A local date's midnight as if it were UTC: the difference of two is a whole number of calendar days. */
+function calendarDay(dt: DateTime): number {
+	return Date.UTC(dt.year, dt.month - 1, dt.day);
+}
+
 /**
  * A time as the owner reads it on their phone, in the business's zone and relative to the text's own day: "4:00 PM
  * today", "9:15 AM tomorrow", "8:00 AM yesterday", else with its date ("4:06 PM Tue Dec 29"), since a weekday alone
@@ -195,8 +201,10 @@ function overdueBy(dueAt: string | null | undefined, now: string): string {
 function localTime(profile: Profile, iso: string | null | undefined, now: string): string {
 	if (!iso) return 'soon';
 	const at = instant(iso, zoneOf(profile.timeZone));
-	const today = instant(now, zoneOf(profile.timeZone)).startOf('day');
-	const days = Math.round(at.startOf('day').diff(today, 'days').days);
+	const today = instant(now, zoneOf(profile.timeZone));
+	// Calendar days between the two local dates, from their fields: what luxon's startOf('day') and diff in days
+	// answer, without building two more DateTimes and a Duration for every alert.
+	const days = Math.round((calendarDay(at) - calendarDay(today)) / 86_400_000);
 	const day = days === 0 ? 'today' : days === 1 ? 'tomorrow' : days === -1 ? 'yesterday' : at.toFormat('ccc LLL d');
 	return `${at.toFormat('h:mm a')} ${day}`;
 }

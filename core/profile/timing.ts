@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { Timing } from '../model';
-import { instant, zoneOf } from './zone';
+import { instant, plusMinutes, zoneOf } from './zone';
 import { DAYS, type Day, type Profile } from './schema';
 
 function at(iso: string | Date | DateTime, zone: string): DateTime {
@@ -112,7 +112,7 @@ export function addBusinessMinutes(profile: Profile, from: DateTime, minutes: nu
 		if (!span) return from.plus({ minutes });
 		const closeMin = minutesOf(span.close);
 		const available = closeMin - minute;
-		if (left <= available) return cursor.plus({ minutes: left });
+		if (left <= available) return plusMinutes(cursor, left);
 		left -= available;
 		cursor =
 			closeMin >= 1440

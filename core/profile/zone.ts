@@ -65,3 +65,20 @@ export function instant(iso: string, zone: Zone | string = 'utc'): DateTime {
 export function utcIso(dt: DateTime): string {
 	return dt.isValid ? new Date(dt.toMillis()).toISOString() : dt.toUTC().toISO()!;
 }
+
+/**
+ * `dt.plus({ minutes })`, the same instant, zone and locale: minutes are exact time in luxon (no calendar units), so
+ * the sum is the instant `minutes` later, built straight from its milliseconds. luxon's own plus builds a Duration,
+ * converts it and checks the offset twice; business-minute deadlines do it for every case.
+ */
+export function plusMinutes(dt: DateTime, minutes: number): DateTime {
+	if (!dt.isValid || !Number.isFinite(minutes)) return dt.plus({ minutes });
+	return DateTime.fromMillis(dt.toMillis() + minutes * 60_000, {
+		// dt's own zone: already the zoneOf zone it was built with.
+		// eslint-disable-next-line no-restricted-syntax
+		zone: dt.zone,
+		locale: dt.locale ?? undefined,
+		numberingSystem: dt.numberingSystem ?? undefined,
+		outputCalendar: dt.outputCalendar ?? undefined,
+	});
+}

@@ -107,6 +107,9 @@ function identity(file: string): string | undefined {
 	return s ? `${s.dev}:${s.ino}` : undefined;
 }
 
+/** A statement that only reads, checked without copying the SQL (it is looked at for every read). */
+const SELECT = /^\s*select/i;
+
 /** How often the checkpoint thread copies what the WAL holds into the database file. */
 const CHECKPOINT_EVERY_MS = 250;
 
@@ -252,14 +255,17 @@ export class SqliteDriver implements SqlDriver {
 		return s;
 	}
 
+	/** The statements straight on the connection; one object, built once, since every read goes through it. */
+	private directDriver: SqlDriver | undefined;
+
 	private direct(): SqlDriver {
-		return {
+		return (this.directDriver ??= {
 			dialect: 'sqlite',
 			all: async <T>(sql: string, params: unknown[] = []) => this.stmt(sql).all(...bind(params)) as T[],
 			run: async (sql: string, params: unknown[] = []) => Number(this.stmt(sql).run(...bind(params)).changes),
 			transaction: (fn) => fn(this.direct()),
 			close: async () => undefined,
-		};
+		});
 	}
 
 	/** Queues `fn` to run inside the next group's transaction; settles after that group's COMMIT. */
@@ -353,7 +359,7 @@ export class SqliteDriver implements SqlDriver {
 	}
 
 	all<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-		if (!sql.trimStart().toUpperCase().startsWith('SELECT')) return this.write((tx) => tx.all<T>(sql, params), true);
+		if (!SELECT.test(sql)) return this.write((tx) => tx.all<T>(sql, params), true);
 		return this.direct().all<T>(sql, params);
 	}
 

@@ -105,6 +105,20 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		);
 	});
 
+	test("the owner's deadline reads as tomorrow, or with its date past a weekend and a clock change", async () => {
+		// Wednesday late afternoon: the routine deadline runs into Thursday's business hours.
+		clock = new Date(chicago('2026-11-18T16:30'));
+		const r1 = await loop.run(missed('+13125550123'));
+		const alert1 = sim.messages.find((m) => m.to === r1.case.owner!.phone);
+		expect(alert1?.body).toMatch(/Call back by \d{1,2}:\d{2} [AP]M tomorrow\./);
+		// Friday late afternoon before the spring-forward Sunday: due on Monday, shown with its date.
+		sim.reset();
+		clock = new Date(chicago('2026-03-06T16:30'));
+		const r2 = await loop.run(missed('+13125550124'));
+		const alert2 = sim.messages.find((m) => m.to === r2.case.owner!.phone);
+		expect(alert2?.body).toMatch(/Call back by \d{1,2}:\d{2} [AP]M Mon Mar 9\./);
+	});
+
 	test('an SMS pumping burst is held back and surfaced on the report, beside refused forgeries', async () => {
 		const capped = plumber({ acknowledgment: { hourlyCap: 5, checkLineType: false } });
 		const l = new RecoveryLoop({ ...loop.deps, profileFor: () => capped });

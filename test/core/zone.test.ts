@@ -1,5 +1,5 @@
 import { DateTime, IANAZone } from 'luxon';
-import { instant, utcIso, zoneOf } from '../../core/profile/zone';
+import { instant, plusMinutes, utcIso, zoneOf } from '../../core/profile/zone';
 
 describe('zoneOf: the per-minute offset memo gives luxon the same answers', () => {
 	const STEP = 37 * 60e3;
@@ -106,5 +106,28 @@ describe('instant and utcIso: the fast reading and writing of stored instants ma
 		expect(utcIso(local.plus({ days: 200, minutes: 7 }))).toBe(local.plus({ days: 200, minutes: 7 }).toUTC().toISO());
 		const bad = DateTime.fromISO('nope');
 		expect(utcIso(bad)).toBe(bad.toUTC().toISO());
+	});
+});
+
+describe('plusMinutes: what luxon plus({ minutes }) gives, across clock changes', () => {
+	test.each(['America/Chicago', 'Australia/Lord_Howe', 'America/St_Johns', 'utc'])('%s', (name) => {
+		const zone = name === 'utc' ? 'utc' : zoneOf(name);
+		let mismatches = 0;
+		// Every 53 minutes across 2026, a deadline's worth of minutes on: every transition is stepped over.
+		for (let t = Date.UTC(2026, 0, 1); t < Date.UTC(2027, 0, 1); t += 53 * 60e3) {
+			const from = instant(new Date(t).toISOString(), zone);
+			for (const m of [1, 45, 240]) {
+				const want = from.plus({ minutes: m });
+				const got = plusMinutes(from, m);
+				if (got.toISO() !== want.toISO() || got.zoneName !== want.zoneName) mismatches++;
+			}
+		}
+		expect(mismatches).toBe(0);
+	});
+
+	test('keeps the locale, and an invalid time stays invalid', () => {
+		const de = DateTime.fromMillis(Date.UTC(2026, 2, 8, 7, 30), { zone: zoneOf('America/Chicago'), locale: 'de' });
+		expect(plusMinutes(de, 45).locale).toBe('de');
+		expect(plusMinutes(DateTime.fromISO('nope'), 5).isValid).toBe(false);
 	});
 });
