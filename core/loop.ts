@@ -1373,7 +1373,8 @@ export class RecoveryLoop {
 	/**
 	 * A call a voice agent resolved, from a caller who already has an open case at the business: the agent has done
 	 * what the owner was being chased to do, so the case is closed (recovered) and its escalation and reminders end.
-	 * An emergency stays open with the agent's call noted: a person decides it is over. Idempotent by the call's event id; a case closed meanwhile by someone else is left as they closed it.
+	 * An emergency stays open with the agent's call noted: a person decides it is over. Idempotent by the call's event
+	 * id; a case closed meanwhile by someone else is left as they closed it.
 	 */
 	async voiceAgentResolved(r: AiResolved): Promise<Case | undefined> {
 		if (!r.from) return undefined;

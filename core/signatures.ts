@@ -258,7 +258,9 @@ function vapi(p: WebhookProof, secret: string, nowMs: number): VerifyResult {
 			if (!fresh(n > 1e12 ? n / 1000 : n, nowMs))
 				return {
 					valid: false,
-					reason: `the Vapi signature time ${ts} is more than ${SIGNATURE_TOLERANCE_SEC} s from now: a replay or a wrong clock`,
+					reason:
+						`the Vapi signature time ${ts} is more than ${SIGNATURE_TOLERANCE_SEC} s from now: ` +
+						'a replay or a wrong clock',
 				};
 		}
 		const signed = ts !== undefined ? [`${ts}.${raw}`, raw] : [raw];

@@ -247,8 +247,10 @@ export const PHRASES: readonly Phrase[] = [
 	{ pattern: re('remove me'), language: 'en', strong: false },
 	// "Do not text", "please don't message this number": the whole clause, so "I don't text much" stays a reply.
 	{
-		pattern:
-			/(?:^| )(?:don't|dont|do not|never) (?:text|txt|sms|message|msg)(?: (?:this number|me|again|anymore|any more|please))*$/,
+		pattern: new RegExp(
+			"(?:^| )(?:don't|dont|do not|never) (?:text|txt|sms|message|msg)" +
+				'(?: (?:this number|me|again|anymore|any more|please))*$',
+		),
 		language: 'en',
 		strong: false,
 	},

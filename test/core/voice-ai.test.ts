@@ -718,7 +718,8 @@ describe('through the webhook handler', () => {
 		expect(await store.countCases('acme-plumbing')).toBe(before);
 	});
 
-	test('a ConversationRelay hand-off rings a person; a session that just ended hangs up, with no voicemail prompt', async () => {
+	test(`a ConversationRelay hand-off rings a person; a session that just ended hangs up, with no voicemail \
+prompt`, async () => {
 		const twilio: TriggerConfig = { ...cfg('twilio', AUTH_TOKEN), mode: 'forward', voicemail: true };
 		const relay = (params: Record<string, string>) =>
 			answerWebhook(

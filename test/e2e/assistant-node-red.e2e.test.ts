@@ -347,7 +347,8 @@ takes over`, async () => {
 			expect((await store.getCase(c.caseId))!.assistantHandoff?.reason).toMatch(/^model-failed/);
 		});
 
-		test('the API key is nowhere: not in the exported flow, the files on disk, the log, the turns or the texts', async () => {
+		test(`the API key is nowhere: not in the exported flow, the files on disk, the log, the turns or the \
+texts`, async () => {
 			const exported = await (await fetch(`${base}/flows`, { headers: { 'node-red-api-version': 'v2' } })).text();
 			expect(exported).toContain('mcr-assistant');
 			expect(exported).not.toContain(MODEL_KEY);

@@ -85,7 +85,7 @@ describe('n8n SMS Assistant: Get Conversation Brief and Send Reply', () => {
 		expect(new CallerAssistant().description.usableAsTool).toBe(true);
 	});
 
-	test('the brief: nothing to answer before the caller writes; then the facts, the questions and the words', async () => {
+	test('the brief: nothing to answer before the caller writes, then the facts, questions and words', async () => {
 		const quiet = await caseWith();
 		expect(await run('brief', quiet.caseId)).toMatchObject({ mayReply: false, reason: 'no new text from the caller' });
 		const c = await caseWith('My basement drain is backing up a little');
