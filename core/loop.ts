@@ -1446,9 +1446,17 @@ export class RecoveryLoop {
 	 * text that reveals an emergency must never wait for a canvas to be wired for it.
 	 */
 	private async reassessReply(c: Case): Promise<Case> {
-		const k = await this.classify(c.caseId);
-		if (!k.raised || (!k.case.owner && !k.case.nobodyAvailable)) return k.case;
-		return (await this.routeAndNotify(c.caseId, { alertOwner: true, connectCaller: 'never' })).case;
+		try {
+			const k = await this.classify(c.caseId);
+			if (!k.raised || (!k.case.owner && !k.case.nobodyAvailable)) return k.case;
+			return (await this.routeAndNotify(c.caseId, { alertOwner: true, connectCaller: 'never' })).case;
+		} catch (e) {
+			// The reply is stored, relayed and its delivery claimed: a failed re-assessment must not turn it into an error
+			// the provider retries as a duplicate (and the assistant then never answers). The next stage that routes the
+			// case classifies the words it has not read first (routeAndNotify), so nothing is lost but time.
+			this.deps.log?.('warn', `case ${c.caseId}: re-assessing the caller's reply failed: ${(e as Error).message}`);
+			return c;
+		}
 	}
 
 	/** A caller's reply goes to the case's owner with the case's code; the owner answers to the business number. */

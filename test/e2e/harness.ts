@@ -134,6 +134,8 @@ export function caseState(c: Case | undefined, log = ''): string {
 		`due ${c.dueAt}, next reminder ${c.nextReminderAt}, snoozed ${c.snoozedUntil}, flags ${c.flags.join(',')}`,
 		`alerts: ${alerts.join('; ')}`,
 		`history: ${history.join('; ')}`,
+		`thread: ${c.thread.map((t) => `${t.from}${t.automated ? ' (assistant)' : ''} ${t.status} ${t.reason ?? ''}`).join('; ')}`,
+		`assistant hand-off: ${c.assistantHandoff?.reason ?? 'none'}; replies: ${c.replies.length}`,
 		`runtime warnings: ${warnings.join(' | ') || 'none'}`,
 	].join('\n');
 }

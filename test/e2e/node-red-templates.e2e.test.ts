@@ -16,6 +16,7 @@ import {
 } from './crm-stand-ins';
 import { openChromium, screenshotPath } from './browser';
 import {
+	caseState,
 	chatWith,
 	installTarball,
 	localFlow,
@@ -368,6 +369,11 @@ the model with the booking link`, async () => {
 			'the assistant text',
 			async () => to(caller).find((m) => m.body.includes('pick a time')),
 			20000,
+			250,
+			async () =>
+				`${caseState(await store.getCase(c.caseId), red.log())}\ntexts to the caller: ` +
+				`${JSON.stringify(to(caller).map((m) => m.body))}\nmodel requests: ${oai.chats().length}, ` +
+				`scripted replies left: ${oai.pending()}`,
 		);
 		expect(answer.body).toBe(`E2E Plumbing: Thanks. You can pick a time at ${link}`);
 		expect((await store.getCase(c.caseId))!.intake).toEqual({ whatHappened: 'running toilet' });
