@@ -93,22 +93,25 @@ export function guardReply(profile: Profile, caseId: string, text: string): Guar
 	if (!reply) return { ok: false, reason: 'empty reply' };
 	if (reply.length > MAX_REPLY_CHARS) return { ok: false, reason: `reply longer than ${MAX_REPLY_CHARS} characters` };
 	const stated = statedText(profile, caseId);
+	// Links are checked on their own (below); the rest is read without them, since a case id in the booking link
+	// ("...=ce08da28-3a01-4322-920a-...") holds digit runs that read as a phone number or an amount.
+	const words = reply.replace(LINK, ' ');
 	const statedAmounts = new Set(numbersIn(stated));
-	for (const m of reply.matchAll(AMOUNT)) {
+	for (const m of words.matchAll(AMOUNT)) {
 		const amount = trimPunctuation(m[0].trim());
 		// A figure the profile states passes however it is worded ("the fee is $89", "a visit costs 89 dollars").
 		const figures = numbersIn(amount);
 		if (!figures.length ? !stated.includes(amount.toLowerCase()) : figures.some((n) => !statedAmounts.has(n)))
 			return { ok: false, reason: `an amount the profile does not state (${amount})` };
 	}
-	const promise = PROMISE.exec(reply);
+	const promise = PROMISE.exec(words);
 	if (promise) return { ok: false, reason: `a promise or guarantee ("${promise[0]}")` };
 	for (const m of reply.matchAll(LINK)) {
 		const link = trimPunctuation(m[0]).toLowerCase();
 		if (!stated.includes(link)) return { ok: false, reason: `a link the profile does not give (${link})` };
 	}
 	const phones = statedPhones(profile);
-	for (const m of reply.matchAll(PHONE)) {
+	for (const m of words.matchAll(PHONE)) {
 		const d = digits(m[0]);
 		if (d.length < 7) continue;
 		if (!phones.includes(d.slice(-10))) return { ok: false, reason: 'a phone number the profile does not give' };

@@ -324,6 +324,24 @@ describe('the caller is data, and the output is checked', () => {
 		expect(r).toMatchObject({ ok: false, reason: expect.stringMatching(why) });
 	});
 
+	test('a booking link carrying a case id passes, whatever digits the id holds', () => {
+		profile = assistantProfile();
+		const withId = plumber({
+			bookingUrl: 'https://cal.com/acme/visit?metadata[caseId]={caseId}',
+			assistant: { enabled: true },
+		});
+		// Digit runs in a UUID read as a phone number ("01-4322-920") or an amount when the link is not set aside.
+		for (const id of ['ce08da28-3a01-4322-920a-682de644a397', '12345678-9012-3456-7890-123456789012']) {
+			const reply = `Thanks. You can pick a time at https://cal.com/acme/visit?metadata[caseId]=${id}`;
+			expect(guardReply(withId, id, reply)).toEqual({ ok: true, text: reply });
+		}
+		// A phone number or price beside the link is still read.
+		const id = 'ce08da28-3a01-4322-920a-682de644a397';
+		const link = `https://cal.com/acme/visit?metadata[caseId]=${id}`;
+		expect(guardReply(withId, id, `Book at ${link} or call (312) 555-0999.`)).toMatchObject({ ok: false });
+		expect(guardReply(withId, id, `Book at ${link}, the visit is $120.`)).toMatchObject({ ok: false });
+	});
+
 	test('what the profile states passes the guard: its fee, its booking link, its lines', () => {
 		for (const reply of [
 			'The service call fee is $89, waived if you book the repair.',
