@@ -6,10 +6,10 @@ import type {
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
-import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
 import { MODEL_TIMEOUT_MS, type AskModel, type RecoveryLoop } from '../../core';
 import { caseIdOf, caseIdProperty, caseJson, eachItem, loopFor, workspaceTest } from '../shared/n8n';
-import { chatModelAsk, isChatModel } from '../UrgencyClassifier/chat-model';
+import { connectedChatModel } from '../UrgencyClassifier/chat-model';
 
 type Operation = 'reply' | 'brief' | 'send';
 type TurnResult = Awaited<ReturnType<RecoveryLoop['assistantSend']>>;
@@ -189,19 +189,10 @@ function turnJson(r: TurnResult): IDataObject {
 	};
 }
 
-async function chatModelOf(ctx: IExecuteFunctions): Promise<AskModel> {
-	let supplied: unknown;
-	try {
-		supplied = await ctx.getInputConnectionData(NodeConnectionTypes.AiLanguageModel, 0);
-	} catch {
-		supplied = undefined;
-	}
-	const model = Array.isArray(supplied) ? supplied[0] : supplied;
-	if (!isChatModel(model))
-		throw new NodeOperationError(ctx.getNode(), 'No chat model is connected to the Chat Model input', {
-			description:
-				"Connect a chat model node (OpenAI, Anthropic, Ollama...) for 'Reply with Chat Model', or pick 'Get " +
-				"Conversation Brief' and 'Send Reply' to let an AI Agent write the texts.",
-		});
-	return chatModelAsk(model);
+function chatModelOf(ctx: IExecuteFunctions): Promise<AskModel> {
+	return connectedChatModel(
+		ctx,
+		"Connect a chat model node (OpenAI, Anthropic, Ollama...) for 'Reply with Chat Model', or pick 'Get " +
+			"Conversation Brief' and 'Send Reply' to let an AI Agent write the texts.",
+	);
 }

@@ -6,10 +6,10 @@ import type {
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
-import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
 import { MODEL_TIMEOUT_MS, URGENCIES, type AskModel, type Classification, type ModelClassification } from '../../core';
 import { caseIdOf, caseIdProperty, eachItem, loopFor, workspaceTest, caseJson } from '../shared/n8n';
-import { chatModelAsk, isChatModel } from './chat-model';
+import { connectedChatModel } from './chat-model';
 
 /**
  * The node's inputs for the "Use a Chat Model" setting: the Chat Model input appears only when wanted. n8n
@@ -114,19 +114,11 @@ export class UrgencyClassifier implements INodeType {
 	}
 }
 
-async function chatModelOf(ctx: IExecuteFunctions): Promise<AskModel> {
-	let supplied: unknown;
-	try {
-		supplied = await ctx.getInputConnectionData(NodeConnectionTypes.AiLanguageModel, 0);
-	} catch {
-		supplied = undefined;
-	}
-	const model = Array.isArray(supplied) ? supplied[0] : supplied;
-	if (!isChatModel(model))
-		throw new NodeOperationError(ctx.getNode(), 'No chat model is connected to the Chat Model input', {
-			description: "Connect a chat model node (OpenAI, Anthropic, Ollama...), or turn off 'Use a Chat Model'.",
-		});
-	return chatModelAsk(model);
+function chatModelOf(ctx: IExecuteFunctions): Promise<AskModel> {
+	return connectedChatModel(
+		ctx,
+		"Connect a chat model node (OpenAI, Anthropic, Ollama...), or turn off 'Use a Chat Model'.",
+	);
 }
 
 function modelJson(m: ModelClassification['model']): IDataObject {

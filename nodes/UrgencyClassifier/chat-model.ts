@@ -1,3 +1,5 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import type { AskModel, ModelMessage } from '../../core';
 
 /**
@@ -49,4 +51,20 @@ export function chatModelAsk(model: ChatModelLike): AskModel {
 		if (structured) return structured.invoke(tuples(messages), { signal });
 		return textOf(await model.invoke(tuples(messages), { signal }));
 	};
+}
+
+/** The chat model on a node's Chat Model input, as an AskModel; an error saying how to connect one (`fix`) if none. */
+export async function connectedChatModel(ctx: IExecuteFunctions, fix: string): Promise<AskModel> {
+	let supplied: unknown;
+	try {
+		supplied = await ctx.getInputConnectionData(NodeConnectionTypes.AiLanguageModel, 0);
+	} catch {
+		supplied = undefined;
+	}
+	const model = Array.isArray(supplied) ? supplied[0] : supplied;
+	if (!isChatModel(model))
+		throw new NodeOperationError(ctx.getNode(), 'No chat model is connected to the Chat Model input', {
+			description: fix,
+		});
+	return chatModelAsk(model);
 }
