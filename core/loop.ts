@@ -1701,9 +1701,10 @@ export class RecoveryLoop {
 	 * answers for questions the profile does not ask are dropped.
 	 */
 	async assistantSend(caseId: string, turn: AssistantTurnInput): Promise<AssistantResult> {
-		return this.assistantTurn(caseId, async (profile) =>
-			parseTurn(turnFromInput(turn, intakeFor(profile)), intakeFor(profile)),
-		);
+		return this.assistantTurn(caseId, async (profile) => {
+			const questions = intakeFor(profile);
+			return parseTurn(turnFromInput(turn, questions), questions);
+		});
 	}
 
 	/**

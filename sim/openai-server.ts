@@ -79,21 +79,29 @@ function textOf(m: ChatMessage): string {
 	return '';
 }
 
-/** The caller's words of our prompt (the JSON array in the marked block), else all the user text. */
-function callerWords(req: ChatRequest): string {
-	const user = (req.messages ?? [])
-		.filter((m) => m.role === 'user')
+/** Every message of one role, as one text. */
+function textOfRole(req: ChatRequest, role: string): string {
+	return (req.messages ?? [])
+		.filter((m) => m.role === role)
 		.map(textOf)
 		.join('\n');
-	const block = /<(caller_words_[0-9a-f]+)>\n([\s\S]*?)\n<\/\1>/.exec(user);
-	if (block) {
-		try {
-			return (JSON.parse(block[2]) as string[]).join(' \n ');
-		} catch {
-			return block[2];
-		}
+}
+
+/** What our prompts put inside the marked caller_words block of the user text, or undefined without one. */
+function dataBlockOf(user: string): string | undefined {
+	return /<(caller_words_[0-9a-f]+)>\n([\s\S]*?)\n<\/\1>/.exec(user)?.[2];
+}
+
+/** The caller's words of our prompt (the JSON array in the marked block), else all the user text. */
+function callerWords(req: ChatRequest): string {
+	const user = textOfRole(req, 'user');
+	const block = dataBlockOf(user);
+	if (block === undefined) return user;
+	try {
+		return (JSON.parse(block) as string[]).join(' \n ');
+	} catch {
+		return block;
 	}
-	return user;
 }
 
 /** In JSON mode the schema travels in the prompt: a line of the system message that is a JSON Schema object. */
@@ -121,15 +129,10 @@ type IntakeSchema = { properties?: { intake?: { properties?: Record<string, { de
  * offered. Predictable, so what a caller sees in the demo follows from what they type.
  */
 function assistantAnswer(req: ChatRequest, schema: IntakeSchema): Record<string, unknown> {
-	const all = (role: string) =>
-		(req.messages ?? [])
-			.filter((m) => m.role === role)
-			.map(textOf)
-			.join('\n');
-	const block = /<(caller_words_[0-9a-f]+)>\n([\s\S]*?)\n<\/\1>/.exec(all('user'));
+	const block = dataBlockOf(textOfRole(req, 'user'));
 	let data: { conversation?: { from: string; text: string }[]; answersSoFar?: Record<string, string> } = {};
 	try {
-		data = block ? (JSON.parse(block[2]) as typeof data) : {};
+		data = block ? (JSON.parse(block) as typeof data) : {};
 	} catch {
 		data = {};
 	}
@@ -142,7 +145,7 @@ function assistantAnswer(req: ChatRequest, schema: IntakeSchema): Record<string,
 	const open = keys.filter((k) => !answers[k]);
 	if (latest && open.length) answers[open[0]] = latest.slice(0, 120);
 	const next = keys.find((k) => !answers[k]);
-	const booking = /Booking link: (\S+)/.exec(all('system'))?.[1];
+	const booking = /Booking link: (\S+)/.exec(textOfRole(req, 'system'))?.[1];
 	const reply = next
 		? `Thanks. ${questionOf(next)}`
 		: `Thanks, that is everything we need. ${booking ? `You can book a time at ${booking}, or ` : ''}` +
