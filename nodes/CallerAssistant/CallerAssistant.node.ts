@@ -183,7 +183,9 @@ function turnJson(r: TurnResult): IDataObject {
 		reason: r.reason ?? null,
 		sentText: r.sent?.body ?? null,
 		refused: r.refused ?? null,
-		ownerAlert: r.ownerAlert ? { sent: !!r.ownerAlert.sid, error: r.ownerAlert.error ?? null } : null,
+		ownerAlert: r.ownerAlert
+			? { sent: !!r.ownerAlert.sid, error: r.ownerAlert.error ?? null, skipped: r.ownerAlert.skipped ?? null }
+			: null,
 		intake: (r.case.intake ?? {}) as IDataObject,
 		handedOff: !!r.case.assistantHandoff,
 	};
