@@ -22,6 +22,7 @@ import {
 	waitFor,
 	type Proc,
 	n8nEnv,
+	triggerLive,
 } from './harness';
 
 /**
@@ -240,13 +241,7 @@ describe('inside a real n8n 2.x: the SMS Assistant, as an AI Agent tool and with
 			180000,
 			1000,
 		).catch(withLog);
-		for (const url of [templateHook(), hook(CHAT_HOOK, 'missed-call')])
-			await waitFor(
-				`the workflow at ${url} to activate`,
-				async () => (await fetch(url, { method: 'POST' })).status !== 404,
-				60000,
-				500,
-			).catch(withLog);
+		for (const url of [templateHook(), hook(CHAT_HOOK, 'missed-call')]) await triggerLive(url).catch(withLog);
 		store = await openStore({ type: 'sqlite', file: storeFile() });
 	}, 900000);
 

@@ -120,6 +120,23 @@ export async function waitFor<T>(
 	);
 }
 
+/**
+ * Waits until the Missed Call Trigger itself answers at `url`: an unsigned POST refused with its own 403. Any other
+ * answer is not enough: n8n answers 200 "n8n is starting up" before its migrations finish (a call placed then gets no
+ * TwiML and opens no case), and 404 until the workflow is active.
+ */
+export function triggerLive(url: string, timeoutMs = 60000): Promise<true> {
+	return waitFor(
+		`the Missed Call Trigger to answer at ${url}`,
+		async () => {
+			const res = await fetch(url, { method: 'POST' });
+			return res.status === 403 && (await res.text()).startsWith('Forbidden: invalid signature');
+		},
+		timeoutMs,
+		500,
+	);
+}
+
 /** A case as a failing test should show it: who owns it, what is due, every alert, and its latest history. */
 export function caseState(c: Case | undefined, log = ''): string {
 	if (!c) return 'no case stored';

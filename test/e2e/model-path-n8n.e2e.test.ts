@@ -25,6 +25,7 @@ import {
 	waitFor,
 	type Proc,
 	n8nEnv,
+	triggerLive,
 } from './harness';
 
 const WORKFLOW_ID = 'mcrModelPath0001';
@@ -183,12 +184,7 @@ OpenAI-compatible server`, () => {
 			180000,
 			1000,
 		).catch(withLog);
-		await waitFor(
-			'the workflow to activate',
-			async () => (await fetch(hook, { method: 'POST' })).status !== 404,
-			60000,
-			500,
-		).catch(withLog);
+		await triggerLive(hook).catch(withLog);
 		store = await openStore({ type: 'sqlite', file: storeFile() });
 		// n8n loads the OpenAI node's LangChain modules on its first run, which can outlast the model timeout: a
 		// first call warms it up, so the cases below time the model alone.

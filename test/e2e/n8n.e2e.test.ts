@@ -31,6 +31,7 @@ import {
 	waitFor,
 	type Proc,
 	n8nEnv,
+	triggerLive,
 } from './harness';
 
 const WORKFLOW_ID = 'mcrQuickStart0001';
@@ -250,14 +251,7 @@ by the CLI`, () => {
 		).catch((e) => {
 			throw new Error(`${e.message}\n--- n8n log ---\n${n8n.log().slice(-4000)}`);
 		});
-		await waitFor(
-			'the workflow to activate',
-			async () =>
-				/Activated workflow|Start Active Workflows|Finished building workflow dependency index/.test(n8n.log()) &&
-				(await fetch(hook, { method: 'POST' })).status !== 404,
-			60000,
-			500,
-		).catch((e) => {
+		await triggerLive(hook).catch((e) => {
 			throw new Error(`${e.message}\n--- n8n log ---\n${n8n.log().slice(-4000)}`);
 		});
 		store = await openStore({ type: 'sqlite', file: storeFile() });
