@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import {
 	answerWebhook,
@@ -75,6 +76,15 @@ interface Handler {
 }
 
 const pick = <T>(xs: readonly T[], i: number) => xs[i % xs.length];
+
+/**
+ * The stored case is what the schema makes of it, field for field: the store opens cases without parsing them, so the
+ * core's case builders must give every field the schema has, and nothing it would drop or refuse.
+ */
+function readsBackWhole(c: unknown): boolean {
+	const r = CaseSchema.safeParse(c);
+	return r.success && isDeepStrictEqual(r.data, c);
+}
 
 const HANDLERS: Handler[] = [
 	{
@@ -821,12 +831,12 @@ call lost`, () => {
 							// Read back: the case holds the call once and parses whole, as the next call's fold will need.
 							const c = await store.findCaseByEvent(eventId);
 							check(c?.calls.filter((k) => k.eventId === eventId).length === 1, `the call ${eventId} was not stored`);
-							check(CaseSchema.safeParse(c).success, `the case of ${eventId} does not read back`);
+							check(readsBackWhole(c), `the case of ${eventId} does not read back as the schema has it`);
 							stored++;
 						} else if (a.emit?.type === 'missed-call') {
 							// Whatever opened it, the case reads back whole.
 							const c = await store.getCase(a.emit.case.caseId);
-							check(CaseSchema.safeParse(c).success, `case ${a.emit.case.caseId} does not read back`);
+							check(readsBackWhole(c), `case ${a.emit.case.caseId} does not read back as the schema has it`);
 						}
 						if (s.shape === 'outbound' && eventId) {
 							check(a.status === 200 && !a.emit, `outbound call answered ${a.status} with ${a.emit?.type}`);
