@@ -25,7 +25,11 @@ export function modelPathSteps(o: {
 	log: () => string;
 }) {
 	async function call(from: string, say: string): Promise<{ item: UrgencyOutput; stored: () => Promise<Case> }> {
-		await o.sim.placeCall({ webhookUrl: o.hook(), from, to: '+13125550199', say });
+		const { exchanges } = await o.sim.placeCall({ webhookUrl: o.hook(), from, to: '+13125550199', say });
+		// A Voice URL answered without TwiML (n8n's "starting up" page, a refusal) opens no case: say what came back.
+		const [voice] = exchanges;
+		if (voice?.status !== 200 || !voice.body.includes('<Response'))
+			throw new Error(`the Voice URL answered ${voice?.status}: ${voice?.body.slice(0, 200)}`);
 		const item = await o.seen.waitFor(
 			`the classification of ${from}'s voicemail`,
 			// The recording comes before its transcription: the classification started by the words.
