@@ -1,4 +1,12 @@
-import { CaseSchema, cases, IllegalTransitionError, MissedCallSchema, MOVES, type MissedCall } from '../../core';
+import {
+	CaseSchema,
+	cases,
+	IllegalTransitionError,
+	MissedCallSchema,
+	MOVES,
+	type Case,
+	type MissedCall,
+} from '../../core';
 
 const at = '2026-11-25T18:00:00.000Z';
 const event: MissedCall = {
@@ -198,7 +206,8 @@ describe('the case the store opens is the one the schema describes', () => {
 	});
 
 	test('a field the builder leaves out is caught: the schema would fill it', () => {
-		const { flags: _dropped, ...opened } = cases.newCase(event, at);
+		const opened: Partial<Case> = { ...cases.newCase(event, at) };
+		delete opened.flags;
 		expect(CaseSchema.parse(opened)).not.toEqual(opened);
 	});
 });
