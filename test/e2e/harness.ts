@@ -142,6 +142,7 @@ export function caseState(c: Case | undefined, log = ''): string {
 	if (!c) return 'no case stored';
 	const alerts = c.alerts.map((a) => `${a.key}->${a.ownerId} ${a.status} at ${a.at} tries ${a.tries}`);
 	const history = c.history.slice(-8).map((h) => `${h.at} ${h.move}${h.note ? ` (${h.note})` : ''}`);
+	const thread = c.thread.map((t) => `${t.from}${t.automated ? ' (assistant)' : ''} ${t.status} ${t.reason ?? ''}`);
 	const warnings = log
 		.split('\n')
 		.filter((l) => /skipped|error|warn|fail/i.test(l))
@@ -151,7 +152,7 @@ export function caseState(c: Case | undefined, log = ''): string {
 		`due ${c.dueAt}, next reminder ${c.nextReminderAt}, snoozed ${c.snoozedUntil}, flags ${c.flags.join(',')}`,
 		`alerts: ${alerts.join('; ')}`,
 		`history: ${history.join('; ')}`,
-		`thread: ${c.thread.map((t) => `${t.from}${t.automated ? ' (assistant)' : ''} ${t.status} ${t.reason ?? ''}`).join('; ')}`,
+		`thread: ${thread.join('; ')}`,
 		`assistant hand-off: ${c.assistantHandoff?.reason ?? 'none'}; replies: ${c.replies.length}`,
 		`runtime warnings: ${warnings.join(' | ') || 'none'}`,
 	].join('\n');
