@@ -40,6 +40,7 @@ import {
 } from './assistant';
 import { ConcurrentUpdateError, IllegalTransitionError, RecoveryInputError } from './errors';
 import type { AiResolved } from './normalize/common';
+import { isoNow } from './instant';
 import {
 	ACK_SAFETY_NET_MS,
 	alertRetryAt,
@@ -356,7 +357,7 @@ export class RecoveryLoop {
 	constructor(readonly deps: LoopDeps) {}
 
 	private now(): string {
-		return (this.deps.now?.() ?? new Date()).toISOString();
+		return isoNow(this.deps.now);
 	}
 
 	profile(businessId: string): Profile {

@@ -1,4 +1,5 @@
 import { datetimeRegex, z } from 'zod';
+import { isoOfMs, msOfIso } from './instant';
 
 export const PROVIDERS = [
 	'twilio',
@@ -284,7 +285,7 @@ export const ALERT_STALE_MS = 2 * 60e3;
 /** An alert that has not reached the owner and is due another try (failed, or cut off mid-send). */
 export function alertRetryAt(a: OwnerAlert): string | null {
 	if (a.status === 'sent' || a.tries >= ALERT_TRIES) return null;
-	return new Date(Date.parse(a.at) + ALERT_STALE_MS).toISOString();
+	return isoOfMs(msOfIso(a.at) + ALERT_STALE_MS);
 }
 
 /**
@@ -412,14 +413,14 @@ export function wakeAt(c: Case): string | null {
 	if (!times.length) return null;
 	return notBeforeSnooze(
 		c,
-		times.reduce((a, b) => (Date.parse(a) <= Date.parse(b) ? a : b)),
+		times.reduce((a, b) => (msOfIso(a) <= msOfIso(b) ? a : b)),
 	);
 }
 
 /** A time a periodic duty is due, pushed back to the case's snooze after a failure (see RecoveryLoop.tick). */
 export function notBeforeSnooze<T extends string | null>(c: Case, at: T): T | string {
 	if (at === null || !c.snoozedUntil) return at;
-	return Date.parse(c.snoozedUntil) > Date.parse(at) ? c.snoozedUntil : at;
+	return msOfIso(c.snoozedUntil) > msOfIso(at) ? c.snoozedUntil : at;
 }
 
 /**

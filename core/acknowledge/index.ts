@@ -9,6 +9,7 @@ import {
 	type Window,
 } from '../data/texting-rules';
 import { RecoveryInputError } from '../errors';
+import { msOfIso, storedIso } from '../instant';
 import { phoneInfo } from '../phone';
 import type { Profile } from '../profile/schema';
 import { describeOpening, holidayOn, nextOpening, timingOf } from '../profile/timing';
@@ -245,7 +246,7 @@ export function messageView(
 	c: Pick<Case, 'caller' | 'calledNumber'> & { timing?: Timing; caseId?: string },
 	now: string,
 ): Record<string, unknown> {
-	const { nextOpen, holidayName } = timeWordsFor(profile, new Date(now).toISOString());
+	const { nextOpen, holidayName } = timeWordsFor(profile, storedIso(now));
 	return {
 		business: { name: profile.name, phone: profile.phone ?? '', id: profile.businessId },
 		caller: c.caller,
@@ -281,7 +282,7 @@ type AckSubject = Pick<Case, 'caller' | 'calledNumber'> & { timing?: Timing; cas
  */
 export function renderAcknowledgment(profile: Profile, c: AckSubject, now: string): { body: string; variant: string } {
 	const callAt = c.calls?.[c.calls.length - 1]?.startedAt;
-	const late = !!callAt && Date.parse(now) - Date.parse(callAt) > LATE_MS;
+	const late = !!callAt && msOfIso(now) - msOfIso(callAt) > LATE_MS;
 	const timingNow = late ? timingOf(profile, now) : undefined;
 	const v =
 		timingNow === 'business-hours' && profile.messages.missedEarlier

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RecoveryInputError } from '../errors';
+import { isoNow, isoOfMs } from '../instant';
 import {
 	clipCallerText,
 	type InboundMessage,
@@ -111,14 +112,14 @@ export function isoOf(value: unknown, opts: NormalizeOptions): string {
 		// Unix seconds or milliseconds.
 		const ms = value > 1e12 ? value : value * 1000;
 		const d = new Date(ms);
-		if (inRange(d)) return d.toISOString();
+		if (inRange(d)) return isoOfMs(d.getTime());
 	}
 	if (typeof value === 'string' && value) {
 		const d = /^\d+$/.test(value) ? new Date(Number(value) * (value.length > 11 ? 1 : 1000)) : new Date(value);
-		if (inRange(d)) return d.toISOString();
+		if (inRange(d)) return isoOfMs(d.getTime());
 	}
 	// A time the provider got wrong (before 1970, past year 9999) is no reason to lose the call: it is dated now.
-	return (opts.now?.() ?? new Date()).toISOString();
+	return isoNow(opts.now);
 }
 
 /** Caller numbers must be textable; a withheld caller id cannot be recovered by text and is said so. */

@@ -1,4 +1,5 @@
 import { DateTime, IANAZone, type Zone } from 'luxon';
+import { isoOfMs, storedMs } from '../instant';
 
 /** From here on every time zone transition falls on a whole minute, so one minute's offset holds for all of it. */
 const WHOLE_MINUTE_TRANSITIONS_FROM = Date.UTC(2000, 0, 1);
@@ -55,7 +56,9 @@ function realDay(iso: string): boolean {
  * anything else (no offset, a date alone) goes to luxon's parser as before.
  */
 export function instant(iso: string, zone: Zone | string = 'utc'): DateTime {
-	const ms = STAMP.test(iso) && realDay(iso) ? Date.parse(iso) : NaN;
+	// The stored form first (no pattern to run), then any full stamp the engine reads exactly.
+	let ms = storedMs(iso);
+	if (Number.isNaN(ms)) ms = STAMP.test(iso) && realDay(iso) ? Date.parse(iso) : NaN;
 	// `zone` is already a zoneOf zone or UTC: the lint rule checks every call of instant() for that.
 	// eslint-disable-next-line no-restricted-syntax
 	return Number.isNaN(ms) ? DateTime.fromISO(iso).setZone(zone) : DateTime.fromMillis(ms, { zone });
@@ -63,7 +66,7 @@ export function instant(iso: string, zone: Zone | string = 'utc'): DateTime {
 
 /** A DateTime as the loop stores instants: UTC, milliseconds, Z (what luxon's `toUTC().toISO()` gives, faster). */
 export function utcIso(dt: DateTime): string {
-	return dt.isValid ? new Date(dt.toMillis()).toISOString() : dt.toUTC().toISO()!;
+	return dt.isValid ? isoOfMs(dt.toMillis()) : dt.toUTC().toISO()!;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { isoOfMs, msOfIso } from '../instant';
 import type { SqlDriver } from './driver';
 import type { AckReservation } from './types';
 
@@ -65,9 +66,9 @@ async function releaseStale(db: SqlDriver, r: AckReservation): Promise<void> {
 export async function reserveAck(db: SqlDriver, r: AckReservation, notSent: readonly string[]): Promise<void> {
 	if (r.afterCutOff) await releaseStale(db, r);
 	if (db.dialect === 'postgres') await db.all('SELECT pg_advisory_xact_lock(7423002, hashtext(?))', [r.businessId]);
-	const t = Date.parse(r.at);
-	const hourAgo = new Date(t - 3600e3).toISOString();
-	const dayAgo = new Date(t - 24 * 3600e3).toISOString();
+	const t = msOfIso(r.at);
+	const hourAgo = isoOfMs(t - 3600e3);
+	const dayAgo = isoOfMs(t - 24 * 3600e3);
 	const sent = `status NOT IN (${notSent.map((s) => `'${s}'`).join(', ')})`;
 	// The same windows as messageStats: the hour from per-minute counters, the day from per-hour ones.
 	const [counts] = await db.all<{ hour: number; day: number; caller: number }>(

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConcurrentUpdateError } from '../errors';
+import { isoOfMs, msOfIso, storedIso } from '../instant';
 import {
 	ACK_SAFETY_NET_MS,
 	isOpen,
@@ -52,12 +53,11 @@ const STAGE_SQL = `CASE status ${Object.entries(STAGE)
 	.map(([s, n]) => `WHEN '${s}' THEN ${n}`)
 	.join(' ')} ELSE 0 END`;
 
-function iso(value: string | Date): string {
-	return new Date(value).toISOString();
-}
+/** An instant as the store writes it (the stored form is kept as it is; see core/instant.ts). */
+const iso = storedIso;
 
 function after(at: string, ms: number): string {
-	return new Date(Date.parse(at) + ms).toISOString();
+	return isoOfMs(msOfIso(at) + ms);
 }
 
 /** What the indexes and sweeps read, derived from the document; each key is its column's name. */
@@ -540,9 +540,9 @@ export class SqlStore implements RecoveryStore {
 	}
 
 	async messageStats(businessId: string, to: string, now: string): Promise<CallerMessageStats> {
-		const t = new Date(now).getTime();
-		const dayAgo = new Date(t - 24 * 3600e3).toISOString();
-		const hourAgo = new Date(t - 3600e3).toISOString();
+		const t = msOfIso(now);
+		const dayAgo = isoOfMs(t - 24 * 3600e3);
+		const hourAgo = isoOfMs(t - 3600e3);
 		// Texts the caller got: a slot still held (a send on its way) counts against the caps, not here.
 		const sent = `status NOT IN (${[...FAILED, RESERVED].map((f) => `'${f}'`).join(', ')})`;
 		const [last, recent, counts] = await Promise.all([
