@@ -65,13 +65,24 @@ function digits(s: string, from: number, to: number): number {
 	return n;
 }
 
+/** Where the stored form has its separators, and which (- - T : : . Z). */
+const SEPARATORS: readonly (readonly [number, number])[] = [
+	[4, 45],
+	[7, 45],
+	[10, 84],
+	[13, 58],
+	[16, 58],
+	[19, 46],
+	[23, 90],
+];
+
 /**
  * The milliseconds of a stamp in the stored form, or NaN when `s` is not one (another valid form, a day the month
  * lacks, a year before 1970). Exactly `Date.parse(s)` for every stored-form stamp of a real day.
  */
 export function storedMs(s: string): number {
-	if (s.length !== 24 || s.charCodeAt(23) !== 90 /* Z */) return NaN;
-	if (s[4] !== '-' || s[7] !== '-' || s[10] !== 'T' || s[13] !== ':' || s[16] !== ':' || s[19] !== '.') return NaN;
+	if (s.length !== 24) return NaN;
+	for (const [at, code] of SEPARATORS) if (s.charCodeAt(at) !== code) return NaN;
 	const year = digits(s, 0, 4);
 	const month = digits(s, 5, 7);
 	const day = digits(s, 8, 10);
@@ -83,7 +94,16 @@ export function storedMs(s: string): number {
 	if (minutes < 0 || minutes > 59 || seconds < 0 || seconds > 59 || millis < 0) return NaN;
 	const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
 	if (day > DAYS_IN_MONTH[month - 1] + (leap ? 1 : 0)) return NaN;
-	return Date.UTC(year, month - 1, day, hours, minutes, seconds, millis);
+	return daysOf(year, month, day) * DAY_MS + hours * 3600000 + minutes * 60000 + seconds * 1000 + millis;
+}
+
+/** Days from 1970-01-01 to a day of the proleptic Gregorian calendar (days-from-civil, the inverse of dayText). */
+function daysOf(year: number, month: number, day: number): number {
+	const y = month <= 2 ? year - 1 : year;
+	const era = Math.floor(y / 400);
+	const yoe = y - era * 400;
+	const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+	return era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
 }
 
 /** `Date.parse(s)`: the stored form read with arithmetic, anything else by the engine. */
