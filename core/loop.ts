@@ -935,37 +935,56 @@ export class RecoveryLoop {
 		const needsCounts =
 			profile.routing.strategy === 'least-loaded' || profile.roster.some((m) => m.maxOpen !== undefined);
 		const openCounts = needsCounts ? await this.deps.store.openCountsByOwner(current.businessId) : {};
-		const urgency = current.urgency ?? 'normal';
 		const timing = current.timing ?? timingOf(profile, current.calls[0].startedAt);
 		const needsTurn = profile.routing.strategy !== 'least-loaded' && profile.roster.filter((m) => m.active).length > 1;
 		// A provisional pick turns a counter of its own: the pool's real turn is taken when the routing is final, so
 		// provisional picks that are routed again do not skew who is next in any pool.
 		const pool = `${profile.routing.strategy}:${current.serviceType ?? ''}${provisional ? ':provisional' : ''}`;
-		const roundRobin = needsTurn ? await this.deps.store.nextRoundRobin(current.businessId, pool) : 0;
-		let decision = route(
-			profile,
-			{ urgency, serviceType: current.serviceType, timing, now },
-			{ openCounts, roundRobin },
-		);
-		const c = await this.mutate(
-			caseId,
-			(c) => {
-				// Words classified while this pass routed (a transcript racing the missed call) changed the urgency or
-				// service: decide again on what the case says now, or an emergency keeps a routine deadline.
-				if ((c.urgency ?? 'normal') !== urgency || c.serviceType !== current.serviceType) {
-					const input = { urgency: c.urgency ?? 'normal', serviceType: c.serviceType, timing, now };
-					decision = route(profile, input, { openCounts, roundRobin });
-				}
-				let routed = again
-					? rerouteOnWords(c, decision, 'route:on-words', now)
-					: applyRoute(c, decision, `route:${decision.kind}:${c.escalationLevel}`, now);
-				if (!again && routed !== c && provisional) routed = { ...routed, routeProvisional: true };
-				// What must follow the routing in the same save (the owner's first alert claimed): one write, not two.
-				return opts.then && routed !== c ? opts.then(routed) : routed;
-			},
-			{ known: current },
-		);
-		return { case: c, decision };
+		// Decided on what the case says when it is saved: words classified while this pass routed (a transcript racing
+		// the missed call) may have changed the urgency or service, and an emergency must not keep a routine deadline.
+		let decision: RouteDecision | undefined;
+		const change = (c: Case, turn: number): Case => {
+			const input = { urgency: c.urgency ?? 'normal', serviceType: c.serviceType, timing, now };
+			const decided = route(profile, input, { openCounts, roundRobin: turn });
+			decision = decided;
+			let routed = again
+				? rerouteOnWords(c, decided, 'route:on-words', now)
+				: applyRoute(c, decided, `route:${decided.kind}:${c.escalationLevel}`, now);
+			if (!again && routed !== c && provisional) routed = { ...routed, routeProvisional: true };
+			// What must follow the routing in the same save (the owner's first alert claimed): one write, not two.
+			return opts.then && routed !== c ? opts.then(routed) : routed;
+		};
+		const c = needsTurn
+			? await this.mutateWithTurn(current, pool, change)
+			: await this.mutate(caseId, (x) => change(x, 0), { known: current });
+		return { case: c, decision: decision! };
+	}
+
+	/**
+	 * mutate() for a change that takes a turn of a round-robin pool: the turn and the save are one commit (one fewer
+	 * per call than taking the turn first), a turn is spent only on a saved routing, and a save that lost a race is
+	 * read and decided again with a new turn.
+	 */
+	private async mutateWithTurn(known: Case, pool: string, change: (c: Case, turn: number) => Case): Promise<Case> {
+		for (let i = 0; i < 8; i++) {
+			const current = i === 0 ? known : await this.deps.store.getCase(known.caseId);
+			if (!current) throw new RecoveryInputError('caseId', known.caseId, 'No case has this id.');
+			try {
+				const saved = await this.deps.store.saveWithTurn(
+					current.businessId,
+					pool,
+					(turn) => {
+						const next = change(current, turn);
+						return next === current ? undefined : next;
+					},
+					{ previous: current },
+				);
+				return saved ?? current;
+			} catch (e) {
+				if (!(e instanceof ConcurrentUpdateError)) throw e;
+			}
+		}
+		throw new ConcurrentUpdateError(known.caseId);
 	}
 
 	/**

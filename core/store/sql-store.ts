@@ -142,6 +142,16 @@ async function insertMessage(db: SqlDriver, m: MessageRecord): Promise<void> {
 	if (m.kind === 'ack' && !FAILED.includes(m.status)) await countSend(db, m.businessId, at, 1);
 }
 
+/** Advances a round-robin pool's counter and returns the turn it gives (0 for a new pool). */
+async function nextTurn(db: SqlDriver, businessId: string, pool: string): Promise<number> {
+	const rows = await db.all<{ counter: number }>(
+		`INSERT INTO mcr_round_robin (business_id, pool, counter) VALUES (?, ?, 0)
+		 ON CONFLICT (business_id, pool) DO UPDATE SET counter = mcr_round_robin.counter + 1 RETURNING counter`,
+		[businessId, pool],
+	);
+	return Number(rows[0].counter);
+}
+
 /** A history at its limit: moves may have left it, and their keys are in mcr_case_keys. */
 function historyFull(c: Case): boolean {
 	return c.history.length >= HISTORY_LIMIT;
@@ -317,6 +327,42 @@ export class SqlStore implements RecoveryStore {
 	}
 
 	async saveCase(c: Case, opts: SaveCaseOptions = {}): Promise<Case> {
+		const full = historyFull(c);
+		let dropped: string[] = [];
+		// One commit for the case and the messages its change reports (or the send slot it takes): all land, or none.
+		if (opts.messages?.length || opts.reserve || full)
+			dropped = await this.db.transaction((tx) => this.writeCase(tx, c, opts));
+		else dropped = await this.writeCase(this.db, c, opts);
+		return this.saved(c, opts, dropped);
+	}
+
+	async saveWithTurn(
+		businessId: string,
+		pool: string,
+		build: (turn: number) => Case | undefined,
+		opts: SaveCaseOptions = {},
+	): Promise<Case | undefined> {
+		let built: Case | undefined;
+		const dropped = await this.db
+			.transaction(async (tx) => {
+				const turn = await nextTurn(tx, businessId, pool);
+				built = build(turn);
+				// Nothing to save: the turn is given back with the rolled-back transaction.
+				if (!built) throw new NoChange();
+				return this.writeCase(tx, built, opts);
+			})
+			.catch((e) => {
+				if (e instanceof NoChange) return undefined;
+				throw e;
+			});
+		return built && dropped ? this.saved(built, opts, dropped) : undefined;
+	}
+
+	/**
+	 * Writes the next version of `c` with the statements on `db` (a transaction when the caller holds one), checking the
+	 * version read; returns the keys of the moves a full history dropped.
+	 */
+	private async writeCase(db: SqlDriver, c: Case, opts: SaveCaseOptions): Promise<string[]> {
 		const next = { ...c, version: c.version + 1 };
 		const cols = indexedColumns(next);
 		// The indexed columns that changed since the version read (all of them when that version is not at hand).
@@ -333,42 +379,42 @@ export class SqlStore implements RecoveryStore {
 		}
 		// A full history drops its oldest moves: their keys are kept in the same commit (read the version replaced
 		// unless the caller has it).
-		const full = historyFull(next);
 		let dropped: string[] = [];
-		const write = async (db: SqlDriver) => {
-			if (full) {
-				const stored =
-					opts.previous?.caseId === c.caseId && opts.previous.version === c.version
-						? opts.previous
-						: parseDoc(
-								(
-									await db.all('SELECT doc, version FROM mcr_cases WHERE case_id = ? AND version = ?', [
-										c.caseId,
-										c.version,
-									])
-								)[0],
-							);
-				dropped = await keepDroppedKeys(db, stored, next);
-			}
-			const n = await db.run(`UPDATE mcr_cases SET ${set.join(', ')} WHERE case_id = ? AND version = ?`, [
-				...params,
-				c.caseId,
-				c.version,
-			]);
-			if (n !== 1) throw new ConcurrentUpdateError(c.caseId);
-			if (opts.reserve) await reserveAck(db, { ...opts.reserve, at: iso(opts.reserve.at) }, FAILED);
-			for (const m of opts.messages ?? []) await insertMessage(db, m);
-		};
-		// One commit for the case and the messages its change reports (or the send slot it takes): all land, or none.
-		if (opts.messages?.length || opts.reserve || full) await this.db.transaction(write);
-		else await write(this.db);
+		if (historyFull(next)) {
+			const stored =
+				opts.previous?.caseId === c.caseId && opts.previous.version === c.version
+					? opts.previous
+					: parseDoc(
+							(
+								await db.all('SELECT doc, version FROM mcr_cases WHERE case_id = ? AND version = ?', [
+									c.caseId,
+									c.version,
+								])
+							)[0],
+						);
+			dropped = await keepDroppedKeys(db, stored, next);
+		}
+		const n = await db.run(`UPDATE mcr_cases SET ${set.join(', ')} WHERE case_id = ? AND version = ?`, [
+			...params,
+			c.caseId,
+			c.version,
+		]);
+		if (n !== 1) throw new ConcurrentUpdateError(c.caseId);
+		if (opts.reserve) await reserveAck(db, { ...opts.reserve, at: iso(opts.reserve.at) }, FAILED);
+		for (const m of opts.messages ?? []) await insertMessage(db, m);
+		return dropped;
+	}
+
+	/** The case as saved: the next version, carrying the keys of moves its history no longer holds. */
+	private saved(c: Case, opts: SaveCaseOptions, dropped: string[]): Promise<Case> | Case {
+		const next = { ...c, version: c.version + 1 };
 		// The keys the version read carried and those this write dropped: no need to read them all again.
 		const known =
 			earlierKeys(c) ??
 			(opts.previous?.caseId === c.caseId && opts.previous.version === c.version
 				? earlierKeys(opts.previous)
 				: undefined);
-		return known && full ? withEarlierKeys(next, [...known, ...dropped]) : withKeys(this.db, next);
+		return known && historyFull(next) ? withEarlierKeys(next, [...known, ...dropped]) : withKeys(this.db, next);
 	}
 
 	async listCases(f: CaseFilter): Promise<Case[]> {
@@ -457,13 +503,8 @@ export class SqlStore implements RecoveryStore {
 		return Object.fromEntries(rows.map((r) => [r.owner_id, Number(r.n)]));
 	}
 
-	async nextRoundRobin(businessId: string, pool: string): Promise<number> {
-		const rows = await this.db.all<{ counter: number }>(
-			`INSERT INTO mcr_round_robin (business_id, pool, counter) VALUES (?, ?, 0)
-			 ON CONFLICT (business_id, pool) DO UPDATE SET counter = mcr_round_robin.counter + 1 RETURNING counter`,
-			[businessId, pool],
-		);
-		return Number(rows[0].counter);
+	nextRoundRobin(businessId: string, pool: string): Promise<number> {
+		return nextTurn(this.db, businessId, pool);
 	}
 
 	async claimKey(key: string, businessId: string, at: string): Promise<boolean> {
@@ -600,3 +641,6 @@ export class SqlStore implements RecoveryStore {
 }
 
 class DuplicateRace extends Error {}
+
+/** saveWithTurn's build had nothing to save. */
+class NoChange extends Error {}

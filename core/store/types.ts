@@ -103,6 +103,17 @@ export interface RecoveryStore {
 	openCountsByOwner(businessId: string): Promise<Record<string, number>>;
 	/** Advances and returns the round-robin counter of a pool, atomically. */
 	nextRoundRobin(businessId: string, pool: string): Promise<number>;
+	/**
+	 * Takes a pool's next turn and saves the case `build` makes from it, in one commit (the routing's save): the turn
+	 * is taken only if the case is saved, and nothing is saved when `build` returns undefined. Throws
+	 * ConcurrentUpdateError, with the turn given back, when the case changed since `build`'s input was read.
+	 */
+	saveWithTurn(
+		businessId: string,
+		pool: string,
+		build: (turn: number) => Case | undefined,
+		opts?: SaveCaseOptions,
+	): Promise<Case | undefined>;
 	/** Records a transition or event key; false when it was recorded before (a duplicate). */
 	claimKey(key: string, businessId: string, at: string): Promise<boolean>;
 	/** How many keys starting with `prefix` were claimed in a period (ISO times), for one business or all. */

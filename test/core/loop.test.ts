@@ -105,6 +105,17 @@ describe('the recovery loop end to end in core: SQLite store, official SDK, loca
 		);
 	});
 
+	test('calls routed at once share the leak pool in turn: each owner gets as many, each alerted once', async () => {
+		// Ana and Cy take leaks. Six callers at the same moment: the turns and the routings are taken together.
+		const callers = Array.from({ length: 6 }, (_, i) => `+1312555072${i}`);
+		const runs = await Promise.all(callers.map((from) => loop.run(missed(from))));
+		const owners = runs.map((r) => r.case.owner?.id);
+		expect(owners.filter((o) => o === 'ana')).toHaveLength(3);
+		expect(owners.filter((o) => o === 'cy')).toHaveLength(3);
+		const alerts = sim.messages.filter((m) => m.to === '+13125550111' || m.to === '+13125550113');
+		expect(alerts).toHaveLength(6);
+	});
+
 	test("the owner's deadline reads as tomorrow, or with its date past a weekend and a clock change", async () => {
 		// Wednesday late afternoon: the routine deadline runs into Thursday's business hours.
 		clock = new Date(chicago('2026-11-18T16:30'));

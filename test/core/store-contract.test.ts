@@ -221,6 +221,43 @@ function contract(name: string, makeHarness: () => Harness, before?: () => Promi
 			expect(await store.nextRoundRobin('acme', 'other')).toBe(0);
 		});
 
+		test('a routing save takes its turn in the same commit: a turn is spent only on a case saved', async () => {
+			const { case: c } = await store.openOrJoinCase(call(1), build(call(1)));
+			const seen: number[] = [];
+			const saved = await store.saveWithTurn('acme', 'pool', (turn) => (seen.push(turn), { ...c, urgency: 'high' }), {
+				previous: c,
+			});
+			expect(saved).toMatchObject({ caseId: c.caseId, urgency: 'high', version: 2 });
+			expect((await store.getCase(c.caseId))!.urgency).toBe('high');
+			// Nothing to save: the turn goes back.
+			expect(await store.saveWithTurn('acme', 'pool', (turn) => (seen.push(turn), undefined))).toBeUndefined();
+			// A stale version: refused, nothing saved, the turn goes back.
+			await expect(
+				store.saveWithTurn('acme', 'pool', (turn) => (seen.push(turn), { ...c, urgency: 'low' }), { previous: c }),
+			).rejects.toBeInstanceOf(ConcurrentUpdateError);
+			expect((await store.getCase(c.caseId))!.urgency).toBe('high');
+			expect(seen).toEqual([0, 1, 1]);
+			expect(await store.nextRoundRobin('acme', 'pool')).toBe(1);
+		});
+
+		test('routing saves racing for turns each get their own, in one pool', async () => {
+			const opened = await Promise.all(
+				[1, 2, 3, 4, 5, 6].map((n) =>
+					store.openOrJoinCase(call(n, `+1312555020${n}`), build(call(n, `+1312555020${n}`))),
+				),
+			);
+			const turns = await Promise.all(
+				opened.map(async ({ case: c }) => {
+					let got = -1;
+					await store.saveWithTurn('acme', 'race', (turn) => ((got = turn), { ...c, urgency: 'high' }), {
+						previous: c,
+					});
+					return got;
+				}),
+			);
+			expect([...turns].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+		});
+
 		test('opt-outs per business, and START undoes them', async () => {
 			await store.setOptOut('acme', '+13125550123', true, 'STOP', at);
 			expect(await store.isOptedOut('acme', '+13125550123')).toBe(true);
