@@ -115,6 +115,9 @@ export function normalizeText(text: string): string {
 			.replace(MARKS, '')
 			.replace(CONFUSABLE, (c) => CONFUSABLES[c])
 			.toLowerCase()
+			// An upper-case letter the table lacks can lower-case into one it has (Cyrillic "Һ" into "һ", an h): folded
+			// too, or the result would read differently a second time.
+			.replace(CONFUSABLE, (c) => CONFUSABLES[c])
 			.normalize('NFD')
 			.replace(MARKS, '')
 			.normalize('NFC')

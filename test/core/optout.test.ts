@@ -447,6 +447,7 @@ describe('properties: what a reader sees decides, not the code points', () => {
 describe('normalizeText', () => {
 	test.each([
 		['ＳＴＯＰ', 'stop'],
+		['ҺЕLP', 'help'],
 		['S\u200BT\u2060O\uFEFFP', 'stop'],
 		['ЅТОР', 'stop'],
 		['ARRÊT', 'arret'],
