@@ -327,13 +327,12 @@ export class SqlStore implements RecoveryStore {
 	}
 
 	async saveCase(c: Case, opts: SaveCaseOptions = {}): Promise<Case> {
-		const full = historyFull(c);
-		let dropped: string[] = [];
 		// One commit for the case and the messages its change reports (or the send slot it takes): all land, or none.
-		if (opts.messages?.length || opts.reserve || full)
-			dropped = await this.db.transaction((tx) => this.writeCase(tx, c, opts));
-		else dropped = await this.writeCase(this.db, c, opts);
-		return this.saved(c, opts, dropped);
+		const written =
+			opts.messages?.length || opts.reserve || historyFull(c)
+				? await this.db.transaction((tx) => this.writeCase(tx, c, opts))
+				: await this.writeCase(this.db, c, opts);
+		return this.saved(c, opts, written);
 	}
 
 	async saveWithTurn(
@@ -343,10 +342,9 @@ export class SqlStore implements RecoveryStore {
 		opts: SaveCaseOptions = {},
 	): Promise<Case | undefined> {
 		let built: Case | undefined;
-		const dropped = await this.db
+		const written = await this.db
 			.transaction(async (tx) => {
-				const turn = await nextTurn(tx, businessId, pool);
-				built = build(turn);
+				built = build(await nextTurn(tx, businessId, pool));
 				// Nothing to save: the turn is given back with the rolled-back transaction.
 				if (!built) throw new NoChange();
 				return this.writeCase(tx, built, opts);
@@ -355,14 +353,14 @@ export class SqlStore implements RecoveryStore {
 				if (e instanceof NoChange) return undefined;
 				throw e;
 			});
-		return built && dropped ? this.saved(built, opts, dropped) : undefined;
+		return built && written ? this.saved(built, opts, written) : undefined;
 	}
 
 	/**
 	 * Writes the next version of `c` with the statements on `db` (a transaction when the caller holds one), checking the
-	 * version read; returns the keys of the moves a full history dropped.
+	 * version read; returns it, and the keys of the moves a full history dropped.
 	 */
-	private async writeCase(db: SqlDriver, c: Case, opts: SaveCaseOptions): Promise<string[]> {
+	private async writeCase(db: SqlDriver, c: Case, opts: SaveCaseOptions): Promise<Written> {
 		const next = { ...c, version: c.version + 1 };
 		const cols = indexedColumns(next);
 		// The indexed columns that changed since the version read (all of them when that version is not at hand).
@@ -402,12 +400,11 @@ export class SqlStore implements RecoveryStore {
 		if (n !== 1) throw new ConcurrentUpdateError(c.caseId);
 		if (opts.reserve) await reserveAck(db, { ...opts.reserve, at: iso(opts.reserve.at) }, FAILED);
 		for (const m of opts.messages ?? []) await insertMessage(db, m);
-		return dropped;
+		return { next, dropped };
 	}
 
 	/** The case as saved: the next version, carrying the keys of moves its history no longer holds. */
-	private saved(c: Case, opts: SaveCaseOptions, dropped: string[]): Promise<Case> | Case {
-		const next = { ...c, version: c.version + 1 };
+	private saved(c: Case, opts: SaveCaseOptions, { next, dropped }: Written): Promise<Case> | Case {
 		// The keys the version read carried and those this write dropped: no need to read them all again.
 		const known =
 			earlierKeys(c) ??
@@ -641,6 +638,12 @@ export class SqlStore implements RecoveryStore {
 }
 
 class DuplicateRace extends Error {}
+
+/** A case version written, and the keys of the moves its full history dropped. */
+interface Written {
+	next: Case;
+	dropped: string[];
+}
 
 /** saveWithTurn's build had nothing to save. */
 class NoChange extends Error {}
