@@ -667,14 +667,25 @@ function apply(h: Handler, body: Body, c: Harmless | Hostile): Body {
 	}
 }
 
+/**
+ * A field as a form carries it, text: what String gives, or the value's JSON when String throws (an object whose
+ * toString is not a function, which a generated body can hold and no sender can write as it is).
+ */
+function formText(v: unknown): string {
+	if (v === undefined || v === null) return '';
+	try {
+		return String(v);
+	} catch {
+		return JSON.stringify(v) ?? '';
+	}
+}
+
 /** The request as the provider would send it: signed as it signs, or forged, or with checks off. */
 function request(h: Handler, body: Body, s: Sample, nowSec: number): WebhookRequest {
 	const secret = SECRETS[h.provider];
 	const headers: Record<string, string> = {};
 	if (h.form) {
-		const params = Object.fromEntries(
-			Object.entries(body).map(([k, v]) => [k, v === undefined || v === null ? '' : String(v)]),
-		);
+		const params = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, formText(v)]));
 		const raw = new URLSearchParams(params).toString();
 		headers['content-type'] = 'application/x-www-form-urlencoded';
 		if (s.signing !== 'off')
