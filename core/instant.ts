@@ -47,9 +47,9 @@ export function isoOfMs(ms: number): string {
 	return `${dayText(days)}T${TWO[hours]}:${TWO[minutes]}:${TWO[seconds]}.${THREE[rest - seconds * 1000]}Z`;
 }
 
-/** The current time of `clock` (or the system's) in the stored form. */
-export function isoNow(clock?: () => Date): string {
-	return isoOfMs(clock ? clock().getTime() : Date.now());
+/** A clock's reading (the system's when there is none) in the stored form. */
+export function isoNow(reading?: Date): string {
+	return isoOfMs(reading ? reading.getTime() : Date.now());
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];

@@ -357,7 +357,7 @@ export class RecoveryLoop {
 	constructor(readonly deps: LoopDeps) {}
 
 	private now(): string {
-		return isoNow(this.deps.now);
+		return isoNow(this.deps.now?.());
 	}
 
 	profile(businessId: string): Profile {

@@ -119,7 +119,7 @@ export function isoOf(value: unknown, opts: NormalizeOptions): string {
 		if (inRange(d)) return isoOfMs(d.getTime());
 	}
 	// A time the provider got wrong (before 1970, past year 9999) is no reason to lose the call: it is dated now.
-	return isoNow(opts.now);
+	return isoNow(opts.now?.());
 }
 
 /** Caller numbers must be textable; a withheld caller id cannot be recovered by text and is said so. */

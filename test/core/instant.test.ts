@@ -85,8 +85,9 @@ describe('instants in the stored form: the same answers as the engine', () => {
 		expect(engine(() => storedIso(new Date(NaN)))).toBe('RangeError');
 	});
 
-	test('isoNow reads the clock it is given, else the system clock', () => {
-		expect(isoNow(() => new Date(Date.UTC(2026, 11, 2, 9, 30)))).toBe('2026-12-02T09:30:00.000Z');
+	test('isoNow gives the reading it is handed, else the system clock', () => {
+		expect(isoNow(new Date(Date.UTC(2026, 11, 2, 9, 30)))).toBe('2026-12-02T09:30:00.000Z');
+		expect(() => isoNow(new Date(NaN))).toThrow(RangeError);
 		const before = Date.now();
 		const now = Date.parse(isoNow());
 		expect(now).toBeGreaterThanOrEqual(before);
