@@ -391,21 +391,31 @@ export class RecoveryLoop {
 		change: (c: Case) => Case | Promise<Case>,
 		opts: { known?: Case; messages?: MessageRecord[] } = {},
 	): Promise<Case> {
+		return this.onLatest(caseId, opts.known, async (current) => {
+			const next = await change(current);
+			if (next === current) {
+				for (const m of opts.messages ?? []) await this.deps.store.recordMessage(m);
+				return current;
+			}
+			return this.deps.store.saveCase(next, { messages: opts.messages, previous: current });
+		});
+	}
+
+	/**
+	 * Runs `attempt` on the case as it stands (`known` first, when it is this case), and again on a fresh read when
+	 * its save lost to another process (ConcurrentUpdateError), up to 8 times: the read-decide-save loop of every stage.
+	 */
+	private async onLatest(caseId: string, known: Case | undefined, attempt: (c: Case) => Promise<Case>): Promise<Case> {
 		for (let i = 0; i < 8; i++) {
-			const current = i === 0 && opts.known?.caseId === caseId ? opts.known : await this.deps.store.getCase(caseId);
+			const current = i === 0 && known?.caseId === caseId ? known : await this.deps.store.getCase(caseId);
 			if (!current)
 				throw new RecoveryInputError(
 					'caseId',
 					caseId,
 					'No case has this id: pass the caseId from the Recovery Tracker or trigger output.',
 				);
-			const next = await change(current);
-			if (next === current) {
-				for (const m of opts.messages ?? []) await this.deps.store.recordMessage(m);
-				return current;
-			}
 			try {
-				return await this.deps.store.saveCase(next, { messages: opts.messages, previous: current });
+				return await attempt(current);
 			} catch (e) {
 				if (!(e instanceof ConcurrentUpdateError)) throw e;
 			}
@@ -642,9 +652,7 @@ export class RecoveryLoop {
 	): Promise<Case> {
 		const profile = this.profile(c0.businessId);
 		const caps = profile.acknowledgment;
-		for (let i = 0; i < 8; i++) {
-			const current = i === 0 ? c0 : await this.deps.store.getCase(c0.caseId);
-			if (!current) throw new RecoveryInputError('caseId', c0.caseId, 'No case has this id.');
+		return this.onLatest(c0.caseId, c0, async (current) => {
 			// Another run moved the case on (sent, skipped, or marked it first): nothing to send.
 			if (current.ack.status !== c0.ack.status || current.ack.tries !== c0.ack.tries) return current;
 			const at = this.now();
@@ -655,25 +663,20 @@ export class RecoveryLoop {
 				at,
 			);
 			if (next === current) return current;
-			try {
-				return await this.deps.store.saveCase(next, {
-					previous: current,
-					reserve: {
-						businessId: c0.businessId,
-						to: plan.to,
-						caseId: c0.caseId,
-						at,
-						hourlyCap: caps.hourlyCap,
-						dailyCap: caps.dailyCap,
-						perCallerDailyCap: caps.perCallerDailyCap,
-						afterCutOff: c0.ack.status === 'sending',
-					},
-				});
-			} catch (e) {
-				if (!(e instanceof ConcurrentUpdateError)) throw e;
-			}
-		}
-		throw new ConcurrentUpdateError(c0.caseId);
+			return this.deps.store.saveCase(next, {
+				previous: current,
+				reserve: {
+					businessId: c0.businessId,
+					to: plan.to,
+					caseId: c0.caseId,
+					at,
+					hourlyCap: caps.hourlyCap,
+					dailyCap: caps.dailyCap,
+					perCallerDailyCap: caps.perCallerDailyCap,
+					afterCutOff: c0.ack.status === 'sending',
+				},
+			});
+		});
 	}
 
 	/**
@@ -965,26 +968,19 @@ export class RecoveryLoop {
 	 * per call than taking the turn first), a turn is spent only on a saved routing, and a save that lost a race is
 	 * read and decided again with a new turn.
 	 */
-	private async mutateWithTurn(known: Case, pool: string, change: (c: Case, turn: number) => Case): Promise<Case> {
-		for (let i = 0; i < 8; i++) {
-			const current = i === 0 ? known : await this.deps.store.getCase(known.caseId);
-			if (!current) throw new RecoveryInputError('caseId', known.caseId, 'No case has this id.');
-			try {
-				const saved = await this.deps.store.saveWithTurn(
-					current.businessId,
-					pool,
-					(turn) => {
-						const next = change(current, turn);
-						return next === current ? undefined : next;
-					},
-					{ previous: current },
-				);
-				return saved ?? current;
-			} catch (e) {
-				if (!(e instanceof ConcurrentUpdateError)) throw e;
-			}
-		}
-		throw new ConcurrentUpdateError(known.caseId);
+	private mutateWithTurn(known: Case, pool: string, change: (c: Case, turn: number) => Case): Promise<Case> {
+		return this.onLatest(known.caseId, known, async (current) => {
+			const saved = await this.deps.store.saveWithTurn(
+				current.businessId,
+				pool,
+				(turn) => {
+					const next = change(current, turn);
+					return next === current ? undefined : next;
+				},
+				{ previous: current },
+			);
+			return saved ?? current;
+		});
 	}
 
 	/**
