@@ -54,6 +54,12 @@ export function isoNow(reading?: Date): string {
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/** How many days a month (1-12) of a year has in the proleptic Gregorian calendar. */
+export function daysInMonth(year: number, month: number): number {
+	const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+	return DAYS_IN_MONTH[month - 1] + (leap ? 1 : 0);
+}
+
 /** The digits of `s` from `from` to `to` as a number, or -1 when one of them is not a digit. */
 function digits(s: string, from: number, to: number): number {
 	let n = 0;
@@ -92,8 +98,7 @@ export function storedMs(s: string): number {
 	const millis = digits(s, 20, 23);
 	if (year < 1970 || month < 1 || month > 12 || day < 1 || hours < 0 || hours > 23) return NaN;
 	if (minutes < 0 || minutes > 59 || seconds < 0 || seconds > 59 || millis < 0) return NaN;
-	const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-	if (day > DAYS_IN_MONTH[month - 1] + (leap ? 1 : 0)) return NaN;
+	if (day > daysInMonth(year, month)) return NaN;
 	return daysOf(year, month, day) * DAY_MS + hours * 3600000 + minutes * 60000 + seconds * 1000 + millis;
 }
 

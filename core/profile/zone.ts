@@ -1,5 +1,5 @@
 import { DateTime, IANAZone, type Zone } from 'luxon';
-import { isoOfMs, storedMs } from '../instant';
+import { daysInMonth, isoOfMs, storedMs } from '../instant';
 
 /** From here on every time zone transition falls on a whole minute, so one minute's offset holds for all of it. */
 const WHOLE_MINUTE_TRANSITIONS_FROM = Date.UTC(2000, 0, 1);
@@ -46,8 +46,7 @@ const STAMP = new RegExp(
 
 /** A day the month has (Date.parse takes "02-30" as March 2nd; luxon calls it invalid). */
 function realDay(iso: string): boolean {
-	const day = Number(iso.slice(8, 10));
-	return day <= 28 || day <= new Date(Date.UTC(Number(iso.slice(0, 4)), Number(iso.slice(5, 7)), 0)).getUTCDate();
+	return Number(iso.slice(8, 10)) <= daysInMonth(Number(iso.slice(0, 4)), Number(iso.slice(5, 7)));
 }
 
 /**

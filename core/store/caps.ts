@@ -47,6 +47,12 @@ export async function countSend(db: SqlDriver, businessId: string, at: string, d
 	]);
 }
 
+/** The start of the hour and of the 24 hours before `at`, which the caps and the caller's stats count from. */
+export function capWindows(at: string): { hourAgo: string; dayAgo: string } {
+	const t = msOfIso(at);
+	return { hourAgo: isoOfMs(t - 3600e3), dayAgo: isoOfMs(t - 24 * 3600e3) };
+}
+
 /** Gives back the slots a case still holds (a send cut off by a crash that the provider says never left). */
 async function releaseStale(db: SqlDriver, r: AckReservation): Promise<void> {
 	const stale = await db.all<{ at: string }>(
@@ -66,9 +72,7 @@ async function releaseStale(db: SqlDriver, r: AckReservation): Promise<void> {
 export async function reserveAck(db: SqlDriver, r: AckReservation, notSent: readonly string[]): Promise<void> {
 	if (r.afterCutOff) await releaseStale(db, r);
 	if (db.dialect === 'postgres') await db.all('SELECT pg_advisory_xact_lock(7423002, hashtext(?))', [r.businessId]);
-	const t = msOfIso(r.at);
-	const hourAgo = isoOfMs(t - 3600e3);
-	const dayAgo = isoOfMs(t - 24 * 3600e3);
+	const { hourAgo, dayAgo } = capWindows(r.at);
 	const sent = `status NOT IN (${notSent.map((s) => `'${s}'`).join(', ')})`;
 	// The same windows as messageStats: the hour from per-minute counters, the day from per-hour ones.
 	const [counts] = await db.all<{ hour: number; day: number; caller: number }>(

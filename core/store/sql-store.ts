@@ -12,7 +12,7 @@ import {
 	type MissedCall,
 } from '../model';
 import { droppedKeys, earlierKeys, HISTORY_LIMIT, withEarlierKeys } from '../track/case';
-import { countSend, RELEASED, RESERVED, reserveAck, settleReservation } from './caps';
+import { capWindows, countSend, RELEASED, RESERVED, reserveAck, settleReservation } from './caps';
 import type { SqlDriver } from './driver';
 import { MIGRATIONS } from './schema';
 import type {
@@ -578,9 +578,7 @@ export class SqlStore implements RecoveryStore {
 	}
 
 	async messageStats(businessId: string, to: string, now: string): Promise<CallerMessageStats> {
-		const t = msOfIso(now);
-		const dayAgo = isoOfMs(t - 24 * 3600e3);
-		const hourAgo = isoOfMs(t - 3600e3);
+		const { hourAgo, dayAgo } = capWindows(now);
 		// Texts the caller got: a slot still held (a send on its way) counts against the caps, not here.
 		const sent = `status NOT IN (${[...FAILED, RESERVED].map((f) => `'${f}'`).join(', ')})`;
 		const [last, recent, counts] = await Promise.all([
