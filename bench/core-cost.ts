@@ -18,6 +18,7 @@ import {
  * HTTP, no SDK: what is left is the core and its store.
  *
  *   node dist/bench/core-cost.js [--calls 500] [--warm 2000] [--ticks 500] [--tick-warm 500] [--moves 300]
+ *                                [--callers 1]
  *   node dist/bench/core-cost.js --callgrind [--calls N]   (fixed counts, prints nothing timed)
  *
  * Under callgrind the figure per call is the difference between two runs that differ only in --calls, divided by
@@ -32,6 +33,8 @@ interface Options {
 	tickWarm: number;
 	/** Moves recorded on one case whose history is past its limit (after as many to fill it). */
 	moves: number;
+	/** Calls in flight at once, as concurrent callers put them in a runtime (the store's commits are then shared). */
+	callers: number;
 	callgrind: boolean;
 }
 
@@ -48,6 +51,7 @@ function options(argv: string[]): Options {
 		ticks: num('ticks', callgrind ? 0 : 500),
 		tickWarm: num('tick-warm', callgrind ? 0 : 500),
 		moves: num('moves', callgrind ? 0 : 300),
+		callers: Math.max(1, num('callers', 1)),
 	};
 }
 
@@ -144,12 +148,18 @@ async function main(): Promise<void> {
 		// Each call a second after the one before, handled as it comes in: all of them fall in the same open hours.
 		const clock = { t: START };
 		const loop = new RecoveryLoop({ store, provider, profileFor: () => profile, now: () => new Date(clock.t) });
+		// Each of `callers` takes the next event as soon as its last one is handled.
 		const play = async (events: MissedCall[]) => {
-			for (const e of events) {
-				clock.t = Date.parse(e.startedAt);
-				const r = await loop.run(e);
-				if (r.duplicate || !r.case.owner) throw new Error(`call ${e.callSid} was not routed: ${r.case.state}`);
-			}
+			let next = 0;
+			const caller = async () => {
+				while (next < events.length) {
+					const e = events[next++];
+					clock.t = Math.max(clock.t, Date.parse(e.startedAt));
+					const r = await loop.run(e);
+					if (r.duplicate || !r.case.owner) throw new Error(`call ${e.callSid} was not routed: ${r.case.state}`);
+				}
+			};
+			await Promise.all(Array.from({ length: o.callers }, caller));
 		};
 		const tick = tickOf(loop);
 		const ticks = async (n: number) => {
@@ -175,6 +185,7 @@ async function main(): Promise<void> {
 			`${JSON.stringify({
 				node: process.version,
 				calls: o.calls,
+				callers: o.callers,
 				warm: o.warm,
 				ticks: o.ticks,
 				cpuUsPerCall: Math.round(callUs),
